@@ -1,0 +1,194 @@
+"""``muso-kiosk``: the kiosk's command line. Errors become one clear message and an exit code.
+
+Exit codes: 0 done, 1 verification found problems, 2 bad input (nothing
+changed), 3 the database could not be opened or written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from kiosk import config
+from kiosk.domain.errors import DomainError
+from kiosk.domain.money import format_xof
+from kiosk.i18n import messages
+from kiosk.scenario import Runner, ScenarioError, load
+from kiosk.services import Kiosk
+from kiosk.services import groups as G
+from kiosk.services import reports as R
+from kiosk.store import StoreError
+from kiosk.store.backup import backup
+from kiosk.store.verify import verify
+
+EXIT_OK, EXIT_VERIFY, EXIT_INPUT, EXIT_STORE = 0, 1, 2, 3
+
+
+def _kiosk(args: argparse.Namespace) -> Kiosk:
+    return Kiosk.open(config.db_path(args.db))
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    with _kiosk(args) as k:
+        current = k.store.setting("kiosk_id")
+        if current and current != args.kiosk_id:
+            print(f"Ce kiosque est déjà initialisé ({current}).", file=sys.stderr)
+            return EXIT_INPUT
+        k.store.set_setting("kiosk_id", args.kiosk_id)
+        if args.name:
+            k.store.set_setting("kiosk_name", args.name)
+        print(f"Kiosque {args.kiosk_id} prêt : {k.store.path}")
+    return EXIT_OK
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from kiosk.demo import demo_scenario
+
+    path = Path(args.db) if args.db else config.demo_db_path()
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    with Kiosk.open(path) as k:
+        k.store.set_setting("kiosk_id", "K00")
+        k.store.set_setting("kiosk_name", "Kiosque de démonstration")
+        group_id = Runner(k).run(demo_scenario())
+        print(f"Groupe de démonstration créé dans {path}\n", file=sys.stderr)
+        _print_report(k, group_id, args.json)
+    return EXIT_OK
+
+
+def cmd_scenario(args: argparse.Namespace) -> int:
+    data = load(args.file)
+    with _kiosk(args) as k:
+        group_id = Runner(k, args.lang).run(data)
+        seq, _head = k.store.head()
+        print(f"Scénario appliqué : groupe {k.group(group_id)['name']} ({group_id}), journal n° {seq}")
+    return EXIT_OK
+
+
+def _find_group(k: Kiosk, wanted: str | None) -> list[dict[str, Any]]:
+    groups = G.groups(k)
+    if wanted:
+        groups = [g for g in groups if wanted in (g["group_id"], g["name"])]
+        if not groups:
+            raise DomainError("group_unknown", "group", value=wanted)
+    return groups
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    with _kiosk(args) as k:
+        groups = _find_group(k, args.group)
+        if args.json:
+            print(json.dumps([R.balances(k, g["group_id"]) for g in groups], ensure_ascii=False, indent=2))
+        else:
+            for g in groups:
+                _print_report(k, g["group_id"], False)
+    return EXIT_OK
+
+
+def _print_report(k: Kiosk, group_id: str, as_json: bool) -> None:
+    b = R.balances(k, group_id)
+    if as_json:
+        print(json.dumps(b, ensure_ascii=False, indent=2))
+        return
+    print(f"{b['group']} — {b['meetings']} séances, situation au {b['as_of']} (règlement v{b['rules_version']})")
+    print()
+    for fund, label in (("verte", "Caisse verte"), ("rouge", "Caisse rouge"), ("bleue", "Caisse bleue")):
+        print(f"  {label:<14}{format_xof(b['funds'][fund]):>16}")
+    print(f"  {'Épargne totale':<14}{format_xof(b['total_savings']):>16}")
+    print()
+    print(f"  {'N°':>3}  {'Membre':<24}{'Épargne':>14}{'Prêt restant':>16}{'Impayés':>14}{'Aides':>13}")
+    for m in b["members"]:
+        flag = "" if m["active"] else "  (parti)"
+        print(
+            f"  {m['number']:>3}  {m['name']:<24}{format_xof(m['savings']):>14}{format_xof(m['loan_outstanding']):>16}"
+            f"{format_xof(m['arrears']):>14}{format_xof(m['aid_received']):>13}{flag}"
+        )
+    late = [ln for ln in b["loans"] if ln["arrears"]]
+    print()
+    print(f"  Prêts en cours : {len(b['loans'])}, dont {len(late)} avec impayés")
+    for ln in late:
+        print(
+            f"    n° {ln['member_number']:>2} {ln['member']:<24} échéance {ln['due_date']}  "
+            f"impayé {format_xof(ln['arrears'])}, pénalité {format_xof(ln['penalty'])}"
+        )
+    print()
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    with _kiosk(args) as k:
+        report = verify(k.store)
+    if report.ok:
+        print(
+            f"Journal vérifié : {report.events} événements, chaîne et projections intactes (tête {report.head[:16]}…)"
+        )
+        return EXIT_OK
+    print(f"ANOMALIES ({len(report.problems)}) :", file=sys.stderr)
+    for problem in report.problems[:50]:
+        print(f"  - {problem}", file=sys.stderr)
+    return EXIT_VERIFY
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    with _kiosk(args) as k:
+        dest = backup(k.store, args.dest)
+    print(f"Sauvegarde écrite : {dest}")
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="muso-kiosk", description="Kiosque MUSO : caisses, séances, reçus.")
+    parser.add_argument("--db", help="base de données du kiosque (défaut : $MUSO_DB ou ~/.local/share/muso/kiosk.db)")
+    parser.add_argument("--lang", default="fr", choices=("fr", "en"), help="langue des messages")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("init", help="créer la base et l'identité du kiosque")
+    p.add_argument("--kiosk-id", default="K01")
+    p.add_argument("--name", default="")
+    p.set_defaults(func=cmd_init)
+
+    p = sub.add_parser("demo", help="créer un groupe de démonstration (six mois de séances) et l'afficher")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("scenario", help="appliquer un fichier de scénario (docs/scenario.md)")
+    scen = p.add_subparsers(dest="scenario_command", required=True)
+    run = scen.add_parser("run", help="appliquer FILE en une seule transaction")
+    run.add_argument("file")
+    run.set_defaults(func=cmd_scenario)
+
+    p = sub.add_parser("report", help="soldes par caisse et par membre, prêts et impayés")
+    p.add_argument("--group", help="nom ou identifiant du groupe (défaut : tous)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser("verify", help="recalculer la chaîne et toutes les projections depuis le journal")
+    p.set_defaults(func=cmd_verify)
+
+    p = sub.add_parser("backup", help="sauvegarde cohérente (API de sauvegarde SQLite)")
+    p.add_argument("dest", help="fichier ou dossier de destination (clé USB)")
+    p.set_defaults(func=cmd_backup)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except DomainError as exc:
+        for text in messages(exc, args.lang):
+            print(f"Erreur : {text}" if args.lang == "fr" else f"Error: {text}", file=sys.stderr)
+        return EXIT_INPUT
+    except ScenarioError as exc:
+        print(f"Erreur dans le scénario, {exc}", file=sys.stderr)
+        return EXIT_INPUT
+    except StoreError as exc:
+        print(f"Erreur de base de données : {exc}", file=sys.stderr)
+        return EXIT_STORE
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,77 @@
+"""Meetings (séances): their life cycle, attendance and the cash counted in each box."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+
+from .errors import DomainError
+from .funds import Fund, check_count, count_total
+from .rules import Rules
+
+
+class MeetingStatus(StrEnum):
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class Attendance(StrEnum):
+    PRESENT = "present"
+    LATE = "late"
+    ABSENT = "absent"
+    EXCUSED = "excused"
+    REPRESENTED = "represented"
+
+
+# Who is expected to pay the standard contributions at a meeting: people who
+# came, and those who sent someone with their money.
+PAYING = frozenset({Attendance.PRESENT, Attendance.LATE, Attendance.REPRESENTED})
+
+
+def parse_attendance(value: object, field: str = "status") -> Attendance:
+    try:
+        return Attendance(str(value))
+    except ValueError:
+        raise DomainError("attendance_unknown", field, value=value) from None
+
+
+def suggested_fine(rules: Rules, status: Attendance) -> tuple[str, int] | None:
+    """The fine the règlement suggests for an attendance status; the treasurer confirms it."""
+    name = {Attendance.ABSENT: rules.absence_fine, Attendance.LATE: rules.late_fine}.get(status)
+    if not name or name not in rules.fines:
+        return None
+    return name, rules.fines[name]
+
+
+# One step of the guided flow; recorded so that a meeting cut by a power
+# failure resumes where it was. Money can move in any step while open.
+STEPS = ("open", "attendance", "contributions", "repayments", "loans", "aid", "other", "close", "receipts")
+
+
+@dataclass(frozen=True)
+class CashCheck:
+    """Counted vs expected cash for one box at opening or closing."""
+
+    fund: Fund
+    expected: int
+    counted: int
+
+    @property
+    def discrepancy(self) -> int:
+        """Positive: more cash than the books say; negative: cash is missing."""
+        return self.counted - self.expected
+
+
+def check_counts(counts: Mapping[str, object], field: str = "count") -> dict[str, dict[str, int]]:
+    """A billetage for each of the three boxes (a missing box counts as empty)."""
+    if not isinstance(counts, Mapping):
+        raise DomainError("cash_count_invalid", field)
+    for key in counts:
+        if key not in {f.value for f in Fund}:
+            raise DomainError("fund_unknown", f"{field}.{key}", value=key)
+    return {f.value: check_count(counts.get(f.value, {}), f"{field}.{f.value}") for f in Fund}
+
+
+def cash_checks(counts: Mapping[str, Mapping[str, int]], expected: Mapping[str, int]) -> list[CashCheck]:
+    return [CashCheck(f, expected.get(f.value, 0), count_total(counts.get(f.value, {}))) for f in Fund]

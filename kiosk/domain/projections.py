@@ -1,0 +1,140 @@
+"""The read model the reducer maintains, described once for every store.
+
+The kiosk keeps these tables in SQLite, the server in SQLAlchemy, tests and
+``verify`` in memory; all three are filled by the same reducer, so a
+difference between them is a bug or tampering, never a matter of opinion.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+Key = tuple[Any, ...]
+Row = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    key: tuple[str, ...]
+    columns: tuple[tuple[str, str], ...]  # (name, "int" | "text" | "json"), key columns first
+
+    def row_key(self, row: Mapping[str, Any]) -> Key:
+        return tuple(row[k] for k in self.key)
+
+
+def _t(name: str, key: tuple[str, ...], spec: str) -> Table:
+    cols = []
+    for item in spec.split():
+        col, _, kind = item.partition(":")
+        cols.append((col, kind or "text"))
+    return Table(name, key, tuple(cols))
+
+
+TABLES: dict[str, Table] = {
+    t.name: t
+    for t in (
+        _t(
+            "groups",
+            ("group_id",),
+            "group_id name country cooperative village created_seq:int rules_version:int "
+            "member_count:int meeting_count:int open_meeting last_meeting_date",
+        ),
+        _t("rules", ("group_id", "version"), "group_id version:int body:json meeting_id adopted_seq:int"),
+        _t(
+            "members",
+            ("member_id",),
+            "member_id group_id number:int name sex phone role joined left_on active:int "
+            "active_loans:int aid_received:int",
+        ),
+        _t("member_numbers", ("group_id", "number"), "group_id number:int member_id"),
+        _t(
+            "meetings",
+            ("meeting_id",),
+            "meeting_id group_id number:int date status opened_seq:int closed_seq:int "
+            "open_officers:json close_officers:json open_count:json close_count:json "
+            "open_expected:json close_expected:json",
+        ),
+        _t("attendance", ("meeting_id", "member_id"), "meeting_id member_id group_id status represented_by"),
+        _t("accounts", ("group_id", "account"), "group_id account fund balance:int"),
+        _t(
+            "transactions",
+            ("txn_id",),
+            "txn_id group_id meeting_id seq:int kind member_id fund amount:int loan_id "
+            "reverses reversed_by reason detail:json recorded_by approvers:json legs:int",
+        ),
+        _t("postings", ("txn_id", "leg"), "txn_id leg:int group_id account amount:int"),
+        _t(
+            "loans",
+            ("loan_id",),
+            "loan_id group_id member_id fund kind principal:int method rate_bp:int term_months:int "
+            "rounding_unit:int penalty_bp:int start meeting_id txn_id paf_charged:int paf_paid:int "
+            "principal_paid:int penalty_charged:int penalty_paid:int paf_until penalty_until "
+            "status last_repayment",
+        ),
+    )
+}
+
+
+class View(Protocol):
+    """Read access to the current projections, one row by key."""
+
+    def get(self, table: str, key: Key) -> Row | None: ...
+
+
+class Changes:
+    """The rows one event writes, readable through like a view.
+
+    Handlers read their own writes through it, so a transaction that touches the
+    same account twice sees the first change when making the second.
+    """
+
+    def __init__(self, base: View) -> None:
+        self.base = base
+        self.rows: dict[tuple[str, Key], Row] = {}
+
+    def get(self, table: str, key: Key) -> Row | None:
+        hit = self.rows.get((table, key))
+        if hit is not None:
+            return dict(hit)
+        row = self.base.get(table, key)
+        return dict(row) if row is not None else None
+
+    def put(self, table: str, row: Row) -> None:
+        spec = TABLES[table]
+        full = {col: row.get(col) for col, _ in spec.columns}
+        unknown = set(row) - set(full)
+        if unknown:
+            raise KeyError(f"{table}: unknown columns {sorted(unknown)}")
+        self.rows[(table, spec.row_key(full))] = full
+
+    def update(self, table: str, key: Key, **values: Any) -> Row:
+        row = self.get(table, key)
+        if row is None:
+            raise KeyError(f"{table}{key} missing")
+        row.update(values)
+        self.put(table, row)
+        return row
+
+    def __iter__(self) -> Iterator[tuple[str, Row]]:
+        for (table, _key), row in self.rows.items():
+            yield table, row
+
+
+class MemoryView:
+    """Projections held in dicts: for ``verify``, the server's tests and property tests."""
+
+    def __init__(self) -> None:
+        self.tables: dict[str, dict[Key, Row]] = {name: {} for name in TABLES}
+
+    def get(self, table: str, key: Key) -> Row | None:
+        return self.tables[table].get(key)
+
+    def apply(self, changes: Changes) -> None:
+        for table, row in changes:
+            self.tables[table][TABLES[table].row_key(row)] = row
+
+    def rows(self, table: str) -> list[Row]:
+        return list(self.tables[table].values())

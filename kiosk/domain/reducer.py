@@ -1,0 +1,267 @@
+"""The one reducer: an event and the current projections in, the rows it changes out.
+
+The kiosk runs it inside the transaction that appends the event; the server
+runs it over the synced journal; ``verify`` runs it from scratch in memory.
+It reads only rows it needs by key, so each event costs O(1) whatever the
+journal's length. It refuses (DomainError) any event that would break a fixed
+rule or an invariant: the kiosk then writes nothing, the server quarantines.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from . import ledger
+from .dates import parse_date
+from .errors import DomainError
+from .events import Event
+from .funds import Fund, count_total
+from .lookups import (
+    active_member,
+    check_two_officers,
+    group_row,
+    member_row,
+    officer,
+    open_meeting,
+)
+from .meetings import MeetingStatus, check_counts, parse_attendance
+from .members import clean_name, clean_phone, parse_role, parse_sex
+from .postings import cash, transfer
+from .projections import Changes, Row, View
+from .rules import Rules
+
+Handler = Callable[[Changes, dict[str, Any], Event], None]
+
+
+def apply(view: View, event: Event) -> Changes:
+    handler = HANDLERS.get(event.type)
+    if handler is None:
+        raise DomainError("event_type_unknown", "type", value=event.type)
+    changes = Changes(view)
+    try:
+        handler(changes, event.body, event)
+    except (KeyError, TypeError, ValueError) as exc:  # a malformed body, not a bug to crash on
+        raise DomainError("event_malformed", "body", detail=f"{type(exc).__name__}: {exc}") from None
+    return changes
+
+
+# -- groups, members, rules -------------------------------------------------------------
+
+
+def on_group_created(ch: Changes, b: dict[str, Any], ev: Event) -> None:
+    if ch.get("groups", (b["group"],)) is not None:
+        raise DomainError("group_exists", "group", value=b["group"])
+    rules = Rules.from_dict(b["rules"])
+    ch.put(
+        "groups",
+        {
+            "group_id": b["group"],
+            "name": clean_name(b["name"]),
+            "country": b.get("country", ""),
+            "cooperative": b.get("cooperative", ""),
+            "village": b.get("village", ""),
+            "created_seq": ev.seq,
+            "rules_version": 1,
+            "member_count": 0,
+            "meeting_count": 0,
+            "open_meeting": None,
+            "last_meeting_date": None,
+        },
+    )
+    ch.put("rules", {"group_id": b["group"], "version": 1, "body": rules.to_dict(), "adopted_seq": ev.seq})
+    for fund in Fund:
+        ledger.touch_account(ch, b["group"], cash(fund))
+
+
+def on_member_added(ch: Changes, b: dict[str, Any], ev: Event) -> None:
+    group = group_row(ch, b["group"])
+    if ch.get("members", (b["member"],)) is not None:
+        raise DomainError("member_exists", "member", value=b["member"])
+    number = group["member_count"] + 1
+    if b["number"] != number:
+        raise DomainError("member_number_wrong", "number", expected=number, value=b["number"])
+    ch.put(
+        "members",
+        {
+            "member_id": b["member"],
+            "group_id": b["group"],
+            "number": number,
+            "name": clean_name(b["name"]),
+            "sex": parse_sex(b["sex"]).value,
+            "phone": clean_phone(b.get("phone", "")),
+            "role": parse_role(b.get("role", "membre")).value,
+            "joined": b["joined"],
+            "left_on": None,
+            "active": 1,
+            "active_loans": 0,
+            "aid_received": 0,
+        },
+    )
+    ch.put("member_numbers", {"group_id": b["group"], "number": number, "member_id": b["member"]})
+    ch.update("groups", (b["group"],), member_count=number)
+
+
+def on_member_updated(ch: Changes, b: dict[str, Any], ev: Event) -> None:
+    row = member_row(ch, b["group"], b["member"])
+    changes: dict[str, Any] = {}
+    if "name" in b:
+        changes["name"] = clean_name(b["name"])
+    if "phone" in b:
+        changes["phone"] = clean_phone(b["phone"])
+    if "sex" in b:
+        changes["sex"] = parse_sex(b["sex"]).value
+    if "role" in b:
+        changes["role"] = parse_role(b["role"]).value
+    if not changes:
+        raise DomainError("nothing_to_change", "member")
+    ch.update("members", (row["member_id"],), **changes)
+
+
+def on_rules_adopted(ch: Changes, b: dict[str, Any], ev: Event) -> None:
+    group = group_row(ch, b["group"])
+    meeting = open_meeting(ch, b["meeting"])
+    if meeting["group_id"] != b["group"]:
+        raise DomainError("meeting_unknown", "meeting", value=b["meeting"])
+    check_two_officers(ch, b["group"], b["approvers"])
+    version = group["rules_version"] + 1
+    if b["version"] != version:
+        raise DomainError("rules_version_wrong", "version", expected=version, value=b["version"])
+    rules = Rules.from_dict(b["rules"])
+    ch.put(
+        "rules",
+        {
+            "group_id": b["group"],
+            "version": version,
+            "body": rules.to_dict(),
+            "meeting_id": b["meeting"],
+            "adopted_seq": ev.seq,
+        },
+    )
+    ch.update("groups", (b["group"],), rules_version=version)
+
+
+# -- meetings -------------------------------------------------------------------------
+
+
+def _post_discrepancies(
+    ch: Changes, meeting: Row, counts: dict[str, dict[str, int]], when: str, ev: Event
+) -> dict[str, int]:
+    """Record counted-vs-expected differences as postings: never absorbed silently."""
+    expected: dict[str, int] = {}
+    for fund in Fund:
+        balance = ledger.balance(ch, meeting["group_id"], cash(fund))
+        expected[fund.value] = balance
+        diff = count_total(counts[fund.value]) - balance
+        if diff:
+            txn = f"{meeting['meeting_id']}:{when}:{fund.value}"
+            legs = transfer(cash(fund), f"{fund.value}:discrepancy", diff)
+            ledger.record_txn(
+                ch,
+                ev,
+                txn,
+                meeting,
+                kind="discrepancy",
+                fund=fund,
+                amount=diff,
+                postings=legs,
+                detail={"at": when},
+            )
+    return expected
+
+
+def on_meeting_opened(ch: Changes, b: dict[str, Any], ev: Event) -> None:
+    group = group_row(ch, b["group"])
+    if group["open_meeting"]:
+        raise DomainError("meeting_already_open", "meeting")
+    if ch.get("meetings", (b["meeting"],)) is not None:
+        raise DomainError("meeting_exists", "meeting", value=b["meeting"])
+    day = parse_date(b["date"])
+    last = group["last_meeting_date"]
+    if last and day.isoformat() < last:
+        raise DomainError("meeting_date_before_last", "date", date=day.isoformat(), last=last)
+    number = group["meeting_count"] + 1
+    if b["number"] != number:
+        raise DomainError("meeting_number_wrong", "number", expected=number, value=b["number"])
+    officers = check_two_officers(ch, b["group"], b["officers"])
+    counts = check_counts(b["count"])
+    meeting = {
+        "meeting_id": b["meeting"],
+        "group_id": b["group"],
+        "number": number,
+        "date": day.isoformat(),
+        "status": MeetingStatus.OPEN.value,
+        "opened_seq": ev.seq,
+        "closed_seq": None,
+        "open_officers": officers,
+        "close_officers": None,
+        "open_count": counts,
+        "close_count": None,
+        "open_expected": None,
+        "close_expected": None,
+    }
+    ch.put("meetings", meeting)
+    meeting["open_expected"] = _post_discrepancies(ch, meeting, counts, "open", ev)
+    ch.put("meetings", meeting)
+    ch.update(
+        "groups", (b["group"],), open_meeting=b["meeting"], meeting_count=number, last_meeting_date=day.isoformat()
+    )
+
+
+def on_attendance(ch: Changes, b: dict[str, Any], ev: Event) -> None:
+    meeting = open_meeting(ch, b["meeting"])
+    member = active_member(ch, meeting["group_id"], b["member"])
+    status = parse_attendance(b["status"])
+    by = b.get("represented_by")
+    if status.value == "represented":
+        if not isinstance(by, str) or not by.strip():
+            raise DomainError("representative_missing", "represented_by")
+    elif by:
+        raise DomainError("representative_unexpected", "represented_by")
+    ch.put(
+        "attendance",
+        {
+            "meeting_id": meeting["meeting_id"],
+            "member_id": member["member_id"],
+            "group_id": meeting["group_id"],
+            "status": status.value,
+            "represented_by": by,
+        },
+    )
+
+
+def on_meeting_closed(ch: Changes, b: dict[str, Any], ev: Event) -> None:
+    meeting = open_meeting(ch, b["meeting"])
+    officers = check_two_officers(ch, meeting["group_id"], b["officers"])
+    counts = check_counts(b["count"])
+    expected = _post_discrepancies(ch, meeting, counts, "close", ev)
+    ch.update(
+        "meetings",
+        (meeting["meeting_id"],),
+        status=MeetingStatus.CLOSED.value,
+        closed_seq=ev.seq,
+        close_officers=officers,
+        close_count=counts,
+        close_expected=expected,
+    )
+    ch.update("groups", (meeting["group_id"],), open_meeting=None)
+
+
+def on_movement(ch: Changes, b: dict[str, Any], ev: Event) -> None:
+    meeting = open_meeting(ch, b["meeting"])
+    recorder = officer(ch, meeting["group_id"], b["by"], "by")
+    ledger.record_movement(ch, meeting, recorder, b, ev)
+
+
+HANDLERS: dict[str, Handler] = {
+    "group_created": on_group_created,
+    "member_added": on_member_added,
+    "member_updated": on_member_updated,
+    "rules_adopted": on_rules_adopted,
+    "meeting_opened": on_meeting_opened,
+    "attendance_recorded": on_attendance,
+    "movement_recorded": on_movement,
+    "meeting_closed": on_meeting_closed,
+}
+
+__all__ = ["HANDLERS", "apply"]

@@ -1,0 +1,142 @@
+"""Groups, members, officers' PINs and the règlement."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from kiosk.domain.errors import DomainError
+from kiosk.domain.members import OFFICER_ROLES, clean_name, clean_phone, parse_role, parse_sex
+from kiosk.domain.rules import Rules
+from kiosk.store.pins import set_pin, verify_pin
+
+from .context import Approval, Kiosk, new_id
+
+
+def create_group(
+    k: Kiosk,
+    name: str,
+    *,
+    country: str = "TG",
+    cooperative: str = "",
+    village: str = "",
+    rules: dict[str, Any] | None = None,
+    group_id: str | None = None,
+) -> str:
+    group_id = group_id or new_id()
+    body = {
+        "group": group_id,
+        "name": clean_name(name),
+        "country": country,
+        "cooperative": cooperative,
+        "village": village,
+        "rules": Rules.from_dict(rules or {}).to_dict(),
+    }
+    k.store.append("group_created", body)
+    return group_id
+
+
+def add_member(
+    k: Kiosk,
+    group_id: str,
+    name: str,
+    sex: str,
+    *,
+    joined: date,
+    phone: str = "",
+    role: str = "membre",
+    pin: str | None = None,
+    member_id: str | None = None,
+) -> dict[str, Any]:
+    """Add a member (and, for an officer, their PIN) in one transaction."""
+    group = k.group(group_id)
+    member_id = member_id or new_id()
+    role_ = parse_role(role)
+    if pin is not None and role_ not in OFFICER_ROLES:
+        raise DomainError("pin_for_non_officer", "pin")
+    with k.store.write() as w:
+        w.append(
+            "member_added",
+            {
+                "group": group_id,
+                "member": member_id,
+                "number": group["member_count"] + 1,
+                "name": clean_name(name),
+                "sex": parse_sex(sex).value,
+                "phone": clean_phone(phone),
+                "role": role_.value,
+                "joined": joined.isoformat(),
+            },
+        )
+        if pin is not None:
+            set_pin(w, member_id, pin)
+    return k.member(member_id)
+
+
+def update_member(k: Kiosk, member_id: str, **fields: Any) -> dict[str, Any]:
+    member = k.member(member_id)
+    allowed = {"name", "phone", "sex", "role"}
+    unknown = set(fields) - allowed
+    if unknown:
+        raise DomainError("field_unknown", sorted(unknown)[0])
+    body = {"group": member["group_id"], "member": member_id, **fields}
+    k.store.append("member_updated", body)
+    return k.member(member_id)
+
+
+def change_pin(k: Kiosk, member_id: str, new_pin: str, current_pin: str | None = None) -> None:
+    """Set an officer's PIN; changing an existing one needs the current one."""
+    member = k.member(member_id)
+    if member["role"] not in OFFICER_ROLES:
+        raise DomainError("not_an_officer", "member", name=member["name"])
+    has_pin = k.store.conn.execute("SELECT 1 FROM officer_pins WHERE member_id = ?", (member_id,)).fetchone()
+    if has_pin:
+        if current_pin is None:
+            raise DomainError("pin_current_required", "pin")
+        verify_pin(k.store, member_id, current_pin)
+    with k.store.write() as w:
+        set_pin(w, member_id, new_pin)
+
+
+def adopt_rules(k: Kiosk, meeting_id: str, changes: dict[str, Any], approvals: list[Approval]) -> int:
+    """Adopt a new version of the règlement at an open meeting; history is never rewritten."""
+    meeting = k.meeting(meeting_id)
+    group = k.group(meeting["group_id"])
+    rules = Rules.from_dict(changes, base=k.rules(group["group_id"]))
+    approvers = k.approve(approvals)
+    version = group["rules_version"] + 1
+    k.store.append(
+        "rules_adopted",
+        {
+            "group": group["group_id"],
+            "meeting": meeting_id,
+            "version": version,
+            "rules": rules.to_dict(),
+            "approvers": approvers,
+        },
+    )
+    return version
+
+
+def officers(k: Kiosk, group_id: str) -> list[dict[str, Any]]:
+    roles = tuple(r.value for r in OFFICER_ROLES)
+    return k.store.query(
+        f"SELECT * FROM p_members WHERE group_id = ? AND active = 1 AND role IN ({','.join('?' * len(roles))}) "
+        "ORDER BY number",
+        (group_id, *roles),
+    )
+
+
+def members(k: Kiosk, group_id: str, *, active_only: bool = True, search: str = "") -> list[dict[str, Any]]:
+    sql = "SELECT * FROM p_members WHERE group_id = ?"
+    params: list[Any] = [group_id]
+    if active_only:
+        sql += " AND active = 1"
+    if search:
+        sql += " AND (name LIKE ? OR CAST(number AS TEXT) = ?)"
+        params += [f"%{search}%", search]
+    return k.store.query(sql + " ORDER BY number", params)
+
+
+def groups(k: Kiosk) -> list[dict[str, Any]]:
+    return k.store.query("SELECT * FROM p_groups ORDER BY name")

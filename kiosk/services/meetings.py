@@ -1,0 +1,174 @@
+"""Opening, attendance, standard contributions and closing of a meeting."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from typing import Any
+
+from kiosk.domain.errors import DomainError
+from kiosk.domain.funds import Fund
+from kiosk.domain.meetings import PAYING, STEPS, MeetingStatus, check_counts, parse_attendance, suggested_fine
+
+from .context import Approval, Kiosk, new_id
+
+
+def open_meeting(
+    k: Kiosk,
+    group_id: str,
+    day: date,
+    counts: Mapping[str, Mapping[str, int]],
+    approvals: list[Approval],
+    *,
+    meeting_id: str | None = None,
+) -> str:
+    group = k.group(group_id)
+    if group["open_meeting"]:
+        raise DomainError("meeting_already_open", "meeting")
+    clean = check_counts(counts)
+    approvers = k.approve(approvals)
+    meeting_id = meeting_id or new_id()
+    with k.store.write() as w:
+        w.append(
+            "meeting_opened",
+            {
+                "group": group_id,
+                "meeting": meeting_id,
+                "number": group["meeting_count"] + 1,
+                "date": day.isoformat(),
+                "officers": approvers,
+                "count": clean,
+            },
+        )
+        w.execute("INSERT OR REPLACE INTO meeting_progress VALUES (?, ?)", (meeting_id, "attendance"))
+    return meeting_id
+
+
+def expected_cash(k: Kiosk, group_id: str) -> dict[str, int]:
+    return {f.value: k.cash(group_id, f.value) for f in Fund}
+
+
+def record_attendance(k: Kiosk, meeting_id: str, entries: Mapping[str, str | tuple[str, str]]) -> None:
+    """Attendance for many members in one transaction: ``{member_id: status | (status, represented_by)}``."""
+    with k.store.write() as w:
+        for member_id, entry in entries.items():
+            status, by = (entry, None) if isinstance(entry, str) else entry
+            body: dict[str, Any] = {
+                "meeting": meeting_id,
+                "member": member_id,
+                "status": parse_attendance(status).value,
+            }
+            if by:
+                body["represented_by"] = by
+            w.append("attendance_recorded", body)
+
+
+def attendance(k: Kiosk, meeting_id: str) -> dict[str, str]:
+    rows = k.store.query("SELECT member_id, status FROM p_attendance WHERE meeting_id = ?", (meeting_id,))
+    return {r["member_id"]: r["status"] for r in rows}
+
+
+def suggested_fines(k: Kiosk, meeting_id: str) -> list[dict[str, Any]]:
+    """Fines the règlement suggests from attendance, not yet charged at this meeting."""
+    meeting = k.meeting(meeting_id)
+    rules = k.rules(meeting["group_id"])
+    charged = {
+        (r["member_id"], r["detail"])
+        for r in k.store.query(
+            "SELECT member_id, json_extract(detail, '$.fine') AS detail FROM p_transactions "
+            "WHERE meeting_id = ? AND kind = 'fine' AND reversed_by IS NULL",
+            (meeting_id,),
+        )
+    }
+    out = []
+    for member_id, status in attendance(k, meeting_id).items():
+        fine = suggested_fine(rules, parse_attendance(status))
+        if fine and (member_id, fine[0]) not in charged:
+            out.append({"member_id": member_id, "fine": fine[0], "amount": fine[1], "status": status})
+    return out
+
+
+def standard_contributions(
+    k: Kiosk,
+    meeting_id: str,
+    by: str,
+    *,
+    exceptions: Mapping[str, Mapping[str, int]] | None = None,
+) -> int:
+    """The one tap: every paying member (present, late, represented) pays the standard amounts.
+
+    ``exceptions`` gives other amounts for some members (``{member: {"verte": 500}}``;
+    0 skips that fund). Members who already paid a fund at this meeting are skipped,
+    so a second tap after a power cut does not charge anyone twice.
+    Returns the number of contributions recorded.
+    """
+    meeting = k.meeting(meeting_id)
+    if meeting["status"] != MeetingStatus.OPEN:
+        raise DomainError("meeting_not_open", "meeting", number=meeting["number"])
+    rules = k.rules(meeting["group_id"])
+    exceptions = exceptions or {}
+    standard = {"verte": rules.contribution_verte, "rouge": rules.contribution_rouge}
+    paid = {
+        (r["member_id"], r["fund"])
+        for r in k.store.query(
+            "SELECT member_id, fund FROM p_transactions WHERE meeting_id = ? AND kind = 'contribution' "
+            "AND reversed_by IS NULL",
+            (meeting_id,),
+        )
+    }
+    paying = [m for m, s in attendance(k, meeting_id).items() if s in PAYING]
+    unknown = set(exceptions) - set(paying)
+    if unknown:
+        raise DomainError("not_paying_member", "exceptions", value=sorted(unknown)[0])
+    count = 0
+    with k.store.write() as w:
+        for member_id in paying:
+            amounts = {**standard, **exceptions.get(member_id, {})}
+            for fund, amount in amounts.items():
+                if amount and (member_id, fund) not in paid:
+                    w.append(
+                        "movement_recorded",
+                        {
+                            "txn": new_id(),
+                            "meeting": meeting_id,
+                            "kind": "contribution",
+                            "by": by,
+                            "member": member_id,
+                            "fund": fund,
+                            "amount": amount,
+                        },
+                    )
+                    count += 1
+    return count
+
+
+def close_meeting(
+    k: Kiosk, meeting_id: str, counts: Mapping[str, Mapping[str, int]], approvals: list[Approval]
+) -> dict[str, Any]:
+    meeting = k.meeting(meeting_id)
+    if meeting["status"] != MeetingStatus.OPEN:
+        raise DomainError("meeting_not_open", "meeting", number=meeting["number"])
+    clean = check_counts(counts)
+    approvers = k.approve(approvals)
+    with k.store.write() as w:
+        w.append("meeting_closed", {"meeting": meeting_id, "officers": approvers, "count": clean})
+        w.execute("INSERT OR REPLACE INTO meeting_progress VALUES (?, ?)", (meeting_id, "receipts"))
+    return k.meeting(meeting_id)
+
+
+def set_step(k: Kiosk, meeting_id: str, step: str) -> None:
+    """Remember where the treasurer is, so a meeting cut by a power failure resumes there."""
+    if step not in STEPS:
+        raise DomainError("step_unknown", "step", value=step)
+    k.meeting(meeting_id)
+    with k.store.write() as w:
+        w.execute("INSERT OR REPLACE INTO meeting_progress VALUES (?, ?)", (meeting_id, step))
+
+
+def step(k: Kiosk, meeting_id: str) -> str:
+    row = k.store.conn.execute("SELECT step FROM meeting_progress WHERE meeting_id = ?", (meeting_id,)).fetchone()
+    return row[0] if row else "open"
+
+
+def open_meeting_of(k: Kiosk, group_id: str) -> str | None:
+    return k.group(group_id)["open_meeting"]

@@ -1,0 +1,284 @@
+"""Money movements at an open meeting: one use case, one transaction each."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from kiosk.domain.errors import DomainError, Problem
+from kiosk.domain.funds import Fund, parse_fund
+from kiosk.domain.loans import Due, Split, Terms, due_at, split_payment, standing_of, terms_of
+from kiosk.domain.money import check_amount
+from kiosk.domain.policies import Borrower, aid_problem, loan_problems, share_out, withdrawal_problems
+from kiosk.domain.rules import AidKind
+
+from .context import Approval, Kiosk, new_id
+
+
+def _record(k: Kiosk, meeting_id: str, by: str, kind: str, **fields: Any) -> str:
+    txn = new_id()
+    k.store.append("movement_recorded", {"txn": txn, "meeting": meeting_id, "kind": kind, "by": by, **fields})
+    return txn
+
+
+def _meeting_group(k: Kiosk, meeting_id: str) -> str:
+    return str(k.meeting(meeting_id)["group_id"])
+
+
+def contribution(k: Kiosk, meeting_id: str, by: str, member_id: str, fund: str, amount: int) -> str:
+    return _record(
+        k, meeting_id, by, "contribution", member=member_id, fund=parse_fund(fund).value, amount=check_amount(amount)
+    )
+
+
+def fine(k: Kiosk, meeting_id: str, by: str, member_id: str, name: str, amount: int | None = None) -> str:
+    rules = k.rules(_meeting_group(k, meeting_id))
+    if name not in rules.fines:
+        raise DomainError("fine_unknown", "fine", value=name)
+    amount = rules.fines[name] if amount is None else check_amount(amount)
+    return _record(k, meeting_id, by, "fine", member=member_id, fund=rules.fine_fund.value, amount=amount, fine=name)
+
+
+def entry_fee(k: Kiosk, meeting_id: str, by: str, member_id: str) -> str:
+    rules = k.rules(_meeting_group(k, meeting_id))
+    if not rules.entry_fee:
+        raise DomainError("entry_fee_none", "member")
+    return _record(
+        k, meeting_id, by, "entry_fee", member=member_id, fund=rules.entry_fee_fund.value, amount=rules.entry_fee
+    )
+
+
+# -- loans --------------------------------------------------------------------------------
+
+
+def borrower(k: Kiosk, member_id: str, today: date) -> Borrower:
+    member = k.member(member_id)
+    arrears = sum(loan_due(k, row["loan_id"], today).arrears for row in active_loans(k, member_id))
+    return Borrower(
+        member["name"],
+        bool(member["active"]),
+        k.savings(member["group_id"], member_id),
+        member["active_loans"],
+        arrears,
+    )
+
+
+def check_loan(
+    k: Kiosk, meeting_id: str, member_id: str, amount: int, term_months: int, fund: str = "verte"
+) -> list[Problem]:
+    """The rule check, shown in words before the officers approve."""
+    meeting = k.meeting(meeting_id)
+    group_id = meeting["group_id"]
+    who = borrower(k, member_id, date.fromisoformat(meeting["date"]))
+    return loan_problems(k.rules(group_id), who, amount, term_months, k.cash(group_id, parse_fund(fund).value))
+
+
+def grant_loan(
+    k: Kiosk,
+    meeting_id: str,
+    by: str,
+    member_id: str,
+    amount: int,
+    term_months: int,
+    approvals: list[Approval],
+    *,
+    fund: str = "verte",
+) -> str:
+    meeting = k.meeting(meeting_id)
+    check_amount(amount)
+    problems = check_loan(k, meeting_id, member_id, amount, term_months, fund)
+    if problems:
+        raise DomainError.of(problems)
+    if parse_fund(fund) is Fund.ROUGE:
+        raise DomainError("fund_not_allowed", "fund", value=fund)
+    approvers = k.approve(approvals)
+    rules = k.rules(meeting["group_id"])
+    terms = Terms.from_rules(rules, amount, term_months, date.fromisoformat(meeting["date"]))
+    loan_id = new_id()
+    _record(
+        k,
+        meeting_id,
+        by,
+        "loan",
+        member=member_id,
+        loan=loan_id,
+        fund=fund,
+        amount=amount,
+        paf=terms.fixed_paf(),
+        terms={
+            "method": terms.method.value,
+            "rate_bp": terms.rate_bp,
+            "term_months": term_months,
+            "rounding_unit": terms.rounding_unit,
+            "penalty_bp": terms.penalty_bp,
+        },
+        approvers=approvers,
+    )
+    return loan_id
+
+
+def loan_due(k: Kiosk, loan_id: str, today: date) -> Due:
+    row = k.store.get("loans", (loan_id,))
+    if row is None:
+        raise DomainError("loan_unknown", "loan", value=loan_id)
+    return due_at(terms_of(row), standing_of(row), today)
+
+
+def active_loans(k: Kiosk, member_id: str) -> list[dict[str, Any]]:
+    return k.store.query("SELECT * FROM p_loans WHERE member_id = ? AND status = 'active' ORDER BY start", (member_id,))
+
+
+def repay(k: Kiosk, meeting_id: str, by: str, loan_id: str, amount: int) -> Split:
+    """Record a repayment, split into penalty, PAF and principal by the loan's terms."""
+    meeting = k.meeting(meeting_id)
+    due = loan_due(k, loan_id, date.fromisoformat(meeting["date"]))
+    split = split_payment(due, check_amount(amount))
+    _record(
+        k,
+        meeting_id,
+        by,
+        "repayment",
+        loan=loan_id,
+        amount=amount,
+        principal=split.principal,
+        paf=split.paf,
+        penalty=split.penalty,
+        new_paf=due.new_paf,
+        new_penalty=due.new_penalty,
+        paf_until=due.paf_until.isoformat() if due.paf_until else None,
+        penalty_until=due.penalty_until.isoformat() if due.penalty_until else None,
+    )
+    return split
+
+
+def loans_due(k: Kiosk, meeting_id: str) -> list[dict[str, Any]]:
+    """Members with an active loan, what they owe now, and their arrears: the repayments screen."""
+    meeting = k.meeting(meeting_id)
+    today = date.fromisoformat(meeting["date"])
+    out = []
+    for row in k.store.query(
+        "SELECT l.*, m.name, m.number FROM p_loans l JOIN p_members m USING (member_id) "
+        "WHERE l.group_id = ? AND l.status = 'active' ORDER BY m.number",
+        (meeting["group_id"],),
+    ):
+        due = due_at(terms_of(row), standing_of(row), today)
+        out.append({**row, "due_now": due.now, "payoff": due.payoff, "arrears": due.arrears, "penalty": due.penalty})
+    return out
+
+
+# -- aid, withdrawals, exit --------------------------------------------------------------------
+
+
+def give_aid(k: Kiosk, meeting_id: str, by: str, member_id: str, aid_type: str, approvals: list[Approval]) -> str:
+    group_id = _meeting_group(k, meeting_id)
+    aid, problems = aid_problem(k.rules(group_id), aid_type, k.cash(group_id, "rouge"))
+    if problems:
+        raise DomainError.of(problems)
+    assert aid is not None
+    approvers = k.approve(approvals)
+    fields: dict[str, Any] = {"member": member_id, "aid": aid_type, "amount": aid.amount, "approvers": approvers}
+    if aid.kind is AidKind.LOAN:
+        fields |= {"loan": new_id(), "term_months": aid.term_months}
+    return _record(k, meeting_id, by, "aid", **fields)
+
+
+def withdraw(k: Kiosk, meeting_id: str, by: str, member_id: str, amount: int, approvals: list[Approval]) -> str:
+    group_id = _meeting_group(k, meeting_id)
+    member = k.member(member_id)
+    problems = withdrawal_problems(
+        k.rules(group_id), k.savings(group_id, member_id), check_amount(amount), active_loans=member["active_loans"]
+    )
+    if problems:
+        raise DomainError.of(problems)
+    approvers = k.approve(approvals)
+    return _record(k, meeting_id, by, "withdrawal", member=member_id, amount=amount, approvers=approvers)
+
+
+def member_exit(k: Kiosk, meeting_id: str, by: str, member_id: str, approvals: list[Approval]) -> int:
+    """A member leaves: their savings are paid back in full. Returns the amount paid."""
+    group_id = _meeting_group(k, meeting_id)
+    member = k.member(member_id)
+    if member["active_loans"]:
+        raise DomainError("exit_with_loan", "member", name=member["name"])
+    amount = k.savings(group_id, member_id)
+    approvers = k.approve(approvals)
+    _record(k, meeting_id, by, "exit", member=member_id, amount=amount, approvers=approvers)
+    return amount
+
+
+# -- group money ---------------------------------------------------------------------------
+
+
+def expense(k: Kiosk, meeting_id: str, by: str, fund: str, amount: int, label: str, approvals: list[Approval]) -> str:
+    approvers = k.approve(approvals)
+    return _record(
+        k,
+        meeting_id,
+        by,
+        "expense",
+        fund=parse_fund(fund).value,
+        amount=check_amount(amount),
+        label=label,
+        approvers=approvers,
+    )
+
+
+def outside_in(k: Kiosk, meeting_id: str, by: str, lender: str, amount: int) -> str:
+    return _record(k, meeting_id, by, "outside_in", lender=lender, amount=check_amount(amount))
+
+
+def outside_out(
+    k: Kiosk, meeting_id: str, by: str, lender: str, principal: int, interest: int, approvals: list[Approval]
+) -> str:
+    approvers = k.approve(approvals)
+    return _record(
+        k, meeting_id, by, "outside_out", lender=lender, principal=principal, interest=interest, approvers=approvers
+    )
+
+
+def share_out_plan(k: Kiosk, group_id: str) -> dict[str, Any]:
+    """What a share-out would give each member: savings plus a share of the verte's earnings."""
+    members = k.store.query("SELECT member_id FROM p_members WHERE group_id = ? AND active = 1", (group_id,))
+    savings = {m["member_id"]: k.savings(group_id, m["member_id"]) for m in members}
+    loans = k.store.query(
+        "SELECT COALESCE(SUM(balance), 0) AS s FROM p_accounts WHERE group_id = ? AND account LIKE 'verte:loan:%'",
+        (group_id,),
+    )[0]["s"]
+    all_savings = -k.store.query(
+        "SELECT COALESCE(SUM(balance), 0) AS s FROM p_accounts WHERE group_id = ? AND account LIKE 'verte:savings:%'",
+        (group_id,),
+    )[0]["s"]
+    distributable = k.cash(group_id, "verte") + loans - all_savings
+    shares, left = share_out(savings, distributable, k.rules(group_id).rounding_unit)
+    return {"savings": savings, "shares": shares, "left_over": left, "distributable": distributable}
+
+
+def do_share_out(k: Kiosk, meeting_id: str, by: str, approvals: list[Approval], *, payout: bool) -> dict[str, Any]:
+    """End of cycle: credit each member's share of earnings; with ``payout``, hand out all savings."""
+    group_id = _meeting_group(k, meeting_id)
+    rules = k.rules(group_id)
+    if not rules.share_out:
+        raise DomainError("share_out_not_in_rules", "share_out")
+    plan = share_out_plan(k, group_id)
+    if payout and k.store.query(
+        "SELECT 1 FROM p_loans WHERE group_id = ? AND fund = 'verte' AND status = 'active' LIMIT 1", (group_id,)
+    ):
+        raise DomainError("share_out_with_loans", "payout")
+    approvers = k.approve(approvals)
+    payouts = {m: plan["savings"][m] + plan["shares"][m] for m in plan["savings"]} if payout else {}
+    _record(k, meeting_id, by, "share_out", shares=plan["shares"], payouts=payouts, approvers=approvers)
+    return plan | {"payouts": payouts}
+
+
+# -- corrections -------------------------------------------------------------------------------
+
+
+def reverse(k: Kiosk, meeting_id: str, by: str, txn_id: str, reason: str, approvals: list[Approval]) -> str:
+    """Correct a mistake with a reversal that points at it; the original stays in the journal."""
+    original = k.store.get("transactions", (txn_id,))
+    if original is None:
+        raise DomainError("transaction_unknown", "reverses", value=txn_id)
+    if not reason or len(reason.strip()) < 3:
+        raise DomainError("reason_missing", "reason")
+    approvers = k.approve(approvals)
+    return _record(k, meeting_id, by, "reversal", reverses=txn_id, reason=reason.strip(), approvers=approvers)

@@ -1,0 +1,96 @@
+"""Named migrations, each recorded in the same transaction that applies it.
+
+Never edit a migration that has shipped: add a new one. A kiosk in a village
+may skip several releases and must still arrive at the same schema.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+
+from kiosk.domain.projections import TABLES
+
+SQL_TYPES = {"int": "INTEGER", "text": "TEXT", "json": "TEXT"}
+
+
+def _journal(conn: sqlite3.Connection) -> None:
+    conn.execute(
+        """CREATE TABLE journal (
+            seq INTEGER PRIMARY KEY,
+            type TEXT NOT NULL,
+            body TEXT NOT NULL,
+            device_time INTEGER NOT NULL,
+            boot_id TEXT NOT NULL,
+            mono_ms INTEGER NOT NULL,
+            hash TEXT NOT NULL
+        )"""
+    )
+    # Append-only, enforced by the database itself: a bug or a curious hand
+    # with the sqlite3 shell cannot edit history without dropping the trigger.
+    conn.execute(
+        "CREATE TRIGGER journal_no_update BEFORE UPDATE ON journal "
+        "BEGIN SELECT RAISE(ABORT, 'journal is append-only'); END"
+    )
+    conn.execute(
+        "CREATE TRIGGER journal_no_delete BEFORE DELETE ON journal "
+        "BEGIN SELECT RAISE(ABORT, 'journal is append-only'); END"
+    )
+
+
+def _projections(conn: sqlite3.Connection) -> None:
+    for table in TABLES.values():
+        cols = ", ".join(f"{name} {SQL_TYPES[kind]}" for name, kind in table.columns)
+        conn.execute(f"CREATE TABLE p_{table.name} ({cols}, PRIMARY KEY ({', '.join(table.key)})) WITHOUT ROWID")
+    conn.execute("CREATE INDEX p_members_group ON p_members (group_id, number)")
+    conn.execute("CREATE INDEX p_transactions_meeting ON p_transactions (meeting_id, seq)")
+    conn.execute("CREATE INDEX p_transactions_member ON p_transactions (member_id, seq)")
+    conn.execute("CREATE INDEX p_loans_member ON p_loans (member_id, status)")
+    conn.execute("CREATE INDEX p_loans_group ON p_loans (group_id, status)")
+    conn.execute("CREATE INDEX p_meetings_group ON p_meetings (group_id, number)")
+    conn.execute("CREATE INDEX p_attendance_meeting ON p_attendance (meeting_id)")
+
+
+def _local(conn: sqlite3.Connection) -> None:
+    # Never synced: PIN hashes stay on the kiosk, settings are the kiosk's own.
+    conn.execute(
+        """CREATE TABLE officer_pins (
+            member_id TEXT PRIMARY KEY,
+            pin_hash TEXT NOT NULL,
+            failures INTEGER NOT NULL DEFAULT 0,
+            locked_until INTEGER NOT NULL DEFAULT 0
+        )"""
+    )
+    conn.execute("CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+    conn.execute("CREATE TABLE meeting_progress (meeting_id TEXT PRIMARY KEY, step TEXT NOT NULL)")
+
+
+MIGRATIONS: list[tuple[str, Callable[[sqlite3.Connection], None]]] = [
+    ("0001_journal", _journal),
+    ("0002_projections", _projections),
+    ("0003_local_tables", _local),
+]
+
+
+def migrate(conn: sqlite3.Connection) -> list[str]:
+    """Apply what is missing, one transaction per migration; return the names applied."""
+    conn.execute("CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
+    done = {row[0] for row in conn.execute("SELECT name FROM _migrations")}
+    applied = []
+    for name, step in MIGRATIONS:
+        if name in done:
+            continue
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            # Another process may have applied it while we waited for the lock.
+            if conn.execute("SELECT 1 FROM _migrations WHERE name = ?", (name,)).fetchone():
+                conn.execute("ROLLBACK")
+                continue
+            step(conn)
+            conn.execute("INSERT INTO _migrations VALUES (?, datetime('now'))", (name,))
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        applied.append(name)
+    return applied
