@@ -131,6 +131,9 @@ def active_loans(k: Kiosk, member_id: str) -> list[dict[str, Any]]:
 def repay(k: Kiosk, meeting_id: str, by: str, loan_id: str, amount: int) -> Split:
     """Record a repayment, split into penalty, PAF and principal by the loan's terms."""
     meeting = k.meeting(meeting_id)
+    row = k.store.get("loans", (loan_id,))
+    if row is not None and row["status"] != "active":
+        raise DomainError("loan_not_active", "loan", status=row["status"])
     due = loan_due(k, loan_id, date.fromisoformat(meeting["date"]))
     split = split_payment(due, check_amount(amount))
     _record(

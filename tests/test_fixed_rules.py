@@ -1,0 +1,206 @@
+"""The intangibles of the MUSO method: no setting turns them off, and a refusal changes nothing."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import date
+
+import pytest
+from conftest import PINS, Group, make_group
+
+from kiosk.domain.errors import DomainError
+from kiosk.services import Approval, Kiosk
+from kiosk.services import groups as G
+from kiosk.services import meetings as M
+from kiosk.services import movements as V
+from kiosk.store.pins import LOCKOUT_MS, MAX_FAILURES
+
+DAY = date(2026, 3, 2)
+
+
+def refused(k: Kiosk, code: str, fn, *args, **kwargs) -> DomainError:  # type: ignore[no-untyped-def]
+    """Call a use case that must fail with ``code`` and leave the journal untouched."""
+    before = k.store.head()
+    with pytest.raises(DomainError) as exc:
+        fn(*args, **kwargs)
+    assert code in {p.code for p in exc.value.problems}, exc.value
+    assert k.store.head() == before
+    return exc.value
+
+
+def funded(g: Group) -> str:
+    meeting = g.open(DAY)
+    for i in range(len(g.members)):
+        V.contribution(g.k, meeting, g.treasurer, g.member(i), "verte", 5000)
+        V.contribution(g.k, meeting, g.treasurer, g.member(i), "rouge", 1000)
+    for role in PINS:
+        V.contribution(g.k, meeting, g.treasurer, g.officers[role]["member_id"], "verte", 5000)
+    return meeting
+
+
+def test_money_moves_only_in_an_open_meeting(kiosk: Kiosk, group: Group) -> None:
+    meeting = group.open(DAY)
+    group.close(meeting)
+    refused(kiosk, "meeting_not_open", V.contribution, kiosk, meeting, group.treasurer, group.member(0), "verte", 1000)
+    refused(kiosk, "meeting_not_open", M.standard_contributions, kiosk, meeting, group.treasurer)
+
+
+def test_opening_and_closing_need_two_distinct_officers(kiosk: Kiosk, group: Group) -> None:
+    counts = group.expected_counts()
+    refused(
+        kiosk,
+        "two_officers_required",
+        M.open_meeting,
+        kiosk,
+        group.group_id,
+        DAY,
+        counts,
+        [group.approval("president")],
+    )
+    same = [group.approval("president"), group.approval("president")]
+    refused(kiosk, "officers_not_distinct", M.open_meeting, kiosk, group.group_id, DAY, counts, same)
+    meeting = group.open(DAY)
+    refused(kiosk, "two_officers_required", M.close_meeting, kiosk, meeting, counts, [group.approval("controleur")])
+
+
+def test_a_member_without_office_cannot_approve(kiosk: Kiosk, group: Group) -> None:
+    # The reducer checks roles even if a caller skips the PIN step (as a synced event would).
+    before = kiosk.store.head()
+    with pytest.raises(DomainError, match="not_an_officer"):
+        kiosk.store.append(
+            "meeting_opened",
+            {
+                "group": group.group_id,
+                "meeting": "m-x",
+                "number": 1,
+                "date": DAY.isoformat(),
+                "officers": [group.officers["president"]["member_id"], group.member(0)],
+                "count": {},
+            },
+        )
+    assert kiosk.store.head() == before
+
+
+@pytest.mark.parametrize("use_case", ["loan", "aid", "withdrawal", "correction", "rules", "expense"])
+def test_sensitive_movements_need_two_officers(kiosk: Kiosk, use_case: str) -> None:
+    group = make_group(kiosk, rules={"withdrawal": "any_time"})
+    meeting = funded(group)
+    one = [group.approval("president")]
+    t, m = group.treasurer, group.member(0)
+    txn = V.contribution(kiosk, meeting, t, m, "rouge", 20000)
+    calls = {
+        "loan": lambda: V.grant_loan(kiosk, meeting, t, m, 5000, 2, one),
+        "aid": lambda: V.give_aid(kiosk, meeting, t, m, "deces", one),
+        "withdrawal": lambda: V.withdraw(kiosk, meeting, t, m, 100, one),
+        "correction": lambda: V.reverse(kiosk, meeting, t, txn, "erreur de saisie", one),
+        "rules": lambda: G.adopt_rules(kiosk, meeting, {"paf_rate_bp": 100}, one),
+        "expense": lambda: V.expense(kiosk, meeting, t, "rouge", 100, "cahiers", one),
+    }
+    refused(kiosk, "two_officers_required", calls[use_case])
+
+
+def test_nobody_approves_a_movement_to_themselves(kiosk: Kiosk, group: Group) -> None:
+    meeting = funded(group)
+    president = group.officers["president"]["member_id"]
+    err = refused(
+        kiosk, "self_approval", V.grant_loan, kiosk, meeting, group.treasurer, president, 5000, 2, group.two()
+    )
+    assert err.params["name"] == "Officier president"
+    refused(kiosk, "self_approval", V.give_aid, kiosk, meeting, group.treasurer, president, "naissance", group.two())
+    # The same loan approved by two other officers goes through.
+    V.grant_loan(kiosk, meeting, group.treasurer, president, 5000, 2, group.two("secretaire", "controleur"))
+
+
+def test_a_correction_for_oneself_needs_other_officers(kiosk: Kiosk, group: Group) -> None:
+    meeting = funded(group)
+    president = group.officers["president"]["member_id"]
+    txn = V.contribution(kiosk, meeting, group.treasurer, president, "verte", 1000)
+    refused(kiosk, "self_approval", V.reverse, kiosk, meeting, group.treasurer, txn, "erreur", group.two())
+
+
+def test_a_loan_that_breaks_the_rules_is_refused_with_the_reason(kiosk: Kiosk, group: Group) -> None:
+    meeting = funded(group)  # member 0 saved 5 000: at most 3 x 5 000 = 15 000
+    err = refused(
+        kiosk,
+        "loan_above_ceiling",
+        V.grant_loan,
+        kiosk,
+        meeting,
+        group.treasurer,
+        group.member(0),
+        20000,
+        3,
+        group.two(),
+    )
+    assert err.params["ceiling"] == 15000
+    refused(
+        kiosk,
+        "loan_term_out_of_range",
+        V.grant_loan,
+        kiosk,
+        meeting,
+        group.treasurer,
+        group.member(0),
+        5000,
+        9,
+        group.two(),
+    )
+    V.grant_loan(kiosk, meeting, group.treasurer, group.member(0), 15000, 3, group.two())
+    refused(
+        kiosk,
+        "loan_limit_reached",
+        V.grant_loan,
+        kiosk,
+        meeting,
+        group.treasurer,
+        group.member(0),
+        1000,
+        1,
+        group.two(),
+    )
+    words = V.check_loan(kiosk, meeting, group.member(1), 100000, 3)
+    assert {p.code for p in words} == {"loan_above_ceiling", "cash_insufficient"}
+
+
+def test_history_is_never_edited(kiosk: Kiosk, group: Group) -> None:
+    meeting = group.open(DAY)
+    V.contribution(kiosk, meeting, group.treasurer, group.member(0), "verte", 1000)
+    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+        kiosk.store.conn.execute("UPDATE journal SET body = '{}' WHERE seq = 3")
+    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+        kiosk.store.conn.execute("DELETE FROM journal WHERE seq = (SELECT MAX(seq) FROM journal)")
+
+
+def test_wrong_pin_is_refused_and_lockout_after_repeated_failures(kiosk: Kiosk, group: Group) -> None:
+    counts = group.expected_counts()
+    president = group.officers["president"]["member_id"]
+    bad = [Approval(president, "0000"), group.approval("controleur")]
+    err = refused(kiosk, "pin_wrong", M.open_meeting, kiosk, group.group_id, DAY, counts, bad)
+    assert err.params["left"] == MAX_FAILURES - 1
+    for _ in range(MAX_FAILURES - 1):
+        with pytest.raises(DomainError):
+            M.open_meeting(kiosk, group.group_id, DAY, counts, bad)
+    # Locked: even the right PIN is refused now.
+    refused(kiosk, "pin_locked", M.open_meeting, kiosk, group.group_id, DAY, counts, group.two())
+    kiosk.store.clock.now += LOCKOUT_MS + 1  # type: ignore[attr-defined]
+    M.open_meeting(kiosk, group.group_id, DAY, counts, group.two())
+
+
+def test_pins_never_enter_the_journal(kiosk: Kiosk, group: Group) -> None:
+    meeting = group.open(DAY)
+    group.close(meeting)
+    G.change_pin(kiosk, group.officers["president"]["member_id"], "8642", current_pin=PINS["president"])
+    journal = "".join(row[0] for row in kiosk.store.conn.execute("SELECT body FROM journal"))
+    for pin in [*PINS.values(), "8642"]:
+        assert pin not in journal
+    assert "scrypt" not in journal and "pin" not in journal.lower()
+
+
+def test_changing_a_pin_needs_the_current_one(kiosk: Kiosk, group: Group) -> None:
+    president = group.officers["president"]["member_id"]
+    with pytest.raises(DomainError, match="pin_current_required"):
+        G.change_pin(kiosk, president, "8642")
+    with pytest.raises(DomainError, match="pin_too_simple"):
+        G.change_pin(kiosk, president, "1111", current_pin=PINS["president"])
+    with pytest.raises(DomainError, match="not_an_officer"):
+        G.change_pin(kiosk, group.member(0), "8642")

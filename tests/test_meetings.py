@@ -1,0 +1,130 @@
+"""A meeting's life: opening count, attendance and fines, the one-tap contributions, closing count."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from conftest import Group, make_group
+
+from kiosk.domain.errors import DomainError
+from kiosk.domain.funds import count_for
+from kiosk.services import Kiosk
+from kiosk.services import groups as G
+from kiosk.services import meetings as M
+from kiosk.services import movements as V
+
+DAY = date(2026, 3, 2)
+
+
+def test_discrepancies_at_opening_and_closing_are_recorded_never_absorbed(kiosk: Kiosk, group: Group) -> None:
+    m1 = group.open(DAY)
+    M.standard_contributions(kiosk, m1, group.treasurer)  # 10 present x (1 000 + 200)
+    assert M.expected_cash(kiosk, group.group_id) == {"verte": 10000, "rouge": 2000, "bleue": 0}
+    closed = group.close(m1, adjust={"verte": -500})  # the box holds 500 F less than the books
+    assert closed["close_expected"] == {"verte": 10000, "rouge": 2000, "bleue": 0}
+    rows = kiosk.store.query("SELECT kind, fund, amount, detail FROM p_transactions WHERE kind = 'discrepancy'")
+    assert rows == [{"kind": "discrepancy", "fund": "verte", "amount": -500, "detail": '{"at": "close"}'}]
+    # The books now say what the box holds: next opening starts from 9 500.
+    assert M.expected_cash(kiosk, group.group_id)["verte"] == 9500
+    counts = {"verte": count_for(9600), "rouge": count_for(2000), "bleue": {}}  # 100 F found
+    m2 = M.open_meeting(kiosk, group.group_id, date(2026, 3, 9), counts, group.two())
+    opening = kiosk.meeting(m2)
+    assert opening["open_expected"]["verte"] == 9500
+    assert M.expected_cash(kiosk, group.group_id)["verte"] == 9600
+    n = kiosk.store.query("SELECT COUNT(*) AS n FROM p_transactions WHERE kind = 'discrepancy'")[0]["n"]
+    assert n == 2
+
+
+def test_one_open_meeting_at_a_time_and_no_date_before_the_last(kiosk: Kiosk, group: Group) -> None:
+    m1 = group.open(DAY)
+    with pytest.raises(DomainError, match="meeting_already_open"):
+        group.open(DAY)
+    group.close(m1)
+    with pytest.raises(DomainError, match="meeting_date_before_last"):
+        group.open(date(2026, 2, 23))
+    m2 = group.open(DAY)  # the same day is allowed (a second session)
+    assert kiosk.meeting(m2)["number"] == 2
+
+
+def test_attendance_suggests_fines_from_the_rules(kiosk: Kiosk, group: Group) -> None:
+    meeting = group.open(DAY)
+    M.record_attendance(
+        kiosk,
+        meeting,
+        {
+            group.member(0): "absent",
+            group.member(1): "late",
+            group.member(2): "excused",
+            group.member(3): ("represented", "sa fille Ama"),
+        },
+    )
+    fines = {(f["member_id"], f["fine"], f["amount"]) for f in M.suggested_fines(kiosk, meeting)}
+    assert fines == {(group.member(0), "absence", 500), (group.member(1), "retard", 200)}
+    V.fine(kiosk, meeting, group.treasurer, group.member(0), "absence")
+    assert len(M.suggested_fines(kiosk, meeting)) == 1  # already charged: not suggested twice
+    with pytest.raises(DomainError, match="representative_missing"):
+        M.record_attendance(kiosk, meeting, {group.member(4): "represented"})
+    with pytest.raises(DomainError, match="attendance_unknown"):
+        M.record_attendance(kiosk, meeting, {group.member(4): "sleeping"})
+
+
+def test_standard_contributions_in_one_tap_with_exceptions(kiosk: Kiosk) -> None:
+    g = make_group(kiosk, n_members=26)  # 30 people with the officers
+    meeting = g.open(DAY)
+    M.record_attendance(kiosk, meeting, {g.member(0): "absent", g.member(1): "excused", g.member(2): "late"})
+    n = M.standard_contributions(kiosk, meeting, g.treasurer, exceptions={g.member(3): {"verte": 500, "rouge": 0}})
+    assert n == 28 * 2 - 1  # 28 paying, two funds each, minus member 3's skipped rouge
+    assert kiosk.savings(g.group_id, g.member(2)) == 1000  # late members pay
+    assert kiosk.savings(g.group_id, g.member(3)) == 500
+    assert kiosk.savings(g.group_id, g.member(0)) == 0
+    assert M.expected_cash(kiosk, g.group_id) == {"verte": 27 * 1000 + 500, "rouge": 27 * 200, "bleue": 0}
+    # A second tap (after a power cut, say) charges nobody twice.
+    assert M.standard_contributions(kiosk, meeting, g.treasurer) == 1  # only member 3's rouge was missing
+    with pytest.raises(DomainError, match="not_paying_member"):
+        M.standard_contributions(kiosk, meeting, g.treasurer, exceptions={g.member(0): {"verte": 500}})
+
+
+def test_new_rules_apply_from_their_adoption_and_history_stays(kiosk: Kiosk, group: Group) -> None:
+    meeting = group.open(DAY)
+    version = G.adopt_rules(kiosk, meeting, {"contribution_verte": 1500}, group.two())
+    assert version == 2
+    assert kiosk.rules(group.group_id).contribution_verte == 1500
+    old = kiosk.store.get("rules", (group.group_id, 1))
+    assert old and old["body"]["contribution_verte"] == 1000
+    M.standard_contributions(kiosk, meeting, group.treasurer)
+    assert kiosk.savings(group.group_id, group.member(0)) == 1500
+    with pytest.raises(DomainError) as exc:
+        G.adopt_rules(kiosk, meeting, {"rounding_unit": 7}, group.two())
+    assert exc.value.field == "rounding_unit"
+    group.close(meeting)
+    with pytest.raises(DomainError, match="meeting_not_open"):
+        G.adopt_rules(kiosk, meeting, {"contribution_verte": 2000}, group.two())
+
+
+def test_a_meeting_remembers_its_step_for_resuming(kiosk: Kiosk, group: Group) -> None:
+    meeting = group.open(DAY)
+    assert M.step(kiosk, meeting) == "attendance"
+    M.set_step(kiosk, meeting, "loans")
+    assert M.step(kiosk, meeting) == "loans"
+    with pytest.raises(DomainError, match="step_unknown"):
+        M.set_step(kiosk, meeting, "dance")
+
+
+def test_members_get_numbers_per_group(kiosk: Kiosk) -> None:
+    a = make_group(kiosk, n_members=2, name="MUSO A")
+    b = make_group(kiosk, n_members=1, name="MUSO B")
+    assert [m["number"] for m in G.members(kiosk, a.group_id)] == [1, 2, 3, 4, 5, 6]
+    assert [m["number"] for m in G.members(kiosk, b.group_id)] == [1, 2, 3, 4, 5]
+    newcomer = G.add_member(kiosk, b.group_id, "Ʋɔdzi Ŋuɖe", "F", joined=DAY, phone="+228 90 11 22 33")
+    assert newcomer["number"] == 6 and newcomer["name"] == "Ʋɔdzi Ŋuɖe"
+    assert G.members(kiosk, b.group_id, search="Ŋuɖe")[0]["member_id"] == newcomer["member_id"]
+    updated = G.update_member(kiosk, newcomer["member_id"], phone="+22890112234")
+    assert updated["phone"] == "+22890112234"
+    for bad, code in [
+        ({"name": "  "}, "name_empty"),
+        ({"phone": "abc"}, "phone_invalid"),
+        ({"sex": "X"}, "sex_unknown"),
+    ]:
+        with pytest.raises(DomainError, match=code):
+            G.update_member(kiosk, newcomer["member_id"], **bad)

@@ -1,0 +1,211 @@
+"""Every kind of movement, its double-entry postings and its effect, with amounts by hand."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from conftest import Group, make_group
+
+from kiosk.domain.errors import DomainError
+from kiosk.services import Kiosk
+from kiosk.services import meetings as M
+from kiosk.services import movements as V
+
+DAY = date(2026, 3, 2)
+
+
+def legs(k: Kiosk, txn: str) -> dict[str, int]:
+    """Postings of a transaction with member and loan ids replaced by placeholders."""
+    out: dict[str, int] = {}
+    for row in k.store.query("SELECT account, amount FROM p_postings WHERE txn_id = ? ORDER BY leg", (txn,)):
+        parts = row["account"].split(":")
+        name = ":".join(parts[:2] + (["x"] if len(parts) > 2 else []))
+        out[name] = out.get(name, 0) + row["amount"]
+    return out
+
+
+def cash(k: Kiosk, g: Group) -> dict[str, int]:
+    return M.expected_cash(k, g.group_id)
+
+
+@pytest.fixture
+def meeting(group: Group) -> str:
+    return group.open(DAY)
+
+
+def test_contributions_go_to_savings_or_to_the_group(kiosk: Kiosk, group: Group, meeting: str) -> None:
+    m = group.member(0)
+    verte = V.contribution(kiosk, meeting, group.treasurer, m, "verte", 1000)
+    rouge = V.contribution(kiosk, meeting, group.treasurer, m, "rouge", 200)
+    assert legs(kiosk, verte) == {"verte:cash": 1000, "verte:savings:x": -1000}
+    assert legs(kiosk, rouge) == {"rouge:cash": 200, "rouge:contributions": -200}
+    assert kiosk.savings(group.group_id, m) == 1000  # the red contribution is not the member's
+    assert cash(kiosk, group) == {"verte": 1000, "rouge": 200, "bleue": 0}
+    with pytest.raises(DomainError, match="fund_not_allowed"):
+        V.contribution(kiosk, meeting, group.treasurer, m, "bleue", 100)
+
+
+def test_entry_fee_and_fines_go_where_the_rules_say(kiosk: Kiosk) -> None:
+    g = make_group(kiosk, rules={"entry_fee": 2500, "entry_fee_fund": "verte", "fine_fund": "rouge"})
+    meeting = g.open(DAY)
+    fee = V.entry_fee(kiosk, meeting, g.treasurer, g.member(1))
+    fine = V.fine(kiosk, meeting, g.treasurer, g.member(1), "retard")
+    assert legs(kiosk, fee) == {"verte:cash": 2500, "verte:entry_fees": -2500}
+    assert legs(kiosk, fine) == {"rouge:cash": 200, "rouge:fines": -200}
+    assert kiosk.savings(g.group_id, g.member(1)) == 0  # fees and fines are not savings
+    with pytest.raises(DomainError, match="fine_unknown"):
+        V.fine(kiosk, meeting, g.treasurer, g.member(1), "bavardage")
+
+
+def _fund_group(g: Group, meeting: str, amount: int = 5000) -> None:
+    for i in range(len(g.members)):
+        V.contribution(g.k, meeting, g.treasurer, g.member(i), "verte", amount)
+        V.contribution(g.k, meeting, g.treasurer, g.member(i), "rouge", amount // 5)
+
+
+def test_loan_disbursement_and_repayment_split(kiosk: Kiosk, group: Group, meeting: str) -> None:
+    _fund_group(group, meeting)  # 6 x 5 000 in the verte, member 0 may borrow 15 000
+    loan = V.grant_loan(kiosk, meeting, group.treasurer, group.member(0), 15000, 3, group.two())
+    row = kiosk.store.get("loans", (loan,))
+    assert row and row["paf_charged"] == 900  # 15 000 x 2 % x 3, fixed at disbursement (flat)
+    assert legs(kiosk, row["txn_id"]) == {"verte:loan:x": 15000, "verte:cash": -15000}
+    assert cash(kiosk, group)["verte"] == 30000 - 15000
+    group.close(meeting)
+
+    # Five weeks later (6 Apr): first installment (5 000 + 300, due 2 Apr) is late.
+    m2 = group.open(date(2026, 4, 6))
+    due = V.loan_due(kiosk, loan, date(2026, 4, 6))
+    assert due.arrears == 5300 and due.penalty == 55  # 1 % of 5 300 = 53 -> 55
+    split = V.repay(kiosk, m2, group.treasurer, loan, 5355)
+    assert (split.penalty, split.paf, split.principal) == (55, 300, 5000)
+    txn = kiosk.store.get("loans", (loan,))["last_repayment"]
+    assert legs(kiosk, txn) == {"verte:cash": 5355, "verte:loan:x": -5000, "verte:paf": -300, "verte:penalties": -55}
+    assert V.loan_due(kiosk, loan, date(2026, 4, 6)).arrears == 0
+
+
+def test_early_repayment_closes_the_loan(kiosk: Kiosk, group: Group, meeting: str) -> None:
+    _fund_group(group, meeting)
+    loan = V.grant_loan(kiosk, meeting, group.treasurer, group.member(0), 10000, 2, group.two())
+    payoff = V.loan_due(kiosk, loan, DAY).payoff
+    assert payoff == 10400  # 10 000 + 2 % x 2 months
+    V.repay(kiosk, meeting, group.treasurer, loan, payoff)
+    assert kiosk.store.get("loans", (loan,))["status"] == "repaid"
+    assert kiosk.member(group.member(0))["active_loans"] == 0
+    with pytest.raises(DomainError, match="loan_not_active"):
+        V.repay(kiosk, meeting, group.treasurer, loan, 5)
+
+
+def test_loan_from_the_blue_box(kiosk: Kiosk, group: Group, meeting: str) -> None:
+    _fund_group(group, meeting)
+    inflow = V.outside_in(kiosk, meeting, group.treasurer, "KOFIP", 50000)
+    assert legs(kiosk, inflow) == {"bleue:cash": 50000, "bleue:lender:x": -50000}
+    loan = V.grant_loan(kiosk, meeting, group.treasurer, group.member(1), 12000, 3, group.two(), fund="bleue")
+    assert kiosk.store.get("loans", (loan,))["fund"] == "bleue"
+    assert cash(kiosk, group)["bleue"] == 38000
+    out = V.outside_out(kiosk, meeting, group.treasurer, "KOFIP", 20000, 1000, group.two())
+    assert legs(kiosk, out) == {"bleue:lender:x": 20000, "bleue:lender_interest": 1000, "bleue:cash": -21000}
+    with pytest.raises(DomainError, match="lender_overpaid"):
+        V.outside_out(kiosk, meeting, group.treasurer, "KOFIP", 30001, 0, group.two())
+
+
+def test_aid_grant_and_interest_free_aid_loan(kiosk: Kiosk, group: Group, meeting: str) -> None:
+    _fund_group(group, meeting, 10000)  # rouge: 6 x 2 000 = 12 000
+    grant = V.give_aid(kiosk, meeting, group.treasurer, group.member(2), "deces", group.two())
+    assert legs(kiosk, grant) == {"rouge:aid": 10000, "rouge:cash": -10000}
+    V.contribution(kiosk, meeting, group.treasurer, group.member(3), "rouge", 5000)
+    aid_loan = V.give_aid(kiosk, meeting, group.treasurer, group.member(3), "maladie", group.two())
+    assert legs(kiosk, aid_loan) == {"rouge:loan:x": 5000, "rouge:cash": -5000}
+    loan = V.active_loans(kiosk, group.member(3))[0]
+    assert (loan["kind"], loan["rate_bp"], loan["paf_charged"]) == ("aid", 0, 0)
+    assert kiosk.member(group.member(2))["aid_received"] == 10000
+    with pytest.raises(DomainError, match="cash_insufficient"):
+        V.give_aid(kiosk, meeting, group.treasurer, group.member(4), "deces", group.two())
+
+
+def test_withdrawal_and_exit(kiosk: Kiosk) -> None:
+    g = make_group(kiosk, rules={"withdrawal": "any_time"})
+    meeting = g.open(DAY)
+    _fund_group(g, meeting)
+    w = V.withdraw(kiosk, meeting, g.treasurer, g.member(0), 2000, g.two())
+    assert legs(kiosk, w) == {"verte:savings:x": 2000, "verte:cash": -2000}
+    assert kiosk.savings(g.group_id, g.member(0)) == 3000
+    with pytest.raises(DomainError, match="savings_insufficient"):
+        V.withdraw(kiosk, meeting, g.treasurer, g.member(0), 3005, g.two())
+    paid = V.member_exit(kiosk, meeting, g.treasurer, g.member(0), g.two())
+    assert paid == 3000
+    assert kiosk.member(g.member(0))["active"] == 0
+    with pytest.raises(DomainError, match="member_left"):
+        V.contribution(kiosk, meeting, g.treasurer, g.member(0), "verte", 1000)
+
+
+def test_withdrawal_refused_when_rules_say_exit_only(kiosk: Kiosk, group: Group, meeting: str) -> None:
+    _fund_group(group, meeting)
+    with pytest.raises(DomainError, match="withdrawal_exit_only"):
+        V.withdraw(kiosk, meeting, group.treasurer, group.member(0), 1000, group.two())
+
+
+def test_exit_refused_while_a_loan_runs(kiosk: Kiosk, group: Group, meeting: str) -> None:
+    _fund_group(group, meeting)
+    V.grant_loan(kiosk, meeting, group.treasurer, group.member(0), 5000, 1, group.two())
+    with pytest.raises(DomainError, match="exit_with_loan"):
+        V.member_exit(kiosk, meeting, group.treasurer, group.member(0), group.two())
+
+
+def test_group_expense(kiosk: Kiosk, group: Group, meeting: str) -> None:
+    _fund_group(group, meeting)
+    e = V.expense(kiosk, meeting, group.treasurer, "rouge", 1500, "cahiers", group.two())
+    assert legs(kiosk, e) == {"rouge:expenses": 1500, "rouge:cash": -1500}
+    with pytest.raises(DomainError, match="label_missing"):
+        V.expense(kiosk, meeting, group.treasurer, "rouge", 100, "  ", group.two())
+
+
+def test_share_out_distributes_earnings_in_proportion_to_savings(kiosk: Kiosk) -> None:
+    g = make_group(kiosk, n_members=2, rules={"share_out": True})
+    meeting = g.open(DAY, attendance=None)
+    V.contribution(kiosk, meeting, g.treasurer, g.member(0), "verte", 10000)
+    V.contribution(kiosk, meeting, g.treasurer, g.member(1), "verte", 30000)
+    loan = V.grant_loan(kiosk, meeting, g.treasurer, g.member(1), 20000, 1, g.two())
+    V.repay(kiosk, meeting, g.treasurer, loan, V.loan_due(kiosk, loan, DAY).payoff)  # 400 F of PAF earned
+    plan = V.share_out_plan(kiosk, g.group_id)
+    assert plan["distributable"] == 400
+    assert plan["shares"][g.member(0)] == 100 and plan["shares"][g.member(1)] == 300
+    result = V.do_share_out(kiosk, meeting, g.treasurer, g.two(), payout=True)
+    assert result["payouts"][g.member(1)] == 30300
+    assert kiosk.savings(g.group_id, g.member(0)) == 0
+    assert cash(kiosk, g)["verte"] == 0
+
+
+def test_reversal_points_at_the_original_and_nets_to_zero(kiosk: Kiosk, group: Group, meeting: str) -> None:
+    txn = V.contribution(kiosk, meeting, group.treasurer, group.member(0), "verte", 1000)
+    rev = V.reverse(kiosk, meeting, group.treasurer, txn, "saisi deux fois", group.two())
+    assert legs(kiosk, rev) == {"verte:cash": -1000, "verte:savings:x": 1000}
+    original = kiosk.store.get("transactions", (txn,))
+    reversal = kiosk.store.get("transactions", (rev,))
+    assert original["reversed_by"] == rev and reversal["reverses"] == txn
+    assert reversal["reason"] == "saisi deux fois"
+    assert kiosk.savings(group.group_id, group.member(0)) == 0
+    with pytest.raises(DomainError, match="already_reversed"):
+        V.reverse(kiosk, meeting, group.treasurer, txn, "encore", group.two())
+    with pytest.raises(DomainError, match="not_reversible"):
+        V.reverse(kiosk, meeting, group.treasurer, rev, "annuler l'annulation", group.two())
+
+
+def test_reversing_a_repayment_restores_the_loan(kiosk: Kiosk, group: Group, meeting: str) -> None:
+    _fund_group(group, meeting)
+    loan = V.grant_loan(kiosk, meeting, group.treasurer, group.member(0), 10000, 2, group.two())
+    V.repay(kiosk, meeting, group.treasurer, loan, 10400)
+    assert kiosk.store.get("loans", (loan,))["status"] == "repaid"
+    txn = kiosk.store.get("loans", (loan,))["last_repayment"]
+    V.reverse(kiosk, meeting, group.treasurer, txn, "mauvais membre", group.two())
+    row = kiosk.store.get("loans", (loan,))
+    assert (row["status"], row["principal_paid"], row["paf_paid"]) == ("active", 0, 0)
+    assert kiosk.member(group.member(0))["active_loans"] == 1
+
+
+def test_a_loan_with_repayments_cannot_be_reversed(kiosk: Kiosk, group: Group, meeting: str) -> None:
+    _fund_group(group, meeting)
+    loan = V.grant_loan(kiosk, meeting, group.treasurer, group.member(0), 10000, 2, group.two())
+    V.repay(kiosk, meeting, group.treasurer, loan, 1000)
+    with pytest.raises(DomainError, match="loan_has_repayments"):
+        V.reverse(kiosk, meeting, group.treasurer, kiosk.store.get("loans", (loan,))["txn_id"], "erreur", group.two())

@@ -1,0 +1,137 @@
+"""Scenario files and the ``muso-kiosk`` command line, as a trainer and a technician use them."""
+
+from __future__ import annotations
+
+import copy
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from kiosk.cli import EXIT_INPUT, EXIT_OK, EXIT_VERIFY, main
+from kiosk.demo import demo_scenario
+from kiosk.scenario import Runner, ScenarioError, load
+from kiosk.services import Kiosk
+from kiosk.store.clock import FixedClock
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE = ROOT / "docs" / "scenarios" / "first-meetings.json"
+
+
+def run_cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_the_example_scenario_gives_the_balances_worked_out_by_hand(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    db = str(tmp_path / "k.db")
+    assert run_cli(capsys, "--db", db, "scenario", "run", str(EXAMPLE))[0] == EXIT_OK
+    code, out, _ = run_cli(capsys, "--db", db, "report", "--json")
+    assert code == EXIT_OK
+    [report] = json.loads(out)
+    # verte: 5 x 1 000 (meeting 1, one absent) + 5 x 1 000 + 500 (meeting 2) - 6 000 lent - 100 missing
+    # rouge: 5 x 200 + entry fee 2 000 + absence 500 + lateness 200 + 6 x 200
+    assert report["funds"] == {"verte": 4400, "rouge": 4900, "bleue": 0}
+    assert report["total_savings"] == 10500
+    savings = {m["number"]: m["savings"] for m in report["members"]}
+    assert savings == {1: 2000, 2: 2000, 3: 2000, 4: 1500, 5: 2000, 6: 1000}
+    assert [(ln["member_number"], ln["outstanding"]) for ln in report["loans"]] == [(5, 6000)]
+    assert run_cli(capsys, "--db", db, "verify")[0] == EXIT_OK
+
+
+@pytest.mark.parametrize(
+    ("mutate", "where"),
+    [
+        (lambda d: d["meetings"][1]["operations"][0].update(member=42), "meetings[1].operations[0].member"),
+        (lambda d: d["meetings"][1]["operations"][1].update(amount=-500), "meetings[1].operations[1]"),
+        (lambda d: d["meetings"][1]["operations"][1].update(amount=12.5), "meetings[1].operations[1]"),
+        (lambda d: d["meetings"][1]["operations"][0].update(amount=600000), "meetings[1].operations[0]"),
+        (lambda d: d["meetings"][0].update(officers=[1, 1]), "meetings[0]"),
+        (lambda d: d["meetings"][0].update(officers=[1, 4]), "meetings[0].officers[1]"),
+        (lambda d: d["meetings"][1].update(date="2025-12-01"), "meetings[1]"),
+        (lambda d: d["meetings"][1].update(date="12/01/2026"), "meetings[1].date"),
+        (lambda d: d["members"][3].update(sex="X"), "members[3]"),
+        (lambda d: d["rules"].update(rounding_unit=3), "group"),
+        (lambda d: d["meetings"][0]["operations"].append({"op": "dance"}), "meetings[0].operations[2].op"),
+        (lambda d: d["meetings"][0]["operations"].append({"op": "fine", "member": 4}), "meetings[0].operations[2]"),
+        (lambda d: d.pop("members"), "members"),
+    ],
+)
+def test_a_bad_scenario_names_the_place_and_changes_nothing(tmp_path: Path, mutate, where: str) -> None:  # type: ignore[no-untyped-def]
+    data = copy.deepcopy(load(EXAMPLE))
+    mutate(data)
+    with Kiosk.open(tmp_path / "k.db", FixedClock()) as k:
+        with pytest.raises(ScenarioError) as exc:
+            Runner(k).run(data)
+        assert exc.value.where.startswith(where), exc.value
+        assert k.store.head()[0] == 0
+        assert k.store.query("SELECT COUNT(*) AS n FROM p_groups")[0]["n"] == 0
+
+
+def test_scenario_errors_reach_the_user_as_one_clear_line(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"group": {"name": "X"},\n "members": [}', encoding="utf-8")
+    code, _, err = run_cli(capsys, "--db", str(tmp_path / "k.db"), "scenario", "run", str(bad))
+    assert code == EXIT_INPUT
+    assert "ligne 2" in err and "JSON invalide" in err
+    data = load(EXAMPLE)
+    data["meetings"][1]["operations"][0]["amount"] = 600000
+    bad.write_text(json.dumps(data), encoding="utf-8")
+    code, _, err = run_cli(capsys, "--db", str(tmp_path / "k.db"), "scenario", "run", str(bad))
+    assert code == EXIT_INPUT
+    assert "meetings[1].operations[0]" in err and "plafond" in err
+    code, _, err = run_cli(capsys, "--db", str(tmp_path / "k.db"), "--lang", "en", "scenario", "run", str(bad))
+    assert "ceiling" in err
+
+
+def test_demo_is_a_realistic_six_months(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    db = str(tmp_path / "demo.db")
+    code, out, _ = run_cli(capsys, "--db", db, "demo", "--json")
+    assert code == EXIT_OK
+    report = json.loads(out)
+    assert report["meetings"] == 26 and len(report["members"]) == 24
+    assert any(set(m["name"]) & set("ɖɛƒɣŋɔʋƉƐƑƔŊƆƲ") for m in report["members"])
+    assert any(ln["arrears"] > 0 for ln in report["loans"])
+    assert any(m["aid_received"] for m in report["members"])
+    with Kiosk.open(db) as k:
+        kinds = {r["kind"] for r in k.store.query("SELECT DISTINCT kind FROM p_transactions")}
+    assert {"contribution", "fine", "entry_fee", "loan", "repayment", "aid", "reversal", "discrepancy"} <= kinds
+    assert run_cli(capsys, "--db", db, "verify")[0] == EXIT_OK
+    assert demo_scenario() == demo_scenario()  # seeded: the same demo every time
+
+
+def test_verify_backup_and_exit_codes(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    db = tmp_path / "k.db"
+    run_cli(capsys, "--db", str(db), "scenario", "run", str(EXAMPLE))
+    code, out, _ = run_cli(capsys, "--db", str(db), "backup", str(tmp_path))
+    assert code == EXIT_OK and "Sauvegarde" in out
+    backups = list(tmp_path.glob("muso-*.db"))
+    assert len(backups) == 1
+    assert run_cli(capsys, "--db", str(backups[0]), "verify")[0] == EXIT_OK
+    with Kiosk.open(db) as k:
+        k.store.conn.execute("UPDATE p_accounts SET balance = balance + 1 WHERE account = 'verte:cash'")
+    code, _, err = run_cli(capsys, "--db", str(db), "verify")
+    assert code == EXIT_VERIFY and "ANOMALIES" in err
+    code, _, err = run_cli(capsys, "--db", str(db), "report", "--group", "nope")
+    assert code == EXIT_INPUT and "groupe inconnu" in err
+
+
+def test_init_sets_the_kiosk_identity_once(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    db = str(tmp_path / "k.db")
+    assert run_cli(capsys, "--db", db, "init", "--kiosk-id", "K07", "--name", "Bolou")[0] == EXIT_OK
+    assert run_cli(capsys, "--db", db, "init", "--kiosk-id", "K07")[0] == EXIT_OK
+    assert run_cli(capsys, "--db", db, "init", "--kiosk-id", "K08")[0] == EXIT_INPUT
+
+
+def test_the_console_script_runs(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "kiosk.cli", "--db", str(tmp_path / "k.db"), "verify"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "0 événements" in result.stdout
