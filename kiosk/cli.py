@@ -171,7 +171,29 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("backup", help="sauvegarde cohérente (API de sauvegarde SQLite)")
     p.add_argument("dest", help="fichier ou dossier de destination (clé USB)")
     p.set_defaults(func=cmd_backup)
+
+    for extension in EXTENSIONS:
+        extension(sub)
     return parser
+
+
+# Other packages' commands (sync, printer, app) register here: each is a
+# function that adds its subparsers, imported lazily so that `muso-kiosk
+# verify` never loads Qt or httpx.
+def _extensions() -> list[Any]:
+    import importlib
+
+    found = []
+    for module in ("kiosk.sync.cli", "kiosk.printing_cli", "kiosk.app_cli"):
+        try:
+            found.append(importlib.import_module(module).add_parsers)
+        except ModuleNotFoundError as exc:
+            if not (exc.name and (module + ".").startswith(exc.name + ".")):
+                raise  # the extension exists but something it imports is missing
+    return found
+
+
+EXTENSIONS = _extensions()
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -19,7 +19,7 @@ from typing import Any
 
 import sqlite_utils
 
-from kiosk.domain.events import GENESIS, Event, make_event
+from kiosk.domain.events import GENESIS, Event, chain_hash, make_event
 from kiosk.domain.projections import TABLES, Changes, Key, Row
 from kiosk.domain.reducer import apply
 
@@ -97,6 +97,28 @@ class Writer:
         clock = self.store.clock
         event = make_event(seq, type_, body, clock.now_ms(), clock.boot_id, clock.mono_ms()).chained(prev)
         changes = apply(self.view, event)  # raises DomainError: the caller's transaction rolls back
+        self.conn.execute(
+            "INSERT INTO journal (seq, type, body, device_time, boot_id, mono_ms, hash) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (event.seq, event.type, event.body_json, event.device_time, event.boot_id, event.mono_ms, event.hash),
+        )
+        self.write_changes(changes)
+        self.appended.append(event)
+        return event
+
+    def append_existing(self, event: Event) -> Event:
+        """Append an event made elsewhere (a restore from the server) with its own time and hash.
+
+        The event must continue this journal exactly: next ``seq``, and a hash that
+        chains from our head. The reducer still checks it, so a restored journal is
+        held to the same rules as one recorded here.
+        """
+        last = self.conn.execute("SELECT seq, hash FROM journal ORDER BY seq DESC LIMIT 1").fetchone()
+        seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
+        if event.seq != seq:
+            raise StoreError(f"event {event.seq} does not continue the journal (expected {seq})")
+        if chain_hash(prev, event) != event.hash:
+            raise StoreError(f"event {event.seq} does not chain from the journal's head")
+        changes = apply(self.view, event)
         self.conn.execute(
             "INSERT INTO journal (seq, type, body, device_time, boot_id, mono_ms, hash) VALUES (?, ?, ?, ?, ?, ?, ?)",
             (event.seq, event.type, event.body_json, event.device_time, event.boot_id, event.mono_ms, event.hash),
