@@ -10,7 +10,6 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 from kiosk import config
@@ -45,21 +44,6 @@ def cmd_init(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def cmd_demo(args: argparse.Namespace) -> int:
-    from kiosk.demo import demo_scenario
-
-    path = Path(args.db) if args.db else config.demo_db_path()
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{path}{suffix}").unlink(missing_ok=True)
-    with Kiosk.open(path) as k:
-        k.store.set_setting("kiosk_id", "K00")
-        k.store.set_setting("kiosk_name", "Kiosque de démonstration")
-        group_id = Runner(k).run(demo_scenario())
-        print(f"Groupe de démonstration créé dans {path}\n", file=sys.stderr)
-        _print_report(k, group_id, args.json)
-    return EXIT_OK
-
-
 def cmd_scenario(args: argparse.Namespace) -> int:
     data = load(args.file)
     with _kiosk(args) as k:
@@ -85,11 +69,11 @@ def cmd_report(args: argparse.Namespace) -> int:
             print(json.dumps([R.balances(k, g["group_id"]) for g in groups], ensure_ascii=False, indent=2))
         else:
             for g in groups:
-                _print_report(k, g["group_id"], False)
+                print_report(k, g["group_id"], False)
     return EXIT_OK
 
 
-def _print_report(k: Kiosk, group_id: str, as_json: bool) -> None:
+def print_report(k: Kiosk, group_id: str, as_json: bool) -> None:
     b = R.balances(k, group_id)
     if as_json:
         print(json.dumps(b, ensure_ascii=False, indent=2))
@@ -150,10 +134,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--name", default="")
     p.set_defaults(func=cmd_init)
 
-    p = sub.add_parser("demo", help="créer un groupe de démonstration (six mois de séances) et l'afficher")
-    p.add_argument("--json", action="store_true")
-    p.set_defaults(func=cmd_demo)
-
     p = sub.add_parser("scenario", help="appliquer un fichier de scénario (docs/scenario.md)")
     scen = p.add_subparsers(dest="scenario_command", required=True)
     run = scen.add_parser("run", help="appliquer FILE en une seule transaction")
@@ -177,14 +157,15 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-# Other packages' commands (sync, printer, app) register here: each is a
-# function that adds its subparsers, imported lazily so that `muso-kiosk
-# verify` never loads Qt or httpx.
+# Other packages' commands (sync; printer and app from ui, the layer that may
+# use both kiosk and printer) register here: each module's add_parsers adds
+# its subcommands. This is the one place that names them, by string, so the
+# core does not depend on them; they load nothing heavy at import.
 def _extensions() -> list[Any]:
     import importlib
 
     found = []
-    for module in ("kiosk.sync.cli", "kiosk.printing_cli", "kiosk.app_cli"):
+    for module in ("kiosk.sync.cli", "ui.cli"):
         try:
             found.append(importlib.import_module(module).add_parsers)
         except ModuleNotFoundError as exc:

@@ -14,7 +14,7 @@ ALLOWED = {
     "kiosk": {"kiosk"},
     "printer": {"printer", "kiosk.domain"},
     "sync_server": {"sync_server", "kiosk.domain"},
-    "ui": {"ui", "kiosk", "printer"},
+    "ui": {"ui", "kiosk", "kiosk.domain", "printer"},
 }
 FIRST_PARTY = {"kiosk", "ui", "printer", "sync_server"}
 

@@ -74,6 +74,9 @@ TABLES: dict[str, Table] = {
             "principal_paid:int penalty_charged:int penalty_paid:int paf_until penalty_until "
             "status last_repayment",
         ),
+        # Receipts handed to members (and meeting reports): the event's hash is the
+        # receipt's verification code, so the paper can be checked against the journal.
+        _t("receipts", ("receipt_id",), "receipt_id group_id meeting_id member_id kind seq:int txns:json"),
     )
 }
 

@@ -253,7 +253,38 @@ def on_movement(ch: Changes, b: dict[str, Any], ev: Event) -> None:
     ledger.record_movement(ch, meeting, recorder, b, ev)
 
 
+def on_receipt_issued(ch: Changes, b: dict[str, Any], ev: Event) -> None:
+    """A receipt was handed out. It changes no money; it fixes what the paper says."""
+    meeting = ch.get("meetings", (b["meeting"],))
+    if meeting is None or meeting["group_id"] != b["group"]:
+        raise DomainError("meeting_unknown", "meeting", value=b["meeting"])
+    if ch.get("receipts", (b["receipt"],)) is not None:
+        raise DomainError("receipt_exists", "receipt")
+    kind = b["kind"]
+    if kind not in ("member", "report"):
+        raise DomainError("receipt_kind_unknown", "kind", value=kind)
+    member = member_row(ch, b["group"], b["member"])["member_id"] if kind == "member" else None
+    txns = b.get("txns", [])
+    for txn in txns:
+        row = ch.get("transactions", (txn,))
+        if row is None or row["group_id"] != b["group"]:
+            raise DomainError("transaction_unknown", "txns", value=txn)
+    ch.put(
+        "receipts",
+        {
+            "receipt_id": b["receipt"],
+            "group_id": b["group"],
+            "meeting_id": b["meeting"],
+            "member_id": member,
+            "kind": kind,
+            "seq": ev.seq,
+            "txns": txns,
+        },
+    )
+
+
 HANDLERS: dict[str, Handler] = {
+    "receipt_issued": on_receipt_issued,
     "group_created": on_group_created,
     "member_added": on_member_added,
     "member_updated": on_member_updated,

@@ -11,6 +11,7 @@ from kiosk.domain.funds import Fund
 from kiosk.domain.meetings import PAYING, STEPS, MeetingStatus, check_counts, parse_attendance, suggested_fine
 
 from .context import Approval, Kiosk, new_id
+from .receipts import issue_meeting_receipts
 
 
 def open_meeting(
@@ -152,6 +153,7 @@ def close_meeting(
     approvers = k.approve(approvals)
     with k.store.write() as w:
         w.append("meeting_closed", {"meeting": meeting_id, "officers": approvers, "count": clean})
+        issue_meeting_receipts(k, w, meeting_id)
         w.execute("INSERT OR REPLACE INTO meeting_progress VALUES (?, ?)", (meeting_id, "receipts"))
     return k.meeting(meeting_id)
 

@@ -13,11 +13,15 @@ from kiosk.domain.policies import Borrower, aid_problem, loan_problems, share_ou
 from kiosk.domain.rules import AidKind
 
 from .context import Approval, Kiosk, new_id
+from .receipts import issue_movement_receipt
 
 
 def _record(k: Kiosk, meeting_id: str, by: str, kind: str, **fields: Any) -> str:
     txn = new_id()
-    k.store.append("movement_recorded", {"txn": txn, "meeting": meeting_id, "kind": kind, "by": by, **fields})
+    with k.store.write() as w:
+        w.append("movement_recorded", {"txn": txn, "meeting": meeting_id, "kind": kind, "by": by, **fields})
+        if k.store.setting("receipt_mode") == "movement":
+            issue_movement_receipt(k, w, txn)
     return txn
 
 

@@ -38,8 +38,24 @@ def _journal(conn: sqlite3.Connection) -> None:
     )
 
 
+# The projection tables as they were when 0002 was written. A later change to
+# TABLES needs a migration of its own (as 0004 does for p_receipts).
+_FIRST_PROJECTIONS = (
+    "groups",
+    "rules",
+    "members",
+    "member_numbers",
+    "meetings",
+    "attendance",
+    "accounts",
+    "transactions",
+    "postings",
+    "loans",
+)
+
+
 def _projections(conn: sqlite3.Connection) -> None:
-    for table in TABLES.values():
+    for table in (TABLES[name] for name in _FIRST_PROJECTIONS):
         cols = ", ".join(f"{name} {SQL_TYPES[kind]}" for name, kind in table.columns)
         conn.execute(f"CREATE TABLE p_{table.name} ({cols}, PRIMARY KEY ({', '.join(table.key)})) WITHOUT ROWID")
     conn.execute("CREATE INDEX p_members_group ON p_members (group_id, number)")
@@ -65,10 +81,38 @@ def _local(conn: sqlite3.Connection) -> None:
     conn.execute("CREATE TABLE meeting_progress (meeting_id TEXT PRIMARY KEY, step TEXT NOT NULL)")
 
 
+def _print_queue(conn: sqlite3.Connection) -> None:
+    # Receipts waiting for paper. Written in the same transaction as the movement
+    # they prove, so a power cut or an empty paper roll never loses one. The id
+    # gives the printing order. Local: jobs are never synced (receipt events are).
+    conn.execute(
+        """CREATE TABLE print_jobs (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            kind TEXT NOT NULL,
+            receipt_seq INTEGER,
+            doc TEXT NOT NULL,
+            duplicate INTEGER NOT NULL DEFAULT 0,
+            copy_of INTEGER REFERENCES print_jobs (id),
+            status TEXT NOT NULL DEFAULT 'pending',
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_attempt_ms INTEGER NOT NULL DEFAULT 0,
+            last_error TEXT,
+            created_ms INTEGER NOT NULL,
+            printed_ms INTEGER
+        )"""
+    )
+    conn.execute("CREATE INDEX print_jobs_status ON print_jobs (status, id)")
+    conn.execute(
+        "CREATE TABLE p_receipts (receipt_id TEXT, group_id TEXT, meeting_id TEXT, member_id TEXT, "
+        "kind TEXT, seq INTEGER, txns TEXT, PRIMARY KEY (receipt_id)) WITHOUT ROWID"
+    )
+
+
 MIGRATIONS: list[tuple[str, Callable[[sqlite3.Connection], None]]] = [
     ("0001_journal", _journal),
     ("0002_projections", _projections),
     ("0003_local_tables", _local),
+    ("0004_print_queue", _print_queue),
 ]
 
 

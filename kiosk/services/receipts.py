@@ -1,0 +1,355 @@
+"""Receipts as data: what each paper says, fixed in the transaction that records the movements.
+
+At closing, each member present gets a receipt and the group gets its
+procès-verbal; with ``receipt_mode = movement`` a member also gets one per
+movement. Each receipt is a ``receipt_issued`` event in the journal, so its
+verification code is that event's hash and the server can check the paper;
+and a print job holding the complete document, so nothing is recomputed
+(or lost) between the commit and the paper.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from typing import Any
+
+from kiosk.domain.events import Event, verification_code
+from kiosk.domain.funds import Fund
+from kiosk.domain.loans import due_at, schedule, standing_of, terms_of
+from kiosk.domain.meetings import PAYING
+from kiosk.store.database import Writer
+from kiosk.store.print_queue import enqueue
+
+from .context import Kiosk, new_id
+
+# From the member's side: "in" is money the member hands over, "out" money they receive.
+FLOW = {
+    "contribution": "in",
+    "entry_fee": "in",
+    "fine": "in",
+    "repayment": "in",
+    "loan": "out",
+    "aid": "out",
+    "withdrawal": "out",
+    "exit": "out",
+    "share_out": "out",
+}
+
+
+def kiosk_id(k: Kiosk) -> str:
+    return k.store.setting("kiosk_id") or "K00"
+
+
+def receipt_number(k: Kiosk, seq: int) -> str:
+    return f"{kiosk_id(k)}-{seq:06d}"
+
+
+def _stamp(k: Kiosk, doc: dict[str, Any], event: Event) -> dict[str, Any]:
+    """Number and code come from the receipt's own journal event."""
+    number = receipt_number(k, event.seq)
+    code = verification_code(event.hash)
+    server = k.store.setting("server_url")
+    doc |= {"number": number, "code": code, "kiosk": kiosk_id(k)}
+    doc["verify_url"] = f"{server.rstrip('/')}/v/{number}/{code.replace('-', '')}" if server else None
+    return doc
+
+
+def _movement(row: dict[str, Any], original: dict[str, Any] | None) -> dict[str, Any]:
+    if isinstance(row["detail"], str):  # rows from a plain query hold the JSON text
+        row = row | {"detail": json.loads(row["detail"])}
+    kind = row["kind"]
+    entry: dict[str, Any] = {"kind": kind, "fund": row["fund"], "amount": row["amount"], "detail": row["detail"] or {}}
+    if kind == "reversal" and original is not None:
+        entry |= {
+            "flow": FLOW.get(original["kind"], "in"),
+            "amount": -original["amount"],
+            "of": original["kind"],
+            "reason": row["reason"],
+        }
+    else:
+        entry["flow"] = FLOW.get(kind, "in")
+    if kind == "repayment":
+        entry["detail"] = {k: row["detail"][k] for k in ("principal", "paf", "penalty")}
+    return entry
+
+
+def member_balances(k: Kiosk, group_id: str, member_id: str, today: date) -> dict[str, Any]:
+    loans = k.store.query(
+        "SELECT * FROM p_loans WHERE member_id = ? AND status = 'active' ORDER BY start", (member_id,)
+    )
+    outstanding, next_due = 0, None
+    for row in loans:
+        terms, standing = terms_of(row), standing_of(row)
+        outstanding += terms.principal - standing.principal_paid
+        for inst in schedule(terms):
+            if inst.due > today:
+                due = due_at(terms, standing, inst.due)
+                if due.now and (next_due is None or inst.due.isoformat() < next_due["date"]):
+                    next_due = {"amount": due.now, "date": inst.due.isoformat()}
+                break
+    member = k.member(member_id)
+    return {
+        "savings": k.savings(group_id, member_id),
+        "loan_outstanding": outstanding,
+        "next_due": next_due,
+        "aid_received": member["aid_received"],
+    }
+
+
+def _name(k: Kiosk, member_id: str | None) -> str:
+    return str(k.member(member_id)["name"]) if member_id else ""
+
+
+def member_doc(k: Kiosk, meeting_id: str, member_id: str, txn_ids: list[str] | None = None) -> dict[str, Any]:
+    meeting = k.meeting(meeting_id)
+    group = k.group(meeting["group_id"])
+    member = k.member(member_id)
+    if txn_ids is None:
+        rows = k.store.query(
+            "SELECT * FROM p_transactions WHERE meeting_id = ? AND member_id = ? ORDER BY seq", (meeting_id, member_id)
+        )
+    else:
+        rows = [t for t in (k.store.get("transactions", (txn,)) for txn in txn_ids) if t]
+    movements = []
+    recorder = None
+    for row in rows:
+        original = k.store.get("transactions", (row["reverses"],)) if row["reverses"] else None
+        movements.append(_movement(row, original))
+        recorder = row["recorded_by"] or recorder
+    return {
+        "type": "member",
+        "title": "Reçu de membre",
+        "group": group["name"],
+        "meeting": {"number": meeting["number"], "date": meeting["date"]},
+        "member": {"number": member["number"], "name": member["name"]},
+        "movements": movements,
+        "balances": member_balances(k, group["group_id"], member_id, date.fromisoformat(meeting["date"])),
+        "officer": _name(k, recorder) or _name(k, (meeting["open_officers"] or [None])[0]),
+        "txns": [r["txn_id"] for r in rows],
+    }
+
+
+def report_doc(k: Kiosk, meeting_id: str) -> dict[str, Any]:
+    meeting = k.meeting(meeting_id)
+    group = k.group(meeting["group_id"])
+    attendance = {s: 0 for s in ("present", "late", "absent", "excused", "represented")}
+    for row in k.store.query(
+        "SELECT status, COUNT(*) AS n FROM p_attendance WHERE meeting_id = ? GROUP BY status", (meeting_id,)
+    ):
+        attendance[row["status"]] = row["n"]
+    flows = {
+        (r["fund"], r["dir"]): r["total"]
+        for r in k.store.query(
+            "SELECT t.fund, CASE WHEN p.amount > 0 THEN 'in' ELSE 'out' END AS dir, SUM(p.amount) AS total "
+            "FROM p_postings p JOIN p_transactions t USING (txn_id) "
+            "WHERE t.meeting_id = ? AND p.account = t.fund || ':cash' AND t.kind != 'discrepancy' GROUP BY 1, 2",
+            (meeting_id,),
+        )
+    }
+    discrepancies = {
+        (r["fund"], r["at"]): r["amount"]
+        for r in k.store.query(
+            "SELECT fund, json_extract(detail, '$.at') AS at, amount FROM p_transactions "
+            "WHERE meeting_id = ? AND kind = 'discrepancy'",
+            (meeting_id,),
+        )
+    }
+    funds = {}
+    for fund in Fund:
+        f = fund.value
+        open_expected = (meeting["open_expected"] or {}).get(f, 0)
+        close_expected = (meeting["close_expected"] or {}).get(f)
+        funds[f] = {
+            "opening_expected": open_expected,
+            "opening_counted": open_expected + discrepancies.get((f, "open"), 0),
+            "in": flows.get((f, "in"), 0),
+            "out": -flows.get((f, "out"), 0),
+            "closing_expected": close_expected,
+            "closing_counted": None if close_expected is None else close_expected + discrepancies.get((f, "close"), 0),
+            "discrepancy": discrepancies.get((f, "open"), 0) + discrepancies.get((f, "close"), 0),
+        }
+    totals = k.store.query(
+        "SELECT fund, kind, COUNT(*) AS count, SUM(amount) AS amount FROM p_transactions "
+        "WHERE meeting_id = ? AND kind != 'discrepancy' GROUP BY fund, kind ORDER BY fund, kind",
+        (meeting_id,),
+    )
+    loans = [
+        {
+            "member": f"n° {r['number']} {r['name']}",
+            "amount": r["principal"],
+            "term_months": r["term_months"],
+            "fund": r["fund"],
+        }
+        for r in k.store.query(
+            "SELECT l.*, m.number, m.name FROM p_loans l JOIN p_members m USING (member_id) "
+            "WHERE l.meeting_id = ? AND l.kind = 'loan' AND l.status != 'cancelled' ORDER BY l.txn_id",
+            (meeting_id,),
+        )
+    ]
+    aid = [
+        {"member": f"n° {r['number']} {r['name']}", "aid": r["aid"], "amount": r["amount"]}
+        for r in k.store.query(
+            "SELECT m.number, m.name, json_extract(t.detail, '$.aid') AS aid, t.amount FROM p_transactions t "
+            "JOIN p_members m USING (member_id) WHERE t.meeting_id = ? AND t.kind = 'aid' AND t.reversed_by IS NULL",
+            (meeting_id,),
+        )
+    ]
+    corrections = [
+        {"of": r["of_kind"], "amount": r["amount"], "reason": r["reason"], "member": r["name"] or ""}
+        for r in k.store.query(
+            "SELECT t.amount, t.reason, json_extract(t.detail, '$.kind') AS of_kind, m.name FROM p_transactions t "
+            "LEFT JOIN p_members m USING (member_id) WHERE t.meeting_id = ? AND t.kind = 'reversal' ORDER BY t.seq",
+            (meeting_id,),
+        )
+    ]
+    return {
+        "type": "report",
+        "title": "Procès-verbal de séance",
+        "group": group["name"],
+        "meeting": {
+            "number": meeting["number"],
+            "date": meeting["date"],
+            "opened_by": [_name(k, m) for m in meeting["open_officers"] or []],
+            "closed_by": [_name(k, m) for m in meeting["close_officers"] or []],
+        },
+        "attendance": attendance,
+        "funds": funds,
+        "totals": totals,
+        "loans": loans,
+        "aid": aid,
+        "corrections": corrections,
+    }
+
+
+def _issue(k: Kiosk, w: Writer, doc: dict[str, Any], group_id: str, meeting_id: str, member_id: str | None) -> int:
+    body: dict[str, Any] = {
+        "receipt": new_id(),
+        "group": group_id,
+        "meeting": meeting_id,
+        "kind": doc["type"],
+        "txns": doc.pop("txns", []),
+    }
+    if member_id:
+        body["member"] = member_id
+    event = w.append("receipt_issued", body)
+    return enqueue(w, doc["type"], _stamp(k, doc, event), k.store.clock.now_ms(), receipt_seq=event.seq)
+
+
+def issue_meeting_receipts(k: Kiosk, w: Writer, meeting_id: str) -> list[int]:
+    """Inside the closing transaction: a receipt for each member present, then the procès-verbal."""
+    meeting = k.meeting(meeting_id)
+    present = {
+        r["member_id"]
+        for r in k.store.query("SELECT member_id, status FROM p_attendance WHERE meeting_id = ?", (meeting_id,))
+        if r["status"] in PAYING
+    }
+    moved = {
+        r["member_id"]
+        for r in k.store.query(
+            "SELECT DISTINCT member_id FROM p_transactions WHERE meeting_id = ? AND member_id IS NOT NULL",
+            (meeting_id,),
+        )
+    }
+    members = k.store.query(
+        "SELECT member_id FROM p_members WHERE group_id = ? ORDER BY number", (meeting["group_id"],)
+    )
+    jobs = [
+        _issue(k, w, member_doc(k, meeting_id, m["member_id"]), meeting["group_id"], meeting_id, m["member_id"])
+        for m in members
+        if m["member_id"] in present | moved
+    ]
+    jobs.append(_issue(k, w, report_doc(k, meeting_id), meeting["group_id"], meeting_id, None))
+    return jobs
+
+
+def issue_movement_receipt(k: Kiosk, w: Writer, txn_id: str) -> int | None:
+    """Per-movement mode: the member's receipt for one movement, in that movement's transaction."""
+    txn = k.store.get("transactions", (txn_id,))
+    if txn is None or not txn["member_id"]:
+        return None
+    doc = member_doc(k, txn["meeting_id"], txn["member_id"], [txn_id])
+    return _issue(k, w, doc, txn["group_id"], txn["meeting_id"], txn["member_id"])
+
+
+def statement_doc(k: Kiosk, member_id: str, limit: int = 30) -> dict[str, Any]:
+    """The relevé: a member's recent movements and balances, with the journal's head as proof."""
+    member = k.member(member_id)
+    group = k.group(member["group_id"])
+    rows = k.store.query(
+        "SELECT t.*, mt.date, mt.number AS meeting_number FROM p_transactions t JOIN p_meetings mt USING (meeting_id) "
+        "WHERE t.member_id = ? ORDER BY t.seq DESC LIMIT ?",
+        (member_id, limit),
+    )
+    lines = []
+    for row in reversed(rows):
+        original = k.store.get("transactions", (row["reverses"],)) if row["reverses"] else None
+        lines.append(_movement(row, original) | {"date": row["date"]})
+    today = date.fromisoformat(group["last_meeting_date"]) if group["last_meeting_date"] else date.today()
+    return _head_stamped(
+        k,
+        {
+            "type": "statement",
+            "title": "Relevé de compte",
+            "group": group["name"],
+            "member": {"number": member["number"], "name": member["name"]},
+            "as_of": today.isoformat(),
+            "movements": lines,
+            "balances": member_balances(k, group["group_id"], member_id, today),
+        },
+    )
+
+
+def schedule_doc(k: Kiosk, loan_id: str) -> dict[str, Any]:
+    """The échéancier of a loan: installments, what is paid, what is left."""
+    row = k.store.get("loans", (loan_id,))
+    if row is None:
+        from kiosk.domain.errors import DomainError
+
+        raise DomainError("loan_unknown", "loan", value=loan_id)
+    member = k.member(row["member_id"])
+    terms = terms_of(row)
+    return _head_stamped(
+        k,
+        {
+            "type": "schedule",
+            "title": "Échéancier de prêt",
+            "group": k.group(row["group_id"])["name"],
+            "member": {"number": member["number"], "name": member["name"]},
+            "loan": {
+                "principal": row["principal"],
+                "fund": row["fund"],
+                "method": row["method"],
+                "rate_bp": row["rate_bp"],
+                "term_months": row["term_months"],
+                "start": row["start"],
+                "paf_total": row["paf_charged"],
+                "principal_paid": row["principal_paid"],
+                "paf_paid": row["paf_paid"],
+                "penalty_paid": row["penalty_paid"],
+                "kind": row["kind"],
+            },
+            "installments": [
+                {"number": i.number, "due": i.due.isoformat(), "principal": i.principal, "paf": i.paf}
+                for i in schedule(terms)
+            ],
+        },
+    )
+
+
+def _head_stamped(k: Kiosk, doc: dict[str, Any]) -> dict[str, Any]:
+    """Documents that record nothing carry the journal's head: proof of the history they summarise."""
+    seq, head = k.store.head()
+    return doc | {"number": None, "kiosk": kiosk_id(k), "journal_seq": seq, "code": verification_code(head)}
+
+
+def print_statement(k: Kiosk, member_id: str) -> int:
+    doc = statement_doc(k, member_id)
+    with k.store.write() as w:
+        return enqueue(w, "statement", doc, k.store.clock.now_ms())
+
+
+def print_schedule(k: Kiosk, loan_id: str) -> int:
+    doc = schedule_doc(k, loan_id)
+    with k.store.write() as w:
+        return enqueue(w, "schedule", doc, k.store.clock.now_ms())

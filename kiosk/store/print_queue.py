@@ -1,0 +1,128 @@
+"""The print queue: receipts stored as jobs, sent in order, never lost, never silently doubled.
+
+Jobs are rows of ``print_jobs``. The printer worker (printer.worker) drives
+them through this class; it knows nothing of SQLite and this module knows
+nothing of printers.
+
+States: ``pending`` → ``printing`` → ``printed``; a failure puts the job back
+to ``pending`` with a later ``next_attempt_ms`` (backoff). A job found in
+``printing`` at start-up was cut by a crash or power loss: it may or may not
+have come out of the printer, so it is sent again marked DUPLICATA.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from .database import Store, Writer
+
+BACKOFF_MS = (2_000, 5_000, 15_000, 30_000, 60_000)
+
+
+def enqueue(
+    w: Writer,
+    kind: str,
+    doc: dict[str, Any],
+    now_ms: int,
+    *,
+    receipt_seq: int | None = None,
+    duplicate: bool = False,
+    copy_of: int | None = None,
+) -> int:
+    cur = w.execute(
+        "INSERT INTO print_jobs (kind, receipt_seq, doc, duplicate, copy_of, created_ms) VALUES (?, ?, ?, ?, ?, ?)",
+        (kind, receipt_seq, json.dumps(doc, ensure_ascii=False, sort_keys=True), int(duplicate), copy_of, now_ms),
+    )
+    return int(cur.lastrowid or 0)
+
+
+def _row(store: Store, sql: str, params: tuple[Any, ...] = ()) -> dict[str, Any] | None:
+    rows = store.query(sql, params)
+    if not rows:
+        return None
+    row = rows[0]
+    row["doc"] = json.loads(row["doc"])
+    return row
+
+
+class PrintQueue:
+    """The kiosk side of the printer worker's job source."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def now_ms(self) -> int:
+        return self.store.clock.now_ms()
+
+    def recover(self) -> int:
+        """After a restart: jobs cut mid-print go back to the queue as duplicates."""
+        with self.store.write() as w:
+            cur = w.execute("UPDATE print_jobs SET status = 'pending', duplicate = 1 WHERE status = 'printing'")
+        return cur.rowcount
+
+    def head(self) -> dict[str, Any] | None:
+        """The oldest job not yet printed, whether or not it may be tried now (order is kept)."""
+        return _row(self.store, "SELECT * FROM print_jobs WHERE status != 'printed' ORDER BY id LIMIT 1")
+
+    def claim(self) -> dict[str, Any] | None:
+        """The next job to send now, marked ``printing`` (committed before a byte leaves)."""
+        job = self.head()
+        if job is None or job["next_attempt_ms"] > self.now_ms():
+            return None
+        with self.store.write() as w:
+            w.execute("UPDATE print_jobs SET status = 'printing', attempts = attempts + 1 WHERE id = ?", (job["id"],))
+        job["attempts"] += 1
+        return job
+
+    def printed(self, job_id: int) -> None:
+        with self.store.write() as w:
+            w.execute(
+                "UPDATE print_jobs SET status = 'printed', printed_ms = ?, last_error = NULL WHERE id = ?",
+                (self.now_ms(), job_id),
+            )
+
+    def failed(self, job_id: int, error: str, *, fully_sent: bool) -> None:
+        """Back to the queue with a backoff. Bytes that all left may have printed: the retry says DUPLICATA."""
+        row = self.store.query("SELECT attempts FROM print_jobs WHERE id = ?", (job_id,))
+        attempts = row[0]["attempts"] if row else 1
+        delay = BACKOFF_MS[min(attempts, len(BACKOFF_MS)) - 1]
+        with self.store.write() as w:
+            w.execute(
+                "UPDATE print_jobs SET status = 'pending', last_error = ?, next_attempt_ms = ?, "
+                "duplicate = MAX(duplicate, ?) WHERE id = ?",
+                (error[:500], self.now_ms() + delay, int(fully_sent), job_id),
+            )
+
+    def retry_now(self) -> int:
+        with self.store.write() as w:
+            return w.execute("UPDATE print_jobs SET next_attempt_ms = 0 WHERE status = 'pending'").rowcount
+
+    def reprint(self, job_id: int) -> int:
+        """A new copy of any receipt, always marked DUPLICATA."""
+        job = _row(self.store, "SELECT * FROM print_jobs WHERE id = ?", (job_id,))
+        if job is None:
+            raise KeyError(job_id)
+        with self.store.write() as w:
+            return enqueue(
+                w,
+                job["kind"],
+                job["doc"],
+                self.now_ms(),
+                receipt_seq=job["receipt_seq"],
+                duplicate=True,
+                copy_of=job["copy_of"] or job_id,
+            )
+
+    def jobs(self, *, pending_only: bool = False, limit: int = 50) -> list[dict[str, Any]]:
+        sql = "SELECT id, kind, receipt_seq, duplicate, status, attempts, last_error, created_ms, printed_ms, doc"
+        sql += " FROM print_jobs" + (" WHERE status != 'printed'" if pending_only else "") + " ORDER BY id DESC LIMIT ?"
+        rows = self.store.query(sql, (limit,))
+        for row in rows:
+            doc = json.loads(row.pop("doc"))
+            row["title"] = doc.get("title", "")
+            row["number"] = doc.get("number")
+        return rows
+
+    def pending_count(self) -> int:
+        return int(self.store.query("SELECT COUNT(*) AS n FROM print_jobs WHERE status != 'printed'")[0]["n"])

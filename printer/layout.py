@@ -1,0 +1,275 @@
+"""Receipt layouts as pure functions: a document (kiosk.services.receipts) and a width in, blocks out.
+
+Widths are the printer's columns in font A: 32 (58 mm), 42 or 48 (80 mm).
+Everything is in French; amounts are right-aligned as ``12 500 FCFA``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .blocks import Block, Line, Qr, Rule, centered, date_fr, money, pair, wrap
+
+WIDTHS = (32, 42, 48)
+
+KIND = {
+    "contribution": "Cotisation",
+    "entry_fee": "Droit d'adhésion",
+    "fine": "Amende",
+    "loan": "Prêt",
+    "repayment": "Remboursement",
+    "aid": "Aide",
+    "withdrawal": "Retrait d'épargne",
+    "exit": "Départ, épargne rendue",
+    "share_out": "Partage",
+    "expense": "Dépense",
+    "outside_in": "Fonds extérieurs",
+    "outside_out": "Remboursement extérieur",
+    "reversal": "Annulation",
+    "discrepancy": "Écart de caisse",
+}
+FUND = {"verte": "caisse verte", "rouge": "caisse rouge", "bleue": "caisse bleue"}
+ATTENDANCE = {
+    "present": "Présents",
+    "late": "En retard",
+    "absent": "Absents",
+    "excused": "Excusés",
+    "represented": "Représentés",
+}
+AID = {"deces": "décès", "maladie": "maladie", "naissance": "naissance", "mariage": "mariage", "sinistre": "sinistre"}
+METHOD = {"flat": "PAF fixe", "declining": "PAF dégressive", "one_time": "PAF unique"}
+
+
+def _check_width(width: int) -> None:
+    if width not in WIDTHS:
+        raise ValueError(f"width must be one of {WIDTHS}, not {width}")
+
+
+def _header(doc: dict[str, Any], width: int, duplicate: bool) -> list[Block]:
+    out: list[Block] = centered(doc["group"], width, bold=True, big=True)
+    out += centered(doc["title"].upper(), width, bold=True)
+    if duplicate:
+        out += [Line("*** DUPLICATA ***", "center", bold=True, big=True)]
+    return out
+
+
+def _footer(doc: dict[str, Any], width: int, officer: str | None = None) -> list[Block]:
+    out: list[Block] = [Rule()]
+    if doc.get("number"):
+        out += pair("Reçu n°", doc["number"], width)
+    elif doc.get("journal_seq") is not None:
+        out += pair("Journal n°", f"{doc['kiosk']}-{doc['journal_seq']:06d}", width)
+    if officer:
+        out += [Line(t) for t in wrap(f"Trésorier : {officer}", width)]
+    out.append(Line(f"Code : {doc['code']}", "center", bold=True))
+    if doc.get("verify_url"):
+        out.append(Qr(doc["verify_url"]))
+    return out
+
+
+def _label(m: dict[str, Any]) -> str:
+    kind = m["of"] if m["kind"] == "reversal" else m["kind"]
+    label = KIND.get(kind, kind)
+    if kind == "fine" and m["detail"].get("fine"):
+        label += f" {m['detail']['fine']}"
+    if kind == "aid" and m["detail"].get("aid"):
+        label += f" {AID.get(m['detail']['aid'], m['detail']['aid'])}"
+    label += f" ({m['fund']})"
+    return f"ANNULATION {label}" if m["kind"] == "reversal" else label
+
+
+def _movement_lines(m: dict[str, Any], width: int) -> list[Line]:
+    out = pair(_label(m), money(m["amount"]), width, indent=1)
+    if m["kind"] == "repayment":
+        d = m["detail"]
+        parts = [f"capital {money(d['principal'])}"]
+        if d["paf"]:
+            parts.append(f"PAF {money(d['paf'])}")
+        if d["penalty"]:
+            parts.append(f"pénalité {money(d['penalty'])}")
+        out += [Line("   " + t) for t in wrap("dont " + ", ".join(parts), width - 3)]
+    if m["kind"] == "reversal" and m.get("reason"):
+        out += [Line("   " + t) for t in wrap(f"motif : {m['reason']}", width - 3)]
+    return out
+
+
+def member_receipt(doc: dict[str, Any], width: int = 32, *, duplicate: bool = False) -> list[Block]:
+    """One member's receipt for a meeting (or for one movement)."""
+    _check_width(width)
+    out = _header(doc, width, duplicate)
+    meeting = doc["meeting"]
+    out += centered(f"Séance n° {meeting['number']} du {date_fr(meeting['date'])}", width)
+    out.append(Rule())
+    member = doc["member"]
+    out += [Line(t, bold=True) for t in wrap(f"Membre n° {member['number']} : {member['name']}", width)]
+    totals = {"in": 0, "out": 0}
+    for flow, title in (("in", "Vous avez versé"), ("out", "Vous avez reçu")):
+        moves = [m for m in doc["movements"] if m["flow"] == flow]
+        if not moves:
+            continue
+        out.append(Line(f"{title} :"))
+        for m in moves:
+            out += _movement_lines(m, width)
+            totals[flow] += m["amount"]
+    if not doc["movements"]:
+        out.append(Line("Aucun mouvement à cette séance."))
+    out.append(Rule())
+    out += pair("TOTAL VERSÉ", money(totals["in"]), width, bold=True)
+    out += pair("TOTAL REÇU", money(totals["out"]), width, bold=True)
+    out.append(Rule())
+    b = doc["balances"]
+    out.append(Line("Vos soldes après la séance :"))
+    out += pair("Épargne (verte)", money(b["savings"]), width, indent=1)
+    if b["loan_outstanding"] or b["next_due"]:
+        out += pair("Prêt restant dû", money(b["loan_outstanding"]), width, indent=1)
+    if b["next_due"]:
+        out += pair(
+            f"Prochaine échéance le {date_fr(b['next_due']['date'])}", money(b["next_due"]["amount"]), width, indent=1
+        )
+    if b["aid_received"]:
+        out += pair("Aides reçues (total)", money(b["aid_received"]), width, indent=1)
+    out += _footer(doc, width, doc.get("officer"))
+    out.append(Line("Gardez ce reçu.", "center"))
+    return out
+
+
+def meeting_report(doc: dict[str, Any], width: int = 32, *, duplicate: bool = False) -> list[Block]:
+    """The procès-verbal of a meeting."""
+    _check_width(width)
+    out = _header(doc, width, duplicate)
+    meeting = doc["meeting"]
+    out += centered(f"Séance n° {meeting['number']} du {date_fr(meeting['date'])}", width)
+    out.append(Rule())
+    att = doc["attendance"]
+    out.append(Line("PRÉSENCE", bold=True))
+    for key, label in ATTENDANCE.items():
+        out += pair(label, str(att.get(key, 0)), width, indent=1)
+    out += pair("Total des membres", str(sum(att.values())), width, indent=1)
+    for fund in FUND:
+        f = doc["funds"][fund]
+        if not any(v for v in f.values() if v is not None):
+            continue
+        out.append(Rule())
+        out.append(Line(FUND[fund].upper(), bold=True))
+        out += pair("Ouverture, compté", money(f["opening_counted"]), width, indent=1)
+        if f["opening_counted"] != f["opening_expected"]:
+            out += pair("  attendu", money(f["opening_expected"]), width, indent=1)
+        out += pair("Entrées", money(f["in"]), width, indent=1)
+        out += pair("Sorties", money(f["out"]), width, indent=1)
+        if f["closing_expected"] is not None:
+            out += pair("Clôture, attendu", money(f["closing_expected"]), width, indent=1)
+            out += pair("Clôture, compté", money(f["closing_counted"]), width, indent=1)
+        if f["discrepancy"]:
+            out += pair("ÉCART", money(f["discrepancy"], signed=True), width, indent=1, bold=True)
+    out.append(Rule())
+    out.append(Line("MOUVEMENTS", bold=True))
+    for t in doc["totals"]:
+        label = f"{KIND.get(t['kind'], t['kind'])} ({t['fund']}) x{t['count']}"
+        out += pair(label, money(t["amount"]), width, indent=1)
+    for title, rows, fmt in (
+        ("PRÊTS ACCORDÉS", doc["loans"], lambda r: (f"{r['member']}, {r['term_months']} mois", r["amount"])),
+        ("AIDES", doc["aid"], lambda r: (f"{r['member']} ({AID.get(r['aid'], r['aid'])})", r["amount"])),
+        ("CORRECTIONS", doc["corrections"], lambda r: (f"{KIND.get(r['of'], r['of'])} : {r['reason']}", r["amount"])),
+    ):
+        if rows:
+            out.append(Line(title, bold=True))
+            for row in rows:
+                label, amount = fmt(row)
+                out += pair(label, money(amount), width, indent=1)
+    out.append(Rule())
+    out += [Line(t) for t in wrap("Ouverture : " + ", ".join(meeting["opened_by"]), width)]
+    out += [Line(t) for t in wrap("Clôture : " + ", ".join(meeting["closed_by"]), width)]
+    out += _footer(doc, width)
+    return out
+
+
+def statement(doc: dict[str, Any], width: int = 32, *, duplicate: bool = False) -> list[Block]:
+    """The member's relevé: recent movements and balances."""
+    _check_width(width)
+    out = _header(doc, width, duplicate)
+    member = doc["member"]
+    out += [Line(t, bold=True) for t in wrap(f"Membre n° {member['number']} : {member['name']}", width)]
+    out += centered(f"Situation au {date_fr(doc['as_of'])}", width)
+    out.append(Rule())
+    for m in doc["movements"]:
+        sign = -1 if m["flow"] == "out" else 1
+        label = f"{date_fr(m['date'])[:5]} {_label(m)}"
+        out += pair(label, money(sign * m["amount"], signed=True), width)
+    if not doc["movements"]:
+        out.append(Line("Aucun mouvement."))
+    out.append(Rule())
+    b = doc["balances"]
+    out += pair("Épargne (verte)", money(b["savings"]), width, bold=True)
+    out += pair("Prêt restant dû", money(b["loan_outstanding"]), width)
+    if b["next_due"]:
+        out += pair(f"Prochaine échéance le {date_fr(b['next_due']['date'])}", money(b["next_due"]["amount"]), width)
+    out += pair("Aides reçues (total)", money(b["aid_received"]), width)
+    out += _footer(doc, width)
+    return out
+
+
+def loan_schedule(doc: dict[str, Any], width: int = 32, *, duplicate: bool = False) -> list[Block]:
+    """The échéancier: what falls due when, and what is already paid."""
+    _check_width(width)
+    out = _header(doc, width, duplicate)
+    member = doc["member"]
+    loan = doc["loan"]
+    out += [Line(t, bold=True) for t in wrap(f"Membre n° {member['number']} : {member['name']}", width)]
+    out.append(Rule())
+    out += pair(f"Prêt du {date_fr(loan['start'])}", money(loan["principal"]), width)
+    if loan["kind"] == "aid":
+        out.append(Line("Aide remboursable, sans PAF"))
+    else:
+        rate = f"{loan['rate_bp'] // 100},{loan['rate_bp'] % 100:02d} %/mois"
+        out += pair(f"{METHOD[loan['method']]} {rate}", money(loan["paf_total"]), width)
+    out += pair("Durée", f"{loan['term_months']} mois", width)
+    out.append(Rule())
+    num_w = 2
+    for inst in doc["installments"]:
+        label = f"{inst['number']:>{num_w}}. {date_fr(inst['due'])}"
+        out += pair(label, money(inst["principal"] + inst["paf"]), width)
+        if inst["paf"]:
+            out.append(Line(" " * (num_w + 2) + f"dont PAF {money(inst['paf'])}"))
+    out.append(Rule())
+    paid = loan["principal_paid"] + loan["paf_paid"] + loan["penalty_paid"]
+    out += pair("Déjà payé", money(paid), width)
+    out += pair("Capital restant", money(loan["principal"] - loan["principal_paid"]), width, bold=True)
+    out += _footer(doc, width)
+    return out
+
+
+LAYOUTS = {"member": member_receipt, "report": meeting_report, "statement": statement, "schedule": loan_schedule}
+
+
+def layout(doc: dict[str, Any], width: int = 32, *, duplicate: bool = False) -> list[Block]:
+    return LAYOUTS[doc["type"]](doc, width, duplicate=duplicate)
+
+
+FRENCH_LETTERS = "àâæçéèêëîïôœùûüÿÀÂÆÇÉÈÊËÎÏÔŒÙÛÜŸ"
+EWE_FON_LETTERS = "ɖɛƒɣŋɔʋƉƐƑƔŊƆƲ"
+TONES = "àáâǎãèéêěẽìíîǐĩòóôǒõùúûǔũ"
+
+
+def self_test_page(width: int = 32, *, server_url: str | None = None) -> list[Block]:
+    """What a technician prints to check letters, widths and the QR on a new printer."""
+    _check_width(width)
+    out: list[Block] = centered("PAGE DE TEST", width, bold=True, big=True)
+    out += centered("Kiosque MUSO", width)
+    out.append(Rule())
+    out += [Line(f"{n:<3}" + "".join(str(i % 10) for i in range(1, n - 2))) for n in WIDTHS if n <= width]
+    out.append(Rule("="))
+    out.append(Line("Lettres françaises :"))
+    out += [Line(t) for t in wrap(" ".join(FRENCH_LETTERS), width)]
+    out += [Line(t) for t in wrap("Le cœur de l'été à Lomé : ÇA VA !", width)]
+    out.append(Line("Lettres ewe et fon :"))
+    out += [Line(t) for t in wrap(" ".join(EWE_FON_LETTERS), width)]
+    out.append(Line("Tons :"))
+    out += [Line(t) for t in wrap(" ".join(TONES), width)]
+    out += [Line(t) for t in wrap("Ɖɔvi Ahouansou, Ablavi Ŋuɖe, Enyonam Ʋɔdzi, Edem Ƒiaga", width)]
+    out.append(Rule())
+    out += pair("Montant", money(1234567), width)
+    out += pair("Gras", money(12500), width, bold=True)
+    out.append(Line("Double hauteur", big=True))
+    out.append(Qr(server_url or "MUSO TEST"))
+    out += centered("Fin du test", width)
+    return out

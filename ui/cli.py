@@ -1,0 +1,214 @@
+"""``muso-kiosk`` commands of the application layer: the demo, and the printer.
+
+Registered through kiosk.cli's extension hook. Nothing here imports Qt.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from kiosk import config
+from kiosk.cli import EXIT_INPUT, EXIT_OK, print_report
+from kiosk.demo import demo_scenario
+from kiosk.scenario import Runner
+from kiosk.services import Kiosk
+from kiosk.services import groups as G
+from kiosk.services import receipts as RC
+from kiosk.services.movements import active_loans
+from kiosk.store.print_queue import PrintQueue
+from printer.escpos_out import as_text, render
+from printer.layout import layout, self_test_page
+from printer.preview import to_png
+from printer.transports import Job, State
+from printer.worker import render_job
+
+from . import printing
+
+
+def _kiosk(args: argparse.Namespace) -> Kiosk:
+    return Kiosk.open(config.db_path(args.db))
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    path = Path(args.db) if args.db else config.demo_db_path()
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    receipts_dir = path.parent / "receipts"
+    for name in ("receipts.txt", "receipts.bin"):
+        (receipts_dir / name).unlink(missing_ok=True)
+    with Kiosk.open(path) as k:
+        k.store.set_setting("kiosk_id", "K00")
+        k.store.set_setting("kiosk_name", "Kiosque de démonstration")
+        printing.set_printer_config(k, {"connection": "file", "path": str(receipts_dir)})
+        group_id = Runner(k).run(demo_scenario())
+        print_report(k, group_id, args.json)
+        cfg = printing.printer_config(k)
+    worker = printing.worker_for(path, cfg)
+    printed = worker.drain()
+    worker.transport.close()
+    print(f"Base de démonstration : {path}", file=sys.stderr)
+    print(f"{printed} reçus imprimés sur l'imprimante fichier : {receipts_dir / 'receipts.txt'}", file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_setup(args: argparse.Namespace) -> int:
+    values = {key: getattr(args, key) for key in ("connection", "path", "port", "baudrate", "host", "width",
+                                                  "codepage", "codepage_slot", "profile")}  # fmt: skip
+    if args.usb:
+        vendor, _, product = args.usb.partition(":")
+        values |= {"vendor": vendor, "product": product}
+    with _kiosk(args) as k:
+        try:
+            cfg = printing.set_printer_config(k, values)
+        except (ValueError, KeyError) as exc:
+            print(f"Réglage refusé : {exc}", file=sys.stderr)
+            return EXIT_INPUT
+    print(json.dumps(cfg, ensure_ascii=False, indent=2))
+    return EXIT_OK
+
+
+def cmd_test(args: argparse.Namespace) -> int:
+    with _kiosk(args) as k:
+        cfg = printing.printer_config(k)
+        server = k.store.setting("server_url")
+    style = printing.style(cfg)
+    blocks = self_test_page(style.width, server_url=server)
+    if args.preview:
+        print(f"Aperçu : {to_png(blocks, args.preview, style.width, style.codepage)}")
+    transport = printing.transport(cfg)
+    status = transport.status()
+    if status.state is not State.READY:
+        print(f"Imprimante non prête : {status.state.value} {status.reason}", file=sys.stderr)
+        return EXIT_INPUT
+    transport.send(Job(render(blocks, style), as_text(blocks, style.width, style.codepage), "test"))
+    transport.close()
+    print("Page de test envoyée.")
+    return EXIT_OK
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    with _kiosk(args) as k:
+        cfg = printing.printer_config(k)
+        pending = PrintQueue(k.store).pending_count()
+    status = printing.transport(cfg).status()
+    print(f"Imprimante ({cfg['connection']}) : {status.state.value}" + (f" — {status.reason}" if status.reason else ""))
+    print(f"Reçus en attente : {pending}")
+    return EXIT_OK if status.state is State.READY else EXIT_INPUT
+
+
+def cmd_queue(args: argparse.Namespace) -> int:
+    with _kiosk(args) as k:
+        queue = PrintQueue(k.store)
+        if args.action == "retry":
+            print(f"{queue.retry_now()} reçu(s) seront réessayés maintenant.")
+        elif args.action == "reprint":
+            if args.job is None:
+                print("Indiquez le numéro de tâche à réimprimer.", file=sys.stderr)
+                return EXIT_INPUT
+            try:
+                job = queue.reprint(args.job)
+            except KeyError:
+                print(f"Tâche d'impression inconnue : {args.job}", file=sys.stderr)
+                return EXIT_INPUT
+            print(f"Duplicata ajouté à la file (tâche {job}).")
+        elif args.action == "print":
+            cfg = printing.printer_config(k)
+            worker = printing.worker_for(k.store.path, cfg)
+            worker.source.recover()  # type: ignore[attr-defined]
+            printed = worker.drain()
+            print(f"{printed} reçu(s) imprimé(s) ; état : {worker.status.state.value} {worker.status.reason}")
+        else:
+            rows = queue.jobs(pending_only=not args.all, limit=args.limit)
+            for row in rows:
+                dup = " DUPLICATA" if row["duplicate"] else ""
+                err = f"  ({row['last_error']})" if row["last_error"] else ""
+                print(f"{row['id']:>6}  {row['status']:<9} {row['kind']:<9} {row['number'] or row['title']}{dup}{err}")
+            if not rows:
+                print("File d'impression vide." if not args.all else "Aucune tâche.")
+    return EXIT_OK
+
+
+def cmd_preview(args: argparse.Namespace) -> int:
+    with _kiosk(args) as k:
+        cfg = printing.printer_config(k)
+        rows = k.store.query("SELECT doc, duplicate FROM print_jobs WHERE id = ?", (args.job,))
+    if not rows:
+        print(f"Tâche d'impression inconnue : {args.job}", file=sys.stderr)
+        return EXIT_INPUT
+    style = printing.style(cfg)
+    width = args.width or style.width
+    blocks = layout(json.loads(rows[0]["doc"]), width, duplicate=bool(rows[0]["duplicate"]))
+    print(f"Aperçu : {to_png(blocks, args.output, width, style.codepage)}")
+    return EXIT_OK
+
+
+def _member(k: Kiosk, group: str, number: int) -> dict[str, Any]:
+    groups = [g for g in G.groups(k) if group in (g["group_id"], g["name"])]
+    if not groups:
+        from kiosk.domain.errors import DomainError
+
+        raise DomainError("group_unknown", "group", value=group)
+    return k.member_by_number(groups[0]["group_id"], number)
+
+
+def cmd_statement(args: argparse.Namespace) -> int:
+    with _kiosk(args) as k:
+        member = _member(k, args.group, args.member)
+        if args.schedule:
+            loans = active_loans(k, member["member_id"])
+            if not loans:
+                print(f"{member['name']} n'a pas de prêt en cours.", file=sys.stderr)
+                return EXIT_INPUT
+            job = RC.print_schedule(k, loans[0]["loan_id"])
+        else:
+            job = RC.print_statement(k, member["member_id"])
+    print(f"Ajouté à la file d'impression (tâche {job}).")
+    return EXIT_OK
+
+
+def add_parsers(sub: Any) -> None:
+    p = sub.add_parser("demo", help="construire le groupe de démonstration, l'afficher et imprimer ses reçus")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_demo)
+
+    printer = sub.add_parser("printer", help="imprimante de reçus : réglage, test, état, file d'impression")
+    psub = printer.add_subparsers(dest="printer_command", required=True)
+    s = psub.add_parser("setup", help="choisir l'imprimante (enregistré dans la base du kiosque)")
+    s.add_argument("--connection", choices=("file", "serial", "usb", "network", "dummy"))
+    s.add_argument("--path", help="dossier de l'imprimante fichier")
+    s.add_argument("--port", help="port série, de préférence /dev/serial/by-id/…")
+    s.add_argument("--baudrate", type=int)
+    s.add_argument("--usb", help="identifiants USB VENDOR:PRODUCT en hexadécimal, ex. 0416:5011")
+    s.add_argument("--host", help="imprimante réseau (port 9100)")
+    s.add_argument("--width", type=int, choices=(32, 42, 48), help="colonnes : 32 (58 mm), 42 ou 48 (80 mm)")
+    s.add_argument("--codepage", choices=("cp1252", "cp858", "cp850"))
+    s.add_argument("--codepage-slot", dest="codepage_slot", type=int, help="numéro ESC t de la page (page de test)")
+    s.add_argument("--profile", help="profil python-escpos, ex. POS-5890, TM-T20II")
+    s.set_defaults(func=cmd_setup)
+    t = psub.add_parser("test", help="imprimer la page de test (lettres, largeurs, QR)")
+    t.add_argument("--preview", help="écrire aussi un aperçu PNG")
+    t.set_defaults(func=cmd_test)
+    psub.add_parser("status", help="état de l'imprimante et reçus en attente").set_defaults(func=cmd_status)
+    q = psub.add_parser("queue", help="file d'impression : lister, réessayer, réimprimer, imprimer")
+    q.add_argument("action", nargs="?", default="list", choices=("list", "retry", "reprint", "print"))
+    q.add_argument("job", nargs="?", type=int)
+    q.add_argument("--all", action="store_true", help="aussi les reçus déjà imprimés")
+    q.add_argument("--limit", type=int, default=50)
+    q.set_defaults(func=cmd_queue)
+    v = psub.add_parser("preview", help="aperçu PNG d'une tâche d'impression")
+    v.add_argument("job", type=int)
+    v.add_argument("output")
+    v.add_argument("--width", type=int, choices=(32, 42, 48))
+    v.set_defaults(func=cmd_preview)
+    st = psub.add_parser("statement", help="imprimer le relevé (ou l'échéancier) d'un membre")
+    st.add_argument("--group", required=True)
+    st.add_argument("--member", type=int, required=True)
+    st.add_argument("--schedule", action="store_true", help="l'échéancier de son prêt en cours")
+    st.set_defaults(func=cmd_statement)
+
+
+__all__ = ["add_parsers", "render_job"]
