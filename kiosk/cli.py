@@ -152,7 +152,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("dest", help="fichier ou dossier de destination (clé USB)")
     p.set_defaults(func=cmd_backup)
 
-    for extension in EXTENSIONS:
+    for extension in _extensions():
         extension(sub)
     return parser
 
@@ -173,8 +173,6 @@ def _extensions() -> list[Any]:
                 raise  # the extension exists but something it imports is missing
     return found
 
-
-EXTENSIONS = _extensions()
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -68,7 +68,7 @@ def say(*parts):
 rng = random.Random(cfg["seed"])
 k = Kiosk.open(cfg["path"])
 group_id, sec, tres = cfg["group"], cfg["secretary"], cfg["treasurer"]
-approvals = [Approval(cfg["president"], cfg["pins"]["president"]), Approval(cfg["controleur"], cfg["pins"]["controleur"])]
+approvals = [Approval(cfg[role], cfg["pins"][role]) for role in ("president", "controleur")]
 attendance = cfg["attendance"]
 paying = cfg["paying"]
 
@@ -357,15 +357,12 @@ def test_sigkill_loses_nothing_acknowledged_and_leaves_nothing_half_done(tmp_pat
         members = [m["member_id"] for m in [*g.officers.values(), *g.members]]
         statuses = ["present", "present", "late", "absent", "present", "excused", "represented"]
         attendance: dict[str, object] = {}
+        paying = []
         for i, m in enumerate(members):
             status = statuses[i % len(statuses)]
             attendance[m] = [status, "Afi (sa sœur)"] if status == "represented" else status
-        paying = [
-            m
-            for m in members
-            if (attendance[m] if isinstance(attendance[m], str) else "represented")
-            in ("present", "late", "represented")
-        ]
+            if status in ("present", "late", "represented"):
+                paying.append(m)
         assert [o["role"] for o in G.officers(k, g.group_id)] == list(PINS)
         template_head = k.store.head()[0]
     cfg = {
