@@ -16,7 +16,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from .blocks import Block, Line, Qr, Rule
+from .blocks import Block, Line, Qr, Rule, wrap
 from .text import CODEPAGES, encode, printable
 
 ESC_T = b"\x1bt"
@@ -91,8 +91,7 @@ def render(blocks: list[Block], style: Style | None = None) -> bytes:
             p.set(**changes)
             current = wanted
         p._raw(encode(line.text.rstrip(), style.codepage) + b"\n")
-    if current != ("left", False, False):
-        p.set(align="left", bold=False, normal_textsize=True)
+    # No style reset at the end: the next job starts with ESC @.
     if style.cut:
         p.cut()
     return bytes(p.output)
@@ -103,7 +102,8 @@ def as_text(blocks: list[Block], width: int = 32, codepage: str = "cp1252") -> s
     out = []
     for block in blocks:
         if isinstance(block, Qr):
-            out.append(f"[QR {block.data}]".center(width).rstrip())
+            out.append("[QR]".center(width).rstrip())
+            out += [part.center(width).rstrip() for part in wrap(block.data, width)]
         elif isinstance(block, Rule):
             out.append(block.char * width)
         else:

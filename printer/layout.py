@@ -9,6 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 from .blocks import Block, Line, Qr, Rule, centered, date_fr, money, pair, wrap
+from .blocks import wrap as wrap_words
+from .text import printable
 
 WIDTHS = (32, 42, 48)
 
@@ -153,7 +155,7 @@ def meeting_report(doc: dict[str, Any], width: int = 32, *, duplicate: bool = Fa
         out.append(Line(FUND[fund].upper(), bold=True))
         out += pair("Ouverture, compté", money(f["opening_counted"]), width, indent=1)
         if f["opening_counted"] != f["opening_expected"]:
-            out += pair("  attendu", money(f["opening_expected"]), width, indent=1)
+            out += pair("attendu", money(f["opening_expected"]), width, indent=3)
         out += pair("Entrées", money(f["in"]), width, indent=1)
         out += pair("Sorties", money(f["out"]), width, indent=1)
         if f["closing_expected"] is not None:
@@ -241,8 +243,20 @@ def loan_schedule(doc: dict[str, Any], width: int = 32, *, duplicate: bool = Fal
 LAYOUTS = {"member": member_receipt, "report": meeting_report, "statement": statement, "schedule": loan_schedule}
 
 
-def layout(doc: dict[str, Any], width: int = 32, *, duplicate: bool = False) -> list[Block]:
-    return LAYOUTS[doc["type"]](doc, width, duplicate=duplicate)
+def _printable(value: Any, codepage: str) -> Any:
+    if isinstance(value, str):
+        return printable(value, codepage)
+    if isinstance(value, dict):
+        return {k: _printable(v, codepage) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_printable(v, codepage) for v in value]
+    return value
+
+
+def layout(doc: dict[str, Any], width: int = 32, *, duplicate: bool = False, codepage: str = "cp1252") -> list[Block]:
+    """Lay a document out. Its text is first made printable, so that columns are
+    counted on what the paper will show (Ŋ prints as two letters, Ng)."""
+    return LAYOUTS[doc["type"]](_printable(doc, codepage), width, duplicate=duplicate)
 
 
 FRENCH_LETTERS = "àâæçéèêëîïôœùûüÿÀÂÆÇÉÈÊËÎÏÔŒÙÛÜŸ"
@@ -250,9 +264,13 @@ EWE_FON_LETTERS = "ɖɛƒɣŋɔʋƉƐƑƔŊƆƲ"
 TONES = "àáâǎãèéêěẽìíîǐĩòóôǒõùúûǔũ"
 
 
-def self_test_page(width: int = 32, *, server_url: str | None = None) -> list[Block]:
+def self_test_page(width: int = 32, *, server_url: str | None = None, codepage: str = "cp1252") -> list[Block]:
     """What a technician prints to check letters, widths and the QR on a new printer."""
     _check_width(width)
+
+    def wrap(text: str, width: int) -> list[str]:
+        return wrap_words(printable(text, codepage), width)
+
     out: list[Block] = centered("PAGE DE TEST", width, bold=True, big=True)
     out += centered("Kiosque MUSO", width)
     out.append(Rule())

@@ -31,6 +31,8 @@ _PUNCT = {
     "\u2026": "...",
     "\u00b7": "-",
 }
+# Letters some code pages lack (CP850 has no œ): the usual spelling without them.
+_FALLBACK = {"œ": "oe", "Œ": "OE", "Ÿ": "Y", "€": "EUR"}
 # Ewe and Fon letters -> the Latin spelling people use when a keyboard lacks them.
 _AFRICAN = {
     "ɖ": "d",
@@ -66,6 +68,8 @@ def printable(text: str, codec: str = "cp1252") -> str:
             out.append(_PUNCT[ch])
         elif _encodable(ch, codec):
             out.append(ch)
+        elif ch in _FALLBACK:
+            out.append(_FALLBACK[ch])
         elif ch in _AFRICAN:
             out.append(_AFRICAN[ch])
         elif unicodedata.combining(ch):

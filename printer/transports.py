@@ -94,10 +94,18 @@ class EscposTransport(ABC):
         return self.printer
 
     def close(self) -> None:
-        if self.printer is not None:
-            with contextlib.suppress(Exception):  # closing a dead device must not raise twice
-                self.printer.close()
-            self.printer = None
+        """Close without python-escpos' close(): for serial it calls tcdrain, which waits
+        forever on a printer that stopped reading. What was not sent is sent again."""
+        if self.printer is None:
+            return
+        device = getattr(self.printer, "_device", None)
+        with contextlib.suppress(Exception):  # closing a dead device must not raise twice
+            if hasattr(device, "reset_output_buffer"):
+                device.reset_output_buffer()
+            if device:
+                device.close()
+        self.printer._device = False  # python-escpos' __del__ then has nothing left to close
+        self.printer = None
 
     @abstractmethod
     def _write(self, data: bytes) -> None: ...

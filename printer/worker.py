@@ -40,7 +40,7 @@ class JobSource(Protocol):
 
 
 def render_job(doc: dict[str, Any], style: Style, *, duplicate: bool = False) -> Job:
-    blocks = layout(doc, style.width, duplicate=duplicate)
+    blocks = layout(doc, style.width, duplicate=duplicate, codepage=style.codepage)
     label = doc.get("number") or doc.get("title", "")
     return Job(render(blocks, style), as_text(blocks, style.width, style.codepage), str(label))
 

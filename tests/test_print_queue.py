@@ -1,0 +1,297 @@
+"""The print queue: receipts are committed with their movements and come out exactly once, in order."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import threading
+import time
+from datetime import date
+from pathlib import Path
+
+import pytest
+from conftest import Group, make_group
+from printer_fakes import FakePrinter, check_exactly_once_in_order
+
+from kiosk.domain.errors import DomainError
+from kiosk.domain.events import verification_code
+from kiosk.services import Kiosk
+from kiosk.services import meetings as M
+from kiosk.services import movements as V
+from kiosk.services import receipts as RC
+from kiosk.store import Store
+from kiosk.store.clock import FixedClock
+from kiosk.store.print_queue import PrintQueue
+from printer.escpos_out import Style
+from printer.transports import DummyTransport, Job, SerialTransport, State, Status
+from printer.worker import PrintWorker
+
+DAY = date(2026, 3, 2)
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def jobs(k: Kiosk) -> list[dict]:
+    rows = k.store.query("SELECT * FROM print_jobs ORDER BY id")
+    for row in rows:
+        row["doc"] = json.loads(row["doc"])
+    return rows
+
+
+def test_closing_queues_a_receipt_per_member_present_and_the_report(kiosk: Kiosk, group: Group) -> None:
+    meeting = group.open(DAY)
+    M.record_attendance(kiosk, meeting, {group.member(0): "absent", group.member(1): ("represented", "sa fille")})
+    M.standard_contributions(kiosk, meeting, group.treasurer)
+    group.close(meeting)
+    queued = jobs(kiosk)
+    members = [j for j in queued if j["kind"] == "member"]
+    assert len(members) == 4 + 6 - 1  # officers and members, less the absent one
+    assert queued[-1]["kind"] == "report"
+    receipt = next(j["doc"] for j in members if j["doc"]["member"]["name"] == "Membre 1")
+    assert [m["amount"] for m in receipt["movements"]] == [1000, 200]
+    assert receipt["balances"]["savings"] == kiosk.savings(group.group_id, group.member(1)) == 1000
+    # The code on paper is the receipt event's hash: the server can check it.
+    event = next(e for e in kiosk.store.events() if e.seq == members[0]["receipt_seq"])
+    assert event.type == "receipt_issued"
+    assert members[0]["doc"]["code"] == verification_code(event.hash)
+    assert members[0]["doc"]["number"] == f"K00-{event.seq:06d}"
+    report = queued[-1]["doc"]
+    assert report["attendance"]["absent"] == 1 and report["funds"]["verte"]["in"] == 9000
+
+
+def test_per_movement_receipts_are_in_the_movements_transaction(kiosk: Kiosk, group: Group) -> None:
+    kiosk.store.set_setting("receipt_mode", "movement")
+    meeting = group.open(DAY)
+    V.contribution(kiosk, meeting, group.treasurer, group.member(0), "verte", 1500)
+    assert [j["doc"]["movements"][0]["amount"] for j in jobs(kiosk)] == [1500]
+    before = (kiosk.store.head(), len(jobs(kiosk)))
+    with pytest.raises(DomainError):
+        V.contribution(kiosk, meeting, group.treasurer, group.member(0), "verte", -5)
+    with pytest.raises(DomainError):
+        V.withdraw(kiosk, meeting, group.treasurer, group.member(0), 500, group.two())
+    assert (kiosk.store.head(), len(jobs(kiosk))) == before
+
+
+def test_a_correction_shows_on_the_next_receipt(kiosk: Kiosk, group: Group) -> None:
+    m1 = group.open(DAY)
+    txn = V.contribution(kiosk, m1, group.treasurer, group.member(2), "verte", 5000)
+    group.close(m1)
+    m2 = group.open(date(2026, 3, 9))
+    V.reverse(kiosk, m2, group.treasurer, txn, "mauvais montant", group.two())
+    group.close(m2)
+    doc = [j["doc"] for j in jobs(kiosk) if j["kind"] == "member" and j["doc"]["member"]["name"] == "Membre 2"][-1]
+    [correction] = [m for m in doc["movements"] if m["kind"] == "reversal"]
+    assert correction | {"detail": None} == {
+        "kind": "reversal", "of": "contribution", "fund": "verte", "amount": -5000, "flow": "in",
+        "reason": "mauvais montant", "detail": None,
+    }  # fmt: skip
+
+
+def test_statement_and_schedule(kiosk: Kiosk, group: Group) -> None:
+    meeting = group.open(DAY)
+    V.contribution(kiosk, meeting, group.treasurer, group.member(0), "verte", 10000)
+    loan = V.grant_loan(kiosk, meeting, group.treasurer, group.member(0), 9000, 3, group.two())
+    RC.print_statement(kiosk, group.member(0))
+    RC.print_schedule(kiosk, loan)
+    statement, schedule = (j["doc"] for j in jobs(kiosk)[-2:])
+    assert statement["balances"]["loan_outstanding"] == 9000
+    assert [m["kind"] for m in statement["movements"]] == ["contribution", "loan"]
+    assert [i["principal"] + i["paf"] for i in schedule["installments"]] == [3180, 3180, 3180]
+    assert statement["code"] == verification_code(kiosk.store.head()[1])
+
+
+def _worker(k: Kiosk, transport, **kw) -> PrintWorker:  # type: ignore[no-untyped-def]
+    return PrintWorker(PrintQueue(Store(k.store.path, k.store.clock)), transport, Style(width=32), **kw)
+
+
+def _close_with_receipts(g: Group, day: date = DAY) -> None:
+    meeting = g.open(day)
+    M.standard_contributions(g.k, meeting, g.treasurer)
+    g.close(meeting)
+
+
+def test_worker_prints_in_order_and_reports_paper_out(kiosk: Kiosk, group: Group) -> None:
+    _close_with_receipts(group)
+    dummy = DummyTransport()
+    dummy.state = Status(State.PAPER_OUT, "plus de papier")
+    states: list[Status] = []
+    worker = _worker(kiosk, dummy, on_state=states.append)
+    assert worker.drain() == 0
+    assert worker.status.state is State.PAPER_OUT and states[-1].state is State.PAPER_OUT
+    assert all(j["status"] == "pending" and j["attempts"] == 0 for j in jobs(kiosk))  # not even tried
+    dummy.state = Status(State.READY)
+    assert worker.drain() == 11
+    assert [j.label for j in dummy.jobs] == [j["doc"]["number"] for j in jobs(kiosk)]
+    assert all(j["status"] == "printed" for j in jobs(kiosk))
+    assert worker.status.state is State.READY
+
+
+def test_reprint_is_a_duplicata(kiosk: Kiosk, group: Group) -> None:
+    _close_with_receipts(group)
+    dummy = DummyTransport()
+    worker = _worker(kiosk, dummy)
+    worker.drain()
+    first = jobs(kiosk)[0]
+    PrintQueue(kiosk.store).reprint(first["id"])
+    assert worker.drain() == 1
+    assert b"DUPLICATA" in dummy.jobs[-1].data and b"DUPLICATA" not in dummy.jobs[0].data
+    with pytest.raises(KeyError):
+        PrintQueue(kiosk.store).reprint(9999)
+
+
+class BlockingTransport(DummyTransport):
+    def __init__(self) -> None:
+        super().__init__()
+        self.release = threading.Event()
+
+    def send(self, job: Job) -> None:
+        self.release.wait(10)
+        super().send(job)
+
+
+def test_recording_never_waits_for_the_printer(kiosk: Kiosk, group: Group) -> None:
+    _close_with_receipts(group)
+    stuck = BlockingTransport()
+    worker = _worker(kiosk, stuck, poll_seconds=0.01)
+    worker.start()
+    try:
+        time.sleep(0.1)  # the worker is now inside send(), waiting for a printer that does not answer
+        start = time.perf_counter()
+        _close_with_receipts(group, date(2026, 3, 9))  # a whole meeting: 40 events and 11 receipts
+        assert time.perf_counter() - start < 2.0
+        assert worker.status.state is State.PRINTING
+    finally:
+        stuck.release.set()
+        worker.stop()
+    assert len(jobs(kiosk)) == 22
+
+
+def _serial(link: Path) -> SerialTransport:
+    transport = SerialTransport(str(link), write_timeout=0.3)
+    transport.status_timeout = 0.05
+    return transport
+
+
+FAULTS = ("none", "stall", "unplug", "paper_out", "paper_out_mid_job", "mute")
+
+
+def test_randomized_printer_faults_lose_and_double_nothing(tmp_path: Path) -> None:
+    """A pseudo-terminal plays the printer; each round records movements and injects a fault."""
+    rounds = int(os.environ.get("MUSO_PRINTER_FAULT_ROUNDS", "100"))
+    rnd = random.Random(int(os.environ.get("MUSO_PRINTER_FAULT_SEED", "1")))
+    clock = FixedClock()
+    k = Kiosk.open(tmp_path / "k.db", clock)
+    k.store.set_setting("receipt_mode", "movement")
+    g = make_group(k, n_members=3)
+    meeting = g.open(DAY, attendance=None)
+    link = tmp_path / "printer"
+    fake = FakePrinter(link)
+    worker = PrintWorker(PrintQueue(Store(k.store.path, clock)), _serial(link), Style(width=32))
+    recorded = 0
+    try:
+        for _ in range(rounds):
+            for _ in range(rnd.randint(1, 3)):
+                V.contribution(k, meeting, g.treasurer, g.member(rnd.randrange(3)), "verte", rnd.randint(1, 50) * 100)
+                recorded += 1
+            fault = rnd.choice(FAULTS)
+            timer = None
+            if fault == "stall":
+                fake.stall(True)
+            elif fault == "unplug":
+                fake.unplug()
+            elif fault == "paper_out":
+                fake.paper_out(True)
+            elif fault == "mute":
+                fake.answering = False
+            elif fault == "paper_out_mid_job":
+                timer = threading.Timer(rnd.random() * 0.004, fake.paper_out)
+                timer.start()
+            for _ in range(rnd.randint(1, 4)):
+                clock.now += 120_000  # past any backoff
+                worker.step()
+            if timer:
+                timer.join()
+            # the printer comes back
+            fake.stall(False)
+            fake.paper_out(False)
+            fake.answering = True
+            if not fake.connected:
+                fake.plug()
+            assert (
+                k.store.query("SELECT COUNT(*) AS n FROM p_transactions WHERE kind = 'contribution'")[0]["n"]
+                == recorded
+            )
+        for _ in range(200):
+            clock.now += 120_000
+            if worker.step().job_id is None and PrintQueue(k.store).pending_count() == 0:
+                break
+        time.sleep(0.2)  # let the fake read what is still in the pty
+        assert PrintQueue(k.store).pending_count() == 0
+        expected = [j["doc"]["number"] for j in jobs(k) if j["copy_of"] is None]
+        assert len(expected) == recorded
+        check_exactly_once_in_order(fake.receipts(), expected)
+    finally:
+        worker.transport.close()
+        fake.close()
+        k.close()
+
+
+WORKER = """
+import sys
+from kiosk.store import Store
+from kiosk.store.print_queue import PrintQueue
+from printer.escpos_out import Style
+from printer.transports import SerialTransport
+from printer.worker import PrintWorker
+transport = SerialTransport(sys.argv[2], write_timeout=1.0)
+transport.status_timeout = float(sys.argv[3])
+worker = PrintWorker(PrintQueue(Store(sys.argv[1])), transport, Style(width=32))
+worker.source.recover()
+print("ready", flush=True)
+worker.drain()
+print("drained", flush=True)
+"""
+
+
+def test_a_kiosk_killed_mid_print_resumes_its_queue(tmp_path: Path) -> None:
+    k = Kiosk.open(tmp_path / "k.db")
+    g = make_group(k, n_members=2)
+    _close_with_receipts(g)
+    expected = [j["doc"]["number"] for j in jobs(k)]
+    k.close()
+    link = tmp_path / "printer"
+    fake = FakePrinter(link)
+    fake.answers_left = 2  # "ready" before the first job; then it prints, but its answers never come
+    try:
+        env = os.environ | {"PYTHONPATH": str(ROOT)}
+        proc = subprocess.Popen(
+            [sys.executable, "-c", WORKER, str(tmp_path / "k.db"), str(link), "3.0"],
+            stdout=subprocess.PIPE, text=True, env=env,
+        )  # fmt: skip
+        assert proc.stdout and proc.stdout.readline().strip() == "ready"
+        store = Store(tmp_path / "k.db")
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            if store.query("SELECT 1 FROM print_jobs WHERE status = 'printing'") and fake.receipts():
+                break
+            time.sleep(0.02)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(10)
+        assert store.query("SELECT COUNT(*) AS n FROM print_jobs WHERE status = 'printing'")[0]["n"] == 1
+        fake.answers_left, fake.answering = None, True
+        proc = subprocess.run(
+            [sys.executable, "-c", WORKER, str(tmp_path / "k.db"), str(link), "0.3"],
+            capture_output=True, text=True, env=env, timeout=60,
+        )  # fmt: skip
+        assert proc.returncode == 0, proc.stderr
+        time.sleep(0.2)
+        assert PrintQueue(store).pending_count() == 0
+        printed = fake.receipts()
+        check_exactly_once_in_order(printed, expected)
+        assert printed[1].number == expected[0] and printed[1].duplicate  # the interrupted one, again, as DUPLICATA
+        store.close()
+    finally:
+        fake.close()

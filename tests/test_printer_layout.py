@@ -1,0 +1,147 @@
+"""Receipt layouts and their ESC/POS bytes: golden files, letters, columns and sums."""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from pathlib import Path
+
+import pytest
+from receipt_docs import DOCS
+
+from printer.blocks import Line, Qr
+from printer.escpos_out import Style, as_text, render
+from printer.layout import EWE_FON_LETTERS, FRENCH_LETTERS, TONES, layout, self_test_page
+from printer.text import encode, printable
+
+GOLDEN = Path(__file__).parent / "golden"
+UPDATE = os.environ.get("MUSO_UPDATE_GOLDEN") == "1"
+
+
+@pytest.mark.parametrize("width", [32, 48])
+@pytest.mark.parametrize("kind", sorted(DOCS))
+def test_golden_bytes(kind: str, width: int) -> None:
+    """Byte-exact output through python-escpos' Dummy; MUSO_UPDATE_GOLDEN=1 rewrites after a deliberate change."""
+    data = render(layout(DOCS[kind](), width), Style(width=width))
+    path = GOLDEN / f"{kind}_{width}.bin"
+    if UPDATE:
+        path.write_bytes(data)
+        (GOLDEN / f"{kind}_{width}.txt").write_text(as_text(layout(DOCS[kind](), width), width), encoding="utf-8")
+    assert data == path.read_bytes()
+
+
+def test_every_job_starts_with_init_and_one_code_page_and_ends_with_a_cut() -> None:
+    data = render(layout(DOCS["member"](), 32), Style(width=32))
+    assert data.startswith(b"\x1b@\x1bt\x10")  # ESC @, then ESC t 16 (WPC1252)
+    assert data.count(b"\x1bt") == 1  # no automatic page switching
+    assert b"\x1d(k" in data  # native QR
+    assert data.rstrip(b"\x00").endswith(b"\x1dVA") or b"\x1dV" in data[-8:]
+    slot = render(layout(DOCS["member"](), 32), Style(width=32, codepage="cp858", codepage_slot=53))
+    assert slot.startswith(b"\x1b@\x1bt\x35")
+
+
+@pytest.mark.parametrize("letter", list(FRENCH_LETTERS))
+def test_every_french_letter_prints_as_itself(letter: str) -> None:
+    doc = DOCS["member"]()
+    doc["member"]["name"] = f"Test {letter}"
+    data = render(layout(doc, 32), Style(width=32))
+    assert f"Test {letter}".encode("cp1252") in data
+    assert printable(letter) == letter
+
+
+@pytest.mark.parametrize("letter", list(EWE_FON_LETTERS + TONES))
+def test_ewe_and_fon_letters_print_legibly_never_as_a_question_mark(letter: str) -> None:
+    shown = printable(letter)
+    assert shown and "?" not in shown and shown.isalpha()
+    assert encode(letter) == shown.encode("cp1252")
+    for codepage in ("cp850", "cp858"):
+        assert "?" not in printable(letter, codepage)
+        printable(letter, codepage).encode(codepage)
+
+
+def test_names_keep_their_shape() -> None:
+    assert printable("Ɖɔvi Ahouansou") == "Dovi Ahouansou"
+    assert printable("Ablavi Ŋuɖe") == "Ablavi Ngude"
+    assert printable("Enyonam Ʋɔdzi") == "Enyonam Vodzi"
+    assert printable("Kɔ́mi Adzɔ̀vi") == "Komi Adzovi"  # tone marks on letters the page lacks are dropped
+    assert printable("Sèna Hounkpè") == "Sèna Hounkpè"  # …but kept where the page has the letter
+    assert printable("12\u202f500\u00a0F\u202fCFA") == "12 500 F CFA"  # CLDR's spaces are not on paper
+
+
+AMOUNT = re.compile(r"(-?\d{1,3}(?: \d{3})*) FCFA$")
+
+
+def _amount(line: str) -> int:
+    match = AMOUNT.search(line)
+    assert match, line
+    return int(match.group(1).replace(" ", ""))
+
+
+@pytest.mark.parametrize("width", [32, 42, 48])
+@pytest.mark.parametrize("kind", sorted(DOCS))
+def test_no_line_is_wider_than_the_paper(kind: str, width: int) -> None:
+    text = as_text(layout(DOCS[kind](), width), width)
+    assert all(len(line) <= width for line in text.splitlines()), text
+
+
+@pytest.mark.parametrize("width", [32, 48])
+def test_member_receipt_totals_add_up(width: int) -> None:
+    lines = as_text(layout(DOCS["member"](), width), width).splitlines()
+    paid_at, received_at = lines.index("Vous avez versé :"), lines.index("Vous avez reçu :")
+    total_paid = next(ln for ln in lines if ln.startswith("TOTAL VERSÉ"))
+    total_received = next(ln for ln in lines if ln.startswith("TOTAL REÇU"))
+    paid = [_amount(ln) for ln in lines[paid_at:received_at] if AMOUNT.search(ln) and not ln.startswith("   ")]
+    rule = next(i for i in range(received_at, len(lines)) if lines[i].startswith("---"))
+    received = [_amount(ln) for ln in lines[received_at:rule] if AMOUNT.search(ln) and not ln.startswith("   ")]
+    assert sum(paid) == _amount(total_paid) == 1000 + 200 + 200 + 5355 - 1000
+    assert sum(received) == _amount(total_received) == 10000
+    # every amount is right-aligned on the paper's edge
+    assert all(len(ln) == width for ln in lines if AMOUNT.search(ln) and not ln.startswith("   "))
+
+
+def test_meeting_report_cash_adds_up() -> None:
+    doc = DOCS["report"]()
+    for f in doc["funds"].values():
+        assert f["opening_counted"] + f["in"] - f["out"] == f["closing_expected"]
+    text = as_text(layout(doc, 32), 32)
+    assert "ÉCART" in text and "-500 FCFA" in text and "+100 FCFA" in text
+    assert "CAISSE BLEUE" not in text  # an empty box is not printed
+
+
+def test_duplicata_is_marked() -> None:
+    blocks = layout(DOCS["member"](), 32, duplicate=True)
+    assert Line("*** DUPLICATA ***", "center", bold=True, big=True) in blocks
+    assert b"DUPLICATA" in render(blocks, Style(width=32))
+    assert "DUPLICATA" not in as_text(layout(DOCS["member"](), 32), 32)
+
+
+def test_qr_only_when_a_server_is_configured() -> None:
+    assert any(isinstance(b, Qr) for b in layout(DOCS["member"](), 32))
+    doc = DOCS["member"]() | {"verify_url": None}
+    assert not any(isinstance(b, Qr) for b in layout(doc, 32))
+    assert b"\x1d(k" not in render(layout(doc, 32), Style(width=32))
+
+
+def test_a_typical_receipt_fits_in_a_kilobyte_and_renders_fast() -> None:
+    doc = DOCS["member"]()
+    doc["movements"] = doc["movements"][:2]  # a typical week: the two standard contributions
+    data = render(layout(doc, 32), Style(width=32))
+    assert len(data) <= 1024, len(data)
+    start = time.perf_counter()
+    for _ in range(50):
+        render(layout(doc, 32), Style(width=32))
+    assert (time.perf_counter() - start) / 50 < 0.05  # generous: the benchmark measures the real figure
+
+
+def test_the_test_page_shows_every_letter_and_width() -> None:
+    for width in (32, 42, 48):
+        text = as_text(self_test_page(width), width)
+        assert all(len(line) <= width for line in text.splitlines())
+        assert "Dovi Ahouansou" in text and "cœur" in text
+        assert f"{width:<3}" in text
+
+
+def test_bad_width_is_refused() -> None:
+    with pytest.raises(ValueError, match="width"):
+        layout(DOCS["member"](), 40)
