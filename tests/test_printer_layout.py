@@ -8,11 +8,11 @@ import time
 from pathlib import Path
 
 import pytest
-from receipt_docs import DOCS
 
 from printer.blocks import Line, Qr
 from printer.escpos_out import Style, as_text, render
 from printer.layout import EWE_FON_LETTERS, FRENCH_LETTERS, TONES, layout, self_test_page
+from printer.samples import DOCS
 from printer.text import encode, printable
 
 GOLDEN = Path(__file__).parent / "golden"

@@ -1,4 +1,4 @@
-"""Fixed receipt documents for byte-exact golden files (no random ids, no clock)."""
+"""Fixed receipt documents: the golden files, the README previews and the benchmark use them."""
 
 from __future__ import annotations
 
@@ -177,3 +177,24 @@ def schedule() -> dict[str, Any]:
 
 
 DOCS = {"member": member, "report": report, "statement": statement, "schedule": schedule}
+
+
+def write_previews(directory: str) -> list[str]:
+    """PNG previews of every layout at 32 and 48 columns (docs/receipts/)."""
+    from .layout import layout, self_test_page
+    from .preview import to_png
+
+    written = []
+    for width in (32, 48):
+        for kind, make in DOCS.items():
+            written.append(str(to_png(layout(make(), width), f"{directory}/{kind}_{width}.png", width)))
+        written.append(str(to_png(self_test_page(width), f"{directory}/test_page_{width}.png", width)))
+    written.append(str(to_png(layout(member(), 32, duplicate=True), f"{directory}/member_32_duplicata.png", 32)))
+    return written
+
+
+if __name__ == "__main__":
+    import sys
+
+    for path in write_previews(sys.argv[1] if len(sys.argv) > 1 else "docs/receipts"):
+        print(path)
