@@ -10,6 +10,8 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from datetime import UTC
+from pathlib import Path
 from typing import Any
 
 from kiosk import config
@@ -20,8 +22,8 @@ from kiosk.scenario import Runner, ScenarioError, load
 from kiosk.services import Kiosk
 from kiosk.services import groups as G
 from kiosk.services import reports as R
-from kiosk.store import StoreError
-from kiosk.store.backup import backup
+from kiosk.store import Store, StoreError
+from kiosk.store.backup import backup, backup_to_usb, restore
 from kiosk.store.verify import verify
 
 EXIT_OK, EXIT_VERIFY, EXIT_INPUT, EXIT_STORE = 0, 1, 2, 3
@@ -123,6 +125,52 @@ def cmd_backup(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_backup_usb(args: argparse.Namespace) -> int:
+    """Run by the backup timer: a backup on every USB stick present, rotated, noted for the app."""
+    from datetime import datetime
+
+    with _kiosk(args) as k:
+        written = backup_to_usb(k.store, args.keep)
+        seq, _ = k.store.head()
+        note = {
+            "at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "seq": seq,
+            "dest": [str(p) for p in written],
+        }
+        if written:
+            k.store.set_setting("last_backup", json.dumps(note))
+    if written:
+        for path in written:
+            print(f"Sauvegarde sur clé USB : {path} (journal n° {seq})")
+    else:
+        print("Aucune clé USB : pas de sauvegarde cette fois.")
+    return EXIT_OK
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    """Replace the kiosk's database by a backup, after checking the backup through and through."""
+    source = Path(args.backup)
+    if not source.is_file():
+        print(f"Sauvegarde introuvable : {source}", file=sys.stderr)
+        return EXIT_INPUT
+    with Store(source) as copy:
+        report = verify(copy)
+    if not report.ok:
+        print(f"Sauvegarde refusée, {len(report.problems)} anomalie(s) : {report.problems[0]}", file=sys.stderr)
+        return EXIT_VERIFY
+    target = config.db_path(args.db)
+    if target.exists() and not args.force:
+        print(
+            f"{target} existe déjà : ajoutez --force pour le remplacer (arrêtez l'application d'abord).",
+            file=sys.stderr,
+        )
+        return EXIT_INPUT
+    target.parent.mkdir(parents=True, exist_ok=True)
+    restore(source, target)
+    print(f"Base restaurée depuis {source} : {report.events} événements vérifiés.")
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="muso-kiosk", description="Kiosque MUSO : caisses, séances, reçus.")
     parser.add_argument("--db", help="base de données du kiosque (défaut : $MUSO_DB ou ~/.local/share/muso/kiosk.db)")
@@ -152,6 +200,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("dest", help="fichier ou dossier de destination (clé USB)")
     p.set_defaults(func=cmd_backup)
 
+    p = sub.add_parser("backup-usb", help="sauvegarde sur chaque clé USB branchée, avec rotation (minuterie)")
+    p.add_argument("--keep", type=int, default=10, help="nombre de sauvegardes gardées par clé")
+    p.set_defaults(func=cmd_backup_usb)
+
+    p = sub.add_parser("restore-backup", help="remplacer la base par une sauvegarde vérifiée")
+    p.add_argument("backup")
+    p.add_argument("--force", action="store_true")
+    p.set_defaults(func=cmd_restore)
+
     for extension in _extensions():
         extension(sub)
     return parser
@@ -172,7 +229,6 @@ def _extensions() -> list[Any]:
             if not (exc.name and (module + ".").startswith(exc.name + ".")):
                 raise  # the extension exists but something it imports is missing
     return found
-
 
 
 def main(argv: Sequence[str] | None = None) -> int:

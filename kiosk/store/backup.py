@@ -34,3 +34,59 @@ def backup(store: Store, dest: str | Path) -> Path:
     finally:
         os.close(dir_fd)
     return dest
+
+
+def usb_mounts(roots: list[str] | None = None) -> list[Path]:
+    """Writable removable mounts: under /media and /run/media (the desktop's automounter),
+    or the folders named in MUSO_BACKUP_DIRS (colon-separated) when set."""
+    explicit = os.environ.get("MUSO_BACKUP_DIRS")
+    if explicit:
+        candidates = [Path(p) for p in explicit.split(":") if p]
+    else:
+        roots = roots or ["/media/", "/run/media/", "/mnt/usb"]
+        candidates = []
+        try:
+            with open("/proc/mounts", encoding="utf-8") as mounts:
+                for line in mounts:
+                    point = line.split()[1].replace("\\040", " ")
+                    if any(point.startswith(r) for r in roots):
+                        candidates.append(Path(point))
+        except OSError:
+            return []
+    return [p for p in candidates if p.is_dir() and os.access(p, os.W_OK)]
+
+
+def rotate(directory: Path, keep: int) -> list[Path]:
+    """Keep the ``keep`` newest backups (names sort by journal position)."""
+    backups = sorted(directory.glob("muso-*.db"))
+    removed = backups[:-keep] if keep > 0 else []
+    for old in removed:
+        old.unlink(missing_ok=True)
+    return removed
+
+
+def backup_to_usb(store: Store, keep: int = 10) -> list[Path]:
+    """One backup on each stick present; returns where they went (possibly nowhere)."""
+    written = []
+    for mount in usb_mounts():
+        folder = mount / "muso-sauvegardes"
+        folder.mkdir(exist_ok=True)
+        written.append(backup(store, folder))
+        rotate(folder, keep)
+    return written
+
+
+def restore(backup_file: str | Path, db_path: str | Path) -> None:
+    """Put a verified backup in place of the kiosk's database (the app must be stopped).
+
+    Through the backup API again, so the -wal and -shm of the old file cannot
+    survive next to the restored one.
+    """
+    source = sqlite3.connect(f"file:{Path(backup_file)}?mode=ro", uri=True)
+    target = sqlite3.connect(str(db_path))
+    try:
+        source.backup(target)
+        target.execute("PRAGMA journal_mode=WAL")
+    finally:
+        source.close()
+        target.close()

@@ -1,0 +1,263 @@
+"""Deployment: the installers, the systemd units, the notify protocol and backups."""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from conftest import make_group
+
+from kiosk.cli import main
+from kiosk.services import Kiosk
+from kiosk.services import meetings as M
+from kiosk.store.clock import FixedClock
+from kiosk.store.verify import verify
+
+ROOT = Path(__file__).resolve().parent.parent
+SCRIPTS = [ROOT / ".ci" / "run", *sorted((ROOT / "deploy").glob("*.sh"))]
+UNITS = sorted((ROOT / "systemd").glob("muso-*"))
+
+
+def _tree(root: Path) -> dict[str, tuple[int, int, str]]:
+    """Every file's mode, mtime and content hash: what a second install must not change."""
+    out = {}
+    for path in sorted(root.rglob("*")):
+        st = path.lstat()
+        digest = hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() and not path.is_symlink() else ""
+        if path.is_symlink():
+            digest = os.readlink(path)
+        out[str(path.relative_to(root))] = (st.st_mode, st.st_mtime_ns, digest)
+    return out
+
+
+@pytest.fixture(scope="module")
+def staged(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("pi")
+    (root / "boot" / "firmware").mkdir(parents=True)
+    (root / "boot" / "firmware" / "cmdline.txt").write_text("console=tty1 root=PARTUUID=1234-02 rootwait\n")
+    run = subprocess.run(
+        ["bash", str(ROOT / "deploy" / "install-kiosk.sh"), "--root", str(root), "--no-venv", "--read-only-root",
+         "--data-device", "/dev/sda2"],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    return root
+
+
+def test_scripts_pass_shellcheck() -> None:
+    if not shutil.which("shellcheck"):
+        pytest.skip("shellcheck is not installed (CI installs it)")
+    result = subprocess.run(["shellcheck", *map(str, SCRIPTS)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout
+
+
+def test_the_pi_installer_stages_every_file_with_its_permissions(staged: Path) -> None:
+    expected = {
+        "etc/muso/kiosk.env": 0o640,
+        "etc/udev/rules.d/99-muso-printer.rules": 0o644,
+        "etc/pam.d/muso-kiosk": 0o644,
+        "etc/systemd/timesyncd.conf.d/muso.conf": 0o644,
+        "etc/systemd/system/muso-kiosk.service": 0o644,
+        "etc/systemd/system/muso-sync.service": 0o644,
+        "etc/systemd/system/muso-backup.service": 0o644,
+        "etc/systemd/system/muso-backup.timer": 0o644,
+        "etc/overlayroot.local.conf": 0o644,
+        "var/lib/muso": 0o750,
+        "var/cache/muso": 0o750,
+        "etc/muso": 0o755,
+    }
+    for rel, mode in expected.items():
+        path = staged / rel
+        assert path.exists(), rel
+        assert path.stat().st_mode & 0o777 == mode, (rel, oct(path.stat().st_mode))
+    for unit in ("muso-kiosk.service", "muso-sync.service", "muso-backup.service", "muso-backup.timer"):
+        assert (staged / "etc/systemd/system" / unit).read_bytes() == (ROOT / "systemd" / unit).read_bytes()
+    wants = {
+        "graphical.target.wants/muso-kiosk.service",
+        "multi-user.target.wants/muso-sync.service",
+        "timers.target.wants/muso-backup.timer",
+    }
+    for link in wants:
+        assert (staged / "etc/systemd/system" / link).is_symlink(), link
+    assert (staged / "opt/muso/app/kiosk/domain/reducer.py").exists()
+    assert not (staged / "opt/muso/app/.git").exists()
+    assert "consoleblank=0" in (staged / "boot/firmware/cmdline.txt").read_text()
+    assert "tmpfs:recurse=0" in (staged / "etc/overlayroot.local.conf").read_text()
+    assert "/dev/sda2 /var/lib/muso ext4" in (staged / "etc/fstab").read_text()
+    assert 'SYMLINK+="muso-printer"' in (staged / "etc/udev/rules.d/99-muso-printer.rules").read_text()
+
+
+def test_running_the_installer_again_changes_nothing_and_keeps_the_data(staged: Path) -> None:
+    data = staged / "var/lib/muso/kiosk.db"
+    data.write_bytes(b"the savings of 30 members")
+    (staged / "etc/muso/kiosk.env").write_text("MUSO_DB=/var/lib/muso/kiosk.db\n# edited by the technician\n")
+    (staged / "etc/muso/kiosk.env").chmod(0o640)
+    before = _tree(staged)
+    run = subprocess.run(
+        ["bash", str(ROOT / "deploy" / "install-kiosk.sh"), "--root", str(staged), "--no-venv", "--read-only-root",
+         "--data-device", "/dev/sda2"],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    assert "installed" not in run.stdout
+    assert _tree(staged) == before
+    assert data.read_bytes() == b"the savings of 30 members"
+
+
+def test_the_server_installer_generates_a_secret_once(tmp_path: Path) -> None:
+    args = ["bash", str(ROOT / "deploy" / "install-server.sh"), "--root", str(tmp_path), "--no-venv",
+            "--domain", "muso.example.org"]  # fmt: skip
+    assert subprocess.run(args, capture_output=True, timeout=300).returncode == 0
+    env = (tmp_path / "etc/muso/server.env").read_text()
+    secret = next(line.split("=", 1)[1] for line in env.splitlines() if line.startswith("MUSO_SERVER_SECRET_KEY="))
+    assert len(secret) >= 32 and "@SECRET@" not in env
+    assert (tmp_path / "etc/muso/server.env").stat().st_mode & 0o777 == 0o640
+    assert "muso.example.org {" in (tmp_path / "etc/caddy/Caddyfile").read_text()
+    before = _tree(tmp_path)
+    assert subprocess.run(args, capture_output=True, timeout=300).returncode == 0
+    assert _tree(tmp_path) == before  # same secret, same files
+
+
+def test_systemd_analyze_verifies_every_unit(staged: Path, tmp_path: Path) -> None:
+    if not shutil.which("systemd-analyze"):
+        pytest.skip("systemd is not installed (CI installs it)")
+    root = tmp_path / "root"
+    shutil.copytree(staged / "etc", root / "etc", symlinks=True)
+    (staged / "etc/systemd/system/muso-server.service").parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy(ROOT / "systemd" / "muso-server.service", root / "etc/systemd/system/muso-server.service")
+    # The units' programs, as the installers and apt would put them on the Pi.
+    for exe in ("usr/bin/cage", "opt/muso/venv/bin/muso-kiosk", "opt/muso/venv/bin/muso-server"):
+        path = root / exe
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("#!/bin/sh\n")
+        path.chmod(0o755)
+    system = Path("/usr/lib/systemd/system")
+    if not system.is_dir():
+        system = Path("/lib/systemd/system")
+    shutil.copytree(system, root / "usr/lib/systemd/system", symlinks=False, ignore_dangling_symlinks=True)
+    units = [f"/etc/systemd/system/{u.name}" for u in UNITS]
+    result = subprocess.run(
+        ["systemd-analyze", "verify", "--man=no", f"--root={root}", *units], capture_output=True, text=True
+    )
+    problems = [ln for ln in result.stderr.splitlines() if "muso" in ln]
+    assert result.returncode == 0 and not problems, result.stderr
+
+
+# -- the notify protocol -----------------------------------------------------------------------
+
+APP = """
+import os, sys, time
+os.environ["QT_QPA_PLATFORM"] = "offscreen"
+from PySide6.QtCore import QCoreApplication, QTimer
+from ui import sdnotify
+app = QCoreApplication([])
+timer = sdnotify.start_gui_watchdog(app)
+assert timer is not None
+sdnotify.ready("home screen shown")
+QTimer.singleShot(600, lambda: time.sleep(1.2))   # the GUI thread freezes
+QTimer.singleShot(2300, lambda: (sdnotify.stopping(), app.quit()))
+app.exec()
+"""
+
+
+def test_ready_watchdog_from_the_gui_thread_and_stopping(tmp_path: Path) -> None:
+    address = str(tmp_path / "notify.sock")
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    server.bind(address)
+    server.settimeout(5)
+    env = os.environ | {"NOTIFY_SOCKET": address, "WATCHDOG_USEC": "200000", "PYTHONPATH": str(ROOT)}
+    env.pop("WATCHDOG_PID", None)
+    proc = subprocess.Popen([sys.executable, "-c", APP], env=env, stderr=subprocess.PIPE, text=True)
+    messages: list[tuple[float, str]] = []
+    try:
+        while True:
+            data = server.recv(4096).decode()
+            messages.append((time.monotonic(), data))
+            if data.startswith("STOPPING=1"):
+                break
+    finally:
+        proc.wait(10)
+        server.close()
+    assert proc.returncode == 0, proc.stderr.read() if proc.stderr else ""
+    kinds = [m.split("=")[0] for _, m in messages]
+    assert "READY" in kinds and kinds[-1] == "STOPPING"
+    pings = [t for t, m in messages if m == "WATCHDOG=1"]
+    gaps = [b - a for a, b in itertools.pairwise(pings)]
+    assert len(pings) >= 8
+    assert max(gaps) >= 1.0  # the frozen GUI thread stopped the pings: systemd would restart it
+    assert sorted(gaps)[len(gaps) // 2] < 0.3  # otherwise every ~100 ms (half of WatchdogSec)
+
+
+def test_no_notify_socket_no_watchdog(monkeypatch: pytest.MonkeyPatch) -> None:
+    from ui import sdnotify
+
+    monkeypatch.delenv("NOTIFY_SOCKET", raising=False)
+    monkeypatch.setenv("WATCHDOG_USEC", "30000000")
+    assert sdnotify.ready() is False
+    monkeypatch.setenv("WATCHDOG_PID", "1")
+    assert sdnotify.watchdog_interval_ms() is None  # meant for another process
+    monkeypatch.setenv("MUSO_NOTIFY_CHILD", "1")
+    assert sdnotify.watchdog_interval_ms() == 15000  # …unless the unit says we answer for cage
+
+
+# -- backups -----------------------------------------------------------------------------------
+
+
+def _rows(k: Kiosk) -> dict[str, list[tuple]]:  # type: ignore[type-arg]
+    tables = [r["name"] for r in k.store.query("SELECT name FROM sqlite_master WHERE type='table' AND name LIKE 'p_%'")]
+    return {t: sorted(map(tuple, k.store.conn.execute(f"SELECT * FROM {t}").fetchall()), key=repr) for t in tables}
+
+
+def test_backup_to_usb_wipe_and_restore_round_trip(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> None:  # type: ignore[no-untyped-def]
+    db = tmp_path / "data" / "kiosk.db"
+    k = Kiosk.open(db, FixedClock())
+    g = make_group(k)
+    meeting = g.open(__import__("datetime").date(2026, 3, 2))
+    M.standard_contributions(k, meeting, g.treasurer)
+    g.close(meeting, adjust={"verte": -500})
+    head, rows = k.store.head(), _rows(k)
+    k.close()
+
+    usb = tmp_path / "usb"
+    usb.mkdir()
+    monkeypatch.setenv("MUSO_BACKUP_DIRS", str(usb))
+    assert main(["--db", str(db), "backup-usb", "--keep", "2"]) == 0
+    assert "Sauvegarde sur clé USB" in capsys.readouterr().out
+    [copy] = (usb / "muso-sauvegardes").glob("muso-*.db")
+    with Kiosk.open(db, FixedClock()) as k:
+        assert k.store.setting("last_backup")  # the app can show when the last backup was made
+
+    for suffix in ("", "-wal", "-shm"):  # the SD card dies
+        Path(f"{db}{suffix}").unlink(missing_ok=True)
+    assert main(["--db", str(db), "restore-backup", str(copy)]) == 0
+    restored = Kiosk.open(db, FixedClock())
+    assert restored.store.head() == head
+    assert _rows(restored) == rows
+    assert verify(restored.store).ok
+    restored.close()
+    assert main(["--db", str(db), "restore-backup", str(copy)]) == 2  # refuses to overwrite without --force
+
+
+def test_backups_rotate_and_a_damaged_backup_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from kiosk.store.backup import rotate
+
+    folder = tmp_path / "b"
+    folder.mkdir()
+    for seq in (10, 20, 30, 40):
+        (folder / f"muso-kiosk-{seq:09d}.db").write_bytes(b"x")
+    rotate(folder, 2)
+    assert sorted(p.name for p in folder.iterdir()) == ["muso-kiosk-000000030.db", "muso-kiosk-000000040.db"]
+    bad = tmp_path / "bad.db"
+    bad.write_bytes(b"not a database at all" * 50)
+    assert main(["--db", str(tmp_path / "k.db"), "restore-backup", str(bad)]) == 3
+    assert main(["--db", str(tmp_path / "k.db"), "restore-backup", str(tmp_path / "missing.db")]) == 2
+    monkeypatch.setenv("MUSO_BACKUP_DIRS", str(tmp_path / "no-stick"))
+    assert main(["--db", str(tmp_path / "k.db"), "backup-usb"]) == 0  # no stick: nothing to do, no error
