@@ -209,3 +209,10 @@ def test_a_loan_with_repayments_cannot_be_reversed(kiosk: Kiosk, group: Group, m
     V.repay(kiosk, meeting, group.treasurer, loan, 1000)
     with pytest.raises(DomainError, match="loan_has_repayments"):
         V.reverse(kiosk, meeting, group.treasurer, kiosk.store.get("loans", (loan,))["txn_id"], "erreur", group.two())
+
+
+def test_a_member_with_no_savings_can_leave(kiosk: Kiosk, group: Group, meeting: str) -> None:
+    assert V.member_exit(kiosk, meeting, group.treasurer, group.member(5), group.two()) == 0
+    [txn] = kiosk.store.query("SELECT * FROM p_transactions WHERE kind = 'exit'")
+    assert (txn["amount"], txn["legs"]) == (0, 0)  # recorded, though no money moved
+    assert kiosk.member(group.member(5))["active"] == 0

@@ -79,12 +79,18 @@ def record_txn(
     approvers: list[str] | None = None,
     reverses: str | None = None,
     reason: str | None = None,
+    allow_empty: bool = False,
 ) -> None:
+    """Post a balanced transaction. ``allow_empty``: a fact with no money (a member leaving with
+    no savings) is still recorded as a transaction, with no legs."""
     if ch.get("transactions", (txn_id,)) is not None:
         raise DomainError("transaction_exists", "txn", value=txn_id)
-    legs = check_balanced(postings)
-    if legs[0].fund is not fund:
-        raise DomainError("transaction_crosses_funds", "fund")
+    if allow_empty and not any(p.amount for p in postings):
+        legs: list[Posting] = []
+    else:
+        legs = check_balanced(postings)
+        if legs[0].fund is not fund:
+            raise DomainError("transaction_crosses_funds", "fund")
     group_id = meeting["group_id"]
     for i, leg in enumerate(legs):
         row = touch_account(ch, group_id, leg.account)
@@ -306,8 +312,6 @@ def _exit(ch: Changes, meeting: Row, b: dict[str, Any]) -> Planned:
         raise DomainError("exit_amount_wrong", "amount", expected=owed, value=amount)
     legs = transfer(savings(m["member_id"]), cash(Fund.VERTE), amount) if amount else []
     ch.update("members", (m["member_id"],), active=0, left_on=meeting["date"])
-    # An exit with no savings still leaves a trace: a zero transaction on the member's account.
-    legs = legs or [Posting(savings(m["member_id"]), 0), Posting(cash(Fund.VERTE), 0)]
     return {"fund": Fund.VERTE, "amount": amount, "postings": legs, "member": m["member_id"], "allow_empty": True}
 
 
@@ -394,45 +398,14 @@ def record_movement(ch: Changes, meeting: Row, recorder: Row, b: dict[str, Any],
     kind = b["kind"]
     if kind not in PLANS and kind != "reversal":
         raise DomainError("movement_unknown", "kind", value=kind)
+    # Money coming in (a member's own contribution included) needs only the recording officer.
     approvers = None
     if kind in DUAL_APPROVAL:
         approvers = check_two_officers(ch, meeting["group_id"], b.get("approvers"), _beneficiary(ch, b))
-    elif b.get("member") == recorder["member_id"]:
-        pass  # paying one's own contribution is fine; money only comes in
     if kind == "reversal":
         _reversal(ch, meeting, recorder, b, ev, approvers or [])
         return
     plan = PLANS[kind](ch, meeting, b)
-    postings = plan["postings"]
-    if plan.get("allow_empty") and all(p.amount == 0 for p in postings):
-        postings = []
-    _record_plan(ch, ev, b, meeting, kind, plan, postings, recorder, approvers)
-
-
-def _record_plan(ch, ev, b, meeting, kind, plan, postings, recorder, approvers) -> None:  # type: ignore[no-untyped-def]
-    if not postings:  # an exit with nothing to pay: recorded, nothing posted
-        ch.put(
-            "transactions",
-            {
-                "txn_id": b["txn"],
-                "group_id": meeting["group_id"],
-                "meeting_id": meeting["meeting_id"],
-                "seq": ev.seq,
-                "kind": kind,
-                "member_id": plan.get("member"),
-                "fund": plan["fund"].value,
-                "amount": 0,
-                "loan_id": None,
-                "reverses": None,
-                "reversed_by": None,
-                "reason": None,
-                "detail": {},
-                "recorded_by": recorder["member_id"],
-                "approvers": approvers,
-                "legs": 0,
-            },
-        )
-        return
     record_txn(
         ch,
         ev,
@@ -441,12 +414,13 @@ def _record_plan(ch, ev, b, meeting, kind, plan, postings, recorder, approvers) 
         kind=kind,
         fund=plan["fund"],
         amount=plan["amount"],
-        postings=postings,
+        postings=plan["postings"],
         member=plan.get("member"),
         loan_id=plan.get("loan_id"),
         detail=plan.get("detail"),
         recorded_by=recorder["member_id"],
         approvers=approvers,
+        allow_empty=bool(plan.get("allow_empty")),
     )
 
 
