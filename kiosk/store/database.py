@@ -197,9 +197,8 @@ class Store:
     # -- reads ----------------------------------------------------------------------
 
     def query(self, sql: str, params: tuple[Any, ...] | list[Any] = ()) -> list[dict[str, Any]]:
-        cur = self.conn.execute(sql, params)
-        names = [d[0] for d in cur.description]
-        return [dict(zip(names, row, strict=True)) for row in cur]
+        """Rows as dicts (sqlite-utils); JSON columns come back as their text."""
+        return list(self.db.query(sql, params))
 
     def get(self, table: str, key: Key) -> Row | None:
         return self.view.get(table, key)
