@@ -48,7 +48,7 @@ def _check_width(width: int) -> None:
 
 
 def _header(doc: dict[str, Any], width: int, duplicate: bool) -> list[Block]:
-    out: list[Block] = centered(doc["group"], width, bold=True, big=True)
+    out: list[Block] = [*centered(doc["group"], width, bold=True, big=True)]
     out += centered(doc["title"].upper(), width, bold=True)
     if duplicate:
         out += [Line("*** DUPLICATA ***", "center", bold=True, big=True)]
@@ -271,7 +271,7 @@ def self_test_page(width: int = 32, *, server_url: str | None = None, codepage: 
     def wrap(text: str, width: int) -> list[str]:
         return wrap_words(printable(text, codepage), width)
 
-    out: list[Block] = centered("PAGE DE TEST", width, bold=True, big=True)
+    out: list[Block] = [*centered("PAGE DE TEST", width, bold=True, big=True)]
     out += centered("Kiosque MUSO", width)
     out.append(Rule())
     out += [Line(f"{n:<3}" + "".join(str(i % 10) for i in range(1, n - 2))) for n in WIDTHS if n <= width]

@@ -100,7 +100,7 @@ class EscposTransport(ABC):
             return
         device = getattr(self.printer, "_device", None)
         with contextlib.suppress(Exception):  # closing a dead device must not raise twice
-            if hasattr(device, "reset_output_buffer"):
+            if device is not None and hasattr(device, "reset_output_buffer"):
                 device.reset_output_buffer()
             if device:
                 device.close()

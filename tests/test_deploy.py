@@ -39,12 +39,22 @@ def _tree(root: Path) -> dict[str, tuple[int, int, str]]:
 
 
 @pytest.fixture(scope="module")
-def staged(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def source(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A snapshot of the checkout: the installers copy "their" source, which must hold still."""
+    src = tmp_path_factory.mktemp("src") / "muso"
+    ignore = shutil.ignore_patterns(".git", ".venv", "__pycache__", "*.egg-info", ".pytest_cache", ".ruff_cache",
+                                    ".hypothesis", ".mypy_cache")  # fmt: skip
+    shutil.copytree(ROOT, src, ignore=ignore)
+    return src
+
+
+@pytest.fixture(scope="module")
+def staged(tmp_path_factory: pytest.TempPathFactory, source: Path) -> Path:
     root = tmp_path_factory.mktemp("pi")
     (root / "boot" / "firmware").mkdir(parents=True)
     (root / "boot" / "firmware" / "cmdline.txt").write_text("console=tty1 root=PARTUUID=1234-02 rootwait\n")
     run = subprocess.run(
-        ["bash", str(ROOT / "deploy" / "install-kiosk.sh"), "--root", str(root), "--no-venv", "--read-only-root",
+        ["bash", str(source / "deploy" / "install-kiosk.sh"), "--root", str(root), "--no-venv", "--read-only-root",
          "--data-device", "/dev/sda2"],
         capture_output=True, text=True, timeout=300,
     )  # fmt: skip
@@ -95,14 +105,14 @@ def test_the_pi_installer_stages_every_file_with_its_permissions(staged: Path) -
     assert 'SYMLINK+="muso-printer"' in (staged / "etc/udev/rules.d/99-muso-printer.rules").read_text()
 
 
-def test_running_the_installer_again_changes_nothing_and_keeps_the_data(staged: Path) -> None:
+def test_running_the_installer_again_changes_nothing_and_keeps_the_data(staged: Path, source: Path) -> None:
     data = staged / "var/lib/muso/kiosk.db"
     data.write_bytes(b"the savings of 30 members")
     (staged / "etc/muso/kiosk.env").write_text("MUSO_DB=/var/lib/muso/kiosk.db\n# edited by the technician\n")
     (staged / "etc/muso/kiosk.env").chmod(0o640)
     before = _tree(staged)
     run = subprocess.run(
-        ["bash", str(ROOT / "deploy" / "install-kiosk.sh"), "--root", str(staged), "--no-venv", "--read-only-root",
+        ["bash", str(source / "deploy" / "install-kiosk.sh"), "--root", str(staged), "--no-venv", "--read-only-root",
          "--data-device", "/dev/sda2"],
         capture_output=True, text=True, timeout=300,
     )  # fmt: skip
@@ -112,8 +122,8 @@ def test_running_the_installer_again_changes_nothing_and_keeps_the_data(staged: 
     assert data.read_bytes() == b"the savings of 30 members"
 
 
-def test_the_server_installer_generates_a_secret_once(tmp_path: Path) -> None:
-    args = ["bash", str(ROOT / "deploy" / "install-server.sh"), "--root", str(tmp_path), "--no-venv",
+def test_the_server_installer_generates_a_secret_once(tmp_path: Path, source: Path) -> None:
+    args = ["bash", str(source / "deploy" / "install-server.sh"), "--root", str(tmp_path), "--no-venv",
             "--domain", "muso.example.org"]  # fmt: skip
     assert subprocess.run(args, capture_output=True, timeout=300).returncode == 0
     env = (tmp_path / "etc/muso/server.env").read_text()

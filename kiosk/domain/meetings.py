@@ -63,14 +63,14 @@ class CashCheck:
         return self.counted - self.expected
 
 
-def check_counts(counts: Mapping[str, object], field: str = "count") -> dict[str, dict[str, int]]:
+def check_counts(counts: Mapping[str, Mapping[str, object]], field: str = "count") -> dict[str, dict[str, int]]:
     """A billetage for each of the three boxes (a missing box counts as empty)."""
     if not isinstance(counts, Mapping):
         raise DomainError("cash_count_invalid", field)
     for key in counts:
         if key not in {f.value for f in Fund}:
             raise DomainError("fund_unknown", f"{field}.{key}", value=key)
-    return {f.value: check_count(counts.get(f.value, {}), f"{field}.{f.value}") for f in Fund}
+    return {f.value: check_count(counts.get(f.value) or {}, f"{field}.{f.value}") for f in Fund}
 
 
 def cash_checks(counts: Mapping[str, Mapping[str, int]], expected: Mapping[str, int]) -> list[CashCheck]:

@@ -213,7 +213,7 @@ def _parse_aids(value: object, problems: list[Problem]) -> dict[str, Aid]:
         extra = set(spec) - {"amount", "kind", "term_months"}
         for k in sorted(extra):
             problems.append(Problem("rules_field_unknown", f"{where}.{k}"))
-        if not _is_int(amount) or amount <= 0:
+        if not isinstance(amount, int) or isinstance(amount, bool) or amount <= 0:
             problems.append(Problem("amount_invalid", f"{where}.amount", {"value": amount}))
             continue
         try:
@@ -221,7 +221,7 @@ def _parse_aids(value: object, problems: list[Problem]) -> dict[str, Aid]:
         except ValueError:
             problems.append(Problem("choice_invalid", f"{where}.kind", {"value": kind}))
             continue
-        if not _is_int(term) or term < 0:
+        if not isinstance(term, int) or isinstance(term, bool) or term < 0:
             problems.append(Problem("number_invalid", f"{where}.term_months", {"value": term}))
             continue
         out[name] = Aid(amount, aid_kind, term)

@@ -79,14 +79,16 @@ def member_balances(k: Kiosk, group_id: str, member_id: str, today: date) -> dic
         "SELECT * FROM p_loans WHERE member_id = ? AND status = 'active' ORDER BY start", (member_id,)
     )
     outstanding, next_due = 0, None
+    next_due_date = ""
     for row in loans:
         terms, standing = terms_of(row), standing_of(row)
         outstanding += terms.principal - standing.principal_paid
         for inst in schedule(terms):
             if inst.due > today:
                 due = due_at(terms, standing, inst.due)
-                if due.now and (next_due is None or inst.due.isoformat() < next_due["date"]):
-                    next_due = {"amount": due.now, "date": inst.due.isoformat()}
+                if due.now and (next_due is None or inst.due.isoformat() < next_due_date):
+                    next_due_date = inst.due.isoformat()
+                    next_due = {"amount": due.now, "date": next_due_date}
                 break
     member = k.member(member_id)
     return {
