@@ -44,19 +44,6 @@ elif [ "$(id -u)" != 0 ]; then
     exit 1
 fi
 
-say() { printf '  %s\n' "$*"; }
-
-# Copy a file only when its content or mode differs: a second run changes nothing.
-put() {
-    local mode=$1 src=$2 dest=$root$3
-    mkdir -p "$(dirname "$dest")"
-    if [ -f "$dest" ] && cmp -s "$src" "$dest" && [ "$(stat -c %a "$dest")" = "$mode" ]; then
-        return 0
-    fi
-    install -m "$mode" "$src" "$dest"
-    say "installed $3"
-}
-
 # Configuration: written once, then the technician's.
 put_config() {
     local mode=$1 src=$2 dest=$root$3
@@ -71,6 +58,9 @@ dir() {
     mkdir -p "$path"
     [ "$(stat -c %a "$path")" = "$mode" ] || chmod "$mode" "$path"
 }
+
+# shellcheck source=deploy/lib.sh
+. "$here/lib.sh"
 
 echo "MUSO kiosk: installing into ${root:-/}"
 
@@ -105,32 +95,10 @@ if [ -z "$root" ]; then
 fi
 
 echo "Application"
-app=$root/opt/muso/app
-stage=$(mktemp -d)
-trap 'rm -rf "$stage"' EXIT
-tar -C "$source_dir" --exclude=.git --exclude=.venv --exclude=__pycache__ --exclude='*.egg-info' \
-    --exclude=.pytest_cache --exclude=.ruff_cache --exclude=.hypothesis -cf - . | tar -C "$stage" -xf -
-if [ -d "$app" ] && diff -rq "$stage" "$app" >/dev/null 2>&1; then
-    say "application unchanged"
-else
-    if [ -d "$app" ]; then
-        rm -rf "$app.previous"
-        mv "$app" "$app.previous"
-        say "previous application kept in /opt/muso/app.previous"
-    fi
-    mkdir -p "$app"
-    tar -C "$stage" -cf - . | tar -C "$app" -xf -
-    say "installed /opt/muso/app"
-fi
+install_app
 
 if [ "$venv" = 1 ]; then
-    if [ ! -x "$root/opt/muso/venv/bin/python" ]; then
-        python3 -m venv "$root/opt/muso/venv"
-        say "created /opt/muso/venv"
-    fi
-    "$root/opt/muso/venv/bin/python" -m pip install -q --upgrade pip
-    "$root/opt/muso/venv/bin/python" -m pip install -q "$app"
-    say "installed the muso-kiosk package"
+    install_venv
 fi
 
 echo "Configuration and system files"

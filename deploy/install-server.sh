@@ -39,17 +39,8 @@ elif [ "$(id -u)" != 0 ]; then
     exit 1
 fi
 
-say() { printf '  %s\n' "$*"; }
-
-put() {
-    local mode=$1 src=$2 dest=$root$3
-    mkdir -p "$(dirname "$dest")"
-    if [ -f "$dest" ] && cmp -s "$src" "$dest" && [ "$(stat -c %a "$dest")" = "$mode" ]; then
-        return 0
-    fi
-    install -m "$mode" "$src" "$dest"
-    say "installed $3"
-}
+# shellcheck source=deploy/lib.sh
+. "$here/lib.sh"
 
 echo "MUSO server: installing into ${root:-/}"
 if [ "$packages" = 1 ]; then
@@ -73,29 +64,9 @@ if [ -z "$root" ]; then
 fi
 
 echo "Application"
-mkdir -p "$root/opt/muso"
-app=$root/opt/muso/app
-stage=$(mktemp -d)
-trap 'rm -rf "$stage"' EXIT
-tar -C "$source_dir" --exclude=.git --exclude=.venv --exclude=__pycache__ --exclude='*.egg-info' \
-    --exclude=.pytest_cache --exclude=.ruff_cache --exclude=.hypothesis -cf - . | tar -C "$stage" -xf -
-if [ -d "$app" ] && diff -rq "$stage" "$app" >/dev/null 2>&1; then
-    say "application unchanged"
-else
-    if [ -d "$app" ]; then
-        rm -rf "$app.previous"
-        mv "$app" "$app.previous"
-        say "previous application kept in /opt/muso/app.previous"
-    fi
-    mkdir -p "$app"
-    tar -C "$stage" -cf - . | tar -C "$app" -xf -
-    say "installed /opt/muso/app"
-fi
+install_app
 if [ "$venv" = 1 ]; then
-    [ -x "$root/opt/muso/venv/bin/python" ] || python3 -m venv "$root/opt/muso/venv"
-    "$root/opt/muso/venv/bin/python" -m pip install -q --upgrade pip
-    "$root/opt/muso/venv/bin/python" -m pip install -q "$app"
-    say "installed the muso-server package"
+    install_venv
 fi
 
 echo "Configuration"

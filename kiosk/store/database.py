@@ -96,14 +96,7 @@ class Writer:
         seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
         clock = self.store.clock
         event = make_event(seq, type_, body, clock.now_ms(), clock.boot_id, clock.mono_ms()).chained(prev)
-        changes = apply(self.view, event)  # raises DomainError: the caller's transaction rolls back
-        self.conn.execute(
-            "INSERT INTO journal (seq, type, body, device_time, boot_id, mono_ms, hash) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (event.seq, event.type, event.body_json, event.device_time, event.boot_id, event.mono_ms, event.hash),
-        )
-        self.write_changes(changes)
-        self.appended.append(event)
-        return event
+        return self._commit_event(event)
 
     def append_existing(self, event: Event) -> Event:
         """Append an event made elsewhere (a restore from the server) with its own time and hash.
@@ -118,7 +111,11 @@ class Writer:
             raise StoreError(f"event {event.seq} does not continue the journal (expected {seq})")
         if chain_hash(prev, event) != event.hash:
             raise StoreError(f"event {event.seq} does not chain from the journal's head")
-        changes = apply(self.view, event)
+        return self._commit_event(event)
+
+    def _commit_event(self, event: Event) -> Event:
+        """Reduce, then write the event and the rows it changes (the caller holds the transaction)."""
+        changes = apply(self.view, event)  # raises DomainError: the caller's transaction rolls back
         self.conn.execute(
             "INSERT INTO journal (seq, type, body, device_time, boot_id, mono_ms, hash) VALUES (?, ?, ?, ?, ?, ?, ?)",
             (event.seq, event.type, event.body_json, event.device_time, event.boot_id, event.mono_ms, event.hash),
