@@ -108,11 +108,54 @@ def _print_queue(conn: sqlite3.Connection) -> None:
     )
 
 
+def _sync_state(conn: sqlite3.Connection) -> None:
+    # What the sync server has acknowledged. acked_seq moves only when the
+    # server's answer arrives, never when a request is sent: a lost answer
+    # costs a resend, never an event. Local: none of this is synced.
+    conn.execute(
+        """CREATE TABLE sync_state (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            server_url TEXT,
+            acked_seq INTEGER NOT NULL DEFAULT 0,
+            acked_head TEXT NOT NULL DEFAULT '0000000000000000000000000000000000000000000000000000000000000000',
+            ref_cursor INTEGER NOT NULL DEFAULT 0,
+            last_attempt_ms INTEGER,
+            last_success_ms INTEGER,
+            last_error TEXT,
+            failures INTEGER NOT NULL DEFAULT 0,
+            restore_to INTEGER
+        )"""
+    )
+    conn.execute("INSERT INTO sync_state (id) VALUES (1)")
+    # The server's clock against this kiosk's monotonic clock, per boot: the Pi
+    # has no real-time clock, so each boot's times are corrected on their own.
+    conn.execute(
+        """CREATE TABLE sync_clock (
+            boot_id TEXT PRIMARY KEY,
+            server_ms INTEGER NOT NULL,
+            mono_ms INTEGER NOT NULL,
+            device_ms INTEGER NOT NULL,
+            rtt_ms INTEGER NOT NULL
+        )"""
+    )
+    # Reference data pulled from the server (rule templates, groups assigned to this kiosk).
+    conn.execute(
+        """CREATE TABLE sync_reference (
+            entity TEXT NOT NULL,
+            key TEXT NOT NULL,
+            value TEXT NOT NULL,
+            version INTEGER NOT NULL,
+            PRIMARY KEY (entity, key)
+        )"""
+    )
+
+
 MIGRATIONS: list[tuple[str, Callable[[sqlite3.Connection], None]]] = [
     ("0001_journal", _journal),
     ("0002_projections", _projections),
     ("0003_local_tables", _local),
     ("0004_print_queue", _print_queue),
+    ("0005_sync_state", _sync_state),
 ]
 
 

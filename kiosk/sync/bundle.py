@@ -1,0 +1,57 @@
+"""``muso-kiosk export-bundle DIR``: the same signed batches as a push, written to a USB stick.
+
+Events are *not* marked synced by an export: only the server's answer does
+that (the next online sync, or never, if the stick is lost — then the
+events are exported again next time, and duplicates are impossible server-side).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from kiosk.store import Store
+
+from . import keys, state
+from .client import batch_body
+from .errors import SyncError
+
+
+def export(store: Store, folder: Path, *, from_seq: int | None = None, batch_events: int = 200) -> list[Path]:
+    kiosk_id = store.setting("kiosk_id")
+    if not kiosk_id:
+        raise SyncError("not_enrolled", "this kiosk has no id yet (muso-kiosk init or enroll)")
+    key = keys.load(keys.key_path(store.path))
+    folder.mkdir(parents=True, exist_ok=True)
+    after = state.load(store).acked_seq if from_seq is None else max(0, from_seq - 1)
+    written = []
+    while True:
+        events = list(store.events(after=after, limit=batch_events))
+        if not events:
+            break
+        # No clock anchor in a bundle: it reaches the server days later, when "now" means nothing.
+        body = batch_body(store, kiosk_id, key, events, now=False)
+        path = folder / f"muso-{kiosk_id}-{events[0].seq:09d}-{events[-1].seq:09d}.batch.gz"
+        _write_atomic(path, body)
+        written.append(path)
+        after = events[-1].seq
+    _fsync_dir(folder)
+    return written
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    # A stick pulled out mid-write leaves a .part file, never a truncated batch under the final name.
+    tmp = path.with_name(path.name + ".part")
+    with open(tmp, "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+def _fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -1,0 +1,217 @@
+"""``muso-kiosk`` sync commands: enroll, sync [--daemon], sync-status, export-bundle, restore.
+
+Imports httpx and cryptography only when a command runs, so ``muso-kiosk
+verify`` stays light. Exit codes (as the core CLI): 0 done, 2 refused or bad
+input (nothing changed), 3 database error, 4 server unreachable or failing
+(nothing lost: the events stay and the next sync retries).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import threading
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+EXIT_OK, EXIT_INPUT, EXIT_STORE, EXIT_NETWORK = 0, 2, 3, 4
+
+
+def _store(args: argparse.Namespace) -> Any:
+    from kiosk import config
+    from kiosk.store import Store
+
+    return Store(config.db_path(args.db))
+
+
+def _fail(exc: Any, args: argparse.Namespace) -> int:
+    from .errors import describe
+
+    prefix = "Erreur de synchronisation" if args.lang == "fr" else "Sync error"
+    print(f"{prefix} : {describe(exc, args.lang)}", file=sys.stderr)
+    return EXIT_NETWORK if exc.transient else EXIT_INPUT
+
+
+def _when(ms: int | None) -> str:
+    if ms is None:
+        return "jamais"
+    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def cmd_enroll(args: argparse.Namespace) -> int:
+    from .client import enroll
+    from .errors import SyncError
+
+    with _store(args) as store:
+        try:
+            data = enroll(store, args.server, args.code)
+        except SyncError as exc:
+            return _fail(exc, args)
+    kind = " (remplacement : lancez `muso-kiosk restore`)" if data["replace"] else ""
+    print(f"Kiosque {data['kiosk_id']} inscrit auprès de {args.server}{kind}")
+    return EXIT_OK
+
+
+def cmd_sync(args: argparse.Namespace) -> int:
+    from .client import SyncClient
+    from .errors import SyncError
+
+    with _store(args) as store:
+        try:
+            client = SyncClient.open(store)
+        except SyncError as exc:
+            return _fail(exc, args)
+        try:
+            if args.daemon:
+                return _daemon(client, args)
+            report = client.sync()
+        except SyncError as exc:
+            return _fail(exc, args)
+        finally:
+            client.close()
+    if args.json:
+        print(json.dumps(report.__dict__))
+    else:
+        print(
+            f"Synchronisé : {report.pushed} événement(s) envoyé(s), serveur à jour jusqu'au n° {report.acked_seq} "
+            f"sur {report.head_seq} ({report.requests} requête(s))"
+        )
+        if report.quarantined:
+            print(f"Attention : {report.quarantined} événement(s) mis en quarantaine par le serveur", file=sys.stderr)
+    return EXIT_OK
+
+
+def _daemon(client: Any, args: argparse.Namespace) -> int:
+    import logging
+
+    from . import daemon
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    schedule = daemon.Schedule(interval_s=args.interval, min_backoff_s=args.min_backoff, max_backoff_s=args.max_backoff)
+    daemon.run(client, schedule, stop, rounds=args.rounds)
+    return EXIT_OK
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from . import state
+    from .errors import SyncError
+
+    with _store(args) as store:
+        current = state.load(store)
+        todo = state.pending(store)
+        offset = state.clock_offset(store)
+        info: dict[str, Any] = {
+            "kiosk_id": store.setting("kiosk_id"),
+            "server": current.server_url,
+            "last_success_ms": current.last_success_ms,
+            "last_error": current.last_error,
+            "failures": current.failures,
+            "acked_seq": todo["acked_seq"],
+            "head_seq": todo["head_seq"],
+            "events_not_synced": todo["events"],
+            "meetings_not_synced": todo["meetings"],
+            "clock_offset_ms": offset,
+            "restore_in_progress": current.restore_to is not None,
+        }
+        if args.remote:
+            from .client import SyncClient
+
+            try:
+                client = SyncClient.open(store)
+                try:
+                    info["server_status"] = client.status()
+                finally:
+                    client.close()
+            except SyncError as exc:
+                info["server_status"] = {"error": f"{exc.code}: {exc.message}"}
+    if args.json:
+        print(json.dumps(info, ensure_ascii=False))
+        return EXIT_OK
+    print(f"Kiosque {info['kiosk_id'] or '?'} — serveur {info['server'] or 'non inscrit'}")
+    print(f"  Dernière synchronisation réussie : {_when(current.last_success_ms)}")
+    print(
+        f"  Événements non synchronisés : {todo['events']} (journal n° {todo['head_seq']}, serveur {todo['acked_seq']})"
+    )
+    print(f"  Séances non synchronisées : {todo['meetings']}")
+    if current.last_error:
+        print(f"  Dernière erreur ({current.failures} échec(s) de suite) : {current.last_error}")
+    if offset is not None and abs(offset) > 5 * 60_000:
+        print(f"  ATTENTION : l'horloge du kiosque a {abs(offset) // 60_000} min d'écart avec le serveur")
+    if current.restore_to is not None:
+        print(f"  Restauration en cours (jusqu'au n° {current.restore_to}) : relancez `muso-kiosk restore`")
+    if "server_status" in info:
+        print(f"  Serveur : {json.dumps(info['server_status'], ensure_ascii=False)}")
+    return EXIT_OK
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from .bundle import export
+    from .errors import SyncError
+
+    with _store(args) as store:
+        try:
+            files = export(store, Path(args.dir), from_seq=1 if args.all else None)
+        except SyncError as exc:
+            return _fail(exc, args)
+    if not files:
+        print("Rien à exporter : le serveur a déjà tous les événements connus.")
+    else:
+        print(f"{len(files)} lot(s) écrit(s) dans {args.dir} : apportez la clé au coordinateur")
+    return EXIT_OK
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    from .client import SyncClient
+    from .errors import SyncError
+
+    with _store(args) as store:
+        try:
+            client = SyncClient.open(store)
+            try:
+                seq = client.restore(
+                    progress=lambda done, total: print(f"  {done}/{total}", file=sys.stderr) if args.verbose else None
+                )
+            finally:
+                client.close()
+        except SyncError as exc:
+            return _fail(exc, args)
+    print(
+        f"Kiosque restauré : {seq} événements, même chaîne que le serveur. Les responsables doivent refaire leur code."
+    )
+    return EXIT_OK
+
+
+def add_parsers(sub: Any) -> None:
+    p = sub.add_parser("enroll", help="inscrire ce kiosque auprès du serveur de synchronisation")
+    p.add_argument("--server", required=True, help="adresse du serveur, ex. https://sync.example.org")
+    p.add_argument("--code", required=True, help="code d'inscription donné par le coordinateur")
+    p.set_defaults(func=cmd_enroll)
+
+    p = sub.add_parser("sync", help="envoyer le journal au serveur (une fois, ou en continu avec --daemon)")
+    p.add_argument("--daemon", action="store_true", help="synchroniser à intervalles, sans fin")
+    p.add_argument("--interval", type=float, default=900.0, help="secondes entre deux synchronisations réussies")
+    p.add_argument("--min-backoff", type=float, default=15.0)
+    p.add_argument("--max-backoff", type=float, default=3600.0)
+    p.add_argument("--rounds", type=int, default=None, help=argparse.SUPPRESS)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_sync)
+
+    p = sub.add_parser("sync-status", help="état de la synchronisation : dernière réussite, ce qui reste à envoyer")
+    p.add_argument("--remote", action="store_true", help="demander aussi au serveur")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_status)
+
+    p = sub.add_parser("export-bundle", help="écrire les événements non synchronisés sur une clé USB")
+    p.add_argument("dir", help="dossier de destination (clé USB)")
+    p.add_argument("--all", action="store_true", help="tout le journal, pas seulement ce que le serveur n'a pas")
+    p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("restore", help="reconstruire ce kiosque (vide) depuis le serveur (après enroll)")
+    p.add_argument("--verbose", action="store_true")
+    p.set_defaults(func=cmd_restore)

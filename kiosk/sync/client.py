@@ -1,0 +1,400 @@
+"""The sync client (httpx): enroll, push what the server has not acknowledged, pull reference data, restore.
+
+A sync whose cursor is known is one request: a push of everything after
+``acked_seq`` (or a status request when there is nothing to push), whose
+answer also says whether reference data changed. The cursor moves only on
+the server's answer. A 409 ``gap`` answer carries the server's cursor and the
+client resumes from there by itself; a kiosk that has never talked to this
+server asks ``status`` first instead of resending from seq 1.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import zlib
+from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
+from typing import Any
+from urllib.parse import urlencode
+
+import httpx
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from kiosk.domain.errors import DomainError
+from kiosk.domain.events import Event
+from kiosk.domain.wire import (
+    dictionary,
+    dictionary_range,
+    dumps,
+    encode_batch,
+    enrollment_message,
+    request_message,
+)
+from kiosk.store import Store, StoreError
+
+from . import keys, state
+from .errors import SyncError
+
+USER_AGENT = "muso-kiosk/1"  # short: every header byte is paid for on 2G
+MAX_REQUESTS = 10_000  # per sync: a guard against a server that never moves the cursor
+
+
+@dataclass
+class Report:
+    requests: int = 0
+    pushed: int = 0  # events the server acknowledged during this sync
+    acked_seq: int = 0
+    head_seq: int = 0
+    pulled: int = 0
+    quarantined: int = 0
+    bytes_sent: int = 0
+
+
+DICT_ENCODING = "x-muso-dict"  # raw deflate with kiosk.domain.wire.dictionary as preset dictionary
+
+
+def compress(body: bytes, zdict: bytes | None = None) -> bytes:
+    if zdict is None:
+        return gzip.compress(body, compresslevel=9, mtime=0)
+    packer = zlib.compressobj(9, zlib.DEFLATED, -15, 9, zlib.Z_DEFAULT_STRATEGY, zdict)
+    return packer.compress(body) + packer.flush()
+
+
+def batch_body(
+    store: Store, kiosk_id: str, key: Ed25519PrivateKey, events: list[Event], *, now: bool, zdict: bytes | None = None
+) -> bytes:
+    """A push body for ``events``: the same document goes over HTTP or into a USB bundle (gzip there)."""
+    from kiosk.domain.wire import batch_message
+
+    prev = _hash_before(store, events[0].seq)
+    message = batch_message(kiosk_id, events[0].seq, events[-1].seq, prev, events[-1].hash)
+    anchor = (store.clock.boot_id, store.clock.mono_ms()) if now else None
+    return compress(dumps(encode_batch(kiosk_id, events, keys.sign(key, message), anchor)), zdict)
+
+
+def preset_dictionary(store: Store, from_seq: int) -> tuple[str, bytes] | None:
+    """(header value, bytes) of the dictionary for a batch starting at ``from_seq``, if there is one."""
+    span = dictionary_range(from_seq)
+    if span is None:
+        return None
+    first, last = span
+    return f"{first}-{last}", dictionary(list(store.events(after=first - 1, limit=last - first + 1)))
+
+
+def _hash_before(store: Store, seq: int) -> str:
+    from kiosk.domain.events import GENESIS
+
+    if seq == 1:
+        return GENESIS
+    row = store.conn.execute("SELECT hash FROM journal WHERE seq = ?", (seq - 1,)).fetchone()
+    if row is None:
+        raise StoreError(f"journal has no event {seq - 1}")
+    return str(row[0])
+
+
+def _local_hash(store: Store, seq: int) -> str | None:
+    if seq == 0:
+        from kiosk.domain.events import GENESIS
+
+        return GENESIS
+    row = store.conn.execute("SELECT hash FROM journal WHERE seq = ?", (seq,)).fetchone()
+    return str(row[0]) if row else None
+
+
+def _detail(resp: httpx.Response) -> dict[str, Any]:
+    try:
+        data = resp.json()
+    except ValueError:
+        return {}
+    detail = data.get("detail") if isinstance(data, dict) else None
+    return detail if isinstance(detail, dict) else {}
+
+
+def http_client(server_url: str, timeout: float = 30.0) -> httpx.Client:
+    return httpx.Client(
+        base_url=server_url,
+        timeout=httpx.Timeout(timeout, connect=min(timeout, 15.0)),
+        headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
+    )
+
+
+class SyncClient:
+    def __init__(
+        self, store: Store, http: httpx.Client, key: Ed25519PrivateKey, kiosk_id: str, *, batch_events: int = 200
+    ) -> None:
+        self.store = store
+        self.http = http
+        self.key = key
+        self.kiosk_id = kiosk_id
+        self.batch_events = batch_events
+        self.max_body = 200 * 1024  # below the server's default cap; the server's status says its own
+        self.use_dictionary = True
+        self.report = Report()
+
+    @classmethod
+    def open(cls, store: Store, http: httpx.Client | None = None, **kwargs: Any) -> SyncClient:
+        """The client of an enrolled kiosk (key file next to the database, server URL in sync_state)."""
+        kiosk_id = store.setting("kiosk_id")
+        current = state.load(store)
+        if not kiosk_id or not current.server_url:
+            raise SyncError("not_enrolled", "run `muso-kiosk enroll --server URL --code CODE` first")
+        key = keys.load(keys.key_path(store.path))
+        return cls(store, http or http_client(current.server_url), key, kiosk_id, **kwargs)
+
+    def close(self) -> None:
+        self.http.close()
+
+    # -- HTTP -----------------------------------------------------------------------------------
+
+    def _signing_time(self) -> int:
+        return state.server_now(self.store) or self.store.clock.now_ms()
+
+    def request(
+        self, method: str, path: str, *, params: dict[str, Any] | None = None, body: bytes = b"", **headers: str
+    ) -> httpx.Response:
+        """A signed request; learns the server's clock from every answer, and retries once on clock_skew."""
+        target = f"{path}?{urlencode(params)}" if params else path
+        for attempt in (1, 2):
+            t = self._signing_time()
+            sig = keys.sign(self.key, request_message(method, target, self.kiosk_id, t, body))
+            sent = self.store.clock.mono_ms()
+            try:
+                resp = self.http.request(
+                    method,
+                    target,
+                    content=body if body else None,
+                    headers={"Authorization": f"Muso {self.kiosk_id} {t} {sig}", **headers},
+                )
+            except httpx.TransportError as exc:
+                raise SyncError("network", f"{type(exc).__name__}: {exc}", transient=True) from None
+            finally:
+                self.report.requests += 1
+                self.report.bytes_sent += len(body)
+            self._learn_clock(resp, sent)
+            if resp.status_code == 401 and _detail(resp).get("code") == "clock_skew" and attempt == 1:
+                continue  # the clock was corrected from this answer's server_time
+            return resp
+        return resp
+
+    def _learn_clock(self, resp: httpx.Response, sent_mono: int) -> None:
+        received = self.store.clock.mono_ms()
+        server_ms = None
+        try:
+            data = resp.json() if resp.headers.get("content-type", "").startswith("application/json") else None
+        except ValueError:
+            data = None
+        if isinstance(data, dict):
+            server_ms = data.get("server_time") or (data.get("detail") or {}).get("server_time")
+        if not isinstance(server_ms, int) and resp.headers.get("date") and state.server_now(self.store) is None:
+            # The Date header has a one-second resolution: only better than nothing.
+            try:
+                server_ms = int(parsedate_to_datetime(resp.headers["date"]).timestamp() * 1000)
+            except (TypeError, ValueError):
+                server_ms = None
+        if isinstance(server_ms, int):
+            state.learn_clock(self.store, server_ms, sent_mono, received)
+
+    def _raise(self, resp: httpx.Response) -> None:
+        detail = _detail(resp)
+        code = str(detail.get("code", ""))
+        message = str(detail.get("message", resp.reason_phrase))
+        if resp.status_code == 429:
+            retry = float(resp.headers.get("retry-after", detail.get("retry_after", 30)) or 30)
+            raise SyncError("rate_limited", message, transient=True, retry_after=retry)
+        if resp.status_code >= 500:
+            raise SyncError("server_error", f"HTTP {resp.status_code}: {message}", transient=True)
+        if code == "kiosk_revoked":
+            raise SyncError("kiosk_revoked", message)
+        if code == "chain_diverged":
+            raise SyncError(
+                "chain_diverged", message, **{k: v for k, v in detail.items() if k not in ("code", "message")}
+            )
+        raise SyncError("refused", f"HTTP {resp.status_code} {code}: {message}", server_code=code)
+
+    # -- sync ------------------------------------------------------------------------------------
+
+    def sync(self) -> Report:
+        """Push everything the server has not acknowledged, then pull reference data if it changed."""
+        self.report = Report()
+        current = state.load(self.store)
+        if current.restore_to is not None:
+            raise SyncError("restore_in_progress", "finish the restore before syncing")
+        try:
+            known = None
+            if current.last_success_ms is None:
+                server = self.status()
+                self._adopt(server)
+                known = int(server["ref"])
+            ref = self.push_pending()
+            if ref is None:
+                ref = known if known is not None else int(self.status()["ref"])
+            if ref > state.load(self.store).ref_cursor:
+                self.pull()
+        except SyncError as exc:
+            state.failed(self.store, f"{exc.code}: {exc.message}", self._signing_time())
+            raise
+        self.report.acked_seq = state.load(self.store).acked_seq
+        self.report.head_seq = self.store.head()[0]
+        return self.report
+
+    def status(self) -> dict[str, Any]:
+        resp = self.request("GET", "/v1/sync/status")
+        if resp.status_code != 200:
+            self._raise(resp)
+        data = resp.json()
+        self.max_body = min(self.max_body, int(data.get("max_body_bytes", self.max_body)))
+        self.batch_events = min(self.batch_events, int(data.get("max_batch_events", self.batch_events)))
+        return data
+
+    def _adopt(self, server: dict[str, Any]) -> None:
+        """Take the server's cursor, after checking that its history is ours."""
+        acked, head = int(server["acked_seq"]), str(server["head"])
+        local_head = self.store.head()[0]
+        if acked > local_head:
+            raise SyncError("server_ahead", f"server holds {acked} events, this kiosk {local_head}")
+        if _local_hash(self.store, acked) != head:
+            raise SyncError("chain_diverged", f"event {acked} differs between this kiosk and the server", seq=acked)
+        state.acknowledge(self.store, acked, head, int(server.get("server_time") or self._signing_time()))
+
+    def push_pending(self) -> int | None:
+        """Push until the server has everything; returns the server's reference version (None if nothing to push)."""
+        ref = None
+        cursor = state.load(self.store).acked_seq
+        for _ in range(MAX_REQUESTS):
+            events = list(self.store.events(after=cursor, limit=self.batch_events))
+            if not events:
+                return ref
+            preset = preset_dictionary(self.store, events[0].seq) if self.use_dictionary else None
+            zdict = preset[1] if preset else None
+            body = batch_body(self.store, self.kiosk_id, self.key, events, now=True, zdict=zdict)
+            while len(body) > self.max_body and len(events) > 1:
+                events = events[: len(events) // 2]
+                body = batch_body(self.store, self.kiosk_id, self.key, events, now=True, zdict=zdict)
+            headers = {"Content-Type": "application/json", "Content-Encoding": "gzip"}
+            if preset:
+                headers.update({"Content-Encoding": DICT_ENCODING, "Muso-Dict": preset[0]})
+            resp = self.request("POST", "/v1/sync/push", body=body, **headers)
+            if resp.status_code == 200:
+                ack = resp.json()
+                before = cursor
+                self._adopt(ack)
+                cursor = int(ack["acked_seq"])
+                self.report.pushed += max(0, cursor - before)
+                self.report.quarantined += len(ack.get("quarantined", []))
+                ref = int(ack["ref"])
+            elif resp.status_code == 409 and _detail(resp).get("code") == "dictionary_unknown":
+                self.use_dictionary = False  # the server lacks the events it is made of: plain gzip will do
+            elif resp.status_code == 409 and _detail(resp).get("code") == "gap":
+                # The server lost or never had what we thought it had: resume from its cursor.
+                detail = _detail(resp)
+                self._adopt({"acked_seq": detail["acked_seq"], "head": detail["head"]})
+                cursor = int(detail["acked_seq"])
+            else:
+                self._raise(resp)
+        raise SyncError("server_error", "the server does not move the cursor", transient=True)
+
+    def pull(self) -> None:
+        cursor = state.load(self.store).ref_cursor
+        for _ in range(MAX_REQUESTS):
+            resp = self.request("GET", "/v1/sync/pull", params={"since": cursor})
+            if resp.status_code == 410:
+                cursor = 0  # the server forgot our cursor (restored from a backup): start over
+                with self.store.write() as w:
+                    w.execute("DELETE FROM sync_reference")
+                continue
+            if resp.status_code != 200:
+                self._raise(resp)
+            data = resp.json()
+            state.apply_reference(self.store, data["changes"], int(data["cursor"]))
+            self.report.pulled += len(data["changes"])
+            cursor = int(data["cursor"])
+            if not data["more"]:
+                return
+        raise SyncError("server_error", "the server does not move the pull cursor", transient=True)
+
+    # -- restore -----------------------------------------------------------------------------------
+
+    def restore(self, progress: Any = None) -> int:
+        """Rebuild this (empty) kiosk's journal from the server and continue the same chain.
+
+        Page by page, each page one transaction checked link by link by
+        ``append_existing`` (and by the reducer), so an interrupted restore
+        resumes where it stopped. ``restore_to`` stays set until the end:
+        ``sync`` refuses to run on a half-restored kiosk.
+        """
+        current = state.load(self.store)
+        local_head, _ = self.store.head()
+        if current.restore_to is None and local_head:
+            raise SyncError("restore_not_empty", f"this kiosk already holds {local_head} events")
+        server = self.status()
+        target = int(server["acked_seq"])
+        state.update(self.store, restore_to=target)
+        after = local_head
+        while after < target:
+            resp = self.request("GET", "/v1/sync/restore", params={"after": after})
+            if resp.status_code != 200:
+                self._raise(resp)
+            page = resp.json()
+            rows = page["events"]
+            if not rows:
+                break
+            try:
+                with self.store.write() as w:
+                    for row in rows:
+                        w.append_existing(Event(*row))
+            except (DomainError, StoreError) as exc:
+                raise SyncError("refused", f"the server's journal does not rebuild here: {exc}") from None
+            after = rows[-1][0]
+            if progress:
+                progress(after, target)
+        seq, head = self.store.head()
+        if seq != target or head != server["head"]:
+            raise SyncError("chain_diverged", f"restored up to {seq}, expected {target} with the server's head")
+        state.update(self.store, restore_to=None)
+        state.acknowledge(self.store, seq, head, int(server["server_time"]))
+        return seq
+
+
+def enroll(store: Store, server_url: str, code: str, http: httpx.Client | None = None) -> dict[str, Any]:
+    """Make this kiosk's key pair, enroll it with a one-time code, remember the server.
+
+    The key is written before the request: if the answer is lost, enrolling
+    again with a new code reuses nothing stale (a new key is made), and the
+    old public key simply never becomes active.
+    """
+    path = keys.key_path(store.path)
+    pending_path = path.with_name(path.name + ".new")
+    key = keys.create(pending_path)
+    public = keys.public_text(key)
+    local_id = store.setting("kiosk_id")
+    body = {
+        "code": code,
+        "public_key": public,
+        "proof": keys.sign(key, enrollment_message(code, public)),
+        # A device that already keeps a journal must stay the kiosk it is.
+        "kiosk_id": local_id if local_id and store.head()[0] > 0 else None,
+    }
+    own = http is None
+    http = http or http_client(server_url)
+    try:
+        resp = http.post("/v1/enroll", content=json.dumps(body), headers={"Content-Type": "application/json"})
+    except httpx.TransportError as exc:
+        pending_path.unlink(missing_ok=True)
+        raise SyncError("network", f"{type(exc).__name__}: {exc}", transient=True) from None
+    finally:
+        if own:
+            http.close()
+    if resp.status_code != 200:
+        pending_path.unlink(missing_ok=True)
+        detail = _detail(resp)
+        raise SyncError("refused", f"HTTP {resp.status_code} {detail.get('code', '')}: {detail.get('message', '')}")
+    data = resp.json()
+    pending_path.replace(path)
+    store.set_setting("kiosk_id", data["kiosk_id"])
+    # Forget what we believed about the server: the first sync asks it (status) before pushing.
+    state.update(store, server_url=server_url, last_error=None, failures=0, last_success_ms=None)
+    if isinstance(data.get("server_time"), int):
+        now = store.clock.mono_ms()
+        state.learn_clock(store, data["server_time"], now, now)
+    return data

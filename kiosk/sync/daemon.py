@@ -1,0 +1,75 @@
+"""``muso-kiosk sync --daemon``: sync on a timer, forever, whatever happens.
+
+The loop is driven by time, not by new writes: a queue that failed once is
+retried by the timer even if nobody records anything for a month (the
+PowerSync "stalls until the next write" bug, research/sync.md §2). Failures
+back off exponentially with full jitter, so a thousand kiosks coming back
+after a server outage do not all knock at once; a server's Retry-After is
+honoured as a minimum.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from .client import Report, SyncClient
+from .errors import SyncError
+
+log = logging.getLogger("muso.sync")
+
+
+@dataclass(frozen=True)
+class Schedule:
+    interval_s: float = 900.0  # after a success
+    min_backoff_s: float = 15.0
+    max_backoff_s: float = 3600.0
+    jitter: float = 0.2  # ± fraction of the interval after a success
+
+    def after_success(self, rnd: random.Random) -> float:
+        return self.interval_s * rnd.uniform(1 - self.jitter, 1 + self.jitter)
+
+    def after_failure(self, failures: int, rnd: random.Random, retry_after: float = 0) -> float:
+        cap = min(self.max_backoff_s, self.min_backoff_s * 2 ** min(failures - 1, 30))
+        return max(retry_after, rnd.uniform(self.min_backoff_s / 2, cap))
+
+
+def run(
+    client: SyncClient,
+    schedule: Schedule,
+    stop: threading.Event,
+    *,
+    rounds: int | None = None,
+    rnd: random.Random | None = None,
+    on_round: Callable[[Report | None, SyncError | None], None] | None = None,
+) -> int:
+    """Sync until ``stop`` is set (or ``rounds`` have run); returns the number of successful rounds."""
+    rnd = rnd or random.Random()
+    failures = successes = done = 0
+    while not stop.is_set() and (rounds is None or done < rounds):
+        done += 1
+        try:
+            report = client.sync()
+        except SyncError as exc:
+            failures += 1
+            delay = schedule.after_failure(failures, rnd, exc.retry_after)
+            if not exc.transient:
+                # A person must act (revoked, diverged…): keep asking, but rarely.
+                delay = max(delay, schedule.max_backoff_s)
+            log.warning("sync failed (%s, attempt %d): retry in %.0f s", exc.code, failures, delay)
+            if on_round:
+                on_round(None, exc)
+        else:
+            failures = 0
+            successes += 1
+            delay = schedule.after_success(rnd)
+            log.info("synced: %d events acknowledged, server at %d", report.pushed, report.acked_seq)
+            if on_round:
+                on_round(report, None)
+        if rounds is not None and done >= rounds:
+            break
+        stop.wait(delay)
+    return successes

@@ -1,0 +1,181 @@
+"""FastAPI dependencies (``Annotated`` aliases): settings, engine, capped bodies, kiosks and coordinators."""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import Engine
+from starlette.concurrency import run_in_threadpool
+
+from .. import accounts
+from ..db import now_ms
+from ..errors import BadRequest, Forbidden, TooLarge, TooManyRequests, Unauthorized
+from ..ratelimit import RateLimiter
+from ..security import parse_authorization, read_admin_token
+from ..settings import Settings
+
+
+def get_settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+def get_engine(request: Request) -> Engine:
+    return request.app.state.engine
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+EngineDep = Annotated[Engine, Depends(get_engine)]
+
+
+def remote(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def limit(limiter: RateLimiter, key: str) -> None:
+    wait = limiter.take(key)
+    if wait:
+        raise TooManyRequests("rate_limited", "too many requests: wait and retry", retry_after=round(wait + 0.5))
+
+
+def anonymous_limit(request: Request) -> None:
+    """Before authentication there is only the address to go by (enrollment, login)."""
+    limit(request.app.state.anonymous_limiter, remote(request))
+
+
+AnonymousLimit = Depends(anonymous_limit)
+
+
+# -- bodies ---------------------------------------------------------------------------------
+
+
+async def read_body(request: Request, cap: int) -> bytes:
+    """The raw body, refused as soon as it passes ``cap`` bytes (before it is all in memory)."""
+    cached = getattr(request.state, "raw_body", None)
+    if cached is not None:
+        return cached
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > cap:
+        raise TooLarge("body_too_large", f"request bodies are limited to {cap} bytes", limit=cap)
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > cap:
+            raise TooLarge("body_too_large", f"request bodies are limited to {cap} bytes", limit=cap)
+        chunks.append(chunk)
+    body = b"".join(chunks)
+    request.state.raw_body = body
+    return body
+
+
+DICT_ENCODING = "x-muso-dict"
+
+
+def decompress(body: bytes, encoding: str | None, cap: int, zdict: bytes | None = None) -> bytes:
+    """Undo ``Content-Encoding`` (gzip or deflate) without ever producing more than ``cap`` bytes.
+
+    A few KB of zeros can inflate to gigabytes: decompressing with a bound
+    stops a bomb at ``cap`` instead of at the end of memory.
+    """
+    enc = (encoding or "identity").strip().lower()
+    if enc == "identity":
+        if len(body) > cap:
+            raise TooLarge("decompressed_too_large", f"decompressed bodies are limited to {cap} bytes", limit=cap)
+        return body
+    wbits = {"gzip": 31, "x-gzip": 31, "deflate": 15, DICT_ENCODING: -15}.get(enc)
+    if wbits is None:
+        raise BadRequest("encoding_unsupported", f"Content-Encoding must be gzip, deflate, {DICT_ENCODING} or identity")
+    if (enc == DICT_ENCODING) != (zdict is not None):
+        raise BadRequest("dictionary_missing", f"{DICT_ENCODING} needs a Muso-Dict header (and only it)")
+    inflater = zlib.decompressobj(wbits, zdict=zdict) if zdict is not None else zlib.decompressobj(wbits)
+    try:
+        out = inflater.decompress(body, cap + 1)
+        if len(out) <= cap and not inflater.unconsumed_tail:
+            out += inflater.flush(cap + 1 - len(out))
+    except zlib.error as exc:
+        raise BadRequest("body_not_compressed", f"the body is not valid {enc} data") from exc
+    if len(out) > cap or inflater.unconsumed_tail:
+        raise TooLarge("decompressed_too_large", f"decompressed bodies are limited to {cap} bytes", limit=cap)
+    if not inflater.eof or inflater.unused_data:
+        raise BadRequest("body_truncated", f"the {enc} body is incomplete or has trailing bytes")
+    return out
+
+
+# -- kiosks ---------------------------------------------------------------------------------------
+
+# Documents the scheme in OpenAPI; the value is checked in ``current_kiosk``.
+kiosk_signature = APIKeyHeader(
+    name="Authorization",
+    scheme_name="KioskSignature",
+    description="Muso <kiosk_id> <time_ms> <Ed25519 signature, base64url> (see sync_server/security.py)",
+    auto_error=False,
+)
+
+
+@dataclass(frozen=True)
+class Kiosk:
+    kiosk_id: str
+    body: bytes
+
+
+def signed_target(request: Request) -> str:
+    path = request.scope.get("path", "")
+    root = request.scope.get("root_path", "")
+    if root and path.startswith(root):
+        path = path[len(root) :]
+    query = request.scope.get("query_string", b"").decode("latin-1")
+    return f"{path}?{query}" if query else path
+
+
+async def current_kiosk(
+    request: Request,
+    settings: SettingsDep,
+    engine: EngineDep,
+    _header: Annotated[str | None, Depends(kiosk_signature)] = None,
+) -> Kiosk:
+    signed = parse_authorization(request.headers.get("authorization"))
+    body = await read_body(request, settings.max_body_bytes)
+    kiosk_id = await run_in_threadpool(
+        accounts.authenticate,
+        engine,
+        signed,
+        request.method,
+        signed_target(request),
+        body,
+        settings.signature_window_s * 1000,
+    )
+    request.state.kiosk_id = kiosk_id
+    limit(request.app.state.kiosk_limiter, kiosk_id)
+    return Kiosk(kiosk_id, body)
+
+
+KioskDep = Annotated[Kiosk, Depends(current_kiosk)]
+
+
+# -- coordinators -------------------------------------------------------------------------------
+
+bearer = HTTPBearer(auto_error=False, description="a token from POST /v1/admin/token")
+
+
+def current_user(
+    settings: SettingsDep,
+    engine: EngineDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)] = None,
+) -> dict[str, Any]:
+    if credentials is None:
+        raise Unauthorized("token_missing", "log in first (Authorization: Bearer <token>)")
+    user_id = read_admin_token(settings.secret_key.get_secret_value(), credentials.credentials, now_ms())
+    return accounts.user(engine, user_id)
+
+
+def admin_user(user: Annotated[dict[str, Any], Depends(current_user)]) -> dict[str, Any]:
+    if user["role"] != "admin":
+        raise Forbidden("admin_only", "only an administrator may do this")
+    return user
+
+
+UserDep = Annotated[dict[str, Any], Depends(current_user)]
+AdminDep = Annotated[dict[str, Any], Depends(admin_user)]

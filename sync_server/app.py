@@ -1,0 +1,102 @@
+"""The FastAPI application: ``create_app(settings)`` with a lifespan that owns the engine.
+
+Stateless between requests (everything durable is in the database), so more
+workers or machines can be added behind a load balancer; the rate limiter is
+the one per-process piece (see ratelimit.py). The schema is *not* created or
+migrated here — several workers starting at once would race — but checked:
+a server whose database is behind its code refuses to start and says to run
+``muso-server migrate``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+from sqlalchemy.exc import OperationalError
+from starlette.concurrency import run_in_threadpool
+from starlette.middleware.gzip import GZipMiddleware
+from starlette.requests import ClientDisconnect
+
+from .api import admin, sync
+from .db import make_engine, now_ms
+from .errors import SyncServerError
+from .ingest import record_incident
+from .migrate import current_revision, head_revision
+from .ratelimit import RateLimiter
+from .settings import Settings
+
+log = logging.getLogger("muso.server")
+
+
+class SchemaNotReady(RuntimeError):
+    pass
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = make_engine(settings.database_url)
+        try:
+            current, head = current_revision(engine), head_revision()
+            if current != head:
+                raise SchemaNotReady(
+                    f"database schema is at {current or 'nothing'}, the code needs {head}: run `muso-server migrate`"
+                )
+            app.state.engine = engine
+            yield
+        finally:
+            engine.dispose()
+
+    app = FastAPI(
+        title="MUSO sync server",
+        version="1",
+        summary="Kiosk journals in, exactly once and tamper-evident; reference data out.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.kiosk_limiter = RateLimiter(settings.kiosk_rate_per_minute, settings.kiosk_burst)
+    app.state.anonymous_limiter = RateLimiter(settings.anonymous_rate_per_minute, settings.anonymous_burst)
+    # Flagging refusals from unauthenticated clients is itself rate limited, or
+    # anyone could fill the incidents table with garbage requests.
+    app.state.incident_limiter = RateLimiter(settings.anonymous_rate_per_minute, settings.anonymous_burst)
+    # Responses (restore pages, pulls) compress well; pushes are compressed by the kiosk itself.
+    app.add_middleware(GZipMiddleware, minimum_size=512)
+    app.include_router(sync.router)
+    app.include_router(admin.router)
+
+    @app.exception_handler(SyncServerError)
+    async def _refusal(request: Request, exc: SyncServerError) -> JSONResponse:
+        kiosk_id = getattr(request.state, "kiosk_id", None)
+        if exc.flag and not getattr(exc, "recorded", False):
+            who = request.client.host if request.client else "unknown"
+            if kiosk_id or not app.state.incident_limiter.take(who):
+                await run_in_threadpool(record_incident, app.state.engine, kiosk_id, exc.code, exc.detail(), who)
+        headers = {}
+        if exc.status == 429 and "retry_after" in exc.params:
+            headers["Retry-After"] = str(exc.params["retry_after"])
+        return JSONResponse({"detail": exc.detail()}, status_code=exc.status, headers=headers)
+
+    @app.exception_handler(OperationalError)
+    async def _database_down(request: Request, exc: OperationalError) -> JSONResponse:
+        # Transient by nature (locked, restarting, unreachable): the kiosk keeps its events and retries.
+        log.warning("database unavailable: %s", exc.orig)
+        detail = {"code": "database_unavailable", "message": "the database is unavailable: retry later"}
+        return JSONResponse({"detail": detail}, status_code=503, headers={"Retry-After": "30"})
+
+    @app.exception_handler(ClientDisconnect)
+    async def _gone(request: Request, exc: ClientDisconnect) -> Response:
+        # The kiosk hung up mid-body (2G): nothing was stored, it will resend. Not a server error.
+        log.info("client disconnected before sending its whole body")
+        return Response(status_code=400)
+
+    @app.get("/healthz", tags=["ops"])
+    def healthz() -> dict[str, int | bool]:
+        return {"ok": True, "server_time": now_ms()}
+
+    return app

@@ -1,0 +1,84 @@
+"""USB bundles: the same signed batches a kiosk would push, carried on a stick and imported here.
+
+A bundle is a folder of ``muso-<kiosk>-<from>-<to>.batch.gz`` files, each
+exactly the gzip body of one push. They need no HTTP authentication: each
+batch is signed by the kiosk's key over its chain head, and goes through the
+same ``ingest.push`` as an HTTP push — the same checks, the same idempotency
+(importing a stick twice, or a stick whose events were also pushed over
+2G, stores every event once).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pydantic import ValidationError
+from sqlalchemy import Engine
+
+from . import accounts, ingest
+from .api.deps import decompress
+from .errors import SyncServerError, TooLarge, Unprocessable
+from .schemas import PushBatch
+from .settings import Settings
+
+NAME = re.compile(r"^muso-(?P<kiosk>[A-Za-z0-9._-]+)-(?P<from>\d+)-(?P<to>\d+)\.batch\.gz$")
+
+
+@dataclass
+class FileResult:
+    name: str
+    kiosk_id: str = ""
+    acked_seq: int | None = None
+    new: int = 0
+    quarantined: int = 0
+    error: str = ""
+
+
+@dataclass
+class ImportResult:
+    files: list[FileResult] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return all(not f.error for f in self.files)
+
+
+def batch_files(folder: Path) -> list[Path]:
+    found = [p for p in folder.iterdir() if NAME.match(p.name)]
+    return sorted(found, key=lambda p: (NAME.match(p.name)["kiosk"], int(NAME.match(p.name)["from"])))  # type: ignore[index]
+
+
+def read_batch(path: Path, settings: Settings) -> PushBatch:
+    if path.stat().st_size > settings.max_body_bytes:
+        raise TooLarge("body_too_large", f"{path.name} is larger than {settings.max_body_bytes} bytes")
+    raw = decompress(path.read_bytes(), "gzip", settings.max_decompressed_bytes)
+    try:
+        return PushBatch.model_validate_json(raw)
+    except ValidationError as exc:
+        raise Unprocessable("batch_invalid", f"{path.name} is not a batch: {exc.error_count()} problem(s)") from None
+
+
+def import_folder(engine: Engine, settings: Settings, folder: Path) -> ImportResult:
+    result = ImportResult()
+    stopped: set[str] = set()  # after a refusal, a kiosk's later batches would only gap
+    for path in batch_files(folder):
+        out = FileResult(path.name)
+        result.files.append(out)
+        try:
+            batch = read_batch(path, settings)
+            out.kiosk_id = batch.kiosk
+            if batch.kiosk in stopped:
+                out.error = "skipped: an earlier batch of this kiosk was refused"
+                continue
+            accounts.kiosk(engine, batch.kiosk)  # a clear "unknown kiosk" before any signature talk
+            done = ingest.push(
+                engine, batch, kiosk_id=batch.kiosk, max_events=settings.max_batch_events, source="bundle", remote="usb"
+            )
+            out.acked_seq, out.new, out.quarantined = done.acked_seq, done.new, len(done.quarantined)
+        except SyncServerError as exc:
+            out.error = f"{exc.code}: {exc.message}"
+            if out.kiosk_id:
+                stopped.add(out.kiosk_id)
+    return result

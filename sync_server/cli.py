@@ -1,0 +1,195 @@
+"""``muso-server``: run, migrate and operate the sync server.
+
+Exit codes: 0 done, 1 something was refused (e.g. a bundle batch), 2 bad
+input (nothing changed), 3 database error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from pydantic import ValidationError
+from sqlalchemy.exc import SQLAlchemyError
+
+from .errors import SyncServerError
+
+EXIT_OK, EXIT_REFUSED, EXIT_INPUT, EXIT_DB = 0, 1, 2, 3
+
+
+def _settings(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    from .settings import Settings
+
+    if args.database_url:
+        # Also for uvicorn's worker processes, which read the environment.
+        os.environ["DATABASE_URL"] = args.database_url
+    return Settings()
+
+
+def _engine(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    from .db import make_engine
+
+    return make_engine(_settings(args).database_url)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    _settings(args)  # refuse bad settings here, once, rather than in every worker
+    uvicorn.run(
+        "sync_server.app:create_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        proxy_headers=args.proxy_headers,
+        forwarded_allow_ips=args.forwarded_allow_ips,
+        log_level=args.log_level,
+        timeout_keep_alive=30,
+    )
+    return EXIT_OK
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from .migrate import upgrade
+
+    settings = _settings(args)
+    upgrade(settings.database_url, args.revision)
+    print(f"database at {args.revision}")
+    return EXIT_OK
+
+
+def cmd_create_user(args: argparse.Namespace) -> int:
+    from .accounts import create_user
+
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = getpass.getpass("password: ")
+        if getpass.getpass("again: ") != password:
+            print("the two passwords differ", file=sys.stderr)
+            return EXIT_INPUT
+    user_id = create_user(_engine(args), args.username, password, args.role)
+    print(f"user {args.username} created (id {user_id}, {args.role})")
+    return EXIT_OK
+
+
+def cmd_create_enrollment(args: argparse.Namespace) -> int:
+    from .accounts import create_enrollment
+
+    settings = _settings(args)
+    code, expires = create_enrollment(
+        _engine(args),
+        args.kiosk_id,
+        created_by=args.created_by,
+        hours=args.hours or settings.enrollment_ttl_hours,
+        name=args.name,
+        replace=args.replace,
+        groups=args.group,
+    )
+    if args.json:
+        print(json.dumps({"kiosk_id": args.kiosk_id, "code": code, "expires_at": expires, "replace": args.replace}))
+    else:
+        kind = "replacement " if args.replace else ""
+        print(f"{kind}enrollment code for kiosk {args.kiosk_id}: {code}")
+        print(f"valid once, for {args.hours or settings.enrollment_ttl_hours} h")
+    return EXIT_OK
+
+
+def cmd_revoke(args: argparse.Namespace) -> int:
+    from .accounts import revoke
+
+    revoke(_engine(args), args.kiosk_id)
+    print(f"kiosk {args.kiosk_id} revoked: its requests are refused from now on")
+    return EXIT_OK
+
+
+def cmd_import_bundle(args: argparse.Namespace) -> int:
+    from .bundles import import_folder
+
+    folder = Path(args.dir)
+    if not folder.is_dir():
+        print(f"{folder} is not a folder", file=sys.stderr)
+        return EXIT_INPUT
+    settings = _settings(args)
+    from .db import make_engine
+
+    result = import_folder(make_engine(settings.database_url), settings, folder)
+    if not result.files:
+        print(f"no batch files (muso-*.batch.gz) in {folder}", file=sys.stderr)
+        return EXIT_INPUT
+    for f in result.files:
+        if f.error:
+            print(f"  {f.name}: REFUSED {f.error}")
+        else:
+            extra = f", {f.quarantined} quarantined" if f.quarantined else ""
+            print(f"  {f.name}: kiosk {f.kiosk_id} now at {f.acked_seq} ({f.new} new{extra})")
+    return EXIT_OK if result.ok else EXIT_REFUSED
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="muso-server", description="MUSO sync server")
+    parser.add_argument("--database-url", help="overrides $DATABASE_URL (default: sqlite:///muso-server.db)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("serve", help="run the HTTP server (uvicorn)")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--workers", type=int, default=1)
+    p.add_argument("--proxy-headers", action="store_true", help="trust X-Forwarded-* from --forwarded-allow-ips")
+    p.add_argument("--forwarded-allow-ips", default="127.0.0.1")
+    p.add_argument("--log-level", default="info")
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("migrate", help="bring the database schema up to date (Alembic)")
+    p.add_argument("--revision", default="head")
+    p.set_defaults(func=cmd_migrate)
+
+    p = sub.add_parser("create-user", help="create a coordinator account")
+    p.add_argument("username")
+    p.add_argument("--role", default="admin", choices=("admin", "coordinator"))
+    p.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    p.set_defaults(func=cmd_create_user)
+
+    p = sub.add_parser("create-enrollment", help="a one-time code with which a kiosk enrolls")
+    p.add_argument("--kiosk-id", required=True)
+    p.add_argument("--name", default="")
+    p.add_argument("--group", action="append", default=[], help="a group this kiosk will keep (repeatable)")
+    p.add_argument("--replace", action="store_true", help="for a new device taking over this kiosk's journal")
+    p.add_argument("--hours", type=int, default=None, help="validity (default: the server setting, 72)")
+    p.add_argument("--created-by", default="cli")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_create_enrollment)
+
+    p = sub.add_parser("revoke-kiosk", help="refuse every request of a kiosk (stolen, lost, replaced)")
+    p.add_argument("kiosk_id")
+    p.set_defaults(func=cmd_revoke)
+
+    p = sub.add_parser("import-bundle", help="import the batches a kiosk wrote to a USB stick")
+    p.add_argument("dir")
+    p.set_defaults(func=cmd_import_bundle)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except SyncServerError as exc:
+        print(f"error: {exc.message} ({exc.code})", file=sys.stderr)
+        return EXIT_INPUT
+    except ValidationError as exc:
+        print(f"bad settings: {exc.errors()[0]['msg']}", file=sys.stderr)
+        return EXIT_INPUT
+    except SQLAlchemyError as exc:
+        print(f"database error: {exc.__class__.__name__}: {str(exc).splitlines()[0]}", file=sys.stderr)
+        return EXIT_DB
+
+
+if __name__ == "__main__":
+    sys.exit(main())

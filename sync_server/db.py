@@ -1,0 +1,289 @@
+"""Tables (SQLAlchemy Core), engines and transactions, the same code for SQLite and PostgreSQL.
+
+The schema itself is created only by the Alembic migrations (``muso-server
+migrate``); ``tests/test_sync_server_db.py`` checks that the migrated
+database matches this metadata, so a change here without a migration fails.
+
+Projection tables (``p_*``) are generated from ``kiosk.domain.projections.TABLES``
+with ``kiosk_id`` added in front of every primary key. Group, member and
+transaction ids are UUIDs made on kiosks, so they are unique in practice,
+and sharing rows across kiosks would have worked for honest kiosks. We scope
+by kiosk anyway because the server must reproduce exactly what each kiosk
+computed from its own journal: with shared rows, one kiosk's buggy or
+hostile events (a ``member_added`` naming another kiosk's group) would change
+another kiosk's books on the server, and server state would depend on the
+order in which kiosks happened to sync. One extra key column buys "the
+server's projections for K are a function of K's journal alone".
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Connection,
+    Engine,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    create_engine,
+    event,
+)
+from sqlalchemy.pool import NullPool
+
+from kiosk.domain.events import GENESIS
+from kiosk.domain.projections import TABLES
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+metadata = MetaData(naming_convention=NAMING)
+
+# SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL gets a BIGINT identity.
+AutoId = BigInteger().with_variant(Integer(), "sqlite")
+KioskId = String(64)
+
+users = Table(
+    "users",
+    metadata,
+    Column("user_id", AutoId, primary_key=True, autoincrement=True),
+    Column("username", String(100), nullable=False, unique=True),
+    Column("password_hash", Text, nullable=False),
+    Column("role", String(20), nullable=False),
+    Column("active", Boolean, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+)
+
+kiosks = Table(
+    "kiosks",
+    metadata,
+    Column("kiosk_id", KioskId, primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("status", String(16), nullable=False),  # pending (code issued) | active | revoked
+    Column("acked_seq", BigInteger, nullable=False),
+    Column("head", String(64), nullable=False),
+    Column("quarantined", BigInteger, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("last_seen_at", BigInteger),
+    Column("last_push_at", BigInteger),
+    Column("revoked_at", BigInteger),
+)
+
+kiosk_keys = Table(
+    "kiosk_keys",
+    metadata,
+    Column("public_key", String(64), primary_key=True),  # raw Ed25519 key, base64url
+    Column("kiosk_id", KioskId, ForeignKey("kiosks.kiosk_id"), nullable=False, index=True),
+    Column("status", String(16), nullable=False),  # active | replaced | revoked
+    Column("created_at", BigInteger, nullable=False),
+    Column("ended_at", BigInteger),
+)
+
+enrollment_codes = Table(
+    "enrollment_codes",
+    metadata,
+    Column("code_hash", String(64), primary_key=True),  # SHA-256 of the code: a database leak reveals no code
+    Column("kiosk_id", KioskId, nullable=False),
+    Column("replace", Boolean, nullable=False),  # a replacement kiosk takes over this kiosk's journal
+    Column("created_by", String(100), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("expires_at", BigInteger, nullable=False),
+    Column("used_at", BigInteger),
+    Column("used_key", String(64)),
+)
+
+journal = Table(
+    "journal",
+    metadata,
+    Column("kiosk_id", KioskId, primary_key=True),
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("type", String(64), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("device_time", BigInteger, nullable=False),
+    Column("boot_id", String(64), nullable=False),
+    Column("mono_ms", BigInteger, nullable=False),
+    Column("hash", String(64), nullable=False),
+    Column("status", String(16), nullable=False),  # applied | quarantined
+    Column("reason", Text),
+    Column("batch_id", BigInteger, nullable=False),
+    Column("est_time", BigInteger),  # device time corrected from the server's clock, when the boot was anchored
+    Column("received_at", BigInteger, nullable=False),
+    Index("ix_journal_boot", "kiosk_id", "boot_id"),
+)
+
+batches = Table(
+    "batches",
+    metadata,
+    Column("batch_id", AutoId, primary_key=True, autoincrement=True),
+    Column("kiosk_id", KioskId, nullable=False, index=True),
+    Column("from_seq", BigInteger, nullable=False),
+    Column("to_seq", BigInteger, nullable=False),
+    Column("head", String(64), nullable=False),
+    Column("signature", String(128), nullable=False),
+    Column("public_key", String(64), nullable=False),
+    Column("source", String(16), nullable=False),  # http | bundle
+    Column("new_events", Integer, nullable=False),
+    Column("received_at", BigInteger, nullable=False),
+)
+
+boot_anchors = Table(
+    "boot_anchors",
+    metadata,
+    Column("kiosk_id", KioskId, primary_key=True),
+    Column("boot_id", String(64), primary_key=True),
+    Column("server_ms", BigInteger, nullable=False),
+    Column("mono_ms", BigInteger, nullable=False),
+)
+
+incidents = Table(
+    "incidents",
+    metadata,
+    Column("incident_id", AutoId, primary_key=True, autoincrement=True),
+    Column("kiosk_id", KioskId),
+    Column("code", String(64), nullable=False),
+    Column("detail", Text, nullable=False),
+    Column("remote", String(64)),
+    Column("created_at", BigInteger, nullable=False, index=True),
+)
+
+reference = Table(
+    "reference",
+    metadata,
+    Column("entity", String(32), primary_key=True),
+    Column("key", String(100), primary_key=True),
+    Column("scope", String(64), primary_key=True),  # "*" for every kiosk, else one kiosk_id
+    Column("value", Text),
+    Column("version", BigInteger, nullable=False, index=True),
+    Column("deleted", Boolean, nullable=False),
+)
+
+counters = Table(
+    "counters",
+    metadata,
+    Column("name", String(32), primary_key=True),
+    Column("value", BigInteger, nullable=False),
+)
+
+SQL_TYPES = {"int": BigInteger, "text": Text, "json": Text}
+
+
+def _projection(name: str) -> Table:
+    spec = TABLES[name]
+    cols = [Column("kiosk_id", KioskId, primary_key=True)]
+    for col, kind in spec.columns:
+        cols.append(Column(col, SQL_TYPES[kind](), primary_key=col in spec.key, autoincrement=False))
+    return Table(f"p_{name}", metadata, *cols)
+
+
+projections: dict[str, Table] = {name: _projection(name) for name in TABLES}
+
+
+def now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+def make_engine(url: str, *, pool: bool = True) -> Engine:
+    """An engine with the settings each backend needs; writes go through ``write()``."""
+    if url.startswith("sqlite"):
+        engine = create_engine(
+            url, connect_args={"timeout": 30, "check_same_thread": False}, poolclass=None if pool else NullPool
+        )
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_setup(dbapi_conn: Any, _record: Any) -> None:
+            # Take transactions out of the driver's hands: it would BEGIN lazily and
+            # never IMMEDIATE, and two writers would then fail half-way instead of queueing.
+            dbapi_conn.isolation_level = None
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=FULL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA busy_timeout=30000")
+            cur.close()
+
+        @event.listens_for(engine, "begin")
+        def _sqlite_begin(conn: Connection) -> None:
+            immediate = conn.get_execution_options().get("muso_write", False)
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+        return engine
+    kwargs: dict[str, Any] = {"pool_pre_ping": True}
+    if not pool:
+        kwargs["poolclass"] = NullPool
+    return create_engine(url, **kwargs)
+
+
+# SQLite has one writer at a time. Threads of one process queue here, in Python,
+# rather than all polling SQLite's lock (which is not fair and gives up after
+# busy_timeout): under a burst only one thread per worker process contends for it.
+_sqlite_writer = threading.Lock()
+
+
+@contextmanager
+def write(engine: Engine) -> Iterator[Connection]:
+    """One write transaction. On SQLite, BEGIN IMMEDIATE: writers queue (busy_timeout) instead of failing."""
+    if engine.dialect.name == "sqlite":
+        with _sqlite_writer, engine.connect() as conn:
+            conn = conn.execution_options(muso_write=True)
+            with conn.begin():
+                yield conn
+        return
+    with engine.connect() as conn:
+        conn = conn.execution_options(muso_write=True)
+        with conn.begin():
+            yield conn
+
+
+@contextmanager
+def read(engine: Engine) -> Iterator[Connection]:
+    with engine.connect() as conn, conn.begin():
+        yield conn
+
+
+def insert(conn: Connection, table: Table) -> Any:
+    """The dialect's INSERT, which knows ON CONFLICT (SQLite and PostgreSQL alike)."""
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert(table)
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert(table)
+
+
+def lock_kiosk(conn: Connection, kiosk_id: str) -> Any:
+    """The kiosk's row, locked until commit: pushes of one kiosk are serialised, other kiosks run in parallel.
+
+    On SQLite the IMMEDIATE transaction already holds the single writer lock.
+    """
+    query = kiosks.select().where(kiosks.c.kiosk_id == kiosk_id)
+    if conn.dialect.name == "postgresql":
+        query = query.with_for_update()
+    return conn.execute(query).mappings().first()
+
+
+def new_kiosk_row(kiosk_id: str, name: str, status: str) -> dict[str, Any]:
+    return {
+        "kiosk_id": kiosk_id,
+        "name": name,
+        "status": status,
+        "acked_seq": 0,
+        "head": GENESIS,
+        "quarantined": 0,
+        "created_at": now_ms(),
+    }

@@ -1,0 +1,307 @@
+"""Storing a pushed batch: the heart of the server, shared by HTTP pushes and USB bundles.
+
+One database transaction per batch (research/sync.md §3.2):
+
+1. lock the kiosk's row (its cursor ``acked_seq`` and chain ``head``);
+2. a batch that starts after ``acked_seq + 1`` is a gap: 409 with our cursor,
+   the kiosk rewinds and resends from there;
+3. recompute the hash chain from *our* stored hash before ``from_seq``; it must
+   end on the batch's ``head``, and the kiosk's signature must cover that
+   head — else the batch was altered, reordered or truncated: refused whole,
+   flagged;
+4. events we already hold must hash to what we stored (a resend is harmless,
+   a rewritten history is flagged and refused);
+5. the new events go through the kiosk's own reducer against this kiosk's
+   projections; an event the reducer refuses is stored *quarantined* with its
+   reason and the cursor still advances (a permanently invalid event must not
+   block everything after it);
+6. journal rows are inserted ``ON CONFLICT (kiosk_id, seq) DO NOTHING`` — the
+   database, not a check-then-insert, is what makes a duplicate impossible —
+   projections are written, the cursor advances, and all of it commits together.
+
+The kiosk marks events synced only when it reads our answer, which is sent
+after the commit: a lost answer costs a resend, never an event.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Engine, select, update
+
+from kiosk.domain.errors import DomainError
+from kiosk.domain.events import GENESIS, Event
+from kiosk.domain.reducer import apply
+from kiosk.domain.wire import batch_message, chain, decode_events, dictionary
+
+from . import reference
+from .db import batches, boot_anchors, incidents, insert, journal, kiosk_keys, lock_kiosk, now_ms, read, write
+from .db import kiosks as kiosks_table
+from .errors import BadRequest, Conflict, Forbidden, SyncServerError, Tampered, TooLarge, Unprocessable
+from .projections import ServerView
+from .schemas import PushBatch
+from .security import signature_ok
+
+log = logging.getLogger("muso.sync")
+
+
+class Diverged(Conflict):
+    """Events we already hold came back different: the kiosk's history was rewritten (or forked)."""
+
+    flag = True
+
+
+@dataclass
+class Outcome:
+    acked_seq: int
+    head: str
+    server_time: int
+    ref: int
+    quarantined: list[int] = field(default_factory=list)
+    new: int = 0
+
+
+def record_incident(
+    engine: Engine, kiosk_id: str | None, code: str, detail: dict[str, Any], remote: str | None
+) -> None:
+    """Flag something for the coordinators, in its own transaction (the refused work has rolled back)."""
+    try:
+        with write(engine) as conn:
+            conn.execute(
+                incidents.insert().values(
+                    kiosk_id=kiosk_id,
+                    code=code,
+                    detail=json.dumps(detail, ensure_ascii=False, default=str)[:4000],
+                    remote=remote,
+                    created_at=now_ms(),
+                )
+            )
+    except Exception:  # flagging must never hide the refusal itself
+        log.exception("could not record incident %s for %s", code, kiosk_id)
+    log.warning("incident %s kiosk=%s remote=%s", code, kiosk_id, remote)
+
+
+def push(
+    engine: Engine,
+    batch: PushBatch,
+    *,
+    kiosk_id: str,
+    max_events: int,
+    source: str = "http",
+    remote: str | None = None,
+) -> Outcome:
+    try:
+        return _push(engine, batch, kiosk_id=kiosk_id, max_events=max_events, source=source)
+    except SyncServerError as exc:
+        if exc.flag:
+            detail = {**exc.detail(), "from_seq": batch.from_seq, "events": len(batch.events), "source": source}
+            record_incident(engine, kiosk_id, exc.code, detail, remote)
+            exc.recorded = True  # type: ignore[attr-defined]
+        raise
+
+
+def _push(engine: Engine, batch: PushBatch, *, kiosk_id: str, max_events: int, source: str) -> Outcome:
+    if batch.kiosk != kiosk_id:
+        raise Forbidden("kiosk_mismatch", "this batch belongs to another kiosk", batch_kiosk=batch.kiosk)
+    if len(batch.events) > max_events:
+        raise TooLarge("batch_too_large", f"at most {max_events} events per batch", max_events=max_events)
+    try:
+        events = decode_events(batch.from_seq, batch.boots, batch.events)
+    except DomainError as exc:
+        raise Unprocessable("batch_malformed", str(exc)) from None
+    to_seq = batch.from_seq + len(events) - 1
+    # Hashing and the signature check are CPU work: done before taking the
+    # kiosk's lock when we already hold the hash they chain from (stored
+    # hashes never change, so the work stays valid once we have the lock).
+    with read(engine) as conn:
+        pre_prev = _prev_hash(conn, kiosk_id, batch.from_seq)
+        keys = _keys(conn, kiosk_id, source)
+    pre_checked = _check_chain(kiosk_id, batch, events, to_seq, pre_prev, keys) if pre_prev is not None else None
+    received = now_ms()
+    with write(engine) as conn:
+        kiosk = lock_kiosk(conn, kiosk_id)
+        if kiosk is None or kiosk["status"] != "active":
+            raise Forbidden("kiosk_not_active", "this kiosk is not enrolled or has been revoked")
+        acked = int(kiosk["acked_seq"])
+        if batch.from_seq > acked + 1:
+            raise Conflict(
+                "gap",
+                "events are missing before this batch: resend from acked_seq + 1",
+                acked_seq=acked,
+                head=kiosk["head"],
+            )
+        if pre_checked is not None:
+            chained, signer = pre_checked
+        else:
+            prev = _prev_hash(conn, kiosk_id, batch.from_seq)
+            assert prev is not None  # from_seq <= acked + 1: we hold the event before it
+            chained, signer = _check_chain(kiosk_id, batch, events, to_seq, prev, _keys(conn, kiosk_id, source))
+        if batch.from_seq <= acked:
+            held = dict(
+                conn.execute(
+                    select(journal.c.seq, journal.c.hash).where(
+                        journal.c.kiosk_id == kiosk_id, journal.c.seq.between(batch.from_seq, min(acked, to_seq))
+                    )
+                ).all()
+            )
+            for ev in chained:
+                if ev.seq <= acked and held.get(ev.seq) != ev.hash:
+                    raise Diverged(
+                        "chain_diverged",
+                        "this history differs from what the kiosk sent before (restored from an old backup?)",
+                        seq=ev.seq,
+                        acked_seq=acked,
+                        head=kiosk["head"],
+                    )
+        fresh = [ev for ev in chained if ev.seq > acked]
+        ref = reference.version_for(conn, kiosk_id)
+        if not fresh:
+            conn.execute(update(kiosks_table).where(kiosks_table.c.kiosk_id == kiosk_id).values(last_seen_at=received))
+            return Outcome(acked, kiosk["head"], now_ms(), ref)
+
+        batch_id = conn.execute(
+            batches.insert()
+            .values(
+                kiosk_id=kiosk_id,
+                from_seq=batch.from_seq,
+                to_seq=to_seq,
+                head=batch.head,
+                signature=batch.sig,
+                public_key=signer,
+                source=source,
+                new_events=len(fresh),
+                received_at=received,
+            )
+            .returning(batches.c.batch_id)
+        ).scalar_one()
+        anchors = _anchors(conn, kiosk_id, batch, received)
+
+        view = ServerView(conn, kiosk_id)
+        rows = []
+        quarantined = []
+        for ev in fresh:
+            status, reason = "applied", None
+            try:
+                view.apply(apply(view, ev))
+            except DomainError as exc:
+                status, reason = "quarantined", json.dumps({"code": exc.code, "message": str(exc)}, ensure_ascii=False)
+                quarantined.append(ev.seq)
+            anchor = anchors.get(ev.boot_id)
+            rows.append(
+                {
+                    "kiosk_id": kiosk_id,
+                    "seq": ev.seq,
+                    "type": ev.type,
+                    "body": ev.body_json,
+                    "device_time": ev.device_time,
+                    "boot_id": ev.boot_id,
+                    "mono_ms": ev.mono_ms,
+                    "hash": ev.hash,
+                    "status": status,
+                    "reason": reason,
+                    "batch_id": batch_id,
+                    "est_time": anchor[0] - (anchor[1] - ev.mono_ms) if anchor else None,
+                    "received_at": received,
+                }
+            )
+        conn.execute(insert(conn, journal).on_conflict_do_nothing(index_elements=["kiosk_id", "seq"]), rows)
+        view.flush()
+        conn.execute(
+            update(kiosks_table)
+            .where(kiosks_table.c.kiosk_id == kiosk_id)
+            .values(
+                acked_seq=to_seq,
+                head=batch.head,
+                quarantined=kiosks_table.c.quarantined + len(quarantined),
+                last_push_at=received,
+                last_seen_at=received,
+            )
+        )
+        if quarantined:
+            # Not a refusal: the kiosk did nothing wrong by sending them, but a person must look.
+            conn.execute(
+                incidents.insert().values(
+                    kiosk_id=kiosk_id,
+                    code="events_quarantined",
+                    detail=json.dumps({"seqs": quarantined[:100], "count": len(quarantined)}),
+                    remote=None,
+                    created_at=received,
+                )
+            )
+        return Outcome(to_seq, batch.head, now_ms(), ref, quarantined, len(fresh))
+
+
+def preset_dictionary(engine: Engine, kiosk_id: str, header: str) -> bytes:
+    """The deflate dictionary a kiosk compressed with, rebuilt from the events ``first-last`` we hold."""
+    first_text, _, last_text = header.strip().partition("-")
+    if not (first_text.isdigit() and last_text.isdigit()) or len(header) > 40:
+        raise BadRequest("dictionary_invalid", "Muso-Dict must be FIRST-LAST (event seqs)")
+    first, last = int(first_text), int(last_text)
+    if not 1 <= first <= last or last - first >= 1000:
+        raise BadRequest("dictionary_invalid", "Muso-Dict must name 1 to 1000 events")
+    with read(engine) as conn:
+        rows = conn.execute(
+            select(
+                journal.c.seq,
+                journal.c.type,
+                journal.c.body,
+                journal.c.device_time,
+                journal.c.boot_id,
+                journal.c.mono_ms,
+            )
+            .where(journal.c.kiosk_id == kiosk_id, journal.c.seq.between(first, last))
+            .order_by(journal.c.seq)
+        ).all()
+    if len(rows) != last - first + 1:
+        raise Conflict("dictionary_unknown", "we do not hold the events of this dictionary: send gzip")
+    return dictionary([Event(*row) for row in rows])
+
+
+def _prev_hash(conn: Any, kiosk_id: str, from_seq: int) -> str | None:
+    if from_seq == 1:
+        return GENESIS
+    return conn.scalar(select(journal.c.hash).where(journal.c.kiosk_id == kiosk_id, journal.c.seq == from_seq - 1))
+
+
+def _keys(conn: Any, kiosk_id: str, source: str) -> list[str]:
+    # A bundle may have been written before the kiosk was re-keyed; a revoked key signs nothing.
+    allowed = ("active", "replaced") if source == "bundle" else ("active",)
+    query = select(kiosk_keys.c.public_key).where(kiosk_keys.c.kiosk_id == kiosk_id, kiosk_keys.c.status.in_(allowed))
+    return list(conn.execute(query).scalars())
+
+
+def _check_chain(
+    kiosk_id: str, batch: PushBatch, events: list[Event], to_seq: int, prev: str, keys: list[str]
+) -> tuple[list[Event], str]:
+    chained = chain(events, prev)
+    if chained[-1].hash != batch.head:
+        raise Tampered("chain_mismatch", "the events do not hash to the batch's head (altered, reordered or cut)")
+    message = batch_message(kiosk_id, batch.from_seq, to_seq, prev, batch.head)
+    signer = next((k for k in keys if signature_ok(k, batch.sig, message)), None)
+    if signer is None:
+        raise Tampered("signature_invalid", "the batch signature is not this kiosk's")
+    return chained, signer
+
+
+def _anchors(conn: Any, kiosk_id: str, batch: PushBatch, received: int) -> dict[str, tuple[int, int]]:
+    """(server_ms, mono_ms) per boot: our clock at a known point of that boot's monotonic clock.
+
+    The kiosk has no real-time clock; its monotonic clock is right within a
+    boot. An event's time is then ``server_ms - (anchor_mono - event_mono)``.
+    The batch's ``now`` anchors the boot it was sent from (the first anchor
+    of a boot is kept: the nearest to its events); events of boots that never
+    synced keep only their device time.
+    """
+    if batch.now is not None:
+        boot, mono = batch.now
+        stmt = insert(conn, boot_anchors).on_conflict_do_nothing(index_elements=["kiosk_id", "boot_id"])
+        conn.execute(stmt, {"kiosk_id": kiosk_id, "boot_id": boot, "server_ms": received, "mono_ms": mono})
+    found = conn.execute(
+        select(boot_anchors.c.boot_id, boot_anchors.c.server_ms, boot_anchors.c.mono_ms).where(
+            boot_anchors.c.kiosk_id == kiosk_id, boot_anchors.c.boot_id.in_(list(batch.boots))
+        )
+    ).all()
+    return {row[0]: (row[1], row[2]) for row in found}

@@ -1,0 +1,125 @@
+"""Reference data the coordinators manage, pulled by kiosks with a version cursor.
+
+Every change takes the next value of one global counter (Replicache's
+"global version" strategy); deletions stay as tombstones so that a kiosk
+that pulls later still hears of them. The counter row is locked by the
+UPDATE until commit, so versions become visible in order and a pull can
+never skip a change that commits late.
+
+Two entities for now: ``rule_template`` (a règlement a new group can start
+from, checked by the domain's own ``Rules``) and ``kiosk_group`` (a group the
+coordinators assigned to a kiosk, with its id, so the kiosk creates it with
+that id and the server can match it).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlalchemy import Connection, func, or_, select, update
+
+from kiosk.domain.errors import DomainError
+from kiosk.domain.rules import Rules
+
+from .db import counters, insert, reference
+from .errors import Gone, NotFound, Unprocessable
+
+ENTITIES = ("rule_template", "kiosk_group")
+
+
+def _check(entity: str, value: dict[str, Any]) -> dict[str, Any]:
+    if entity == "rule_template":
+        try:
+            return Rules.from_dict(value).to_dict()
+        except DomainError as exc:
+            problems = [{"code": p.code, "field": p.field, "params": dict(p.params)} for p in exc.problems]
+            raise Unprocessable("rules_invalid", "the règlement is not valid", problems=problems) from None
+    if entity == "kiosk_group":
+        name = value.get("name")
+        if not isinstance(name, str) or not name.strip() or len(name) > 200:
+            raise Unprocessable("group_name_invalid", "a group needs a name (200 characters at most)")
+        return value
+    raise NotFound("entity_unknown", f"unknown reference entity (known: {', '.join(ENTITIES)})")
+
+
+def _next_version(conn: Connection) -> int:
+    conn.execute(update(counters).where(counters.c.name == "reference").values(value=counters.c.value + 1))
+    return int(conn.scalar(select(counters.c.value).where(counters.c.name == "reference")))
+
+
+def put(conn: Connection, entity: str, key: str, value: dict[str, Any], scope: str = "*") -> int:
+    clean = _check(entity, value)
+    version = _next_version(conn)
+    row = {
+        "entity": entity,
+        "key": key,
+        "scope": scope,
+        "value": json.dumps(clean, sort_keys=True, ensure_ascii=False),
+        "version": version,
+        "deleted": False,
+    }
+    stmt = insert(conn, reference)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["entity", "key", "scope"],
+        set_={"value": stmt.excluded.value, "version": stmt.excluded.version, "deleted": stmt.excluded.deleted},
+    )
+    conn.execute(stmt, row)
+    return version
+
+
+def delete(conn: Connection, entity: str, key: str, scope: str = "*") -> int:
+    if entity not in ENTITIES:
+        raise NotFound("entity_unknown", f"unknown reference entity (known: {', '.join(ENTITIES)})")
+    where = (reference.c.entity == entity) & (reference.c.key == key) & (reference.c.scope == scope)
+    if conn.execute(select(reference.c.deleted).where(where)).scalar() in (None, True):
+        raise NotFound("reference_unknown", "no such reference row")
+    version = _next_version(conn)
+    conn.execute(update(reference).where(where).values(value=None, version=version, deleted=True))
+    return version
+
+
+def _visible(kiosk_id: str) -> Any:
+    return or_(reference.c.scope == "*", reference.c.scope == kiosk_id)
+
+
+def version_for(conn: Connection, kiosk_id: str) -> int:
+    return int(conn.scalar(select(func.coalesce(func.max(reference.c.version), 0)).where(_visible(kiosk_id))))
+
+
+def pull(conn: Connection, kiosk_id: str, since: int, limit: int) -> tuple[list[dict[str, Any]], int, bool]:
+    latest = int(conn.scalar(select(counters.c.value).where(counters.c.name == "reference")))
+    if since > latest:
+        # The kiosk knows a future we never had (the server was restored from a backup): start over.
+        raise Gone("cursor_unknown", "this cursor is newer than the server's data: pull again from 0", latest=latest)
+    rows = conn.execute(
+        select(reference)
+        .where(_visible(kiosk_id), reference.c.version > since)
+        .order_by(reference.c.version)
+        .limit(limit + 1)
+    ).mappings()
+    rows = list(rows)
+    more = len(rows) > limit
+    rows = rows[:limit]
+    changes = [
+        {
+            "entity": r["entity"],
+            "key": r["key"],
+            "op": "del" if r["deleted"] else "put",
+            "value": None if r["deleted"] else json.loads(r["value"]),
+            "version": r["version"],
+        }
+        for r in rows
+    ]
+    cursor = rows[-1]["version"] if rows else (latest if not more else since)
+    return changes, cursor, more
+
+
+def listing(conn: Connection, entity: str | None = None) -> list[dict[str, Any]]:
+    query = select(reference).order_by(reference.c.entity, reference.c.key)
+    if entity:
+        query = query.where(reference.c.entity == entity)
+    return [
+        {**dict(r), "value": json.loads(r["value"]) if r["value"] is not None else None}
+        for r in conn.execute(query).mappings()
+    ]

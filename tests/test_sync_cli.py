@@ -1,0 +1,148 @@
+"""The two command lines end to end (``muso-server``, ``muso-kiosk`` sync commands), the schema and settings."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from fastapi.testclient import TestClient
+from pydantic import ValidationError
+from test_sync_support import BACKENDS, SECRET, LiveServer, ServerDb, server_db, station  # noqa: F401
+
+from kiosk import cli as kiosk_cli
+from sync_server import cli as server_cli
+from sync_server.app import SchemaNotReady, create_app
+from sync_server.db import make_engine, metadata
+from sync_server.settings import Settings
+
+
+@pytest.mark.parametrize("kind", BACKENDS)
+def test_the_migrated_schema_is_exactly_the_code_s_tables(kind: str, tmp_path: Path) -> None:
+    db = server_db(kind, tmp_path)
+    try:
+        engine = make_engine(db.url)
+        with engine.connect() as conn:
+            diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), metadata)
+        engine.dispose()
+        assert diff == [], f"the tables changed without a migration: {diff}"
+    finally:
+        if db.cleanup:
+            db.cleanup()
+
+
+def test_the_app_refuses_to_start_on_a_database_that_was_not_migrated(tmp_path: Path) -> None:
+    settings = Settings(environment="test", secret_key=SECRET, database_url=f"sqlite:///{tmp_path / 'empty.db'}")
+    with pytest.raises(SchemaNotReady, match="muso-server migrate"), TestClient(create_app(settings)):
+        pass
+
+
+def test_settings_refuse_default_secrets_outside_development(monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(ValidationError, match="MUSO_SERVER_SECRET_KEY"):
+        Settings(environment="production")
+    assert Settings(environment="development").secret_key.get_secret_value() == "change-me"
+    monkeypatch.setenv("DATABASE_URL", "postgresql+psycopg://db.invalid/muso")
+    monkeypatch.setenv("MUSO_SERVER_ENVIRONMENT", "production")
+    monkeypatch.setenv("MUSO_SERVER_SECRET_KEY", "x" * 40)
+    settings = Settings()
+    assert settings.database_url.startswith("postgresql+psycopg") and not settings.is_sqlite
+    monkeypatch.delenv("MUSO_SERVER_SECRET_KEY")
+    assert server_cli.main(["create-enrollment", "--kiosk-id", "K01"]) == server_cli.EXIT_INPUT
+
+
+@pytest.fixture
+def server_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    url = f"sqlite:///{tmp_path / 'server.db'}"
+    monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.setenv("MUSO_SERVER_ENVIRONMENT", "test")
+    monkeypatch.setenv("MUSO_SERVER_SECRET_KEY", SECRET)
+    assert server_cli.main(["migrate"]) == 0
+    yield url
+
+
+def test_muso_server_commands(server_env: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture) -> None:  # type: ignore[type-arg]
+    monkeypatch.setattr("sys.stdin", io.StringIO("a long enough password\n"))
+    assert server_cli.main(["create-user", "awa", "--password-stdin"]) == 0
+    engine = make_engine(server_env)
+    with engine.connect() as conn:
+        stored = conn.exec_driver_sql("SELECT password_hash FROM users WHERE username = 'awa'").scalar()
+    assert stored.startswith("$argon2id$")
+    monkeypatch.setattr("sys.stdin", io.StringIO("again long enough\n"))
+    assert server_cli.main(["create-user", "awa", "--password-stdin"]) == server_cli.EXIT_INPUT
+    monkeypatch.setattr("sys.stdin", io.StringIO("short\n"))
+    assert server_cli.main(["create-user", "bob", "--password-stdin"]) == server_cli.EXIT_INPUT
+    capsys.readouterr()
+    assert server_cli.main(["create-enrollment", "--kiosk-id", "K05", "--group", "MUSO Bolou", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["kiosk_id"] == "K05" and len(out["code"]) == 14
+    assert server_cli.main(["create-enrollment", "--kiosk-id", "K09", "--replace"]) == server_cli.EXIT_INPUT
+    assert server_cli.main(["revoke-kiosk", "K404"]) == server_cli.EXIT_INPUT
+    assert server_cli.main(["import-bundle", "/nonexistent"]) == server_cli.EXIT_INPUT
+    assert "kiosk_unknown" in capsys.readouterr().err
+    engine.dispose()
+
+
+def test_a_kiosk_enrolls_syncs_reports_and_exports_from_its_command_line(
+    server_env: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture,  # type: ignore[type-arg]
+) -> None:
+    live = LiveServer(server_env, {})
+    live.start()
+    try:
+        db = tmp_path / "kiosk.db"
+        st = station(db)
+        st.meeting()
+        st.k.close()
+        kiosk = ["--db", str(db)]
+        assert server_cli.main(["create-enrollment", "--kiosk-id", "K05", "--group", "MUSO Bolou", "--json"]) == 0
+        code = json.loads(capsys.readouterr().out)["code"]
+        assert kiosk_cli.main([*kiosk, "sync"]) == 2  # not enrolled yet: a clear refusal
+        assert "inscrit" in capsys.readouterr().err
+        assert kiosk_cli.main([*kiosk, "enroll", "--server", live.base, "--code", code]) == 0
+        assert kiosk_cli.main([*kiosk, "enroll", "--server", live.base, "--code", code]) == 2  # spent
+        capsys.readouterr()
+        assert kiosk_cli.main([*kiosk, "sync-status", "--json"]) == 0
+        before = json.loads(capsys.readouterr().out)
+        assert before["events_not_synced"] > 0 and before["meetings_not_synced"] == 1
+        assert before["last_success_ms"] is None
+        assert kiosk_cli.main([*kiosk, "sync", "--json"]) == 0
+        report = json.loads(capsys.readouterr().out)
+        assert report["acked_seq"] == report["head_seq"] == before["head_seq"]
+        assert kiosk_cli.main([*kiosk, "sync-status", "--remote"]) == 0
+        text = capsys.readouterr().out
+        assert "Événements non synchronisés : 0" in text and "Séances non synchronisées : 0" in text
+        assert kiosk_cli.main([*kiosk, "export-bundle", str(tmp_path / "usb")]) == 0
+        assert "Rien à exporter" in capsys.readouterr().out
+        assert kiosk_cli.main([*kiosk, "export-bundle", "--all", str(tmp_path / "usb")]) == 0
+        assert list((tmp_path / "usb").glob("muso-K05-*.batch.gz"))
+        assert server_cli.main(["import-bundle", str(tmp_path / "usb")]) == 0
+        assert "0 new" in capsys.readouterr().out
+        daemon = [*kiosk, "sync", "--daemon", "--rounds", "2", "--interval", "0.05"]
+        assert kiosk_cli.main(daemon) == 0
+        live.stop()
+        assert kiosk_cli.main([*kiosk, "sync"]) == 4  # unreachable: transient, nothing lost
+        capsys.readouterr()
+        assert kiosk_cli.main([*kiosk, "sync-status"]) == 0
+        assert "network" in capsys.readouterr().out
+    finally:
+        live.stop()
+
+
+def test_the_private_key_file_is_private(tmp_path: Path) -> None:
+    from kiosk.sync import keys
+    from kiosk.sync.errors import SyncError
+
+    path = tmp_path / "kiosk.db.key"
+    keys.create(path)
+    assert os.stat(path).st_mode & 0o777 == 0o600
+    keys.load(path)
+    os.chmod(path, 0o644)
+    with pytest.raises(SyncError) as err:
+        keys.load(path)
+    assert err.value.code == "key_insecure"

@@ -1,0 +1,98 @@
+"""Two processes pushing the same kiosk at once, through a real uvicorn with two workers: each event stored once."""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+from test_sync_support import (  # noqa: F401  (backend_fixture, server_fixture: fixtures)
+    LiveServer,
+    Server,
+    ServerDb,
+    backend_fixture,
+    kiosk_journal,
+    kiosk_projections,
+    running,
+    server_fixture,
+    server_journal_tuples,
+    station,
+)
+
+from kiosk.store import Store
+from kiosk.sync import state
+from kiosk.sync.client import SyncClient, enroll
+from sync_server.db import batches
+
+
+def _pusher(db: str, barrier: Any, rounds: int, results: Any) -> None:
+    store = Store(db)
+    client = SyncClient.open(store)
+    client.batch_events = 25
+    for _ in range(rounds):
+        barrier.wait(30)
+        state.update(store, acked_seq=0, last_success_ms=0)  # forget the cursor: both resend everything
+        try:
+            results.put(client.sync().acked_seq)
+        except Exception as exc:  # reported to the parent, which fails the test
+            results.put(f"{type(exc).__name__}: {exc}")
+        barrier.wait(30)
+    client.close()
+    store.close()
+
+
+def test_two_processes_pushing_the_same_kiosk_store_each_event_once(backend: ServerDb, tmp_path: Path) -> None:
+    live = LiveServer(backend.url, {}, workers=2)
+    live.start()
+    try:
+        with running(backend) as server:
+            st = station(tmp_path / "k.db")
+            enroll(st.store, live.base, server.code("K01"))
+            ctx = mp.get_context("spawn")
+            rounds = 4
+            barrier, results = ctx.Barrier(3), ctx.Queue()
+            procs = [ctx.Process(target=_pusher, args=(str(st.store.path), barrier, rounds, results)) for _ in range(2)]
+            for p in procs:
+                p.start()
+            for _ in range(rounds):
+                st.meeting()
+                barrier.wait(60)  # both push now
+                barrier.wait(60)  # both done
+            for p in procs:
+                p.join(30)
+            outcomes = [results.get(timeout=5) for _ in range(2 * rounds)]
+            assert all(isinstance(o, int) for o in outcomes), outcomes
+            head = st.store.head()[0]
+            assert max(outcomes) == head
+            rows = server.journal("K01")
+            assert [r["seq"] for r in rows] == list(range(1, head + 1))
+            assert server_journal_tuples(server, "K01") == kiosk_journal(st.k)
+            assert server.projections("K01") == kiosk_projections(st.k)
+            with server.engine.connect() as conn:
+                stored = conn.scalar(select(func.sum(batches.c.new_events)))
+            assert stored == head  # no event was ever counted (or applied) twice
+    finally:
+        live.stop()
+
+
+@pytest.mark.parametrize("n", [8])
+def test_concurrent_enrollments_with_one_code_let_exactly_one_win(server: Server, tmp_path: Path, n: int) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from kiosk.sync.errors import SyncError
+
+    code = server.code("K01")
+    stations = [station(tmp_path / f"k{i}.db") for i in range(n)]
+
+    def attempt(st: Any) -> str:
+        try:
+            enroll(st.store, "http://testserver", code, http=server.client)
+            return "ok"
+        except SyncError as exc:
+            return exc.message
+
+    with ThreadPoolExecutor(n) as pool:
+        outcomes = list(pool.map(attempt, stations))
+    assert outcomes.count("ok") == 1, outcomes

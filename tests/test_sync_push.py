@@ -1,0 +1,251 @@
+"""Push, status, pull and the clock: the kiosk's SyncClient against the real app (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+from test_sync_support import (  # noqa: F401  (backend_fixture, server_fixture: fixtures)
+    Server,
+    ServerDb,
+    backend_fixture,
+    enrolled,
+    kiosk_journal,
+    kiosk_projections,
+    push_raw,
+    raw_batch,
+    running,
+    server_fixture,
+    server_journal_tuples,
+    station,
+)
+
+from kiosk.domain.events import GENESIS, make_event
+from kiosk.domain.projections import TABLES, MemoryView
+from kiosk.domain.reducer import apply
+from kiosk.domain.wire import chain
+from kiosk.store.clock import FixedClock
+from kiosk.sync import state
+from kiosk.sync.client import batch_body, preset_dictionary
+from kiosk.sync.errors import SyncError
+from sync_server.db import batches
+
+
+def test_a_synced_journal_is_on_the_server_and_both_reducers_agree_row_by_row(server: Server, tmp_path: Path) -> None:
+    st = station(tmp_path / "k.db")
+    st.meeting(extra_movements=3)
+    client = enrolled(st, server, "K01")
+    report = client.sync()
+    head_seq, head = st.store.head()
+    assert report.acked_seq == head_seq and report.pushed == head_seq
+    assert server_journal_tuples(server, "K01") == kiosk_journal(st.k)
+    assert server.kiosk("K01")["head"] == head
+    # the same reducer, three stores: kiosk SQLite, server SQL, and a replay in memory
+    memory = MemoryView()
+    for ev in st.store.events():
+        memory.apply(apply(memory, ev))
+    on_kiosk = kiosk_projections(st.k)
+    on_server = server.projections("K01")
+    for name in TABLES:
+        assert on_server[name] == on_kiosk[name], name
+        assert len(memory.rows(name)) == len(on_kiosk[name]), name
+    assert sum(len(v) for v in on_server.values()) > 50
+    assert state.load(st.store).acked_seq == head_seq
+    assert state.pending(st.store) == {"events": 0, "meetings": 0, "head_seq": head_seq, "acked_seq": head_seq}
+
+
+def _events(st):  # type: ignore[no-untyped-def]
+    return list(st.store.events())
+
+
+def test_the_same_batch_twice_and_overlapping_batches_store_each_event_once(server: Server, tmp_path: Path) -> None:
+    st = station(tmp_path / "k.db")
+    st.meeting()
+    client = enrolled(st, server, "K01")
+    client.status()  # anchors the clock, so requests are signed in the server's time
+    events = _events(st)
+    n = len(events)
+    first = raw_batch(client.key, "K01", events[:20], GENESIS)
+    for _ in range(2):
+        resp = push_raw(client, first)
+        assert resp.status_code == 200, resp.text
+        assert resp.json()["acked_seq"] == 20
+    overlapping = raw_batch(client.key, "K01", events[10:n], events[9].hash)
+    resp = push_raw(client, overlapping)
+    assert resp.status_code == 200 and resp.json()["acked_seq"] == n
+    assert push_raw(client, first).json()["acked_seq"] == n  # an old batch after a newer one: harmless
+    rows = server.journal("K01")
+    assert [r["seq"] for r in rows] == list(range(1, n + 1))
+    assert server_journal_tuples(server, "K01") == kiosk_journal(st.k)
+    assert server.projections("K01") == kiosk_projections(st.k)
+    with server.engine.connect() as conn:
+        assert conn.scalar(select(func.count()).select_from(batches)) == 2  # resends leave no trace
+
+
+def test_a_gap_is_refused_with_the_cursor_and_the_client_recovers_by_itself(server: Server, tmp_path: Path) -> None:
+    st = station(tmp_path / "k.db")
+    st.meeting()
+    client = enrolled(st, server, "K01")
+    client.status()
+    events = _events(st)
+    resp = push_raw(client, raw_batch(client.key, "K01", events[:10], GENESIS))
+    assert resp.json()["acked_seq"] == 10
+    gap = push_raw(client, raw_batch(client.key, "K01", events[20:30], events[19].hash))
+    assert gap.status_code == 409
+    assert gap.json()["detail"]["code"] == "gap" and gap.json()["detail"]["acked_seq"] == 10
+    assert [r["seq"] for r in server.journal("K01")] == list(range(1, 11))
+    # The kiosk believes (wrongly) that the server has everything up to 30, e.g. after the
+    # server was restored from a backup: its next push gaps, and it resumes from the server's cursor.
+    state.acknowledge(st.store, 30, events[29].hash, 0)
+    st.meeting()
+    report = client.sync()
+    assert report.acked_seq == st.store.head()[0]
+    assert server_journal_tuples(server, "K01") == kiosk_journal(st.k)
+    assert server.projections("K01") == kiosk_projections(st.k)
+
+
+def test_a_kiosk_that_lost_its_cursor_relearns_it_without_resending(server: Server, tmp_path: Path) -> None:
+    st = station(tmp_path / "k.db")
+    st.meeting()
+    client = enrolled(st, server, "K01")
+    client.sync()
+    state.update(st.store, acked_seq=0, last_success_ms=None)  # sync_state lost
+    st.meeting()
+    synced = len(server.journal("K01"))
+    report = client.sync()
+    assert report.requests == 2  # status, then one push of the new meeting only
+    assert report.pushed == st.store.head()[0] - synced
+    assert server_journal_tuples(server, "K01") == kiosk_journal(st.k)
+
+
+def test_a_sync_with_a_known_cursor_is_one_request(server: Server, tmp_path: Path) -> None:
+    st = station(tmp_path / "k.db")
+    st.meeting()
+    client = enrolled(st, server, "K01")
+    client.sync()
+    st.meeting()
+    assert client.sync().requests == 1
+    assert client.sync().requests == 1  # nothing to push: one status request
+
+
+def test_events_the_reducer_refuses_are_quarantined_and_the_cursor_advances(server: Server, tmp_path: Path) -> None:
+    st = station(tmp_path / "k.db")
+    client = enrolled(st, server, "K01")
+    client.sync()
+    seq, head = st.store.head()
+    meeting = str(uuid.uuid4())
+    bogus = make_event(seq + 1, "movement_recorded", {"meeting": meeting, "kind": "contribution"}, 1, "b", 1)
+    unknown = make_event(seq + 2, "teleported", {"x": 1}, 1, "b", 2)
+    events = chain([bogus, unknown], head)
+    resp = push_raw(client, raw_batch(client.key, "K01", events, head))
+    assert resp.status_code == 200, resp.text
+    assert resp.json()["acked_seq"] == seq + 2 and resp.json()["quarantined"] == [seq + 1, seq + 2]
+    rows = server.journal("K01")[-2:]
+    assert [r["status"] for r in rows] == ["quarantined", "quarantined"]
+    assert "meeting_unknown" in rows[0]["reason"] and "event_type_unknown" in rows[1]["reason"]
+    assert server.kiosk("K01")["quarantined"] == 2
+    assert any(i["code"] == "events_quarantined" for i in server.incidents())
+
+
+def test_time_is_corrected_per_boot_from_the_server_clock(server: Server, tmp_path: Path) -> None:
+    clock = FixedClock(now=1_600_000_000_000, boot_id="boot-a")  # a Pi whose clock says September 2020
+    st = station(tmp_path / "k.db", clock=clock)
+    st.meeting()
+    client = enrolled(st, server, "K01")
+    client.sync()  # the first signed request is refused for clock_skew, corrected, and retried
+    offset = state.clock_offset(st.store)
+    assert offset is not None and offset > 180 * 86_400_000
+    rows = server.journal("K01")
+    real_now = server.kiosk("K01")["last_push_at"]
+    assert all(r["est_time"] is not None and abs(r["est_time"] - real_now) < 60_000 for r in rows)
+    ev = next(iter(st.store.events()))
+    assert abs(state.corrected_time(st.store, ev) - rows[0]["est_time"]) < 5_000
+    # a new boot that never talked to the server: its events keep only their device time
+    st.store.clock.boot_id = "boot-b"
+    st.meeting()
+    uploaded = raw_batch(client.key, "K01", list(st.store.events(after=len(rows))), rows[-1]["hash"])
+    assert push_raw(client, uploaded).status_code == 200
+    assert all(r["est_time"] is None for r in server.journal("K01")[len(rows) :])
+
+
+def test_reference_data_is_pulled_with_a_version_cursor(server: Server, tmp_path: Path) -> None:
+    st = station(tmp_path / "k.db")
+    token = server.admin_token()
+    auth = {"Authorization": f"Bearer {token}"}
+    client = enrolled(st, server, "K01")
+    resp = server.client.put(
+        "/v1/admin/reference/rule_template/standard", json={"value": {"contribution_verte": 1000}}, headers=auth
+    )
+    assert resp.status_code == 200, resp.text
+    resp = server.client.put(
+        "/v1/admin/reference/kiosk_group/g1", json={"value": {"name": "MUSO Bolou"}, "kiosk_id": "K01"}, headers=auth
+    )
+    assert resp.status_code == 200
+    server.client.put(
+        "/v1/admin/reference/kiosk_group/g2", json={"value": {"name": "Ailleurs"}, "kiosk_id": "K99"}, headers=auth
+    )
+    bad = server.client.put(
+        "/v1/admin/reference/rule_template/bad", json={"value": {"contribution_verte": -5}}, headers=auth
+    )
+    assert bad.status_code == 422 and bad.json()["detail"]["code"] == "rules_invalid"
+    client.sync()
+    assert state.reference(st.store, "rule_template")["standard"]["contribution_verte"] == 1000
+    assert state.reference(st.store, "kiosk_group") == {"g1": {"name": "MUSO Bolou"}}
+    cursor = state.load(st.store).ref_cursor
+    assert client.sync().requests == 1  # nothing changed: no pull
+    assert server.client.delete("/v1/admin/reference/rule_template/standard", headers=auth).status_code == 204
+    client.sync()
+    assert state.reference(st.store, "rule_template") == {}
+    assert state.load(st.store).ref_cursor > cursor
+    # a cursor from the future (the server was restored from a backup): 410, and the kiosk starts over
+    state.update(st.store, ref_cursor=10_000)
+    gone = client.request("GET", "/v1/sync/pull", params={"since": 10_000})
+    assert gone.status_code == 410
+    client.pull()
+    assert state.reference(st.store, "kiosk_group") == {"g1": {"name": "MUSO Bolou"}}
+
+
+def test_requests_beyond_the_rate_limit_get_429_and_the_client_backs_off(backend: ServerDb, tmp_path: Path) -> None:
+    with running(backend, kiosk_rate_per_minute=1, kiosk_burst=3) as server:
+        st = station(tmp_path / "k.db")
+        client = enrolled(st, server, "K01")
+        for _ in range(3):
+            assert client.request("GET", "/v1/sync/status").status_code == 200
+        resp = client.request("GET", "/v1/sync/status")
+        assert resp.status_code == 429 and int(resp.headers["retry-after"]) >= 1
+        with pytest.raises(SyncError) as err:
+            client.sync()
+        assert err.value.transient and err.value.code == "rate_limited" and err.value.retry_after >= 1
+        assert state.load(st.store).failures == 1
+
+
+def test_the_preset_dictionary_is_used_and_falls_back_to_gzip_when_the_server_lacks_it(
+    server: Server, tmp_path: Path
+) -> None:
+    st = station(tmp_path / "k.db")
+    st.meeting()
+    client = enrolled(st, server, "K01")
+    client.sync()
+    st.meeting()
+    events = list(st.store.events(after=state.load(st.store).acked_seq))
+    header, zdict = preset_dictionary(st.store, events[0].seq)
+    with_dict = batch_body(st.store, "K01", client.key, events, now=False, zdict=zdict)
+    plain = batch_body(st.store, "K01", client.key, events, now=False)
+    assert len(with_dict) < 0.9 * len(plain)
+    # the server is asked for a dictionary made of events it does not hold
+    bogus = f"{events[0].seq}-{events[1].seq}"
+    resp = push_raw(client, with_dict, **{"Content-Encoding": "x-muso-dict", "Muso-Dict": bogus})
+    assert resp.status_code == 409 and resp.json()["detail"]["code"] == "dictionary_unknown"
+    for value in ("x", "5-1", "1-5000", "-"):
+        resp = push_raw(client, with_dict, **{"Content-Encoding": "x-muso-dict", "Muso-Dict": value})
+        assert resp.status_code == 400, value
+    resp = push_raw(client, with_dict, **{"Content-Encoding": "x-muso-dict", "Muso-Dict": header})
+    assert resp.status_code == 200 and resp.json()["acked_seq"] == events[-1].seq
+    st.meeting()
+    client.use_dictionary = True
+    state.update(st.store, acked_seq=0)  # a stale cursor: the dictionary is refused, gzip then works
+    report = client.sync()
+    assert report.acked_seq == st.store.head()[0]
+    assert server_journal_tuples(server, "K01") == kiosk_journal(st.k)

@@ -1,0 +1,154 @@
+"""Restore onto a replacement kiosk, and USB bundles: the same batches on a stick."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from test_sync_support import (  # noqa: F401  (backend_fixture, server_fixture: fixtures)
+    Server,
+    backend_fixture,
+    enrolled,
+    kiosk_journal,
+    kiosk_projections,
+    server_fixture,
+    server_journal_tuples,
+    station,
+)
+
+from kiosk.services import Kiosk
+from kiosk.store.clock import FixedClock
+from kiosk.store.verify import verify
+from kiosk.sync import bundle, keys, state
+from kiosk.sync.client import SyncClient, enroll
+from kiosk.sync.errors import SyncError
+from sync_server.bundles import import_folder
+
+
+def test_a_replacement_kiosk_rebuilds_itself_and_continues_the_same_chain(server: Server, tmp_path: Path) -> None:
+    old = station(tmp_path / "old.db")
+    for _ in range(3):
+        old.meeting(extra_movements=2)
+    enrolled(old, server, "K07").sync()
+    head_seq, head = old.store.head()
+
+    # the old Pi is gone; a new one enrolls with a replacement code for the same kiosk id
+    new = Kiosk.open(tmp_path / "new.db", FixedClock(now=1_767_225_600_000 + 86_400_000, boot_id="new-boot"))
+    enroll(new.store, "http://testserver", server.code("K07", replace=True), http=server.client)
+    client = SyncClient.open(new.store, http=server.client)
+    client.batch_events = 50
+    pages = []
+    server.settings.restore_page = 40  # several pages, like a real (bigger) journal
+    assert client.restore(progress=lambda done, total: pages.append(done)) == head_seq
+    assert len(pages) > 2
+    assert new.store.head() == (head_seq, head)
+    assert kiosk_projections(new) == kiosk_projections(old.k)
+    assert verify(new.store).ok
+    assert state.pending(new.store)["events"] == 0
+
+    # it continues the chain: officers set their PINs again (they never leave a kiosk), then a meeting
+    from conftest import PINS, Group
+
+    from kiosk.services import groups as G
+
+    g = Group(new, old.group.group_id, old.group.officers, old.group.members)
+    for role, pin in PINS.items():
+        G.change_pin(new, g.officers[role]["member_id"], pin)
+    old.group = g
+    old.k = new
+    old.meeting()
+    report = client.sync()
+    assert report.acked_seq == new.store.head()[0] > head_seq
+    assert server_journal_tuples(server, "K07") == kiosk_journal(new)
+    assert server.projections("K07") == kiosk_projections(new)
+    # the old device's key was retired when the new one enrolled
+    assert server.client.get("/v1/sync/status").status_code == 401
+
+
+def test_an_interrupted_restore_resumes_and_sync_waits_for_it(server: Server, tmp_path: Path) -> None:
+    old = station(tmp_path / "old.db")
+    old.meeting()
+    old.meeting()
+    enrolled(old, server, "K07").sync()
+    new = Kiosk.open(tmp_path / "new.db", FixedClock())
+    enroll(new.store, "http://testserver", server.code("K07", replace=True), http=server.client)
+    client = SyncClient.open(new.store, http=server.client)
+    server.settings.restore_page = 10
+
+    def cut(done: int, total: int) -> None:
+        raise SyncError("network", "the 2G dropped", transient=True)
+
+    with pytest.raises(SyncError):
+        client.restore(progress=cut)
+    assert state.load(new.store).restore_to == old.store.head()[0]
+    with pytest.raises(SyncError) as err:
+        client.sync()
+    assert err.value.code == "restore_in_progress"
+    assert client.restore() == old.store.head()[0]
+    assert new.store.head() == old.store.head()
+    assert kiosk_projections(new) == kiosk_projections(old.k)
+
+
+def test_restore_needs_an_empty_kiosk(server: Server, tmp_path: Path) -> None:
+    st = station(tmp_path / "k.db")
+    client = enrolled(st, server, "K01")
+    with pytest.raises(SyncError) as err:
+        client.restore()
+    assert err.value.code == "restore_not_empty"
+
+
+def test_a_usb_bundle_is_imported_exactly_once_and_online_sync_carries_on(server: Server, tmp_path: Path) -> None:
+    st = station(tmp_path / "k.db")
+    client = enrolled(st, server, "K01")
+    client.sync()
+    for _ in range(3):
+        st.meeting(extra_movements=2)
+    stick = tmp_path / "usb"
+    files = bundle.export(st.store, stick, batch_events=40)
+    assert len(files) > 2 and all(f.name.startswith("muso-K01-") for f in files)
+    assert state.pending(st.store)["events"] > 0  # exporting is not syncing: only the server's answer is
+    key_mode = os.stat(keys.key_path(st.store.path)).st_mode & 0o777
+    assert key_mode == 0o600
+
+    result = import_folder(server.engine, server.settings, stick)
+    assert result.ok, [f.error for f in result.files]
+    assert server_journal_tuples(server, "K01") == kiosk_journal(st.k)
+    again = import_folder(server.engine, server.settings, stick)  # the same stick twice
+    assert again.ok and sum(f.new for f in again.files) == 0
+    assert server_journal_tuples(server, "K01") == kiosk_journal(st.k)
+    assert server.projections("K01") == kiosk_projections(st.k)
+
+    st.meeting()
+    report = client.sync()  # learns from the server that the stick's events arrived
+    assert report.acked_seq == st.store.head()[0]
+    assert report.requests == 1
+    assert server_journal_tuples(server, "K01") == kiosk_journal(st.k)
+
+
+def test_a_tampered_or_foreign_bundle_is_refused(server: Server, tmp_path: Path) -> None:
+    st = station(tmp_path / "k.db")
+    enrolled(st, server, "K01")
+    st.meeting()
+    stick = tmp_path / "usb"
+    files = bundle.export(st.store, stick, batch_events=30)
+    data = bytearray(files[0].read_bytes())
+    import gzip
+
+    text = gzip.decompress(bytes(data)).replace(b'"amount":', b'"amount":1', 1)
+    files[0].write_bytes(gzip.compress(text))
+    before = server.snapshot("K01")
+    result = import_folder(server.engine, server.settings, stick)
+    assert not result.ok
+    assert "chain_mismatch" in result.files[0].error
+    assert all("skipped" in f.error for f in result.files[1:])
+    assert server.snapshot("K01") == before
+    # a kiosk this server never enrolled (its key made elsewhere)
+    stranger = station(tmp_path / "s.db")
+    stranger.meeting()
+    stranger.store.set_setting("kiosk_id", "K99")
+    keys.create(keys.key_path(stranger.store.path))
+    other = tmp_path / "usb2"
+    bundle.export(stranger.store, other)
+    result = import_folder(server.engine, server.settings, other)
+    assert not result.ok and "kiosk_unknown" in result.files[0].error

@@ -1,0 +1,243 @@
+"""Tampering and abuse: each is refused, flagged for the coordinators, and changes nothing."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from test_sync_support import (  # noqa: F401  (backend_fixture, server_fixture: fixtures)
+    Server,
+    ServerDb,
+    backend_fixture,
+    enrolled,
+    push_raw,
+    raw_batch,
+    running,
+    server_fixture,
+    station,
+)
+
+from kiosk.domain.events import Event, make_event
+from kiosk.domain.wire import chain, enrollment_message, request_message
+from kiosk.sync import keys, state
+from kiosk.sync.client import SyncClient, compress, enroll
+from kiosk.sync.errors import SyncError
+
+
+def _synced(server: Server, tmp_path: Path, kiosk_id: str = "K01", meetings: int = 1):  # type: ignore[no-untyped-def]
+    st = station(tmp_path / f"{kiosk_id}.db")
+    for _ in range(meetings):
+        st.meeting()
+    client = enrolled(st, server, kiosk_id)
+    client.sync()
+    return st, client
+
+
+def _refused(server: Server, kiosk_id: str, code: str, before: tuple, resp) -> None:  # type: ignore[no-untyped-def, type-arg]
+    assert resp.json()["detail"]["code"] == code, resp.text
+    assert server.snapshot(kiosk_id) == before, "a refused request changed something"
+    assert any(i["code"] == code for i in server.incidents()), f"{code} was not flagged"
+
+
+def _pending(st):  # type: ignore[no-untyped-def]
+    acked = state.load(st.store).acked_seq
+    hashes = {r["seq"]: r["hash"] for r in st.store.query("SELECT seq, hash FROM journal")}
+    return list(st.store.events(after=acked)), hashes
+
+
+def test_an_altered_event_is_refused(server: Server, tmp_path: Path) -> None:
+    st, client = _synced(server, tmp_path)
+    st.meeting()
+    events, hashes = _pending(st)
+    before = server.snapshot("K01")
+    body = json.loads(events[3].body_json)
+    body["amount"] = body.get("amount", 0) + 1000  # a contribution made bigger on the way
+    altered = [*events[:3], Event(events[3].seq, events[3].type, json.dumps(body), *_times(events[3])), *events[4:]]
+    prev = hashes[events[0].seq - 1]
+    resp = push_raw(client, raw_batch(client.key, "K01", altered, prev, head=events[-1].hash))
+    assert resp.status_code == 422
+    _refused(server, "K01", "chain_mismatch", before, resp)
+
+
+def _times(ev: Event) -> tuple:  # type: ignore[type-arg]
+    return (ev.device_time, ev.boot_id, ev.mono_ms, ev.hash)
+
+
+@pytest.mark.parametrize("how", ["reordered", "dropped"])
+def test_reordered_or_dropped_events_are_refused(server: Server, tmp_path: Path, how: str) -> None:
+    st, client = _synced(server, tmp_path)
+    st.meeting()
+    events, hashes = _pending(st)
+    before = server.snapshot("K01")
+    first = events[0].seq
+    shuffled = [events[1], events[0], *events[2:]] if how == "reordered" else [events[0], *events[2:]]
+    # renumbered so the batch still looks contiguous; the head is the kiosk's real one
+    renumbered = [
+        Event(first + i, e.type, e.body_json, e.device_time, e.boot_id, e.mono_ms) for i, e in enumerate(shuffled)
+    ]
+    resp = push_raw(client, raw_batch(client.key, "K01", renumbered, hashes[first - 1], head=events[-1].hash))
+    assert resp.status_code == 422
+    _refused(server, "K01", "chain_mismatch", before, resp)
+
+
+def test_a_forged_batch_signature_is_refused(server: Server, tmp_path: Path) -> None:
+    st, client = _synced(server, tmp_path)
+    st.meeting()
+    events, hashes = _pending(st)
+    before = server.snapshot("K01")
+    forger = Ed25519PrivateKey.generate()
+    resp = push_raw(client, raw_batch(forger, "K01", events, hashes[events[0].seq - 1]))
+    assert resp.status_code == 422
+    _refused(server, "K01", "signature_invalid", before, resp)
+
+
+def test_a_history_rewritten_after_sync_is_refused(server: Server, tmp_path: Path) -> None:
+    """The kiosk itself (or someone with its key) re-chains an edited past: the server still has the original."""
+    st, client = _synced(server, tmp_path)
+    events = list(st.store.events())
+    before = server.snapshot("K01")
+    last = events[-1]
+    body = json.loads(last.body_json)
+    body["note"] = "written afterwards"
+    edited = [*events[:-1], make_event(last.seq, last.type, body, last.device_time, last.boot_id, last.mono_ms)]
+    rechained = chain(edited)  # a valid chain, validly signed below: only the server's memory tells
+    resp = push_raw(client, raw_batch(client.key, "K01", rechained, "0" * 64))
+    assert resp.status_code == 409
+    _refused(server, "K01", "chain_diverged", before, resp)
+
+
+def test_an_enrollment_code_works_once(server: Server, tmp_path: Path) -> None:
+    st = station(tmp_path / "a.db")
+    code = server.code("K01")
+    enroll(st.store, "http://testserver", code, http=server.client)
+    other = station(tmp_path / "b.db")
+    with pytest.raises(SyncError) as err:
+        enroll(other.store, "http://testserver", code, http=server.client)
+    assert "enrollment_code_used" in err.value.message
+    assert any(i["code"] == "enrollment_code_used" for i in server.incidents())
+    assert not keys.key_path(other.store.path).exists()  # the refused device keeps no half-made key
+    assert server.kiosk("K01")["status"] == "active"
+
+
+def test_expired_unknown_and_unproven_enrollments_are_refused(server: Server, tmp_path: Path) -> None:
+    key = Ed25519PrivateKey.generate()
+    public = keys.public_text(key)
+
+    def attempt(code: str, proof_key: Ed25519PrivateKey = key) -> dict:  # type: ignore[type-arg]
+        proof = keys.sign(proof_key, enrollment_message(code, public))
+        resp = server.client.post("/v1/enroll", json={"code": code, "public_key": public, "proof": proof})
+        assert resp.status_code == 403, resp.text
+        return resp.json()["detail"]
+
+    assert attempt("AAAA-BBBB-CCCC")["code"] == "enrollment_code_unknown"
+    code = server.code("K02")
+    assert attempt(code, Ed25519PrivateKey.generate())["code"] == "proof_invalid"
+    with server.engine.begin() as conn:
+        from sync_server.db import enrollment_codes
+
+        conn.execute(enrollment_codes.update().values(expires_at=1))
+    assert attempt(code)["code"] == "enrollment_code_expired"
+    bad = server.client.post("/v1/enroll", json={"code": code, "public_key": "AAAA", "proof": "AAAA"})
+    assert bad.status_code == 400 and bad.json()["detail"]["code"] == "public_key_invalid"
+    assert server.kiosk("K02")["status"] == "pending"
+
+
+def test_one_kiosk_cannot_push_as_another(server: Server, tmp_path: Path) -> None:
+    a, _client_a = _synced(server, tmp_path, "KA")
+    b, client_b = _synced(server, tmp_path, "KB")
+    a.meeting()
+    events, hashes = _pending(a)
+    before = server.snapshot("KA")
+    # B signs the request as itself, but the batch claims to be A's (signed with B's key too)
+    body = raw_batch(client_b.key, "KB", events, hashes[events[0].seq - 1], batch_kiosk="KA")
+    resp = push_raw(client_b, body)
+    assert resp.status_code == 403
+    _refused(server, "KA", "kiosk_mismatch", before, resp)
+    # B claims to be A in the Authorization header: its signature is not A's
+    impostor = SyncClient(b.store, server.client, client_b.key, "KA")
+    resp = push_raw(impostor, raw_batch(client_b.key, "KA", events, hashes[events[0].seq - 1]))
+    assert resp.status_code == 401
+    _refused(server, "KA", "signature_invalid", before, resp)
+
+
+def test_a_revoked_kiosk_is_refused_at_once(server: Server, tmp_path: Path) -> None:
+    st, client = _synced(server, tmp_path)
+    st.meeting()
+    token = server.admin_token()
+    resp = server.client.post("/v1/admin/kiosks/K01/revoke", headers={"Authorization": f"Bearer {token}"})
+    assert resp.status_code == 200 and resp.json()["status"] == "revoked"
+    before = server.snapshot("K01")
+    with pytest.raises(SyncError) as err:
+        client.sync()
+    assert err.value.code == "kiosk_revoked" and not err.value.transient
+    assert server.snapshot("K01") == before
+    assert any(i["code"] == "kiosk_revoked" for i in server.incidents())
+    # a coordinator cannot revoke, and nobody can without logging in
+    coord = server.admin_token("coordinator")
+    assert (
+        server.client.post("/v1/admin/kiosks/K01/revoke", headers={"Authorization": f"Bearer {coord}"}).status_code
+        == 403
+    )
+    assert server.client.post("/v1/admin/kiosks/K01/revoke").status_code == 401
+    assert server.client.get("/v1/admin/kiosks", headers={"Authorization": "Bearer forged.token"}).status_code == 401
+
+
+def test_an_old_or_replayed_request_signature_is_refused(server: Server, tmp_path: Path) -> None:
+    _st, client = _synced(server, tmp_path)
+    old = server.kiosk("K01")["last_push_at"] - 3_600_000
+    sig = keys.sign(client.key, request_message("GET", "/v1/sync/status", "K01", old, b""))
+    resp = server.client.get("/v1/sync/status", headers={"Authorization": f"Muso K01 {old} {sig}"})
+    assert resp.status_code == 401 and resp.json()["detail"]["code"] == "clock_skew"
+    assert isinstance(resp.json()["detail"]["server_time"], int)
+    # a signature for another path does not open this one
+    resp = server.client.get("/v1/sync/restore", headers={"Authorization": f"Muso K01 {old} {sig}"})
+    assert resp.status_code == 401 and resp.json()["detail"]["code"] == "signature_invalid"
+    for header in ("", "Muso", "Muso K01 x y", "Bearer abc", "Muso K01 1 " + "A" * 300):
+        resp = server.client.get("/v1/sync/status", headers={"Authorization": header} if header else {})
+        assert resp.status_code == 401
+
+
+def test_an_oversized_body_is_refused_before_it_is_read(backend: ServerDb, tmp_path: Path) -> None:
+    with running(backend, max_body_bytes=4096) as server:
+        st, client = _synced(server, tmp_path)
+        for _ in range(3):
+            st.meeting()
+        _events, _hashes = _pending(st)
+        before = server.snapshot("K01")
+        body = gzip.compress(json.dumps({"pad": __import__("os").urandom(6000).hex()}).encode())
+        resp = push_raw(client, body)
+        assert resp.status_code == 413
+        _refused(server, "K01", "body_too_large", before, resp)
+
+
+def test_a_decompression_bomb_is_stopped_at_the_cap(server: Server, tmp_path: Path) -> None:
+    _st, client = _synced(server, tmp_path)
+    before = server.snapshot("K01")
+    bomb = compress(b"[" + b" " * (64 * 1024 * 1024) + b"]")  # 64 MB of spaces in ~64 KB
+    assert len(bomb) < server.settings.max_body_bytes
+    resp = push_raw(client, bomb)
+    assert resp.status_code == 413
+    _refused(server, "K01", "decompressed_too_large", before, resp)
+
+
+@pytest.mark.parametrize(
+    ("body", "encoding", "code", "status"),
+    [
+        (b"not gzip at all", "gzip", "body_not_compressed", 400),
+        (compress(b'{"v":1}')[:-6], "gzip", "body_truncated", 400),
+        (b"{}", "br", "encoding_unsupported", 400),
+        (b'{"v": 1, "kiosk": "K01"}', "identity", "batch_invalid", 422),
+        (compress(b"[1, 2, 3]"), "gzip", "batch_invalid", 422),
+    ],
+)
+def test_malformed_bodies_get_a_clear_answer_and_change_nothing(
+    server: Server, tmp_path: Path, body: bytes, encoding: str, code: str, status: int
+) -> None:
+    _st, client = _synced(server, tmp_path)
+    before = server.snapshot("K01")
+    resp = push_raw(client, body, **{"Content-Encoding": encoding})
+    assert resp.status_code == status and resp.json()["detail"]["code"] == code, resp.text
+    assert server.snapshot("K01") == before
