@@ -117,3 +117,32 @@ def test_a_damaged_file_gives_a_clear_error(tmp_path: Path) -> None:
 
     with pytest.raises(StoreError, match="cannot open"):
         Store(path)
+
+
+def test_the_signed_form_is_the_canonical_json_of_the_event() -> None:
+    import json
+
+    for body in ({}, {"a": "Ɖɔvi « é »", "n": [1, 2, {"z": None, "b": True}]}, {"amount": 12500}):
+        event = make_event(7, "movement_recorded", body, 1767225600123, "boot-ɛ", 42)
+        expected = canonical(
+            {
+                "seq": 7,
+                "type": "movement_recorded",
+                "body": json.loads(event.body_json),
+                "device_time": 1767225600123,
+                "boot_id": "boot-ɛ",
+                "mono_ms": 42,
+            }
+        )
+        assert event.signed_part() == expected
+
+
+def test_a_failed_commit_leaves_the_store_usable(kiosk: Kiosk) -> None:
+    before = kiosk.store.head()
+    with pytest.raises(sqlite3.IntegrityError), kiosk.store.write() as w:
+        w.execute("PRAGMA defer_foreign_keys = ON")  # the violation surfaces at COMMIT, like a full disk
+        w.execute("INSERT INTO print_jobs (kind, doc, copy_of, created_ms) VALUES ('member', '{}', 999, 0)")
+    assert not kiosk.store.conn.in_transaction
+    assert kiosk.store.query("SELECT COUNT(*) AS n FROM print_jobs")[0]["n"] == 0
+    kiosk.store.set_setting("still", "works")
+    assert kiosk.store.head() == before

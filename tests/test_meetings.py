@@ -128,3 +128,29 @@ def test_members_get_numbers_per_group(kiosk: Kiosk) -> None:
     ]:
         with pytest.raises(DomainError, match=code):
             G.update_member(kiosk, newcomer["member_id"], **bad)
+
+
+def test_two_taps_at_once_charge_nobody_twice(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import threading
+    import time
+
+    from kiosk.store.clock import FixedClock
+
+    k1 = Kiosk.open(tmp_path / "k.db", FixedClock())
+    g = make_group(k1)
+    meeting = g.open(DAY)
+    k2 = Kiosk.open(tmp_path / "k.db", FixedClock())  # a second process on the same kiosk
+    results: list[int] = []
+    with k1.store.write():  # hold the writer lock while the other tap starts
+        t = threading.Thread(target=lambda: results.append(M.standard_contributions(k2, meeting, g.treasurer)))
+        t.start()
+        time.sleep(0.3)
+        results.append(M.standard_contributions(k1, meeting, g.treasurer))
+    t.join(30)
+    assert sorted(results) == [0, 20]
+    rows = k1.store.query(
+        "SELECT member_id, fund, COUNT(*) AS n FROM p_transactions WHERE kind = 'contribution' GROUP BY 1, 2"
+    )
+    assert len(rows) == 20 and all(r["n"] == 1 for r in rows)
+    k2.close()
+    k1.close()

@@ -57,15 +57,13 @@ class Event:
         return json.loads(self.body_json)
 
     def signed_part(self) -> str:
-        return canonical(
-            {
-                "seq": self.seq,
-                "type": self.type,
-                "body": json.loads(self.body_json),
-                "device_time": self.device_time,
-                "boot_id": self.boot_id,
-                "mono_ms": self.mono_ms,
-            }
+        """``canonical({"body", "boot_id", "device_time", "mono_ms", "seq", "type"})``, assembled
+        without parsing the body again: ``body_json`` is canonical already (verify_chain checks)."""
+        text = json.dumps
+        return (
+            f'{{"body":{self.body_json},"boot_id":{text(self.boot_id, ensure_ascii=False)},'
+            f'"device_time":{int(self.device_time)},"mono_ms":{int(self.mono_ms)},"seq":{int(self.seq)},'
+            f'"type":{text(self.type, ensure_ascii=False)}}}'
         )
 
     def chained(self, prev_hash: str) -> Event:
@@ -112,7 +110,11 @@ def verify_chain(events: list[Event], prev_hash: str = GENESIS, first_seq: int =
             breaks.append(ChainBreak(event.seq, "body"))
             prev_hash = event.hash
             continue
-        if chain_hash(prev_hash, event) != event.hash:
+        try:
+            linked = chain_hash(prev_hash, event) == event.hash
+        except ValueError:  # a stored hash that is not even hexadecimal: tampered, not a crash
+            linked = False
+        if not linked:
             breaks.append(ChainBreak(event.seq, "hash"))
         prev_hash = event.hash
     return breaks

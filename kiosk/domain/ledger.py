@@ -440,6 +440,10 @@ def _reversal(ch: Changes, meeting: Row, recorder: Row, b: dict[str, Any], ev: E
         leg = ch.get("postings", (original["txn_id"], i))
         assert leg is not None
         legs.append(Posting(leg["account"], leg["amount"]))
+    member = ch.get("members", (original["member_id"],)) if original["member_id"] else None
+    if member and not member["active"] and any(p.account == savings(member["member_id"]) for p in legs):
+        # Savings given back to someone who left could never be paid out: correct it another way.
+        raise DomainError("member_left", "reverses", name=member["name"])
     _undo_side_effects(ch, original)
     record_txn(
         ch,

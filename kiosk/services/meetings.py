@@ -109,20 +109,22 @@ def standard_contributions(
     rules = k.rules(meeting["group_id"])
     exceptions = exceptions or {}
     standard = {"verte": rules.contribution_verte, "rouge": rules.contribution_rouge}
-    paid = {
-        (r["member_id"], r["fund"])
-        for r in k.store.query(
-            "SELECT member_id, fund FROM p_transactions WHERE meeting_id = ? AND kind = 'contribution' "
-            "AND reversed_by IS NULL",
-            (meeting_id,),
-        )
-    }
-    paying = [m for m, s in attendance(k, meeting_id).items() if s in PAYING]
-    unknown = set(exceptions) - set(paying)
-    if unknown:
-        raise DomainError("not_paying_member", "exceptions", value=sorted(unknown)[0])
     count = 0
     with k.store.write() as w:
+        # Read who already paid inside the write transaction: two taps (or two
+        # processes) at once must not both see "not paid yet".
+        paid = {
+            (r["member_id"], r["fund"])
+            for r in k.store.query(
+                "SELECT member_id, fund FROM p_transactions WHERE meeting_id = ? AND kind = 'contribution' "
+                "AND reversed_by IS NULL",
+                (meeting_id,),
+            )
+        }
+        paying = [m for m, s in attendance(k, meeting_id).items() if s in PAYING]
+        unknown = set(exceptions) - set(paying)
+        if unknown:
+            raise DomainError("not_paying_member", "exceptions", value=sorted(unknown)[0])
         for member_id in paying:
             amounts = {**standard, **exceptions.get(member_id, {})}
             for fund, amount in amounts.items():

@@ -88,7 +88,7 @@ class Writer:
     def __init__(self, store: Store) -> None:
         self.store = store
         self.conn = store.conn
-        self.view = SqliteView(self.conn)
+        self.view = store.view
         self.appended: list[Event] = []
 
     def append(self, type_: str, body: dict[str, Any]) -> Event:
@@ -185,7 +185,15 @@ class Store:
                 raise
             finally:
                 self._depth -= 1
-            self.conn.execute(f"RELEASE sp{depth}" if depth else "COMMIT")
+            try:
+                self.conn.execute(f"RELEASE sp{depth}" if depth else "COMMIT")
+            except sqlite3.Error:
+                # A failed COMMIT (disk full, I/O error: a dying SD card) leaves the
+                # transaction open; roll it back so the store stays usable and the
+                # failed use case is not visible to later reads.
+                if not depth and self.conn.in_transaction:
+                    self.conn.execute("ROLLBACK")
+                raise
 
     def append(self, type_: str, body: dict[str, Any]) -> Event:
         with self.write() as w:
@@ -205,13 +213,18 @@ class Store:
         return (row[0], row[1]) if row else (0, GENESIS)
 
     def events(self, after: int = 0, limit: int | None = None) -> Iterator[Event]:
-        sql = "SELECT seq, type, body, device_time, boot_id, mono_ms, hash FROM journal WHERE seq > ? ORDER BY seq"
+        # The body is read as bytes: a tampered, non-UTF-8 body must reach verify as a
+        # broken chain (the replacement characters change its hash), not crash the reader.
+        sql = (
+            "SELECT seq, type, CAST(body AS BLOB), device_time, boot_id, mono_ms, hash FROM journal "
+            "WHERE seq > ? ORDER BY seq"
+        )
         params: list[Any] = [after]
         if limit is not None:
             sql += " LIMIT ?"
             params.append(limit)
-        for row in self.conn.execute(sql, params):
-            yield Event(*row)
+        for seq, type_, body, device_time, boot_id, mono_ms, hash_ in self.conn.execute(sql, params):
+            yield Event(seq, type_, body.decode("utf-8", errors="replace"), device_time, boot_id, mono_ms, hash_)
 
     def setting(self, key: str, default: str | None = None) -> str | None:
         row = self.conn.execute("SELECT value FROM settings WHERE key = ?", (key,)).fetchone()
