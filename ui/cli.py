@@ -1,19 +1,22 @@
-"""``muso-kiosk`` commands of the application layer: the demo, and the printer.
+"""``muso-kiosk`` commands of the application layer: the app (run, demo) and the printer.
 
-Registered through kiosk.cli's extension hook. Nothing here imports Qt.
+Registered through kiosk.cli's extension hook. Nothing here imports Qt at
+import time: the app is loaded inside the command, so the CLI starts fast and
+works on a machine without a screen.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
 
 from kiosk import config
 from kiosk.cli import EXIT_INPUT, EXIT_OK, print_report
-from kiosk.demo import demo_scenario
+from kiosk.demo import ROLES, demo_scenario
 from kiosk.scenario import Runner
 from kiosk.services import Kiosk
 from kiosk.services import groups as G
@@ -33,6 +36,31 @@ def _kiosk(args: argparse.Namespace) -> Kiosk:
     return Kiosk.open(config.db_path(args.db))
 
 
+def _headless() -> bool:
+    """No screen to open a window on (an SSH session, CI): the app cannot start."""
+    if os.environ.get("QT_QPA_PLATFORM"):
+        return False
+    return sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+def _size(text: str) -> tuple[int, int]:
+    width, _, height = text.lower().partition("x")
+    try:
+        return int(width), int(height)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"taille attendue LARGEURxHAUTEUR, ex. 800x480 (reçu : {text})") from None
+
+
+def _launch(args: argparse.Namespace, path: Path, group_id: str | None, lang: str | None) -> int:
+    from .app import BindingsError, run  # Qt is loaded only now
+
+    try:
+        return run(path, windowed=args.windowed, size=args.size, group_id=group_id, lang=lang)
+    except BindingsError as exc:
+        print(f"Erreur : {exc}", file=sys.stderr)
+        return EXIT_INPUT
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     path = Path(args.db) if args.db else config.demo_db_path()
     for suffix in ("", "-wal", "-shm"):
@@ -45,14 +73,36 @@ def cmd_demo(args: argparse.Namespace) -> int:
         k.store.set_setting("kiosk_name", "Kiosque de démonstration")
         printing.set_printer_config(k, {"connection": "file", "path": str(receipts_dir)})
         group_id = Runner(k).run(demo_scenario())
-        print_report(k, group_id, args.json)
+        officers = [(m["name"], m["role"]) for m in G.officers(k, group_id)]
         cfg = printing.printer_config(k)
+        app = not (args.no_app or args.json)
+        if app and _headless():
+            print("Pas d'écran (ni DISPLAY ni WAYLAND_DISPLAY) : voici le rapport à la place de l'application.",
+                  file=sys.stderr)  # fmt: skip
+            app = False
+        if not app:
+            print_report(k, group_id, args.json)
+    print(f"Base de démonstration : {path}", file=sys.stderr)
+    pins = dict(ROLES.values())
+    codes = ", ".join(f"{name} ({role}) {pins[role]}" for name, role in officers if role in pins)
+    print(f"Codes des responsables : {codes}", file=sys.stderr)
+    if app:
+        print(f"Les reçus s'impriment dans {receipts_dir / 'receipts.txt'}", file=sys.stderr)
+        return _launch(args, path, group_id, args.lang)
     worker = printing.worker_for(path, cfg)
     printed = worker.drain()
     worker.transport.close()
-    print(f"Base de démonstration : {path}", file=sys.stderr)
     print(f"{printed} reçus imprimés sur l'imprimante fichier : {receipts_dir / 'receipts.txt'}", file=sys.stderr)
     return EXIT_OK
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """The kiosk itself: its own database (kiosk.config), fullscreen, leaving needs an officer's PIN."""
+    if _headless():
+        print("Pas d'écran (ni DISPLAY ni WAYLAND_DISPLAY, ni QT_QPA_PLATFORM) : impossible d'ouvrir l'application.",
+              file=sys.stderr)  # fmt: skip
+        return EXIT_INPUT
+    return _launch(args, config.db_path(args.db), None, None)
 
 
 def cmd_setup(args: argparse.Namespace) -> int:
@@ -170,10 +220,25 @@ def cmd_statement(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _app_flags(p: argparse.ArgumentParser, *, windowed_default: bool) -> None:
+    p.add_argument("--windowed", action="store_true", default=windowed_default,
+                   help="dans une fenêtre (développement) plutôt qu'en plein écran")  # fmt: skip
+    p.add_argument("--fullscreen", dest="windowed", action="store_false", help="plein écran, mode kiosque")
+    p.add_argument("--size", type=_size, default=(800, 480), help="taille de la fenêtre, ex. 1024x600")
+
+
 def add_parsers(sub: Any) -> None:
-    p = sub.add_parser("demo", help="construire le groupe de démonstration, l'afficher et imprimer ses reçus")
-    p.add_argument("--json", action="store_true")
+    p = sub.add_parser("demo", help="construire le groupe de démonstration et ouvrir l'application dessus")
+    p.add_argument("--json", action="store_true", help="le rapport en JSON, sans ouvrir l'application")
+    p.add_argument("--no-app", dest="no_app", action="store_true",
+                   help="afficher le rapport et imprimer les reçus, sans ouvrir l'application (tests, CI)")  # fmt: skip
+    # The demo runs on a laptop: a window, unless asked for the kiosk's full screen.
+    _app_flags(p, windowed_default=True)
     p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("run", help="ouvrir l'application du kiosque (plein écran) sur sa base")
+    _app_flags(p, windowed_default=False)
+    p.set_defaults(func=cmd_run)
 
     printer = sub.add_parser("printer", help="imprimante de reçus : réglage, test, état, file d'impression")
     psub = printer.add_subparsers(dest="printer_command", required=True)

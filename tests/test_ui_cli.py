@@ -1,0 +1,83 @@
+"""``muso-kiosk demo`` and ``run``: the demo opens the app on its group; the CLI itself never loads Qt."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from kiosk.cli import EXIT_OK, main
+
+
+@pytest.fixture
+def launched(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[dict[str, Any]]:
+    """Replace the app's event loop by a note of how it was asked to open."""
+    import ui.app
+
+    calls: list[dict[str, Any]] = []
+
+    def fake_run(db: Path, **kwargs: Any) -> int:
+        calls.append({"db": Path(db), **kwargs})
+        return 0
+
+    monkeypatch.setattr(ui.app, "run", fake_run)
+    monkeypatch.setenv("MUSO_DATA_DIR", str(tmp_path))
+    return calls
+
+
+def test_the_cli_starts_without_qt() -> None:
+    code = (
+        "import sys, kiosk.cli, ui.cli; kiosk.cli.build_parser(); "
+        "sys.exit(any(m.startswith('PySide6') for m in sys.modules))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+
+
+def test_demo_opens_the_app_on_the_demo_group(
+    launched: list[dict[str, Any]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("QT_QPA_PLATFORM", "offscreen")
+    db = tmp_path / "demo.db"
+    assert main(["--db", str(db), "demo"]) == EXIT_OK
+    [call] = launched
+    assert call["db"] == db and call["windowed"] is True and call["size"] == (800, 480)
+    from kiosk.services import Kiosk
+
+    with Kiosk.open(db) as k:
+        assert k.group(call["group_id"])["name"] == "MUSO Élikem de Bolou"
+    err = capsys.readouterr().err
+    assert "Codes des responsables" in err and "2580" in err
+
+
+def test_demo_without_the_app_prints_the_report(
+    launched: list[dict[str, Any]], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["--db", str(tmp_path / "demo.db"), "demo", "--no-app"]) == EXIT_OK
+    assert not launched
+    out, err = capsys.readouterr()
+    assert "MUSO Élikem de Bolou" in out and "reçus imprimés" in err
+
+
+def test_without_a_screen_the_demo_falls_back_to_the_report(
+    launched: list[dict[str, Any]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for var in ("QT_QPA_PLATFORM", "DISPLAY", "WAYLAND_DISPLAY"):
+        monkeypatch.delenv(var, raising=False)
+    assert main(["--db", str(tmp_path / "demo.db"), "demo"]) == EXIT_OK
+    assert not launched
+    assert "Pas d'écran" in capsys.readouterr().err
+
+
+def test_run_uses_the_kiosk_database(
+    launched: list[dict[str, Any]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("QT_QPA_PLATFORM", "offscreen")
+    monkeypatch.setenv("MUSO_DB", str(tmp_path / "k.db"))
+    assert main(["run"]) == EXIT_OK
+    assert launched[0]["db"] == tmp_path / "k.db" and launched[0]["windowed"] is False
+    assert main(["run", "--windowed", "--size", "1024x600"]) == EXIT_OK
+    assert launched[1]["windowed"] is True and launched[1]["size"] == (1024, 600)

@@ -1,0 +1,138 @@
+"""Every word on the screen is translatable, and French and English are both complete."""
+
+from __future__ import annotations
+
+import ast
+import string
+from pathlib import Path
+
+from kiosk.domain.errors import DomainError
+from ui import i18n
+from ui.i18n_en import EN
+
+UI = Path(__file__).resolve().parent.parent / "ui"
+
+# Calls that put text on the screen, and which of their positional arguments are that text.
+SINKS: dict[str, tuple[int, ...]] = {
+    "button": (0,),
+    "label": (0,),
+    "rich_tile": (0, 1),
+    "line_card": (0,),
+    "setText": (0,),
+    "setWindowTitle": (0,),
+    "setPlaceholderText": (0,),
+    "setToolTip": (0,),
+    "toast": (0,),
+    "message": (0,),
+    "confirm": (0, 2),
+    "QLabel": (0,),
+    "QPushButton": (0,),
+    "FundTag": (1,),
+    "Field": (1,),
+    "ConfirmOverlay": (1, 3),
+    "MessageOverlay": (1,),
+    "NumberOverlay": (1,),
+    "TextOverlay": (1,),
+    "ChoiceOverlay": (1,),
+    "MemberPicker": (1,),
+    "ApprovalOverlay": (1, 2),
+    "NewPinOverlay": (1,),
+}
+TEXT_KEYWORDS = {"text", "title", "hint", "note", "summary", "subtitle", "ok_text", "chips", "options"}
+# Words that are the same in every language (and names of languages, shown in their own language).
+NEUTRAL = {"USB", "58 mm", "80 mm · 42", "80 mm · 48", "Français", "English", "C", "123", "àé", "MUSO"}
+
+
+def sources() -> list[tuple[Path, ast.AST]]:
+    return [(p, ast.parse(p.read_text(encoding="utf-8"))) for p in sorted(UI.rglob("*.py"))]
+
+
+def catalogue_keys() -> dict[str, str]:
+    keys: dict[str, str] = {}
+    for path, tree in sources():
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "_":
+                first = node.args[0] if node.args else None
+                assert isinstance(first, ast.Constant) and isinstance(first.value, str), (
+                    f"{path.name}:{node.lineno}: _() needs a literal text, or the catalogue cannot be checked"
+                )
+                keys.setdefault(first.value, f"{path.name}:{node.lineno}")
+    return keys
+
+
+def fields(text: str) -> set[str]:
+    return {name for _lit, name, _spec, _conv in string.Formatter().parse(text) if name}
+
+
+def test_every_text_of_the_app_has_its_english() -> None:
+    keys = catalogue_keys()
+    assert len(keys) > 300
+    missing = sorted(k for k in keys if k not in EN)
+    assert not missing, f"no English for: {missing}"
+    leftover = sorted(k for k in EN if k not in keys)
+    assert not leftover, f"English for texts the app no longer shows: {leftover}"
+    for key, where in keys.items():
+        assert fields(EN[key]) == fields(key), f"{where}: placeholders differ in the English of {key!r}"
+        assert EN[key].strip() or key.strip() == "", f"{where}: empty English for {key!r}"
+
+
+def _texts(node: ast.AST) -> list[str]:
+    """Literal words in an argument: a string, an f-string's fixed parts, or a list/tuple of them."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return [node.value]
+    if isinstance(node, ast.JoinedStr):
+        return [v.value for v in node.values if isinstance(v, ast.Constant) and isinstance(v.value, str)]
+    if isinstance(node, (ast.List, ast.Tuple)):
+        # options=[(value, text), …]: the value is a key, the text is shown
+        out: list[str] = []
+        for item in node.elts:
+            if isinstance(item, ast.Tuple) and len(item.elts) == 2:
+                out += _texts(item.elts[1])
+            else:
+                out += _texts(item)
+        return out
+    if isinstance(node, ast.BinOp):
+        return _texts(node.left) + _texts(node.right)
+    return []
+
+
+def hard_coded(tree: ast.AST) -> list[tuple[int, str]]:
+    found = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+        if name not in SINKS:
+            continue
+        args = [node.args[i] for i in SINKS[name] if i < len(node.args)]
+        args += [kw.value for kw in node.keywords if kw.arg in TEXT_KEYWORDS]
+        for arg in args:
+            for text in _texts(arg):
+                if any(ch.isalpha() for ch in text) and text.strip() not in NEUTRAL:
+                    found.append((node.lineno, text))
+    return found
+
+
+def test_no_text_on_screen_escapes_translation() -> None:
+    problems = [f"{path.relative_to(UI.parent)}:{line}: {text!r}" for path, tree in sources()
+                for line, text in hard_coded(tree)]  # fmt: skip
+    assert not problems, "text shown without _():\n" + "\n".join(problems)
+
+
+def test_the_checker_sees_a_hard_coded_label() -> None:
+    tree = ast.parse('label("Bonjour")\nbutton(_("Oui"), "yes")\nb.setText(f"{n} membres")\nlabel(f"{n}. {name}")')
+    assert [t for _line, t in hard_coded(tree)] == ["Bonjour", " membres"]
+
+
+def test_the_language_switches_everything_at_once() -> None:
+    try:
+        i18n.set_language("en")
+        assert i18n._("Présences") == "Attendance"
+        assert i18n._("{n} à imprimer", n=3) == "3 to print"
+        assert i18n.long_date(__import__("datetime").date(2026, 3, 16)) == "Monday 16 March 2026"
+        assert i18n.error_text(DomainError("pin_wrong", "pin", left=2)) == "Wrong PIN (2 tries left)"
+        assert i18n.money(12500) == "12\u00a0500\u00a0FCFA"  # money reads the same in both
+    finally:
+        i18n.set_language("fr")
+    assert i18n._("Présences") == "Présences"
+    assert i18n.error_text(DomainError("pin_wrong", "pin", left=2)) == "Code incorrect (2 essai(s) restant(s))"

@@ -1,0 +1,69 @@
+"""Every screen fits 800×480, 1024×600 and 1280×800: nothing grows the window, no text is cut,
+every touch target is at least 48 px (about 9 mm on the 7-inch screen)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import ui_support  # noqa: F401  (chooses the offscreen platform before Qt loads)
+from PySide6.QtWidgets import QLabel, QPushButton, QWidget
+
+from ui import theme
+from ui.screenshots import Tour
+
+SLACK = 3  # px: rounding of font metrics
+
+
+def layout_problems(root: QWidget, m: theme.Metrics) -> list[str]:
+    problems = []
+    for b in root.findChildren(QPushButton):
+        if not b.isVisible() or (not b.isEnabled() and not b.text()):
+            continue
+        name = b.objectName() or b.text()[:20]
+        if b.height() < m.touch or b.width() < m.touch:
+            problems.append(f"button {name!r} is {b.width()}×{b.height()} px, below {m.touch}")
+        # The style's own measure of the text, padding and icon: narrower than that, the text is cut.
+        if b.text() and b.layout() is None and b.sizeHint().width() > b.width() + SLACK:
+            problems.append(
+                f"button {name!r}: text cut ({b.text()!r} needs {b.sizeHint().width()} px, has {b.width()})"
+            )
+    for lab in root.findChildren(QLabel):
+        if not lab.isVisible() or not lab.text() or lab.wordWrap() or (lab.pixmap() is not None and lab.text() == ""):
+            continue
+        if lab.objectName() == "header_title":  # cut on purpose rather than widening the window
+            continue
+        if lab.sizeHint().width() > lab.width() + SLACK:
+            problems.append(f"label {lab.objectName() or lab.text()[:20]!r}: text cut ({lab.text()!r})")
+    return problems
+
+
+class CheckedTour(Tour):
+    """The screenshot tour, checking each screen instead of photographing it."""
+
+    def shot(self, name: str) -> None:
+        self.d.settle()
+        size = self.win.size()
+        if (size.width(), size.height()) != self.size:
+            self.problems.append(f"{name}: the window grew to {size.width()}×{size.height()}")
+        root = self.win.overlays[-1] if self.win.overlays else self.win
+        self.problems += [f"{name}: {p}" for p in layout_problems(root, theme.current)]
+
+
+@pytest.mark.parametrize(
+    ("size", "lang"),
+    # English is checked on the smallest screen, where it is hardest to fit.
+    [((800, 480), "fr"), ((1024, 600), "fr"), ((1280, 800), "fr"), ((800, 480), "en")],
+)
+def test_every_screen_fits(
+    qtbot: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, size: tuple[int, int], lang: str
+) -> None:
+    monkeypatch.setenv("MUSO_DATA_DIR", str(tmp_path))
+    tour = CheckedTour(tmp_path, size, lang, tmp_path)
+    tour.problems = []
+    try:
+        tour.run()
+    finally:
+        tour.close()
+    assert not tour.problems, "\n".join(tour.problems)

@@ -1,0 +1,135 @@
+"""Members, rules, settings and language on the touchscreen app, pressed like a finger would."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import ui_support  # noqa: F401  (chooses the offscreen platform before Qt loads)
+from ui_support import CONTROLLER, PRESIDENT, TREASURER, open_meeting, prepare_db, running_app
+
+from kiosk.services import groups as G
+from kiosk.store.print_queue import PrintQueue
+from ui import workers
+
+
+@pytest.fixture
+def db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, str]:
+    return prepare_db(tmp_path, monkeypatch)
+
+
+def test_a_member_is_added_with_ewe_letters_typed_on_the_screen(qtbot: Any, db: tuple[Path, str]) -> None:
+    with running_app(qtbot, *db) as a:
+        d = a.d
+        a.login()
+        d.tap("menu_members")
+        d.tap("members_add")
+        assert not d.find("mf_save").isEnabled()
+        d.tap("mf_name")
+        d.type_text("Ɖɔvi Ŋuɖe-Ƒiaga")  # capitals at each word start come by themselves
+        assert d.text("text_edit") == "Ɖɔvi Ŋuɖe-Ƒiaga"
+        d.tap("text_ok")
+        d.tap("mf_sex_F")
+        d.tap("mf_save")
+        member = a.k.member_by_number(a.group_id, 31)
+        assert (member["name"], member["sex"], member["role"]) == ("Ɖɔvi Ŋuɖe-Ƒiaga", "F", "membre")
+        assert d.text("member_name") == "31. Ɖɔvi Ŋuɖe-Ƒiaga"
+        # She becomes the secretary's deputy... as an officer she needs a PIN, typed twice.
+        d.tap("member_edit")
+        d.tap("mf_role_controleur")
+        d.tap("mf_save")
+        d.pin("2468", "newpin")
+        d.pin("2469", "newpin")
+        assert "différents" in d.text("newpin_error")
+        d.pin("2468", "newpin")
+        d.pin("2468", "newpin")
+        assert a.k.member(member["member_id"])["role"] == "controleur"
+        assert any(o["number"] == 31 for o in G.officers(a.k, a.group_id))
+        # The directory finds her by name.
+        d.tap("member_back")
+        d.tap("members_search")
+        d.type_text("ŋuɖe")
+        d.tap("text_ok")
+        assert d.exists("member_31") and not d.exists("member_5")
+
+
+def test_a_member_page_prints_a_statement(qtbot: Any, db: tuple[Path, str]) -> None:
+    with running_app(qtbot, *db) as a:
+        d = a.d
+        a.login()
+        d.tap("menu_members")
+        d.tap("member_5")
+        assert d.text("member_savings") == "6\u00a0000\u00a0FCFA"
+        assert d.text("member_loan") == "9\u00a0000\u00a0FCFA"
+        d.tap("member_statement")
+        jobs = a.k.store.query("SELECT kind FROM print_jobs ORDER BY id DESC LIMIT 1")
+        assert jobs[0]["kind"] == "statement"
+        assert "Relevé" in a.win.last_toast
+
+
+def test_the_rules_read_in_words_and_a_new_version_needs_two_officers(qtbot: Any, db: tuple[Path, str]) -> None:
+    with running_app(qtbot, *db) as a:
+        d = a.d
+        a.login()
+        d.tap("menu_rules")
+        assert not d.find("rules_adopt").isEnabled()  # only at an open meeting
+        d.tap("nav_menu")
+        open_meeting(a)
+        d.tap("nav_menu")
+        d.tap("menu_rules")
+        d.tap("rules_adopt")
+        d.tap("rule_contribution_verte")
+        d.amount(1500)
+        d.tap("rule_paf_rate_bp_300")
+        d.tap("rules_save")
+        d.tap("confirm_ok")
+        a.approve(PRESIDENT, CONTROLLER)
+        assert a.k.group(a.group_id)["rules_version"] == 2
+        rules = a.k.rules(a.group_id)
+        assert (rules.contribution_verte, rules.paf_rate_bp) == (1500, 300)
+        assert "version 2" in d.text("rules_title")
+
+
+def test_settings_language_backup_and_sync(qtbot: Any, db: tuple[Path, str], tmp_path: Path) -> None:
+    with running_app(qtbot, *db) as a:
+        d = a.d
+        a.login()
+        d.tap("menu_settings")
+        d.tap("settings_language")
+        d.tap("lang_en")
+        assert d.text("header_title") == "Settings"
+        d.tap("nav_menu")
+        assert d.text("menu_meeting").startswith("Open meeting no.")
+        d.tap("menu_settings")
+        d.tap("settings_language")
+        d.tap("lang_fr")
+        assert d.text("header_title") == "Paramètres"
+        # Backup to a folder (a USB stick is one): in a thread, the answer comes back on screen.
+        stick = tmp_path / "stick"
+        stick.mkdir()
+        d.tap("settings_backup")
+        d.tap("backup_other")
+        qtbot.keyClicks(d.find("text_edit"), str(stick))
+        d.tap("text_ok")
+        qtbot.waitUntil(lambda: "Sauvegarde écrite" in d.text("backup_result"), timeout=10_000)
+        assert list(stick.glob("muso-*.db"))
+        # Printer: a reprint from the queue is a DUPLICATA.
+        d.tap("settings_printer")
+        job = PrintQueue(a.k.store).jobs(limit=1)[0]["id"]
+        d.tap(f"queue_reprint_{job}")
+        assert a.k.store.query("SELECT duplicate FROM print_jobs ORDER BY id DESC LIMIT 1")[0]["duplicate"] == 1
+
+
+def test_sync_says_so_when_this_kiosk_has_none(
+    qtbot: Any, db: tuple[Path, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(workers, "sync_modules", lambda *names: None)
+    with running_app(qtbot, *db) as a:
+        d = a.d
+        assert d.text("home_sync") == "Synchronisation : non configurée"
+        a.login(TREASURER)
+        d.tap("menu_settings")
+        d.tap("settings_sync")
+        assert "pas disponible" in d.text("sync_text")
+        assert not d.exists("sync_now")

@@ -1,0 +1,148 @@
+"""Counting the cash of the three boxes by denomination (billetage), with a keypad always in view.
+
+Touch a box, touch a pile (a note or a coin), type how many pieces. The
+counted total, what the books expect and the difference are shown as you go:
+a difference is recorded at opening or closing, never hidden.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QSize, Signal
+from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QVBoxLayout, QWidget
+
+from kiosk.domain.funds import DENOMINATIONS, Fund, count_total
+from kiosk.domain.money import group_thousands
+
+from .. import theme
+from ..i18n import NBSP, _, francs, fund_name, fund_short, money
+from ..widgets import Keypad, button, edit_digits, label, set_kind
+
+
+def denomination_label(key: str, value: int) -> str:
+    if key == "b500":
+        return _("500 billet")
+    if key == "c500":
+        return _("500 pièce")
+    return group_thousands(value).replace(" ", NBSP)
+
+
+class CashCount(QWidget):
+    changed = Signal()
+
+    def __init__(self, prefix: str) -> None:
+        super().__init__()
+        m = theme.current
+        self.prefix = prefix
+        self.counts: dict[str, dict[str, int]] = {f.value: {} for f in Fund}
+        self.expected: dict[str, int] = {f.value: 0 for f in Fund}
+        self.fund = Fund.VERTE.value
+        self.denom = DENOMINATIONS[0][0]
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.setSpacing(m.px(6))
+        body = QHBoxLayout()
+        body.setSpacing(m.px(10))
+        funds = QVBoxLayout()
+        funds.setSpacing(m.px(6))
+        self.fund_buttons = {}
+        for f in Fund:
+            b = button("", f"{prefix}_fund_{f.value}", kind="tile", fund=f.value, checkable=True, expand=True)
+            b.setIconSize(QSize(m.px(30), m.px(30)))
+            b.clicked.connect(lambda _c=False, f=f.value: self.select_fund(f))
+            funds.addWidget(b)
+            self.fund_buttons[f.value] = b
+        body.addLayout(funds, 5)
+        grid = QGridLayout()
+        grid.setSpacing(m.px(5))
+        self.denom_buttons = {}
+        for i, (key, _value) in enumerate(DENOMINATIONS):
+            b = button("", f"{prefix}_{key}", kind="cell", checkable=True, expand=True)
+            b.setProperty("coin", key.startswith("c"))
+            b.clicked.connect(lambda _c=False, key=key: self.select_denomination(key))
+            grid.addWidget(b, i // 3, i % 3)
+            self.denom_buttons[key] = b
+        body.addLayout(grid, 9)
+        pad = Keypad(f"{prefix}_key", last="clear")
+        pad.key.connect(self._key)
+        body.addWidget(pad, 5)
+        outer.addLayout(body, 1)
+        self.summary = label("", name=f"{prefix}_summary", wrap=False)
+        outer.addWidget(self.summary)
+        self.refresh()
+
+    def set_expected(self, expected: dict[str, int]) -> None:
+        self.expected = dict(expected)
+        self.refresh()
+
+    def reset(self) -> None:
+        self.counts = {f.value: {} for f in Fund}
+        self.fund = Fund.VERTE.value
+        self.denom = DENOMINATIONS[0][0]
+        self.refresh()
+
+    def select_fund(self, fund: str) -> None:
+        self.fund = fund
+        self.denom = DENOMINATIONS[0][0]
+        self.refresh()
+
+    def select_denomination(self, key: str) -> None:
+        self.denom = key
+        self.refresh()
+
+    def _key(self, key: str) -> None:
+        pile = self.counts[self.fund]
+        current = str(pile.get(self.denom, "") or "")
+        value = edit_digits(current, key, max_len=4)
+        pile[self.denom] = int(value or 0)
+        self.refresh()
+        self.changed.emit()
+
+    def totals(self) -> dict[str, int]:
+        return {f: count_total(c) for f, c in self.counts.items()}
+
+    def as_counts(self) -> dict[str, dict[str, int]]:
+        return {f: {k: n for k, n in c.items() if n} for f, c in self.counts.items()}
+
+    def refresh(self) -> None:
+        totals = self.totals()
+        for f, b in self.fund_buttons.items():
+            b.setText(f"{fund_short(f).capitalize()}\n{francs(totals[f])}")
+            b.setChecked(f == self.fund)
+        pile = self.counts[self.fund]
+        for key, value in DENOMINATIONS:
+            b = self.denom_buttons[key]
+            n = pile.get(key, 0)
+            b.setText(f"{denomination_label(key, value)}\n×{NBSP}{n}" if n else denomination_label(key, value))
+            b.setChecked(key == self.denom)
+        diff = totals[self.fund] - self.expected[self.fund]
+        self.summary.setText(
+            _(
+                "{fund} : compté {counted} · attendu {expected} · écart {diff}",
+                fund=fund_short(self.fund).capitalize(),
+                counted=francs(totals[self.fund]),
+                expected=francs(self.expected[self.fund]),
+                diff=francs(diff) if diff <= 0 else "+" + francs(diff),
+            )
+        )
+        set_kind(self.summary, "error" if diff else "ok")
+
+    def lines(self) -> list[str]:
+        """One line per box for the confirmation: counted, expected, difference."""
+        out = []
+        totals = self.totals()
+        for f in Fund:
+            diff = totals[f.value] - self.expected[f.value]
+            line = _(
+                "{fund} : compté {counted}, attendu {expected}",
+                fund=fund_name(f.value),
+                counted=money(totals[f.value]),
+                expected=money(self.expected[f.value]),
+            )
+            if diff:
+                line += " — " + _("ÉCART {diff}", diff=money(diff, signed=True))
+            out.append(line)
+        return out
+
+    def discrepancy(self) -> bool:
+        totals = self.totals()
+        return any(totals[f] != self.expected[f] for f in totals)

@@ -1,0 +1,179 @@
+"""The meeting as a guided sequence: a step bar, one page per step, back and forth freely.
+
+The step is recorded (kiosk.services.meetings.set_step) each time it
+changes, so a meeting cut by a power failure or a crash opens again where the
+treasurer was. Money may move at any step while the meeting is open.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtWidgets import QHBoxLayout, QStackedWidget
+
+from kiosk.domain.meetings import STEPS
+from kiosk.services import meetings as M
+
+from .. import theme
+from ..i18n import _, short_date, step_name
+from ..widgets import button, label, set_kind, style_again
+from .base import Screen
+from .step_base import Step
+from .step_loans import AidStep, LoansStep, RepaymentsStep
+from .step_open import CloseStep, OpenStep, ReceiptsStep
+from .step_other import OtherStep
+from .step_people import AttendanceStep, ContributionsStep
+
+PAGES: dict[str, type[Step]] = {
+    "open": OpenStep,
+    "attendance": AttendanceStep,
+    "contributions": ContributionsStep,
+    "repayments": RepaymentsStep,
+    "loans": LoansStep,
+    "aid": AidStep,
+    "other": OtherStep,
+    "close": CloseStep,
+    "receipts": ReceiptsStep,
+}
+
+
+class MeetingScreen(Screen):
+    def __init__(self, win: Any) -> None:
+        super().__init__(win)
+        m = theme.current
+        self.lay.setContentsMargins(m.px(8), m.px(4), m.px(8), m.px(4))
+        self.lay.setSpacing(m.px(5))
+        self.meeting_id: str | None = None
+        self.closed_id: str | None = None  # the meeting just closed, for its receipts step
+        self.current = ""
+        bar = QHBoxLayout()
+        bar.setSpacing(m.px(4))
+        self.step_buttons = {}
+        for i, key in enumerate(STEPS, start=1):
+            b = button(f"{i}\n{step_name(key)}", f"step_{key}", kind="step", expand=True)
+            b.setMinimumHeight(m.px(48))
+            b.clicked.connect(lambda _c=False, key=key: self.go(key))
+            bar.addWidget(b)
+            self.step_buttons[key] = b
+        self.lay.addLayout(bar)
+        self.pages = QStackedWidget()
+        self.steps: dict[str, Step] = {}
+        self.lay.addWidget(self.pages, 1)
+        nav = QHBoxLayout()
+        nav.setSpacing(m.px(8))
+        self.prev_btn = button(_("◀ Précédent"), "step_prev", on=self.go_prev)
+        self.hint = label("", kind="small", name="step_hint", center=True)
+        self.next_btn = button("", "step_next", kind="primary", on=lambda: self.page().next())
+        self.next_btn.setMinimumWidth(m.px(190))
+        nav.addWidget(self.prev_btn)
+        nav.addWidget(self.hint, 1)
+        nav.addWidget(self.next_btn)
+        self.lay.addLayout(nav)
+
+    def title(self) -> str:
+        group = self.s.group
+        mid = self.meeting_id or self.closed_id
+        if mid:
+            meeting = self.k.meeting(mid)
+            return _("Séance n° {n} · {date}", n=meeting["number"], date=short_date(meeting["date"]))
+        return _("Séance n° {n}", n=group["meeting_count"] + 1)
+
+    def page(self, key: str | None = None) -> Step:
+        key = key or self.current
+        if key not in self.steps:
+            self.steps[key] = PAGES[key](self)
+            self.pages.addWidget(self.steps[key])
+        return self.steps[key]
+
+    def enter(self, **kwargs: Any) -> None:
+        self.meeting_id = self.s.meeting_id()
+        if self.closed_id and self.k.meeting(self.closed_id)["group_id"] != self.s.group_id:
+            self.closed_id = None
+        if self.meeting_id:
+            self.closed_id = None
+            step = M.step(self.k, self.meeting_id)
+        elif self.closed_id:
+            step = "receipts"
+        else:
+            step = "open"
+        self.current = ""
+        self.go(kwargs.get("step", step))
+
+    def leave_screen(self) -> None:
+        if self.current and self.current in self.steps:
+            self.page().leave()
+
+    def available(self, key: str) -> bool:
+        if self.meeting_id:
+            return key != "receipts"
+        if self.closed_id:
+            return key == "receipts"
+        return key == "open"
+
+    def go(self, key: str) -> None:
+        if not self.available(key):
+            return
+        if self.current and self.current != key and not self.page().leave():
+            return
+        self.current = key
+        if self.meeting_id and key != "open":
+            self.win.attempt(M.set_step, self.k, self.meeting_id, key)
+        page = self.page(key)
+        page.enter()
+        self.pages.setCurrentWidget(page)
+        self.refresh_nav()
+
+    def refresh_nav(self) -> None:
+        index = STEPS.index(self.current)
+        for i, key in enumerate(STEPS):
+            b = self.step_buttons[key]
+            b.setEnabled(self.available(key))
+            b.setProperty("state", "current" if key == self.current else "done" if i < index else "")
+            style_again(b)
+        prev = self._neighbour(-1)
+        self.prev_btn.setEnabled(prev is not None)
+        page = self.page()
+        self.next_btn.setText(page.next_text())
+        set_kind(self.next_btn, "primary")
+        self.next_btn.setEnabled(bool(page.next_text()))
+        self.hint.setText(page.hint() or _("Étape {i} sur {n}", i=index + 1, n=len(STEPS)))
+        self.win.refresh_title()
+
+    def _neighbour(self, direction: int) -> str | None:
+        i = STEPS.index(self.current) + direction
+        while 0 <= i < len(STEPS):
+            if self.available(STEPS[i]):
+                return STEPS[i]
+            i += direction
+        return None
+
+    def go_next(self) -> None:
+        nxt = self._neighbour(1)
+        if nxt:
+            self.go(nxt)
+
+    def go_prev(self) -> None:
+        prev = self._neighbour(-1)
+        if prev:
+            self.go(prev)
+
+    def opened(self, meeting_id: str) -> None:
+        self.meeting_id = meeting_id
+        self.closed_id = None
+        self.current = ""
+        self.go(M.step(self.k, meeting_id))
+
+    def closed(self, meeting_id: str) -> None:
+        self.closed_id = meeting_id
+        self.meeting_id = None
+        self.current = ""
+        self.win.printer.wake()
+        self.go("receipts")
+
+    def printer_changed(self) -> None:
+        if self.current == "receipts":
+            self.page().enter()
+
+    def poll(self) -> None:
+        if self.current == "receipts":
+            self.page().enter()

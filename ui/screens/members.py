@@ -1,0 +1,288 @@
+"""Members: the directory with a search, one member's page (balances, loans, history, statement),
+and the form to add or edit a member (names typed on the on-screen keyboard, Ewe and Fon letters included)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kiosk.domain.members import OFFICER_ROLES, Role
+from kiosk.services import groups as G
+from kiosk.services import movements as V
+from kiosk.services import receipts as RC
+from kiosk.services import reports as R
+
+from .. import theme
+from ..approval import NewPinOverlay
+from ..forms import Field, Form
+from ..i18n import _, francs, kind_name, money, role_name, short_date
+from ..overlays import TextOverlay
+from ..widgets import Scroll, button, card, column, fund_icon_label, label, line_card, row
+from .base import Screen
+
+HISTORY_ROWS = 40  # a member's page shows the recent past; the printed relevé proves the rest
+
+
+class MembersScreen(Screen):
+    def __init__(self, win: Any) -> None:
+        super().__init__(win)
+        self.search = ""
+        self.search_btn = button(_("Rechercher"), "members_search", on=self._search)
+        self.lay.addLayout(
+            row(
+                self.search_btn,
+                None,
+                button(
+                    _("+ Ajouter un membre"), "members_add", kind="primary", on=lambda: win.show_screen("member_form")
+                ),
+            )
+        )
+        self.list = Scroll(columns=2)  # sizes scale with the screen, so the columns stay
+        self.list.set_columns(self.list.columns)
+        self.lay.addWidget(self.list, 1)
+
+    def title(self) -> str:
+        return _("Membres")
+
+    def enter(self, **kwargs: Any) -> None:
+        group_id = self.s.group_id or ""
+        self.list.clear()
+        members = G.members(self.k, group_id, active_only=False, search=self.search)
+        savings = {
+            r["account"].rsplit(":", 1)[1]: -r["balance"]
+            for r in self.k.store.query(
+                "SELECT account, balance FROM p_accounts WHERE group_id = ? AND account LIKE 'verte:savings:%'",
+                (group_id,),
+            )
+        }
+        for m in members:
+            role = "" if m["role"] == Role.MEMBER else " · " + role_name(m["role"])
+            left = "" if m["active"] else " · " + _("parti")
+            text = f"{m['number']}. {m['name']}{role}{left}\n" + _(
+                "Épargne {amount}", amount=money(savings.get(m["member_id"], 0))
+            )
+            if m["active_loans"]:
+                text += " · " + _("prêt en cours")
+            b = button(
+                text,
+                f"member_{m['number']}",
+                kind="tile",
+                on=lambda m=m: self.win.show_screen("member", member_id=m["member_id"]),
+            )
+            self.list.add(b)
+        if not members:
+            self.list.add_row(label(_("Personne ne correspond à « {text} ».", text=self.search), kind="muted"))
+        self.list.done()
+
+    def _search(self) -> None:
+        def done(text: str) -> None:
+            self.search = text
+            self.search_btn.setText(_("Rechercher") + (f" : {text}" if text else ""))
+            self.enter()
+
+        TextOverlay(self.win, _("Nom ou numéro"), done, initial=self.search).open()
+
+
+class MemberScreen(Screen):
+    def __init__(self, win: Any) -> None:
+        super().__init__(win)
+        self.member_id = ""
+        self.name = label("", kind="title", name="member_name", wrap=False)
+        self.lay.addLayout(
+            row(
+                self.name,
+                None,
+                button(_("Imprimer le relevé"), "member_statement", on=self._statement),
+                button(
+                    _("Modifier"), "member_edit", on=lambda: win.show_screen("member_form", member_id=self.member_id)
+                ),
+                button(_("Retour"), "member_back", on=lambda: win.show_screen("members")),
+            )
+        )
+        self.info = label("", kind="small", name="member_info")
+        self.lay.addWidget(self.info)
+        tiles = row()
+        self.figures: dict[str, Any] = {}
+        m = theme.current
+        for key, text, fund in (
+            ("savings", _("Épargne"), "verte"),
+            ("loan", _("Prêt restant"), "verte"),
+            ("arrears", _("Impayés"), "verte"),
+            ("aid", _("Aides reçues"), "rouge"),
+        ):
+            box = card()
+            value = label("", kind="title", name=f"member_{key}", wrap=False)
+            inner = row(fund_icon_label(fund, m.px(26)), column(label(text, kind="small"), value))
+            inner.setContentsMargins(m.px(8), m.px(4), m.px(8), m.px(4))
+            box.setLayout(inner)
+            tiles.addWidget(box)
+            self.figures[key] = value
+        self.lay.addLayout(tiles)
+        self.history = Scroll(columns=1)
+        self.lay.addWidget(self.history, 1)
+
+    def title(self) -> str:
+        return _("Fiche du membre")
+
+    def enter(self, **kwargs: Any) -> None:
+        self.member_id = kwargs.get("member_id", self.member_id)
+        k = self.k
+        member = k.member(self.member_id)
+        group_id = member["group_id"]
+        self.name.setText(f"{member['number']}. {member['name']}")
+        info = [role_name(member["role"]), _("membre depuis le {date}", date=short_date(member["joined"]))]
+        if member["phone"]:
+            info.append(member["phone"])
+        if not member["active"]:
+            info.append(_("a quitté le groupe le {date}", date=short_date(member["left_on"])))
+        self.info.setText(" · ".join(info))
+        today = R.as_of(k, group_id)
+        loans = V.active_loans(k, self.member_id)
+        dues = [V.loan_due(k, loan["loan_id"], today) for loan in loans]
+        self.figures["savings"].setText(money(k.savings(group_id, self.member_id)))
+        self.figures["loan"].setText(money(sum(d.principal_outstanding for d in dues)))
+        self.figures["arrears"].setText(money(sum(d.arrears for d in dues)))
+        self.figures["aid"].setText(money(member["aid_received"]))
+        self.history.clear()
+        for loan, due in zip(loans, dues, strict=True):
+            text = _(
+                "Prêt de {amount} du {date}, {n} mois\nreste {left} · dû aujourd'hui {due}",
+                amount=francs(loan["principal"]),
+                date=short_date(loan["start"]),
+                n=loan["term_months"],
+                left=francs(due.principal_outstanding),
+                due=francs(due.now),
+            )
+            schedule = button(
+                _("Échéancier"),
+                f"member_schedule_{loan['loan_id'][:8]}",
+                on=lambda loan=loan["loan_id"]: self._schedule(loan),
+            )
+            self.history.add_row(line_card(text, schedule, fund=loan["fund"]))
+        self.history.add_row(label(_("Derniers mouvements"), kind="title"))
+        rows = k.store.query(
+            "SELECT t.kind, t.fund, t.amount, t.reversed_by, t.reverses, t.reason, t.detail, mt.date, mt.number "
+            "FROM p_transactions t JOIN p_meetings mt USING (meeting_id) WHERE t.member_id = ? "
+            "ORDER BY t.seq DESC LIMIT ?",
+            (self.member_id, HISTORY_ROWS),
+        )
+        for r in rows:
+            text = f"{short_date(r['date'])} · " + _("séance {n}", n=r["number"]) + f" · {kind_name(r['kind'])}"
+            if r["kind"] == "reversal":
+                text += "\n" + _("motif : {reason}", reason=r["reason"])
+            elif r["reversed_by"]:
+                text += " · " + _("annulé")
+            self.history.add_row(line_card(text, label(money(r["amount"]), wrap=False), fund=r["fund"]))
+        if not rows:
+            self.history.add_row(label(_("Aucun mouvement."), kind="muted"))
+        self.history.done()
+
+    def _statement(self) -> None:
+        ok, _job = self.win.attempt(RC.print_statement, self.k, self.member_id)
+        if ok:
+            self.win.printer.wake()
+            self.win.toast(_("Relevé ajouté à la file d'impression."))
+
+    def _schedule(self, loan_id: str) -> None:
+        ok, _job = self.win.attempt(RC.print_schedule, self.k, loan_id)
+        if ok:
+            self.win.printer.wake()
+            self.win.toast(_("Échéancier ajouté à la file d'impression."))
+
+
+class MemberFormScreen(Screen):
+    def __init__(self, win: Any) -> None:
+        super().__init__(win)
+        self.member: dict[str, Any] | None = None
+        self.heading = label("", kind="title", name="form_title")
+        self.lay.addWidget(self.heading)
+        roles = [(r.value, role_name(r.value)) for r in Role]
+        self.save = button(_("Enregistrer"), "mf_save", kind="primary", on=self._save)
+        self.form = Form(
+            win,
+            "mf",
+            [
+                Field("name", _("Nom et prénom"), "text"),
+                Field("sex", _("Sexe"), "toggle", options=[("F", _("Femme")), ("M", _("Homme"))]),
+                Field("phone", _("Téléphone"), "text", required=False, auto_caps=False),
+                Field("role", _("Rôle"), "toggle", options=roles, default="membre", per_row=3),
+            ],
+        )
+        self.form.changed.connect(lambda: self.save.setEnabled(self.form.complete()))
+        self.lay.addWidget(self.form)
+        self.lay.addStretch(1)
+        self.lay.addLayout(row(button(_("Annuler"), "mf_cancel", on=self._back), None, self.save))
+
+    def title(self) -> str:
+        return _("Nouveau membre") if self.member is None else _("Modifier un membre")
+
+    def enter(self, **kwargs: Any) -> None:
+        member_id = kwargs.get("member_id")
+        self.member = self.k.member(member_id) if member_id else None
+        self.form.reset()
+        if self.member:
+            self.heading.setText(_("Modifier {name}", name=self.member["name"]))
+            for key in ("name", "sex", "phone", "role"):
+                self.form.set(key, self.member[key])
+        else:
+            group = self.s.group
+            self.heading.setText(
+                _("Nouveau membre n° {n} de {group}", n=group["member_count"] + 1, group=group["name"])
+            )
+        self.save.setEnabled(self.form.complete())
+
+    def _back(self) -> None:
+        if self.member:
+            self.win.show_screen("member", member_id=self.member["member_id"])
+        else:
+            self.win.show_screen("members")
+
+    def _save(self) -> None:
+        v = self.form.values
+        role = v.get("role") or "membre"
+        officer = Role(role) in OFFICER_ROLES
+        if self.member is None:
+            if officer:
+                NewPinOverlay(self.win, v["name"], lambda pin: self._add(role, pin)).open()
+            else:
+                self._add(role, None)
+            return
+        changes = {key: v[key] or "" for key in ("name", "sex", "phone") if (v[key] or "") != self.member[key]}
+        if role != self.member["role"]:
+            changes["role"] = role
+        if not changes:
+            self._back()
+            return
+        needs_pin = officer and not self.k.store.query(
+            "SELECT 1 FROM officer_pins WHERE member_id = ?", (self.member["member_id"],)
+        )
+        if needs_pin:
+            NewPinOverlay(self.win, v["name"], lambda pin: self._update(changes, pin)).open()
+        else:
+            self._update(changes, None)
+
+    def _add(self, role: str, pin: str | None) -> None:
+        v = self.form.values
+        ok, member = self.win.attempt(
+            G.add_member,
+            self.k,
+            self.s.group_id,
+            v["name"],
+            v["sex"],
+            joined=self.s.today(),
+            phone=v.get("phone") or "",
+            role=role,
+            pin=pin,
+        )
+        if ok:
+            self.win.toast(_("{name} est le membre n° {n}.", name=member["name"], n=member["number"]))
+            self.win.show_screen("member", member_id=member["member_id"])
+
+    def _update(self, changes: dict[str, Any], pin: str | None) -> None:
+        assert self.member is not None
+        member_id = self.member["member_id"]
+        ok, _member = self.win.attempt(G.update_member, self.k, member_id, **changes)
+        if ok and pin is not None:
+            ok, _none = self.win.attempt(G.change_pin, self.k, member_id, pin)
+        if ok:
+            self.win.toast(_("Fiche enregistrée."))
+            self.win.show_screen("member", member_id=member_id)

@@ -1,0 +1,58 @@
+"""One step of the meeting: a page of the guided sequence."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtWidgets import QVBoxLayout, QWidget
+
+from .. import theme
+from ..i18n import _
+
+if TYPE_CHECKING:
+    from .meeting import MeetingScreen
+
+
+class Step(QWidget):
+    key = ""
+
+    def __init__(self, screen: MeetingScreen) -> None:
+        super().__init__()
+        self.screen = screen
+        self.win = screen.win
+        self.s = screen.s
+        self.k = screen.k
+        self.lay = QVBoxLayout(self)
+        self.lay.setContentsMargins(0, 0, 0, 0)
+        self.lay.setSpacing(theme.current.px(6))
+
+    @property
+    def meeting_id(self) -> str:
+        assert self.screen.meeting_id is not None
+        return self.screen.meeting_id
+
+    @property
+    def meeting(self) -> dict[str, Any]:
+        return self.k.meeting(self.meeting_id)
+
+    def enter(self) -> None:
+        """Shown: rebuild from the ledger."""
+
+    def leave(self) -> bool:
+        """About to be left; record what is pending. False keeps the treasurer here."""
+        return True
+
+    def hint(self) -> str:
+        """A word of guidance under the step, between Back and Next."""
+        return ""
+
+    def next_text(self) -> str:
+        return _("Suivant ▶")
+
+    def next(self) -> None:
+        self.screen.go_next()
+
+    def after_change(self) -> None:
+        """Something was recorded: redraw, and let the window update its header."""
+        self.enter()
+        self.win.refresh_title()

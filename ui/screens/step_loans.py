@@ -1,0 +1,378 @@
+"""Repayments (what each borrower owes, one tap to pay it), new loans (the rule check in words), aid."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QGridLayout
+
+from kiosk.domain.errors import Problem
+from kiosk.domain.loans import Terms, max_loan
+from kiosk.domain.rules import AidKind
+from kiosk.services import movements as V
+from kiosk.services import receipts as RC
+
+from .. import theme
+from ..approval import ApprovalOverlay
+from ..forms import Field, Form
+from ..i18n import _, aid_name, error_text, francs, money, short_date
+from ..overlays import NumberOverlay
+from ..widgets import FundTag, Scroll, button, column, label, line_card, row, set_kind
+from .step_base import Step
+
+
+def problem_lines(problems: list[Problem]) -> str:
+    return "\n".join("✗ " + line for line in error_text(problems).split("\n"))
+
+
+def term_choices(low: int, high: int, most: int = 6) -> list[int]:
+    """At most six buttons for the term: every month when few, else spread from shortest to longest."""
+    if high - low < most:
+        return list(range(low, high + 1))
+    return sorted({low + round(i * (high - low) / (most - 1)) for i in range(most)})
+
+
+class RepaymentsStep(Step):
+    key = "repayments"
+
+    def __init__(self, screen: Any) -> None:
+        super().__init__(screen)
+        self.summary = label("", kind="small", name="repay_summary")
+        self.lay.addWidget(self.summary)
+        self.list = Scroll(columns=1)
+        self.lay.addWidget(self.list, 1)
+
+    def enter(self) -> None:
+        rows = V.loans_due(self.k, self.meeting_id)
+        today = {
+            r["loan_id"]: r["total"]
+            for r in self.k.store.query(
+                "SELECT loan_id, SUM(amount) AS total FROM p_transactions WHERE meeting_id = ? AND kind = 'repayment' "
+                "AND reversed_by IS NULL GROUP BY loan_id",
+                (self.meeting_id,),
+            )
+        }
+        self.list.clear()
+        due_total = sum(r["due_now"] for r in rows)
+        self.summary.setText(
+            _("{n} prêt(s) en cours · à rembourser aujourd'hui : {total}", n=len(rows), total=money(due_total))
+        )
+        names: set[str] = set()
+        for r in rows:
+            name = f"repay_{r['number']}"
+            while name in names:
+                name += "_2"
+            names.add(name)
+            detail = _("Prêt de {amount} du {date}", amount=francs(r["principal"]), date=short_date(r["start"]))
+            if r["arrears"]:
+                detail += " · " + _("impayés {arrears}", arrears=francs(r["arrears"]))
+            if r["loan_id"] in today:
+                detail += "\n" + _("Payé aujourd'hui : {paid} ✓", paid=francs(today[r["loan_id"]]))
+            text = f"{r['number']}. {r['name']}\n{detail}"
+            if r["due_now"]:
+                pay = button(
+                    _("Payer {amount}", amount=francs(r["due_now"])),
+                    name,
+                    kind="primary",
+                    on=lambda r=r: self._pay(r, r["due_now"]),
+                )
+            else:
+                pay = button(_("Rien à payer"), name)
+                pay.setEnabled(False)
+            other = button(_("Autre montant"), f"{name}_other", on=lambda r=r: self._other(r))
+            self.list.add_row(line_card(text, pay, other, fund=r["fund"], name=f"{name}_info"))
+        if not rows:
+            self.list.add_row(label(_("Aucun prêt en cours."), kind="muted"))
+        self.list.done()
+
+    def _other(self, r: dict[str, Any]) -> None:
+        quick = sorted({r["due_now"], r["payoff"]} - {0})
+        NumberOverlay(
+            self.win,
+            _("Remboursement de {name}", name=r["name"]),
+            lambda a: self._pay(r, a),
+            quick=quick,
+            hint=_("Pour solder le prêt : {payoff}", payoff=money(r["payoff"])),
+        ).open()
+
+    def _pay(self, r: dict[str, Any], amount: int) -> None:
+        def confirmed() -> None:
+            ok, split = self.win.attempt(V.repay, self.k, self.meeting_id, self.s.by, r["loan_id"], amount)
+            if ok:
+                self.win.toast(
+                    _(
+                        "Remboursement enregistré : capital {p}, PAF {paf}.",
+                        p=francs(split.principal),
+                        paf=francs(split.paf),
+                    )
+                )
+                self.after_change()
+
+        self.win.confirm(_("Remboursement"), amount, [f"{r['number']}. {r['name']}"], confirmed, fund=r["fund"])
+
+
+class LoansStep(Step):
+    key = "loans"
+
+    def __init__(self, screen: Any) -> None:
+        super().__init__(screen)
+        m = theme.current
+        self.form = Form(
+            self.win,
+            "loan",
+            [
+                Field("member", _("Membre"), "member", members=self._candidates),
+                Field("amount", _("Montant"), "amount", quick=(5000, 10000, 20000, 30000, 50000, 100000)),
+                Field("term", _("Mois"), "toggle", per_row=6),
+                Field(
+                    "fund",
+                    _("Caisse"),
+                    "toggle",
+                    options=[("verte", _("verte")), ("bleue", _("bleue"))],
+                    default="verte",
+                    fund_icons=True,
+                ),
+            ],
+        )
+        self.form.changed.connect(self._check)
+        self.info = label("", kind="small", name="loan_info")
+        self.check = label("", name="loan_check")
+        self.grant = button(_("Accorder le prêt"), "loan_grant", kind="primary", on=self._grant)
+        self.today = Scroll(columns=1)
+        right = column(self.info, self.check, row(None, self.grant), self.today)
+        right.setStretch(3, 1)
+        body = row(column(self.form, None), right, spacing=m.px(12))
+        body.setStretch(0, 11)
+        body.setStretch(1, 9)
+        self.lay.addLayout(body, 1)
+        self._term_buttons_for: tuple[int, int] | None = None
+
+    def _candidates(self) -> list[dict[str, Any]]:
+        return self.s.members()
+
+    def enter(self) -> None:
+        rules = self.k.rules(self.s.group_id or "")
+        bounds = (rules.loan_min_months, rules.loan_max_months)
+        if bounds != self._term_buttons_for:
+            self.form.set_options("term", [(str(n), str(n)) for n in term_choices(*bounds)])
+            self._term_buttons_for = bounds
+        self._check()
+        self._list_today()
+
+    def _list_today(self) -> None:
+        self.today.clear()
+        self.today.add_row(label(_("Prêts accordés aujourd'hui :"), kind="small"))
+        rows = self.k.store.query(
+            "SELECT l.loan_id, l.principal, l.term_months, l.fund, m.number, m.name FROM p_loans l "
+            "JOIN p_members m USING (member_id) WHERE l.meeting_id = ? AND l.kind = 'loan' AND l.status != 'cancelled'",
+            (self.meeting_id,),
+        )
+        for r in rows:
+            text = f"{r['number']}. {r['name']}\n{francs(r['principal'])} · " + _("{n} mois", n=r["term_months"])
+            schedule = button(
+                _("Échéancier"), f"schedule_{r['number']}", on=lambda loan=r["loan_id"]: self._schedule(loan)
+            )
+            self.today.add_row(line_card(text, schedule, fund=r["fund"]))
+        if not rows:
+            self.today.add_row(label(_("aucun pour l'instant"), kind="muted"))
+        self.today.done()
+
+    def _schedule(self, loan_id: str) -> None:
+        ok, _job = self.win.attempt(RC.print_schedule, self.k, loan_id)
+        if ok:
+            self.win.printer.wake()
+            self.win.toast(_("Échéancier ajouté à la file d'impression."))
+
+    def _check(self) -> None:
+        v = self.form.values
+        member, amount, term, fund = v.get("member"), v.get("amount"), v.get("term"), v.get("fund") or "verte"
+        self.grant.setEnabled(False)
+        self.info.setText("")
+        if not member:
+            self.check.setText(_("Choisissez le membre, le montant et la durée."))
+            set_kind(self.check, "muted")
+            return
+        rules = self.k.rules(self.s.group_id or "")
+        savings = self.k.savings(self.s.group_id or "", member["member_id"])
+        ceiling = max_loan(rules, savings)
+        self.info.setText(
+            _(
+                "Épargne : {savings} · plafond : {ceiling}",
+                savings=money(savings),
+                ceiling=money(ceiling) if ceiling is not None else _("aucun"),
+            )
+        )
+        if not amount or not term:
+            self.check.setText(_("Choisissez le montant et la durée."))
+            set_kind(self.check, "muted")
+            return
+        # The same check the use case makes, in words, before any officer types a PIN.
+        problems = V.check_loan(self.k, self.meeting_id, member["member_id"], amount, int(term), fund)
+        if problems:
+            self.check.setText(problem_lines(problems))
+            set_kind(self.check, "error")
+            return
+        terms = Terms.from_rules(rules, amount, int(term), date.fromisoformat(self.meeting["date"]))
+        self.check.setText(
+            "✓ "
+            + _(
+                "Le règlement permet ce prêt. PAF : {paf}, à rembourser avant le {due}.",
+                paf=money(terms.fixed_paf()),
+                due=short_date(terms.due_date),
+            )
+        )
+        set_kind(self.check, "ok")
+        self.grant.setEnabled(True)
+
+    def _grant(self) -> None:
+        v = self.form.values
+        member, amount, term, fund = v["member"], v["amount"], int(v["term"]), v.get("fund") or "verte"
+        summary = _("Prêt de {amount} à {name}, {n} mois", amount=money(amount), name=member["name"], n=term)
+
+        def approved(approvals: list[Any]) -> None:
+            ok, _loan = self.win.attempt(
+                V.grant_loan,
+                self.k,
+                self.meeting_id,
+                self.s.by,
+                member["member_id"],
+                amount,
+                term,
+                approvals,
+                fund=fund,
+            )
+            if ok:
+                self.win.toast(_("Prêt accordé à {name}.", name=member["name"]))
+                self.form.reset()
+                self.after_change()
+
+        def confirmed() -> None:
+            ApprovalOverlay(self.win, _("Approuver le prêt"), summary, approved, beneficiary=member["member_id"]).open()
+
+        self.win.confirm(
+            _("Nouveau prêt"),
+            amount,
+            [f"{member['number']}. {member['name']}", _("{n} mois", n=term)],
+            confirmed,
+            fund=fund,
+            ok_text=_("Faire approuver"),
+        )
+
+
+class AidStep(Step):
+    key = "aid"
+
+    def __init__(self, screen: Any) -> None:
+        super().__init__(screen)
+        m = theme.current
+        self.cash = FundTag("rouge", "")
+        self.cash.text.setObjectName("aid_cash")
+        self.given = label("", kind="small", name="aid_given")
+        self.given.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        top = row(self.cash, self.given)
+        top.setStretch(1, 1)
+        self.lay.addLayout(top)
+        self.grid = QGridLayout()
+        self.grid.setSpacing(m.px(6))
+        self.lay.addLayout(self.grid)
+        self.aid: str | None = None
+        self.buttons: dict[str, Any] = {}
+        self.form = Form(self.win, "aid", [Field("member", _("Membre"), "member", members=self.s.members)])
+        self.form.changed.connect(self._check)
+        self.check = label("", name="aid_check")
+        self.give = button(_("Accorder l'aide"), "aid_give", kind="primary", on=self._give)
+        self.lay.addWidget(self.form)
+        self.lay.addLayout(row(self.check, None, self.give))
+        self.lay.addStretch(1)
+
+    def enter(self) -> None:
+        rules = self.k.rules(self.s.group_id or "")
+        for b in self.buttons.values():
+            b.deleteLater()
+        self.buttons = {}
+        for i, (name, aid) in enumerate(rules.aids.items()):
+            kind = _("don") if aid.kind is AidKind.GRANT else _("prêt sans intérêt, {n} mois", n=aid.term_months)
+            b = button(
+                f"{aid_name(name)}\n{francs(aid.amount)} · {kind}",
+                f"aid_{name}",
+                kind="tile",
+                checkable=True,
+                expand=True,
+            )
+            b.clicked.connect(lambda _c=False, n=name: self._pick(n))
+            self.grid.addWidget(b, i // 3, i % 3)
+            self.buttons[name] = b
+        self.cash.text.setText(
+            _("Caisse rouge : {cash} disponibles", cash=money(self.k.cash(self.s.group_id or "", "rouge")))
+        )
+        rows = self.k.store.query(
+            "SELECT m.number, m.name, json_extract(t.detail, '$.aid') AS aid, t.amount FROM p_transactions t "
+            "JOIN p_members m USING (member_id) WHERE t.meeting_id = ? AND t.kind = 'aid' AND t.reversed_by IS NULL",
+            (self.meeting_id,),
+        )
+        self.given.setText(
+            _("Aides accordées aujourd'hui : ")
+            + ", ".join(f"{r['name']} ({aid_name(r['aid'])}, {francs(r['amount'])})" for r in rows)
+            if rows
+            else ""
+        )
+        self._check()
+
+    def _pick(self, name: str) -> None:
+        self.aid = name
+        self._check()
+
+    def _check(self) -> None:
+        for n, b in self.buttons.items():
+            b.setChecked(n == self.aid)
+        member = self.form.values.get("member")
+        self.give.setEnabled(bool(self.aid and member))
+        if not self.aid:
+            self.check.setText(_("Choisissez le type d'aide, puis le membre."))
+            set_kind(self.check, "muted")
+            return
+        rules = self.k.rules(self.s.group_id or "")
+        aid = rules.aids[self.aid]
+        cash = self.k.cash(self.s.group_id or "", "rouge")
+        if aid.amount > cash:
+            self.check.setText(problem_lines([Problem("cash_insufficient", "", {"missing": aid.amount - cash})]))
+            set_kind(self.check, "error")
+            self.give.setEnabled(False)
+        else:
+            self.check.setText(
+                _("{aid} : {amount} de la caisse rouge", aid=aid_name(self.aid), amount=money(aid.amount))
+            )
+            set_kind(self.check, "ok")
+
+    def _give(self) -> None:
+        aid_type = self.aid
+        member = self.form.values["member"]
+        assert aid_type is not None
+        amount = self.k.rules(self.s.group_id or "").aids[aid_type].amount
+        summary = _(
+            "Aide {aid} de {amount} à {name}", aid=aid_name(aid_type), amount=money(amount), name=member["name"]
+        )
+
+        def approved(approvals: list[Any]) -> None:
+            ok, _txn = self.win.attempt(
+                V.give_aid, self.k, self.meeting_id, self.s.by, member["member_id"], aid_type, approvals
+            )
+            if ok:
+                self.win.toast(_("Aide accordée à {name}.", name=member["name"]))
+                self.aid = None
+                self.form.reset()
+                self.after_change()
+
+        def confirmed() -> None:
+            ApprovalOverlay(self.win, _("Approuver l'aide"), summary, approved, beneficiary=member["member_id"]).open()
+
+        self.win.confirm(
+            _("Aide de solidarité"),
+            amount,
+            [f"{member['number']}. {member['name']}", aid_name(aid_type)],
+            confirmed,
+            fund="rouge",
+            ok_text=_("Faire approuver"),
+        )

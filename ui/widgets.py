@@ -1,0 +1,425 @@
+"""Touch building blocks: big buttons, kinetic lists, the numeric keypad and the letter keyboard.
+
+Every control is at least 48 px on the 800×480 screen (theme.Metrics.touch),
+works with one tap (no hover, no right-click, no double tap), and carries an
+object name so tests can press it like a finger would.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtWidgets import (
+    QBoxLayout,
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QLayout,
+    QPushButton,
+    QScrollArea,
+    QScroller,
+    QScrollerProperties,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
+
+from . import theme
+from .i18n import _, fund_name
+
+
+def style_again(widget: QWidget) -> None:
+    """Re-apply the style sheet after a dynamic property changed (Qt does not do it by itself)."""
+    widget.style().unpolish(widget)
+    widget.style().polish(widget)
+
+
+def button(
+    text: str,
+    name: str = "",
+    *,
+    kind: str = "",
+    on: Callable[[], Any] | None = None,
+    fund: str = "",
+    checkable: bool = False,
+    expand: bool = False,
+) -> QPushButton:
+    b = QPushButton(text)
+    if name:
+        b.setObjectName(name)
+    if kind:
+        b.setProperty("kind", kind)
+    if fund:
+        b.setProperty("fund", fund)
+        b.setIcon(theme.fund_icon(fund, 64))
+        size = theme.current.px(26)
+        b.setIconSize(QSize(size, size))
+    b.setCheckable(checkable)
+    b.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # a touch screen has no focus ring to show
+    if expand:
+        b.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+    if on is not None:
+        b.clicked.connect(lambda _checked=False: on())
+    return b
+
+
+def set_kind(widget: QWidget, kind: str) -> None:
+    widget.setProperty("kind", kind)
+    style_again(widget)
+
+
+def set_status(widget: QWidget, status: str) -> None:
+    widget.setProperty("status", status)
+    style_again(widget)
+
+
+class Note(QLabel):
+    """A label that takes no room while it has nothing to say (errors, warnings)."""
+
+    def setText(self, text: str) -> None:
+        super().setText(text)
+        self.setVisible(bool(text))
+
+
+def label(
+    text: str = "", *, kind: str = "", name: str = "", wrap: bool = True, center: bool = False, hide_empty: bool = False
+) -> QLabel:
+    lab = Note(text) if hide_empty else QLabel(text)
+    if hide_empty:
+        lab.setVisible(bool(text))
+    if kind:
+        lab.setProperty("kind", kind)
+    if name:
+        lab.setObjectName(name)
+    lab.setWordWrap(wrap)
+    lab.setTextFormat(Qt.TextFormat.PlainText)
+    if center:
+        lab.setAlignment(Qt.AlignmentFlag.AlignCenter)
+    return lab
+
+
+def card(kind: str = "card") -> QFrame:
+    frame = QFrame()
+    frame.setProperty("kind", kind)
+    return frame
+
+
+def line_card(text: str | QWidget, *trailing: QWidget, fund: str = "", kind: str = "small", name: str = "") -> QFrame:
+    """One line of a list: the box's icon, text that takes the room, then values or buttons."""
+    m = theme.current
+    box = card()
+    lay = QHBoxLayout(box)
+    lay.setContentsMargins(m.px(8), m.px(2), m.px(4), m.px(2))
+    lay.setSpacing(m.px(8))
+    if fund:
+        lay.addWidget(fund_icon_label(fund))
+    lay.addWidget(label(text, kind=kind, name=name) if isinstance(text, str) else text, 1)
+    for widget in trailing:
+        lay.addWidget(widget)
+    box.setMinimumHeight(m.touch + m.px(4))
+    return box
+
+
+class RichTile(QPushButton):
+    """A big button with a bold first line (a QPushButton cannot mix fonts in its own text).
+
+    The labels live in the button's layout; the size hints include it, since a
+    button otherwise sizes itself from its own (empty) text.
+    """
+
+    def sizeHint(self) -> QSize:
+        return super().sizeHint().expandedTo(self.layout().sizeHint())
+
+    def minimumSizeHint(self) -> QSize:
+        return super().minimumSizeHint().expandedTo(self.layout().minimumSize())
+
+
+def rich_tile(title: str, detail: str, name: str, on: Callable[[], Any] | None = None) -> QPushButton:
+    m = theme.current
+    b = RichTile()
+    b.setObjectName(name)
+    b.setProperty("kind", "tile")
+    b.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+    if on is not None:
+        b.clicked.connect(lambda _checked=False: on())
+    lay = QVBoxLayout(b)
+    lay.setContentsMargins(m.px(14), m.px(6), m.px(10), m.px(6))
+    lay.setSpacing(m.px(2))
+    lay.addWidget(label(title, kind="title", wrap=False))
+    lay.addWidget(label(detail, wrap=False))
+    return b
+
+
+def row(*items: QWidget | QLayout | int | None, spacing: int | None = None) -> QHBoxLayout:
+    return _fill(QHBoxLayout(), items, spacing)
+
+
+def column(*items: QWidget | QLayout | int | None, spacing: int | None = None) -> QVBoxLayout:
+    return _fill(QVBoxLayout(), items, spacing)
+
+
+def _fill(layout: QBoxLayout, items: Iterable[QWidget | QLayout | int | None], spacing: int | None) -> Any:
+    layout.setContentsMargins(0, 0, 0, 0)
+    layout.setSpacing(theme.current.px(8) if spacing is None else spacing)
+    for item in items:
+        if item is None:
+            layout.addStretch(1)
+        elif isinstance(item, int):
+            layout.addSpacing(item)
+        elif isinstance(item, QLayout):
+            layout.addLayout(item)
+        else:
+            layout.addWidget(item)
+    return layout
+
+
+def clear(layout: QLayout) -> None:
+    """Remove and delete everything in a layout (lists are rebuilt from the ledger, never patched)."""
+    while layout.count():
+        item = layout.takeAt(0)
+        if item.widget() is not None:
+            item.widget().hide()
+            item.widget().deleteLater()
+        elif item.layout() is not None:
+            clear(item.layout())
+
+
+def kinetic(area: QScrollArea) -> None:
+    """Flick to scroll with a finger, as on a phone.
+
+    Touch gestures only: a scroller that also grabs mouse presses holds each
+    press back to see whether it becomes a drag, and under a quick tap it can
+    swallow the press, so the button under the finger does not react. Touch
+    screens send touch events (Wayland, evdev); with a mouse, the wide scroll
+    bar scrolls.
+    """
+    viewport = area.viewport()
+    viewport.setAttribute(Qt.WidgetAttribute.WA_AcceptTouchEvents, True)
+    QScroller.grabGesture(viewport, QScroller.ScrollerGestureType.TouchGesture)
+    scroller = QScroller.scroller(viewport)
+    props = scroller.scrollerProperties()
+    # A list that bounces far looks broken on a slow screen; sideways it never moves.
+    props.setScrollMetric(QScrollerProperties.ScrollMetric.OvershootDragResistanceFactor, 0.2)
+    props.setScrollMetric(
+        QScrollerProperties.ScrollMetric.HorizontalOvershootPolicy,
+        QScrollerProperties.OvershootPolicy.OvershootAlwaysOff,
+    )
+    scroller.setScrollerProperties(props)
+
+
+class Scroll(QScrollArea):
+    """A kinetic list; ``grid`` lays children in ``columns`` columns."""
+
+    def __init__(self, columns: int = 1) -> None:
+        super().__init__()
+        self.setWidgetResizable(True)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.body = QWidget()
+        self.columns = columns
+        self.grid = QGridLayout(self.body)
+        self.grid.setContentsMargins(0, 0, theme.current.px(8), 0)
+        self.grid.setSpacing(theme.current.px(6))
+        self.grid.setAlignment(Qt.AlignmentFlag.AlignTop)
+        self.setWidget(self.body)
+        self.count = 0
+        kinetic(self)
+
+    def clear(self) -> None:
+        """Empty the list, out of sight until ``done``: one layout pass, not one per row added."""
+        self.body.hide()
+        clear(self.grid)
+        self.count = 0
+
+    def done(self) -> None:
+        self.body.show()
+
+    def add(self, widget: QWidget | QLayout, span: int = 1) -> QWidget | QLayout:
+        if span > 1 and self.count % self.columns:
+            self.count += self.columns - self.count % self.columns
+        r, c = divmod(self.count, self.columns)
+        if isinstance(widget, QLayout):
+            self.grid.addLayout(widget, r, c, 1, span)
+        else:
+            self.grid.addWidget(widget, r, c, 1, span)
+        self.count += span
+        return widget
+
+    def add_row(self, widget: QWidget | QLayout) -> QWidget | QLayout:
+        return self.add(widget, self.columns)
+
+    def set_columns(self, columns: int) -> None:
+        self.columns = columns
+        for c in range(columns):
+            self.grid.setColumnStretch(c, 1)
+
+
+class FundTag(QWidget):
+    """The box's icon and name: wherever a fund appears, it is shown the same way."""
+
+    def __init__(self, fund: str, text: str | None = None, *, size: int | None = None) -> None:
+        super().__init__()
+        size = size or theme.current.px(28)
+        icon = QLabel()
+        icon.setPixmap(
+            theme.fund_pixmap(fund, size * 2).scaled(size, size, mode=Qt.TransformationMode.SmoothTransformation)
+        )
+        icon.setFixedSize(size, size)
+        self.text = label(text if text is not None else fund_name(fund), wrap=False)
+        lay = row(icon, self.text, spacing=theme.current.px(6))
+        self.setLayout(lay)
+
+
+def fund_icon_label(fund: str, size: int | None = None) -> QLabel:
+    size = size or theme.current.px(28)
+    icon = QLabel()
+    icon.setPixmap(
+        theme.fund_pixmap(fund, size * 2).scaled(size, size, mode=Qt.TransformationMode.SmoothTransformation)
+    )
+    icon.setFixedSize(size, size)
+    return icon
+
+
+class Keypad(QWidget):
+    """Phone-style digits (1 2 3 on top, as on the mobile-money phones people know).
+
+    Emits ``key`` with "0".."9", "000", "back" or "ok"; the owner keeps the value.
+    """
+
+    key = Signal(str)
+
+    def __init__(self, prefix: str = "key", *, last: str = "000", ok_text: str = "") -> None:
+        super().__init__()
+        grid = QGridLayout(self)
+        grid.setContentsMargins(0, 0, 0, 0)
+        grid.setSpacing(theme.current.px(6))
+        keys = ["1", "2", "3", "4", "5", "6", "7", "8", "9", "back", "0", last]
+        for i, k in enumerate(keys):
+            if k == "back":
+                text = "⌫"
+            elif k == "clear":
+                text = "C"
+            elif k == "ok":
+                text = ok_text or _("OK")
+            else:
+                text = k
+            b = button(text, f"{prefix}_{k}", kind="primary" if k == "ok" else "key", expand=True)
+            b.clicked.connect(lambda _c=False, k=k: self.key.emit(k))
+            grid.addWidget(b, i // 3, i % 3)
+
+
+def edit_digits(value: str, key: str, max_len: int = 9) -> str:
+    """The keypad's effect on a string of digits (no leading zeros)."""
+    if key == "back":
+        return value[:-1]
+    if key == "clear":
+        return ""
+    if not key.isdigit():
+        return value
+    out = (value + key).lstrip("0")
+    return out[:max_len] if len(out) <= max_len else value
+
+
+# -- the letter keyboard ---------------------------------------------------------------------
+
+LETTERS = ("azertyuiop", "qsdfghjklm", "wxcvbn'-")
+ACCENTS = "éèêëàâçôùûîï"
+DIGITS = "1234567890.,/()"
+EWE_FON = "ɖɛƒɣŋɔʋ"
+
+
+class Keyboard(QWidget):
+    """AZERTY letters, French accents, and the Ewe and Fon letters ɖ ɛ ƒ ɣ ŋ ɔ ʋ, with capitals.
+
+    ``auto_caps`` capitalises the first letter of each word (names); shift
+    capitalises the next letter, as on a phone.
+    """
+
+    typed = Signal(str)
+    back = Signal()
+
+    def __init__(self, *, auto_caps: bool = True) -> None:
+        super().__init__()
+        self.auto_caps = auto_caps
+        self.shift = False
+        self.caps_next = auto_caps
+        self.digits = False
+        self.keys: list[tuple[QPushButton, str]] = []
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.setSpacing(theme.current.px(5))
+        for letters in LETTERS:
+            line = QHBoxLayout()
+            line.setSpacing(theme.current.px(5))
+            if letters.startswith("w"):
+                self.shift_btn = button("⇧", "kb_shift", kind="key", on=self._toggle_shift, checkable=True, expand=True)
+                line.addWidget(self.shift_btn)
+            for ch in letters:
+                line.addWidget(self._key(ch))
+            if letters.startswith("w"):
+                line.addWidget(button("⌫", "kb_back", kind="key", on=self._back, expand=True), 2)
+            lay.addLayout(line)
+        self.accent_line = QHBoxLayout()
+        self.accent_line.setSpacing(theme.current.px(5))
+        self.accent_keys = [self._key(ch) for ch in ACCENTS]
+        for b in self.accent_keys:
+            self.accent_line.addWidget(b)
+        lay.addLayout(self.accent_line)
+        last = QHBoxLayout()
+        last.setSpacing(theme.current.px(5))
+        self.mode_btn = button("123", "kb_mode", kind="key", on=self._toggle_digits, expand=True)
+        last.addWidget(self.mode_btn, 2)
+        for ch in EWE_FON:
+            last.addWidget(self._key(ch))
+        last.addWidget(button(_("espace"), "kb_space", on=lambda: self._type(" "), expand=True), 4)
+        lay.addLayout(last)
+        self._refresh()
+
+    def _key(self, ch: str) -> QPushButton:
+        b = button(ch, f"kb_{ch}", kind="key", expand=True)
+        b.clicked.connect(lambda _c=False, b=b: self._type(b.text()))
+        b.setMinimumWidth(0)
+        self.keys.append((b, ch))
+        return b
+
+    def _type(self, text: str) -> None:
+        self.typed.emit(text)
+        if self.shift:
+            self.shift = False
+            self.shift_btn.setChecked(False)
+        self.caps_next = self.auto_caps and text in " -'"
+        self._refresh()
+
+    def _back(self) -> None:
+        self.back.emit()
+
+    def _toggle_shift(self) -> None:
+        self.shift = self.shift_btn.isChecked()
+        self.caps_next = False
+        self._refresh()
+
+    def _toggle_digits(self) -> None:
+        self.digits = not self.digits
+        self._refresh()
+
+    def start_word(self, at_start: bool) -> None:
+        """Called by the owner when the text changes: capitals at the start of a name."""
+        self.caps_next = self.auto_caps and at_start
+        self._refresh()
+
+    def _refresh(self) -> None:
+        upper = self.shift or self.caps_next
+        pool = DIGITS if self.digits else ACCENTS
+        for i, b in enumerate(self.accent_keys):
+            ch = pool[i] if i < len(pool) else ""
+            b.setEnabled(bool(ch))
+            b.setText(ch.upper() if upper and not self.digits else ch)
+            b.setObjectName(f"kb_{ch}" if ch else f"kb_none{i}")
+        for b, ch in self.keys:
+            if b in self.accent_keys:
+                continue
+            b.setText(ch.upper() if upper else ch)
+        self.mode_btn.setText("àé" if self.digits else "123")
