@@ -42,7 +42,6 @@ from .db import batches, boot_anchors, incidents, insert, journal, kiosk_keys, l
 from .db import kiosks as kiosks_table
 from .errors import BadRequest, Conflict, Forbidden, SyncServerError, Tampered, TooLarge, Unprocessable
 from .projections import ServerView
-from .rollup import Rollup
 from .schemas import PushBatch
 from .security import signature_ok
 
@@ -187,9 +186,7 @@ def _push(engine: Engine, batch: PushBatch, *, kiosk_id: str, max_events: int, s
         for ev in fresh:
             status, reason = "applied", None
             try:
-                changes = apply(view, ev)
-                rollup.observe(view, changes, ev)
-                view.apply(changes)
+                view.apply(apply(view, ev))
             except DomainError as exc:
                 status, reason = "quarantined", json.dumps({"code": exc.code, "message": str(exc)}, ensure_ascii=False)
                 quarantined.append(ev.seq)
@@ -213,7 +210,6 @@ def _push(engine: Engine, batch: PushBatch, *, kiosk_id: str, max_events: int, s
             )
         conn.execute(insert(conn, journal).on_conflict_do_nothing(index_elements=["kiosk_id", "seq"]), rows)
         view.flush()
-        rollup.flush(conn, kiosk_id)
         conn.execute(
             update(kiosks_table)
             .where(kiosks_table.c.kiosk_id == kiosk_id)
