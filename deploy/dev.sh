@@ -17,7 +17,10 @@ SYSTEM_PACKAGES="libglib2.0-0 libegl1 libgl1 libx11-6 libxkbcommon0 libfontconfi
     fonts-dejavu-core
     libxcb1 libx11-xcb1 libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1
     libxcb-randr0 libxcb-render0 libxcb-render-util0 libxcb-shape0 libxcb-shm0 libxcb-sync1 libxcb-util1
-    libxcb-xfixes0 libxcb-xkb1 libwayland-client0 libwayland-cursor0 libwayland-egl1"
+    libxcb-xfixes0 libxcb-xkb1 libwayland-client0 libwayland-cursor0 libwayland-egl1
+    chromium"
+# chromium: the browser the console's end-to-end tests drive through Playwright (tests/test_console_e2e.py;
+# never `playwright install`, which downloads a browser of its own). Those tests skip without it.
 
 missing_packages() {
     command -v dpkg-query >/dev/null 2>&1 || return 0  # not a Debian system: nothing to check here
@@ -44,7 +47,7 @@ need_python() {
             echo "python3-venv is missing: sudo apt-get install$missing" >&2
             exit 1
         else
-            echo "Missing system packages for the app (Qt, fonts): sudo apt-get install$missing" >&2
+            echo "Missing system packages for the app (Qt, fonts) and browser tests: sudo apt-get install$missing" >&2
         fi
     fi
 }

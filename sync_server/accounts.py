@@ -12,16 +12,29 @@ restore the journal and continue the same chain.
 
 from __future__ import annotations
 
+import json
 import uuid
 from typing import Any
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Connection, Engine, delete, select, update
 
 from kiosk.domain.wire import enrollment_message, request_message
 
 from . import reference
-from .db import enrollment_codes, kiosk_keys, kiosks, lock_kiosk, new_kiosk_row, now_ms, read, users, write
-from .errors import BadRequest, Conflict, Forbidden, NotFound, Unauthorized
+from .db import (
+    enrollment_codes,
+    kiosk_keys,
+    kiosks,
+    lock_kiosk,
+    login_throttle,
+    new_kiosk_row,
+    now_ms,
+    read,
+    users,
+    web_sessions,
+    write,
+)
+from .errors import BadRequest, Conflict, Forbidden, NotFound, TooManyRequests, Unauthorized
 from .security import (
     SignedRequest,
     check_password,
@@ -32,18 +45,42 @@ from .security import (
     signature_ok,
 )
 
-ROLES = ("admin", "coordinator")
+# admin: everything, users included; coordinator: read and enroll kiosks within a scope; viewer: read within a scope.
+ROLES = ("admin", "coordinator", "viewer")
+MAX_SCOPE_ITEMS = 50
 
 
-# -- coordinators --------------------------------------------------------------------------
+def clean_scope(role: str, countries: list[str] | None, cooperatives: list[str] | None) -> tuple[list[str], list[str]]:
+    """Countries (ISO codes, or "*" for all) and cooperatives (names); an admin has no scope (sees all)."""
+    if role not in ROLES:
+        raise BadRequest("role_unknown", f"role must be one of {', '.join(ROLES)}")
+    cs = sorted({c.strip().upper() for c in countries or [] if c.strip()})
+    co = sorted({c.strip() for c in cooperatives or [] if c.strip()})
+    if any(len(c) > 8 or not (c == "*" or c.isalpha()) for c in cs):
+        raise BadRequest("country_invalid", "a country is a short code such as TG or BJ, or * for all")
+    if any(len(c) > 200 for c in co) or len(cs) + len(co) > MAX_SCOPE_ITEMS:
+        raise BadRequest("scope_invalid", "too many or too long scope entries")
+    if role == "admin":
+        return [], []
+    return cs, co  # empty: sees nothing until an administrator gives a scope (safe by default)
 
 
-def create_user(engine: Engine, username: str, password: str, role: str = "admin") -> int:
+# -- console users -------------------------------------------------------------------------
+
+
+def create_user(
+    engine: Engine,
+    username: str,
+    password: str,
+    role: str = "admin",
+    *,
+    countries: list[str] | None = None,
+    cooperatives: list[str] | None = None,
+) -> int:
     username = username.strip()
     if not username or len(username) > 100:
         raise BadRequest("username_invalid", "a user name needs 1 to 100 characters")
-    if role not in ROLES:
-        raise BadRequest("role_unknown", f"role must be one of {', '.join(ROLES)}")
+    cs, co = clean_scope(role, countries, cooperatives)
     hashed = hash_password(password)
     with write(engine) as conn:
         if conn.scalar(select(users.c.user_id).where(users.c.username == username)) is not None:
@@ -51,18 +88,133 @@ def create_user(engine: Engine, username: str, password: str, role: str = "admin
         return int(
             conn.execute(
                 users.insert()
-                .values(username=username, password_hash=hashed, role=role, active=True, created_at=now_ms())
+                .values(
+                    username=username,
+                    password_hash=hashed,
+                    role=role,
+                    active=True,
+                    created_at=now_ms(),
+                    countries=json.dumps(cs),
+                    cooperatives=json.dumps(co, ensure_ascii=False),
+                )
                 .returning(users.c.user_id)
             ).scalar_one()
         )
 
 
-def login(engine: Engine, username: str, password: str) -> dict[str, Any]:
+def list_users(engine: Engine) -> list[dict[str, Any]]:
     with read(engine) as conn:
-        row = conn.execute(select(users).where(users.c.username == username)).mappings().first()
+        rows = conn.execute(select(users).order_by(users.c.username)).mappings()
+        return [_public(r) for r in rows]
+
+
+def _public(row: Any) -> dict[str, Any]:
+    out = {k: v for k, v in dict(row).items() if k != "password_hash"}
+    out["countries"] = json.loads(row["countries"] or "[]")
+    out["cooperatives"] = json.loads(row["cooperatives"] or "[]")
+    return out
+
+
+def set_user(
+    engine: Engine,
+    user_id: int,
+    *,
+    active: bool | None = None,
+    role: str | None = None,
+    countries: list[str] | None = None,
+    cooperatives: list[str] | None = None,
+) -> dict[str, Any]:
+    """Enable/disable a user or change a role and scope; disabling ends the user's sessions."""
+    with write(engine) as conn:
+        row = conn.execute(select(users).where(users.c.user_id == user_id)).mappings().first()
+        if row is None:
+            raise NotFound("user_unknown", "no such user")
+        values: dict[str, Any] = {}
+        if role is not None or countries is not None or cooperatives is not None:
+            new_role = role or row["role"]
+            cs, co = clean_scope(
+                new_role,
+                countries if countries is not None else json.loads(row["countries"]),
+                cooperatives if cooperatives is not None else json.loads(row["cooperatives"]),
+            )
+            values |= {
+                "role": new_role,
+                "countries": json.dumps(cs),
+                "cooperatives": json.dumps(co, ensure_ascii=False),
+            }
+        if active is not None:
+            values["active"] = active
+        if (values.get("active") is False or values.get("role", "admin") != "admin") and row["role"] == "admin":
+            others = conn.scalar(
+                select(users.c.user_id).where(
+                    users.c.role == "admin", users.c.active.is_(True), users.c.user_id != user_id
+                )
+            )
+            if others is None:
+                raise Conflict("last_admin", "this is the last active administrator")
+        if values:
+            conn.execute(update(users).where(users.c.user_id == user_id).values(**values))
+        if values.get("active") is False or "role" in values:
+            conn.execute(delete(web_sessions).where(web_sessions.c.user_id == user_id))
+        return _public(conn.execute(select(users).where(users.c.user_id == user_id)).mappings().one())
+
+
+def login(
+    engine: Engine,
+    username: str,
+    password: str,
+    remote: str = "unknown",
+    *,
+    limit: int = 5,
+    addr_limit: int = 30,
+    window_ms: int = 15 * 60_000,
+    base_ms: int = 60_000,
+    cap_ms: int = 15 * 60_000,
+) -> dict[str, Any]:
+    """Check a password, slowed down per account and per client address after repeated failures.
+
+    After ``limit`` failures for one user name (whether it exists or not: the
+    answer must not tell) or ``addr_limit`` from one address within
+    ``window_ms``, further attempts are refused without even checking the
+    password, for ``base_ms`` doubling with each further failure up to
+    ``cap_ms``. A success clears the account's count, not the address's.
+    """
+    keys = [f"user:{username.strip().lower()[:100]}", f"addr:{remote[:64]}"]
+    now = now_ms()
+    with read(engine) as conn:
+        locked = conn.execute(
+            select(login_throttle.c.locked_until).where(
+                login_throttle.c.key.in_(keys), login_throttle.c.locked_until > now
+            )
+        ).scalars()
+        wait = max(locked, default=0)
+        row = conn.execute(select(users).where(users.c.username == username.strip())).mappings().first()
+    if wait:
+        raise TooManyRequests(
+            "login_locked", "too many failed logins: wait and retry", retry_after=(wait - now) // 1000 + 1
+        )
     if not check_password(password, row["password_hash"] if row else None) or row is None or not row["active"]:
+        with write(engine) as conn:
+            for key, lim in zip(keys, (limit, addr_limit), strict=True):
+                _fail(conn, key, lim, now, window_ms, base_ms, cap_ms)
         raise Unauthorized("login_failed", "wrong user name or password")
+    with write(engine) as conn:
+        conn.execute(delete(login_throttle).where(login_throttle.c.key == keys[0]))
     return dict(row)
+
+
+def _fail(conn: Connection, key: str, limit: int, now: int, window: int, base: int, cap: int) -> None:
+    row = conn.execute(select(login_throttle).where(login_throttle.c.key == key)).mappings().first()
+    if row is None or (now - row["first_at"] > window and row["locked_until"] <= now):
+        failures, first = 1, now
+    else:
+        failures, first = row["failures"] + 1, row["first_at"]
+    locked = now + min(cap, base * 2 ** min(failures - limit, 20)) if failures >= limit else 0
+    values = {"failures": failures, "first_at": first, "locked_until": locked}
+    if row is None:
+        conn.execute(login_throttle.insert().values(key=key, **values))
+    else:
+        conn.execute(update(login_throttle).where(login_throttle.c.key == key).values(**values))
 
 
 def user(engine: Engine, user_id: int) -> dict[str, Any]:
@@ -85,6 +237,8 @@ def create_enrollment(
     name: str = "",
     replace: bool = False,
     groups: list[str] | None = None,
+    country: str | None = None,
+    cooperative: str | None = None,
 ) -> tuple[str, int]:
     """A one-time code for ``kiosk_id``; returns (code, expires_at). Only the code's hash is stored."""
     code = new_enrollment_code()
@@ -94,7 +248,8 @@ def create_enrollment(
         if row is None:
             if replace:
                 raise NotFound("kiosk_unknown", f"kiosk {kiosk_id} has never enrolled: nothing to replace")
-            conn.execute(kiosks.insert().values(**new_kiosk_row(kiosk_id, name, "pending")))
+            row = new_kiosk_row(kiosk_id, name, "pending") | {"country": country, "cooperative": cooperative}
+            conn.execute(kiosks.insert().values(**row))
         elif row["status"] != "pending" and not replace:
             raise Conflict(
                 "kiosk_already_enrolled",

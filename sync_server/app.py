@@ -13,9 +13,13 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import date
 
 from fastapi import FastAPI, Request
+from fastapi.exception_handlers import request_validation_exception_handler
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import OperationalError
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware.gzip import GZipMiddleware
@@ -23,11 +27,14 @@ from starlette.requests import ClientDisconnect
 
 from .api import admin, sync
 from .db import make_engine, now_ms
-from .errors import SyncServerError
+from .errors import BadRequest, SyncServerError
 from .ingest import record_incident
 from .migrate import current_revision, head_revision
 from .ratelimit import RateLimiter
 from .settings import Settings
+from .web import api as console_api
+from .web import common as web
+from .web import manage, pages
 
 log = logging.getLogger("muso.server")
 
@@ -56,10 +63,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(
         title="MUSO sync server",
         version="1",
-        summary="Kiosk journals in, exactly once and tamper-evident; reference data out.",
+        summary="Kiosk journals in, exactly once and tamper-evident; reference data out; the coordinators' console.",
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.today = date.today  # the console's "today" (arrears, charts); tests set their own
     app.state.kiosk_limiter = RateLimiter(settings.kiosk_rate_per_minute, settings.kiosk_burst)
     app.state.anonymous_limiter = RateLimiter(settings.anonymous_rate_per_minute, settings.anonymous_burst)
     # Flagging refusals from unauthenticated clients is itself rate limited, or
@@ -69,18 +77,31 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(GZipMiddleware, minimum_size=512)
     app.include_router(sync.router)
     app.include_router(admin.router)
+    app.include_router(console_api.router)
+    app.include_router(pages.router)
+    app.include_router(manage.router)
+    app.mount("/static", StaticFiles(directory=web.HERE / "static"), name="static")
 
     @app.exception_handler(SyncServerError)
-    async def _refusal(request: Request, exc: SyncServerError) -> JSONResponse:
+    async def _refusal(request: Request, exc: SyncServerError) -> Response:
         kiosk_id = getattr(request.state, "kiosk_id", None)
         if exc.flag and not getattr(exc, "recorded", False):
             who = request.client.host if request.client else "unknown"
             if kiosk_id or not app.state.incident_limiter.take(who):
                 await run_in_threadpool(record_incident, app.state.engine, kiosk_id, exc.code, exc.detail(), who)
+        if web.is_page(request):  # the console's pages: a page in the reader's language, or the login form
+            return web.error_page(request, exc)
         headers = {}
         if exc.status == 429 and "retry_after" in exc.params:
             headers["Retry-After"] = str(exc.params["retry_after"])
         return JSONResponse({"detail": exc.detail()}, status_code=exc.status, headers=headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> Response:
+        if web.is_page(request):  # a form or a link with bad input: a readable page, nothing changed
+            fields = ", ".join(str(e["loc"][-1]) for e in exc.errors()[:5])
+            return web.error_page(request, BadRequest("input_invalid", f"invalid input: {fields}"))
+        return await request_validation_exception_handler(request, exc)
 
     @app.exception_handler(OperationalError)
     async def _database_down(request: Request, exc: OperationalError) -> JSONResponse:

@@ -61,6 +61,22 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     settings = _settings(args)
     upgrade(settings.database_url, args.revision)
     print(f"database at {args.revision}")
+    if args.revision == "head":
+        from .rollup import needs_rebuild, rebuild
+
+        engine = _engine(args)
+        if needs_rebuild(engine):
+            print(f"console rollups rebuilt from the journals of {rebuild(engine)} kiosk(s)")
+        engine.dispose()
+    return EXIT_OK
+
+
+def cmd_rebuild_rollups(args: argparse.Namespace) -> int:
+    from .rollup import rebuild
+
+    engine = _engine(args)
+    done = rebuild(engine, args.kiosk or None)
+    print(f"console rollups rebuilt for {done} kiosk(s)")
     return EXIT_OK
 
 
@@ -74,7 +90,9 @@ def cmd_create_user(args: argparse.Namespace) -> int:
         if getpass.getpass("again: ") != password:
             print("the two passwords differ", file=sys.stderr)
             return EXIT_INPUT
-    user_id = create_user(_engine(args), args.username, password, args.role)
+    user_id = create_user(
+        _engine(args), args.username, password, args.role, countries=args.country, cooperatives=args.cooperative
+    )
     print(f"user {args.username} created (id {user_id}, {args.role})")
     return EXIT_OK
 
@@ -150,9 +168,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--revision", default="head")
     p.set_defaults(func=cmd_migrate)
 
-    p = sub.add_parser("create-user", help="create a coordinator account")
+    p = sub.add_parser("rebuild-rollups", help="recompute the console's rollups from the journals")
+    p.add_argument("--kiosk", action="append", default=[], help="only this kiosk (repeatable)")
+    p.set_defaults(func=cmd_rebuild_rollups)
+
+    p = sub.add_parser("create-user", help="create a console account (the first one: an admin)")
     p.add_argument("username")
-    p.add_argument("--role", default="admin", choices=("admin", "coordinator"))
+    p.add_argument("--role", default="admin", choices=("admin", "coordinator", "viewer"))
+    p.add_argument("--country", action="append", default=[], help="coordinator/viewer scope: a country (TG, BJ, *)")
+    p.add_argument("--cooperative", action="append", default=[], help="coordinator/viewer scope: a cooperative")
     p.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     p.set_defaults(func=cmd_create_user)
 

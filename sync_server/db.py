@@ -64,9 +64,36 @@ users = Table(
     Column("user_id", AutoId, primary_key=True, autoincrement=True),
     Column("username", String(100), nullable=False, unique=True),
     Column("password_hash", Text, nullable=False),
-    Column("role", String(20), nullable=False),
+    Column("role", String(20), nullable=False),  # admin | coordinator | viewer
     Column("active", Boolean, nullable=False),
     Column("created_at", BigInteger, nullable=False),
+    # Scope of a coordinator or viewer (JSON lists; "*" = all): see sync_server/web/scope.py.
+    Column("countries", Text, nullable=False, server_default="[]"),
+    Column("cooperatives", Text, nullable=False, server_default="[]"),
+)
+
+# Console sessions, server-side: logging out, disabling a user or an admin ending a session takes
+# effect at the next request. Only the SHA-256 of the cookie's token is stored (see web/auth.py).
+web_sessions = Table(
+    "web_sessions",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("user_id", AutoId, ForeignKey("users.user_id"), nullable=False, index=True),
+    Column("csrf", String(64), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("seen_at", BigInteger, nullable=False),
+    Column("expires_at", BigInteger, nullable=False, index=True),
+    Column("remote", String(64)),
+)
+
+# Failed logins per account ("user:<name>") and per client address ("addr:<ip>"), shared by all workers.
+login_throttle = Table(
+    "login_throttle",
+    metadata,
+    Column("key", String(200), primary_key=True),
+    Column("failures", Integer, nullable=False),
+    Column("first_at", BigInteger, nullable=False),
+    Column("locked_until", BigInteger, nullable=False),
 )
 
 kiosks = Table(
@@ -82,6 +109,9 @@ kiosks = Table(
     Column("last_seen_at", BigInteger),
     Column("last_push_at", BigInteger),
     Column("revoked_at", BigInteger),
+    # Where a coordinator said the kiosk will stand (at enrollment): puts a kiosk with no group yet in a scope.
+    Column("country", String(8)),
+    Column("cooperative", Text),
 )
 
 kiosk_keys = Table(
@@ -191,6 +221,80 @@ def _projection(name: str) -> Table:
 
 
 projections: dict[str, Table] = {name: _projection(name) for name in TABLES}
+
+# Indexes the console's queries need (sync_server/web/queries.py); the reducer itself reads by key only.
+Index("ix_p_groups_place", projections["groups"].c.country, projections["groups"].c.cooperative)
+Index("ix_p_members_group", projections["members"].c.kiosk_id, projections["members"].c.group_id)
+Index(
+    "ix_p_loans_status",
+    projections["loans"].c.status,
+    projections["loans"].c.kiosk_id,
+    projections["loans"].c.group_id,
+)
+Index("ix_p_loans_member", projections["loans"].c.kiosk_id, projections["loans"].c.member_id)
+Index(
+    "ix_p_transactions_kind",
+    projections["transactions"].c.kiosk_id,
+    projections["transactions"].c.group_id,
+    projections["transactions"].c.kind,
+)
+Index(
+    "ix_p_transactions_member",
+    projections["transactions"].c.kiosk_id,
+    projections["transactions"].c.member_id,
+    projections["transactions"].c.seq,
+)
+Index("ix_p_transactions_loan", projections["transactions"].c.kiosk_id, projections["transactions"].c.loan_id)
+Index(
+    "ix_p_meetings_group",
+    projections["meetings"].c.kiosk_id,
+    projections["meetings"].c.group_id,
+    projections["meetings"].c.date,
+)
+
+
+def _rollup_columns() -> list[Column]:
+    return [
+        Column(name, BigInteger, nullable=False, server_default="0")
+        for name in (
+            "members",
+            "women",
+            "savings",
+            "loans",
+            "loans_active",
+            "aid",
+            "income",
+            "cash_verte",
+            "cash_rouge",
+            "cash_bleue",
+            "lender",
+            "attended",
+            "slots",
+            "meetings",
+        )
+    ]
+
+
+# Server-side rollups of the projections, kept by ingest in the same transaction (sync_server/rollup.py):
+# per group and month of meeting date, the change of each figure; and per group, the running total.
+# The console reads these instead of summing millions of postings.
+ROLLUP_FIELDS = tuple(c.name for c in _rollup_columns())
+console_months = Table(
+    "console_months",
+    metadata,
+    Column("kiosk_id", KioskId, primary_key=True),
+    Column("group_id", Text, primary_key=True),
+    Column("month", String(7), primary_key=True),  # YYYY-MM
+    *_rollup_columns(),
+    Index("ix_console_months_month", "month"),
+)
+console_totals = Table(
+    "console_totals",
+    metadata,
+    Column("kiosk_id", KioskId, primary_key=True),
+    Column("group_id", Text, primary_key=True),
+    *_rollup_columns(),
+)
 
 
 def now_ms() -> int:

@@ -39,6 +39,22 @@ class Forbidden(SyncServerError):
     flag = True
 
 
+class NotAllowed(SyncServerError):
+    """A signed-in person whose role does not allow this (not flagged: a coordinator clicking is no attack)."""
+
+    status = 403
+
+
+class CsrfRefused(SyncServerError):
+    """A console form without this session's CSRF token (expired, or posted from another site)."""
+
+    status = 403
+
+
+class LoginRequired(SyncServerError):
+    status = 401
+
+
 class NotFound(SyncServerError):
     status = 404
 

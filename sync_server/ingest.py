@@ -42,6 +42,7 @@ from .db import batches, boot_anchors, incidents, insert, journal, kiosk_keys, l
 from .db import kiosks as kiosks_table
 from .errors import BadRequest, Conflict, Forbidden, SyncServerError, Tampered, TooLarge, Unprocessable
 from .projections import ServerView
+from .rollup import Rollup
 from .schemas import PushBatch
 from .security import signature_ok
 
@@ -181,12 +182,15 @@ def _push(engine: Engine, batch: PushBatch, *, kiosk_id: str, max_events: int, s
 
         view = ServerView(conn, kiosk_id)
         view.prefetch([_body_or_none(ev) for ev in fresh])
+        rollup = Rollup()  # what the console's rollups gain from this batch (sync_server/rollup.py)
         rows = []
         quarantined = []
         for ev in fresh:
             status, reason = "applied", None
             try:
-                view.apply(apply(view, ev))
+                changes = apply(view, ev)
+                rollup.observe(view, changes, ev)
+                view.apply(changes)
             except DomainError as exc:
                 status, reason = "quarantined", json.dumps({"code": exc.code, "message": str(exc)}, ensure_ascii=False)
                 quarantined.append(ev.seq)
@@ -210,6 +214,7 @@ def _push(engine: Engine, batch: PushBatch, *, kiosk_id: str, max_events: int, s
             )
         conn.execute(insert(conn, journal).on_conflict_do_nothing(index_elements=["kiosk_id", "seq"]), rows)
         view.flush()
+        rollup.flush(conn, kiosk_id)
         conn.execute(
             update(kiosks_table)
             .where(kiosks_table.c.kiosk_id == kiosk_id)

@@ -115,6 +115,10 @@ class EnrollmentRequest(Strict):
     replace: bool = False
     hours: Annotated[int, Field(ge=1, le=24 * 30)] | None = None
     groups: Annotated[list[Annotated[str, Field(min_length=1, max_length=200)]], Field(max_length=50)] = []
+    country: Annotated[str, Field(max_length=8, pattern=r"^[A-Z]*$")] | None = Field(
+        default=None, description="where the kiosk will stand (a coordinator must give a place in their scope)"
+    )
+    cooperative: Annotated[str, Field(max_length=200)] | None = None
 
 
 class EnrollmentCode(BaseModel):

@@ -48,6 +48,17 @@ class Settings(BaseSettings):
     anonymous_rate_per_minute: float = Field(default=30.0, gt=0)
     anonymous_burst: int = Field(default=10, ge=1)
 
+    # The coordinators' console (sync_server/web): sessions, login throttling, what counts as silent.
+    session_idle_s: int = Field(default=8 * 3600, ge=60)  # logged out after this long without a request
+    session_max_s: int = Field(default=7 * 24 * 3600, ge=300)  # and after this long in any case
+    # Secure cookies: "auto" when the request came over HTTPS (behind a proxy: run serve --proxy-headers).
+    cookie_secure: Literal["auto", "always", "never"] = "auto"
+    login_max_failures: int = Field(default=5, ge=1)  # per user name, before it is locked for a while
+    login_addr_max_failures: int = Field(default=30, ge=1)  # per client address
+    login_lock_s: int = Field(default=60, ge=1)  # first lock; doubles with each further failure
+    login_lock_max_s: int = Field(default=900, ge=1)
+    silent_days: int = Field(default=14, ge=1)  # a kiosk without a push for longer is flagged
+
     @model_validator(mode="after")
     def _refuse_default_secrets(self) -> Settings:
         if self.environment != "development" and self.secret_key.get_secret_value() == DEFAULT_SECRET:

@@ -1,7 +1,10 @@
-"""The coordinators' API: log in, enrollment codes, kiosks, revocation, reference data, incidents.
+"""The operators' API: log in, enrollment codes, kiosks, revocation, reference data, incidents.
 
-Minimal on purpose: the coordinators' console (accounts, dashboards,
-exports) comes with its own issue; this is what sync needs to be operated.
+What sync needs to be operated; the console's data is under ``/v1/console``
+(sync_server/web/api.py). Same roles and scopes as the console: kiosks and
+incidents are listed within the caller's scope, reference data and
+revocation are for administrators, enrollment codes for coordinators within
+their scope.
 """
 
 from __future__ import annotations
@@ -9,12 +12,13 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 from sqlalchemy import select
 
 from .. import accounts
 from .. import reference as ref
 from ..db import incidents, now_ms, read, write
+from ..db import kiosks as kiosks_t
 from ..schemas import (
     EnrollmentCode,
     EnrollmentRequest,
@@ -25,7 +29,8 @@ from ..schemas import (
     Token,
 )
 from ..security import make_admin_token
-from .deps import AdminDep, AnonymousLimit, EngineDep, SettingsDep, UserDep
+from ..web import fleet
+from .deps import Admin, AnonymousLimit, EngineDep, Manager, Reader, SettingsDep, remote
 
 router = APIRouter(prefix="/v1/admin", tags=["admin"])
 
@@ -34,8 +39,19 @@ RefKey = Annotated[str, Path(min_length=1, max_length=100)]
 
 
 @router.post("/token", response_model=Token, responses={401: {"description": "wrong user name or password"}})
-def token(body: LoginRequest, engine: EngineDep, settings: SettingsDep, _limit: None = AnonymousLimit) -> Token:
-    user = accounts.login(engine, body.username, body.password)
+def token(
+    request: Request, body: LoginRequest, engine: EngineDep, settings: SettingsDep, _limit: None = AnonymousLimit
+) -> Token:
+    user = accounts.login(
+        engine,
+        body.username,
+        body.password,
+        remote(request),
+        limit=settings.login_max_failures,
+        addr_limit=settings.login_addr_max_failures,
+        base_ms=settings.login_lock_s * 1000,
+        cap_ms=settings.login_lock_max_s * 1000,
+    )
     expires = now_ms() + settings.admin_token_ttl_s * 1000
     return Token(
         access_token=make_admin_token(settings.secret_key.get_secret_value(), user["user_id"], expires),
@@ -44,11 +60,15 @@ def token(body: LoginRequest, engine: EngineDep, settings: SettingsDep, _limit: 
 
 
 @router.post("/enrollments", response_model=EnrollmentCode, status_code=201)
-def create_enrollment(body: EnrollmentRequest, user: AdminDep, engine: EngineDep, settings: SettingsDep) -> Any:
+def create_enrollment(body: EnrollmentRequest, me: Manager, engine: EngineDep, settings: SettingsDep) -> Any:
+    with read(engine) as conn:
+        fleet.check_enrollment(conn, me, body.kiosk_id, body.country, body.cooperative)
     code, expires = accounts.create_enrollment(
         engine,
         body.kiosk_id,
-        created_by=user["username"],
+        created_by=me.username,
+        country=body.country,
+        cooperative=body.cooperative,
         hours=body.hours or settings.enrollment_ttl_hours,
         name=body.name,
         replace=body.replace,
@@ -58,23 +78,26 @@ def create_enrollment(body: EnrollmentRequest, user: AdminDep, engine: EngineDep
 
 
 @router.get("/kiosks", response_model=list[KioskInfo])
-def kiosks(_user: UserDep, engine: EngineDep) -> Any:
-    return accounts.list_kiosks(engine)
+def kiosks(me: Reader, engine: EngineDep) -> Any:
+    with read(engine) as conn:
+        return [
+            dict(r) for r in conn.execute(select(kiosks_t).where(me.kiosks()).order_by(kiosks_t.c.kiosk_id)).mappings()
+        ]
 
 
 @router.post("/kiosks/{kiosk_id}/revoke", response_model=KioskInfo)
-def revoke(kiosk_id: str, _user: AdminDep, engine: EngineDep) -> Any:
+def revoke(kiosk_id: str, _me: Admin, engine: EngineDep) -> Any:
     return accounts.revoke(engine, kiosk_id)
 
 
 @router.get("/reference", response_model=list[ReferenceRow])
-def reference_rows(_user: UserDep, engine: EngineDep) -> Any:
+def reference_rows(_me: Admin, engine: EngineDep) -> Any:
     with read(engine) as conn:
         return ref.listing(conn)
 
 
 @router.put("/reference/{entity}/{key}", response_model=ReferenceRow)
-def put_reference(entity: Entity, key: RefKey, body: ReferenceValue, _user: AdminDep, engine: EngineDep) -> Any:
+def put_reference(entity: Entity, key: RefKey, body: ReferenceValue, _me: Admin, engine: EngineDep) -> Any:
     scope = body.kiosk_id or "*"
     with write(engine) as conn:
         version = ref.put(conn, entity, key, body.value, scope)
@@ -86,7 +109,7 @@ def put_reference(entity: Entity, key: RefKey, body: ReferenceValue, _user: Admi
 def delete_reference(
     entity: Entity,
     key: RefKey,
-    _user: AdminDep,
+    _me: Admin,
     engine: EngineDep,
     kiosk_id: Annotated[str | None, Query(max_length=64)] = None,
 ) -> Response:
@@ -97,9 +120,12 @@ def delete_reference(
 
 @router.get("/incidents")
 def incident_list(
-    _user: UserDep, engine: EngineDep, limit: Annotated[int, Query(ge=1, le=1000)] = 100
+    me: Reader, engine: EngineDep, limit: Annotated[int, Query(ge=1, le=1000)] = 100
 ) -> list[dict[str, Any]]:
-    """Refusals that looked like tampering or abuse, newest first."""
+    """Refusals that looked like tampering or abuse, newest first (outside admins: their kiosks' only)."""
+    scoped = select(kiosks_t.c.kiosk_id).where(me.kiosks())
+    where = [] if me.everything else [incidents.c.kiosk_id.in_(scoped)]
     with read(engine) as conn:
-        rows = conn.execute(select(incidents).order_by(incidents.c.incident_id.desc()).limit(limit)).mappings()
+        query = select(incidents).where(*where).order_by(incidents.c.incident_id.desc()).limit(limit)
+        rows = conn.execute(query).mappings()
         return [dict(r) for r in rows]

@@ -12,8 +12,9 @@ from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
 from .. import accounts
+from ..authz import ADMIN, ENROLL, READ, Principal
 from ..db import now_ms
-from ..errors import BadRequest, Forbidden, TooLarge, TooManyRequests, Unauthorized
+from ..errors import BadRequest, LoginRequired, NotAllowed, TooLarge, TooManyRequests
 from ..ratelimit import RateLimiter
 from ..security import parse_authorization, read_admin_token
 from ..settings import Settings
@@ -155,27 +156,44 @@ async def current_kiosk(
 KioskDep = Annotated[Kiosk, Depends(current_kiosk)]
 
 
-# -- coordinators -------------------------------------------------------------------------------
+# -- console users: one authorization dependency for pages, exports and the API ---------------
 
 bearer = HTTPBearer(auto_error=False, description="a token from POST /v1/admin/token")
 
 
-def current_user(
+def current_principal(
+    request: Request,
     settings: SettingsDep,
     engine: EngineDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)] = None,
-) -> dict[str, Any]:
-    if credentials is None:
-        raise Unauthorized("token_missing", "log in first (Authorization: Bearer <token>)")
-    user_id = read_admin_token(settings.secret_key.get_secret_value(), credentials.credentials, now_ms())
-    return accounts.user(engine, user_id)
+) -> Principal:
+    """The signed-in person: a bearer token (scripts, the API) or the console's session cookie."""
+    from ..web import sessions  # the console's cookie format; imported late to keep the API importable alone
+
+    known = getattr(request.state, "principal", None)  # resolved by the console's CSRF guard on a POST
+    if known is not None:
+        return known
+    if credentials is not None:
+        user_id = read_admin_token(settings.secret_key.get_secret_value(), credentials.credentials, now_ms())
+        principal = Principal.of(accounts.user(engine, user_id), via="token")
+    else:
+        found = sessions.resume(engine, settings, request.cookies.get(sessions.COOKIE))
+        if found is None:
+            raise LoginRequired("login_required", "log in first (console session or Authorization: Bearer <token>)")
+        principal = found
+    request.state.principal = principal
+    return principal
 
 
-def admin_user(user: Annotated[dict[str, Any], Depends(current_user)]) -> dict[str, Any]:
-    if user["role"] != "admin":
-        raise Forbidden("admin_only", "only an administrator may do this")
-    return user
+def allow(permission: str) -> Any:
+    def check(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
+        if not principal.may(permission):
+            raise NotAllowed("not_allowed", "your role does not allow this", role=principal.role)
+        return principal
+
+    return check
 
 
-UserDep = Annotated[dict[str, Any], Depends(current_user)]
-AdminDep = Annotated[dict[str, Any], Depends(admin_user)]
+Reader = Annotated[Principal, Depends(allow(READ))]  # admin, coordinator, viewer (within their scope)
+Manager = Annotated[Principal, Depends(allow(ENROLL))]  # admin, coordinator (within their scope)
+Admin = Annotated[Principal, Depends(allow(ADMIN))]

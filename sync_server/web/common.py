@@ -1,0 +1,135 @@
+"""Shared by the console's routes: templates, language, the CSRF guard, dates, errors turned into pages."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from functools import partial
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import Depends, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.concurrency import run_in_threadpool
+
+from .. import charts
+from ..api.deps import EngineDep, SettingsDep
+from ..authz import Principal
+from ..errors import CsrfRefused, LoginRequired, SyncServerError
+from . import sessions
+from .i18n import LANGS, duration, money, percent, translate, when
+
+HERE = Path(__file__).resolve().parent
+env = Environment(
+    loader=FileSystemLoader(HERE / "templates"),
+    autoescape=select_autoescape(["html"]),
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+env.filters["money"] = money
+env.globals["line_chart"] = charts.line_chart
+env.globals["bar_chart"] = charts.bar_chart
+env.globals["Series"] = charts.Series
+env.globals["COLOURS"] = charts.COLOURS
+
+SECURITY_HEADERS = {
+    # No script at all, styles from our one file, images inline (SVG charts) or ours, forms only to us.
+    "Content-Security-Policy": "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
+    "frame-ancestors 'none'; base-uri 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",  # the QR's URL holds a receipt code: never sent elsewhere
+    "Cache-Control": "no-store",  # pages hold personal data; shared phones
+}
+
+
+def lang_of(request: Request) -> str:
+    lang = request.cookies.get("lang", "")
+    if lang in LANGS:
+        return lang
+    accept = request.headers.get("accept-language", "")
+    return "en" if accept.lower().startswith("en") else "fr"
+
+
+def today(request: Request) -> date:
+    return request.app.state.today()
+
+
+def safe_next(target: str | None) -> str:
+    """Only a path of this site: never an open redirect to another host."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/"
+    return target
+
+
+def render(request: Request, name: str, me: Principal | None = None, status: int = 200, **context: Any) -> HTMLResponse:
+    lang = lang_of(request)
+    t: Callable[..., str] = partial(translate, lang)
+    here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    html = env.get_template(name).render(
+        request=request,
+        me=me,
+        lang=lang,
+        t=t,
+        when=partial(when, lang=lang),
+        duration=partial(duration, lang=lang),
+        pc=(lambda v: percent(v).replace(",", ".")) if lang == "en" else percent,
+        csrf=me.csrf if me else context.pop("csrf", ""),
+        here=quote(here, safe="/?=&"),
+        **context,
+    )
+    return HTMLResponse(html, status_code=status, headers=SECURITY_HEADERS)
+
+
+async def csrf_guard(request: Request, settings: SettingsDep, engine: EngineDep) -> None:
+    """On every POST of the console: the session's CSRF token (the login form: its signed double submit)."""
+    if request.method != "POST":
+        return
+    form = await request.form()
+    token = form.get("csrf")
+    if request.url.path == "/login":
+        pre = request.cookies.get(sessions.PRE_COOKIE, "")
+        if not pre or not sessions.csrf_ok(sessions.login_csrf(settings, pre), token):
+            raise CsrfRefused("csrf", "this form expired or came from another site: reload and retry")
+        return
+    me = await run_in_threadpool(sessions.resume, engine, settings, request.cookies.get(sessions.COOKIE))
+    if me is None:
+        raise LoginRequired("login_required", "log in first")
+    if not sessions.csrf_ok(me.csrf, token):
+        raise CsrfRefused("csrf", "this form expired or came from another site: reload and retry")
+    request.state.principal = me
+
+
+CsrfGuard = Annotated[None, Depends(csrf_guard)]
+
+ERROR_KEYS = {
+    "login_failed": "e_login_failed",
+    "login_locked": "e_login_locked",
+    "csrf": "e_csrf",
+    "not_allowed": "e_not_allowed",
+    "rate_limited": "e_rate_limited",
+    "login_required": "e_login_required",
+}
+
+
+def is_page(request: Request) -> bool:
+    path = request.url.path
+    return not (path.startswith("/v1/") or path in ("/healthz", "/openapi.json", "/docs", "/redoc"))
+
+
+def error_page(request: Request, exc: SyncServerError) -> Response:
+    """The console's edge: one exception family, one page (or a redirect to the login form)."""
+    if isinstance(exc, LoginRequired) and request.method == "GET":
+        here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse(f"/login?next={quote(here)}", status_code=303)
+    key = ERROR_KEYS.get(exc.code) or ("e_not_found" if exc.status == 404 else "")
+    lang = lang_of(request)
+    message = translate(lang, key, **exc.params) if key else exc.message
+    me = getattr(request.state, "principal", None)
+    headers = {}
+    if exc.status == 429 and "retry_after" in exc.params:
+        headers["Retry-After"] = str(exc.params["retry_after"])
+    response = render(request, "error.html", me, status=exc.status, message=message, code=exc.code)
+    response.headers.update(headers)
+    return response

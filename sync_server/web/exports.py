@@ -1,0 +1,257 @@
+"""Exports as CSV (streamed) and Excel (openpyxl, write-only): members, movements, loans, meetings, indicators.
+
+Each export is one query with the scope in its SQL, per group or for the
+whole scope; amounts are plain integers of francs so that spreadsheets can
+sum them. CSV is streamed row by row (any size); an Excel sheet holds at most
+a million rows, so a larger export is refused with a clear message before
+anything is sent (ask for CSV or a shorter period).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterator
+from datetime import date
+from typing import Any
+
+from openpyxl import Workbook
+from sqlalchemy import Connection, and_, case, func, select
+
+from ..authz import Principal
+from ..db import projections
+from ..errors import BadRequest, TooLarge
+from . import indicators
+from .loans import standing
+from .queries import _discrepancies
+
+G, M, L, T, MT = (projections[n] for n in ("groups", "members", "loans", "transactions", "meetings"))
+A, AT = projections["accounts"], projections["attendance"]
+KINDS = ("members", "movements", "loans", "meetings", "indicators")
+XLSX_MAX_ROWS = 1_000_000
+
+HEADERS = {
+    "members": ("kiosk_id", "group", "number", "name", "sex", "role", "phone", "joined", "left_on", "active",
+                "savings", "loans_outstanding", "aid_received"),
+    "movements": ("kiosk_id", "group", "seq", "date", "meeting", "kind", "fund", "amount", "member_number",
+                  "member", "reverses_seq", "reversed", "reason"),
+    "loans": ("kiosk_id", "group", "member_number", "member", "kind", "fund", "principal", "method", "rate_bp",
+              "term_months", "start", "due_date", "principal_paid", "paf_paid", "penalty_paid", "outstanding",
+              "arrears", "days_late", "status"),
+    "meetings": ("kiosk_id", "group", "number", "date", "status", "attended", "absent", "excused",
+                 "represented", "slots", "discrepancy_verte", "discrepancy_rouge", "discrepancy_bleue"),
+    "indicators": indicators.COLUMNS,
+}  # fmt: skip
+
+
+def _where(p: Principal, table: Any, group: tuple[str, str] | None) -> list[Any]:
+    out = [p.groups(G)]
+    if group is not None:
+        out += [table.c.kiosk_id == group[0], table.c.group_id == group[1]]
+    return out
+
+
+def _with_group(table: Any) -> Any:
+    return table.join(G, and_(G.c.kiosk_id == table.c.kiosk_id, G.c.group_id == table.c.group_id))
+
+
+def rows(
+    conn: Connection,
+    p: Principal,
+    kind: str,
+    *,
+    group: tuple[str, str] | None = None,
+    since: str = "",
+    until: str = "",
+    quarter: str = "",
+    today: date,
+) -> Iterator[tuple[Any, ...]]:
+    if kind == "members":
+        yield from _members(conn, p, group)
+    elif kind == "movements":
+        yield from _movements(conn, p, group, since, until)
+    elif kind == "loans":
+        yield from _loans(conn, p, group, today)
+    elif kind == "meetings":
+        yield from _meetings(conn, p, group, since, until)
+    elif kind == "indicators":
+        for r in indicators.quarterly(conn, p, quarter or indicators.current_quarter(today)):
+            yield tuple(r[c] for c in indicators.COLUMNS)
+    else:
+        raise BadRequest("export_unknown", f"exports: {', '.join(KINDS)}")
+
+
+def _members(conn: Connection, p: Principal, group: tuple[str, str] | None) -> Iterator[tuple[Any, ...]]:
+    savings = A.alias("s")
+    q = (
+        select(M, G.c.name.label("group_name"), savings.c.balance.label("savings_balance"))
+        .select_from(
+            _with_group(M).outerjoin(
+                savings,
+                and_(
+                    savings.c.kiosk_id == M.c.kiosk_id,
+                    savings.c.group_id == M.c.group_id,
+                    savings.c.account == "verte:savings:" + M.c.member_id,
+                ),
+            )
+        )
+        .where(*_where(p, M, group))
+        .order_by(M.c.kiosk_id, G.c.name, M.c.number)
+    )
+    outstanding: dict[tuple[str, str], int] = {}
+    for k, mid, principal, paid in conn.execute(
+        select(L.c.kiosk_id, L.c.member_id, L.c.principal, L.c.principal_paid)
+        .select_from(_with_group(L))
+        .where(L.c.status == "active", L.c.kind == "loan", *_where(p, L, group))
+    ).all():
+        outstanding[(k, mid)] = outstanding.get((k, mid), 0) + principal - paid
+    for r in conn.execute(q).mappings():
+        yield (
+            r["kiosk_id"], r["group_name"], r["number"], r["name"], r["sex"], r["role"], r["phone"], r["joined"],
+            r["left_on"], bool(r["active"]), -(r["savings_balance"] or 0),
+            outstanding.get((r["kiosk_id"], r["member_id"]), 0), r["aid_received"],
+        )  # fmt: skip
+
+
+def check_dates(since: str, until: str) -> None:
+    for value, name in ((since, "from"), (until, "to")):
+        if value:
+            try:
+                date.fromisoformat(value)
+            except ValueError:
+                raise BadRequest("date_invalid", f"{name}: a date is written YYYY-MM-DD") from None
+
+
+def _dated(q: Any, since: str, until: str) -> Any:
+    check_dates(since, until)
+    if since:
+        q = q.where(MT.c.date >= since)
+    if until:
+        q = q.where(MT.c.date <= until)
+    return q
+
+
+def _movements(
+    conn: Connection, p: Principal, group: tuple[str, str] | None, since: str, until: str
+) -> Iterator[tuple[Any, ...]]:
+    orig = T.alias("orig")
+    q = (
+        select(
+            T.c.kiosk_id,
+            G.c.name,
+            T.c.seq,
+            MT.c.date,
+            MT.c.number,
+            T.c.kind,
+            T.c.fund,
+            T.c.amount,
+            M.c.number,
+            M.c.name,
+            orig.c.seq,
+            T.c.reversed_by.is_not(None),
+            T.c.reason,
+        )
+        .select_from(
+            _with_group(T)
+            .join(MT, and_(MT.c.kiosk_id == T.c.kiosk_id, MT.c.meeting_id == T.c.meeting_id))
+            .outerjoin(M, and_(M.c.kiosk_id == T.c.kiosk_id, M.c.member_id == T.c.member_id))
+            .outerjoin(orig, and_(orig.c.kiosk_id == T.c.kiosk_id, orig.c.txn_id == T.c.reverses))
+        )
+        .where(*_where(p, T, group))
+        .order_by(T.c.kiosk_id, T.c.seq)
+    )
+    result = conn.execution_options(stream_results=True, yield_per=2000).execute(_dated(q, since, until))
+    for r in result:
+        yield tuple(r)
+
+
+def _loans(conn: Connection, p: Principal, group: tuple[str, str] | None, today: date) -> Iterator[tuple[Any, ...]]:
+    q = (
+        select(L, G.c.name.label("group_name"), M.c.number.label("member_number"), M.c.name.label("member_name"))
+        .select_from(_with_group(L).join(M, and_(M.c.kiosk_id == L.c.kiosk_id, M.c.member_id == L.c.member_id)))
+        .where(*_where(p, L, group))
+        .order_by(L.c.kiosk_id, G.c.name, L.c.start)
+    )
+    for r in conn.execution_options(stream_results=True, yield_per=2000).execute(q).mappings():
+        s = standing(dict(r), today) if r["status"] == "active" else {}
+        yield (
+            r["kiosk_id"], r["group_name"], r["member_number"], r["member_name"], r["kind"], r["fund"],
+            r["principal"], r["method"], r["rate_bp"], r["term_months"], r["start"],
+            s.get("due_date"), r["principal_paid"], r["paf_paid"], r["penalty_paid"],
+            r["principal"] - r["principal_paid"] if r["status"] == "active" else 0,
+            s.get("arrears", 0), s.get("days_late", 0), r["status"],
+        )  # fmt: skip
+
+
+def _meetings(
+    conn: Connection, p: Principal, group: tuple[str, str] | None, since: str, until: str
+) -> Iterator[tuple[Any, ...]]:
+    def n(*statuses: str) -> Any:
+        return func.sum(case((AT.c.status.in_(statuses), 1), else_=0))
+
+    att = (
+        select(
+            AT.c.kiosk_id,
+            AT.c.meeting_id,
+            n("present", "late").label("attended"),
+            n("absent").label("absent"),
+            n("excused").label("excused"),
+            n("represented").label("represented"),
+            func.count().label("slots"),
+        )
+        .select_from(_with_group(AT))
+        .where(*_where(p, AT, group))
+        .group_by(AT.c.kiosk_id, AT.c.meeting_id)
+        .subquery()
+    )
+    q = _dated(
+        select(
+            MT,
+            G.c.name.label("group_name"),
+            *[att.c[c] for c in ("attended", "absent", "excused", "represented", "slots")],
+        )
+        .select_from(
+            _with_group(MT).outerjoin(att, and_(att.c.kiosk_id == MT.c.kiosk_id, att.c.meeting_id == MT.c.meeting_id))
+        )
+        .where(*_where(p, MT, group)),
+        since,
+        until,
+    ).order_by(MT.c.kiosk_id, G.c.name, MT.c.date)
+    for r in conn.execution_options(stream_results=True, yield_per=500).execute(q).mappings():
+        d = _discrepancies(dict(r))
+        yield (
+            r["kiosk_id"], r["group_name"], r["number"], r["date"], r["status"], r["attended"] or 0,
+            r["absent"] or 0, r["excused"] or 0, r["represented"] or 0, r["slots"] or 0,
+            d.get("verte", 0), d.get("rouge", 0), d.get("bleue", 0),
+        )  # fmt: skip
+
+
+# -- formats --------------------------------------------------------------------------------------
+
+
+def csv_chunks(header: tuple[str, ...], data: Iterator[tuple[Any, ...]]) -> Iterator[str]:
+    buf = io.StringIO()
+    writer = csv.writer(buf)
+    buf.write("\ufeff")  # a BOM, so that Excel opens accented names as UTF-8
+    writer.writerow(header)
+    for i, row in enumerate(data, 1):
+        writer.writerow(["" if v is None else v for v in row])
+        if i % 500 == 0:
+            yield buf.getvalue()
+            buf.seek(0)
+            buf.truncate()
+    yield buf.getvalue()
+
+
+def xlsx_bytes(title: str, header: tuple[str, ...], data: Iterator[tuple[Any, ...]]) -> bytes:
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet(title[:31])
+    ws.append(list(header))
+    for i, row in enumerate(data, 1):
+        if i > XLSX_MAX_ROWS:
+            raise TooLarge("export_too_large", "more than a million rows: export CSV, or a group or a shorter period")
+        ws.append([json.dumps(v) if isinstance(v, (dict, list)) else v for v in row])
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()

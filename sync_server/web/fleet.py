@@ -1,0 +1,210 @@
+"""Kiosks, enrollment codes and receipt verification, as the console sees them (always within a scope)."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from typing import Any
+
+from sqlalchemy import Connection, and_, func, select, update
+
+from kiosk.domain.events import verification_code
+
+from ..authz import Principal
+from ..db import enrollment_codes, journal, kiosk_keys, kiosks, projections
+from ..errors import NotAllowed, NotFound
+from ..security import normalise_code
+
+G = projections["groups"]
+T = projections["transactions"]
+M = projections["members"]
+MT = projections["meetings"]
+R = projections["receipts"]
+
+
+def fleet(conn: Connection, p: Principal, now: int, silent_days: int) -> list[dict[str, Any]]:
+    """Kiosks in scope with their last sync, cursor, quarantined events and clock skew.
+
+    Clock skew is read from the last event the kiosk sent: its device time
+    minus the time the server estimated for it from the boot's anchor
+    (``journal.est_time``, see ingest). Kiosks do not report their printer
+    state, app version or how many events wait to be sent: the page says so
+    rather than guess.
+    """
+    last = journal.alias("last")
+    rows = conn.execute(
+        select(
+            kiosks,
+            (last.c.device_time - last.c.est_time).label("skew_ms"),
+            select(func.count())
+            .where(G.c.kiosk_id == kiosks.c.kiosk_id, p.groups(G))
+            .scalar_subquery()
+            .label("groups"),
+            select(func.max(kiosk_keys.c.created_at))
+            .where(kiosk_keys.c.kiosk_id == kiosks.c.kiosk_id, kiosk_keys.c.status == "active")
+            .scalar_subquery()
+            .label("key_since"),
+        )
+        .select_from(
+            kiosks.outerjoin(last, and_(last.c.kiosk_id == kiosks.c.kiosk_id, last.c.seq == kiosks.c.acked_seq))
+        )
+        .where(p.kiosks())
+        .order_by(kiosks.c.kiosk_id)
+    ).mappings()
+    out = []
+    silent_before = now - silent_days * 86_400_000
+    for r in rows:
+        d = dict(r)
+        d["silent"] = d["status"] == "active" and (d["last_push_at"] or 0) < silent_before
+        out.append(d)
+    return out
+
+
+def kiosk_in_scope(conn: Connection, p: Principal, kiosk_id: str) -> dict[str, Any] | None:
+    row = conn.execute(select(kiosks).where(kiosks.c.kiosk_id == kiosk_id, p.kiosks())).mappings().first()
+    return dict(row) if row else None
+
+
+def handle(secret: str, code_hash: str) -> str:
+    """A code's name in URLs: not its hash, which would allow guessing the code offline."""
+    return hmac.new(secret.encode(), code_hash.encode(), hashlib.sha256).hexdigest()[:20]
+
+
+def codes(conn: Connection, p: Principal, secret: str, limit: int = 200) -> list[dict[str, Any]]:
+    rows = conn.execute(
+        select(
+            enrollment_codes.c.code_hash,
+            enrollment_codes.c.kiosk_id,
+            enrollment_codes.c.replace,
+            enrollment_codes.c.created_by,
+            enrollment_codes.c.created_at,
+            enrollment_codes.c.expires_at,
+            enrollment_codes.c.used_at,
+            kiosks.c.name,
+            kiosks.c.country,
+            kiosks.c.cooperative,
+        )
+        .select_from(enrollment_codes.join(kiosks, kiosks.c.kiosk_id == enrollment_codes.c.kiosk_id))
+        .where(p.kiosks())
+        .order_by(enrollment_codes.c.created_at.desc())
+        .limit(limit)
+    ).mappings()
+    out = []
+    for r in rows:
+        d = {k: v for k, v in dict(r).items() if k != "code_hash"}
+        d["handle"] = handle(secret, r["code_hash"])
+        out.append(d)
+    return out
+
+
+def revoke_code(conn: Connection, p: Principal, secret: str, code_handle: str, now: int) -> str:
+    for r in conn.execute(
+        select(enrollment_codes.c.code_hash, enrollment_codes.c.kiosk_id)
+        .select_from(enrollment_codes.join(kiosks, kiosks.c.kiosk_id == enrollment_codes.c.kiosk_id))
+        .where(p.kiosks(), enrollment_codes.c.used_at.is_(None), enrollment_codes.c.expires_at > now)
+    ).all():
+        if hmac.compare_digest(handle(secret, r[0]), code_handle):
+            conn.execute(
+                update(enrollment_codes).where(enrollment_codes.c.code_hash == r[0]).values(expires_at=now - 1)
+            )
+            return str(r[1])
+    raise NotFound("code_unknown", "no such code waiting to be used")
+
+
+def check_enrollment(
+    conn: Connection, p: Principal, kiosk_id: str, country: str | None, cooperative: str | None
+) -> None:
+    """A coordinator enrolls kiosks only into their scope, and re-issues codes only for kiosks in it."""
+    exists = conn.execute(select(kiosks.c.kiosk_id).where(kiosks.c.kiosk_id == kiosk_id)).first() is not None
+    if exists and kiosk_in_scope(conn, p, kiosk_id) is None:
+        raise NotAllowed("kiosk_outside_scope", "this kiosk id is taken outside your scope: choose another")
+    if not exists and not p.place_allowed(country, cooperative):
+        raise NotAllowed("place_outside_scope", "choose a country and cooperative inside your scope")
+
+
+# -- receipts ---------------------------------------------------------------------------------------
+
+
+def parse_number(number: str) -> tuple[str, int] | None:
+    kiosk_id, _, seq = number.strip().rpartition("-")
+    if not kiosk_id or not seq.isdigit() or len(seq) > 12 or len(kiosk_id) > 64:
+        return None
+    return kiosk_id, int(seq)
+
+
+def verify(conn: Connection, p: Principal | None, number: str, code: str) -> dict[str, Any]:
+    """The verdict on a paper receipt: genuine (with its content as synced, when in scope), mismatch, unknown.
+
+    A receipt's code is the hash of its own ``receipt_issued`` event, which
+    chains to every event before it: a code that matches proves the server
+    holds the same history the kiosk printed from.
+    """
+    parsed = parse_number(number)
+    given = normalise_code(code)
+    out: dict[str, Any] = {"number": number.strip(), "code": given}
+    if parsed is None or len(given) != 10:
+        return out | {"verdict": "unknown" if parsed is None else "mismatch"}
+    kiosk_id, seq = parsed
+    row = (
+        conn.execute(
+            select(journal.c.type, journal.c.body, journal.c.hash, journal.c.status, journal.c.est_time).where(
+                journal.c.kiosk_id == kiosk_id, journal.c.seq == seq
+            )
+        )
+        .mappings()
+        .first()
+    )
+    if row is None or row["type"] != "receipt_issued":
+        return out | {"verdict": "unknown"}
+    if not hmac.compare_digest(verification_code(row["hash"]).replace("-", ""), given):
+        return out | {"verdict": "mismatch"}
+    body = json.loads(row["body"])
+    out |= {"verdict": "genuine" if row["status"] == "applied" else "quarantined", "kiosk_id": kiosk_id, "seq": seq}
+    if p is None:
+        return out
+    g = (
+        conn.execute(select(G).where(G.c.kiosk_id == kiosk_id, G.c.group_id == body.get("group"), p.groups(G)))
+        .mappings()
+        .first()
+    )
+    if g is None:
+        return out | {"outside_scope": True}
+    out |= {"group": dict(g), "content": _content(conn, kiosk_id, body)}
+    return out
+
+
+def _content(conn: Connection, kiosk_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    meeting = (
+        conn.execute(
+            select(MT.c.number, MT.c.date).where(MT.c.kiosk_id == kiosk_id, MT.c.meeting_id == body.get("meeting"))
+        )
+        .mappings()
+        .first()
+    )
+    member = None
+    if body.get("member"):
+        member = (
+            conn.execute(select(M.c.number, M.c.name).where(M.c.kiosk_id == kiosk_id, M.c.member_id == body["member"]))
+            .mappings()
+            .first()
+        )
+    txns = list(body.get("txns") or [])
+    rev = T.alias("rev")
+    moves = []
+    if txns:
+        found = {
+            r["txn_id"]: dict(r)
+            for r in conn.execute(
+                select(T, rev.c.reason.label("corrected_because"), rev.c.seq.label("corrected_seq"))
+                .select_from(T.outerjoin(rev, and_(rev.c.kiosk_id == T.c.kiosk_id, rev.c.txn_id == T.c.reversed_by)))
+                .where(T.c.kiosk_id == kiosk_id, T.c.txn_id.in_(txns))
+            ).mappings()
+        }
+        moves = [found[t] for t in txns if t in found]
+    return {
+        "kind": body.get("kind"),
+        "meeting": dict(meeting) if meeting else None,
+        "member": dict(member) if member else None,
+        "movements": moves,
+    }

@@ -1,0 +1,281 @@
+"""The console's words, French first, English second; error codes become sentences here, at the edge."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from kiosk.domain.money import group_thousands
+
+LANGS = ("fr", "en")
+
+T: dict[str, tuple[str, str]] = {
+    # navigation and common words
+    "overview": ("Vue d'ensemble", "Overview"),
+    "groups": ("Groupes", "Groups"),
+    "group": ("Groupe", "Group"),
+    "kiosks": ("Kiosques", "Kiosks"),
+    "verify": ("Vérifier un reçu", "Verify a receipt"),
+    "exports": ("Exports", "Exports"),
+    "enrollments": ("Codes d'inscription", "Enrollment codes"),
+    "users": ("Utilisateurs", "Users"),
+    "logout": ("Se déconnecter", "Log out"),
+    "login": ("Se connecter", "Log in"),
+    "username": ("Nom d'utilisateur", "User name"),
+    "password": ("Mot de passe", "Password"),
+    "other_lang": ("English", "Français"),
+    "role_admin": ("administrateur", "administrator"),
+    "role_coordinator": ("coordinateur", "coordinator"),
+    "role_viewer": ("lecteur", "viewer"),
+    "search": ("Rechercher", "Search"),
+    "all_countries": ("Tous les pays", "All countries"),
+    "previous": ("← Précédents", "← Previous"),
+    "next": ("Suivants →", "Next →"),
+    "none": ("Aucun", "None"),
+    "never": ("jamais", "never"),
+    "yes": ("oui", "yes"),
+    "no": ("non", "no"),
+    "download": ("Télécharger", "Download"),
+    "create": ("Créer", "Create"),
+    "save": ("Enregistrer", "Save"),
+    "country": ("Pays", "Country"),
+    "cooperative": ("Coopérative", "Cooperative"),
+    "village": ("Village", "Village"),
+    "kiosk": ("Kiosque", "Kiosk"),
+    "name": ("Nom", "Name"),
+    "date": ("Date", "Date"),
+    "status": ("État", "Status"),
+    "amount": ("Montant", "Amount"),
+    "reason": ("Motif", "Reason"),
+    "member": ("Membre", "Member"),
+    "members": ("Membres", "Members"),
+    "women": ("Femmes", "Women"),
+    "savings": ("Épargne", "Savings"),
+    "loans": ("Prêts", "Loans"),
+    "loans_out": ("Prêts en cours", "Loans outstanding"),
+    "par30": ("Portefeuille à risque > 30 j", "Portfolio at risk > 30 d"),
+    "aid": ("Aides versées", "Aid paid"),
+    "attendance": ("Présence", "Attendance"),
+    "meetings": ("Séances", "Meetings"),
+    "last_meeting": ("Dernière séance", "Last meeting"),
+    "last_sync": ("Dernière synchro", "Last sync"),
+    "silent": ("Kiosques muets > {days} j", "Kiosks silent > {days} d"),
+    "silent_flag": ("muet", "silent"),
+    "needs_attention": ("Groupes à suivre (retards les plus lourds)", "Groups to follow (heaviest arrears)"),
+    "no_arrears": ("Aucun prêt en retard de plus de 30 jours.", "No loan more than 30 days late."),
+    "chart_money": ("Épargne et prêts en cours (fin de mois)", "Savings and loans outstanding (month end)"),
+    "chart_attendance": ("Présence par mois", "Attendance per month"),
+    "chart_attendance_meeting": ("Présence par séance", "Attendance per meeting"),
+    "no_data": ("pas encore de données", "no data yet"),
+    "no_scope": (
+        "Votre compte n'a pas encore de périmètre : demandez à un administrateur.",
+        "Your account has no scope yet: ask an administrator.",
+    ),
+    "groups_found": ("{n} groupe(s)", "{n} group(s)"),
+    # group page
+    "funds": ("Caisses", "Funds"),
+    "fund_verte": ("Caisse verte", "Green fund"),
+    "fund_rouge": ("Caisse rouge", "Red fund"),
+    "fund_bleue": ("Caisse bleue", "Blue fund"),
+    "owed_outside": ("Dû aux prêteurs extérieurs", "Owed to outside lenders"),
+    "cash": ("Espèces", "Cash"),
+    "number": ("N°", "No."),
+    "sex": ("Sexe", "Sex"),
+    "role": ("Rôle", "Role"),
+    "active": ("Actif", "Active"),
+    "left": ("parti·e le {d}", "left on {d}"),
+    "principal": ("Capital", "Principal"),
+    "outstanding": ("Reste dû", "Outstanding"),
+    "arrears": ("Arriérés", "Arrears"),
+    "days_late": ("Retard (jours)", "Late (days)"),
+    "due_date": ("Échéance finale", "Final due date"),
+    "start": ("Début", "Start"),
+    "active_loans": ("Prêts actifs et retards", "Active loans and arrears"),
+    "no_loans": ("Aucun prêt en cours.", "No loan outstanding."),
+    "meeting_list": ("Séances : présence et écarts de caisse", "Meetings: attendance and cash discrepancies"),
+    "discrepancy": ("Écart de caisse", "Cash discrepancy"),
+    "open": ("ouverte", "open"),
+    "closed": ("clôturée", "closed"),
+    "corrections": ("Journal des corrections", "Corrections log"),
+    "no_corrections": ("Aucune correction.", "No correction."),
+    "corrected": ("Mouvement corrigé", "Corrected movement"),
+    "export_group": ("Exporter ce groupe", "Export this group"),
+    "statement": ("Relevé", "Statement"),
+    "movements": ("Mouvements", "Movements"),
+    "kind": ("Nature", "Kind"),
+    "fund": ("Caisse", "Fund"),
+    "reversed": ("annulé", "reversed"),
+    # kiosks
+    "acked": ("Événements reçus", "Events received"),
+    "quarantined": ("Quarantaine", "Quarantined"),
+    "clock_skew": ("Décalage d'horloge", "Clock skew"),
+    "key_since": ("Clé depuis", "Key since"),
+    "not_reported": (
+        "Les kiosques ne transmettent pas encore l'état de leur imprimante, leur version ni le nombre "
+        "d'événements en attente : ces colonnes restent vides plutôt que d'inventer.",
+        "Kiosks do not report their printer state, app version or number of events waiting yet: "
+        "these are left out rather than guessed.",
+    ),
+    "kiosk_pending": ("en attente", "pending"),
+    "kiosk_active": ("actif", "active"),
+    "kiosk_revoked": ("révoqué", "revoked"),
+    "revoke": ("Révoquer", "Revoke"),
+    "revoke_confirm": (
+        "Confirmer : ce kiosque ne pourra plus synchroniser",
+        "Confirm: this kiosk will no longer be able to sync",
+    ),
+    # enrollment
+    "new_code": ("Nouveau code d'inscription", "New enrollment code"),
+    "kiosk_id": ("Identifiant du kiosque", "Kiosk id"),
+    "kiosk_name": ("Nom du kiosque", "Kiosk name"),
+    "hours": ("Validité (heures)", "Valid for (hours)"),
+    "replace": ("Remplacement d'un appareil", "Replacing a device"),
+    "groups_on_kiosk": ("Groupes (un par ligne)", "Groups (one per line)"),
+    "code_created": (
+        "Code pour {kiosk} : {code} — valable une fois, jusqu'au {until}. Notez-le : il ne sera plus affiché.",
+        "Code for {kiosk}: {code} — valid once, until {until}. Write it down: it will not be shown again.",
+    ),
+    "created_by": ("Créé par", "Created by"),
+    "expires": ("Expire", "Expires"),
+    "used": ("Utilisé", "Used"),
+    "expired": ("expiré", "expired"),
+    "waiting": ("en attente", "waiting"),
+    # users
+    "new_user": ("Nouvel utilisateur", "New user"),
+    "countries_hint": ("Pays (ex. TG, BJ ; * pour tous)", "Countries (e.g. TG, BJ; * for all)"),
+    "cooperatives_hint": ("Coopératives (une par ligne)", "Cooperatives (one per line)"),
+    "scope": ("Périmètre", "Scope"),
+    "disable": ("Désactiver", "Disable"),
+    "enable": ("Réactiver", "Enable"),
+    "user_saved": ("Utilisateur enregistré.", "User saved."),
+    # verification
+    "verify_intro": (
+        "Saisissez le numéro et le code imprimés sur le reçu, ou scannez son QR code.",
+        "Type the number and code printed on the receipt, or scan its QR code.",
+    ),
+    "receipt_number": ("Numéro du reçu (ex. K07-000123)", "Receipt number (e.g. K07-000123)"),
+    "receipt_code": ("Code de vérification (ex. ABCDE-FGHIJ)", "Verification code (e.g. ABCDE-FGHIJ)"),
+    "check": ("Vérifier", "Verify"),
+    "v_genuine": (
+        "Reçu authentique : ce code correspond au journal synchronisé.",
+        "Genuine receipt: this code matches the synced journal.",
+    ),
+    "v_quarantined": (
+        "Le reçu figure au journal, mais l'événement a été refusé par les contrôles du serveur : à examiner.",
+        "The receipt is in the journal, but the server's checks refused its event: look into it.",
+    ),
+    "v_mismatch": (
+        "Ne correspond pas : ce code n'est pas celui de ce reçu. Reçu falsifié ou mal recopié.",
+        "Does not match: this is not this receipt's code. Forged or mistyped receipt.",
+    ),
+    "v_unknown": (
+        "Inconnu : aucun reçu de ce numéro n'a été synchronisé (pas encore, ou numéro erroné).",
+        "Unknown: no receipt with this number has been synced (not yet, or a wrong number).",
+    ),
+    "v_not_verified": (
+        "Non vérifié : numéro inconnu ou code erroné.",
+        "Not verified: unknown number or wrong code.",
+    ),
+    "v_login_for_content": (
+        "Connectez-vous pour voir le contenu du reçu.",
+        "Log in to see the receipt's content.",
+    ),
+    "v_outside_scope": ("Ce reçu est hors de votre périmètre.", "This receipt is outside your scope."),
+    "receipt_content": ("Contenu du reçu tel que synchronisé", "The receipt's content as synced"),
+    "later_corrected": ("corrigé ensuite : {reason}", "corrected later: {reason}"),
+    # exports
+    "export_intro": (
+        "CSV (tout volume) ou Excel, pour un groupe ou tout votre périmètre.",
+        "CSV (any size) or Excel, for one group or your whole scope.",
+    ),
+    "export_members": ("Membres", "Members"),
+    "export_movements": ("Mouvements", "Movements"),
+    "export_loans": ("Prêts", "Loans"),
+    "export_meetings": ("Séances", "Meetings"),
+    "export_indicators": ("Indicateurs trimestriels (style SAVIX)", "Quarterly indicators (SAVIX style)"),
+    "quarter": ("Trimestre (ex. 2026-Q3)", "Quarter (e.g. 2026-Q3)"),
+    "since": ("Du (AAAA-MM-JJ)", "From (YYYY-MM-DD)"),
+    "until": ("Au (AAAA-MM-JJ)", "To (YYYY-MM-DD)"),
+    "whole_scope": ("tout le périmètre", "whole scope"),
+    # errors
+    "error": ("Erreur", "Error"),
+    "e_login_failed": ("Nom d'utilisateur ou mot de passe incorrect.", "Wrong user name or password."),
+    "e_login_locked": (
+        "Trop d'essais manqués : réessayez dans {retry_after} s.",
+        "Too many failed attempts: retry in {retry_after} s.",
+    ),
+    "e_csrf": (
+        "Formulaire expiré ou d'une autre origine : rechargez la page et recommencez.",
+        "This form expired or came from elsewhere: reload the page and try again.",
+    ),
+    "e_not_allowed": ("Votre rôle ne permet pas cette action.", "Your role does not allow this."),
+    "e_not_found": ("Introuvable.", "Not found."),
+    "e_login_required": ("Session expirée : reconnectez-vous.", "Your session has ended: log in again."),
+    "e_rate_limited": ("Trop de requêtes : patientez un instant.", "Too many requests: wait a moment."),
+    "back": ("Retour", "Back"),
+    "aid_loan": ("prêt d'aide", "aid loan"),
+    "receipt": ("Reçu", "Receipt"),
+    "meeting": ("Séance", "Meeting"),
+    "formulas": (
+        "Les formules des indicateurs sont dans docs/indicators.md.",
+        "The indicators' formulas are in docs/indicators.md.",
+    ),
+    # members' roles in their group (as the kiosk records them)
+    "r_president": ("président·e", "president"),
+    "r_secretaire": ("secrétaire", "secretary"),
+    "r_tresorier": ("trésorier·e", "treasurer"),
+    "r_controleur": ("contrôleur·euse", "controller"),
+    "r_membre": ("membre", "member"),
+    # movement kinds
+    "k_contribution": ("cotisation", "contribution"),
+    "k_entry_fee": ("droit d'adhésion", "entry fee"),
+    "k_fine": ("amende", "fine"),
+    "k_loan": ("prêt", "loan"),
+    "k_repayment": ("remboursement", "repayment"),
+    "k_aid": ("aide", "aid"),
+    "k_withdrawal": ("retrait", "withdrawal"),
+    "k_exit": ("départ", "exit"),
+    "k_expense": ("dépense", "expense"),
+    "k_outside_in": ("apport extérieur", "outside money in"),
+    "k_outside_out": ("remboursement extérieur", "outside repayment"),
+    "k_share_out": ("partage", "share-out"),
+    "k_reversal": ("correction", "correction"),
+    "k_discrepancy": ("écart de caisse", "cash discrepancy"),
+    "s_active": ("en cours", "active"),
+    "s_repaid": ("remboursé", "repaid"),
+    "s_cancelled": ("annulé", "cancelled"),
+}
+
+
+def translate(lang: str, key: str, **params: object) -> str:
+    pair = T.get(key)
+    text = (pair[1] if lang == "en" else pair[0]) if pair else key
+    return text.format(**params) if params else text
+
+
+def money(amount: int | None) -> str:
+    """12500 -> '12 500 F', with no-break spaces so that an amount never splits over two lines."""
+    if amount is None:
+        return "—"
+    return f"{group_thousands(int(amount))}\u00a0F".replace(" ", "\u00a0")
+
+
+def when(ms: int | None, lang: str = "fr") -> str:
+    if not ms:
+        return translate(lang, "never")
+    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def duration(ms: int | None, lang: str = "fr") -> str:
+    """A clock offset people can read: '+12 s', '−5 min', '+332 j' (days)."""
+    if ms is None:
+        return "—"
+    sign = "+" if ms >= 0 else "−"
+    s = abs(ms) / 1000
+    for limit, div, unit in ((120, 1, "s"), (7200, 60, "min"), (172_800, 3600, "h")):
+        if s < limit:
+            return f"{sign}{s / div:.0f} {unit}"
+    return f"{sign}{s / 86400:.0f} {'d' if lang == 'en' else 'j'}"
+
+
+def percent(value: float | None) -> str:
+    return "—" if value is None else f"{value:.1f}\u00a0%".replace(".", ",")

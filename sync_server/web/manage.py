@@ -1,0 +1,275 @@
+"""The console's forms and downloads: log in and out, language, enrollment codes, users, kiosks, exports."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, Path, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
+from starlette.concurrency import run_in_threadpool
+
+from .. import accounts
+from ..api.deps import Admin, EngineDep, Manager, Reader, SettingsDep, anonymous_limit, remote
+from ..authz import Principal
+from ..db import now_ms, read, write
+from ..errors import BadRequest, TooManyRequests, Unauthorized
+from . import exports, fleet, sessions
+from .common import csrf_guard, lang_of, render, safe_next, today
+from .i18n import translate
+from .indicators import current_quarter
+
+router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_guard)])
+
+Short = Annotated[str, Form(max_length=200)]
+
+
+# -- session --------------------------------------------------------------------------------------
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_form(request: Request, settings: SettingsDep, next: Annotated[str, Query(max_length=500)] = "/") -> Response:
+    return _login_page(request, settings, safe_next(next))
+
+
+def _login_page(request: Request, settings: SettingsDep, target: str, error: str = "", status: int = 200) -> Response:
+    pre = request.cookies.get(sessions.PRE_COOKIE) or sessions.new_pre()
+    response = render(
+        request, "login.html", None, status=status, csrf=sessions.login_csrf(settings, pre), next=target, error=error
+    )
+    sessions.set_cookie(response, request, settings, sessions.PRE_COOKIE, pre, 3600)
+    return response
+
+
+@router.post("/login")
+def login(
+    request: Request,
+    settings: SettingsDep,
+    engine: EngineDep,
+    username: Annotated[str, Form(max_length=100)],
+    password: Annotated[str, Form(max_length=1000)],
+    next: Annotated[str, Form(max_length=500)] = "/",
+) -> Response:
+    anonymous_limit(request)
+
+    try:
+        user = accounts.login(
+            engine,
+            username,
+            password,
+            remote(request),
+            limit=settings.login_max_failures,
+            addr_limit=settings.login_addr_max_failures,
+            base_ms=settings.login_lock_s * 1000,
+            cap_ms=settings.login_lock_max_s * 1000,
+        )
+    except Unauthorized:
+        return _login_page(request, settings, safe_next(next), translate(lang_of(request), "e_login_failed"), 401)
+    except TooManyRequests as exc:
+        response = _login_page(
+            request, settings, safe_next(next), translate(lang_of(request), "e_login_locked", **exc.params), 429
+        )
+        response.headers["Retry-After"] = str(exc.params["retry_after"])
+        return response
+    cookie = sessions.start(engine, settings, user["user_id"], remote(request))
+    response = RedirectResponse(safe_next(next), status_code=303)
+    sessions.set_cookie(response, request, settings, sessions.COOKIE, cookie, settings.session_max_s)
+    sessions.clear_cookie(response, request, settings, sessions.PRE_COOKIE)  # a new one for the next login
+    return response
+
+
+@router.post("/logout")
+def logout(request: Request, settings: SettingsDep, engine: EngineDep) -> Response:
+    sessions.end(engine, settings, request.cookies.get(sessions.COOKIE))
+    response = RedirectResponse("/login", status_code=303)
+    sessions.clear_cookie(response, request, settings, sessions.COOKIE)
+    return response
+
+
+@router.get("/lang/{lang}")
+def language(
+    request: Request,
+    lang: Annotated[str, Path(pattern="^(fr|en)$")],
+    next: Annotated[str, Query(max_length=500)] = "/",
+) -> Response:
+    response = RedirectResponse(safe_next(next), status_code=303)
+    response.set_cookie("lang", lang, max_age=365 * 86400, path="/", samesite="lax", httponly=True)
+    return response
+
+
+# -- enrollment codes -----------------------------------------------------------------------------
+
+
+@router.get("/enrollments", response_class=HTMLResponse)
+def enrollment_list(request: Request, me: Manager, engine: EngineDep, settings: SettingsDep) -> HTMLResponse:
+    return _enrollments(request, me, engine, settings)
+
+
+def _enrollments(request: Request, me: Principal, engine: Any, settings: Any, **extra: Any) -> HTMLResponse:
+    with read(engine) as conn:
+        rows = fleet.codes(conn, me, settings.secret_key.get_secret_value())
+    return render(request, "enrollments.html", me, rows=rows, now=now_ms(), **extra)
+
+
+@router.post("/enrollments", response_class=HTMLResponse)
+def enrollment_create(
+    request: Request,
+    me: Manager,
+    engine: EngineDep,
+    settings: SettingsDep,
+    kiosk_id: Annotated[str, Form(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")],
+    name: Short = "",
+    country: Annotated[str, Form(max_length=8)] = "",
+    cooperative: Short = "",
+    hours: Annotated[int, Form(ge=1, le=24 * 30)] = 72,
+    replace: Annotated[bool, Form()] = False,
+    groups: Annotated[str, Form(max_length=5000)] = "",
+) -> HTMLResponse:
+    country = country.strip().upper()
+    with read(engine) as conn:
+        fleet.check_enrollment(conn, me, kiosk_id, country or None, cooperative.strip() or None)
+    code, expires = accounts.create_enrollment(
+        engine,
+        kiosk_id,
+        created_by=me.username,
+        hours=hours,
+        name=name.strip(),
+        replace=replace,
+        groups=[g.strip() for g in groups.splitlines() if g.strip()][:50],
+        country=country or None,
+        cooperative=cooperative.strip() or None,
+    )
+    return _enrollments(request, me, engine, settings, created={"kiosk": kiosk_id, "code": code, "until": expires})
+
+
+@router.post("/enrollments/{handle}/revoke")
+def enrollment_revoke(
+    handle: Annotated[str, Path(max_length=40)], me: Manager, engine: EngineDep, settings: SettingsDep
+) -> Response:
+    with write(engine) as conn:
+        fleet.revoke_code(conn, me, settings.secret_key.get_secret_value(), handle, now_ms())
+    return RedirectResponse("/enrollments", status_code=303)
+
+
+@router.post("/kiosks/{kiosk_id}/revoke")
+def kiosk_revoke(kiosk_id: Annotated[str, Path(max_length=64)], me: Admin, engine: EngineDep) -> Response:
+    accounts.revoke(engine, kiosk_id)
+    return RedirectResponse("/kiosks", status_code=303)
+
+
+# -- users ----------------------------------------------------------------------------------------
+
+
+def _lines(text: str) -> list[str]:
+    return [x.strip() for x in text.replace(",", "\n").splitlines() if x.strip()]
+
+
+@router.get("/users", response_class=HTMLResponse)
+def user_list(request: Request, me: Admin, engine: EngineDep, saved: bool = False) -> HTMLResponse:
+    return render(request, "users.html", me, rows=accounts.list_users(engine), saved=saved)
+
+
+@router.post("/users")
+def user_create(
+    me: Admin,
+    engine: EngineDep,
+    username: Annotated[str, Form(min_length=1, max_length=100)],
+    password: Annotated[str, Form(max_length=1000)],
+    role: Annotated[str, Form(pattern="^(admin|coordinator|viewer)$")],
+    countries: Annotated[str, Form(max_length=500)] = "",
+    cooperatives: Annotated[str, Form(max_length=5000)] = "",
+) -> Response:
+    accounts.create_user(
+        engine, username, password, role, countries=_lines(countries), cooperatives=_lines(cooperatives)
+    )
+    return RedirectResponse("/users?saved=1", status_code=303)
+
+
+@router.post("/users/{user_id}")
+def user_update(
+    user_id: int,
+    me: Admin,
+    engine: EngineDep,
+    action: Annotated[str, Form(pattern="^(enable|disable|scope)$")],
+    role: Annotated[str, Form(pattern="^(admin|coordinator|viewer)$")] = "",
+    countries: Annotated[str, Form(max_length=500)] = "",
+    cooperatives: Annotated[str, Form(max_length=5000)] = "",
+) -> Response:
+    if action == "scope":
+        accounts.set_user(
+            engine, user_id, role=role or None, countries=_lines(countries), cooperatives=_lines(cooperatives)
+        )
+    else:
+        accounts.set_user(engine, user_id, active=action == "enable")
+    return RedirectResponse("/users?saved=1", status_code=303)
+
+
+# -- exports --------------------------------------------------------------------------------------
+
+
+@router.get("/exports", response_class=HTMLResponse)
+def export_page(request: Request, me: Reader) -> HTMLResponse:
+    return render(request, "exports.html", me, kinds=exports.KINDS, quarter=current_quarter(today(request)))
+
+
+Kind = Annotated[str, Path(pattern="^(members|movements|loans|meetings|indicators)$")]
+Fmt = Annotated[str, Path(pattern="^(csv|xlsx)$")]
+Opt = Annotated[str, Query(max_length=200)]
+
+
+@router.get("/exports/{kind}.{fmt}")
+async def export_file(
+    request: Request,
+    kind: Kind,
+    fmt: Fmt,
+    me: Reader,
+    engine: EngineDep,
+    group: Opt = "",
+    since: Annotated[str, Query(alias="from", max_length=10)] = "",
+    until: Annotated[str, Query(alias="to", max_length=10)] = "",
+    quarter: Annotated[str, Query(max_length=10)] = "",
+) -> Response:
+    return await download(request, me, engine, kind, fmt, group, since, until, quarter)
+
+
+async def download(
+    request: Request, me: Principal, engine: Any, kind: str, fmt: str, group: str, since: str, until: str, quarter: str
+) -> Response:
+    """One download (CSV streamed, or Excel built then sent); shared by the pages and the JSON API."""
+    key = None
+    if group:
+        kiosk_id, _, group_id = group.partition("/")
+        if not group_id:
+            raise BadRequest("group_invalid", "group is KIOSK/GROUP_ID")
+        key = (kiosk_id, group_id)
+        with read(engine) as conn:
+            from .queries import the_group
+
+            the_group(conn, me, kiosk_id, group_id)  # 404 outside the scope, before anything is sent
+    name = f"muso-{kind}" + (f"-{key[0]}-{key[1][:8]}" if key else "") + (f"-{quarter}" if quarter else "")
+    header = exports.HEADERS[kind]
+    day = today(request)
+
+    def produce() -> Iterator[tuple[Any, ...]]:
+        with read(engine) as conn:
+            yield from exports.rows(conn, me, kind, group=key, since=since, until=until, quarter=quarter, today=day)
+
+    # Bad input is refused here, before a streamed answer has begun and can no longer become an error.
+    exports.check_dates(since, until)
+    if kind == "indicators":
+        from .indicators import quarter as check_quarter
+
+        check_quarter(quarter or current_quarter(day))
+    if fmt == "csv":
+        first = exports.csv_chunks(header, produce())
+        return StreamingResponse(
+            first,
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{name}.csv"', "Cache-Control": "no-store"},
+        )
+    body = await run_in_threadpool(exports.xlsx_bytes, kind, header, produce())
+    return Response(
+        body,
+        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"', "Cache-Control": "no-store"},
+    )

@@ -1,0 +1,115 @@
+"""The console's reading pages: overview, groups, a group, a member, kiosks, receipt verification."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import HTMLResponse
+
+from ..api.deps import EngineDep, Reader, SettingsDep, current_principal, limit
+from ..authz import Principal
+from ..db import now_ms, read
+from ..errors import LoginRequired
+from . import fleet, queries
+from .common import csrf_guard, render, today
+
+router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_guard)])
+PER_PAGE = 50
+MEETINGS_PER_PAGE = 20
+
+Page = Annotated[int, Query(ge=1, le=100_000)]
+Text = Annotated[str, Query(max_length=100)]
+
+
+@router.get("/", response_class=HTMLResponse)
+def overview(request: Request, me: Reader, engine: EngineDep, settings: SettingsDep) -> HTMLResponse:
+    with read(engine) as conn:
+        data = queries.overview(conn, me, today(request), now_ms(), settings.silent_days)
+    return render(request, "overview.html", me, silent_days=settings.silent_days, **data)
+
+
+@router.get("/groups", response_class=HTMLResponse)
+def groups(
+    request: Request, me: Reader, engine: EngineDep, q: Text = "", country: Text = "", page: Page = 1
+) -> HTMLResponse:
+    with read(engine) as conn:
+        total = queries.count_groups(conn, me, q, country)
+        rows = queries.group_rows(conn, me, search=q, country=country, offset=(page - 1) * PER_PAGE, limit=PER_PAGE)
+        par = queries.par_for(conn, [(r["kiosk_id"], r["group_id"]) for r in rows], today(request))
+    for r in rows:
+        r["par30_pct"] = queries.pct(par.get((r["kiosk_id"], r["group_id"]), 0), r["loans"])
+        r["women_pct"] = queries.pct(r["women"], r["members"])
+    pages = max(1, (total + PER_PAGE - 1) // PER_PAGE)
+    return render(request, "groups.html", me, rows=rows, total=total, q=q, country=country, page=page, pages=pages)
+
+
+@router.get("/groups/{kiosk_id}/{group_id}", response_class=HTMLResponse)
+def group(request: Request, kiosk_id: str, group_id: str, me: Reader, engine: EngineDep, mp: Page = 1) -> HTMLResponse:
+    with read(engine) as conn:
+        data = queries.group(conn, me, kiosk_id, group_id, today(request))
+        meetings = queries.meetings(conn, kiosk_id, group_id, MEETINGS_PER_PAGE, (mp - 1) * MEETINGS_PER_PAGE)
+        recent = list(reversed(queries.meetings(conn, kiosk_id, group_id, 26))) if mp == 1 else []
+        corrections = queries.corrections(conn, kiosk_id, group_id)
+    more = data["group"]["meeting_count"] > mp * MEETINGS_PER_PAGE
+    bars = [(m["date"], round(100 * m["attended"] / m["slots"])) for m in recent if m["slots"]]
+    return render(
+        request,
+        "group.html",
+        me,
+        meetings=meetings,
+        recent_bars=bars,
+        corrections=corrections,
+        mp=mp,
+        more=more,
+        **data,
+    )
+
+
+@router.get("/groups/{kiosk_id}/{group_id}/members/{member_id}", response_class=HTMLResponse)
+def member(
+    request: Request, kiosk_id: str, group_id: str, member_id: str, me: Reader, engine: EngineDep
+) -> HTMLResponse:
+    with read(engine) as conn:
+        data = queries.member(conn, me, kiosk_id, group_id, member_id, today(request))
+    return render(request, "member.html", me, **data)
+
+
+@router.get("/kiosks", response_class=HTMLResponse)
+def kiosks(request: Request, me: Reader, engine: EngineDep, settings: SettingsDep) -> HTMLResponse:
+    with read(engine) as conn:
+        rows = fleet.fleet(conn, me, now_ms(), settings.silent_days)
+    return render(request, "kiosks.html", me, rows=rows, silent_days=settings.silent_days)
+
+
+def maybe_principal(request: Request, settings: SettingsDep, engine: EngineDep) -> Principal | None:
+    """The signed-in person if any: receipt verification answers anonymous visitors too (verdict only)."""
+    try:
+        return current_principal(request, settings, engine, None)
+    except LoginRequired:
+        return None
+
+
+Maybe = Annotated[Principal | None, Depends(maybe_principal)]
+Number = Annotated[str, Query(max_length=80)]
+
+
+@router.get("/verify", response_class=HTMLResponse)
+def verify(request: Request, me: Maybe, engine: EngineDep, number: Number = "", code: Number = "") -> HTMLResponse:
+    return _verify(request, me, engine, number, code)
+
+
+@router.get("/v/{number}/{code}", response_class=HTMLResponse)
+def verify_qr(request: Request, number: str, code: str, me: Maybe, engine: EngineDep) -> HTMLResponse:
+    """Where a receipt's QR code lands: ``/v/{number}/{code without the dash}``."""
+    return _verify(request, me, engine, number[:80], code[:80])
+
+
+def _verify(request: Request, me: Principal | None, engine: EngineDep, number: str, code: str) -> HTMLResponse:
+    result = None
+    if number or code:
+        if me is None:  # guessing codes anonymously is slowed down per address
+            limit(request.app.state.anonymous_limiter, request.client.host if request.client else "unknown")
+        with read(engine) as conn:
+            result = fleet.verify(conn, me, number, code)
+    return render(request, "verify.html", me, result=result, number=number, code=code)

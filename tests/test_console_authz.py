@@ -1,0 +1,244 @@
+"""The authorization matrix: every role and scope × every page, export and API route of the console.
+
+A new route that is not in the matrix fails ``test_every_route_is_in_the_matrix``. Out-of-scope groups
+answer exactly like unknown ones (404, same body), so a coordinator of Togo cannot even learn that a
+group exists in Benin.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from test_console_support import PEOPLE, World, all_routes, csrf_of, login, token, world
+from test_sync_support import BACKENDS, server_db
+
+ANON = "anonymous"
+WHO = [ANON, *PEOPLE]
+TG = {"admin", "coord_tg", "coord_coop", "viewer_all"}  # who may see the Togo group (K01)
+BJ = {"admin", "coord_bj", "viewer_all", "viewer_bj"}  # ... and the Benin one (K02)
+EVERYONE = set(PEOPLE)
+MANAGERS = {"admin", "coord_tg", "coord_bj", "coord_coop", "nobody"}
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def w(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    tmp = tmp_path_factory.mktemp("authz")
+    db = server_db(request.param, tmp)
+    try:
+        with world(db, tmp) as found:
+            yield found
+    finally:
+        if db.cleanup:
+            db.cleanup()
+
+
+@pytest.fixture(scope="module")
+def clients(w: World) -> dict[str, TestClient]:
+    out = {}
+    for who in WHO:
+        client = TestClient(w.client.app, base_url="http://testserver")
+        if who != ANON:
+            assert login(client, who).status_code == 303
+        out[who] = client
+    return out
+
+
+def routes(w: World) -> list[tuple[str, str, set[str], str]]:
+    """(route template, concrete URL, who may, kind) for every GET of the console."""
+    g1, g2 = w.group_url("K01"), w.group_url("K02")
+    m1 = w.kiosks["K01"].store.conn.execute("SELECT member_id FROM p_members ORDER BY number LIMIT 1").fetchone()[0]
+    m2 = w.kiosks["K02"].store.conn.execute("SELECT member_id FROM p_members ORDER BY number LIMIT 1").fetchone()[0]
+    receipt = w.receipts("K01")[-1]
+    rnum, rcode = receipt["number"], receipt["code"].replace("-", "")
+    api1, api2 = "/v1/console" + g1, "/v1/console" + g2
+    out = [
+        ("/", "/", EVERYONE, "page"),
+        ("/groups", "/groups", EVERYONE, "page"),
+        ("/groups/{kiosk_id}/{group_id}", g1, TG, "page"),
+        ("/groups/{kiosk_id}/{group_id}", g2, BJ, "page"),
+        ("/groups/{kiosk_id}/{group_id}/members/{member_id}", f"{g1}/members/{m1}", TG, "page"),
+        ("/groups/{kiosk_id}/{group_id}/members/{member_id}", f"{g2}/members/{m2}", BJ, "page"),
+        ("/kiosks", "/kiosks", EVERYONE, "page"),
+        ("/enrollments", "/enrollments", MANAGERS, "page"),
+        ("/users", "/users", {"admin"}, "page"),
+        ("/exports", "/exports", EVERYONE, "page"),
+        ("/verify", "/verify", EVERYONE | {ANON}, "page"),
+        ("/v/{number}/{code}", f"/v/{rnum}/{rcode}", EVERYONE | {ANON}, "page"),
+        ("/login", "/login", EVERYONE | {ANON}, "page"),
+        ("/lang/{lang}", "/lang/en?next=/", EVERYONE | {ANON}, "redirect"),
+        ("/exports/{kind}.{fmt}", "/exports/members.csv", EVERYONE, "file"),
+        ("/exports/{kind}.{fmt}", "/exports/indicators.xlsx?quarter=2026-Q3", EVERYONE, "file"),
+        ("/exports/{kind}.{fmt}", f"/exports/movements.xlsx?group=K01/{w.groups['K01']}", TG, "file"),
+        ("/exports/{kind}.{fmt}", f"/exports/loans.csv?group=K02/{w.groups['K02']}", BJ, "file"),
+        ("/v1/console/overview", "/v1/console/overview", EVERYONE, "api"),
+        ("/v1/console/groups", "/v1/console/groups", EVERYONE, "api"),
+        ("/v1/console/groups/{kiosk_id}/{group_id}", api1, TG, "api"),
+        ("/v1/console/groups/{kiosk_id}/{group_id}", api2, BJ, "api"),
+        ("/v1/console/groups/{kiosk_id}/{group_id}/members/{member_id}", f"{api1}/members/{m1}", TG, "api"),
+        ("/v1/console/groups/{kiosk_id}/{group_id}/members/{member_id}", f"{api2}/members/{m2}", BJ, "api"),
+        ("/v1/console/kiosks", "/v1/console/kiosks", EVERYONE, "api"),
+        ("/v1/console/verify/{number}/{code}", f"/v1/console/verify/{rnum}/{rcode}", EVERYONE, "api"),
+        ("/v1/console/indicators", "/v1/console/indicators?quarter=2026-Q3", EVERYONE, "api"),
+        ("/v1/console/exports/{kind}", "/v1/console/exports/meetings?format=xlsx", EVERYONE, "api"),
+        ("/v1/console/exports/{kind}", f"/v1/console/exports/members?group=K01/{w.groups['K01']}", TG, "api"),
+        ("/v1/admin/kiosks", "/v1/admin/kiosks", EVERYONE, "api"),
+        ("/v1/admin/incidents", "/v1/admin/incidents", EVERYONE, "api"),
+        ("/v1/admin/reference", "/v1/admin/reference", {"admin"}, "api"),
+    ]
+    return out
+
+
+# POST routes and who may use them; checked with a valid CSRF token in test_post_routes_by_role.
+POSTS = {
+    "/login": EVERYONE | {ANON},
+    "/logout": EVERYONE,
+    "/enrollments": MANAGERS,
+    "/enrollments/{handle}/revoke": MANAGERS,
+    "/users": {"admin"},
+    "/users/{user_id}": {"admin"},
+    "/kiosks/{kiosk_id}/revoke": {"admin"},
+}
+# The operators' write API (bearer tokens): who may, checked in test_admin_api_writes_by_role.
+ADMIN_WRITES = {
+    "/v1/admin/enrollments": MANAGERS,
+    "/v1/admin/kiosks/{kiosk_id}/revoke": {"admin"},
+    "/v1/admin/reference/{entity}/{key}": {"admin"},
+}
+NOT_CONSOLE = {"/healthz", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc", "/static"}
+
+
+def test_every_route_is_in_the_matrix(w: World) -> None:
+    covered = {r[0] for r in routes(w)} | set(POSTS)
+    found = all_routes(w.client.app)
+    assert len(found) > 40
+    for path, methods in found:
+        if path in NOT_CONSOLE or path.startswith(("/v1/sync", "/v1/enroll")):
+            continue  # kiosks' own API: signed requests, tested in test_sync_*
+        if path == "/v1/admin/token" or (path.startswith("/v1/admin/") and "GET" not in methods):
+            assert path == "/v1/admin/token" or path in ADMIN_WRITES, f"{path} {methods} is not in ADMIN_WRITES"
+            continue
+        assert path in covered, f"{path} {methods} is not in the authorization matrix"
+
+
+def _expect(who: str, allowed: set[str], kind: str, url: str, resp: Any) -> None:
+    where = f"{who} GET {url}: {resp.status_code}"
+    if who in allowed:
+        assert resp.status_code in ((303,) if kind == "redirect" else (200,)), where
+        return
+    if who == ANON:
+        if kind == "api":
+            assert resp.status_code == 401, where
+        else:
+            assert resp.status_code == 303 and resp.headers["location"].startswith("/login?next="), where
+        return
+    # signed in but not allowed: a role refusal (403), or for a group outside the scope the very
+    # answer an unknown group gets (404), so that its existence does not leak
+    assert resp.status_code in (403, 404), where
+    if "/groups/" in url or "group=" in url:
+        assert resp.status_code == 404, where
+
+
+@pytest.mark.parametrize("who", WHO)
+def test_every_get_route_by_role(w: World, clients: dict[str, TestClient], who: str) -> None:
+    client = clients[who]
+    for _route, url, allowed, kind in routes(w):
+        resp = client.get(url, follow_redirects=False)
+        _expect(who, allowed, kind, url, resp)
+
+
+@pytest.mark.parametrize("who", sorted(EVERYONE))
+def test_bearer_tokens_get_the_same_answers_as_sessions(w: World, who: str) -> None:
+    client = TestClient(w.client.app, base_url="http://testserver")
+    headers = token(client, who)
+    for _route, url, allowed, kind in routes(w):
+        if kind != "api":
+            continue
+        resp = client.get(url, headers=headers)
+        assert (resp.status_code == 200) == (who in allowed), f"{who} {url}: {resp.status_code}"
+
+
+def test_a_togo_coordinator_asking_for_a_benin_group_learns_nothing(w: World, clients: dict[str, TestClient]) -> None:
+    tg = clients["coord_tg"]
+    tg.cookies.set("lang", "fr")  # the matrix visited /lang/en
+    benin = tg.get(w.group_url("K02"))
+    unknown = tg.get("/groups/K02/00000000-0000-0000-0000-000000000000")
+    assert benin.status_code == unknown.status_code == 404
+    # the same page but for the address itself (in the language switch's link back)
+    assert benin.text.replace(w.groups["K02"], "ID") == unknown.text.replace(
+        "00000000-0000-0000-0000-000000000000", "ID"
+    )
+    api = tg.get("/v1/console" + w.group_url("K02"))
+    assert api.status_code == 404 and api.json() == tg.get("/v1/console/groups/K02/nope").json()
+    # and the lists and exports of the whole scope hold nothing of Benin
+    assert "Bohicon" not in tg.get("/groups").text
+    assert all(g["country"] == "TG" for g in tg.get("/v1/console/groups").json()["groups"])
+    assert "Bohicon" not in tg.get("/exports/members.csv").text
+    assert "Sèmè" not in tg.get("/exports/indicators.csv?quarter=2026-Q3").text
+    assert [k["kiosk_id"] for k in tg.get("/v1/console/kiosks").json()] == ["K01"]
+    assert [k["kiosk_id"] for k in tg.get("/v1/admin/kiosks").json()] == ["K01"]
+    # a Benin receipt verifies as genuine (the paper is real) but its content is not shown
+    receipt = w.receipts("K02")[-1]
+    page = tg.get(f"/v/{receipt['number']}/{receipt['code'].replace('-', '')}")
+    assert "authentique" in page.text and "hors de votre périmètre" in page.text
+    assert "Sèmè" not in page.text
+
+
+def test_scopes_add_up(w: World, clients: dict[str, TestClient]) -> None:
+    figures = {who: clients[who].get("/v1/console/overview").json()["figures"] for who in EVERYONE}
+    assert figures["admin"]["groups"] == figures["viewer_all"]["groups"] == 2
+    assert figures["coord_tg"]["groups"] == figures["coord_coop"]["groups"] == figures["coord_bj"]["groups"] == 1
+    assert figures["nobody"]["groups"] == 0 and figures["nobody"]["kiosks"] == 0
+    for key in ("members", "savings", "loans", "aid"):
+        assert figures["admin"][key] == figures["coord_tg"][key] + figures["coord_bj"][key], key
+    clients["nobody"].cookies.set("lang", "fr")
+    assert "pas encore de périmètre" in clients["nobody"].get("/").text
+
+
+def test_post_routes_by_role(w: World) -> None:
+    """Each form with a valid CSRF token: allowed roles succeed, others get 403 and nothing changes."""
+    for who in sorted(EVERYONE - {"admin"}):
+        client = TestClient(w.client.app, base_url="http://testserver")
+        login(client, who)
+        csrf = csrf_of(client.get("/exports").text)
+        resp = client.post("/users", data={"csrf": csrf, "username": f"x-{who}", "password": "x" * 12, "role": "admin"})
+        assert resp.status_code == 403, who
+        assert client.post("/kiosks/K01/revoke", data={"csrf": csrf}).status_code == 403, who
+        resp = client.post("/enrollments", data={"csrf": csrf, "kiosk_id": f"N-{who}", "country": "TG"})
+        if who in MANAGERS and who in ("coord_tg",):
+            assert resp.status_code == 200 and "Code pour" in resp.text, who
+        elif who in MANAGERS:
+            assert resp.status_code == 403, who  # TG is outside their scope
+        else:
+            assert resp.status_code == 403, who  # viewers enroll nothing
+    admin = TestClient(w.client.app, base_url="http://testserver")
+    login(admin, "admin")
+    status = {k["kiosk_id"]: k["status"] for k in admin.get("/v1/admin/kiosks").json()}
+    assert status["K01"] == "active"  # nobody but an admin could revoke it
+    page = admin.get("/users")
+    assert "x-coord_tg" not in page.text
+    # a coordinator re-issuing a code for a kiosk outside their scope is refused without detail
+    bj = TestClient(w.client.app, base_url="http://testserver")
+    login(bj, "coord_bj")
+    csrf = csrf_of(bj.get("/enrollments").text)
+    assert bj.post("/enrollments", data={"csrf": csrf, "kiosk_id": "K01", "replace": "true"}).status_code == 403
+    assert "K01" not in bj.get("/enrollments").text
+
+
+def test_admin_api_writes_by_role(w: World) -> None:
+    client = TestClient(w.client.app, base_url="http://testserver")
+    for who in sorted(EVERYONE):
+        auth = token(client, who)
+        body = {"kiosk_id": f"API-{who}", "country": "TG"}
+        resp = client.post("/v1/admin/enrollments", json=body, headers=auth)
+        ok = who in MANAGERS and who in ("admin", "coord_tg")  # TG inside their scope
+        assert resp.status_code == (201 if ok else 403), f"{who}: {resp.status_code} {resp.text}"
+        resp = client.put("/v1/admin/reference/rule_template/t", json={"value": {}}, headers=auth)
+        assert resp.status_code == (200 if who == "admin" else 403), who
+        resp = client.delete("/v1/admin/reference/rule_template/nothing", headers=auth)
+        assert resp.status_code == (404 if who == "admin" else 403), who
+        if who != "admin":
+            assert client.post("/v1/admin/kiosks/K01/revoke", headers=auth).status_code == 403, who
+    assert client.post("/v1/admin/enrollments", json={"kiosk_id": "X"}).status_code == 401

@@ -1,0 +1,239 @@
+"""The console's pages and data against the kiosks' own books: figures, rollups, receipts, exports, sizes."""
+
+from __future__ import annotations
+
+import io
+import random
+import re
+from collections.abc import Iterator
+from datetime import date, timedelta
+
+import pytest
+from fastapi.testclient import TestClient
+from openpyxl import load_workbook
+from sqlalchemy import create_engine, delete, select
+from test_console_support import TODAY, World, csrf_of, login, world
+from test_sync_support import BACKENDS, server_db
+
+from kiosk.domain.projections import TABLES
+from sync_server import rollup
+from sync_server.db import console_months, console_totals, metadata, projections
+from sync_server.errors import SyncServerError
+from sync_server.web.loans import at_risk, days_late
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def w(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    tmp = tmp_path_factory.mktemp("pages")
+    db = server_db(request.param, tmp)
+    try:
+        with world(db, tmp) as found:
+            yield found
+    finally:
+        if db.cleanup:
+            db.cleanup()
+
+
+@pytest.fixture(scope="module")
+def admin(w: World) -> TestClient:
+    c = TestClient(w.client.app, base_url="http://testserver")
+    login(c, "admin")
+    c.cookies.set("lang", "fr")
+    return c
+
+
+def _kiosk_books(w: World, kiosk_id: str) -> dict[str, int]:
+    """The same figures computed on the kiosk, from its own SQLite projections."""
+    q = w.kiosks[kiosk_id].store.conn.execute
+    return {
+        "members": q("SELECT COUNT(*) FROM p_members WHERE active = 1").fetchone()[0],
+        "women": q("SELECT COUNT(*) FROM p_members WHERE active = 1 AND sex = 'F'").fetchone()[0],
+        "savings": -q(
+            "SELECT COALESCE(SUM(balance), 0) FROM p_accounts WHERE account LIKE 'verte:savings:%'"
+        ).fetchone()[0],
+        "loans": q(
+            "SELECT COALESCE(SUM(principal - principal_paid), 0) FROM p_loans WHERE status = 'active' AND kind = 'loan'"
+        ).fetchone()[0],
+        "loans_active": q("SELECT COUNT(*) FROM p_loans WHERE status = 'active' AND kind = 'loan'").fetchone()[0],
+        "aid": q("SELECT COALESCE(SUM(aid_received), 0) FROM p_members").fetchone()[0],
+        "cash_verte": q("SELECT balance FROM p_accounts WHERE account = 'verte:cash'").fetchone()[0],
+        "cash_rouge": q("SELECT balance FROM p_accounts WHERE account = 'rouge:cash'").fetchone()[0],
+        "meetings": q("SELECT COUNT(*) FROM p_meetings").fetchone()[0],
+    }
+
+
+def test_the_overview_adds_up_the_kiosks_books(w: World, admin: TestClient) -> None:
+    figures = admin.get("/v1/console/overview").json()["figures"]
+    books = [_kiosk_books(w, k) for k in ("K01", "K02")]
+    for key in books[0]:
+        assert figures[key] == books[0][key] + books[1][key], key
+    assert figures["groups"] == 2 and figures["kiosks"] == 2 and figures["silent"] == 0
+    page = admin.get("/")
+    assert page.status_code == 200
+    savings = f"{figures['savings']:,}".replace(",", "\u00a0")
+    assert savings in page.text and "<svg" in page.text
+
+
+def test_portfolio_at_risk_in_sql_is_the_domain_s_schedule(w: World) -> None:
+    """The SQL shortcut for 'oldest unpaid installment > 30 days' against kiosk.domain.loans.schedule."""
+    rnd = random.Random(5)
+    loans = projections["loans"]
+    engine = create_engine("sqlite://")
+    metadata.create_all(engine, tables=[loans])
+    rows = []
+    for i in range(600):
+        principal = rnd.choice([500, 3000, 10_000, 25_005, 99_995, rnd.randrange(5, 200_000, 5)])
+        term = rnd.randint(1, 12)
+        # month ends matter: a loan of 31 January falls due on 28 February
+        start = rnd.choice([date(2025, 1, 31), date(2025, 3, 31), date(2025, 8, 30)]) if rnd.random() < 0.3 else None
+        start = start or date(2025, 1, 1) + timedelta(days=rnd.randint(0, 364))
+        paid = min(principal, rnd.choice([0, principal // 2, principal, rnd.randrange(0, principal + 1, 5)]))
+        row = {c: None for c, _ in TABLES["loans"].columns} | {
+            "kiosk_id": "K",
+            "loan_id": f"L{i}",
+            "group_id": "G",
+            "principal": principal,
+            "term_months": term,
+            "rounding_unit": rnd.choice([5, 25, 100]),
+            "start": start.isoformat(),
+            "principal_paid": paid,
+            "method": "flat",
+            "rate_bp": 200,
+            "penalty_bp": 0,
+            "status": "active",
+            "kind": "loan",
+        }
+        rows.append(row)
+    with engine.begin() as conn:
+        conn.execute(loans.insert(), rows)
+        for today in (date(2025, 3, 31), date(2025, 3, 30), date(2025, 8, 15), date(2026, 1, 1), date(2026, 3, 31)):
+            sql = set(conn.execute(select(loans.c.loan_id).where(at_risk(today))).scalars())
+            python = {r["loan_id"] for r in rows if days_late(r, today) > 30}
+            assert sql == python, today
+    # and on the real server, the overview's PAR is the group pages' (computed in Python)
+    c = TestClient(w.client.app, base_url="http://testserver")
+    login(c, "admin")
+    total = c.get("/v1/console/overview").json()["figures"]["par30"]
+    per_group = sum(c.get("/v1/console" + w.group_url(k)).json()["figures"]["par30"] for k in ("K01", "K02"))
+    assert total == per_group > 0
+
+
+def test_rollups_rebuilt_from_the_journal_equal_those_kept_by_ingest(w: World) -> None:
+    engine = w.server.engine
+
+    def snapshot() -> tuple[list, list]:
+        with engine.connect() as conn:
+            return (
+                sorted(tuple(r) for r in conn.execute(select(console_totals))),
+                sorted(tuple(r) for r in conn.execute(select(console_months))),
+            )
+
+    before = snapshot()
+    assert len(before[1]) > 5
+    with engine.begin() as conn:
+        conn.execute(delete(console_totals))
+        conn.execute(delete(console_months))
+    assert rollup.needs_rebuild(engine)
+    assert rollup.rebuild(engine) == 2
+    assert snapshot() == before and not rollup.needs_rebuild(engine)
+
+
+def test_the_group_page_shows_funds_members_loans_meetings_and_corrections(w: World, admin: TestClient) -> None:
+    page = admin.get(w.group_url("K01"))
+    assert page.status_code == 200
+    html = page.text
+    books = _kiosk_books(w, "K01")
+    assert f"{books['cash_verte']:,}".replace(",", "\u00a0") in html
+    assert "Ɖɔvi Ahouansou" in html  # Ewe/Fon letters as they are
+    assert "cotisation saisie deux fois" in html  # the demo's correction, with its reason
+    assert html.count('class="late"') >= 2  # the demo's two defaulters
+    assert "Caisse verte +" in html or "Caisse verte -" in html  # week 8: 500 F missing at closing
+    older = admin.get(w.group_url("K01") + "?mp=2")
+    assert older.status_code == 200 and "2026-05-04" in older.text  # the first meeting, on the second page
+    member_link = re.search(r'href="(/groups/K01/[^"]+/members/[^"]+)"', html)[1]
+    statement = admin.get(member_link)
+    assert statement.status_code == 200 and "Relevé" in statement.text
+
+
+def test_receipts_verify_against_the_journal(w: World, admin: TestClient) -> None:
+    real = next(r for r in w.receipts("K01") if r["movements"])
+    number, code = real["number"], real["code"]
+    page = admin.get(real["verify_url"].replace("http://testserver", ""))
+    assert "Reçu authentique" in page.text and real["member"]["name"] in page.text
+    amount = f"{real['movements'][0]['amount']:,}".replace(",", "\u00a0")
+    assert amount in page.text
+    typed = admin.get(f"/verify?number={number}&code={code.lower()}")  # typed by hand: dash, lower case
+    assert "Reçu authentique" in typed.text
+    forged = code[:-1] + ("A" if code[-1] != "A" else "B")
+    assert "Ne correspond pas" in admin.get(f"/verify?number={number}&code={forged}").text
+    assert "Inconnu" in admin.get(f"/verify?number=K01-999999&code={code}").text
+    assert "Inconnu" in admin.get(f"/verify?number=nonsense&code={code}").text
+    api = admin.get(f"/v1/console/verify/{number}/{code}").json()
+    assert api["verdict"] == "genuine" and api["content"]["member"]["name"] == real["member"]["name"]
+    anonymous = TestClient(w.client.app, base_url="http://testserver")
+    anonymous.cookies.set("lang", "fr")
+    seen = anonymous.get(real["verify_url"].replace("http://testserver", ""))
+    assert "Reçu authentique" in seen.text and real["member"]["name"] not in seen.text  # the verdict only
+    assert "Non vérifié" in anonymous.get(f"/verify?number={number}&code={forged}").text
+
+
+def test_exports_read_back(w: World, admin: TestClient) -> None:
+    key = f"K01/{w.groups['K01']}"
+    xlsx = admin.get(f"/exports/movements.xlsx?group={key}")
+    assert xlsx.status_code == 200 and "attachment" in xlsx.headers["content-disposition"]
+    sheet = load_workbook(io.BytesIO(xlsx.content)).active
+    rows = list(sheet.iter_rows(values_only=True))
+    count = w.kiosks["K01"].store.conn.execute("SELECT COUNT(*) FROM p_transactions").fetchone()[0]
+    assert rows[0][:4] == ("kiosk_id", "group", "seq", "date") and len(rows) == count + 1
+    members = admin.get("/exports/members.csv").text.lstrip("\ufeff").splitlines()
+    assert len(members) == 1 + sum(
+        w.kiosks[k].store.conn.execute("SELECT COUNT(*) FROM p_members").fetchone()[0] for k in ("K01", "K02")
+    )
+    ranged = admin.get("/exports/meetings.csv?from=2026-06-01&to=2026-06-30").text.splitlines()
+    assert all("2026-06-" in line for line in ranged[1:]) and len(ranged) > 4
+    bad = admin.get("/exports/meetings.csv?from=June")
+    assert bad.status_code == 400 and "YYYY-MM-DD" in bad.text
+
+
+def test_pages_are_small_scriptless_and_translated(w: World, admin: TestClient) -> None:
+    urls = ["/", "/groups", w.group_url("K01"), "/kiosks", "/exports", "/enrollments", "/users", "/verify", "/login"]
+    for url in urls:
+        page = admin.get(url)
+        assert page.status_code == 200, url
+        assert len(page.content) < 100_000, (url, len(page.content))
+        assert "<script" not in page.text and not re.search(r'(src|href)="(https?:)?//', page.text), url
+    css = admin.get("/static/console.css")
+    assert css.status_code == 200 and len(css.content) < 10_000
+    en = TestClient(w.client.app, base_url="http://testserver")
+    login(en, "admin")
+    switched = en.get("/lang/en?next=/groups")
+    assert switched.status_code == 200 and "Groups" in switched.text and "Log out" in switched.text
+    assert "Savings" in en.get(w.group_url("K01")).text
+
+
+def test_the_fleet_page_tells_what_kiosks_report_and_what_they_do_not(w: World, admin: TestClient) -> None:
+    page = admin.get("/kiosks")
+    assert "ne transmettent pas encore" in page.text
+    kiosks = admin.get("/v1/console/kiosks").json()
+    assert [k["kiosk_id"] for k in kiosks] == ["K01", "K02"]
+    assert all(k["acked_seq"] > 100 and k["skew_ms"] is not None for k in kiosks)
+
+
+def test_enrollment_codes_are_created_listed_and_revoked(w: World) -> None:
+    c = TestClient(w.client.app, base_url="http://testserver")
+    login(c, "coord_tg")
+    c.cookies.set("lang", "fr")
+    csrf = csrf_of(c.get("/enrollments").text)
+    made = c.post("/enrollments", data={"csrf": csrf, "kiosk_id": "K55", "country": "TG", "name": "Kpalimé"})
+    code = re.search(r"Code pour K55 : ([A-Z0-9-]{14})", made.text)[1]
+    handle = re.search(r'action="/enrollments/([0-9a-f]+)/revoke"', made.text)[1]
+    assert c.post(f"/enrollments/{handle}/revoke", data={"csrf": csrf}).status_code == 200
+    from sync_server import accounts
+
+    with pytest.raises(SyncServerError) as err:
+        accounts.enroll(w.server.engine, code, "A" * 43, "B" * 86, None)
+    assert err.value.code in ("proof_invalid", "enrollment_code_expired")
+    bad = c.post("/enrollments", data={"csrf": csrf, "kiosk_id": "bad id!", "country": "TG"})
+    assert bad.status_code == 400 and "kiosk_id" in bad.text
+    assert "bad id" not in c.get("/enrollments").text
+    assert TODAY.year == 2026
