@@ -155,6 +155,8 @@ journal = Table(
     Column("received_at", BigInteger, nullable=False),
     Index("ix_journal_boot", "kiosk_id", "boot_id"),
 )
+# An event as the kiosk made it (kiosk.domain.events.Event's fields), in that order.
+EVENT_COLUMNS = tuple(journal.c[name] for name in ("seq", "type", "body", "device_time", "boot_id", "mono_ms"))
 
 batches = Table(
     "batches",

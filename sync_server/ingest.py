@@ -38,7 +38,19 @@ from kiosk.domain.reducer import apply
 from kiosk.domain.wire import batch_message, chain, decode_events, dictionary
 
 from . import reference
-from .db import batches, boot_anchors, incidents, insert, journal, kiosk_keys, lock_kiosk, now_ms, read, write
+from .db import (
+    EVENT_COLUMNS,
+    batches,
+    boot_anchors,
+    incidents,
+    insert,
+    journal,
+    kiosk_keys,
+    lock_kiosk,
+    now_ms,
+    read,
+    write,
+)
 from .db import kiosks as kiosks_table
 from .errors import BadRequest, Conflict, Forbidden, SyncServerError, Tampered, TooLarge, Unprocessable
 from .projections import ServerView
@@ -250,14 +262,7 @@ def preset_dictionary(engine: Engine, kiosk_id: str, header: str) -> bytes:
         raise BadRequest("dictionary_invalid", "Muso-Dict must name 1 to 1000 events")
     with read(engine) as conn:
         rows = conn.execute(
-            select(
-                journal.c.seq,
-                journal.c.type,
-                journal.c.body,
-                journal.c.device_time,
-                journal.c.boot_id,
-                journal.c.mono_ms,
-            )
+            select(*EVENT_COLUMNS)
             .where(journal.c.kiosk_id == kiosk_id, journal.c.seq.between(first, last))
             .order_by(journal.c.seq)
         ).all()

@@ -29,7 +29,7 @@ from kiosk.domain.postings import kind_of
 from kiosk.domain.projections import TABLES, Changes, MemoryView, View
 from kiosk.domain.reducer import apply
 
-from .db import ROLLUP_FIELDS, console_months, console_totals, insert, journal, read, write
+from .db import EVENT_COLUMNS, ROLLUP_FIELDS, console_months, console_totals, insert, journal, read, write
 from .db import kiosks as kiosks_table
 
 # Income of the caisse verte (credit accounts; expenses is a debit account and counts against).
@@ -176,16 +176,7 @@ def _applied(engine: Engine, kiosk_id: str, page: int) -> Iterable[Event]:
     while True:
         with read(engine) as conn:
             rows = conn.execute(
-                select(
-                    journal.c.seq,
-                    journal.c.type,
-                    journal.c.body,
-                    journal.c.device_time,
-                    journal.c.boot_id,
-                    journal.c.mono_ms,
-                    journal.c.hash,
-                    journal.c.status,
-                )
+                select(*EVENT_COLUMNS, journal.c.hash, journal.c.status)
                 .where(journal.c.kiosk_id == kiosk_id, journal.c.seq > after)
                 .order_by(journal.c.seq)
                 .limit(page)

@@ -310,6 +310,17 @@ class MainWindow(QMainWindow):
     def confirm(self, title: str, amount: int | None, lines: list[str], on_ok: Callable[[], Any], **kw: Any) -> None:
         ConfirmOverlay(self, title, amount, lines, on_ok, **kw).open()
 
+    def retry_printing(self) -> None:
+        """The treasurer's "retry": every waiting receipt may be tried now, and the worker is woken."""
+        PrintQueue(self.session.k.store).retry_now()
+        self.printer.wake()
+        self.toast(_("Impression relancée."))
+
+    def reprint(self, job_id: int) -> None:
+        PrintQueue(self.session.k.store).reprint(job_id)
+        self.printer.wake()
+        self.toast(_("Duplicata ajouté à la file d'impression."))
+
     def toast(self, text: str) -> None:
         self.last_toast = text
         self.toast_box.show_text(text)

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from .. import accounts, ingest
 from .. import reference as ref
-from ..db import journal, kiosks, now_ms, read
+from ..db import EVENT_COLUMNS, journal, kiosks, now_ms, read
 from ..errors import Unprocessable
 from ..schemas import Ack, Enrolled, EnrollRequest, Pull, PushBatch, RestorePage, Status
 from .deps import DICT_ENCODING, AnonymousLimit, EngineDep, KioskDep, SettingsDep, decompress, remote
@@ -119,15 +119,7 @@ def restore(
     with read(engine) as conn:
         acked = int(conn.scalar(select(kiosks.c.acked_seq).where(kiosks.c.kiosk_id == kiosk.kiosk_id)) or 0)
         rows = conn.execute(
-            select(
-                journal.c.seq,
-                journal.c.type,
-                journal.c.body,
-                journal.c.device_time,
-                journal.c.boot_id,
-                journal.c.mono_ms,
-                journal.c.hash,
-            )
+            select(*EVENT_COLUMNS, journal.c.hash)
             .where(journal.c.kiosk_id == kiosk.kiosk_id, journal.c.seq > after, journal.c.seq <= acked)
             .order_by(journal.c.seq)
             .limit(page)

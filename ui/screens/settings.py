@@ -228,14 +228,10 @@ class SettingsScreen(Screen):
         Task(lambda: send_test_page(cfg, server), done)
 
     def _printer_retry(self) -> None:
-        PrintQueue(self.k.store).retry_now()
-        self.win.printer.wake()
-        self.win.toast(_("Impression relancée."))
+        self.win.retry_printing()
 
     def _reprint(self, job_id: int) -> None:
-        PrintQueue(self.k.store).reprint(job_id)
-        self.win.printer.wake()
-        self.win.toast(_("Duplicata ajouté à la file d'impression."))
+        self.win.reprint(job_id)
         self._printer_refresh()
 
     # -- language and kiosk ------------------------------------------------------------------

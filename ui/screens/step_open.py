@@ -8,7 +8,6 @@ from typing import Any
 from PySide6.QtWidgets import QStackedWidget, QWidget
 
 from kiosk.services import meetings as M
-from kiosk.store.print_queue import PrintQueue
 
 from .. import theme
 from ..approval import ApprovalOverlay
@@ -261,14 +260,10 @@ class ReceiptsStep(Step):
         return job_status_name(job["status"]) + (" · " + _("DUPLICATA") if job["duplicate"] else "")
 
     def _retry(self) -> None:
-        PrintQueue(self.k.store).retry_now()
-        self.win.printer.wake()
-        self.win.toast(_("Impression relancée."))
+        self.win.retry_printing()
 
     def _reprint(self, job_id: int) -> None:
-        PrintQueue(self.k.store).reprint(job_id)
-        self.win.printer.wake()
-        self.win.toast(_("Duplicata ajouté à la file d'impression."))
+        self.win.reprint(job_id)
         self.enter()
 
     def next_text(self) -> str:
