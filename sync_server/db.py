@@ -112,6 +112,12 @@ kiosks = Table(
     # Where a coordinator said the kiosk will stand (at enrollment): puts a kiosk with no group yet in a scope.
     Column("country", String(8)),
     Column("cooperative", Text),
+    # What the kiosk last said about itself (PushBatch.report), for the fleet page.
+    Column("app_version", String(32)),
+    Column("print_pending", BigInteger),
+    Column("printer_error", Text),
+    Column("events_pending", BigInteger),
+    Column("reported_at", BigInteger),
 )
 
 kiosk_keys = Table(

@@ -172,7 +172,11 @@ def _push(engine: Engine, batch: PushBatch, *, kiosk_id: str, max_events: int, s
         fresh = [ev for ev in chained if ev.seq > acked]
         ref = reference.version_for(conn, kiosk_id)
         if not fresh:
-            conn.execute(update(kiosks_table).where(kiosks_table.c.kiosk_id == kiosk_id).values(last_seen_at=received))
+            conn.execute(
+                update(kiosks_table)
+                .where(kiosks_table.c.kiosk_id == kiosk_id)
+                .values(last_seen_at=received, **_report(batch, received))
+            )
             return Outcome(acked, kiosk["head"], now_ms(), ref)
 
         batch_id = conn.execute(
@@ -236,6 +240,7 @@ def _push(engine: Engine, batch: PushBatch, *, kiosk_id: str, max_events: int, s
                 quarantined=kiosks_table.c.quarantined + len(quarantined),
                 last_push_at=received,
                 last_seen_at=received,
+                **_report(batch, received),
             )
         )
         if quarantined:
@@ -323,3 +328,17 @@ def _body_or_none(ev: Any) -> Any:
         return ev.body
     except ValueError:  # a malformed body is quarantined by the reducer, not by the prefetch
         return None
+
+
+def _report(batch: PushBatch, received: int) -> dict[str, Any]:
+    """The kiosk's word about itself, as columns of ``kiosks`` (nothing when it sent none)."""
+    r = batch.report
+    if r is None:
+        return {}
+    return {
+        "app_version": r.v,
+        "print_pending": r.pq,
+        "printer_error": r.pe,
+        "events_pending": r.ep,
+        "reported_at": received,
+    }

@@ -23,6 +23,15 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class KioskReport(Strict):
+    """What a kiosk says about itself with each push (all optional): shown on the fleet page."""
+
+    v: Annotated[StrictStr, Field(max_length=32)] | None = Field(default=None, description="app version")
+    pq: Annotated[StrictInt, Field(ge=0, le=10**9)] | None = Field(default=None, description="receipts waiting")
+    pe: Annotated[StrictStr, Field(max_length=200)] | None = Field(default=None, description="printer's last error")
+    ep: Annotated[StrictInt, Field(ge=0, le=2**62)] | None = Field(default=None, description="events left to send")
+
+
 class PushBatch(Strict):
     """A contiguous run of journal events, signed over the chain head (``kiosk.domain.wire.batch_message``)."""
 
@@ -38,6 +47,7 @@ class PushBatch(Strict):
     now: tuple[Annotated[StrictStr, Field(min_length=1, max_length=64)], StrictInt] | None = Field(
         default=None, description="(boot_id, mono_ms) when the batch was sent: anchors that boot's clock"
     )
+    report: KioskReport | None = None
 
 
 class Ack(BaseModel):

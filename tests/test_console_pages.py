@@ -211,12 +211,16 @@ def test_pages_are_small_scriptless_and_translated(w: World, admin: TestClient) 
     assert "Savings" in en.get(w.group_url("K01")).text
 
 
-def test_the_fleet_page_tells_what_kiosks_report_and_what_they_do_not(w: World, admin: TestClient) -> None:
+def test_the_fleet_page_shows_what_kiosks_report(w: World, admin: TestClient) -> None:
     page = admin.get("/kiosks")
-    assert "ne transmettent pas encore" in page.text
+    assert "Imprimante" in page.text and "À envoyer" in page.text
     kiosks = admin.get("/v1/console/kiosks").json()
     assert [k["kiosk_id"] for k in kiosks] == ["K01", "K02"]
     assert all(k["acked_seq"] > 100 and k["skew_ms"] is not None for k in kiosks)
+    # Each push carried the kiosk's own report (inside the signed body).
+    assert all(k["app_version"] and k["reported_at"] and k["print_pending"] is not None for k in kiosks)
+    assert all(k["events_pending"] == 0 for k in kiosks)  # everything was sent
+    assert f"v{kiosks[0]['app_version']}" in page.text
 
 
 def test_enrollment_codes_are_created_listed_and_revoked(w: World) -> None:

@@ -55,8 +55,13 @@ def encode_batch(
     events: Sequence[Event],
     signature: str,
     now: tuple[str, int] | None = None,
+    report: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The document for ``events`` (contiguous, already chained); ``now`` = (boot_id, mono_ms) at sending."""
+    """The document for ``events`` (contiguous, already chained); ``now`` = (boot_id, mono_ms) at sending.
+
+    ``report``: the kiosk's own state for the coordinators' fleet page (app version, receipts waiting,
+    the printer's last error, events still to send). Inside the signed body, so nobody on the way can
+    change what a kiosk says about itself."""
     if not events:
         raise DomainError("batch_malformed", "events")
     boots: list[str] = []
@@ -81,6 +86,8 @@ def encode_batch(
         "boots": boots,
         "events": rows,
     }
+    if report:
+        doc["report"] = report
     if now is not None:
         doc["now"] = [now[0], now[1]]
     return doc

@@ -70,7 +70,25 @@ def batch_body(
     prev = _hash_before(store, events[0].seq)
     message = batch_message(kiosk_id, events[0].seq, events[-1].seq, prev, events[-1].hash)
     anchor = (store.clock.boot_id, store.clock.mono_ms()) if now else None
-    return compress(dumps(encode_batch(kiosk_id, events, keys.sign(key, message), anchor)), zdict)
+    report = kiosk_report(store, events[-1].seq)
+    return compress(dumps(encode_batch(kiosk_id, events, keys.sign(key, message), anchor, report)), zdict)
+
+
+def kiosk_report(store: Store, last_sent: int) -> dict[str, Any]:
+    """What the coordinators' fleet page shows of this kiosk: version, receipts waiting, printer trouble."""
+    from importlib import metadata
+
+    try:
+        version = metadata.version("muso-kiosk")
+    except metadata.PackageNotFoundError:
+        version = None
+    pending = int(store.query("SELECT COUNT(*) AS n FROM print_jobs WHERE status != 'printed'")[0]["n"])
+    oldest = store.query("SELECT last_error FROM print_jobs WHERE status != 'printed' ORDER BY id LIMIT 1")
+    error = oldest[0]["last_error"] if oldest else None
+    report: dict[str, Any] = {"v": version, "pq": pending, "ep": max(0, store.head()[0] - last_sent)}
+    if error:
+        report["pe"] = str(error)[:200]
+    return {k: v for k, v in report.items() if v is not None}
 
 
 def preset_dictionary(store: Store, from_seq: int) -> tuple[str, bytes] | None:

@@ -28,9 +28,9 @@ def fleet(conn: Connection, p: Principal, now: int, silent_days: int) -> list[di
 
     Clock skew is read from the last event the kiosk sent: its device time
     minus the time the server estimated for it from the boot's anchor
-    (``journal.est_time``, see ingest). Kiosks do not report their printer
-    state, app version or how many events wait to be sent: the page says so
-    rather than guess.
+    (``journal.est_time``, see ingest). App version, receipts waiting, the
+    printer's last error and events left to send are what the kiosk said of
+    itself in its last push (``PushBatch.report``, inside the signed body).
     """
     last = journal.alias("last")
     rows = conn.execute(

@@ -105,16 +105,21 @@ T: dict[str, tuple[str, str]] = {
     "fund": ("Caisse", "Fund"),
     "reversed": ("annulé", "reversed"),
     # kiosks
-    "acked": ("Événements reçus", "Events received"),
+    "acked": ("Événements", "Events"),
     "quarantined": ("Quarantaine", "Quarantined"),
-    "clock_skew": ("Décalage d'horloge", "Clock skew"),
+    "clock_skew": ("Horloge", "Clock"),
     "key_since": ("Clé depuis", "Key since"),
     "not_reported": (
-        "Les kiosques ne transmettent pas encore l'état de leur imprimante, leur version ni le nombre "
-        "d'événements en attente : ces colonnes restent vides plutôt que d'inventer.",
-        "Kiosks do not report their printer state, app version or number of events waiting yet: "
-        "these are left out rather than guessed.",
+        "Version, reçus en attente, erreur d'imprimante et événements à envoyer : ce que chaque kiosque "
+        "a dit de lui-même à sa dernière synchronisation (vide s'il n'a rien dit).",
+        "Version, receipts waiting, printer error and events left to send: what each kiosk said about "
+        "itself at its last sync (empty if it said nothing).",
     ),
+    "app_version": ("Version", "Version"),
+    "print_pending": ("Reçus en attente", "Receipts waiting"),
+    "printer_error": ("Imprimante", "Printer"),
+    "events_pending": ("À envoyer", "To send"),
+    "printer_ok": ("bien", "fine"),
     "kiosk_pending": ("en attente", "pending"),
     "kiosk_active": ("actif", "active"),
     "kiosk_revoked": ("révoqué", "revoked"),
