@@ -232,7 +232,7 @@ class FileTransport:
         return Status(State.READY)
 
     def close(self) -> None:
-        pass
+        """Each job opens and closes its files: nothing stays open."""
 
 
 class DummyTransport:
@@ -257,7 +257,7 @@ class DummyTransport:
         return self.state
 
     def close(self) -> None:
-        pass
+        """Nothing to release: the output lives in memory."""
 
 
 def from_config(config: dict[str, Any], data_dir: Path) -> Transport:
