@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from test_console_support import PEOPLE, World, all_routes, csrf_of, login, token, world
-from test_sync_support import BACKENDS, server_db
+from test_console_support import PEOPLE, World, all_routes, csrf_of, login, served_world, token
+from test_sync_support import BACKENDS
 
 ANON = "anonymous"
 WHO = [ANON, *PEOPLE]
@@ -25,14 +25,7 @@ MANAGERS = {"admin", "coord_tg", "coord_bj", "coord_coop", "nobody"}
 
 @pytest.fixture(scope="module", params=BACKENDS)
 def w(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
-    tmp = tmp_path_factory.mktemp("authz")
-    db = server_db(request.param, tmp)
-    try:
-        with world(db, tmp) as found:
-            yield found
-    finally:
-        if db.cleanup:
-            db.cleanup()
+    yield from served_world(request.param, tmp_path_factory.mktemp("authz"))
 
 
 @pytest.fixture(scope="module")

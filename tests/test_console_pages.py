@@ -12,8 +12,8 @@ import pytest
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 from sqlalchemy import create_engine, delete, select
-from test_console_support import TODAY, World, csrf_of, login, world
-from test_sync_support import BACKENDS, server_db
+from test_console_support import TODAY, World, csrf_of, login, served_world
+from test_sync_support import BACKENDS
 
 from kiosk.domain.projections import TABLES
 from sync_server import rollup
@@ -24,14 +24,7 @@ from sync_server.web.loans import at_risk, days_late
 
 @pytest.fixture(scope="module", params=BACKENDS)
 def w(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
-    tmp = tmp_path_factory.mktemp("pages")
-    db = server_db(request.param, tmp)
-    try:
-        with world(db, tmp) as found:
-            yield found
-    finally:
-        if db.cleanup:
-            db.cleanup()
+    yield from served_world(request.param, tmp_path_factory.mktemp("pages"))
 
 
 @pytest.fixture(scope="module")

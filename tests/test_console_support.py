@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from test_sync_support import Server, ServerDb, running
+from test_sync_support import Server, ServerDb, running, server_db
 
 from kiosk.demo import demo_scenario
 from kiosk.scenario import Runner
@@ -113,6 +113,17 @@ def world(db: ServerDb, tmp_path: Path, **overrides: Any) -> Iterator[World]:
         finally:
             for k in w.kiosks.values():
                 k.close()
+
+
+def served_world(backend: str, tmp_path: Path) -> Iterator[World]:
+    """The two-kiosk world on a fresh server database of ``backend``, dropped afterwards (module fixtures)."""
+    db = server_db(backend, tmp_path)
+    try:
+        with world(db, tmp_path) as found:
+            yield found
+    finally:
+        if db.cleanup:
+            db.cleanup()
 
 
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')
