@@ -18,6 +18,7 @@ server's projections for K are a function of K's journal alone".
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 from collections.abc import Iterator
@@ -376,6 +377,33 @@ def insert(conn: Connection, table: Table) -> Any:
     from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
     return sqlite_insert(table)
+
+
+def bulk_upsert(
+    conn: Connection, table: Table, keys: tuple[str, ...], rows: list[tuple[Any, ...]], *, update: bool
+) -> None:
+    """Insert ``rows`` (tuples in the table's column order), keyed by ``keys``: update or skip what exists.
+
+    Ingest writes thousands of rows per batch; the statement goes to the
+    driver's ``executemany`` as plain SQL (SQLite and PostgreSQL spell ``ON
+    CONFLICT`` alike), because SQLAlchemy's per-row parameter processing would
+    cost more than the insert itself.
+    """
+    if rows:
+        conn.exec_driver_sql(_upsert_sql(conn.dialect, table, keys, update), rows)
+
+
+@functools.cache
+def _upsert_sql(dialect: Any, table: Table, keys: tuple[str, ...], update: bool) -> str:
+    quote = dialect.identifier_preparer.quote
+    names = [c.name for c in table.columns]
+    mark = "?" if dialect.paramstyle == "qmark" else "%s"
+    others = [quote(n) for n in names if n not in keys]
+    action = "DO UPDATE SET " + ", ".join(f"{n} = excluded.{n}" for n in others) if update and others else "DO NOTHING"
+    return (
+        f"INSERT INTO {quote(table.name)} ({', '.join(quote(n) for n in names)}) "
+        f"VALUES ({', '.join([mark] * len(names))}) ON CONFLICT ({', '.join(quote(k) for k in keys)}) {action}"
+    )
 
 
 def lock_kiosk(conn: Connection, kiosk_id: str) -> Any:

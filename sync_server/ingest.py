@@ -42,6 +42,7 @@ from .db import (
     EVENT_COLUMNS,
     batches,
     boot_anchors,
+    bulk_upsert,
     incidents,
     insert,
     journal,
@@ -199,36 +200,25 @@ def _push(engine: Engine, batch: PushBatch, *, kiosk_id: str, max_events: int, s
         view = ServerView(conn, kiosk_id)
         view.prefetch([_body_or_none(ev) for ev in fresh])
         rollup = Rollup()  # what the console's rollups gain from this batch (sync_server/rollup.py)
-        rows = []
+        rows = []  # in the journal table's column order
         quarantined = []
         for ev in fresh:
             status, reason = "applied", None
             try:
                 changes = apply(view, ev)
-                rollup.observe(view, changes, ev)
+                rollup.observe(view.peek, changes, ev)
                 view.apply(changes)
             except DomainError as exc:
                 status, reason = "quarantined", json.dumps({"code": exc.code, "message": str(exc)}, ensure_ascii=False)
                 quarantined.append(ev.seq)
             anchor = anchors.get(ev.boot_id)
             rows.append(
-                {
-                    "kiosk_id": kiosk_id,
-                    "seq": ev.seq,
-                    "type": ev.type,
-                    "body": ev.body_json,
-                    "device_time": ev.device_time,
-                    "boot_id": ev.boot_id,
-                    "mono_ms": ev.mono_ms,
-                    "hash": ev.hash,
-                    "status": status,
-                    "reason": reason,
-                    "batch_id": batch_id,
-                    "est_time": anchor[0] - (anchor[1] - ev.mono_ms) if anchor else None,
-                    "received_at": received,
-                }
-            )
-        conn.execute(insert(conn, journal).on_conflict_do_nothing(index_elements=["kiosk_id", "seq"]), rows)
+                (
+                    kiosk_id, ev.seq, ev.type, ev.body_json, ev.device_time, ev.boot_id, ev.mono_ms, ev.hash,
+                    status, reason, batch_id, anchor[0] - (anchor[1] - ev.mono_ms) if anchor else None, received,
+                )
+            )  # fmt: skip
+        bulk_upsert(conn, journal, ("kiosk_id", "seq"), rows, update=False)
         view.flush()
         rollup.flush(conn, kiosk_id)
         conn.execute(

@@ -12,32 +12,38 @@ hundred times.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import Connection, select
 
+from kiosk.domain.funds import Fund
 from kiosk.domain.projections import TABLES, Changes, Key, Row
 
-from .db import insert, projections
+from .db import bulk_upsert, projections
 
 _MISSING = object()
+_FUNDS = [f.value for f in Fund]
+_STORED = json.JSONEncoder(sort_keys=True, ensure_ascii=False).encode  # as the kiosk stores JSON columns
+
+
+# Per table, the columns held as JSON text: most rows the reducer reads (accounts, members) have none.
+_JSON = {name: tuple(c for c, kind in spec.columns if kind == "json") for name, spec in TABLES.items()}
 
 
 def encode(table: str, row: Row) -> dict[str, Any]:
-    out = {}
-    for name, kind in TABLES[table].columns:
-        value = row[name]
-        out[name] = (
-            json.dumps(value, sort_keys=True, ensure_ascii=False) if kind == "json" and value is not None else value
-        )
+    out = dict(row)
+    for name in _JSON[table]:
+        if out[name] is not None:
+            out[name] = _STORED(out[name])
     return out
 
 
 def decode(table: str, row: Any) -> Row:
-    out: Row = {}
-    for name, kind in TABLES[table].columns:
-        value = row[name]
-        out[name] = json.loads(value) if kind == "json" and value is not None else value
+    out: Row = {name: row[name] for name, _ in TABLES[table].columns}
+    for name in _JSON[table]:
+        if out[name] is not None:
+            out[name] = json.loads(out[name])
     return out
 
 
@@ -61,34 +67,53 @@ class ServerView:
             for name, spec in TABLES.items()
         }
 
-    def get(self, table: str, key: Key) -> Row | None:
-        # The cache holds rows as stored (JSON as text) and decodes on every read,
-        # exactly as the kiosk's SqliteView does: no event can see another's objects.
+    def peek(self, table: str, key: Key) -> Row | None:
+        """The row as stored (JSON columns as text), not a copy: for readers that only look."""
         hit = self._cache.get((table, key), _MISSING)
         if hit is _MISSING:
             sql, names = self._sql[table]
             found = self.conn.exec_driver_sql(sql, (self.kiosk_id, *key)).first()
             hit = dict(zip(names, found, strict=True)) if found is not None else None
             self._cache[(table, key)] = hit
-        return decode(table, hit) if hit is not None else None
+        return hit
+
+    def get(self, table: str, key: Key) -> Row | None:
+        # The cache holds rows as stored (JSON as text) and decodes on every read,
+        # exactly as the kiosk's SqliteView does: no event can see another's objects.
+        hit = self.peek(table, key)
+        if hit is None:
+            return None
+        row = dict(hit)
+        for name in _JSON[table]:
+            if row[name] is not None:
+                row[name] = json.loads(row[name])
+        return row
 
     def _fetch(self, table: str, where: str, params: list[Any]) -> list[dict[str, Any]]:
         names = [c for c, _ in TABLES[table].columns]
         sql = f"SELECT {', '.join(names)} FROM p_{table} WHERE kiosk_id = {self._mark} AND {where}"
         return [dict(zip(names, r, strict=True)) for r in self.conn.exec_driver_sql(sql, (self.kiosk_id, *params))]
 
-    def _prefetch_keys(self, table: str, column: str, values: set[Any]) -> list[dict[str, Any]]:
-        """Rows whose single-column key is in ``values``; keys not found are cached as absent."""
-        found: list[dict[str, Any]] = []
+    def _load(
+        self, table: str, column: str, values: set[Any], where: str = "", params: tuple[Any, ...] = ()
+    ) -> list[Row]:
+        """Rows whose ``column`` is one of ``values`` (and ``where``), into the cache; returns them."""
+        found: list[Row] = []
         ordered = sorted(v for v in values if isinstance(v, str))
         for i in range(0, len(ordered), 500):
             chunk = ordered[i : i + 500]
-            found += self._fetch(table, f"{column} IN ({', '.join([self._mark] * len(chunk))})", chunk)
+            marks = ", ".join([self._mark] * len(chunk))
+            found += self._fetch(table, f"{where}{column} IN ({marks})", [*params, *chunk])
+        key = TABLES[table].row_key
         for row in found:
-            self._cache[(table, (row[column],))] = row
-        for value in ordered:
-            self._cache.setdefault((table, (value,)), None)
+            self._cache[(table, key(row))] = row
         return found
+
+    def _absent(self, table: str, keys: Iterable[Key]) -> None:
+        """What a prefetch looked for and did not find is known not to exist: no query to learn it again."""
+        for key in keys:
+            if all(isinstance(part, str) for part in key):
+                self._cache.setdefault((table, key), None)
 
     def prefetch(self, bodies: list[dict[str, Any]]) -> None:
         """Read in a handful of queries the rows a batch's events name.
@@ -97,14 +122,14 @@ class ServerView:
         thousands of round trips, many of them for ids that must not exist yet
         (a new transaction, a new loan). Knowing the ids up front, one query per
         table answers them all, found or absent. Only a cache: the reducer still
-        reads (and decides) exactly as on the kiosk.
+        reads (and decides) exactly as on the kiosk, and a row missed here is
+        read when asked for.
         """
         ids: dict[str, set[Any]] = {
-            t: set() for t in ("groups", "meetings", "members", "loans", "transactions", "receipts")
+            t: set() for t in ("groups", "meetings", "members", "loans", "transactions", "receipts", "reverses")
         }
-        for b in bodies:
-            if not isinstance(b, dict):
-                continue
+        marks: set[Key] = set()  # (meeting, member) of attendance marks
+        for b in (b for b in bodies if isinstance(b, dict)):
             ids["groups"].add(b.get("group"))
             ids["meetings"].add(b.get("meeting"))
             ids["members"].update(
@@ -112,52 +137,47 @@ class ServerView:
             )
             ids["loans"].add(b.get("loan"))
             ids["transactions"].update([b.get("txn"), b.get("reverses"), *(b.get("txns") or [])])
+            ids["reverses"].add(b.get("reverses"))
             ids["receipts"].add(b.get("receipt"))
             for member in (b.get("shares") or {}, b.get("payouts") or {}):
                 ids["members"].update(member)
-        meetings = self._prefetch_keys("meetings", "meeting_id", ids["meetings"])
+            if "status" in b:
+                marks.add((b.get("meeting"), b.get("member")))
+        meetings = self._load("meetings", "meeting_id", ids["meetings"])
         ids["groups"].update(m["group_id"] for m in meetings)
-        groups = self._prefetch_keys("groups", "group_id", ids["groups"])
-        self._prefetch_keys("members", "member_id", ids["members"])
-        loans = self._prefetch_keys("loans", "loan_id", ids["loans"])
-        reversed_ = [t for t in self._prefetch_keys("transactions", "txn_id", ids["transactions"]) if t["legs"]]
-        self._prefetch_keys("receipts", "receipt_id", ids["receipts"])
-        for g in groups:
-            for row in self._fetch(
-                "rules", f"group_id = {self._mark} AND version = {self._mark}", [g["group_id"], g["rules_version"]]
-            ):
-                self._cache[("rules", (row["group_id"], row["version"]))] = row
+        groups = {g["group_id"] for g in self._load("groups", "group_id", ids["groups"])}
+        loans = self._load("loans", "loan_id", ids["loans"])
+        self._load("members", "member_id", ids["members"])
+        self._load("transactions", "txn_id", ids["transactions"])
+        self._load("receipts", "receipt_id", ids["receipts"])
+        for table in ("meetings", "groups", "loans", "members", "transactions", "receipts"):
+            self._absent(table, [(v,) for v in ids[table]])
+        # Attendance is never read by the reducer, only by the rollup (is this mark new?).
+        self._load("attendance", "meeting_id", {m for m, _ in marks})
+        self._absent("attendance", marks)
+        self._load("rules", "group_id", groups)  # every version: a group adopts a few in its life
         # Accounts: the boxes and income accounts of these groups, and the savings and
         # loan accounts of the members and loans named (not every loan since 2026).
-        wanted = [f"verte:savings:{m}" for m in ids["members"] if isinstance(m, str)]
-        wanted += [
-            f"{fund}:loan:{loan}"
-            for loan in ids["loans"]
-            if isinstance(loan, str)
-            for fund in ("verte", "rouge", "bleue")
-        ]
-        wanted += [f"{row['fund']}:loan:{row['loan_id']}" for row in loans]
-        group_ids = sorted(g["group_id"] for g in groups)
-        for group_id in group_ids:
-            for row in self._fetch(
+        wanted = {f"verte:savings:{m}" for m in ids["members"] if isinstance(m, str)}
+        wanted |= {f"{fund}:loan:{loan}" for loan in ids["loans"] if isinstance(loan, str) for fund in _FUNDS}
+        wanted |= {f"{row['fund']}:loan:{row['loan_id']}" for row in loans}
+        marks_in = ", ".join([self._mark] * len(groups))
+        if groups:
+            self._fetch_into(
                 "accounts",
-                f"group_id = {self._mark} AND account NOT LIKE {self._mark} AND account NOT LIKE {self._mark}",
-                [group_id, "%:savings:%", "%:loan:%"],
-            ):
-                self._cache[("accounts", (row["group_id"], row["account"]))] = row
-            for i in range(0, len(wanted), 500):
-                chunk = wanted[i : i + 500]
-                found = self._fetch(
-                    "accounts", f"group_id = {self._mark} AND account IN ({', '.join([self._mark] * len(chunk))})",
-                    [group_id, *chunk],
-                )  # fmt: skip
-                for row in found:
-                    self._cache[("accounts", (row["group_id"], row["account"]))] = row
-                for account in chunk:
-                    self._cache.setdefault(("accounts", (group_id, account)), None)
-        for txn in reversed_:
-            for row in self._fetch("postings", f"txn_id = {self._mark}", [txn["txn_id"]]):
-                self._cache[("postings", (row["txn_id"], row["leg"]))] = row
+                f"group_id IN ({marks_in}) AND account NOT LIKE {self._mark} AND account NOT LIKE {self._mark}",
+                [*sorted(groups), "%:savings:%", "%:loan:%"],
+            )
+            for group_id in sorted(groups):
+                self._load("accounts", "account", wanted, f"group_id = {self._mark} AND ", (group_id,))
+                self._absent("accounts", [(group_id, a) for a in wanted])
+        reversed_ = [t for t in ids["reverses"] if self._cache.get(("transactions", (t,)))]
+        self._load("postings", "txn_id", set(reversed_))
+
+    def _fetch_into(self, table: str, where: str, params: list[Any]) -> None:
+        key = TABLES[table].row_key
+        for row in self._fetch(table, where, params):
+            self._cache[(table, key(row))] = row
 
     def apply(self, changes: Changes) -> None:
         for table, row in changes:
@@ -168,20 +188,11 @@ class ServerView:
 
     def flush(self) -> int:
         """Write every changed row (upsert by primary key); returns how many."""
-        by_table: dict[str, list[dict[str, Any]]] = {}
+        by_table: dict[str, list[tuple[Any, ...]]] = {}
         for (table, _key), row in self._dirty.items():
-            by_table.setdefault(table, []).append({"kiosk_id": self.kiosk_id, **row})
+            by_table.setdefault(table, []).append((self.kiosk_id, *[row[c] for c, _ in TABLES[table].columns]))
         for table, rows in by_table.items():
-            t = projections[table]
-            stmt = insert(self.conn, t)
-            keys = ["kiosk_id", *TABLES[table].key]
-            others = {c: stmt.excluded[c] for c, _ in TABLES[table].columns if c not in keys}
-            stmt = (
-                stmt.on_conflict_do_update(index_elements=keys, set_=others)
-                if others
-                else stmt.on_conflict_do_nothing(index_elements=keys)
-            )
-            self.conn.execute(stmt, rows)
+            bulk_upsert(self.conn, projections[table], ("kiosk_id", *TABLES[table].key), rows, update=True)
         count = len(self._dirty)
         self._dirty.clear()
         return count

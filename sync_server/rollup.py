@@ -17,19 +17,22 @@ tables are new), replaying the applied events through the same reducer.
 
 from __future__ import annotations
 
+import functools
 import time
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from sqlalchemy import Connection, Engine, delete, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from kiosk.domain.events import Event
 from kiosk.domain.postings import kind_of
-from kiosk.domain.projections import TABLES, Changes, MemoryView, View
+from kiosk.domain.projections import TABLES, Changes, Key, MemoryView, Row
 from kiosk.domain.reducer import apply
 
-from .db import EVENT_COLUMNS, ROLLUP_FIELDS, console_months, console_totals, insert, journal, read, write
+from .db import EVENT_COLUMNS, ROLLUP_FIELDS, console_months, console_totals, journal, read, write
 from .db import kiosks as kiosks_table
 
 # Income of the caisse verte (credit accounts; expenses is a debit account and counts against).
@@ -38,6 +41,8 @@ ATTENDED = frozenset({"present", "late"})
 LOAN_FUNDS = ("verte", "bleue")  # member credit; caisse rouge loans are solidarity aid, counted as aid
 
 Counts = dict[str, int]
+Lookup = Callable[[str, Key], Row | None]
+COUNTED = frozenset({"accounts", "members", "loans", "attendance", "meetings"})  # the tables ``deltas`` reads
 
 
 def _month(changes: Changes, ev: Event) -> str:
@@ -60,14 +65,18 @@ def _active_woman(row: dict[str, Any] | None) -> tuple[int, int]:
     return 1, int(row["sex"] == "F")
 
 
-def deltas(before: View, changes: Changes) -> dict[str, Counts]:
-    """What one event changed, per group: {group_id: {field: delta}} (only non-zero fields)."""
+def deltas(before: Lookup, changes: Changes) -> dict[str, Counts]:
+    """What one event changed, per group: {group_id: {field: delta}} (only non-zero fields).
+
+    ``before(table, key)`` is the row as it was; only its plain columns are read.
+    """
     out: dict[str, Counts] = defaultdict(lambda: defaultdict(int))
     for table, row in changes:
-        old = before.get(table, TABLES[table].row_key(row))
-        d = out[row["group_id"]] if row.get("group_id") else None
-        if d is None:
+        # Postings, transactions, receipts... change no figure: not even their old row is read.
+        if table not in COUNTED or not row.get("group_id"):
             continue
+        old = before(table, TABLES[table].row_key(row))
+        d = out[row["group_id"]]
         if table == "accounts":
             name = row["account"]
             change = row["balance"] - (old["balance"] if old else 0)
@@ -104,7 +113,7 @@ class Rollup:
     def __init__(self) -> None:
         self.months: dict[tuple[str, str], Counts] = defaultdict(lambda: defaultdict(int))
 
-    def observe(self, before: View, changes: Changes, ev: Event) -> None:
+    def observe(self, before: Lookup, changes: Changes, ev: Event) -> None:
         """Call after the reducer accepted ``ev`` and before its changes are applied to ``before``."""
         found = deltas(before, changes)
         if not found:
@@ -135,14 +144,17 @@ def _full(counts: Counts) -> Counts:
 
 
 def _add(conn: Connection, table: Any, keys: list[str], rows: list[dict[str, Any]]) -> None:
-    """Upsert that adds: a row's figures are increments, never overwritten."""
-    if not rows:
-        return
-    stmt = insert(conn, table)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=keys, set_={f: table.c[f] + stmt.excluded[f] for f in ROLLUP_FIELDS}
+    if rows:
+        conn.execute(_adding_upsert(conn.dialect.name, table, tuple(keys)), rows)
+
+
+@functools.cache
+def _adding_upsert(dialect: str, table: Any, keys: tuple[str, ...]) -> Any:
+    """Upsert that adds: a row's figures are increments, never overwritten (built once per table)."""
+    stmt = (pg_insert if dialect == "postgresql" else sqlite_insert)(table)
+    return stmt.on_conflict_do_update(
+        index_elements=list(keys), set_={f: table.c[f] + stmt.excluded[f] for f in ROLLUP_FIELDS}
     )
-    conn.execute(stmt, rows)
 
 
 def replay(events: Iterable[Event]) -> Rollup:
@@ -151,7 +163,7 @@ def replay(events: Iterable[Event]) -> Rollup:
     rollup = Rollup()
     for ev in events:
         changes = apply(view, ev)
-        rollup.observe(view, changes, ev)
+        rollup.observe(view.get, changes, ev)
         view.apply(changes)
     return rollup
 

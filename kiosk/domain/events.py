@@ -18,26 +18,43 @@ from typing import Any
 from .errors import DomainError
 
 GENESIS = "0" * 64
+# Made once: ``json.dumps`` with options builds a new encoder at every call, and these run for every event.
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode
+_TEXT = json.JSONEncoder(ensure_ascii=False).encode
 
 
-def _check(value: Any, path: str) -> None:
-    if isinstance(value, float):
-        raise DomainError("float_in_event", path)
+_PLAIN = (str, int, bool, type(None))
+
+
+def _bad(value: Any) -> tuple[str, str, dict[str, str]] | None:
+    """The first value JSON would not carry exactly, as (code, path, detail); None when all is well.
+
+    Paths are built only on the way back from a failure: every event goes
+    through here, on the kiosk and for every event a server receives.
+    """
     if isinstance(value, dict):
         for k, v in value.items():
             if not isinstance(k, str):
-                raise DomainError("key_not_text", path)
-            _check(v, f"{path}.{k}")
+                return "key_not_text", "", {}
+            if not isinstance(v, _PLAIN) and (found := _bad(v)) is not None:
+                return found[0], f".{k}{found[1]}", found[2]
     elif isinstance(value, (list, tuple)):
         for i, v in enumerate(value):
-            _check(v, f"{path}[{i}]")
-    elif value is not None and not isinstance(value, (str, int, bool)):
-        raise DomainError("value_not_json", path, value=type(value).__name__)
+            if not isinstance(v, _PLAIN) and (found := _bad(v)) is not None:
+                return found[0], f"[{i}]{found[1]}", found[2]
+    elif isinstance(value, float):
+        return "float_in_event", "", {}
+    elif not isinstance(value, _PLAIN):
+        return "value_not_json", "", {"value": type(value).__name__}
+    return None
 
 
 def canonical(value: Any) -> str:
-    _check(value, "body")
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    found = _bad(value)
+    if found is not None:
+        code, path, detail = found
+        raise DomainError(code, f"body{path}", **detail)
+    return _CANONICAL(value)
 
 
 @dataclass(frozen=True)
@@ -59,15 +76,15 @@ class Event:
     def signed_part(self) -> str:
         """``canonical({"body", "boot_id", "device_time", "mono_ms", "seq", "type"})``, assembled
         without parsing the body again: ``body_json`` is canonical already (verify_chain checks)."""
-        text = json.dumps
+        text = _TEXT
         return (
-            f'{{"body":{self.body_json},"boot_id":{text(self.boot_id, ensure_ascii=False)},'
+            f'{{"body":{self.body_json},"boot_id":{text(self.boot_id)},'
             f'"device_time":{int(self.device_time)},"mono_ms":{int(self.mono_ms)},"seq":{int(self.seq)},'
-            f'"type":{text(self.type, ensure_ascii=False)}}}'
+            f'"type":{text(self.type)}}}'
         )
 
     def chained(self, prev_hash: str) -> Event:
-        return Event(
+        linked = Event(
             self.seq,
             self.type,
             self.body_json,
@@ -76,6 +93,9 @@ class Event:
             self.mono_ms,
             chain_hash(prev_hash, self),
         )
+        if "body" in self.__dict__:  # already parsed: keep it (the server chains every event it receives)
+            linked.__dict__["body"] = self.__dict__["body"]
+        return linked
 
 
 def make_event(seq: int, type_: str, body: dict[str, Any], device_time: int, boot_id: str, mono_ms: int) -> Event:

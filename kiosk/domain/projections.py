@@ -8,7 +8,7 @@ difference between them is a bug or tampering, never a matter of opinion.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 Key = tuple[Any, ...]
@@ -20,8 +20,14 @@ class Table:
     name: str
     key: tuple[str, ...]
     columns: tuple[tuple[str, str], ...]  # (name, "int" | "text" | "json"), key columns first
+    names: frozenset[str] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "names", frozenset(c for c, _ in self.columns))
 
     def row_key(self, row: Mapping[str, Any]) -> Key:
+        if len(self.key) == 1:  # most tables: spare the generator, this runs for every row the reducer touches
+            return (row[self.key[0]],)
         return tuple(row[k] for k in self.key)
 
 
@@ -107,10 +113,9 @@ class Changes:
 
     def put(self, table: str, row: Row) -> None:
         spec = TABLES[table]
+        if not row.keys() <= spec.names:
+            raise KeyError(f"{table}: unknown columns {sorted(set(row) - spec.names)}")
         full = {col: row.get(col) for col, _ in spec.columns}
-        unknown = set(row) - set(full)
-        if unknown:
-            raise KeyError(f"{table}: unknown columns {sorted(unknown)}")
         self.rows[(table, spec.row_key(full))] = full
 
     def update(self, table: str, key: Key, **values: Any) -> Row:

@@ -136,7 +136,9 @@ def decode_events(from_seq: int, boots: Sequence[str], rows: Sequence[Sequence[A
             raise DomainError("batch_malformed", where)
         last_time += dt
         last_mono += dmono + dt
-        events.append(Event(from_seq + i, type_, canonical(body), last_time, boots[boot], last_mono))
+        event = Event(from_seq + i, type_, canonical(body), last_time, boots[boot], last_mono)
+        event.__dict__["body"] = body  # the parsed body, as ``Event.body`` would parse it again from the text
+        events.append(event)
     return events
 
 
