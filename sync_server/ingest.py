@@ -127,13 +127,27 @@ def _push(engine: Engine, batch: PushBatch, *, kiosk_id: str, max_events: int, s
     except DomainError as exc:
         raise Unprocessable("batch_malformed", str(exc)) from None
     to_seq = batch.from_seq + len(events) - 1
-    # Hashing and the signature check are CPU work: done before taking the
-    # kiosk's lock when we already hold the hash they chain from (stored
-    # hashes never change, so the work stays valid once we have the lock).
+    # The CPU work — hashing, the signature, the reducer — is done first, on a
+    # read snapshot, without the kiosk's lock (on SQLite, without the single
+    # writer's lock, which every kiosk's push needs): several workers then
+    # check and reduce in parallel and a write transaction is little more
+    # than its inserts. Valid because the inputs cannot change behind our
+    # back: stored hashes never change, and a kiosk's projections change only
+    # with a push that advances its ``acked_seq``. So under the lock, if
+    # ``acked_seq`` is still what the snapshot read, the reduction stands;
+    # otherwise (two pushes of one kiosk at once) it is done again there.
+    pre: Reduced | None = None
+    pre_checked: tuple[list[Event], str] | None = None
     with read(engine) as conn:
         pre_prev = _prev_hash(conn, kiosk_id, batch.from_seq)
         keys = _keys(conn, kiosk_id, source)
-    pre_checked = _check_chain(kiosk_id, batch, events, to_seq, pre_prev, keys) if pre_prev is not None else None
+        if pre_prev is not None:
+            pre_checked = _check_chain(kiosk_id, batch, events, to_seq, pre_prev, keys)
+            seen = conn.execute(
+                select(kiosks_table.c.acked_seq, kiosks_table.c.status).where(kiosks_table.c.kiosk_id == kiosk_id)
+            ).first()
+            if seen is not None and seen.status == "active" and batch.from_seq <= seen.acked_seq + 1:
+                pre = _reduce(conn, kiosk_id, pre_checked[0], int(seen.acked_seq))
     received = now_ms()
     with write(engine) as conn:
         kiosk = lock_kiosk(conn, kiosk_id)
@@ -170,15 +184,15 @@ def _push(engine: Engine, batch: PushBatch, *, kiosk_id: str, max_events: int, s
                         acked_seq=acked,
                         head=kiosk["head"],
                     )
-        fresh = [ev for ev in chained if ev.seq > acked]
         ref = reference.version_for(conn, kiosk_id)
-        if not fresh:
+        if to_seq <= acked:
             conn.execute(
                 update(kiosks_table)
                 .where(kiosks_table.c.kiosk_id == kiosk_id)
                 .values(last_seen_at=received, **_report(batch, received))
             )
             return Outcome(acked, kiosk["head"], now_ms(), ref)
+        reduced = pre if pre is not None and pre.acked == acked else _reduce(conn, kiosk_id, chained, acked)
 
         batch_id = conn.execute(
             batches.insert()
@@ -190,27 +204,14 @@ def _push(engine: Engine, batch: PushBatch, *, kiosk_id: str, max_events: int, s
                 signature=batch.sig,
                 public_key=signer,
                 source=source,
-                new_events=len(fresh),
+                new_events=len(reduced.fresh),
                 received_at=received,
             )
             .returning(batches.c.batch_id)
         ).scalar_one()
         anchors = _anchors(conn, kiosk_id, batch, received)
-
-        view = ServerView(conn, kiosk_id)
-        view.prefetch([_body_or_none(ev) for ev in fresh])
-        rollup = Rollup()  # what the console's rollups gain from this batch (sync_server/rollup.py)
         rows = []  # in the journal table's column order
-        quarantined = []
-        for ev in fresh:
-            status, reason = "applied", None
-            try:
-                changes = apply(view, ev)
-                rollup.observe(view.peek, changes, ev)
-                view.apply(changes)
-            except DomainError as exc:
-                status, reason = "quarantined", json.dumps({"code": exc.code, "message": str(exc)}, ensure_ascii=False)
-                quarantined.append(ev.seq)
+        for ev, (status, reason) in zip(reduced.fresh, reduced.outcomes, strict=True):
             anchor = anchors.get(ev.boot_id)
             rows.append(
                 (
@@ -219,8 +220,9 @@ def _push(engine: Engine, batch: PushBatch, *, kiosk_id: str, max_events: int, s
                 )
             )  # fmt: skip
         bulk_upsert(conn, journal, ("kiosk_id", "seq"), rows, update=False)
-        view.flush()
-        rollup.flush(conn, kiosk_id)
+        reduced.view.flush(conn)
+        reduced.rollup.flush(conn, kiosk_id)
+        quarantined = reduced.quarantined
         conn.execute(
             update(kiosks_table)
             .where(kiosks_table.c.kiosk_id == kiosk_id)
@@ -244,7 +246,38 @@ def _push(engine: Engine, batch: PushBatch, *, kiosk_id: str, max_events: int, s
                     created_at=received,
                 )
             )
-        return Outcome(to_seq, batch.head, now_ms(), ref, quarantined, len(fresh))
+        return Outcome(to_seq, batch.head, now_ms(), ref, quarantined, len(reduced.fresh))
+
+
+@dataclass
+class Reduced:
+    """A batch's new events through the kiosk's reducer, from the kiosk's projections at ``acked``."""
+
+    acked: int
+    fresh: list[Event]
+    outcomes: list[tuple[str, str | None]]  # (status, reason) of each fresh event
+    quarantined: list[int]
+    view: ServerView  # holds the changed rows, written by ``flush``
+    rollup: Rollup  # what the console's rollups gain from this batch (sync_server/rollup.py)
+
+
+def _reduce(conn: Any, kiosk_id: str, chained: list[Event], acked: int) -> Reduced:
+    fresh = [ev for ev in chained if ev.seq > acked]
+    view = ServerView(conn, kiosk_id)
+    view.prefetch([_body_or_none(ev) for ev in fresh])
+    rollup = Rollup()
+    outcomes: list[tuple[str, str | None]] = []
+    quarantined = []
+    for ev in fresh:
+        try:
+            changes = apply(view, ev)
+            rollup.observe(view.peek, changes, ev)
+            view.apply(changes)
+            outcomes.append(("applied", None))
+        except DomainError as exc:
+            outcomes.append(("quarantined", json.dumps({"code": exc.code, "message": str(exc)}, ensure_ascii=False)))
+            quarantined.append(ev.seq)
+    return Reduced(acked, fresh, outcomes, quarantined, view, rollup)
 
 
 def preset_dictionary(engine: Engine, kiosk_id: str, header: str) -> bytes:

@@ -12,6 +12,7 @@ hundred times.
 from __future__ import annotations
 
 import json
+import marshal
 from collections.abc import Iterable
 from typing import Any
 
@@ -55,6 +56,7 @@ class ServerView:
         self.kiosk_id = kiosk_id
         self._cache: dict[tuple[str, Key], Any] = {}
         self._dirty: dict[tuple[str, Key], Row] = {}
+        self._thawed: dict[tuple[str, Key], tuple[Row, dict[str, bytes]]] = {}
         # Plain driver SQL for the reads by key: the reducer makes thousands per batch,
         # and SQLAlchemy's per-statement machinery would cost more than the read itself.
         mark = self._mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
@@ -78,15 +80,23 @@ class ServerView:
         return hit
 
     def get(self, table: str, key: Key) -> Row | None:
-        # The cache holds rows as stored (JSON as text) and decodes on every read,
-        # exactly as the kiosk's SqliteView does: no event can see another's objects.
+        # Every read returns new objects, as the kiosk's SqliteView does (it decodes the
+        # JSON each time): no event can see, or change, another's. The JSON columns are
+        # decoded once per stored version and kept marshalled: ``marshal.loads`` makes
+        # the same lists and dicts several times faster than parsing the text again (an
+        # open meeting, with its counts, is read about twice per event).
         hit = self.peek(table, key)
         if hit is None:
             return None
         row = dict(hit)
-        for name in _JSON[table]:
-            if row[name] is not None:
-                row[name] = json.loads(row[name])
+        names = _JSON[table]
+        if names:
+            thawed = self._thawed.get((table, key))
+            if thawed is None or thawed[0] is not hit:  # first read, or the row changed since
+                blobs = {n: marshal.dumps(json.loads(hit[n])) for n in names if hit[n] is not None}
+                thawed = self._thawed[(table, key)] = (hit, blobs)
+            for name, blob in thawed[1].items():
+                row[name] = marshal.loads(blob)
         return row
 
     def _fetch(self, table: str, where: str, params: list[Any]) -> list[dict[str, Any]]:
@@ -186,13 +196,17 @@ class ServerView:
             self._cache[key] = stored
             self._dirty[key] = stored
 
-    def flush(self) -> int:
-        """Write every changed row (upsert by primary key); returns how many."""
+    def flush(self, conn: Connection) -> int:
+        """Write every changed row (upsert by primary key) through ``conn``; returns how many.
+
+        ``conn`` may be another connection than the one read from: ingest reduces on a read
+        snapshot and writes in a write transaction (sync_server/ingest.py).
+        """
         by_table: dict[str, list[tuple[Any, ...]]] = {}
         for (table, _key), row in self._dirty.items():
             by_table.setdefault(table, []).append((self.kiosk_id, *[row[c] for c, _ in TABLES[table].columns]))
         for table, rows in by_table.items():
-            bulk_upsert(self.conn, projections[table], ("kiosk_id", *TABLES[table].key), rows, update=True)
+            bulk_upsert(conn, projections[table], ("kiosk_id", *TABLES[table].key), rows, update=True)
         count = len(self._dirty)
         self._dirty.clear()
         return count

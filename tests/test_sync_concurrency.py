@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import multiprocessing as mp
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ from test_sync_support import (  # noqa: F401  (backend_fixture, server_fixture:
     Server,
     ServerDb,
     backend_fixture,
+    enrolled,
     kiosk_journal,
     kiosk_projections,
     running,
@@ -96,3 +98,57 @@ def test_concurrent_enrollments_with_one_code_let_exactly_one_win(server: Server
     with ThreadPoolExecutor(n) as pool:
         outcomes = list(pool.map(attempt, stations))
     assert outcomes.count("ok") == 1, outcomes
+
+
+def test_a_push_reduced_on_a_snapshot_that_another_push_overtook_is_reduced_again_under_the_lock(
+    server: Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ingest reduces a batch before taking the kiosk's lock; a push of the same kiosk landing in between
+
+    makes that work stale. Here the other push lands exactly there, every time: the result must be the
+    same as pushes one after the other.
+    """
+    import contextlib
+
+    from kiosk.sync.client import batch_body
+    from sync_server import ingest
+    from sync_server.schemas import PushBatch
+
+    st = station(tmp_path / "k.db")
+    st.meeting(extra_movements=4)
+    client = enrolled(st, server, "K01")
+    events = list(st.store.events())
+    n = len(events)
+    whole = PushBatch.model_validate_json(gzip.decompress(batch_body(st.store, "K01", client.key, events, now=False)))
+    part = PushBatch.model_validate_json(
+        gzip.decompress(batch_body(st.store, "K01", client.key, events[: n // 2], now=False))
+    )
+
+    reductions: list[int] = []
+    real_reduce, real_write = ingest._reduce, ingest.write
+
+    def counting_reduce(conn: Any, kiosk_id: str, chained: list[Any], acked: int) -> Any:
+        reductions.append(acked)
+        return real_reduce(conn, kiosk_id, chained, acked)
+
+    @contextlib.contextmanager
+    def overtaken(engine: Any) -> Any:
+        if not overtaken.done:  # type: ignore[attr-defined]
+            overtaken.done = True  # type: ignore[attr-defined]
+            assert ingest.push(engine, part, kiosk_id="K01", max_events=1000).acked_seq == n // 2
+        with real_write(engine) as conn:
+            yield conn
+
+    overtaken.done = False  # type: ignore[attr-defined]
+    monkeypatch.setattr(ingest, "_reduce", counting_reduce)
+    monkeypatch.setattr(ingest, "write", overtaken)
+    outcome = ingest.push(server.engine, whole, kiosk_id="K01", max_events=1000)
+    client.close()
+
+    assert outcome.acked_seq == n and outcome.new == n - n // 2
+    # the whole batch from 0 (stale), the half batch from 0, then the whole batch again from n // 2
+    assert reductions == [0, 0, n // 2]
+    assert server_journal_tuples(server, "K01") == kiosk_journal(st.k)
+    assert server.projections("K01") == kiosk_projections(st.k)
+    with server.engine.connect() as conn:
+        assert conn.scalar(select(func.sum(batches.c.new_events))) == n
