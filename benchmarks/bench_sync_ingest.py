@@ -5,17 +5,22 @@
   recomputed, the Ed25519 signature checked, the kiosk's reducer run on every
   event, journal rows and projection rows written, one transaction a batch;
 * **raw**: the rows that ingest wrote (journal rows and the final projection
-  rows), read back and inserted with ``executemany`` into a fresh database of the
-  same kind, one transaction per 200 journal rows (with their share of the
-  projection rows): no parsing, no hashing, no reducer.
+  rows), read back and inserted into a fresh database of the same kind with the
+  driver's ``executemany`` of plain INSERTs (no SQLAlchemy in the way: the
+  cheapest way in, and the way ingest itself writes), one transaction per 200
+  journal rows with their share of the projection rows: no parsing, no hashing,
+  no reducer.
 
-Same engine settings for both (SQLite: WAL, ``synchronous=FULL``; PostgreSQL:
-defaults). PostgreSQL runs when ``--pg URL`` or ``MUSO_TEST_DATABASE_URL`` is
-given (a scratch schema is created and dropped).
+Two runs per database: one kiosk in one process, then one kiosk per core, each
+in its own process, all at once (a server runs ``--workers`` = cores: ingest
+checks and reduces outside the write lock, so workers overlap). The raw insert
+of that run uses as many processes. Same engine settings for both (SQLite: WAL,
+``synchronous=FULL``; PostgreSQL: defaults). PostgreSQL runs when ``--pg URL``
+or ``MUSO_TEST_DATABASE_URL`` is given (a scratch schema is created and dropped).
 
 Goal: ingest ≥ 0.5 × raw.
 
-    .venv/bin/python benchmarks/bench_sync_ingest.py [--meetings 40] [--pg URL]
+    .venv/bin/python benchmarks/bench_sync_ingest.py [--meetings 40] [--workers N] [--pg URL]
 """
 
 from __future__ import annotations

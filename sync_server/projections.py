@@ -51,6 +51,8 @@ def decode(table: str, row: Any) -> Row:
 class ServerView:
     """Projections of one kiosk, read through a cache and written back in one go by ``flush``."""
 
+    reads_are_copies = True  # ``get`` makes a new row every time (see Changes)
+
     def __init__(self, conn: Connection, kiosk_id: str) -> None:
         self.conn = conn
         self.kiosk_id = kiosk_id

@@ -152,3 +152,27 @@ def test_a_push_reduced_on_a_snapshot_that_another_push_overtook_is_reduced_agai
     assert server.projections("K01") == kiosk_projections(st.k)
     with server.engine.connect() as conn:
         assert conn.scalar(select(func.sum(batches.c.new_events))) == n
+
+
+def test_sqlite_writers_take_turns_on_a_lock_file_beside_the_database(tmp_path: Path) -> None:
+    """Worker processes queue for SQLite's one writer on an flock, not by polling SQLite's lock."""
+    import fcntl
+    import os
+
+    from sync_server.db import make_engine, write
+    from sync_server.migrate import upgrade
+
+    path = tmp_path / "server.db"
+    upgrade(f"sqlite:///{path}")
+    engine = make_engine(f"sqlite:///{path}")
+    with write(engine):
+        other = os.open(f"{path}-writer.lock", os.O_RDWR)  # another open file: as another process would hold it
+        with pytest.raises(BlockingIOError):
+            fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)  # free once the transaction is over
+    fcntl.flock(other, fcntl.LOCK_UN)
+    with pytest.raises(RuntimeError), write(engine):
+        raise RuntimeError("a failed write")
+    fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)  # a failed one frees it too
+    os.close(other)
+    engine.dispose()

@@ -20,10 +20,12 @@ class Table:
     name: str
     key: tuple[str, ...]
     columns: tuple[tuple[str, str], ...]  # (name, "int" | "text" | "json"), key columns first
+    order: tuple[str, ...] = field(init=False, repr=False, compare=False)  # the column names, in order
     names: frozenset[str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "names", frozenset(c for c, _ in self.columns))
+        object.__setattr__(self, "order", tuple(c for c, _ in self.columns))
+        object.__setattr__(self, "names", frozenset(self.order))
 
     def row_key(self, row: Mapping[str, Any]) -> Key:
         if len(self.key) == 1:  # most tables: spare the generator, this runs for every row the reducer touches
@@ -103,19 +105,22 @@ class Changes:
     def __init__(self, base: View) -> None:
         self.base = base
         self.rows: dict[tuple[str, Key], Row] = {}
+        # A view whose every read makes a new row (the server's) need not be copied once more.
+        self._copy = not getattr(base, "reads_are_copies", False)
 
     def get(self, table: str, key: Key) -> Row | None:
         hit = self.rows.get((table, key))
         if hit is not None:
             return dict(hit)
         row = self.base.get(table, key)
-        return dict(row) if row is not None else None
+        return dict(row) if row is not None and self._copy else row
 
     def put(self, table: str, row: Row) -> None:
         spec = TABLES[table]
         if not row.keys() <= spec.names:
             raise KeyError(f"{table}: unknown columns {sorted(set(row) - spec.names)}")
-        full = {col: row.get(col) for col, _ in spec.columns}
+        full = dict.fromkeys(spec.order)  # every column, in order, None unless given
+        full.update(row)
         self.rows[(table, spec.row_key(full))] = full
 
     def update(self, table: str, key: Key, **values: Any) -> Row:
