@@ -353,7 +353,6 @@ def make_engine(url: str, *, pool: bool = True) -> Engine:
 # queue on a lock in Python, worker processes on an flock of a file beside the
 # database, which wakes the next writer the moment the last one commits.
 _sqlite_writer = threading.Lock()
-_writer_files: dict[str, int] = {}
 
 
 @contextmanager
@@ -363,14 +362,14 @@ def _sqlite_write_turn(engine: Engine) -> Iterator[None]:
         if not path or path == ":memory:" or fcntl is None:
             yield
             return
-        fd = _writer_files.get(path)
-        if fd is None:
-            fd = _writer_files[path] = os.open(f"{path}-writer.lock", os.O_RDWR | os.O_CREAT, 0o600)
-        fcntl.flock(fd, fcntl.LOCK_EX)
+        # Opened for each transaction (microseconds, against milliseconds for the write): an flock
+        # belongs to an open file, so a descriptor kept across a fork would not exclude the child.
+        fd = os.open(f"{path}-writer.lock", os.O_RDWR | os.O_CREAT, 0o600)
         try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
             yield
         finally:
-            fcntl.flock(fd, fcntl.LOCK_UN)
+            os.close(fd)  # releases the lock
 
 
 @contextmanager
