@@ -32,7 +32,7 @@ from kiosk.domain.postings import kind_of
 from kiosk.domain.projections import TABLES, Changes, Key, MemoryView, Row
 from kiosk.domain.reducer import apply
 
-from .db import EVENT_COLUMNS, ROLLUP_FIELDS, console_months, console_totals, journal, read, write
+from .db import EVENT_COLUMNS, ROLLUP_FIELDS, console_months, console_totals, journal, lock_kiosk, read, write
 from .db import kiosks as kiosks_table
 
 # Income of the caisse verte (credit accounts; expenses is a debit account and counts against).
@@ -169,30 +169,63 @@ def replay(events: Iterable[Event]) -> Rollup:
 
 
 def rebuild(engine: Engine, kiosk_ids: list[str] | None = None, page: int = 5000) -> int:
-    """Recompute the rollups of some (default: all) kiosks from their journals; returns the kiosks done."""
+    """Recompute the rollups of some (default: all) kiosks from their journals; returns the kiosks done.
+
+    The replay reads the journal without holding any lock (it can take seconds, and pushes must go on);
+    it counts only if no push of that kiosk landed meanwhile, which its cursor tells under the lock.
+    """
     with read(engine) as conn:
         ids = kiosk_ids or list(
             conn.execute(select(kiosks_table.c.kiosk_id).order_by(kiosks_table.c.kiosk_id)).scalars()
         )
     for kiosk_id in ids:
-        rollup = replay(_applied(engine, kiosk_id, page))
-        with write(engine) as conn:
-            conn.execute(delete(console_months).where(console_months.c.kiosk_id == kiosk_id))
-            conn.execute(delete(console_totals).where(console_totals.c.kiosk_id == kiosk_id))
-            rollup.flush(conn, kiosk_id)
+        # A push landing during the replay: its events are in the journal now, replay again;
+        # a kiosk that keeps pushing is replayed, at the third time, under its lock.
+        attempt = 0
+        while not _rebuild_one(engine, kiosk_id, page, locked=attempt == 2):
+            attempt += 1
     return len(ids)
 
 
-def _applied(engine: Engine, kiosk_id: str, page: int) -> Iterable[Event]:
+def _rebuild_one(engine: Engine, kiosk_id: str, page: int, locked: bool) -> bool:
+    if locked:
+        with write(engine) as conn:
+            kiosk = lock_kiosk(conn, kiosk_id)
+            seen = int(kiosk["acked_seq"]) if kiosk is not None else 0
+            _replace(conn, kiosk_id, replay(_applied(conn, kiosk_id, page, upto=seen)))
+        return True
+    with read(engine) as conn:
+        seen = conn.scalar(select(kiosks_table.c.acked_seq).where(kiosks_table.c.kiosk_id == kiosk_id)) or 0
+    rollup = replay(_applied(engine, kiosk_id, page, upto=seen))
+    with write(engine) as conn:
+        kiosk = lock_kiosk(conn, kiosk_id)
+        if kiosk is not None and int(kiosk["acked_seq"]) != seen:
+            return False
+        _replace(conn, kiosk_id, rollup)
+    return True
+
+
+def _replace(conn: Connection, kiosk_id: str, rollup: Rollup) -> None:
+    conn.execute(delete(console_months).where(console_months.c.kiosk_id == kiosk_id))
+    conn.execute(delete(console_totals).where(console_totals.c.kiosk_id == kiosk_id))
+    rollup.flush(conn, kiosk_id)
+
+
+def _applied(source: Engine | Connection, kiosk_id: str, page: int, upto: int) -> Iterable[Event]:
+    """The applied events up to ``upto``, page by page (each page in its own read, given an engine)."""
     after = 0
     while True:
-        with read(engine) as conn:
-            rows = conn.execute(
-                select(*EVENT_COLUMNS, journal.c.hash, journal.c.status)
-                .where(journal.c.kiosk_id == kiosk_id, journal.c.seq > after)
-                .order_by(journal.c.seq)
-                .limit(page)
-            ).all()
+        query = (
+            select(*EVENT_COLUMNS, journal.c.hash, journal.c.status)
+            .where(journal.c.kiosk_id == kiosk_id, journal.c.seq > after, journal.c.seq <= upto)
+            .order_by(journal.c.seq)
+            .limit(page)
+        )
+        if isinstance(source, Connection):
+            rows = source.execute(query).all()
+        else:
+            with read(source) as conn:
+                rows = conn.execute(query).all()
         if not rows:
             return
         for row in rows:

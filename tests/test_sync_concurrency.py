@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import itertools
 import multiprocessing as mp
 from pathlib import Path
 from typing import Any
@@ -176,3 +177,54 @@ def test_sqlite_writers_take_turns_on_a_lock_file_beside_the_database(tmp_path: 
     fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)  # a failed one frees it too
     os.close(other)
     engine.dispose()
+
+
+def test_rollups_rebuilt_while_the_kiosk_keeps_pushing_miss_none_of_its_events(
+    server: Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``rebuild-rollups`` replays a journal without a lock: a push landing meanwhile makes it replay again,
+
+    and a kiosk that keeps pushing is replayed under its lock the third time.
+    """
+    from kiosk.sync.client import batch_body
+    from sync_server import ingest, rollup
+    from sync_server.db import console_months, console_totals
+    from sync_server.schemas import PushBatch
+
+    st = station(tmp_path / "k.db")
+    for _ in range(3):
+        st.meeting(extra_movements=2)
+    client = enrolled(st, server, "K01")
+    events = list(st.store.events())
+    cut = [0, len(events) // 3, 2 * len(events) // 3, len(events)]
+    parts = [
+        PushBatch.model_validate_json(gzip.decompress(batch_body(st.store, "K01", client.key, events[a:b], now=False)))
+        for a, b in itertools.pairwise(cut)
+    ]
+    client.close()
+    ingest.push(server.engine, parts[0], kiosk_id="K01", max_events=1000)
+
+    def rollups() -> tuple[list[Any], list[Any]]:
+        with server.engine.connect() as conn:
+            return (
+                sorted(tuple(r) for r in conn.execute(select(console_totals))),
+                sorted(tuple(r) for r in conn.execute(select(console_months))),
+            )
+
+    replays: list[int] = []
+    real_replay = rollup.replay
+
+    def replay_while_pushing(applied: Any) -> Any:
+        replays.append(1)
+        if len(replays) <= 2:  # the next part lands while this replay runs
+            ingest.push(server.engine, parts[len(replays)], kiosk_id="K01", max_events=1000)
+        return real_replay(applied)
+
+    monkeypatch.setattr(rollup, "replay", replay_while_pushing)
+    assert rollup.rebuild(server.engine, ["K01"]) == 1
+    assert len(replays) == 3  # two replays overtaken by a push, the third under the lock
+    assert server.kiosk("K01")["acked_seq"] == len(events)
+    during = rollups()
+    monkeypatch.setattr(rollup, "replay", real_replay)
+    rollup.rebuild(server.engine, ["K01"])  # nothing pushing now: the journal's own rollups
+    assert rollups() == during and len(during[1]) > 1
