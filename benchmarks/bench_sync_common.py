@@ -169,14 +169,13 @@ class CountingProxy:
 
     def _pipe(self, src: socket.socket, dst: socket.socket, way: str) -> None:
         try:
-            while data := src.recv(65536):
-                if way == "up":
-                    self.up += len(data)
-                else:
-                    self.down += len(data)
-                dst.sendall(data)
-        except OSError:
-            pass
+            with contextlib.suppress(OSError):  # either side hanging up ends the pipe
+                while data := src.recv(65536):
+                    if way == "up":
+                        self.up += len(data)
+                    else:
+                        self.down += len(data)
+                    dst.sendall(data)
         finally:
             for s in (src, dst):
                 with contextlib.suppress(OSError):

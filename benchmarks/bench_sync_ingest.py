@@ -46,7 +46,7 @@ from kiosk.domain.wire import enrollment_message
 from kiosk.sync import keys
 from kiosk.sync.client import batch_body
 from sync_server import accounts, ingest
-from sync_server.db import journal, make_engine, projections, write
+from sync_server.db import journal, make_engine, param_mark, projections, write
 from sync_server.migrate import upgrade
 from sync_server.schemas import PushBatch
 
@@ -106,7 +106,7 @@ def _raw(url: str, chunks: list[tuple[list[tuple[Any, ...]], dict[str, list[tupl
 
 
 def _insert_sql(conn: Any, table: Any) -> str:
-    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    mark = param_mark(conn.dialect)
     names = [c.name for c in table.columns]
     return f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join([mark] * len(names))})"
 

@@ -80,7 +80,7 @@ async def push_all(
                         if resp.status_code < 500:
                             break
                     except httpx.TransportError:
-                        pass
+                        pass  # counted just below, as a 5xx is
                     errors += 1
                     await asyncio.sleep(random.uniform(0.5, 2))
                 else:

@@ -20,7 +20,7 @@ FONT_DIRS = ("/usr/share/fonts/truetype/dejavu", "/usr/share/fonts/dejavu", "/us
 
 
 class PreviewError(Exception):
-    pass
+    """A preview cannot be drawn on this machine (a font is missing)."""
 
 
 @cache

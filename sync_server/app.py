@@ -40,7 +40,7 @@ log = logging.getLogger("muso.server")
 
 
 class SchemaNotReady(RuntimeError):
-    pass
+    """The database has not been migrated to this version: run ``muso-server migrate`` first."""
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

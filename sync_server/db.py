@@ -395,7 +395,11 @@ def read(engine: Engine) -> Iterator[Connection]:
 
 def insert(conn: Connection, table: Table) -> Any:
     """The dialect's INSERT, which knows ON CONFLICT (SQLite and PostgreSQL alike)."""
-    if conn.dialect.name == "postgresql":
+    return dialect_insert(conn.dialect.name, table)
+
+
+def dialect_insert(dialect: str, table: Table) -> Any:
+    if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as pg_insert
 
         return pg_insert(table)
@@ -418,11 +422,16 @@ def bulk_upsert(
         conn.exec_driver_sql(_upsert_sql(conn.dialect, table, keys, update), rows)
 
 
+def param_mark(dialect: Any) -> str:
+    """The driver's placeholder, for plain SQL given to ``exec_driver_sql`` (sqlite3: ``?``, psycopg: ``%s``)."""
+    return "?" if dialect.paramstyle == "qmark" else "%s"
+
+
 @functools.cache
 def _upsert_sql(dialect: Any, table: Table, keys: tuple[str, ...], update: bool) -> str:
     quote = dialect.identifier_preparer.quote
     names = [c.name for c in table.columns]
-    mark = "?" if dialect.paramstyle == "qmark" else "%s"
+    mark = param_mark(dialect)
     others = [quote(n) for n in names if n not in keys]
     action = "DO UPDATE SET " + ", ".join(f"{n} = excluded.{n}" for n in others) if update and others else "DO NOTHING"
     return (

@@ -30,7 +30,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Connection, Engine, select, update
 
 from kiosk.domain.errors import DomainError
 from kiosk.domain.events import GENESIS, Event
@@ -261,7 +261,7 @@ class Reduced:
     rollup: Rollup  # what the console's rollups gain from this batch (sync_server/rollup.py)
 
 
-def _reduce(conn: Any, kiosk_id: str, chained: list[Event], acked: int) -> Reduced:
+def _reduce(conn: Connection, kiosk_id: str, chained: list[Event], acked: int) -> Reduced:
     fresh = [ev for ev in chained if ev.seq > acked]
     view = ServerView(conn, kiosk_id)
     view.prefetch([_body_or_none(ev) for ev in fresh])

@@ -21,7 +21,7 @@ from sqlalchemy import Connection, select
 from kiosk.domain.funds import Fund
 from kiosk.domain.projections import TABLES, Changes, Key, Row
 
-from .db import bulk_upsert, projections
+from .db import bulk_upsert, param_mark, projections
 
 _MISSING = object()
 _FUNDS = [f.value for f in Fund]
@@ -59,25 +59,23 @@ class ServerView:
         self._cache: dict[tuple[str, Key], Any] = {}
         self._dirty: dict[tuple[str, Key], Row] = {}
         self._thawed: dict[tuple[str, Key], tuple[Row, dict[str, bytes]]] = {}
-        # Plain driver SQL for the reads by key: the reducer makes thousands per batch,
+        # Plain driver SQL for the reads: the reducer makes thousands per batch,
         # and SQLAlchemy's per-statement machinery would cost more than the read itself.
-        mark = self._mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-        self._sql = {
-            name: (
-                f"SELECT {', '.join(c for c, _ in spec.columns)} FROM p_{name} WHERE kiosk_id = {mark} AND "
-                + " AND ".join(f"{k} = {mark}" for k in spec.key),
-                [c for c, _ in spec.columns],
-            )
+        mark = self._mark = param_mark(conn.dialect)
+        self._select = {
+            name: f"SELECT {', '.join(spec.order)} FROM p_{name} WHERE kiosk_id = {mark} AND "
             for name, spec in TABLES.items()
+        }
+        self._by_key = {
+            name: self._select[name] + " AND ".join(f"{k} = {mark}" for k in spec.key) for name, spec in TABLES.items()
         }
 
     def peek(self, table: str, key: Key) -> Row | None:
         """The row as stored (JSON columns as text), not a copy: for readers that only look."""
         hit = self._cache.get((table, key), _MISSING)
         if hit is _MISSING:
-            sql, names = self._sql[table]
-            found = self.conn.exec_driver_sql(sql, (self.kiosk_id, *key)).first()
-            hit = dict(zip(names, found, strict=True)) if found is not None else None
+            found = self.conn.exec_driver_sql(self._by_key[table], (self.kiosk_id, *key)).first()
+            hit = dict(zip(TABLES[table].order, found, strict=True)) if found is not None else None
             self._cache[(table, key)] = hit
         return hit
 
@@ -101,10 +99,14 @@ class ServerView:
                 row[name] = marshal.loads(blob)
         return row
 
-    def _fetch(self, table: str, where: str, params: list[Any]) -> list[dict[str, Any]]:
-        names = [c for c, _ in TABLES[table].columns]
-        sql = f"SELECT {', '.join(names)} FROM p_{table} WHERE kiosk_id = {self._mark} AND {where}"
-        return [dict(zip(names, r, strict=True)) for r in self.conn.exec_driver_sql(sql, (self.kiosk_id, *params))]
+    def _fetch(self, table: str, where: str, params: list[Any]) -> list[Row]:
+        """Rows of this kiosk matching ``where``, into the cache; returns them."""
+        names, key = TABLES[table].order, TABLES[table].row_key
+        found = self.conn.exec_driver_sql(self._select[table] + where, (self.kiosk_id, *params))
+        rows = [dict(zip(names, r, strict=True)) for r in found]
+        for row in rows:
+            self._cache[(table, key(row))] = row
+        return rows
 
     def _load(
         self, table: str, column: str, values: set[Any], where: str = "", params: tuple[Any, ...] = ()
@@ -116,9 +118,6 @@ class ServerView:
             chunk = ordered[i : i + 500]
             marks = ", ".join([self._mark] * len(chunk))
             found += self._fetch(table, f"{where}{column} IN ({marks})", [*params, *chunk])
-        key = TABLES[table].row_key
-        for row in found:
-            self._cache[(table, key(row))] = row
         return found
 
     def _absent(self, table: str, keys: Iterable[Key]) -> None:
@@ -173,11 +172,11 @@ class ServerView:
         wanted = {f"verte:savings:{m}" for m in ids["members"] if isinstance(m, str)}
         wanted |= {f"{fund}:loan:{loan}" for loan in ids["loans"] if isinstance(loan, str) for fund in _FUNDS}
         wanted |= {f"{row['fund']}:loan:{row['loan_id']}" for row in loans}
-        marks_in = ", ".join([self._mark] * len(groups))
         if groups:
-            self._fetch_into(
+            self._fetch(
                 "accounts",
-                f"group_id IN ({marks_in}) AND account NOT LIKE {self._mark} AND account NOT LIKE {self._mark}",
+                f"group_id IN ({', '.join([self._mark] * len(groups))}) "
+                f"AND account NOT LIKE {self._mark} AND account NOT LIKE {self._mark}",
                 [*sorted(groups), "%:savings:%", "%:loan:%"],
             )
             for group_id in sorted(groups):
@@ -185,11 +184,6 @@ class ServerView:
                 self._absent("accounts", [(group_id, a) for a in wanted])
         reversed_ = [t for t in ids["reverses"] if self._cache.get(("transactions", (t,)))]
         self._load("postings", "txn_id", set(reversed_))
-
-    def _fetch_into(self, table: str, where: str, params: list[Any]) -> None:
-        key = TABLES[table].row_key
-        for row in self._fetch(table, where, params):
-            self._cache[(table, key(row))] = row
 
     def apply(self, changes: Changes) -> None:
         for table, row in changes:

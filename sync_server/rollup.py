@@ -24,15 +24,23 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from sqlalchemy import Connection, Engine, delete, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from kiosk.domain.events import Event
 from kiosk.domain.postings import kind_of
 from kiosk.domain.projections import TABLES, Changes, Key, MemoryView, Row
 from kiosk.domain.reducer import apply
 
-from .db import EVENT_COLUMNS, ROLLUP_FIELDS, console_months, console_totals, journal, lock_kiosk, read, write
+from .db import (
+    EVENT_COLUMNS,
+    ROLLUP_FIELDS,
+    console_months,
+    console_totals,
+    dialect_insert,
+    journal,
+    lock_kiosk,
+    read,
+    write,
+)
 from .db import kiosks as kiosks_table
 
 # Income of the caisse verte (credit accounts; expenses is a debit account and counts against).
@@ -151,7 +159,7 @@ def _add(conn: Connection, table: Any, keys: list[str], rows: list[dict[str, Any
 @functools.cache
 def _adding_upsert(dialect: str, table: Any, keys: tuple[str, ...]) -> Any:
     """Upsert that adds: a row's figures are increments, never overwritten (built once per table)."""
-    stmt = (pg_insert if dialect == "postgresql" else sqlite_insert)(table)
+    stmt = dialect_insert(dialect, table)
     return stmt.on_conflict_do_update(
         index_elements=list(keys), set_={f: table.c[f] + stmt.excluded[f] for f in ROLLUP_FIELDS}
     )

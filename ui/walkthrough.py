@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 
 class NotOnScreen(LookupError):
-    pass
+    """The walkthrough asked for a control that is not (or not once, or not enabled) on screen."""
 
 
 def window_point(widget: QWidget) -> tuple[QWindow, QPoint]:
