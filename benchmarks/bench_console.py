@@ -49,6 +49,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
 from sqlalchemy import create_engine, text  # noqa: E402
+from test_sync_support import LiveServer  # noqa: E402
 
 from kiosk.domain.projections import TABLES  # noqa: E402
 from sync_server import accounts  # noqa: E402
@@ -280,31 +281,6 @@ def _load_pg(raw: Any, groups: int, weeks: int, end: date, journal: bool, counts
         print(f"  {min(groups, g0 + 100)} groups", file=sys.stderr)
 
 
-class Live:
-    def __init__(self, url: str) -> None:
-        import subprocess
-
-        from test_sync_support import free_port
-
-        self.port = free_port()
-        env = {**os.environ, "DATABASE_URL": url, "MUSO_SERVER_ENVIRONMENT": "test",
-               "MUSO_SERVER_SECRET_KEY": "benchmark-secret-0123456789"}  # fmt: skip
-        cmd = [sys.executable, "-m", "sync_server.cli", "serve", "--port", str(self.port), "--log-level", "warning"]
-        self.proc = subprocess.Popen(cmd, env=env, cwd=ROOT)
-        self.base = f"http://127.0.0.1:{self.port}"
-        for _ in range(300):
-            try:
-                if httpx.get(self.base + "/healthz", timeout=1).status_code == 200:
-                    return
-            except httpx.TransportError:
-                time.sleep(0.1)
-        raise RuntimeError("server did not start")
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        self.proc.wait(10)
-
-
 def measure(base: str, samples: int, groups: int) -> dict[str, list[float]]:
     client = httpx.Client(base_url=base, timeout=60)
     page = client.get("/login")
@@ -362,14 +338,11 @@ def run(label: str, url: str, args: argparse.Namespace) -> None:
         f"{label}: built in {time.perf_counter() - t0:.0f} s: "
         + ", ".join(f"{k} {v:,}" for k, v in counts.items() if v)
     )
-    live = Live(url)
-    try:
+    with LiveServer(url, {}) as live:
         report(
             f"{label} — {args.groups} groups × {args.years} years, {args.samples} samples",
             measure(live.base, args.samples, args.groups),
         )
-    finally:
-        live.stop()
 
 
 def main() -> None:

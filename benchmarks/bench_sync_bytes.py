@@ -48,7 +48,7 @@ def main() -> None:
         code, _ = accounts.create_enrollment(engine, "K07", created_by="bench", hours=1)
         v = village(Path(tmp) / "kiosk.db", args.members)
         v.meeting(rnd)
-        with LiveServer(url) as server:
+        with LiveServer(url, {}) as server:
             proxy = CountingProxy(server.port)
             enroll(v.k.store, server.base, code)
             # The sync daemon's own connection and real clock, as on a kiosk (the meetings' clock is simulated).

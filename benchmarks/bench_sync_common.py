@@ -3,19 +3,15 @@
 from __future__ import annotations
 
 import contextlib
-import os
 import random
 import socket
-import subprocess
 import sys
 import threading
-import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 
-import httpx
 from sqlalchemy import create_engine, text
 
 from kiosk.domain.funds import count_for
@@ -26,7 +22,9 @@ from kiosk.services import movements as V
 from kiosk.store import pins
 
 ROOT = Path(__file__).resolve().parent.parent
-SECRET = "benchmark-secret-not-for-production"
+sys.path.insert(0, str(ROOT / "tests"))
+from test_sync_support import LiveServer as LiveServer  # noqa: E402  (one live server for tests and benchmarks)
+
 PINS = {"president": "2580", "secretaire": "1397", "tresorier": "4826", "controleur": "3691"}
 pins.N = 2**8  # PIN hashing is not what these benchmarks measure
 
@@ -95,50 +93,6 @@ def village(path: Path, members: int = 24, clock: WalkClock | None = None) -> Vi
         for i in range(members)
     ]
     return Village(k, group_id, officers, people)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-class LiveServer:
-    def __init__(self, url: str, workers: int = 1, **env: str) -> None:
-        self.url = url
-        self.port = free_port()
-        self.workers = workers
-        self.env = {
-            **os.environ,
-            "DATABASE_URL": url,
-            "MUSO_SERVER_SECRET_KEY": SECRET,
-            "MUSO_SERVER_ENVIRONMENT": "test",
-            "MUSO_SERVER_KIOSK_RATE_PER_MINUTE": "1000000",
-            "MUSO_SERVER_KIOSK_BURST": "100000",
-            **env,
-        }
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    @property
-    def base(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def __enter__(self) -> LiveServer:
-        cmd = [sys.executable, "-m", "sync_server.cli", "serve", "--port", str(self.port)]
-        cmd += ["--workers", str(self.workers), "--log-level", "warning"]
-        self.proc = subprocess.Popen(cmd, env=self.env, cwd=ROOT)
-        for _ in range(300):
-            try:
-                if httpx.get(self.base + "/healthz", timeout=1).status_code == 200:
-                    return self
-            except httpx.TransportError:
-                time.sleep(0.1)
-        raise RuntimeError("server did not start")
-
-    def __exit__(self, *exc: object) -> None:
-        if self.proc:
-            self.proc.terminate()
-            self.proc.wait(20)
 
 
 class CountingProxy:

@@ -140,7 +140,7 @@ def main() -> None:
             f"{args.kiosks} kiosks enrolled and their journals signed in {time.perf_counter() - t0:.0f} s; "
             f"each pushes {per_kiosk} events in {len(template)} batches"
         )
-        with LiveServer(url, workers=args.workers) as server:
+        with LiveServer(url, {}, workers=args.workers) as server:
             wall1, lat1, n1, err1 = asyncio.run(push_all(server.base, kiosks[:1], 1))
             wall, lat, n, errors = asyncio.run(push_all(server.base, kiosks[1:], args.kiosks))
         backend = "PostgreSQL" if args.pg else "SQLite"

@@ -12,6 +12,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from collections.abc import Iterator
@@ -19,7 +20,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import httpx
 import pytest
@@ -228,7 +229,7 @@ def free_port() -> int:
 
 
 class LiveServer:
-    """``muso-server serve`` on loopback, which tests may kill and restart."""
+    """``muso-server serve`` on loopback, which tests may kill and restart (and benchmarks run ``with``)."""
 
     def __init__(self, url: str, env: dict[str, str], workers: int = 1) -> None:
         self.db_url = url
@@ -239,19 +240,30 @@ class LiveServer:
         self.env.setdefault("MUSO_SERVER_KIOSK_RATE_PER_MINUTE", "1000000")
         self.env.setdefault("MUSO_SERVER_KIOSK_BURST", "100000")
         self.proc: subprocess.Popen[bytes] | None = None
+        self.log: IO[bytes] | None = None
 
     @property
     def base(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    def __enter__(self) -> LiveServer:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
     def start(self) -> None:
         cmd = [sys.executable, "-m", "sync_server.cli", "serve", "--port", str(self.port)]
         cmd += ["--workers", str(self.workers), "--log-level", "warning"]
-        self.proc = subprocess.Popen(cmd, env=self.env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        # Its log in a file, not a pipe nobody reads while it runs (a full pipe would stall the server).
+        self.log = tempfile.TemporaryFile()  # noqa: SIM115  (closed by stop(), which outlives this call)
+        self.proc = subprocess.Popen(cmd, env=self.env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=self.log)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"server died: {self.proc.stderr.read().decode() if self.proc.stderr else ''}")
+                self.log.seek(0)
+                raise RuntimeError(f"server died: {self.log.read().decode(errors='replace')}")
             try:
                 if httpx.get(self.base + "/healthz", timeout=1).status_code == 200:
                     return
@@ -270,9 +282,9 @@ class LiveServer:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait(10)
-        if self.proc and self.proc.stderr:
-            self.proc.stderr.close()
-        self.proc = None
+        if self.log:
+            self.log.close()
+        self.proc = self.log = None
 
 
 def dump(value: Any) -> str:
