@@ -10,6 +10,7 @@ import sqlite3
 from pathlib import Path
 
 from .database import Store
+from .files import publish
 
 
 def backup(store: Store, dest: str | Path) -> Path:
@@ -27,12 +28,7 @@ def backup(store: Store, dest: str | Path) -> Path:
         target.close()
     with open(tmp, "rb") as fh:
         os.fsync(fh.fileno())
-    os.replace(tmp, dest)  # a half-written backup never carries the final name
-    dir_fd = os.open(dest.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
+    publish(tmp, dest)  # a half-written backup never carries the final name
     return dest
 
 

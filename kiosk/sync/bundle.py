@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 
 from kiosk.store import Store
+from kiosk.store.files import fsync_dir
 
 from . import keys, state
 from .client import batch_body
@@ -35,7 +36,7 @@ def export(store: Store, folder: Path, *, from_seq: int | None = None, batch_eve
         _write_atomic(path, body)
         written.append(path)
         after = events[-1].seq
-    _fsync_dir(folder)
+    fsync_dir(folder)
     return written
 
 
@@ -47,11 +48,3 @@ def _write_atomic(path: Path, data: bytes) -> None:
         fh.flush()
         os.fsync(fh.fileno())
     os.replace(tmp, path)
-
-
-def _fsync_dir(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
