@@ -138,7 +138,11 @@ def _push(engine: Engine, batch: PushBatch, *, kiosk_id: str, max_events: int, s
     # otherwise (two pushes of one kiosk at once) it is done again there.
     pre: Reduced | None = None
     pre_checked: tuple[list[Event], str] | None = None
+    pre_anchors: dict[str, tuple[int, int]] | None = None  # like ``pre``: valid while ``acked_seq`` is unchanged
     with read(engine) as conn:
+        # The reference version tells the kiosk whether to pull: read a moment before the
+        # push commits, it is what it would have been had the push come a moment earlier.
+        ref = reference.version_for(conn, kiosk_id)
         pre_prev = _prev_hash(conn, kiosk_id, batch.from_seq)
         keys = _keys(conn, kiosk_id, source)
         if pre_prev is not None:
@@ -148,6 +152,7 @@ def _push(engine: Engine, batch: PushBatch, *, kiosk_id: str, max_events: int, s
             ).first()
             if seen is not None and seen.status == "active" and batch.from_seq <= seen.acked_seq + 1:
                 pre = _reduce(conn, kiosk_id, pre_checked[0], int(seen.acked_seq))
+                pre_anchors = _stored_anchors(conn, kiosk_id, batch)
     received = now_ms()
     with write(engine) as conn:
         kiosk = lock_kiosk(conn, kiosk_id)
@@ -184,7 +189,6 @@ def _push(engine: Engine, batch: PushBatch, *, kiosk_id: str, max_events: int, s
                         acked_seq=acked,
                         head=kiosk["head"],
                     )
-        ref = reference.version_for(conn, kiosk_id)
         if to_seq <= acked:
             conn.execute(
                 update(kiosks_table)
@@ -192,7 +196,8 @@ def _push(engine: Engine, batch: PushBatch, *, kiosk_id: str, max_events: int, s
                 .values(last_seen_at=received, **_report(batch, received))
             )
             return Outcome(acked, kiosk["head"], now_ms(), ref)
-        reduced = pre if pre is not None and pre.acked == acked else _reduce(conn, kiosk_id, chained, acked)
+        valid = pre is not None and pre.acked == acked
+        reduced = pre if pre is not None and valid else _reduce(conn, kiosk_id, chained, acked)
 
         batch_id = conn.execute(
             batches.insert()
@@ -209,7 +214,7 @@ def _push(engine: Engine, batch: PushBatch, *, kiosk_id: str, max_events: int, s
             )
             .returning(batches.c.batch_id)
         ).scalar_one()
-        anchors = _anchors(conn, kiosk_id, batch, received)
+        anchors = _anchors(conn, kiosk_id, batch, received, pre_anchors if valid else None)
         rows = []  # in the journal table's column order
         for ev, (status, reason) in zip(reduced.fresh, reduced.outcomes, strict=True):
             anchor = anchors.get(ev.boot_id)
@@ -325,7 +330,9 @@ def _check_chain(
     return chained, signer
 
 
-def _anchors(conn: Any, kiosk_id: str, batch: PushBatch, received: int) -> dict[str, tuple[int, int]]:
+def _anchors(
+    conn: Any, kiosk_id: str, batch: PushBatch, received: int, stored: dict[str, tuple[int, int]] | None
+) -> dict[str, tuple[int, int]]:
     """(server_ms, mono_ms) per boot: our clock at a known point of that boot's monotonic clock.
 
     The kiosk has no real-time clock; its monotonic clock is right within a
@@ -333,14 +340,25 @@ def _anchors(conn: Any, kiosk_id: str, batch: PushBatch, received: int) -> dict[
     The batch's ``now`` anchors the boot it was sent from (the first anchor
     of a boot is kept: the nearest to its events); events of boots that never
     synced keep only their device time.
+
+    ``stored``: the anchors already read (on the snapshot the batch was reduced on, still
+    valid: only a push that advances the kiosk's cursor adds anchors); None to read them here.
     """
-    if batch.now is not None:
+    found = dict(stored) if stored is not None else _stored_anchors(conn, kiosk_id, batch)
+    if batch.now is not None and batch.now[0] not in found:
         boot, mono = batch.now
         stmt = insert(conn, boot_anchors).on_conflict_do_nothing(index_elements=["kiosk_id", "boot_id"])
         conn.execute(stmt, {"kiosk_id": kiosk_id, "boot_id": boot, "server_ms": received, "mono_ms": mono})
+        found[boot] = (received, mono)  # we hold the kiosk's lock: nobody anchored this boot meanwhile
+    return found
+
+
+def _stored_anchors(conn: Any, kiosk_id: str, batch: PushBatch) -> dict[str, tuple[int, int]]:
+    """The anchors we hold of the boots a batch names (its events' and the one it was sent from)."""
+    boots = {*batch.boots, *([batch.now[0]] if batch.now is not None else [])}
     found = conn.execute(
         select(boot_anchors.c.boot_id, boot_anchors.c.server_ms, boot_anchors.c.mono_ms).where(
-            boot_anchors.c.kiosk_id == kiosk_id, boot_anchors.c.boot_id.in_(list(batch.boots))
+            boot_anchors.c.kiosk_id == kiosk_id, boot_anchors.c.boot_id.in_(sorted(boots))
         )
     ).all()
     return {row[0]: (row[1], row[2]) for row in found}

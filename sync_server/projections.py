@@ -186,9 +186,10 @@ class ServerView:
         self._load("postings", "txn_id", set(reversed_))
 
     def apply(self, changes: Changes) -> None:
-        for table, row in changes:
-            key = (table, TABLES[table].row_key(row))
-            stored = encode(table, row)
+        for key, row in changes.keyed():
+            # Rows without JSON columns (accounts, postings…: most of them) are kept as they are:
+            # a row in ``changes`` is never changed again, and reads here hand out copies.
+            stored = encode(key[0], row) if _JSON[key[0]] else row
             self._cache[key] = stored
             self._dirty[key] = stored
 
@@ -199,8 +200,9 @@ class ServerView:
         snapshot and writes in a write transaction (sync_server/ingest.py).
         """
         by_table: dict[str, list[tuple[Any, ...]]] = {}
+        kiosk_id = self.kiosk_id
         for (table, _key), row in self._dirty.items():
-            by_table.setdefault(table, []).append((self.kiosk_id, *[row[c] for c, _ in TABLES[table].columns]))
+            by_table.setdefault(table, []).append((kiosk_id, *TABLES[table].values(row)))
         for table, rows in by_table.items():
             bulk_upsert(conn, projections[table], ("kiosk_id", *TABLES[table].key), rows, update=True)
         count = len(self._dirty)

@@ -27,7 +27,7 @@ from sqlalchemy import Connection, Engine, delete, select
 
 from kiosk.domain.events import Event
 from kiosk.domain.postings import kind_of
-from kiosk.domain.projections import TABLES, Changes, Key, MemoryView, Row
+from kiosk.domain.projections import Changes, Key, MemoryView, Row
 from kiosk.domain.reducer import apply
 
 from .db import (
@@ -35,9 +35,9 @@ from .db import (
     ROLLUP_FIELDS,
     console_months,
     console_totals,
-    dialect_insert,
     journal,
     lock_kiosk,
+    param_mark,
     read,
     write,
 )
@@ -53,12 +53,13 @@ Lookup = Callable[[str, Key], Row | None]
 COUNTED = frozenset({"accounts", "members", "loans", "attendance", "meetings"})  # the tables ``deltas`` reads
 
 
-def _month(changes: Changes, ev: Event) -> str:
+def _month(before: Lookup, changes: Changes, ev: Event) -> str:
     """The month an event's changes belong to: its meeting's date, a member's joining date, else its clock."""
     body = ev.body
     meeting = body.get("meeting")
     if isinstance(meeting, str):
-        row = changes.get("meetings", (meeting,))
+        key = ("meetings", (meeting,))
+        row = changes.rows.get(key) or before(*key)  # looked at, not changed: no copy
         if row and isinstance(row.get("date"), str):
             return row["date"][:7]
     joined = body.get("joined")
@@ -78,13 +79,18 @@ def deltas(before: Lookup, changes: Changes) -> dict[str, Counts]:
 
     ``before(table, key)`` is the row as it was; only its plain columns are read.
     """
-    out: dict[str, Counts] = defaultdict(lambda: defaultdict(int))
-    for table, row in changes:
+    out: dict[str, Counts] = {}
+    for (table, key), row in changes.keyed():
         # Postings, transactions, receipts... change no figure: not even their old row is read.
-        if table not in COUNTED or not row.get("group_id"):
+        if table not in COUNTED:
             continue
-        old = before(table, TABLES[table].row_key(row))
-        d = out[row["group_id"]]
+        group = row.get("group_id")
+        if not group:
+            continue
+        old = before(table, key)
+        d = out.get(group)
+        if d is None:
+            d = out[group] = defaultdict(int)
         if table == "accounts":
             name = row["account"]
             change = row["balance"] - (old["balance"] if old else 0)
@@ -126,7 +132,7 @@ class Rollup:
         found = deltas(before, changes)
         if not found:
             return
-        month = _month(changes, ev)
+        month = _month(before, changes, ev)
         for group, counts in found.items():
             bucket = self.months[(group, month)]
             for field, value in counts.items():
@@ -153,15 +159,24 @@ def _full(counts: Counts) -> Counts:
 
 def _add(conn: Connection, table: Any, keys: list[str], rows: list[dict[str, Any]]) -> None:
     if rows:
-        conn.execute(_adding_upsert(conn.dialect.name, table, tuple(keys)), rows)
+        names = [c.name for c in table.columns]
+        conn.exec_driver_sql(
+            _adding_upsert(conn.dialect, table, tuple(keys)), [tuple(r[n] for n in names) for r in rows]
+        )
 
 
 @functools.cache
-def _adding_upsert(dialect: str, table: Any, keys: tuple[str, ...]) -> Any:
-    """Upsert that adds: a row's figures are increments, never overwritten (built once per table)."""
-    stmt = dialect_insert(dialect, table)
-    return stmt.on_conflict_do_update(
-        index_elements=list(keys), set_={f: table.c[f] + stmt.excluded[f] for f in ROLLUP_FIELDS}
+def _adding_upsert(dialect: Any, table: Any, keys: tuple[str, ...]) -> str:
+    """Upsert that adds: a row's figures are increments, never overwritten (built once per table).
+
+    Plain SQL for the driver's executemany, as ``bulk_upsert``: SQLAlchemy's per-row parameter
+    handling cost more than the statement."""
+    quote, mark = dialect.identifier_preparer.quote, param_mark(dialect)
+    names = [quote(c.name) for c in table.columns]
+    adds = ", ".join(f"{quote(f)} = {quote(table.name)}.{quote(f)} + excluded.{quote(f)}" for f in ROLLUP_FIELDS)
+    return (
+        f"INSERT INTO {quote(table.name)} ({', '.join(names)}) VALUES ({', '.join([mark] * len(names))}) "
+        f"ON CONFLICT ({', '.join(quote(k) for k in keys)}) DO UPDATE SET {adds}"
     )
 
 

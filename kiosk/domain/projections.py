@@ -7,8 +7,9 @@ difference between them is a bug or tampering, never a matter of opinion.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any, Protocol
 
 Key = tuple[Any, ...]
@@ -22,15 +23,19 @@ class Table:
     columns: tuple[tuple[str, str], ...]  # (name, "int" | "text" | "json"), key columns first
     order: tuple[str, ...] = field(init=False, repr=False, compare=False)  # the column names, in order
     names: frozenset[str] = field(init=False, repr=False, compare=False)
+    # A row's key, as a tuple. Built once per table: it runs for every row the reducer touches.
+    row_key: Callable[[Mapping[str, Any]], Key] = field(init=False, repr=False, compare=False)
+    values: Callable[[Mapping[str, Any]], tuple[Any, ...]] = field(init=False, repr=False, compare=False)  # in order
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "order", tuple(c for c, _ in self.columns))
         object.__setattr__(self, "names", frozenset(self.order))
-
-    def row_key(self, row: Mapping[str, Any]) -> Key:
-        if len(self.key) == 1:  # most tables: spare the generator, this runs for every row the reducer touches
-            return (row[self.key[0]],)
-        return tuple(row[k] for k in self.key)
+        if len(self.key) == 1:
+            only = self.key[0]
+            object.__setattr__(self, "row_key", lambda row: (row[only],))
+        else:
+            object.__setattr__(self, "row_key", itemgetter(*self.key))  # a tuple already
+        object.__setattr__(self, "values", itemgetter(*self.order))
 
 
 def _t(name: str, key: tuple[str, ...], spec: str) -> Table:
@@ -134,6 +139,11 @@ class Changes:
     def __iter__(self) -> Iterator[tuple[str, Row]]:
         for (table, _key), row in self.rows.items():
             yield table, row
+
+    def keyed(self) -> Iterator[tuple[tuple[str, Key], Row]]:
+        """((table, key), row) for every row written. A row once put is never changed (``get`` and
+        ``update`` work on copies), so a view may keep these very rows."""
+        return iter(self.rows.items())
 
 
 class MemoryView:
