@@ -18,9 +18,14 @@ of that run uses as many processes. Same engine settings for both (SQLite: WAL,
 ``synchronous=FULL``; PostgreSQL: defaults). PostgreSQL runs when ``--pg URL``
 or ``MUSO_TEST_DATABASE_URL`` is given (a scratch schema is created and dropped).
 
+Each pair (ingest, then raw, each on a fresh database) runs ``--repeat`` times:
+on a shared machine one run can be 30 % off, and alternating the two sides
+lets a slow spell hit both. Reported: the median time of each side, and the
+range of the ratios of the pairs.
+
 Goal: ingest ≥ 0.5 × raw.
 
-    .venv/bin/python benchmarks/bench_sync_ingest.py [--meetings 40] [--workers N] [--pg URL]
+    .venv/bin/python benchmarks/bench_sync_ingest.py [--meetings 40] [--workers N] [--repeat 3] [--pg URL]
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ import gzip
 import multiprocessing as mp
 import os
 import random
+import statistics
 import sys
 import tempfile
 import time
@@ -156,6 +162,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--meetings", type=int, default=40)
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 2, help="for the run with several kiosks")
+    parser.add_argument("--repeat", type=int, default=3, help="pairs of runs (ingest, raw) per setting")
     parser.add_argument("--pg", default=os.environ.get("MUSO_TEST_DATABASE_URL"))
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
@@ -200,12 +207,19 @@ def main() -> None:
         for name, fresh in backends:
             for n in runs:
                 some = dict(list(bodies.items())[:n])
-                ingest_s, raw_s, total, projected = run(fresh, some, {k: kiosk_keys[k] for k in some})
+                pairs = []
+                for _ in range(max(1, args.repeat)):
+                    ingest_s, raw_s, total, projected = run(fresh, some, {k: kiosk_keys[k] for k in some})
+                    pairs.append((ingest_s, raw_s))
+                ingest_s = statistics.median(i for i, _ in pairs)
+                raw_s = statistics.median(r for _, r in pairs)
+                ratios = sorted(r / i for i, r in pairs)
                 who = "1 kiosk, 1 process" if n == 1 else f"{n} kiosks at once, {n} processes"
                 print(
                     f"{name}, {who}: ingest {total / ingest_s:,.0f} events/s ({ingest_s:.2f} s); raw bulk insert "
                     f"of the same {total} journal + {projected} projection rows {total / raw_s:,.0f} events/s "
-                    f"({raw_s:.2f} s); ratio {raw_s / ingest_s:.2f}  (goal >= 0.5)"
+                    f"({raw_s:.2f} s); ratio {raw_s / ingest_s:.2f}, {ratios[0]:.2f}–{ratios[-1]:.2f} over "
+                    f"{len(pairs)} pairs  (goal >= 0.5)"
                 )
         for drop in drops:
             drop()
