@@ -47,6 +47,7 @@ from sqlalchemy import (
     create_engine,
     event,
 )
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import NullPool
 
 from kiosk.domain.events import GENESIS
@@ -419,11 +420,43 @@ def bulk_upsert(
     cost more than the insert itself.
     """
     if rows:
-        conn.exec_driver_sql(_upsert_sql(conn.dialect, table, keys, update), rows)
+        driver_executemany(conn, _upsert_sql(conn.dialect, table, keys, update), rows)
+
+
+# Ingest's hot paths (a batch's thousands of reads by key and rows written) go straight to
+# the driver's cursor, inside the connection's transaction: SQLAlchemy's machinery per
+# statement and per result row cost more than SQLite takes to answer. Errors still come
+# out as SQLAlchemy's (OperationalError is what the app answers 503 to).
+
+
+def driver_query(conn: Connection, sql: str, params: tuple[Any, ...] | list[Any]) -> list[tuple[Any, ...]]:
+    """The rows (plain tuples) of plain SQL run by the driver, with the driver's placeholders (``param_mark``)."""
+    cursor = conn.connection.cursor()
+    try:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+    except conn.dialect.loaded_dbapi.Error as exc:
+        raise _wrapped(conn, sql, params, exc) from exc
+    finally:
+        cursor.close()
+
+
+def driver_executemany(conn: Connection, sql: str, rows: list[tuple[Any, ...]]) -> None:
+    cursor = conn.connection.cursor()
+    try:
+        cursor.executemany(sql, rows)
+    except conn.dialect.loaded_dbapi.Error as exc:
+        raise _wrapped(conn, sql, rows[:3], exc) from exc
+    finally:
+        cursor.close()
+
+
+def _wrapped(conn: Connection, sql: str, params: Any, exc: Exception) -> Exception:
+    return DBAPIError.instance(sql, params, exc, conn.dialect.loaded_dbapi.Error)
 
 
 def param_mark(dialect: Any) -> str:
-    """The driver's placeholder, for plain SQL given to ``exec_driver_sql`` (sqlite3: ``?``, psycopg: ``%s``)."""
+    """The driver's placeholder, for plain SQL run by the driver (sqlite3: ``?``, psycopg: ``%s``)."""
     return "?" if dialect.paramstyle == "qmark" else "%s"
 
 

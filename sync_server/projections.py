@@ -21,7 +21,7 @@ from sqlalchemy import Connection, select
 from kiosk.domain.funds import Fund
 from kiosk.domain.projections import TABLES, Changes, Key, Row
 
-from .db import bulk_upsert, param_mark, projections
+from .db import bulk_upsert, driver_query, param_mark, projections
 
 _MISSING = object()
 _FUNDS = [f.value for f in Fund]
@@ -74,8 +74,8 @@ class ServerView:
         """The row as stored (JSON columns as text), not a copy: for readers that only look."""
         hit = self._cache.get((table, key), _MISSING)
         if hit is _MISSING:
-            found = self.conn.exec_driver_sql(self._by_key[table], (self.kiosk_id, *key)).first()
-            hit = dict(zip(TABLES[table].order, found, strict=True)) if found is not None else None
+            found = driver_query(self.conn, self._by_key[table], (self.kiosk_id, *key))
+            hit = dict(zip(TABLES[table].order, found[0], strict=True)) if found else None
             self._cache[(table, key)] = hit
         return hit
 
@@ -102,7 +102,7 @@ class ServerView:
     def _fetch(self, table: str, where: str, params: list[Any]) -> list[Row]:
         """Rows of this kiosk matching ``where``, into the cache; returns them."""
         names, key = TABLES[table].order, TABLES[table].row_key
-        found = self.conn.exec_driver_sql(self._select[table] + where, (self.kiosk_id, *params))
+        found = driver_query(self.conn, self._select[table] + where, (self.kiosk_id, *params))
         rows = [dict(zip(names, r, strict=True)) for r in found]
         for row in rows:
             self._cache[(table, key(row))] = row

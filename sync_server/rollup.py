@@ -35,6 +35,7 @@ from .db import (
     ROLLUP_FIELDS,
     console_months,
     console_totals,
+    driver_executemany,
     journal,
     lock_kiosk,
     param_mark,
@@ -160,8 +161,8 @@ def _full(counts: Counts) -> Counts:
 def _add(conn: Connection, table: Any, keys: list[str], rows: list[dict[str, Any]]) -> None:
     if rows:
         names = [c.name for c in table.columns]
-        conn.exec_driver_sql(
-            _adding_upsert(conn.dialect, table, tuple(keys)), [tuple(r[n] for n in names) for r in rows]
+        driver_executemany(
+            conn, _adding_upsert(conn.dialect, table, tuple(keys)), [tuple(r[n] for n in names) for r in rows]
         )
 
 

@@ -84,17 +84,11 @@ class Event:
         )
 
     def chained(self, prev_hash: str) -> Event:
-        linked = Event(
-            self.seq,
-            self.type,
-            self.body_json,
-            self.device_time,
-            self.boot_id,
-            self.mono_ms,
-            chain_hash(prev_hash, self),
-        )
-        if "body" in self.__dict__:  # already parsed: keep it (the server chains every event it receives)
-            linked.__dict__["body"] = self.__dict__["body"]
+        """This event with its hash after ``prev_hash``. A copy of its fields, and of its parsed
+        body when it has one: the server chains every event it receives, and a frozen
+        dataclass's ``__init__`` (one ``object.__setattr__`` per field) would cost as much as the hash."""
+        linked = object.__new__(Event)
+        linked.__dict__.update(self.__dict__, hash=chain_hash(prev_hash, self))
         return linked
 
 
