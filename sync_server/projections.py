@@ -85,7 +85,9 @@ class ServerView:
         # decoded once per stored version and kept marshalled: ``marshal.loads`` makes
         # the same lists and dicts several times faster than parsing the text again (an
         # open meeting, with its counts, is read about twice per event).
-        hit = self.peek(table, key)
+        hit = self._cache.get((table, key), _MISSING)
+        if hit is _MISSING:
+            hit = self.peek(table, key)
         if hit is None:
             return None
         row = dict(hit)

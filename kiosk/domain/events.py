@@ -96,6 +96,24 @@ def make_event(seq: int, type_: str, body: dict[str, Any], device_time: int, boo
     return Event(seq, type_, canonical(body), device_time, boot_id, mono_ms)
 
 
+def received_event(seq: int, type_: str, body: dict[str, Any], device_time: int, boot_id: str, mono_ms: int) -> Event:
+    """An event as a reader decodes it (hash still empty), keeping the ``body`` it parsed: ``Event.body``
+    would parse the canonical text again. Built field by field, as ``chained`` does: a server makes one
+    for every event it receives."""
+    event = object.__new__(Event)
+    event.__dict__.update(
+        seq=seq,
+        type=type_,
+        body_json=canonical(body),
+        device_time=device_time,
+        boot_id=boot_id,
+        mono_ms=mono_ms,
+        hash="",
+        body=body,
+    )
+    return event
+
+
 def chain_hash(prev_hash: str, event: Event) -> str:
     digest = hashlib.sha256()
     digest.update(bytes.fromhex(prev_hash))

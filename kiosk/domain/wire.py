@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from .errors import DomainError
-from .events import GENESIS, Event, canonical
+from .events import GENESIS, Event, received_event
 
 VERSION = 1
 HEX64 = frozenset("0123456789abcdef")
@@ -136,9 +136,7 @@ def decode_events(from_seq: int, boots: Sequence[str], rows: Sequence[Sequence[A
             raise DomainError("batch_malformed", where)
         last_time += dt
         last_mono += dmono + dt
-        event = Event(from_seq + i, type_, canonical(body), last_time, boots[boot], last_mono)
-        event.__dict__["body"] = body  # the parsed body, as ``Event.body`` would parse it again from the text
-        events.append(event)
+        events.append(received_event(from_seq + i, type_, body, last_time, boots[boot], last_mono))
     return events
 
 
