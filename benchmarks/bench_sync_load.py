@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
 import os
 import random
 import statistics
@@ -56,9 +57,9 @@ def kiosk_batches(template: list[list[Event]], kiosk_id: str, key: Ed25519Privat
 
 async def push_all(
     base: str, kiosks: list[tuple[str, Any, list[tuple[bytes, int]]]], concurrency: int
-) -> tuple[float, list[float], int, int]:
+) -> tuple[float, list[float], int, collections.Counter[str]]:
     latencies: list[float] = []
-    errors = 0
+    errors: collections.Counter[str] = collections.Counter()  # retried or refused, by kind
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     async with httpx.AsyncClient(base_url=base, timeout=300, limits=limits) as http:
 
@@ -79,15 +80,15 @@ async def push_all(
                         resp = await http.post("/v1/sync/push", content=body, headers=headers)
                         if resp.status_code < 500:
                             break
-                    except httpx.TransportError:
-                        pass  # counted just below, as a 5xx is
-                    errors += 1
+                        errors[f"HTTP {resp.status_code}, retried"] += 1
+                    except httpx.TransportError as exc:
+                        errors[f"{type(exc).__name__}, retried"] += 1
                     await asyncio.sleep(random.uniform(0.5, 2))
                 else:
                     return sent
                 latencies.append(time.perf_counter() - started)
                 if resp.status_code != 200:
-                    errors += 1
+                    errors[f"HTTP {resp.status_code}, refused"] += 1
                     return sent
                 sent += n
             return sent
@@ -143,6 +144,8 @@ def main() -> None:
         with LiveServer(url, {}, workers=args.workers) as server:
             wall1, lat1, n1, err1 = asyncio.run(push_all(server.base, kiosks[:1], 1))
             wall, lat, n, errors = asyncio.run(push_all(server.base, kiosks[1:], args.kiosks))
+            errors += err1
+            logged = [line for line in server.log_text().splitlines() if "WARNING" in line or "ERROR" in line]
         backend = "PostgreSQL" if args.pg else "SQLite"
         print(f"{backend}, {args.workers} workers, client and server on the same 2 cores:")
         print(f"  1 kiosk alone: {n1 / wall1:,.0f} events/s, latency median {statistics.median(lat1) * 1000:.0f} ms")
@@ -153,8 +156,10 @@ def main() -> None:
         print(
             f"  latency per push: median {statistics.median(lat) * 1000:.0f} ms, p95 {pct(lat, 95) * 1000:.0f} ms, "
             f"p99 {pct(lat, 99) * 1000:.0f} ms, max {max(lat) * 1000:.0f} ms; "
-            f"dropped connections retried or refusals: {errors + err1}"
+            f"retried or refused: {dict(errors) or 'none'}"
         )
+        if errors and logged:
+            print("  the server's last warnings:", *logged[-5:], sep="\n    ")
         if drop:
             drop()
 

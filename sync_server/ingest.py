@@ -196,8 +196,10 @@ def _push(engine: Engine, batch: PushBatch, *, kiosk_id: str, max_events: int, s
                 .values(last_seen_at=received, **_report(batch, received))
             )
             return Outcome(acked, kiosk["head"], now_ms(), ref)
-        valid = pre is not None and pre.acked == acked
-        reduced = pre if pre is not None and valid else _reduce(conn, kiosk_id, chained, acked)
+        if pre is not None and pre.acked == acked:
+            reduced, stored_anchors = pre, pre_anchors
+        else:
+            reduced, stored_anchors = _reduce(conn, kiosk_id, chained, acked), None
 
         batch_id = conn.execute(
             batches.insert()
@@ -214,7 +216,7 @@ def _push(engine: Engine, batch: PushBatch, *, kiosk_id: str, max_events: int, s
             )
             .returning(batches.c.batch_id)
         ).scalar_one()
-        anchors = _anchors(conn, kiosk_id, batch, received, pre_anchors if valid else None)
+        anchors = _anchors(conn, kiosk_id, batch, received, stored_anchors)
         rows = []  # in the journal table's column order
         for ev, (status, reason) in zip(reduced.fresh, reduced.outcomes, strict=True):
             anchor = anchors.get(ev.boot_id)

@@ -203,6 +203,34 @@ def test_time_is_corrected_per_boot_from_the_server_clock(server: Server, tmp_pa
     assert all(r["est_time"] is None for r in server.journal("K01")[len(rows) :])
 
 
+def test_a_boot_keeps_its_first_anchor_and_later_pushes_time_their_events_by_it(server: Server, tmp_path: Path) -> None:
+    """Later pushes read a boot's anchor before taking the kiosk's lock: the first anchor still rules."""
+    from sync_server.db import boot_anchors
+
+    clock = FixedClock(now=1_600_000_000_000, boot_id="boot-a")
+    st = station(tmp_path / "k.db", clock=clock)
+    st.meeting()
+    client = enrolled(st, server, "K01")
+    client.sync()
+    first = len(server.journal("K01"))
+    with server.engine.connect() as conn:
+        anchored = conn.execute(select(boot_anchors.c.server_ms, boot_anchors.c.mono_ms)).all()
+    assert len(anchored) == 1
+    server_ms, mono_ms = anchored[0]
+    clock.mono += 600_000  # ten minutes later, same boot
+    st.meeting()
+    uploaded = raw_batch(
+        client.key, "K01", list(st.store.events(after=first)), server.journal("K01")[-1]["hash"],
+        now=("boot-a", clock.mono),
+    )  # fmt: skip
+    assert push_raw(client, uploaded).status_code == 200
+    with server.engine.connect() as conn:
+        assert conn.execute(select(boot_anchors.c.server_ms, boot_anchors.c.mono_ms)).all() == [(server_ms, mono_ms)]
+    later = server.journal("K01")[first:]
+    assert later and all(r["est_time"] == server_ms - (mono_ms - r["mono_ms"]) for r in later)
+    assert all(r["est_time"] - server_ms >= 600_000 for r in later)
+
+
 def test_reference_data_is_pulled_with_a_version_cursor(server: Server, tmp_path: Path) -> None:
     st = station(tmp_path / "k.db")
     token = server.admin_token()

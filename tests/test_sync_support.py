@@ -271,6 +271,16 @@ class LiveServer:
                 time.sleep(0.05)
         raise RuntimeError("server did not start")
 
+    def log_text(self) -> str:
+        """What the server has logged so far (warnings and errors: it runs with ``--log-level warning``)."""
+        if self.log is None:
+            return ""
+        self.log.flush()
+        self.log.seek(0)
+        text = self.log.read().decode(errors="replace")
+        self.log.seek(0, os.SEEK_END)
+        return text
+
     def stop(self, kill: bool = False) -> None:
         if self.proc and self.proc.poll() is None:
             if kill:
