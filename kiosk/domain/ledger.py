@@ -38,6 +38,7 @@ NOT_REVERSIBLE = frozenset({"reversal", "discrepancy", "share_out", "exit"})
 
 
 def touch_account(ch: Changes, group_id: str, name: str) -> Row:
+    """The account's row, created at zero if new. Ours to change: ``get`` returns a copy, and ``put`` keeps one."""
     row = ch.get("accounts", (group_id, name))
     if row is None:
         row = {"group_id": group_id, "account": name, "fund": name.split(":", 1)[0], "balance": 0}
@@ -94,9 +95,9 @@ def record_txn(
     group_id = meeting["group_id"]
     for i, leg in enumerate(legs):
         row = touch_account(ch, group_id, leg.account)
-        new = row["balance"] + leg.amount
-        _check_account(leg.account, new)
-        ch.update("accounts", (group_id, leg.account), balance=new)
+        row["balance"] += leg.amount
+        _check_account(leg.account, row["balance"])
+        ch.put("accounts", row)
         ch.put(
             "postings", {"txn_id": txn_id, "leg": i, "group_id": group_id, "account": leg.account, "amount": leg.amount}
         )
