@@ -198,17 +198,22 @@ def child_meeting(db: str, group_index: int) -> None:
     d.settle = lambda: None  # type: ignore[method-assign]  (the click above already settles, inside the timing)
     k = session.k
     officers = {o["role"]: o["number"] for o in G.officers(k, group["group_id"])}
+
+    def count_and_approve(when: str) -> None:
+        """Count every box that holds money, confirm, and have the president and the controller approve."""
+        for fund, amount in M.expected_cash(k, group["group_id"]).items():
+            if amount:
+                d.count(fund, count_for(amount), when)
+        d.tap("step_next")
+        d.tap("confirm_ok")
+        d.approve((officers["president"], PINS["president"]), (officers["controleur"], PINS["controleur"]))
+
     d.tap(f"group_{group['name']}")
     d.tap(f"officer_{officers['tresorier']}")
     d.pin(PINS["tresorier"])
     d.tap("menu_meeting")
     d.tap("step_next")
-    for fund, amount in M.expected_cash(k, group["group_id"]).items():
-        if amount:
-            d.count(fund, count_for(amount), "open")
-    d.tap("step_next")
-    d.tap("confirm_ok")
-    d.approve((officers["president"], PINS["president"]), (officers["controleur"], PINS["controleur"]))
+    count_and_approve("open")
     for n in (9, 10, 11):
         d.tap(f"att_{n}")
         d.tap("choice_absent")
@@ -240,12 +245,7 @@ def child_meeting(db: str, group_index: int) -> None:
     d.tap("nav_menu")
     d.tap("menu_meeting")
     d.tap("step_close")
-    for fund, amount in M.expected_cash(k, group["group_id"]).items():
-        if amount:
-            d.count(fund, count_for(amount), "close")
-    d.tap("step_next")
-    d.tap("confirm_ok")
-    d.approve((officers["president"], PINS["president"]), (officers["controleur"], PINS["controleur"]))
+    count_and_approve("close")
     d.tap("step_next")
     rss, peak = rss_mb()
     # The baseline: a tap on a button that does nothing, in the same process.

@@ -8,7 +8,14 @@ from typing import Any
 import pytest
 import ui_support  # noqa: F401  (chooses the offscreen platform before Qt loads)
 from PySide6.QtWidgets import QLabel
-from ui_support import CONTROLLER, PRESIDENT, SECRETARY, App, prepare_db, running_app
+from ui_support import (
+    CONTROLLER,
+    PRESIDENT,
+    SECRETARY,
+    App,
+    db_fixture,  # noqa: F401  (the fixture ``db``)
+    running_app,
+)
 
 from kiosk.domain.funds import count_for
 from kiosk.services import meetings as M
@@ -25,11 +32,6 @@ TYPED_TWICE = 18  # an extra contribution entered by mistake, then corrected
 REPAYING = (5, 6, 7, 8, 9)
 REFUSED_BORROWER, BORROWER, AID_TO = 20, 21, 22
 LOAN, REFUSED_LOAN = 15000, 50000
-
-
-@pytest.fixture
-def db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, str]:
-    return prepare_db(tmp_path, monkeypatch)
 
 
 def count_cash(a: App, prefix: str, adjust: dict[str, int] | None = None) -> None:

@@ -5,16 +5,19 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import pytest
 import ui_support  # noqa: F401  (chooses the offscreen platform before Qt loads)
-from ui_support import CONTROLLER, NUMBER_PIN, PRESIDENT, SECRETARY, TREASURER, open_meeting, prepare_db, running_app
+from ui_support import (
+    CONTROLLER,
+    NUMBER_PIN,
+    PRESIDENT,
+    SECRETARY,
+    TREASURER,
+    db_fixture,  # noqa: F401  (the fixture ``db``)
+    open_meeting,
+    running_app,
+)
 
 from kiosk.store import pins
-
-
-@pytest.fixture
-def db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, str]:
-    return prepare_db(tmp_path, monkeypatch)
 
 
 def test_a_wrong_pin_is_refused_and_five_lock_the_officer(qtbot: Any, db: tuple[Path, str]) -> None:

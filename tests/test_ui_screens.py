@@ -7,16 +7,18 @@ from typing import Any
 
 import pytest
 import ui_support  # noqa: F401  (chooses the offscreen platform before Qt loads)
-from ui_support import CONTROLLER, PRESIDENT, TREASURER, open_meeting, prepare_db, running_app
+from ui_support import (
+    CONTROLLER,
+    PRESIDENT,
+    TREASURER,
+    db_fixture,  # noqa: F401  (the fixture ``db``)
+    open_meeting,
+    running_app,
+)
 
 from kiosk.services import groups as G
 from kiosk.store.print_queue import PrintQueue
 from ui import workers
-
-
-@pytest.fixture
-def db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, str]:
-    return prepare_db(tmp_path, monkeypatch)
 
 
 def test_a_member_is_added_with_ewe_letters_typed_on_the_screen(qtbot: Any, db: tuple[Path, str]) -> None:

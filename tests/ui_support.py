@@ -131,6 +131,12 @@ def prepare_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, s
     return db, group_id
 
 
+@pytest.fixture(name="db")
+def db_fixture(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, str]:
+    """``prepare_db`` as the UI tests' fixture ``db`` (a test module imports ``db_fixture``)."""
+    return prepare_db(tmp_path, monkeypatch)
+
+
 @contextmanager
 def running_app(qtbot: Any, db: Path, group_id: str, **kwargs: Any) -> Iterator[App]:
     win = open_window(qtbot, db, **kwargs)
