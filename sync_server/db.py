@@ -24,7 +24,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, Literal
 
 try:
     import fcntl
@@ -396,11 +396,7 @@ def read(engine: Engine) -> Iterator[Connection]:
 
 def insert(conn: Connection, table: Table) -> Any:
     """The dialect's INSERT, which knows ON CONFLICT (SQLite and PostgreSQL alike)."""
-    return dialect_insert(conn.dialect.name, table)
-
-
-def dialect_insert(dialect: str, table: Table) -> Any:
-    if dialect == "postgresql":
+    if conn.dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as pg_insert
 
         return pg_insert(table)
@@ -409,10 +405,15 @@ def dialect_insert(dialect: str, table: Table) -> Any:
     return sqlite_insert(table)
 
 
+OnConflict = Literal["skip", "replace", "add"]
+
+
 def bulk_upsert(
-    conn: Connection, table: Table, keys: tuple[str, ...], rows: list[tuple[Any, ...]], *, update: bool
+    conn: Connection, table: Table, keys: tuple[str, ...], rows: list[tuple[Any, ...]], *, on_conflict: OnConflict
 ) -> None:
-    """Insert ``rows`` (tuples in the table's column order), keyed by ``keys``: update or skip what exists.
+    """Insert ``rows`` (tuples in the table's column order), keyed by ``keys``; a row that exists is
+    left as it is (``skip``), overwritten (``replace``), or has every other column added to (``add``:
+    the rollups' running figures).
 
     Ingest writes thousands of rows per batch; the statement goes to the
     driver's ``executemany`` as plain SQL (SQLite and PostgreSQL spell ``ON
@@ -420,7 +421,7 @@ def bulk_upsert(
     cost more than the insert itself.
     """
     if rows:
-        driver_executemany(conn, _upsert_sql(conn.dialect, table, keys, update), rows)
+        driver_executemany(conn, _upsert_sql(conn.dialect, table, keys, on_conflict), rows)
 
 
 # Ingest's hot paths (a batch's thousands of reads by key and rows written) go straight to
@@ -461,12 +462,17 @@ def param_mark(dialect: Any) -> str:
 
 
 @functools.cache
-def _upsert_sql(dialect: Any, table: Table, keys: tuple[str, ...], update: bool) -> str:
+def _upsert_sql(dialect: Any, table: Table, keys: tuple[str, ...], on_conflict: OnConflict) -> str:
     quote = dialect.identifier_preparer.quote
     names = [c.name for c in table.columns]
     mark = param_mark(dialect)
     others = [quote(n) for n in names if n not in keys]
-    action = "DO UPDATE SET " + ", ".join(f"{n} = excluded.{n}" for n in others) if update and others else "DO NOTHING"
+    if on_conflict == "skip" or not others:
+        action = "DO NOTHING"
+    elif on_conflict == "replace":
+        action = "DO UPDATE SET " + ", ".join(f"{n} = excluded.{n}" for n in others)
+    else:
+        action = "DO UPDATE SET " + ", ".join(f"{n} = {quote(table.name)}.{n} + excluded.{n}" for n in others)
     return (
         f"INSERT INTO {quote(table.name)} ({', '.join(quote(n) for n in names)}) "
         f"VALUES ({', '.join([mark] * len(names))}) ON CONFLICT ({', '.join(quote(k) for k in keys)}) {action}"

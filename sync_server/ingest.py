@@ -226,7 +226,7 @@ def _push(engine: Engine, batch: PushBatch, *, kiosk_id: str, max_events: int, s
                     status, reason, batch_id, anchor[0] - (anchor[1] - ev.mono_ms) if anchor else None, received,
                 )
             )  # fmt: skip
-        bulk_upsert(conn, journal, ("kiosk_id", "seq"), rows, update=False)
+        bulk_upsert(conn, journal, ("kiosk_id", "seq"), rows, on_conflict="skip")
         reduced.view.flush(conn)
         reduced.rollup.flush(conn, kiosk_id)
         quarantined = reduced.quarantined

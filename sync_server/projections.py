@@ -206,7 +206,7 @@ class ServerView:
         for (table, _key), row in self._dirty.items():
             by_table.setdefault(table, []).append((kiosk_id, *TABLES[table].values(row)))
         for table, rows in by_table.items():
-            bulk_upsert(conn, projections[table], ("kiosk_id", *TABLES[table].key), rows, update=True)
+            bulk_upsert(conn, projections[table], ("kiosk_id", *TABLES[table].key), rows, on_conflict="replace")
         count = len(self._dirty)
         self._dirty.clear()
         return count

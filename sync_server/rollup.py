@@ -17,7 +17,6 @@ tables are new), replaying the applied events through the same reducer.
 
 from __future__ import annotations
 
-import functools
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable
@@ -33,12 +32,11 @@ from kiosk.domain.reducer import apply
 from .db import (
     EVENT_COLUMNS,
     ROLLUP_FIELDS,
+    bulk_upsert,
     console_months,
     console_totals,
-    driver_executemany,
     journal,
     lock_kiosk,
-    param_mark,
     read,
     write,
 )
@@ -159,26 +157,9 @@ def _full(counts: Counts) -> Counts:
 
 
 def _add(conn: Connection, table: Any, keys: list[str], rows: list[dict[str, Any]]) -> None:
-    if rows:
-        names = [c.name for c in table.columns]
-        driver_executemany(
-            conn, _adding_upsert(conn.dialect, table, tuple(keys)), [tuple(r[n] for n in names) for r in rows]
-        )
-
-
-@functools.cache
-def _adding_upsert(dialect: Any, table: Any, keys: tuple[str, ...]) -> str:
-    """Upsert that adds: a row's figures are increments, never overwritten (built once per table).
-
-    Plain SQL for the driver's executemany, as ``bulk_upsert``: SQLAlchemy's per-row parameter
-    handling cost more than the statement."""
-    quote, mark = dialect.identifier_preparer.quote, param_mark(dialect)
-    names = [quote(c.name) for c in table.columns]
-    adds = ", ".join(f"{quote(f)} = {quote(table.name)}.{quote(f)} + excluded.{quote(f)}" for f in ROLLUP_FIELDS)
-    return (
-        f"INSERT INTO {quote(table.name)} ({', '.join(names)}) VALUES ({', '.join([mark] * len(names))}) "
-        f"ON CONFLICT ({', '.join(quote(k) for k in keys)}) DO UPDATE SET {adds}"
-    )
+    """Add the rows' figures to what the table holds (the running figures are increments, never overwritten)."""
+    names = [c.name for c in table.columns]
+    bulk_upsert(conn, table, tuple(keys), [tuple(r[n] for n in names) for r in rows], on_conflict="add")
 
 
 def replay(events: Iterable[Event]) -> Rollup:

@@ -156,8 +156,8 @@ class MemoryView:
         return self.tables[table].get(key)
 
     def apply(self, changes: Changes) -> None:
-        for table, row in changes:
-            self.tables[table][TABLES[table].row_key(row)] = row
+        for (table, key), row in changes.keyed():
+            self.tables[table][key] = row
 
     def rows(self, table: str) -> list[Row]:
         return list(self.tables[table].values())
