@@ -12,6 +12,7 @@ import argparse
 import os
 import sys
 import tempfile
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -25,6 +26,7 @@ from kiosk.scenario import Runner
 from kiosk.services import Kiosk
 from kiosk.services import meetings as M
 from kiosk.store.clock import FixedClock
+from kiosk.store.print_queue import PrintQueue
 
 from . import printing
 from .app import MainWindow, dispose, make_app
@@ -41,8 +43,12 @@ def build_demo(directory: Path) -> tuple[Path, str]:
     with Kiosk.open(db, FixedClock(int(DEMO_DAY.timestamp() * 1000))) as k:
         k.store.set_setting("kiosk_id", "K00")
         k.store.set_setting("kiosk_name", "Kiosque de démonstration")
-        printing.set_printer_config(k, {"connection": "file", "path": str(directory / "receipts")})
+        cfg = printing.set_printer_config(k, {"connection": "file", "path": str(directory / "receipts")})
         group_id = Runner(k).run(demo_scenario())
+    # The demo's past meetings handed out their receipts back then: no backlog on the pictures.
+    worker = printing.worker_for(db, cfg, directory)
+    worker.drain()
+    worker.transport.close()
     return db, group_id
 
 
@@ -67,6 +73,17 @@ class Tour:
         path = self.out / f"{name}.png"
         self.win.grab_png(path)
         self.shots.append(path)
+
+    def wait_for_printer(self, timeout: float = 30.0) -> None:
+        """Let the print worker hand out the meeting's receipts, as it would while the treasurer looks on."""
+        queue = PrintQueue(self.win.session.k.store)
+        deadline = time.monotonic() + timeout
+        while queue.pending_count() and time.monotonic() < deadline:
+            self.d.settle()
+            time.sleep(0.05)
+        time.sleep(0.3)  # the window redraws a burst of printed receipts once, 250 ms after the last
+        self.d.settle()
+        self.win._poll()
 
     def run(self) -> list[Path]:
         d, shot = self.d, self.shot
@@ -191,6 +208,7 @@ class Tour:
         d.tap("step_next")
         d.tap("confirm_ok")
         d.approve((1, PINS[1]), (4, PINS[4]))
+        self.wait_for_printer()
         shot("35-receipts")
         return self.shots
 
