@@ -46,9 +46,13 @@ def test_demo_opens_the_app_on_the_demo_group(
     [call] = launched
     assert call["db"] == db and call["windowed"] is True and call["size"] == (800, 480)
     from kiosk.services import Kiosk
+    from kiosk.store.print_queue import PrintQueue
 
     with Kiosk.open(db) as k:
         assert k.group(call["group_id"])["name"] == "MUSO Élikem de Bolou"
+        # The past meetings' receipts were handed out then: the app opens with no backlog.
+        assert PrintQueue(k.store).pending_count() == 0
+    assert "Reçu" in (tmp_path / "receipts" / "receipts.txt").read_text(encoding="utf-8")
     err = capsys.readouterr().err
     assert "Codes des responsables" in err and "2580" in err
 
