@@ -55,6 +55,16 @@ def _header(doc: dict[str, Any], width: int, duplicate: bool) -> list[Block]:
     return out
 
 
+def _meeting_header(doc: dict[str, Any], width: int, duplicate: bool) -> list[Block]:
+    """The group, the title and the meeting: the top of a member's receipt and of the procès-verbal."""
+    _check_width(width)
+    meeting = doc["meeting"]
+    out = _header(doc, width, duplicate)
+    out += centered(f"Séance n° {meeting['number']} du {date_fr(meeting['date'])}", width)
+    out.append(Rule())
+    return out
+
+
 def _footer(doc: dict[str, Any], width: int, officer: str | None = None) -> list[Block]:
     out: list[Block] = [Rule()]
     if doc.get("number"):
@@ -97,11 +107,7 @@ def _movement_lines(m: dict[str, Any], width: int) -> list[Line]:
 
 def member_receipt(doc: dict[str, Any], width: int = 32, *, duplicate: bool = False) -> list[Block]:
     """One member's receipt for a meeting (or for one movement)."""
-    _check_width(width)
-    out = _header(doc, width, duplicate)
-    meeting = doc["meeting"]
-    out += centered(f"Séance n° {meeting['number']} du {date_fr(meeting['date'])}", width)
-    out.append(Rule())
+    out = _meeting_header(doc, width, duplicate)
     member = doc["member"]
     out += [Line(t, bold=True) for t in wrap(f"Membre n° {member['number']} : {member['name']}", width)]
     totals = {"in": 0, "out": 0}
@@ -137,11 +143,8 @@ def member_receipt(doc: dict[str, Any], width: int = 32, *, duplicate: bool = Fa
 
 def meeting_report(doc: dict[str, Any], width: int = 32, *, duplicate: bool = False) -> list[Block]:
     """The procès-verbal of a meeting."""
-    _check_width(width)
-    out = _header(doc, width, duplicate)
+    out = _meeting_header(doc, width, duplicate)
     meeting = doc["meeting"]
-    out += centered(f"Séance n° {meeting['number']} du {date_fr(meeting['date'])}", width)
-    out.append(Rule())
     att = doc["attendance"]
     out.append(Line("PRÉSENCE", bold=True))
     for key, label in ATTENDANCE.items():
