@@ -85,6 +85,17 @@ def test_standard_contributions_in_one_tap_with_exceptions(kiosk: Kiosk) -> None
         M.standard_contributions(kiosk, meeting, g.treasurer, exceptions={g.member(0): {"verte": 500}})
 
 
+def test_a_member_who_leaves_during_the_meeting_pays_and_owes_nothing_more(kiosk: Kiosk, group: Group) -> None:
+    meeting = group.open(DAY)
+    M.record_attendance(kiosk, meeting, {group.member(0): "present", group.member(1): "absent"})
+    V.member_exit(kiosk, meeting, group.treasurer, group.member(0), group.two())
+    V.member_exit(kiosk, meeting, group.treasurer, group.member(1), group.two())
+    paying = len(M.attendance(kiosk, meeting, active_only=True))
+    assert M.standard_contributions(kiosk, meeting, group.treasurer) == 2 * paying  # the others' tap goes through
+    assert kiosk.savings(group.group_id, group.member(0)) == 0
+    assert M.suggested_fines(kiosk, meeting) == []  # no absence fine for who has left
+
+
 def test_new_rules_apply_from_their_adoption_and_history_stays(kiosk: Kiosk, group: Group) -> None:
     meeting = group.open(DAY)
     version = G.adopt_rules(kiosk, meeting, {"contribution_verte": 1500}, group.two())

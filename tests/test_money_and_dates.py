@@ -5,7 +5,7 @@ import pytest
 from kiosk.domain.dates import add_months, started_months
 from kiosk.domain.errors import DomainError
 from kiosk.domain.funds import check_count, count_for, count_total
-from kiosk.domain.money import check_amount, format_xof, round_to_unit
+from kiosk.domain.money import MAX_AMOUNT, check_amount, format_xof, round_to_unit
 
 
 @pytest.mark.parametrize(
@@ -34,11 +34,12 @@ def test_amounts_print_with_plain_spaces() -> None:
     assert "\u202f" not in format_xof(1000000) and "\xa0" not in format_xof(1000000)
 
 
-@pytest.mark.parametrize("bad", [-1, 0, 1.5, "100", None, True])
-def test_amounts_must_be_positive_whole_francs(bad: object) -> None:
+@pytest.mark.parametrize("bad", [-1, 0, 1.5, "100", None, True, MAX_AMOUNT + 1, 2**62, 10**30])
+def test_amounts_must_be_positive_whole_francs_of_a_plausible_size(bad: object) -> None:
     with pytest.raises(DomainError) as exc:
         check_amount(bad)
-    assert exc.value.code in {"amount_not_integer", "amount_not_positive"}
+    assert exc.value.code in {"amount_not_integer", "amount_not_positive", "amount_too_large"}
+    assert check_amount(MAX_AMOUNT) == MAX_AMOUNT
 
 
 def test_months_are_calendar_months_clamped_to_month_end() -> None:
@@ -70,5 +71,8 @@ def test_cash_count_by_denomination() -> None:
         check_count({"b3000": 1})
     with pytest.raises(DomainError, match="pieces_invalid"):
         check_count({"b1000": -1})
+    # A count no box could hold (a typo, or a forged event) is refused, not turned into a discrepancy.
+    with pytest.raises(DomainError, match="count_too_large"):
+        check_count({"b10000": 10**14})
     with pytest.raises(DomainError, match="amount_not_countable"):
         count_for(1003)

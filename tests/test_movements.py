@@ -216,3 +216,106 @@ def test_a_member_with_no_savings_can_leave(kiosk: Kiosk, group: Group, meeting:
     [txn] = kiosk.store.query("SELECT * FROM p_transactions WHERE kind = 'exit'")
     assert (txn["amount"], txn["legs"]) == (0, 0)  # recorded, though no money moved
     assert kiosk.member(group.member(5))["active"] == 0
+
+
+def test_amounts_beyond_any_box_are_refused_and_change_nothing(kiosk: Kiosk, group: Group, meeting: str) -> None:
+    before = kiosk.store.head()
+    for amount in (100_000_001, 2**62, 10**30):
+        with pytest.raises(DomainError, match="amount_too_large"):
+            V.contribution(kiosk, meeting, group.treasurer, group.member(0), "verte", amount)
+    with pytest.raises(DomainError, match="count_too_large"):
+        M.close_meeting(kiosk, meeting, {"verte": {"b10000": 10**14}}, group.two())
+    assert kiosk.store.head() == before
+    V.contribution(kiosk, meeting, group.treasurer, group.member(0), "verte", 1000)  # and the books still work
+    assert kiosk.savings(group.group_id, group.member(0)) == 1000
+
+
+def test_a_loan_term_must_be_a_number_of_months(kiosk: Kiosk, group: Group, meeting: str) -> None:
+    _fund_group(group, meeting)
+    for term in (True, 2.0, "2"):
+        with pytest.raises(DomainError, match="number_invalid"):
+            V.grant_loan(kiosk, meeting, group.treasurer, group.member(0), 5000, term, group.two())  # type: ignore[arg-type]
+    assert not kiosk.store.query("SELECT 1 FROM p_loans")
+
+
+def test_a_repaid_loan_of_a_member_who_left_cannot_be_reopened(kiosk: Kiosk, group: Group, meeting: str) -> None:
+    _fund_group(group, meeting)
+    loan = V.grant_loan(kiosk, meeting, group.treasurer, group.member(0), 3000, 1, group.two())
+    V.repay(kiosk, meeting, group.treasurer, loan, V.loan_due(kiosk, loan, DAY).payoff)
+    repayment = kiosk.store.get("loans", (loan,))["last_repayment"]
+    V.member_exit(kiosk, meeting, group.treasurer, group.member(0), group.two())
+    cash_before = cash(kiosk, group)
+    with pytest.raises(DomainError, match="member_left"):
+        V.reverse(kiosk, meeting, group.treasurer, repayment, "erreur de saisie", group.two())
+    assert kiosk.store.get("loans", (loan,))["status"] == "repaid"
+    assert cash(kiosk, group) == cash_before
+
+
+def _at_once(tmp_path, first, second) -> list[object]:  # type: ignore[no-untyped-def]
+    """``second`` from another process on the same kiosk, starting first, while ``first`` holds the
+    writer's lock: what ``second`` read before its transaction is stale by the time it writes."""
+    import threading
+    import time
+
+    from kiosk.store.clock import FixedClock
+
+    k1 = Kiosk.open(tmp_path / "kiosk.db", FixedClock())
+    k2 = Kiosk.open(tmp_path / "kiosk.db", FixedClock())
+    results: list[object] = []
+
+    def run(k: Kiosk, use_case) -> None:  # type: ignore[no-untyped-def]
+        try:
+            results.append(use_case(k))
+        except DomainError as exc:
+            results.append(exc.code)
+
+    with k1.store.write():
+        t = threading.Thread(target=run, args=(k2, second))
+        t.start()
+        time.sleep(0.3)
+        run(k1, first)
+    t.join(30)
+    k2.close()
+    k1.close()
+    return results
+
+
+def test_two_loans_at_once_keep_to_the_rules(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from kiosk.store.clock import FixedClock
+
+    with Kiosk.open(tmp_path / "kiosk.db", FixedClock()) as k:
+        g = make_group(k)
+        meeting = g.open(DAY)
+        _fund_group(g, meeting)  # member 0 may borrow 15 000, one loan at a time
+
+    def lend(k: Kiosk) -> object:
+        return V.grant_loan(k, meeting, g.treasurer, g.member(0), 9000, 3, g.two())
+
+    results = _at_once(tmp_path, lend, lend)
+    assert sorted(map(str, results))[-1] == "loan_limit_reached"
+    with Kiosk.open(tmp_path / "kiosk.db", FixedClock()) as k:
+        assert [r["principal"] for r in k.store.query("SELECT principal FROM p_loans")] == [9000]
+        assert k.member(g.member(0))["active_loans"] == 1
+
+
+def test_two_repayments_at_once_charge_the_month_once(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from kiosk.store.clock import FixedClock
+
+    with Kiosk.open(tmp_path / "kiosk.db", FixedClock()) as k:
+        g = make_group(k, rules={"paf_method": "declining"})
+        meeting = g.open(DAY)
+        _fund_group(g, meeting)
+        loan = V.grant_loan(k, meeting, g.treasurer, g.member(0), 10000, 6, g.two())
+        g.close(meeting)
+        later = g.open(date(2026, 4, 6))
+        month_paf = V.loan_due(k, loan, date(2026, 4, 6)).new_paf
+        assert month_paf > 0
+
+    def pay(k: Kiosk) -> object:
+        return V.repay(k, later, g.treasurer, loan, 1000)
+
+    _at_once(tmp_path, pay, pay)
+    with Kiosk.open(tmp_path / "kiosk.db", FixedClock()) as k:
+        row = k.store.get("loans", (loan,))
+        assert row["paf_charged"] == month_paf  # as if paid one after the other
+        assert row["penalty_paid"] + row["paf_paid"] + row["principal_paid"] == 2000

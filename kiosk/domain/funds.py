@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from enum import StrEnum
 
 from .errors import DomainError
+from .money import MAX_AMOUNT
 
 
 class Fund(StrEnum):
@@ -53,6 +54,8 @@ def check_count(count: Mapping[str, object], field: str = "count") -> dict[str, 
             raise DomainError("pieces_invalid", f"{field}.{key}", value=repr(pieces))
         if pieces:
             clean[key] = pieces
+    if count_total(clean) > MAX_AMOUNT:
+        raise DomainError("count_too_large", field, total=count_total(clean), max=MAX_AMOUNT)
     # Keep the canonical order so that equal counts serialise equally.
     return {k: clean[k] for k, _ in DENOMINATIONS if k in clean}
 

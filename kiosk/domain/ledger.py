@@ -167,7 +167,7 @@ def _new_loan(
         raise DomainError("loan_exists", "loan", value=loan_id)
     method = PafMethod(terms["method"])
     for name in ("rate_bp", "term_months", "rounding_unit", "penalty_bp"):
-        if not isinstance(terms[name], int) or terms[name] < 0:
+        if isinstance(terms[name], bool) or not isinstance(terms[name], int) or terms[name] < 0:
             raise DomainError("number_invalid", f"terms.{name}", value=terms[name])
     if terms["term_months"] < 1 or terms["rounding_unit"] < 1:
         raise DomainError("number_invalid", "terms.term_months", value=terms["term_months"])
@@ -442,8 +442,13 @@ def _reversal(ch: Changes, meeting: Row, recorder: Row, b: dict[str, Any], ev: E
         assert leg is not None
         legs.append(Posting(leg["account"], leg["amount"]))
     member = ch.get("members", (original["member_id"],)) if original["member_id"] else None
-    if member and not member["active"] and any(p.account == savings(member["member_id"]) for p in legs):
-        # Savings given back to someone who left could never be paid out: correct it another way.
+    if (
+        member
+        and not member["active"]
+        and (original["loan_id"] or any(p.account == savings(member["member_id"]) for p in legs))
+    ):
+        # Savings given back to someone who left could never be paid out, nor a loan re-opened be repaid:
+        # correct it another way.
         raise DomainError("member_left", "reverses", name=member["name"])
     _undo_side_effects(ch, original)
     record_txn(

@@ -5,6 +5,9 @@ from __future__ import annotations
 from .errors import DomainError
 
 CURRENCY = "FCFA"
+# No village group moves 100 million francs at once: above this a typo (or a forged event) is far likelier,
+# and sums of such amounts must stay within SQLite's and PostgreSQL's 64-bit integers.
+MAX_AMOUNT = 100_000_000
 
 
 def check_amount(value: object, field: str = "amount", *, allow_zero: bool = False) -> int:
@@ -16,6 +19,8 @@ def check_amount(value: object, field: str = "amount", *, allow_zero: bool = Fal
         raise DomainError("amount_not_integer", field, value=repr(value))
     if value < 0 or (value == 0 and not allow_zero):
         raise DomainError("amount_not_positive", field, value=value)
+    if value > MAX_AMOUNT:
+        raise DomainError("amount_too_large", field, value=value, max=MAX_AMOUNT)
     return value
 
 

@@ -43,7 +43,9 @@ def loan_problems(rules: Rules, who: Borrower, amount: int, term_months: int, ca
                 },
             )
         )
-    if not rules.loan_min_months <= term_months <= rules.loan_max_months:
+    if isinstance(term_months, bool) or not isinstance(term_months, int):
+        p.append(Problem("number_invalid", "term_months", {"value": term_months}))
+    elif not rules.loan_min_months <= term_months <= rules.loan_max_months:
         p.append(
             Problem(
                 "loan_term_out_of_range", "term_months", {"min": rules.loan_min_months, "max": rules.loan_max_months}

@@ -17,6 +17,7 @@ from typing import Any
 
 from .errors import DomainError, Problem
 from .funds import Fund
+from .money import MAX_AMOUNT
 
 
 class PafMethod(StrEnum):
@@ -133,7 +134,6 @@ _COUNTS = (
     "cycle_months",
 )
 MAX_RATE_BP = 2000  # 20 %/month: above this a typo is likelier than a decision
-MAX_AMOUNT = 100_000_000
 
 
 def _is_int(v: object) -> bool:

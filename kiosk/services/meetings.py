@@ -64,8 +64,13 @@ def record_attendance(k: Kiosk, meeting_id: str, entries: Mapping[str, str | tup
             w.append("attendance_recorded", body)
 
 
-def attendance(k: Kiosk, meeting_id: str) -> dict[str, str]:
-    rows = k.store.query("SELECT member_id, status FROM p_attendance WHERE meeting_id = ?", (meeting_id,))
+def attendance(k: Kiosk, meeting_id: str, *, active_only: bool = False) -> dict[str, str]:
+    """``{member_id: status}`` as marked at this meeting; ``active_only``: without those who left since."""
+    rows = k.store.query(
+        "SELECT a.member_id, a.status FROM p_attendance a JOIN p_members m USING (member_id) "
+        "WHERE a.meeting_id = ?" + (" AND m.active = 1" if active_only else ""),
+        (meeting_id,),
+    )
     return {r["member_id"]: r["status"] for r in rows}
 
 
@@ -82,7 +87,7 @@ def suggested_fines(k: Kiosk, meeting_id: str) -> list[dict[str, Any]]:
         )
     }
     out = []
-    for member_id, status in attendance(k, meeting_id).items():
+    for member_id, status in attendance(k, meeting_id, active_only=True).items():
         fine = suggested_fine(rules, parse_attendance(status))
         if fine and (member_id, fine[0]) not in charged:
             out.append({"member_id": member_id, "fine": fine[0], "amount": fine[1], "status": status})
@@ -121,7 +126,8 @@ def standard_contributions(
                 (meeting_id,),
             )
         }
-        paying = [m for m, s in attendance(k, meeting_id).items() if s in PAYING]
+        # A member who left during the meeting pays no more: one departure must not block everyone's tap.
+        paying = [m for m, s in attendance(k, meeting_id, active_only=True).items() if s in PAYING]
         unknown = set(exceptions) - set(paying)
         if unknown:
             raise DomainError("not_paying_member", "exceptions", value=sorted(unknown)[0])

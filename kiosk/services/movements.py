@@ -90,34 +90,36 @@ def grant_loan(
 ) -> str:
     meeting = k.meeting(meeting_id)
     check_amount(amount)
-    problems = check_loan(k, meeting_id, member_id, amount, term_months, fund)
-    if problems:
-        raise DomainError.of(problems)
+    _refuse(check_loan(k, meeting_id, member_id, amount, term_months, fund))
     if parse_fund(fund) is Fund.ROUGE:
         raise DomainError("fund_not_allowed", "fund", value=fund)
     approvers = k.approve(approvals)
-    rules = k.rules(meeting["group_id"])
-    terms = Terms.from_rules(rules, amount, term_months, date.fromisoformat(meeting["date"]))
-    loan_id = new_id()
-    _record(
-        k,
-        meeting_id,
-        by,
-        "loan",
-        member=member_id,
-        loan=loan_id,
-        fund=fund,
-        amount=amount,
-        paf=terms.fixed_paf(),
-        terms={
-            "method": terms.method.value,
-            "rate_bp": terms.rate_bp,
-            "term_months": term_months,
-            "rounding_unit": terms.rounding_unit,
-            "penalty_bp": terms.penalty_bp,
-        },
-        approvers=approvers,
-    )
+    with k.store.write():
+        # Again under the writer's lock: another tap or process may have lent to this member meanwhile,
+        # and the reducer cannot judge the règlement's ceiling or arrears on its own.
+        _refuse(check_loan(k, meeting_id, member_id, amount, term_months, fund))
+        rules = k.rules(meeting["group_id"])
+        terms = Terms.from_rules(rules, amount, term_months, date.fromisoformat(meeting["date"]))
+        loan_id = new_id()
+        _record(
+            k,
+            meeting_id,
+            by,
+            "loan",
+            member=member_id,
+            loan=loan_id,
+            fund=fund,
+            amount=amount,
+            paf=terms.fixed_paf(),
+            terms={
+                "method": terms.method.value,
+                "rate_bp": terms.rate_bp,
+                "term_months": term_months,
+                "rounding_unit": terms.rounding_unit,
+                "penalty_bp": terms.penalty_bp,
+            },
+            approvers=approvers,
+        )
     return loan_id
 
 
@@ -134,27 +136,29 @@ def active_loans(k: Kiosk, member_id: str) -> list[dict[str, Any]]:
 
 def repay(k: Kiosk, meeting_id: str, by: str, loan_id: str, amount: int) -> Split:
     """Record a repayment, split into penalty, PAF and principal by the loan's terms."""
-    meeting = k.meeting(meeting_id)
-    row = k.store.get("loans", (loan_id,))
-    if row is not None and row["status"] != "active":
-        raise DomainError("loan_not_active", "loan", status=row["status"])
-    due = loan_due(k, loan_id, date.fromisoformat(meeting["date"]))
-    split = split_payment(due, check_amount(amount))
-    _record(
-        k,
-        meeting_id,
-        by,
-        "repayment",
-        loan=loan_id,
-        amount=amount,
-        principal=split.principal,
-        paf=split.paf,
-        penalty=split.penalty,
-        new_paf=due.new_paf,
-        new_penalty=due.new_penalty,
-        paf_until=due.paf_until.isoformat() if due.paf_until else None,
-        penalty_until=due.penalty_until.isoformat() if due.penalty_until else None,
-    )
+    # What is due is read inside the transaction: two repayments at once must not both charge this month's PAF.
+    with k.store.write():
+        meeting = k.meeting(meeting_id)
+        row = k.store.get("loans", (loan_id,))
+        if row is not None and row["status"] != "active":
+            raise DomainError("loan_not_active", "loan", status=row["status"])
+        due = loan_due(k, loan_id, date.fromisoformat(meeting["date"]))
+        split = split_payment(due, check_amount(amount))
+        _record(
+            k,
+            meeting_id,
+            by,
+            "repayment",
+            loan=loan_id,
+            amount=amount,
+            principal=split.principal,
+            paf=split.paf,
+            penalty=split.penalty,
+            new_paf=due.new_paf,
+            new_penalty=due.new_penalty,
+            paf_until=due.paf_until.isoformat() if due.paf_until else None,
+            penalty_until=due.penalty_until.isoformat() if due.penalty_until else None,
+        )
     return split
 
 
@@ -176,40 +180,66 @@ def loans_due(k: Kiosk, meeting_id: str) -> list[dict[str, Any]]:
 # -- aid, withdrawals, exit --------------------------------------------------------------------
 
 
-def give_aid(k: Kiosk, meeting_id: str, by: str, member_id: str, aid_type: str, approvals: list[Approval]) -> str:
-    group_id = _meeting_group(k, meeting_id)
-    aid, problems = aid_problem(k.rules(group_id), aid_type, k.cash(group_id, "rouge"))
+def _refuse(problems: list[Problem]) -> None:
     if problems:
         raise DomainError.of(problems)
-    assert aid is not None
+
+
+# Use cases that need officers' PINs check the règlement twice: before the PINs, to refuse
+# with words before anyone types one, and again inside the write transaction, on what is
+# true then. The PIN check stays outside it: a wrong PIN's count must commit.
+
+
+def _aid(k: Kiosk, meeting_id: str, aid_type: str) -> Any:
+    group_id = _meeting_group(k, meeting_id)
+    aid, problems = aid_problem(k.rules(group_id), aid_type, k.cash(group_id, "rouge"))
+    _refuse(problems)
+    return aid
+
+
+def give_aid(k: Kiosk, meeting_id: str, by: str, member_id: str, aid_type: str, approvals: list[Approval]) -> str:
+    _aid(k, meeting_id, aid_type)
     approvers = k.approve(approvals)
-    fields: dict[str, Any] = {"member": member_id, "aid": aid_type, "amount": aid.amount, "approvers": approvers}
-    if aid.kind is AidKind.LOAN:
-        fields |= {"loan": new_id(), "term_months": aid.term_months}
-    return _record(k, meeting_id, by, "aid", **fields)
+    with k.store.write():
+        aid = _aid(k, meeting_id, aid_type)
+        fields: dict[str, Any] = {"member": member_id, "aid": aid_type, "amount": aid.amount, "approvers": approvers}
+        if aid.kind is AidKind.LOAN:
+            fields |= {"loan": new_id(), "term_months": aid.term_months}
+        return _record(k, meeting_id, by, "aid", **fields)
+
+
+def _withdrawal(k: Kiosk, meeting_id: str, member_id: str, amount: int) -> None:
+    group_id = _meeting_group(k, meeting_id)
+    member = k.member(member_id)
+    _refuse(
+        withdrawal_problems(
+            k.rules(group_id), k.savings(group_id, member_id), check_amount(amount), active_loans=member["active_loans"]
+        )
+    )
 
 
 def withdraw(k: Kiosk, meeting_id: str, by: str, member_id: str, amount: int, approvals: list[Approval]) -> str:
-    group_id = _meeting_group(k, meeting_id)
-    member = k.member(member_id)
-    problems = withdrawal_problems(
-        k.rules(group_id), k.savings(group_id, member_id), check_amount(amount), active_loans=member["active_loans"]
-    )
-    if problems:
-        raise DomainError.of(problems)
+    _withdrawal(k, meeting_id, member_id, amount)
     approvers = k.approve(approvals)
-    return _record(k, meeting_id, by, "withdrawal", member=member_id, amount=amount, approvers=approvers)
+    with k.store.write():
+        _withdrawal(k, meeting_id, member_id, amount)
+        return _record(k, meeting_id, by, "withdrawal", member=member_id, amount=amount, approvers=approvers)
+
+
+def _leaving(k: Kiosk, member_id: str) -> None:
+    member = k.member(member_id)
+    if member["active_loans"]:
+        raise DomainError("exit_with_loan", "member", name=member["name"])
 
 
 def member_exit(k: Kiosk, meeting_id: str, by: str, member_id: str, approvals: list[Approval]) -> int:
     """A member leaves: their savings are paid back in full. Returns the amount paid."""
-    group_id = _meeting_group(k, meeting_id)
-    member = k.member(member_id)
-    if member["active_loans"]:
-        raise DomainError("exit_with_loan", "member", name=member["name"])
-    amount = k.savings(group_id, member_id)
+    _leaving(k, member_id)
     approvers = k.approve(approvals)
-    _record(k, meeting_id, by, "exit", member=member_id, amount=amount, approvers=approvers)
+    with k.store.write():
+        _leaving(k, member_id)
+        amount = k.savings(_meeting_group(k, meeting_id), member_id)
+        _record(k, meeting_id, by, "exit", member=member_id, amount=amount, approvers=approvers)
     return amount
 
 
@@ -262,19 +292,25 @@ def share_out_plan(k: Kiosk, group_id: str) -> dict[str, Any]:
 
 def do_share_out(k: Kiosk, meeting_id: str, by: str, approvals: list[Approval], *, payout: bool) -> dict[str, Any]:
     """End of cycle: credit each member's share of earnings; with ``payout``, hand out all savings."""
+    _sharing(k, meeting_id, payout=payout)
+    approvers = k.approve(approvals)
+    with k.store.write():
+        # The plan is made on the books as they are under the writer's lock, not as they were before the PINs.
+        plan = _sharing(k, meeting_id, payout=payout)
+        payouts = {m: plan["savings"][m] + plan["shares"][m] for m in plan["savings"]} if payout else {}
+        _record(k, meeting_id, by, "share_out", shares=plan["shares"], payouts=payouts, approvers=approvers)
+    return plan | {"payouts": payouts}
+
+
+def _sharing(k: Kiosk, meeting_id: str, *, payout: bool) -> dict[str, Any]:
     group_id = _meeting_group(k, meeting_id)
-    rules = k.rules(group_id)
-    if not rules.share_out:
+    if not k.rules(group_id).share_out:
         raise DomainError("share_out_not_in_rules", "share_out")
-    plan = share_out_plan(k, group_id)
     if payout and k.store.query(
         "SELECT 1 FROM p_loans WHERE group_id = ? AND fund = 'verte' AND status = 'active' LIMIT 1", (group_id,)
     ):
         raise DomainError("share_out_with_loans", "payout")
-    approvers = k.approve(approvals)
-    payouts = {m: plan["savings"][m] + plan["shares"][m] for m in plan["savings"]} if payout else {}
-    _record(k, meeting_id, by, "share_out", shares=plan["shares"], payouts=payouts, approvers=approvers)
-    return plan | {"payouts": payouts}
+    return share_out_plan(k, group_id)
 
 
 # -- corrections -------------------------------------------------------------------------------
