@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import uuid
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
 from sqlalchemy import func, select
 from test_sync_support import (  # noqa: F401  (backend_fixture, server_fixture: fixtures)
@@ -264,8 +266,11 @@ def test_reference_data_is_pulled_with_a_version_cursor(server: Server, tmp_path
     state.update(st.store, ref_cursor=10_000)
     gone = client.request("GET", "/v1/sync/pull", params={"since": 10_000})
     assert gone.status_code == 410
-    client.pull()
+    with st.store.write() as w:
+        w.execute("INSERT INTO sync_reference (entity, key, value, version) VALUES ('kiosk_group', 'lost', '{}', 9999)")
+    client.sync()  # by itself: the server's version is below our cursor
     assert state.reference(st.store, "kiosk_group") == {"g1": {"name": "MUSO Bolou"}}
+    assert state.load(st.store).ref_cursor < 10_000
 
 
 def test_requests_beyond_the_rate_limit_get_429_and_the_client_backs_off(backend: ServerDb, tmp_path: Path) -> None:
@@ -310,3 +315,43 @@ def test_the_preset_dictionary_is_used_and_falls_back_to_gzip_when_the_server_la
     report = client.sync()
     assert report.acked_seq == st.store.head()[0]
     assert server_journal_tuples(server, "K01") == kiosk_journal(st.k)
+
+
+@pytest.mark.parametrize(
+    ("answer", "code"),
+    [
+        # a captive portal's login page, as mobile networks serve before the bundle is paid
+        (lambda: httpx.Response(200, headers={"content-type": "text/html"}, text="<html>Wi-Fi</html>"), "bad_reply"),
+        (lambda: httpx.Response(200, json={"ok": True}), "bad_reply"),  # JSON, but not the server's
+        # Retry-After as an HTTP date (RFC 9110 allows it), read against the answer's own Date
+        (
+            lambda: httpx.Response(
+                429, headers={"Retry-After": "Sun, 29 Nov 2026 07:00:01 GMT", "Date": "Sun, 29 Nov 2026 07:00:00 GMT"}
+            ),
+            "rate_limited",
+        ),
+    ],
+    ids=["captive_portal", "foreign_json", "retry_after_date"],
+)
+def test_an_answer_that_is_not_the_server_s_is_a_failure_to_retry_not_a_crash(
+    server: Server, tmp_path: Path, answer: Any, code: str
+) -> None:
+    import threading
+
+    from kiosk.sync import daemon
+
+    st = station(tmp_path / "k.db")
+    client = enrolled(st, server, "K01")
+    client.sync()
+    st.meeting()
+    client.http = httpx.Client(transport=httpx.MockTransport(lambda request: answer()), base_url="http://testserver")
+    errors: list[SyncError] = []
+    schedule = daemon.Schedule(min_backoff_s=0.01, max_backoff_s=0.02)
+    assert daemon.run(client, schedule, threading.Event(), rounds=2, on_round=lambda r, e: errors.append(e)) == 0
+    assert [(e.code, e.transient) for e in errors] == [(code, True)] * 2
+    if code == "rate_limited":
+        assert errors[0].retry_after == 1
+    assert state.load(st.store).last_error.startswith(code) and state.load(st.store).failures == 2
+    client.http = server.client  # the network is back: everything goes
+    client.sync()
+    assert state.load(st.store).acked_seq == st.store.head()[0]

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import gzip
 import json
+import logging
+import time
 import zlib
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
@@ -35,6 +37,8 @@ from kiosk.store import Store, StoreError
 
 from . import keys, state
 from .errors import SyncError
+
+log = logging.getLogger(__name__)
 
 USER_AGENT = "muso-kiosk/1"  # short: every header byte is paid for on 2G
 MAX_REQUESTS = 10_000  # per sync: a guard against a server that never moves the cursor
@@ -129,6 +133,37 @@ def _detail(resp: httpx.Response) -> dict[str, Any]:
     return detail if isinstance(detail, dict) else {}
 
 
+def _answer(resp: httpx.Response, *required: str) -> dict[str, Any]:
+    """A 200's JSON object with ``required`` keys. Anything else is not our server speaking (a captive
+    portal's login page, a proxy's reply): a transient failure to retry later, not a crash."""
+    try:
+        data = resp.json()
+    except ValueError:
+        data = None
+    if not isinstance(data, dict) or any(key not in data for key in required):
+        kind = resp.headers.get("content-type", "no content type")
+        raise SyncError("bad_reply", f"HTTP {resp.status_code} ({kind}): not the server's answer", transient=True)
+    return data
+
+
+def _retry_after(resp: httpx.Response, default: float = 30.0) -> float:
+    """Seconds to wait from a Retry-After header: a number of seconds, or an HTTP date, read against the
+    answer's own Date when it has one (this kiosk's clock may be wrong); an hour at most."""
+    value = resp.headers.get("retry-after")
+    if not value:
+        return default
+    try:
+        return min(3600.0, max(0.0, float(value)))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value).timestamp()
+        now = parsedate_to_datetime(resp.headers["date"]).timestamp() if "date" in resp.headers else time.time()
+    except (TypeError, ValueError, OverflowError):
+        return default
+    return min(3600.0, max(0.0, when - now))
+
+
 def http_client(server_url: str, timeout: float = 30.0) -> httpx.Client:
     return httpx.Client(
         base_url=server_url,
@@ -218,7 +253,8 @@ class SyncClient:
         code = str(detail.get("code", ""))
         message = str(detail.get("message", resp.reason_phrase))
         if resp.status_code == 429:
-            retry = float(resp.headers.get("retry-after", detail.get("retry_after", 30)) or 30)
+            fallback = detail.get("retry_after")
+            retry = _retry_after(resp, fallback if isinstance(fallback, (int, float)) else 30.0)
             raise SyncError("rate_limited", message, transient=True, retry_after=retry)
         if resp.status_code >= 500:
             raise SyncError("server_error", f"HTTP {resp.status_code}: {message}", transient=True)
@@ -247,11 +283,19 @@ class SyncClient:
             ref = self.push_pending()
             if ref is None:
                 ref = known if known is not None else int(self.status()["ref"])
-            if ref > state.load(self.store).ref_cursor:
+            # Below our cursor too: the server was restored from a backup; pull answers 410 and we start over.
+            if ref != state.load(self.store).ref_cursor:
                 self.pull()
         except SyncError as exc:
             state.failed(self.store, f"{exc.code}: {exc.message}", self._signing_time())
             raise
+        except Exception as exc:
+            # Something we did not foresee (an answer of an odd shape, a bug): logged in full, shown in
+            # ``sync status``, and retried with backoff like any failure: the queue must keep moving.
+            log.exception("sync failed unexpectedly")
+            failure = SyncError("unexpected", f"{type(exc).__name__}: {exc}", transient=True)
+            state.failed(self.store, f"{failure.code}: {failure.message}", self._signing_time())
+            raise failure from exc
         self.report.acked_seq = state.load(self.store).acked_seq
         self.report.head_seq = self.store.head()[0]
         return self.report
@@ -260,7 +304,7 @@ class SyncClient:
         resp = self.request("GET", "/v1/sync/status")
         if resp.status_code != 200:
             self._raise(resp)
-        data = resp.json()
+        data = _answer(resp, "acked_seq", "head", "ref")
         self.max_body = min(self.max_body, int(data.get("max_body_bytes", self.max_body)))
         self.batch_events = min(self.batch_events, int(data.get("max_batch_events", self.batch_events)))
         return data
@@ -294,7 +338,7 @@ class SyncClient:
                 headers.update({"Content-Encoding": DICT_ENCODING, "Muso-Dict": preset[0]})
             resp = self.request("POST", "/v1/sync/push", body=body, **headers)
             if resp.status_code == 200:
-                ack = resp.json()
+                ack = _answer(resp, "acked_seq", "head", "ref")
                 before = cursor
                 self._adopt(ack)
                 cursor = int(ack["acked_seq"])
@@ -323,7 +367,7 @@ class SyncClient:
                 continue
             if resp.status_code != 200:
                 self._raise(resp)
-            data = resp.json()
+            data = _answer(resp, "changes", "cursor", "more")
             state.apply_reference(self.store, data["changes"], int(data["cursor"]))
             self.report.pulled += len(data["changes"])
             cursor = int(data["cursor"])
@@ -353,7 +397,7 @@ class SyncClient:
             resp = self.request("GET", "/v1/sync/restore", params={"after": after})
             if resp.status_code != 200:
                 self._raise(resp)
-            page = resp.json()
+            page = _answer(resp, "events")
             rows = page["events"]
             if not rows:
                 break
@@ -407,7 +451,11 @@ def enroll(store: Store, server_url: str, code: str, http: httpx.Client | None =
         pending_path.unlink(missing_ok=True)
         detail = _detail(resp)
         raise SyncError("refused", f"HTTP {resp.status_code} {detail.get('code', '')}: {detail.get('message', '')}")
-    data = resp.json()
+    try:
+        data = _answer(resp, "kiosk_id")
+    except SyncError:
+        pending_path.unlink(missing_ok=True)
+        raise
     pending_path.replace(path)
     store.set_setting("kiosk_id", data["kiosk_id"])
     # Forget what we believed about the server: the first sync asks it (status) before pushing.
