@@ -118,6 +118,10 @@ def push(
 
 
 def _push(engine: Engine, batch: PushBatch, *, kiosk_id: str, max_events: int, source: str) -> Outcome:
+    if source == "bundle" and (batch.now is not None or batch.report is not None):
+        # A bundle's signature covers its events, not the rest, and a USB stick can be edited on the way
+        # (an HTTP push is signed whole). Its clock anchor and its report are not the kiosk's word: dropped.
+        batch = batch.model_copy(update={"now": None, "report": None})
     if batch.kiosk != kiosk_id:
         raise Forbidden("kiosk_mismatch", "this batch belongs to another kiosk", batch_kiosk=batch.kiosk)
     if len(batch.events) > max_events:

@@ -44,9 +44,10 @@ class PushBatch(Strict):
         list[Annotated[StrictStr, Field(min_length=1, max_length=64)]], Field(min_length=1, max_length=500)
     ]
     events: Annotated[list[WireEvent], Field(min_length=1, max_length=10_000)]
-    now: tuple[Annotated[StrictStr, Field(min_length=1, max_length=64)], StrictInt] | None = Field(
-        default=None, description="(boot_id, mono_ms) when the batch was sent: anchors that boot's clock"
-    )
+    now: (
+        tuple[Annotated[StrictStr, Field(min_length=1, max_length=64)], Annotated[StrictInt, Field(ge=0, le=2**62)]]
+        | None
+    ) = Field(default=None, description="(boot_id, mono_ms) when the batch was sent: anchors that boot's clock")
     report: KioskReport | None = None
 
 

@@ -355,3 +355,35 @@ def test_an_answer_that_is_not_the_server_s_is_a_failure_to_retry_not_a_crash(
     client.http = server.client  # the network is back: everything goes
     client.sync()
     assert state.load(st.store).acked_seq == st.store.head()[0]
+
+
+def test_a_clock_anchor_beyond_any_clock_is_refused_with_nothing_stored(server: Server, tmp_path: Path) -> None:
+    import gzip
+    import json
+
+    st = station(tmp_path / "k.db")
+    client = enrolled(st, server, "K01")
+    st.meeting()
+    events = list(st.store.events(after=0, limit=50))
+    doc = json.loads(gzip.decompress(batch_body(st.store, "K01", client.key, events, now=True)))
+    doc["now"][1] = 2**63  # beyond a database's integers: it was a 500
+    body = gzip.compress(json.dumps(doc).encode())
+    resp = client.request(
+        "POST", "/v1/sync/push", body=body, **{"Content-Type": "application/json", "Content-Encoding": "gzip"}
+    )
+    assert resp.status_code == 422, resp.text
+    assert server.journal("K01") == []
+    client.sync()  # the kiosk's own batches still go
+    assert len(server.journal("K01")) == st.store.head()[0]
+
+
+@pytest.mark.parametrize("delta", [(2**62, 0, 2**62), (0, 2**62, 2**62), (-(2**62), 0, -(2**62))])
+def test_event_times_beyond_any_clock_make_a_batch_unreadable(delta: tuple[int, int, int]) -> None:
+    from kiosk.domain.errors import DomainError
+    from kiosk.domain.wire import decode_events
+
+    dt1, dmono, dt2 = delta
+    rows = [["attendance_recorded", {}, dt1, 0, dmono], ["attendance_recorded", {}, dt2, 0, 0]]
+    with pytest.raises(DomainError, match="batch_malformed"):
+        decode_events(1, ["boot"], rows)
+    assert len(decode_events(1, ["boot"], [["attendance_recorded", {}, 1_800_000_000_000, 0, 5]])) == 1

@@ -126,6 +126,35 @@ def test_a_usb_bundle_is_imported_exactly_once_and_online_sync_carries_on(server
     assert server_journal_tuples(server, "K01") == kiosk_journal(st.k)
 
 
+def test_what_a_bundle_s_signature_does_not_cover_is_not_taken_as_the_kiosk_s_word(
+    server: Server, tmp_path: Path
+) -> None:
+    import gzip
+    import json
+
+    from sqlalchemy import select
+
+    from sync_server.db import boot_anchors, journal
+
+    st = station(tmp_path / "k.db")
+    enrolled(st, server, "K01")
+    st.meeting()
+    files = bundle.export(st.store, tmp_path / "usb", batch_events=500)
+    doc = json.loads(gzip.decompress(files[0].read_bytes()))
+    # Someone with the stick anchors the kiosk's clock years off and makes up its report.
+    doc["now"] = [doc["boots"][0], 0]
+    doc["report"] = {"v": "EVIL-9.9", "pq": 999999, "pe": "forged"}
+    files[0].write_bytes(gzip.compress(json.dumps(doc).encode()))
+    result = import_folder(server.engine, server.settings, tmp_path / "usb")
+    assert result.ok  # the events are the kiosk's, signed: they count
+    assert server_journal_tuples(server, "K01") == kiosk_journal(st.k)
+    kiosk = server.kiosk("K01")
+    assert (kiosk["app_version"], kiosk["print_pending"], kiosk["printer_error"]) == (None, None, None)
+    with server.engine.connect() as conn:
+        assert conn.execute(select(boot_anchors)).all() == []
+        assert set(conn.execute(select(journal.c.est_time)).scalars()) == {None}
+
+
 def test_a_tampered_or_foreign_bundle_is_refused(server: Server, tmp_path: Path) -> None:
     st = station(tmp_path / "k.db")
     enrolled(st, server, "K01")

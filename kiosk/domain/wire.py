@@ -114,6 +114,9 @@ def dumps(doc: Any) -> bytes:
     return json.dumps(doc, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
+_LIMIT = 2**62  # ms: the times an event may carry; 64-bit integers in both databases
+
+
 def decode_events(from_seq: int, boots: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[Event]:
     """Events of a batch with their hashes still empty (the reader chains them from its own head).
 
@@ -136,6 +139,8 @@ def decode_events(from_seq: int, boots: Sequence[str], rows: Sequence[Sequence[A
             raise DomainError("batch_malformed", where)
         last_time += dt
         last_mono += dmono + dt
+        if not (-_LIMIT <= last_time <= _LIMIT and -_LIMIT <= last_mono <= _LIMIT):
+            raise DomainError("batch_malformed", where)  # beyond any clock, and beyond a database's integers
         events.append(received_event(from_seq + i, type_, body, last_time, boots[boot], last_mono))
     return events
 
