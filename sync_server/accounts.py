@@ -13,6 +13,7 @@ restore the journal and continue the same chain.
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from typing import Any
 
@@ -228,6 +229,10 @@ def user(engine: Engine, user_id: int) -> dict[str, Any]:
 # -- enrollment ----------------------------------------------------------------------------------
 
 
+KIOSK_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
+MAX_ENROLLMENT_HOURS = 24 * 30
+
+
 def create_enrollment(
     engine: Engine,
     kiosk_id: str,
@@ -241,6 +246,12 @@ def create_enrollment(
     cooperative: str | None = None,
 ) -> tuple[str, int]:
     """A one-time code for ``kiosk_id``; returns (code, expires_at). Only the code's hash is stored."""
+    # Checked here, whatever the caller (API, console, command line): a kiosk enrolled under an id the
+    # protocol cannot carry would spend its code and then fail every sync.
+    if not isinstance(kiosk_id, str) or not KIOSK_ID.fullmatch(kiosk_id):
+        raise BadRequest("kiosk_id_invalid", "a kiosk id is 1 to 64 letters, digits, '.', '_' or '-'")
+    if isinstance(hours, bool) or not isinstance(hours, int) or not 1 <= hours <= MAX_ENROLLMENT_HOURS:
+        raise BadRequest("hours_invalid", f"an enrollment code is valid for 1 to {MAX_ENROLLMENT_HOURS} hours")
     code = new_enrollment_code()
     expires = now_ms() + hours * 3_600_000
     with write(engine) as conn:

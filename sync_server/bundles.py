@@ -51,9 +51,13 @@ def batch_files(folder: Path) -> list[Path]:
 
 
 def read_batch(path: Path, settings: Settings) -> PushBatch:
-    if path.stat().st_size > settings.max_body_bytes:
-        raise TooLarge("body_too_large", f"{path.name} is larger than {settings.max_body_bytes} bytes")
-    raw = decompress(path.read_bytes(), "gzip", settings.max_decompressed_bytes)
+    try:
+        if path.stat().st_size > settings.max_body_bytes:
+            raise TooLarge("body_too_large", f"{path.name} is larger than {settings.max_body_bytes} bytes")
+        data = path.read_bytes()
+    except OSError as exc:  # a folder of that name, a stick pulled out or failing: this file is refused, not all
+        raise Unprocessable("batch_unreadable", f"{path.name} cannot be read: {exc.strerror or exc}") from None
+    raw = decompress(data, "gzip", settings.max_decompressed_bytes)
     try:
         return PushBatch.model_validate_json(raw)
     except ValidationError as exc:

@@ -11,6 +11,7 @@ import getpass
 import json
 import os
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -56,10 +57,16 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
+    from alembic.util import CommandError
+
     from .migrate import upgrade
 
     settings = _settings(args)
-    upgrade(settings.database_url, args.revision)
+    try:
+        upgrade(settings.database_url, args.revision)
+    except CommandError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_INPUT
     print(f"database at {args.revision}")
     if args.revision == "head":
         from .rollup import needs_rebuild, rebuild
@@ -75,6 +82,11 @@ def cmd_rebuild_rollups(args: argparse.Namespace) -> int:
     from .rollup import rebuild
 
     engine = _engine(args)
+    if args.kiosk:
+        from .accounts import kiosk
+
+        for kiosk_id in args.kiosk:
+            kiosk(engine, kiosk_id)  # NotFound: a typo must not report success
     done = rebuild(engine, args.kiosk or None)
     print(f"console rollups rebuilt for {done} kiosk(s)")
     return EXIT_OK
@@ -105,7 +117,7 @@ def cmd_create_enrollment(args: argparse.Namespace) -> int:
         _engine(args),
         args.kiosk_id,
         created_by=args.created_by,
-        hours=args.hours or settings.enrollment_ttl_hours,
+        hours=settings.enrollment_ttl_hours if args.hours is None else args.hours,
         name=args.name,
         replace=args.replace,
         groups=args.group,
@@ -115,7 +127,7 @@ def cmd_create_enrollment(args: argparse.Namespace) -> int:
     else:
         kind = "replacement " if args.replace else ""
         print(f"{kind}enrollment code for kiosk {args.kiosk_id}: {code}")
-        print(f"valid once, for {args.hours or settings.enrollment_ttl_hours} h")
+        print(f"valid once, until {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime(expires / 1000))}")
     return EXIT_OK
 
 

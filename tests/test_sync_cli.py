@@ -87,6 +87,48 @@ def test_muso_server_commands(server_env: str, monkeypatch: pytest.MonkeyPatch, 
     engine.dispose()
 
 
+@pytest.mark.parametrize(
+    ("argv", "says"),
+    [
+        # ids the sync protocol cannot carry: the kiosk would spend its code, then fail every sync
+        (["create-enrollment", "--kiosk-id", "K 07"], "kiosk_id_invalid"),
+        (["create-enrollment", "--kiosk-id", "K" * 65], "kiosk_id_invalid"),
+        (["create-enrollment", "--kiosk-id", "K07", "--hours", "-5"], "hours_invalid"),
+        (["create-enrollment", "--kiosk-id", "K07", "--hours", "0"], "hours_invalid"),
+        (["create-enrollment", "--kiosk-id", "K07", "--hours", "100000000000000"], "hours_invalid"),
+        (["migrate", "--revision", "nonsense"], "nonsense"),
+        (["rebuild-rollups", "--kiosk", "NOPE"], "kiosk_unknown"),
+    ],
+)
+def test_bad_arguments_get_a_clear_error_and_change_nothing(
+    server_env: str,
+    argv: list[str],
+    says: str,
+    capsys: pytest.CaptureFixture,  # type: ignore[type-arg]
+) -> None:
+    engine = make_engine(server_env)
+    with engine.connect() as conn:
+        before = conn.exec_driver_sql("SELECT COUNT(*) FROM kiosks").scalar()
+    capsys.readouterr()
+    assert server_cli.main(argv) == server_cli.EXIT_INPUT
+    assert says in capsys.readouterr().err
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT COUNT(*) FROM kiosks").scalar() == before
+        assert conn.exec_driver_sql("SELECT COUNT(*) FROM enrollment_codes").scalar() == 0
+    engine.dispose()
+
+
+def test_an_unreadable_entry_of_a_bundle_folder_is_refused_in_words_not_a_traceback(
+    server_env: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture,  # type: ignore[type-arg]
+) -> None:
+    stick = tmp_path / "usb"
+    (stick / "muso-K01-1-40.batch.gz").mkdir(parents=True)  # a folder named like a batch
+    assert server_cli.main(["import-bundle", str(stick)]) == server_cli.EXIT_REFUSED
+    assert "batch_unreadable" in capsys.readouterr().out
+
+
 def test_a_kiosk_enrolls_syncs_reports_and_exports_from_its_command_line(
     server_env: str,
     tmp_path: Path,
