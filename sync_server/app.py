@@ -30,6 +30,7 @@ from .db import make_engine, now_ms
 from .errors import BadRequest, SyncServerError
 from .ingest import record_incident
 from .migrate import current_revision, head_revision
+from .nul import RefuseNul
 from .ratelimit import RateLimiter
 from .settings import Settings
 from .web import api as console_api
@@ -75,6 +76,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.incident_limiter = RateLimiter(settings.anonymous_rate_per_minute, settings.anonymous_burst)
     # Responses (restore pages, pulls) compress well; pushes are compressed by the kiosk itself.
     app.add_middleware(GZipMiddleware, minimum_size=512)
+    app.add_middleware(RefuseNul)
     app.include_router(sync.router)
     app.include_router(admin.router)
     app.include_router(console_api.router)

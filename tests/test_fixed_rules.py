@@ -218,3 +218,14 @@ def test_changing_a_pin_needs_the_current_one(kiosk: Kiosk, group: Group) -> Non
         G.change_pin(kiosk, president, "1111", current_pin=PINS["president"])
     with pytest.raises(DomainError, match="not_an_officer"):
         G.change_pin(kiosk, group.member(0), "8642")
+
+
+def test_no_text_of_the_books_holds_a_nul_character(kiosk: Kiosk, group: Group) -> None:
+    # The server's PostgreSQL could not store it: every push of this kiosk would fail there.
+    meeting = group.open(date(2026, 3, 2))
+    before = kiosk.store.head()
+    with pytest.raises(DomainError, match="text_nul"):
+        G.add_member(kiosk, group.group_id, "Ama\x00 Mensah", "F", joined=date(2026, 3, 2))
+    with pytest.raises(DomainError, match="text_nul"):
+        V.expense(kiosk, meeting, group.treasurer, "rouge", 100, "cahiers\x00", group.two())
+    assert kiosk.store.head() == before

@@ -241,3 +241,42 @@ def test_malformed_bodies_get_a_clear_answer_and_change_nothing(
     resp = push_raw(client, body, **{"Content-Encoding": encoding})
     assert resp.status_code == status and resp.json()["detail"]["code"] == code, resp.text
     assert server.snapshot("K01") == before
+
+
+def test_a_nul_character_anywhere_in_a_request_is_refused_at_the_door(server: Server, tmp_path: Path) -> None:
+    from fastapi.testclient import TestClient
+    from test_console_support import add_people, csrf_of, login, token
+
+    add_people(server)
+    admin = TestClient(server.client.app, base_url="http://testserver", raise_server_exceptions=False)
+    login(admin, "admin")
+    auth = token(admin, "admin")
+    anon = TestClient(server.client.app, base_url="http://testserver", raise_server_exceptions=False)
+    page = anon.get("/login")
+
+    def counts() -> tuple[int, ...]:
+        with server.engine.connect() as conn:
+            return tuple(
+                conn.exec_driver_sql(f"SELECT COUNT(*) FROM {t}").scalar()
+                for t in ("kiosks", "enrollment_codes", "reference", "incidents")
+            )
+
+    before = counts()
+    answers = [
+        anon.post("/v1/admin/token", json={"username": "ad\u0000min", "password": "x" * 12}),
+        anon.post("/login", data={"username": "a\x00", "password": "p", "csrf": csrf_of(page.text), "next": "/"}),
+        anon.post("/v1/enroll", json={"code": "AB\u0000CD-EFGH", "public_key": "A" * 43, "proof": "A" * 86}),
+        anon.get("/verify?number=K01-%00&code=x"),
+        admin.get("/groups/K%0001/x"),
+        admin.get("/exports/members.csv?group=K%00/x"),
+        admin.get("/v1/console/groups?q=%00", headers=auth),
+        admin.post("/v1/admin/kiosks/K%00/revoke", headers=auth),
+        admin.put("/v1/admin/reference/kiosk_group/k%00", json={"value": {"name": "x"}}, headers=auth),
+        admin.post("/v1/admin/enrollments", json={"kiosk_id": "K09", "name": "a\u0000"}, headers=auth),
+    ]
+    assert [a.status_code for a in answers] == [400] * len(answers), [(a.request.url, a.text) for a in answers]
+    assert {a.json()["detail"]["code"] for a in answers} == {"nul_in_request"}
+    assert counts() == before
+    # The same requests without the NUL are served as before.
+    assert admin.get("/v1/console/groups?q=a", headers=auth).status_code == 200
+    assert admin.post("/v1/admin/enrollments", json={"kiosk_id": "K09", "name": "a"}, headers=auth).status_code == 201

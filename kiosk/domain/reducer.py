@@ -38,12 +38,26 @@ def apply(view: View, event: Event) -> Changes:
     handler = HANDLERS.get(event.type)
     if handler is None:
         raise DomainError("event_type_unknown", "type", value=event.type)
+    if _holds_nul(event.body):
+        # No text of the books may hold one, and PostgreSQL could not store it: the server would fail
+        # on this kiosk's every push instead of quarantining one event.
+        raise DomainError("text_nul", "body")
     changes = Changes(view)
     try:
         handler(changes, event.body, event)
     except (KeyError, TypeError, ValueError) as exc:  # a malformed body, not a bug to crash on
         raise DomainError("event_malformed", "body", detail=f"{type(exc).__name__}: {exc}") from None
     return changes
+
+
+def _holds_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any("\x00" in k or _holds_nul(v) for k, v in value.items() if isinstance(k, str))
+    if isinstance(value, list):
+        return any(_holds_nul(v) for v in value)
+    return False
 
 
 # -- groups, members, rules -------------------------------------------------------------
