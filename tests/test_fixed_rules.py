@@ -229,3 +229,34 @@ def test_no_text_of_the_books_holds_a_nul_character(kiosk: Kiosk, group: Group) 
     with pytest.raises(DomainError, match="text_nul"):
         V.expense(kiosk, meeting, group.treasurer, "rouge", 100, "cahiers\x00", group.two())
     assert kiosk.store.head() == before
+
+
+def test_once_the_group_has_met_officers_are_made_and_unmade_only_with_two_officers(kiosk: Kiosk, group: Group) -> None:
+    # Before the first meeting the group is being set up: officers are added without approval.
+    G.add_member(kiosk, group.group_id, "Yawa Dossou", "F", joined=DAY, role="secretaire", pin="7412")
+    funded(group)
+    # One officer alone could make accomplices and with them approve anything: refused.
+    refused(kiosk, "two_officers_required", G.add_member, kiosk, group.group_id, "Complice", "M", joined=DAY,
+            role="president", pin="8264")  # fmt: skip
+    accomplice = group.member(0)
+    refused(kiosk, "two_officers_required", G.update_member, kiosk, accomplice, role="controleur")
+    # Nobody approves their own promotion or demotion.
+    controller = group.officers["controleur"]["member_id"]
+    refused(kiosk, "self_approval", G.update_member, kiosk, controller, role="membre", approvals=group.two())
+    # With two officers' PINs it is done, and the approvers are in the journal.
+    G.update_member(kiosk, accomplice, role="controleur", approvals=group.two("president", "tresorier"))
+    assert kiosk.member(accomplice)["role"] == "controleur"
+    added = G.add_member(kiosk, group.group_id, "Essi Amouzou", "F", joined=DAY, role="secretaire",
+                         approvals=group.two())  # fmt: skip
+    assert added["role"] == "secretaire"
+    [last] = kiosk.store.events(after=kiosk.store.head()[0] - 1)
+    assert last.body["approvers"] == [a.member_id for a in group.two()]
+    # A name or a phone still changes without PINs.
+    G.update_member(kiosk, accomplice, phone="90000000")
+
+
+def test_the_reducer_refuses_an_unapproved_change_of_office_as_the_server_would(kiosk: Kiosk, group: Group) -> None:
+    funded(group)
+    # What a kiosk of an older version, or a doctored journal, would carry: the server quarantines it.
+    refused(kiosk, "two_officers_required", kiosk.store.append, "member_updated",
+            {"group": group.group_id, "member": group.member(0), "role": "president"})  # fmt: skip

@@ -37,10 +37,13 @@ def test_a_member_is_added_with_ewe_letters_typed_on_the_screen(qtbot: Any, db: 
         member = a.k.member_by_number(a.group_id, 31)
         assert (member["name"], member["sex"], member["role"]) == ("Ɖɔvi Ŋuɖe-Ƒiaga", "F", "membre")
         assert d.text("member_name") == "31. Ɖɔvi Ŋuɖe-Ƒiaga"
-        # She becomes the secretary's deputy... as an officer she needs a PIN, typed twice.
+        # She becomes the secretary's deputy: the group has met, so two officers approve; then, as an
+        # officer, she needs a PIN, typed twice.
         d.tap("member_edit")
         d.tap("mf_role_controleur")
         d.tap("mf_save")
+        assert "Ɖɔvi Ŋuɖe-Ƒiaga" in d.text("approval_summary")
+        a.approve(PRESIDENT, CONTROLLER)
         d.pin("2468", "newpin")
         d.pin("2469", "newpin")
         assert "différents" in d.text("newpin_error")

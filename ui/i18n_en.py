@@ -137,6 +137,8 @@ EN: dict[str, str] = {
     "ANNULATION de : {kind}": "REVERSAL of: {kind}",
     "annulé": "reversed",
     "Approuver la correction": "Approve the correction",
+    "Approuver le changement de responsable": "Approve the change of officer",
+    "{name} : {role}": "{name}: {role}",
     "Membres": "Members",
     "Règlement": "Rules",
     "Paramètres": "Settings",

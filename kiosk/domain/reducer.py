@@ -26,7 +26,7 @@ from .lookups import (
     open_meeting,
 )
 from .meetings import MeetingStatus, check_counts, parse_attendance
-from .members import clean_name, clean_phone, parse_role, parse_sex
+from .members import OFFICER_ROLES, clean_name, clean_phone, parse_role, parse_sex
 from .postings import cash, transfer
 from .projections import Changes, Row, View
 from .rules import Rules
@@ -38,13 +38,14 @@ def apply(view: View, event: Event) -> Changes:
     handler = HANDLERS.get(event.type)
     if handler is None:
         raise DomainError("event_type_unknown", "type", value=event.type)
-    if _holds_nul(event.body):
-        # No text of the books may hold one, and PostgreSQL could not store it: the server would fail
-        # on this kiosk's every push instead of quarantining one event.
-        raise DomainError("text_nul", "body")
     changes = Changes(view)
     try:
-        handler(changes, event.body, event)
+        body = event.body
+        if _holds_nul(body):
+            # No text of the books may hold one, and PostgreSQL could not store it: the server would fail
+            # on this kiosk's every push instead of quarantining one event.
+            raise DomainError("text_nul", "body")
+        handler(changes, body, event)
     except (KeyError, TypeError, ValueError) as exc:  # a malformed body, not a bug to crash on
         raise DomainError("event_malformed", "body", detail=f"{type(exc).__name__}: {exc}") from None
     return changes
@@ -88,6 +89,13 @@ def on_group_created(ch: Changes, b: dict[str, Any], ev: Event) -> None:
         ledger.touch_account(ch, b["group"], cash(fund))
 
 
+def _office_approved(ch: Changes, group: Row, b: dict[str, Any], subject: str | None) -> None:
+    """Once a group has met, who holds office changes only with two officers' approval (neither the one
+    concerned): otherwise one officer could make accomplices, and with them approve anything."""
+    if group["meeting_count"]:
+        check_two_officers(ch, group["group_id"], b.get("approvers"), subject)
+
+
 def on_member_added(ch: Changes, b: dict[str, Any], ev: Event) -> None:
     group = group_row(ch, b["group"])
     if ch.get("members", (b["member"],)) is not None:
@@ -95,6 +103,9 @@ def on_member_added(ch: Changes, b: dict[str, Any], ev: Event) -> None:
     number = group["member_count"] + 1
     if b["number"] != number:
         raise DomainError("member_number_wrong", "number", expected=number, value=b["number"])
+    role = parse_role(b.get("role", "membre"))
+    if role in OFFICER_ROLES:
+        _office_approved(ch, group, b, None)
     ch.put(
         "members",
         {
@@ -104,7 +115,7 @@ def on_member_added(ch: Changes, b: dict[str, Any], ev: Event) -> None:
             "name": clean_name(b["name"]),
             "sex": parse_sex(b["sex"]).value,
             "phone": clean_phone(b.get("phone", "")),
-            "role": parse_role(b.get("role", "membre")).value,
+            "role": role.value,
             "joined": b["joined"],
             "left_on": None,
             "active": 1,
@@ -127,6 +138,8 @@ def on_member_updated(ch: Changes, b: dict[str, Any], ev: Event) -> None:
         changes["sex"] = parse_sex(b["sex"]).value
     if "role" in b:
         changes["role"] = parse_role(b["role"]).value
+        if changes["role"] != row["role"]:
+            _office_approved(ch, group_row(ch, b["group"]), b, row["member_id"])
     if not changes:
         raise DomainError("nothing_to_change", "member")
     ch.update("members", (row["member_id"],), **changes)

@@ -47,41 +47,56 @@ def add_member(
     role: str = "membre",
     pin: str | None = None,
     member_id: str | None = None,
+    approvals: list[Approval] | None = None,
 ) -> dict[str, Any]:
-    """Add a member (and, for an officer, their PIN) in one transaction."""
+    """Add a member (and, for an officer, their PIN) in one transaction.
+
+    Once the group has met, a new officer needs two officers' ``approvals``."""
     group = k.group(group_id)
     member_id = member_id or new_id()
     role_ = parse_role(role)
     if pin is not None and role_ not in OFFICER_ROLES:
         raise DomainError("pin_for_non_officer", "pin")
+    body = {
+        "group": group_id,
+        "member": member_id,
+        "number": group["member_count"] + 1,
+        "name": clean_name(name),
+        "sex": parse_sex(sex).value,
+        "phone": clean_phone(phone),
+        "role": role_.value,
+        "joined": joined.isoformat(),
+    }
+    if role_ in OFFICER_ROLES and office_needs_approval(k, group_id):
+        body["approvers"] = k.approve(approvals or [])
     with k.store.write() as w:
-        w.append(
-            "member_added",
-            {
-                "group": group_id,
-                "member": member_id,
-                "number": group["member_count"] + 1,
-                "name": clean_name(name),
-                "sex": parse_sex(sex).value,
-                "phone": clean_phone(phone),
-                "role": role_.value,
-                "joined": joined.isoformat(),
-            },
-        )
+        w.append("member_added", body)
         if pin is not None:
             set_pin(w, member_id, pin)
     return k.member(member_id)
 
 
-def update_member(k: Kiosk, member_id: str, **fields: Any) -> dict[str, Any]:
+def update_member(
+    k: Kiosk, member_id: str, *, approvals: list[Approval] | None = None, **fields: Any
+) -> dict[str, Any]:
+    """Change a member's record; once the group has met, a change of role needs two officers' ``approvals``."""
     member = k.member(member_id)
     allowed = {"name", "phone", "sex", "role"}
     unknown = set(fields) - allowed
     if unknown:
         raise DomainError("field_unknown", sorted(unknown)[0])
     body = {"group": member["group_id"], "member": member_id, **fields}
+    changes_office = "role" in fields and parse_role(fields["role"]).value != member["role"]
+    if changes_office and office_needs_approval(k, member["group_id"]):
+        body["approvers"] = k.approve(approvals or [])
     k.store.append("member_updated", body)
     return k.member(member_id)
+
+
+def office_needs_approval(k: Kiosk, group_id: str) -> bool:
+    """Whether making or unmaking an officer needs two officers' approval: once the group has met
+    (before, while it is being set up, there may not be two officers to ask)."""
+    return bool(k.group(group_id)["meeting_count"])
 
 
 def change_pin(k: Kiosk, member_id: str, new_pin: str, current_pin: str | None = None) -> None:

@@ -3,16 +3,18 @@ and the form to add or edit a member (names typed on the on-screen keyboard, Ewe
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from kiosk.domain.members import OFFICER_ROLES, Role
+from kiosk.services import Approval
 from kiosk.services import groups as G
 from kiosk.services import movements as V
 from kiosk.services import receipts as RC
 from kiosk.services import reports as R
 
 from .. import theme
-from ..approval import NewPinOverlay
+from ..approval import ApprovalOverlay, NewPinOverlay
 from ..forms import Field, Form
 from ..i18n import _, francs, kind_name, money, role_name, short_date
 from ..overlays import TextOverlay
@@ -242,9 +244,13 @@ class MemberFormScreen(Screen):
         officer = Role(role) in OFFICER_ROLES
         if self.member is None:
             if officer:
-                NewPinOverlay(self.win, v["name"], lambda pin: self._add(role, pin)).open()
+
+                def with_pin(approvals: list[Approval] | None) -> None:
+                    NewPinOverlay(self.win, v["name"], lambda pin: self._add(role, pin, approvals)).open()
+
+                self._approved_office(v["name"], role, None, with_pin)
             else:
-                self._add(role, None)
+                self._add(role, None, None)
             return
         changes = {key: v[key] or "" for key in ("name", "sex", "phone") if (v[key] or "") != self.member[key]}
         if role != self.member["role"]:
@@ -255,12 +261,34 @@ class MemberFormScreen(Screen):
         needs_pin = officer and not self.k.store.query(
             "SELECT 1 FROM officer_pins WHERE member_id = ?", (self.member["member_id"],)
         )
-        if needs_pin:
-            NewPinOverlay(self.win, v["name"], lambda pin: self._update(changes, pin)).open()
-        else:
-            self._update(changes, None)
 
-    def _add(self, role: str, pin: str | None) -> None:
+        def go(approvals: list[Approval] | None) -> None:
+            if needs_pin:
+                NewPinOverlay(self.win, v["name"], lambda pin: self._update(changes, pin, approvals)).open()
+            else:
+                self._update(changes, None, approvals)
+
+        if "role" in changes:
+            self._approved_office(v["name"], role, self.member["member_id"], go)
+        else:
+            go(None)
+
+    def _approved_office(
+        self, name: str, role: str, member_id: str | None, then: Callable[[list[Approval] | None], None]
+    ) -> None:
+        """Once the group has met, making or unmaking an officer takes two officers' PINs (not the one concerned)."""
+        if not G.office_needs_approval(self.k, self.s.group_id):
+            then(None)
+            return
+        ApprovalOverlay(
+            self.win,
+            _("Approuver le changement de responsable"),
+            _("{name} : {role}", name=name, role=role_name(role)),
+            then,
+            beneficiary=member_id,
+        ).open()
+
+    def _add(self, role: str, pin: str | None, approvals: list[Approval] | None) -> None:
         v = self.form.values
         ok, member = self.win.attempt(
             G.add_member,
@@ -272,15 +300,16 @@ class MemberFormScreen(Screen):
             phone=v.get("phone") or "",
             role=role,
             pin=pin,
+            approvals=approvals,
         )
         if ok:
             self.win.toast(_("{name} est le membre n° {n}.", name=member["name"], n=member["number"]))
             self.win.show_screen("member", member_id=member["member_id"])
 
-    def _update(self, changes: dict[str, Any], pin: str | None) -> None:
+    def _update(self, changes: dict[str, Any], pin: str | None, approvals: list[Approval] | None) -> None:
         assert self.member is not None
         member_id = self.member["member_id"]
-        ok, _member = self.win.attempt(G.update_member, self.k, member_id, **changes)
+        ok, _member = self.win.attempt(G.update_member, self.k, member_id, approvals=approvals, **changes)
         if ok and pin is not None:
             ok, _none = self.win.attempt(G.change_pin, self.k, member_id, pin)
         if ok:
