@@ -24,6 +24,7 @@ KIND = {
     "withdrawal": "Retrait d'épargne",
     "exit": "Départ, épargne rendue",
     "share_out": "Partage",
+    "share_gain": "Gains du partage",
     "expense": "Dépense",
     "outside_in": "Fonds extérieurs",
     "outside_out": "Remboursement extérieur",
@@ -119,6 +120,11 @@ def member_receipt(doc: dict[str, Any], width: int = 32, *, duplicate: bool = Fa
         for m in moves:
             out += _movement_lines(m, width)
             totals[flow] += m["amount"]
+    saved = [m for m in doc["movements"] if m["flow"] == "saved"]
+    if saved:
+        out.append(Line("Porté à votre épargne :"))
+        for m in saved:
+            out += _movement_lines(m, width)
     if not doc["movements"]:
         out.append(Line("Aucun mouvement à cette séance."))
     out.append(Rule())

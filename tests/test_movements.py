@@ -319,3 +319,40 @@ def test_two_repayments_at_once_charge_the_month_once(tmp_path) -> None:  # type
         row = k.store.get("loans", (loan,))
         assert row["paf_charged"] == month_paf  # as if paid one after the other
         assert row["penalty_paid"] + row["paf_paid"] + row["principal_paid"] == 2000
+
+
+def test_a_share_out_is_on_each_member_s_receipt_and_statement(kiosk: Kiosk) -> None:
+    import json
+
+    from kiosk.services import receipts as RC
+    from printer.escpos_out import as_text
+    from printer.layout import layout
+
+    g = make_group(kiosk, n_members=2, rules={"share_out": True})
+    first = g.open(DAY, attendance=None)
+    V.contribution(kiosk, first, g.treasurer, g.member(0), "verte", 10000)
+    V.contribution(kiosk, first, g.treasurer, g.member(1), "verte", 30000)
+    g.close(first)
+    last = g.open(date(2026, 3, 9), attendance=None)
+    M.record_attendance(kiosk, last, {g.member(0): "absent", g.member(1): "present"})
+    loan = V.grant_loan(kiosk, last, g.treasurer, g.member(1), 20000, 1, g.two())
+    V.repay(kiosk, last, g.treasurer, loan, V.loan_due(kiosk, loan, date(2026, 3, 9)).payoff)  # 400 F earned
+    V.do_share_out(kiosk, last, g.treasurer, g.two(), payout=True)
+    g.close(last)
+    docs = {
+        doc["member"]["name"]: doc
+        for doc in (json.loads(r["doc"]) for r in kiosk.store.query("SELECT doc FROM print_jobs WHERE kind = 'member'"))
+        if doc["meeting"]["number"] == 2
+    }
+    absent = kiosk.member(g.member(0))["name"]
+    assert absent in docs  # absent, but paid out: she gets her receipt too
+    receipt = as_text(layout(docs[kiosk.member(g.member(1))["name"]]))
+    assert "Porté à votre épargne :\n Gains du partage\n (verte)                300 FCFA" in receipt
+    assert "Partage (verte)     30 300 FCFA" in receipt and "TOTAL REÇU           50 300 FCFA" in receipt
+    assert [(m["kind"], m["amount"]) for m in docs[absent]["movements"]] == [("share_gain", 100), ("share_out", 10100)]
+    statement = RC.statement_doc(kiosk, g.member(0))
+    assert [(m["kind"], m["amount"]) for m in statement["movements"]][-2:] == [
+        ("share_gain", 100),
+        ("share_out", 10100),
+    ]
+    assert statement["balances"]["savings"] == 0

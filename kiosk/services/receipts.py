@@ -74,6 +74,30 @@ def _movement(row: dict[str, Any], original: dict[str, Any] | None) -> dict[str,
     return entry
 
 
+def _shared_out(row: dict[str, Any], member_id: str) -> list[dict[str, Any]]:
+    """A share-out is one transaction of the group; this member's part of it, as movements of theirs:
+    the earnings put to their savings, then the cash paid out of them (when the cycle pays out)."""
+    detail = json.loads(row["detail"]) if isinstance(row["detail"], str) else row["detail"] or {}
+    share = int((detail.get("shares") or {}).get(member_id, 0))
+    paid = int((detail.get("payouts") or {}).get(member_id, 0))
+    out = []
+    if share:
+        out.append({"kind": "share_gain", "fund": row["fund"], "amount": share, "flow": "saved", "detail": {}})
+    if paid:
+        out.append({"kind": "share_out", "fund": row["fund"], "amount": paid, "flow": "out", "detail": {}})
+    return out
+
+
+def _shares_of(k: Kiosk, member_id: str, where: str, params: tuple[Any, ...]) -> list[dict[str, Any]]:
+    """This member's parts of the share-outs ``where`` selects (rows of p_transactions ``t``), oldest first."""
+    rows = k.store.query(
+        "SELECT t.*, mt.date FROM p_transactions t JOIN p_meetings mt USING (meeting_id) "
+        f"WHERE t.kind = 'share_out' AND {where} ORDER BY t.seq",
+        params,
+    )
+    return [entry | {"seq": row["seq"], "date": row["date"]} for row in rows for entry in _shared_out(row, member_id)]
+
+
 def member_balances(k: Kiosk, group_id: str, member_id: str, today: date) -> dict[str, Any]:
     loans = k.store.query(
         "SELECT * FROM p_loans WHERE member_id = ? AND status = 'active' ORDER BY start", (member_id,)
@@ -119,6 +143,9 @@ def member_doc(k: Kiosk, meeting_id: str, member_id: str, txn_ids: list[str] | N
         original = k.store.get("transactions", (row["reverses"],)) if row["reverses"] else None
         movements.append(_movement(row, original))
         recorder = row["recorded_by"] or recorder
+    if txn_ids is None:
+        shares = _shares_of(k, member_id, "t.meeting_id = ?", (meeting_id,))
+        movements += [{key: v for key, v in entry.items() if key not in ("seq", "date")} for entry in shares]
     return {
         "type": "member",
         "title": "Reçu de membre",
@@ -253,6 +280,11 @@ def issue_meeting_receipts(k: Kiosk, w: Writer, meeting_id: str) -> list[int]:
             (meeting_id,),
         )
     }
+    for row in k.store.query(
+        "SELECT detail FROM p_transactions WHERE meeting_id = ? AND kind = 'share_out'", (meeting_id,)
+    ):
+        detail = json.loads(row["detail"]) if isinstance(row["detail"], str) else row["detail"] or {}
+        moved |= {m for part in ("shares", "payouts") for m, amount in (detail.get(part) or {}).items() if amount}
     members = k.store.query(
         "SELECT member_id FROM p_members WHERE group_id = ? ORDER BY number", (meeting["group_id"],)
     )
@@ -286,7 +318,11 @@ def statement_doc(k: Kiosk, member_id: str, limit: int = 30) -> dict[str, Any]:
     lines = []
     for row in reversed(rows):
         original = k.store.get("transactions", (row["reverses"],)) if row["reverses"] else None
-        lines.append(_movement(row, original) | {"date": row["date"]})
+        lines.append(_movement(row, original) | {"date": row["date"], "seq": row["seq"]})
+    lines += _shares_of(k, member_id, "t.group_id = ?", (member["group_id"],))
+    lines = sorted(lines, key=lambda line: line["seq"])[-limit:]
+    for line in lines:
+        del line["seq"]
     today = date.fromisoformat(group["last_meeting_date"]) if group["last_meeting_date"] else date.today()
     return _head_stamped(
         k,
