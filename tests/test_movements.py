@@ -54,6 +54,10 @@ def test_entry_fee_and_fines_go_where_the_rules_say(kiosk: Kiosk) -> None:
     assert legs(kiosk, fee) == {"verte:cash": 2500, "verte:entry_fees": -2500}
     assert legs(kiosk, fine) == {"rouge:cash": 200, "rouge:fines": -200}
     assert kiosk.savings(g.group_id, g.member(1)) == 0  # fees and fines are not savings
+    with pytest.raises(DomainError, match="entry_fee_paid"):  # once per member: a second tap charges nothing
+        V.entry_fee(kiosk, meeting, g.treasurer, g.member(1))
+    V.reverse(kiosk, meeting, g.treasurer, fee, "saisi pour le mauvais membre", g.two())
+    V.entry_fee(kiosk, meeting, g.treasurer, g.member(1))  # reversed: it may be charged again
     with pytest.raises(DomainError, match="fine_unknown"):
         V.fine(kiosk, meeting, g.treasurer, g.member(1), "bavardage")
 

@@ -44,12 +44,19 @@ def fine(k: Kiosk, meeting_id: str, by: str, member_id: str, name: str, amount: 
 
 
 def entry_fee(k: Kiosk, meeting_id: str, by: str, member_id: str) -> str:
+    """The fee of joining, once per member (a second tap would charge it again)."""
     rules = k.rules(_meeting_group(k, meeting_id))
     if not rules.entry_fee:
         raise DomainError("entry_fee_none", "member")
-    return _record(
-        k, meeting_id, by, "entry_fee", member=member_id, fund=rules.entry_fee_fund.value, amount=rules.entry_fee
-    )
+    with k.store.write():
+        if k.store.query(
+            "SELECT 1 FROM p_transactions WHERE member_id = ? AND kind = 'entry_fee' AND reversed_by IS NULL",
+            (member_id,),
+        ):
+            raise DomainError("entry_fee_paid", "member", name=k.member(member_id)["name"])
+        return _record(
+            k, meeting_id, by, "entry_fee", member=member_id, fund=rules.entry_fee_fund.value, amount=rules.entry_fee
+        )
 
 
 # -- loans --------------------------------------------------------------------------------
