@@ -42,6 +42,17 @@ def test_declining_paf_is_charged_per_started_month_on_what_is_left() -> None:
     assert due.now == 10400
 
 
+def test_declining_paf_of_the_month_still_running_is_owed_not_late() -> None:
+    t = terms(PafMethod.DECLINING)
+    week = due_at(t, Standing(), date(2026, 1, 12))
+    assert (week.paf_now, week.arrears, week.new_penalty) == (600, 0, 0)  # no arrears a week after the grant
+    # Nothing paid by 10 March: the February and March installments are late, with two months' PAF
+    # (January's and February's); March's PAF runs until 5 April.
+    late = due_at(t, Standing(), date(2026, 3, 10))
+    assert late.new_paf == 1800 and late.arrears == 2 * 10000 + 1200
+    assert late.new_penalty == 425  # 1 % a started month on 21 200, from 5 February: two months, rounded to 5
+
+
 def test_one_time_paf_is_due_with_the_first_installment() -> None:
     t = terms(PafMethod.ONE_TIME)
     assert t.fixed_paf() == 600

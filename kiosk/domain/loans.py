@@ -150,7 +150,12 @@ def due_at(terms: Terms, standing: Standing, today: date) -> Due:
         paf_charged = standing.paf_charged + new_paf
         paf_total_owed = paf_charged - standing.paf_paid
         paf_now = paf_total_owed
-        overdue_paf_scheduled = paf_charged
+        # A month's PAF is charged when the month starts but falls due when it ends: the month
+        # still running is owed, not late (else a loan is "in arrears" a week after it is granted).
+        # Charged PAF is paid before principal (split_payment), so that month's PAF was charged
+        # on today's outstanding.
+        running = terms.round(outstanding * terms.rate_bp) if paf_until and paf_until > today else 0
+        overdue_paf_scheduled = max(0, paf_charged - running)
     else:
         fixed = terms.fixed_paf()
         paf_charged = max(standing.paf_charged, fixed)
