@@ -30,7 +30,7 @@ from kiosk.domain.reducer import apply
 from kiosk.domain.wire import chain
 from kiosk.store.clock import FixedClock
 from kiosk.sync import state
-from kiosk.sync.client import batch_body, preset_dictionary
+from kiosk.sync.client import SyncClient, batch_body, preset_dictionary
 from kiosk.sync.errors import SyncError
 from sync_server.db import batches
 
@@ -387,3 +387,20 @@ def test_event_times_beyond_any_clock_make_a_batch_unreadable(delta: tuple[int, 
     with pytest.raises(DomainError, match="batch_malformed"):
         decode_events(1, ["boot"], rows)
     assert len(decode_events(1, ["boot"], [["attendance_recorded", {}, 1_800_000_000_000, 0, 5]])) == 1
+
+
+def test_a_server_with_smaller_batches_than_the_kiosk_assumed_still_gets_everything(
+    backend: ServerDb, tmp_path: Path
+) -> None:
+    with running(backend, max_batch_events=50) as server:
+        st = station(tmp_path / "k.db")
+        client = enrolled(st, server, "K01")
+        client.sync()
+        for _ in range(2):
+            st.meeting(extra_movements=60)
+        # The next `muso-kiosk sync` is a new client that knows its cursor, so asks no status: it assumes 200.
+        again = SyncClient(st.store, server.client, client.key, "K01")
+        report = again.sync()
+        assert report.acked_seq == st.store.head()[0] > 100
+        assert server_journal_tuples(server, "K01") == kiosk_journal(st.k)
+        assert again.batch_events == 50

@@ -41,6 +41,7 @@ from .errors import SyncError
 log = logging.getLogger(__name__)
 
 USER_AGENT = "muso-kiosk/1"  # short: every header byte is paid for on 2G
+TOO_LARGE = ("batch_too_large", "body_too_large", "decompressed_too_large")
 MAX_REQUESTS = 10_000  # per sync: a guard against a server that never moves the cursor
 
 
@@ -345,6 +346,22 @@ class SyncClient:
                 self.report.pushed += max(0, cursor - before)
                 self.report.quarantined += len(ack.get("quarantined", []))
                 ref = int(ack["ref"])
+            elif resp.status_code == 413 and _detail(resp).get("code") in TOO_LARGE:
+                # The server's caps are below what this client assumed (they are learned with the status,
+                # which a client that knows its cursor does not ask): take them from the refusal.
+                detail = _detail(resp)
+                if isinstance(detail.get("max_events"), int) and 0 < detail["max_events"] < self.batch_events:
+                    self.batch_events = detail["max_events"]
+                elif (
+                    detail["code"] == "body_too_large"
+                    and isinstance(detail.get("limit"), int)
+                    and 0 < detail["limit"] < self.max_body
+                ):
+                    self.max_body = detail["limit"]
+                elif len(events) > 1:
+                    self.batch_events = max(1, len(events) // 2)
+                else:
+                    self._raise(resp)
             elif resp.status_code == 409 and _detail(resp).get("code") == "dictionary_unknown":
                 self.use_dictionary = False  # the server lacks the events it is made of: plain gzip will do
             elif resp.status_code == 409 and _detail(resp).get("code") == "gap":
