@@ -83,8 +83,9 @@ def test_a_database_error_midway_through_a_push_stores_nothing_and_the_next_sync
                 client.sync()
             assert refused.value.code == "server_error" and "503" in str(refused.value)
         else:  # PostgreSQL calls a missing table a programming error: a 500, raised here by the test client
-            with pytest.raises(ProgrammingError):
+            with pytest.raises(SyncError) as failed:  # which the kiosk takes as a failure to retry
                 client.sync()
+            assert isinstance(failed.value.__cause__, ProgrammingError) and failed.value.transient
         with server.engine.begin() as conn:
             conn.exec_driver_sql("ALTER TABLE p_postings_away RENAME TO p_postings")
         assert server.snapshot("K01") == before
