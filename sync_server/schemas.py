@@ -105,6 +105,10 @@ class RestorePage(BaseModel):
     events: list[tuple[int, str, str, int, str, int, str]] = Field(
         description="[seq, type, body (canonical JSON), device_time, boot_id, mono_ms, hash]"
     )
+    quarantined: list[tuple[int, str]] = Field(
+        default_factory=list,
+        description="[seq, reason] of this page's events the reducer refused: kept in the chain, without effect",
+    )
     acked_seq: int
     more: bool
 

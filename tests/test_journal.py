@@ -76,6 +76,14 @@ def test_verify_finds_an_edited_event_even_with_the_guard_removed(kiosk: Kiosk) 
     assert f"event {seq}: chain broken (hash)" in report.problems
 
 
+def test_verify_finds_an_applied_event_marked_as_quarantined(kiosk: Kiosk) -> None:
+    # Marking a movement "quarantined by the server" would make the replay leave it out: the books then disagree.
+    _group_with_history(kiosk)
+    seq = kiosk.store.conn.execute("SELECT MIN(seq) FROM journal WHERE type = 'movement_recorded'").fetchone()[0]
+    kiosk.store.conn.execute("INSERT INTO journal_quarantine (seq, reason) VALUES (?, 'made up')", (seq,))
+    assert not verify(kiosk.store).ok
+
+
 def test_migrations_are_named_recorded_and_applied_once(tmp_path: Path) -> None:
     path = tmp_path / "k.db"
     Store(path).close()

@@ -66,6 +66,44 @@ def test_a_replacement_kiosk_rebuilds_itself_and_continues_the_same_chain(server
     assert server.client.get("/v1/sync/status").status_code == 401
 
 
+def test_a_journal_with_an_event_the_server_quarantined_restores_and_continues(server: Server, tmp_path: Path) -> None:
+    import uuid
+
+    from test_sync_support import push_raw, raw_batch
+
+    from kiosk.domain.events import make_event
+    from kiosk.domain.wire import chain
+
+    old = station(tmp_path / "old.db")
+    old.meeting()
+    client = enrolled(old, server, "K07")
+    client.sync()
+    # An event the server's reducer refuses (a kiosk of another version, say): quarantined, the cursor moves on.
+    seq, head = old.store.head()
+    bogus = make_event(seq + 1, "movement_recorded", {"meeting": str(uuid.uuid4()), "kind": "contribution"}, 1, "b", 1)
+    assert push_raw(client, raw_batch(client.key, "K07", chain([bogus], head), head)).json()["quarantined"] == [seq + 1]
+
+    new = Kiosk.open(tmp_path / "new.db", FixedClock(now=1_767_225_600_000 + 86_400_000, boot_id="new-boot"))
+    enroll(new.store, "http://testserver", server.code("K07", replace=True), http=server.client)
+    restorer = SyncClient.open(new.store, http=server.client)
+    assert restorer.restore() == seq + 1  # it was refused, every time, before
+    assert new.store.head()[0] == seq + 1 and new.store.quarantined() == {seq + 1: server.journal("K07")[-1]["reason"]}
+    assert kiosk_projections(new) == server.projections("K07")
+    assert verify(new.store).ok  # the replay leaves it out, as the server did
+    # and the chain goes on from it
+    from conftest import PINS, Group
+
+    from kiosk.services import groups as G
+
+    g = Group(new, old.group.group_id, old.group.officers, old.group.members)
+    for role, pin in PINS.items():
+        G.change_pin(new, g.officers[role]["member_id"], pin)
+    old.group, old.k = g, new
+    old.meeting()
+    assert restorer.sync().acked_seq == new.store.head()[0]
+    assert server.projections("K07") == kiosk_projections(new)
+
+
 def test_an_interrupted_restore_resumes_and_sync_waits_for_it(server: Server, tmp_path: Path) -> None:
     old = station(tmp_path / "old.db")
     old.meeting()

@@ -98,12 +98,13 @@ class Writer:
         event = make_event(seq, type_, body, clock.now_ms(), clock.boot_id, clock.mono_ms()).chained(prev)
         return self._commit_event(event)
 
-    def append_existing(self, event: Event) -> Event:
+    def append_existing(self, event: Event, quarantined: str | None = None) -> Event:
         """Append an event made elsewhere (a restore from the server) with its own time and hash.
 
         The event must continue this journal exactly: next ``seq``, and a hash that
         chains from our head. The reducer still checks it, so a restored journal is
-        held to the same rules as one recorded here.
+        held to the same rules as one recorded here, except an event the server
+        ``quarantined`` (its reason): kept in the chain, it changes nothing, as there.
         """
         last = self.conn.execute("SELECT seq, hash FROM journal ORDER BY seq DESC LIMIT 1").fetchone()
         seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
@@ -111,18 +112,26 @@ class Writer:
             raise StoreError(f"event {event.seq} does not continue the journal (expected {seq})")
         if chain_hash(prev, event) != event.hash:
             raise StoreError(f"event {event.seq} does not chain from the journal's head")
-        return self._commit_event(event)
+        if quarantined is None:
+            return self._commit_event(event)
+        self._insert_event(event)
+        self.conn.execute("INSERT INTO journal_quarantine (seq, reason) VALUES (?, ?)", (event.seq, quarantined))
+        self.appended.append(event)
+        return event
 
     def _commit_event(self, event: Event) -> Event:
         """Reduce, then write the event and the rows it changes (the caller holds the transaction)."""
         changes = apply(self.view, event)  # raises DomainError: the caller's transaction rolls back
+        self._insert_event(event)
+        self.write_changes(changes)
+        self.appended.append(event)
+        return event
+
+    def _insert_event(self, event: Event) -> None:
         self.conn.execute(
             "INSERT INTO journal (seq, type, body, device_time, boot_id, mono_ms, hash) VALUES (?, ?, ?, ?, ?, ?, ?)",
             (event.seq, event.type, event.body_json, event.device_time, event.boot_id, event.mono_ms, event.hash),
         )
-        self.write_changes(changes)
-        self.appended.append(event)
-        return event
 
     def write_changes(self, changes: Changes) -> None:
         for table, row in changes:
@@ -225,6 +234,10 @@ class Store:
             params.append(limit)
         for seq, type_, body, device_time, boot_id, mono_ms, hash_ in self.conn.execute(sql, params):
             yield Event(seq, type_, body.decode("utf-8", errors="replace"), device_time, boot_id, mono_ms, hash_)
+
+    def quarantined(self) -> dict[int, str]:
+        """Events the server quarantined (seq: reason), kept in the chain without effect."""
+        return dict(self.conn.execute("SELECT seq, reason FROM journal_quarantine").fetchall())
 
     def setting(self, key: str, default: str | None = None) -> str | None:
         row = self.conn.execute("SELECT value FROM settings WHERE key = ?", (key,)).fetchone()

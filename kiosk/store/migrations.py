@@ -150,12 +150,29 @@ def _sync_state(conn: sqlite3.Connection) -> None:
     )
 
 
+def _quarantine(conn: sqlite3.Connection) -> None:
+    # Events of this kiosk's journal that the server's reducer refused, learned on a restore: they
+    # stay in the chain (their hashes link it) and change no projection, here as on the server.
+    conn.execute(
+        "CREATE TABLE journal_quarantine (seq INTEGER PRIMARY KEY REFERENCES journal (seq), reason TEXT NOT NULL)"
+    )
+    conn.execute(
+        "CREATE TRIGGER journal_quarantine_no_update BEFORE UPDATE ON journal_quarantine "
+        "BEGIN SELECT RAISE(ABORT, 'journal_quarantine is append-only'); END"
+    )
+    conn.execute(
+        "CREATE TRIGGER journal_quarantine_no_delete BEFORE DELETE ON journal_quarantine "
+        "BEGIN SELECT RAISE(ABORT, 'journal_quarantine is append-only'); END"
+    )
+
+
 MIGRATIONS: list[tuple[str, Callable[[sqlite3.Connection], None]]] = [
     ("0001_journal", _journal),
     ("0002_projections", _projections),
     ("0003_local_tables", _local),
     ("0004_print_queue", _print_queue),
     ("0005_sync_state", _sync_state),
+    ("0006_journal_quarantine", _quarantine),
 ]
 
 

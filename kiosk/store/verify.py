@@ -7,6 +7,7 @@ must look at it.
 
 from __future__ import annotations
 
+from collections.abc import Container
 from dataclasses import dataclass, field
 
 from kiosk.domain.errors import DomainError
@@ -28,9 +29,12 @@ class Report:
         return not self.problems
 
 
-def replay(events: list) -> tuple[MemoryView, list[str]]:  # type: ignore[type-arg]
+def replay(events: list, skip: Container[int] = ()) -> tuple[MemoryView, list[str]]:  # type: ignore[type-arg]
+    """The projections rebuilt from ``events``, but those in ``skip`` (quarantined by the server)."""
     memory, problems = MemoryView(), []
     for event in events:
+        if event.seq in skip:
+            continue
         try:
             memory.apply(apply(memory, event))
         except DomainError as exc:
@@ -43,7 +47,7 @@ def verify(store: Store) -> Report:
     report = Report(events=len(events), head=events[-1].hash if events else "")
     for brk in verify_chain(events):
         report.problems.append(f"event {brk.seq}: chain broken ({brk.reason})")
-    memory, problems = replay(events)
+    memory, problems = replay(events, store.quarantined())
     report.problems += problems
     stored = SqliteView(store.conn)
     for name, table in TABLES.items():

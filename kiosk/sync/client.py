@@ -418,10 +418,12 @@ class SyncClient:
             rows = page["events"]
             if not rows:
                 break
+            # What the server's reducer refused stays in the chain and changes nothing, here as there.
+            quarantined = {int(seq): str(reason) for seq, reason in page.get("quarantined") or []}
             try:
                 with self.store.write() as w:
                     for row in rows:
-                        w.append_existing(Event(*row))
+                        w.append_existing(Event(*row), quarantined.get(row[0]))
             except (DomainError, StoreError) as exc:
                 raise SyncError("refused", f"the server's journal does not rebuild here: {exc}") from None
             after = rows[-1][0]

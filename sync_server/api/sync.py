@@ -119,11 +119,12 @@ def restore(
     with read(engine) as conn:
         acked = int(conn.scalar(select(kiosks.c.acked_seq).where(kiosks.c.kiosk_id == kiosk.kiosk_id)) or 0)
         rows = conn.execute(
-            select(*EVENT_COLUMNS, journal.c.hash)
+            select(*EVENT_COLUMNS, journal.c.hash, journal.c.status, journal.c.reason)
             .where(journal.c.kiosk_id == kiosk.kiosk_id, journal.c.seq > after, journal.c.seq <= acked)
             .order_by(journal.c.seq)
             .limit(page)
         ).all()
-    events = [tuple(r) for r in rows]
+    events = [tuple(r[:-2]) for r in rows]
+    quarantined = [(r[0], r[-1] or "") for r in rows if r[-2] == "quarantined"]
     more = bool(events) and events[-1][0] < acked
-    return RestorePage(events=events, acked_seq=acked, more=more)
+    return RestorePage(events=events, quarantined=quarantined, acked_seq=acked, more=more)
