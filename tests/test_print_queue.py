@@ -75,6 +75,16 @@ def test_per_movement_receipts_are_in_the_movements_transaction(kiosk: Kiosk, gr
     assert (kiosk.store.head(), len(jobs(kiosk))) == before
 
 
+def test_per_movement_receipts_for_the_one_tap_contributions(kiosk: Kiosk, group: Group) -> None:
+    kiosk.store.set_setting("receipt_mode", "movement")
+    meeting = group.open(DAY)
+    n = M.standard_contributions(kiosk, meeting, group.treasurer)
+    docs = [j["doc"] for j in jobs(kiosk)]
+    paying = len(M.attendance(kiosk, meeting))
+    assert n == 2 * paying and len(docs) == paying  # one receipt a member, for both boxes
+    assert {tuple(m["amount"] for m in d["movements"]) for d in docs} == {(1000, 200)}
+
+
 def test_a_correction_shows_on_the_next_receipt(kiosk: Kiosk, group: Group) -> None:
     m1 = group.open(DAY)
     txn = V.contribution(kiosk, m1, group.treasurer, group.member(2), "verte", 5000)

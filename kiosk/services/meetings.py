@@ -11,7 +11,7 @@ from kiosk.domain.funds import Fund
 from kiosk.domain.meetings import PAYING, STEPS, MeetingStatus, check_counts, parse_attendance, suggested_fine
 
 from .context import Approval, Kiosk, new_id
-from .receipts import issue_meeting_receipts
+from .receipts import issue_meeting_receipts, issue_movement_receipt
 
 
 def open_meeting(
@@ -131,14 +131,16 @@ def standard_contributions(
         unknown = set(exceptions) - set(paying)
         if unknown:
             raise DomainError("not_paying_member", "exceptions", value=sorted(unknown)[0])
+        tapped: dict[str, list[str]] = {}
         for member_id in paying:
             amounts = {**standard, **exceptions.get(member_id, {})}
             for fund, amount in amounts.items():
                 if amount and (member_id, fund) not in paid:
+                    tapped.setdefault(member_id, []).append(new_id())
                     w.append(
                         "movement_recorded",
                         {
-                            "txn": new_id(),
+                            "txn": tapped[member_id][-1],
                             "meeting": meeting_id,
                             "kind": "contribution",
                             "by": by,
@@ -148,6 +150,11 @@ def standard_contributions(
                         },
                     )
                     count += 1
+        if k.store.setting("receipt_mode") == "movement":
+            # As for any movement, a receipt for what each member just paid: after the tap's
+            # contributions, which stay one run of the journal.
+            for txns in tapped.values():
+                issue_movement_receipt(k, w, *txns)
     return count
 
 

@@ -297,12 +297,13 @@ def issue_meeting_receipts(k: Kiosk, w: Writer, meeting_id: str) -> list[int]:
     return jobs
 
 
-def issue_movement_receipt(k: Kiosk, w: Writer, txn_id: str) -> int | None:
-    """Per-movement mode: the member's receipt for one movement, in that movement's transaction."""
+def issue_movement_receipt(k: Kiosk, w: Writer, txn_id: str, *more: str) -> int | None:
+    """Per-movement mode: the member's receipt for one movement (or a few of one member's, as the
+    one-tap contributions make), in the transaction that records them."""
     txn = k.store.get("transactions", (txn_id,))
     if txn is None or not txn["member_id"]:
         return None
-    doc = member_doc(k, txn["meeting_id"], txn["member_id"], [txn_id])
+    doc = member_doc(k, txn["meeting_id"], txn["member_id"], [txn_id, *more])
     return _issue(k, w, doc, txn["group_id"], txn["meeting_id"], txn["member_id"])
 
 
