@@ -295,6 +295,10 @@ def enroll(engine: Engine, code: str, key: str, proof: str, claimed: str | None)
         if row is None:
             raise Forbidden("enrollment_code_unknown", "unknown enrollment code")
         if row["used_at"] is not None:
+            if row["used_key"] == key:
+                # The same device asking again, its first answer lost on the way (2G): the same answer,
+                # nothing changed. Only the holder of the key could sign the proof.
+                return _enrolled_again(conn, row, key)
             raise Forbidden("enrollment_code_used", "this enrollment code has already been used")
         if row["expires_at"] < now:
             raise Forbidden("enrollment_code_expired", "this enrollment code has expired: ask for a new one")
@@ -334,6 +338,20 @@ def enroll(engine: Engine, code: str, key: str, proof: str, claimed: str | None)
             "head": kiosk["head"],
             "server_time": now_ms(),
         }
+
+
+def _enrolled_again(conn: Connection, code: Any, key: str) -> dict[str, Any]:
+    bound = conn.scalar(select(kiosk_keys.c.status).where(kiosk_keys.c.public_key == key))
+    kiosk = conn.execute(select(kiosks).where(kiosks.c.kiosk_id == code["kiosk_id"])).mappings().first()
+    if bound != "active" or kiosk is None or kiosk["status"] != "active":
+        raise Forbidden("enrollment_code_used", "this enrollment code has already been used")
+    return {
+        "kiosk_id": kiosk["kiosk_id"],
+        "replace": bool(code["replace"]),
+        "acked_seq": int(kiosk["acked_seq"]),
+        "head": kiosk["head"],
+        "server_time": now_ms(),
+    }
 
 
 def revoke(engine: Engine, kiosk_id: str) -> dict[str, Any]:

@@ -122,6 +122,33 @@ def test_an_enrollment_code_works_once(server: Server, tmp_path: Path) -> None:
     assert server.kiosk("K01")["status"] == "active"
 
 
+def test_an_enrollment_whose_answer_is_lost_is_asked_again_with_the_same_code(server: Server, tmp_path: Path) -> None:
+    import httpx
+
+    class AnswerLost(httpx.BaseTransport):
+        """The request reaches the server; its answer dies on the way back (2G)."""
+
+        def handle_request(self, request: httpx.Request) -> httpx.Response:
+            server.client.request(request.method, request.url.path, content=request.content, headers=request.headers)
+            raise httpx.ReadError("connection reset by peer", request=request)
+
+    st = station(tmp_path / "k.db")
+    code = server.code("K01")
+    lossy = httpx.Client(transport=AnswerLost(), base_url="http://testserver")
+    with pytest.raises(SyncError) as lost:
+        enroll(st.store, "http://testserver", code, http=lossy)
+    assert lost.value.code == "network" and lost.value.transient
+    assert server.kiosk("K01")["status"] == "active"  # the server did bind the key
+    answer = enroll(st.store, "http://testserver", code, http=server.client)  # the same code, again
+    assert answer["kiosk_id"] == "K01"
+    client = SyncClient.open(st.store, http=server.client)
+    st.meeting()
+    assert client.sync().acked_seq == st.store.head()[0]
+    # Another device with the spent code is still refused.
+    with pytest.raises(SyncError, match="enrollment_code_used"):
+        enroll(station(tmp_path / "other.db").store, "http://testserver", code, http=server.client)
+
+
 def test_expired_unknown_and_unproven_enrollments_are_refused(server: Server, tmp_path: Path) -> None:
     key = Ed25519PrivateKey.generate()
     public = keys.public_text(key)

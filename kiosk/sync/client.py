@@ -440,13 +440,14 @@ class SyncClient:
 def enroll(store: Store, server_url: str, code: str, http: httpx.Client | None = None) -> dict[str, Any]:
     """Make this kiosk's key pair, enroll it with a one-time code, remember the server.
 
-    The key is written before the request: if the answer is lost, enrolling
-    again with a new code reuses nothing stale (a new key is made), and the
-    old public key simply never becomes active.
+    The key is written before the request, as ``….new``. If the answer is lost
+    on the way, the server may have bound the key and spent the code: the key
+    is kept, and enrolling again with the same code sends the same key, which
+    the server answers as the first time. A refusal discards it.
     """
     path = keys.key_path(store.path)
     pending_path = path.with_name(path.name + ".new")
-    key = keys.create(pending_path)
+    key = keys.load(pending_path) if pending_path.exists() else keys.create(pending_path)
     public = keys.public_text(key)
     local_id = store.setting("kiosk_id")
     body = {
@@ -460,8 +461,7 @@ def enroll(store: Store, server_url: str, code: str, http: httpx.Client | None =
     http = http or http_client(server_url)
     try:
         resp = http.post("/v1/enroll", content=json.dumps(body), headers={"Content-Type": "application/json"})
-    except httpx.TransportError as exc:
-        pending_path.unlink(missing_ok=True)
+    except httpx.TransportError as exc:  # the key stays: the server may have bound it (see above)
         raise SyncError("network", f"{type(exc).__name__}: {exc}", transient=True) from None
     finally:
         if own:
