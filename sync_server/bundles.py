@@ -19,7 +19,7 @@ from sqlalchemy import Engine
 
 from . import accounts, ingest
 from .api.deps import decompress
-from .errors import SyncServerError, TooLarge, Unprocessable
+from .errors import Forbidden, SyncServerError, TooLarge, Unprocessable
 from .schemas import PushBatch
 from .settings import Settings
 
@@ -76,7 +76,9 @@ def import_folder(engine: Engine, settings: Settings, folder: Path) -> ImportRes
             if batch.kiosk in stopped:
                 out.error = "skipped: an earlier batch of this kiosk was refused"
                 continue
-            accounts.kiosk(engine, batch.kiosk)  # a clear "unknown kiosk" before any signature talk
+            # A clear "unknown" or "revoked kiosk" before any signature talk (its keys sign nothing then).
+            if accounts.kiosk(engine, batch.kiosk)["status"] == "revoked":
+                raise Forbidden("kiosk_not_active", f"kiosk {batch.kiosk} has been revoked: its batches are refused")
             done = ingest.push(
                 engine, batch, kiosk_id=batch.kiosk, max_events=settings.max_batch_events, source="bundle", remote="usb"
             )

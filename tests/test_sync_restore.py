@@ -219,3 +219,11 @@ def test_a_tampered_or_foreign_bundle_is_refused(server: Server, tmp_path: Path)
     bundle.export(stranger.store, other)
     result = import_folder(server.engine, server.settings, other)
     assert not result.ok and "kiosk_unknown" in result.files[0].error
+    # a kiosk revoked (stolen, say): said so, not "signature invalid"
+    from sync_server.accounts import revoke
+
+    revoke(server.engine, "K01")
+    revoked = server.snapshot("K01")
+    result = import_folder(server.engine, server.settings, stick)
+    assert not result.ok and "kiosk_not_active" in result.files[0].error
+    assert server.snapshot("K01") == revoked
