@@ -390,8 +390,19 @@ def kiosk(engine: Engine, kiosk_id: str) -> dict[str, Any]:
 # -- kiosk requests ------------------------------------------------------------------------------
 
 
-def authenticate(engine: Engine, signed: SignedRequest, method: str, target: str, body: bytes, window_ms: int) -> str:
-    """The kiosk id of a correctly signed request by an active kiosk (see security.py for why signatures)."""
+def authenticate(
+    engine: Engine,
+    signed: SignedRequest,
+    method: str,
+    target: str,
+    body: bytes,
+    window_ms: int,
+    received_ms: int | None = None,
+) -> str:
+    """The kiosk id of a correctly signed request by an active kiosk (see security.py for why signatures).
+
+    ``received_ms``: when the request began to arrive; its signing time is judged against that, not
+    against the end of an upload that 2G may have made last minutes."""
     with read(engine) as conn:
         row = conn.execute(
             select(kiosks.c.status, kiosk_keys.c.public_key)
@@ -414,7 +425,7 @@ def authenticate(engine: Engine, signed: SignedRequest, method: str, target: str
         err = Unauthorized("signature_invalid", "the request is not signed by this kiosk's key")
         err.flag = True
         raise err
-    now = now_ms()
+    now = received_ms if received_ms is not None else now_ms()
     if abs(signed.time_ms - now) > window_ms:
         raise Unauthorized(
             "clock_skew", "the kiosk's clock is too far from the server's: correct it and retry", server_time=now

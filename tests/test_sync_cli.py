@@ -188,3 +188,48 @@ def test_the_private_key_file_is_private(tmp_path: Path) -> None:
     with pytest.raises(SyncError) as err:
         keys.load(path)
     assert err.value.code == "key_insecure"
+
+
+def test_a_push_that_takes_longer_to_upload_than_the_signature_window_is_still_taken(
+    server_env: str, tmp_path: Path
+) -> None:
+    """2G: the body trickles up for longer than the signature's window. The signing time is judged
+    against when the request began to arrive, not when its last byte did (it was a clock_skew 401)."""
+    import time
+
+    import httpx
+
+    from kiosk.domain.wire import request_message
+    from kiosk.sync import keys
+    from kiosk.sync.client import batch_body, enroll
+    from sync_server import accounts
+
+    with LiveServer(server_env, {"MUSO_SERVER_SIGNATURE_WINDOW_S": "10"}) as live:
+        st = station(tmp_path / "k.db")
+        st.meeting()
+        engine = make_engine(server_env)
+        code, _ = accounts.create_enrollment(engine, "K01", created_by="test", hours=1)
+        engine.dispose()
+        enroll(st.store, live.base, code, http=httpx.Client(base_url=live.base))
+        key = keys.load(keys.key_path(st.store.path))
+        body = batch_body(st.store, "K01", key, list(st.store.events()), now=True)
+        signed_at = int(time.time() * 1000)
+        signature = keys.sign(key, request_message("POST", "/v1/sync/push", "K01", signed_at, body))
+
+        def trickle() -> Iterator[bytes]:
+            yield body[:100]
+            time.sleep(11)  # longer than the window
+            yield body[100:]
+
+        resp = httpx.post(
+            live.base + "/v1/sync/push",
+            content=trickle(),
+            headers={
+                "Authorization": f"Muso K01 {signed_at} {signature}",
+                "Content-Type": "application/json",
+                "Content-Encoding": "gzip",
+            },
+            timeout=60,
+        )
+        assert resp.status_code == 200, resp.text
+        assert resp.json()["acked_seq"] == st.store.head()[0]

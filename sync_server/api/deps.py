@@ -138,6 +138,7 @@ async def current_kiosk(
     _header: Annotated[str | None, Depends(kiosk_signature)] = None,
 ) -> Kiosk:
     signed = parse_authorization(request.headers.get("authorization"))
+    received = now_ms()  # before the body: a slow upload must not age the signature
     body = await read_body(request, settings.max_body_bytes)
     kiosk_id = await run_in_threadpool(
         accounts.authenticate,
@@ -147,6 +148,7 @@ async def current_kiosk(
         signed_target(request),
         body,
         settings.signature_window_s * 1000,
+        received,
     )
     request.state.kiosk_id = kiosk_id
     limit(request.app.state.kiosk_limiter, kiosk_id)
