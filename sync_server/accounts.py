@@ -24,6 +24,7 @@ from kiosk.domain.wire import enrollment_message, request_message
 from . import reference
 from .db import (
     enrollment_codes,
+    insert,
     kiosk_keys,
     kiosks,
     lock_kiosk,
@@ -179,43 +180,55 @@ def login(
     ``window_ms``, further attempts are refused without even checking the
     password, for ``base_ms`` doubling with each further failure up to
     ``cap_ms``. A success clears the account's count, not the address's.
+
+    Each attempt is counted as a failure *before* the password is checked (and forgiven if it was
+    right): checked first, ten attempts at once would all find the account unlocked.
     """
     keys = [f"user:{username.strip().lower()[:100]}", f"addr:{remote[:64]}"]
     now = now_ms()
-    with read(engine) as conn:
-        locked = conn.execute(
-            select(login_throttle.c.locked_until).where(
-                login_throttle.c.key.in_(keys), login_throttle.c.locked_until > now
-            )
-        ).scalars()
-        wait = max(locked, default=0)
+    with write(engine) as conn:
+        counts = [_throttle_row(conn, key, now) for key in keys]  # locked in this order: no deadlock
+        wait = max((c["locked_until"] for c in counts if c["locked_until"] > now), default=0)
+        if not wait:
+            for count, lim in zip(counts, (limit, addr_limit), strict=True):
+                _fail(conn, count, lim, now, window_ms, base_ms, cap_ms)
         row = conn.execute(select(users).where(users.c.username == username.strip())).mappings().first()
     if wait:
         raise TooManyRequests(
             "login_locked", "too many failed logins: wait and retry", retry_after=(wait - now) // 1000 + 1
         )
     if not check_password(password, row["password_hash"] if row else None) or row is None or not row["active"]:
-        with write(engine) as conn:
-            for key, lim in zip(keys, (limit, addr_limit), strict=True):
-                _fail(conn, key, lim, now, window_ms, base_ms, cap_ms)
         raise Unauthorized("login_failed", "wrong user name or password")
     with write(engine) as conn:
         conn.execute(delete(login_throttle).where(login_throttle.c.key == keys[0]))
+        # This attempt was no failure of the address (an office behind one address logs in all day).
+        conn.execute(
+            update(login_throttle)
+            .where(login_throttle.c.key == keys[1], login_throttle.c.failures > 0)
+            .values(failures=login_throttle.c.failures - 1)
+        )
     return dict(row)
 
 
-def _fail(conn: Connection, key: str, limit: int, now: int, window: int, base: int, cap: int) -> None:
-    row = conn.execute(select(login_throttle).where(login_throttle.c.key == key)).mappings().first()
-    if row is None or (now - row["first_at"] > window and row["locked_until"] <= now):
+def _throttle_row(conn: Connection, key: str, now: int) -> Any:
+    """The count of ``key``, made if new and locked until commit (PostgreSQL; SQLite has one writer):
+    attempts at once are counted one after the other, each seeing the ones before."""
+    blank = {"key": key, "failures": 0, "first_at": now, "locked_until": 0}
+    conn.execute(insert(conn, login_throttle).values(**blank).on_conflict_do_nothing(index_elements=["key"]))
+    query = select(login_throttle).where(login_throttle.c.key == key)
+    if conn.dialect.name == "postgresql":
+        query = query.with_for_update()
+    return conn.execute(query).mappings().one()
+
+
+def _fail(conn: Connection, row: Any, limit: int, now: int, window: int, base: int, cap: int) -> None:
+    if now - row["first_at"] > window and row["locked_until"] <= now:
         failures, first = 1, now
     else:
         failures, first = row["failures"] + 1, row["first_at"]
     locked = now + min(cap, base * 2 ** min(failures - limit, 20)) if failures >= limit else 0
     values = {"failures": failures, "first_at": first, "locked_until": locked}
-    if row is None:
-        conn.execute(login_throttle.insert().values(key=key, **values))
-    else:
-        conn.execute(update(login_throttle).where(login_throttle.c.key == key).values(**values))
+    conn.execute(update(login_throttle).where(login_throttle.c.key == row["key"]).values(**values))
 
 
 def user(engine: Engine, user_id: int) -> dict[str, Any]:

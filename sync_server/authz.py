@@ -96,7 +96,10 @@ class Principal:
         has_group = exists(
             select(groups_t.c.group_id).where(groups_t.c.kiosk_id == kiosks.c.kiosk_id, self.groups(groups_t))
         )
-        placed = [kiosks.c.country.is_not(None)]
+        # Once a kiosk has synced a group, its groups say where it is: a place declared at enrollment
+        # must not open, to a coordinator of that place, a kiosk whose groups are all elsewhere.
+        no_group = ~exists(select(groups_t.c.group_id).where(groups_t.c.kiosk_id == kiosks.c.kiosk_id))
+        placed = [no_group, kiosks.c.country.is_not(None)]
         if self.countries and "*" not in self.countries:
             placed.append(kiosks.c.country.in_(self.countries))
         if self.cooperatives:

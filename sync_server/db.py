@@ -317,6 +317,10 @@ def now_ms() -> int:
     return time.time_ns() // 1_000_000
 
 
+def _unicode_lower(value: Any) -> Any:
+    return value.lower() if isinstance(value, str) else value
+
+
 def make_engine(url: str, *, pool: bool = True) -> Engine:
     """An engine with the settings each backend needs; writes go through ``write()``."""
     if url.startswith("sqlite"):
@@ -335,6 +339,8 @@ def make_engine(url: str, *, pool: bool = True) -> Engine:
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA busy_timeout=30000")
             cur.close()
+            # SQLite's lower() folds ASCII only: "Élikem" would never match a search for "élikem".
+            dbapi_conn.create_function("lower", 1, _unicode_lower, deterministic=True)
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn: Connection) -> None:

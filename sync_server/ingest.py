@@ -294,7 +294,7 @@ def _reduce(conn: Connection, kiosk_id: str, chained: list[Event], acked: int) -
 def preset_dictionary(engine: Engine, kiosk_id: str, header: str) -> bytes:
     """The deflate dictionary a kiosk compressed with, rebuilt from the events ``first-last`` we hold."""
     first_text, _, last_text = header.strip().partition("-")
-    if not (first_text.isdigit() and last_text.isdigit()) or len(header) > 40:
+    if not (header.isascii() and first_text.isdigit() and last_text.isdigit()) or len(header) > 40:
         raise BadRequest("dictionary_invalid", "Muso-Dict must be FIRST-LAST (event seqs)")
     first, last = int(first_text), int(last_text)
     if not 1 <= first <= last or last - first >= 1000:

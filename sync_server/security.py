@@ -80,6 +80,12 @@ def check_password(password: str, stored: str | None) -> bool:
 # -- coordinators' session tokens ----------------------------------------------------------------
 
 
+def same_text(a: str, b: str) -> bool:
+    """Constant-time equality of two texts. ``hmac.compare_digest`` raises on a non-ASCII str, which a
+    visitor can put in a cookie, a form field or a receipt code: compare their UTF-8 bytes."""
+    return hmac.compare_digest(a.encode("utf-8", "surrogatepass"), b.encode("utf-8", "surrogatepass"))
+
+
 def make_admin_token(secret: str, user_id: int, expires_ms: int) -> str:
     payload = b64e(json.dumps({"u": user_id, "exp": expires_ms}, separators=(",", ":")).encode())
     mac = hmac.new(secret.encode(), payload.encode(), hashlib.sha256).digest()
@@ -90,7 +96,7 @@ def read_admin_token(secret: str, token: str, now: int) -> int:
     """The user id in a valid, unexpired token; Unauthorized otherwise."""
     payload, _, mac = token.partition(".")
     expected = b64e(hmac.new(secret.encode(), payload.encode(), hashlib.sha256).digest())
-    if not mac or not hmac.compare_digest(mac, expected):
+    if not mac or not same_text(mac, expected):
         raise Unauthorized("token_invalid", "the session token is not valid")
     try:
         data = json.loads(b64d(payload))
@@ -153,7 +159,7 @@ def parse_authorization(header: str | None) -> SignedRequest:
     if not header:
         raise Unauthorized("signature_missing", "sign the request (Authorization: Muso <kiosk> <time> <sig>)")
     parts = header.split(" ")
-    if len(parts) != 4 or parts[0] != "Muso" or not parts[2].isdigit() or len(parts[2]) > 16:
+    if len(parts) != 4 or parts[0] != "Muso" or not (parts[2].isascii() and parts[2].isdigit()) or len(parts[2]) > 16:
         raise Unauthorized("signature_malformed", "Authorization must be: Muso <kiosk> <time_ms> <signature>")
     if not 0 < len(parts[1]) <= 64 or len(parts[3]) > 128:
         raise Unauthorized("signature_malformed", "Authorization must be: Muso <kiosk> <time_ms> <signature>")

@@ -235,3 +235,68 @@ def test_admin_api_writes_by_role(w: World) -> None:
         if who != "admin":
             assert client.post("/v1/admin/kiosks/K01/revoke", headers=auth).status_code == 403, who
     assert client.post("/v1/admin/enrollments", json={"kiosk_id": "X"}).status_code == 401
+
+
+def test_the_api_changes_nothing_on_a_session_cookie_alone(w: World, clients: dict[str, TestClient]) -> None:
+    # A browser sends the cookie along with another site's request: only a bearer token may change things.
+    admin = clients["admin"]
+    before = admin.get("/v1/console/kiosks").json()
+    refused = [
+        admin.post("/v1/admin/kiosks/K02/revoke", headers={"Origin": "http://evil.example"}),
+        admin.post("/v1/admin/enrollments", json={"kiosk_id": "EVIL", "country": "TG"}),
+        admin.put("/v1/admin/reference/rule_template/evil", json={"value": {}}),
+    ]
+    assert [r.status_code for r in refused] == [403] * 3
+    assert {r.json()["detail"]["code"] for r in refused} == {"bearer_required"}
+    assert admin.get("/v1/console/kiosks").json() == before
+    assert admin.get("/v1/console/kiosks").status_code == 200  # reading with the cookie is fine
+
+
+def test_a_kiosk_whose_groups_are_all_elsewhere_is_out_of_a_coordinator_s_scope(tmp_path: Any) -> None:
+    """Declared in Togo at enrollment, it keeps a Benin group: the Togo coordinator must not see it, nor
+    be able to issue a replacement code (a new device would restore the Benin group's whole journal)."""
+    from test_console_support import SERVER, benin_scenario, make_kiosk
+
+    from kiosk.sync import keys
+    from kiosk.sync.client import SyncClient, enroll
+    from sync_server import accounts
+
+    for world in served_world("sqlite", tmp_path):
+        k, _group = make_kiosk(tmp_path / "K03.db", "K03", benin_scenario(weeks=3))
+        code, _ = accounts.create_enrollment(world.server.engine, "K03", created_by="admin", hours=1, country="TG")
+        enroll(k.store, SERVER, code, http=world.server.client)
+        SyncClient(k.store, world.server.client, keys.load(keys.key_path(k.store.path)), "K03").sync()
+        tg = TestClient(world.client.app, base_url="http://testserver")
+        auth = token(tg, "coord_tg")
+        assert [x["kiosk_id"] for x in tg.get("/v1/console/kiosks", headers=auth).json()] == ["K01"]
+        again = tg.post("/v1/admin/enrollments", json={"kiosk_id": "K03", "replace": True}, headers=auth)
+        assert again.status_code == 403
+        bj = TestClient(world.client.app, base_url="http://testserver")
+        assert "K03" in [x["kiosk_id"] for x in bj.get("/v1/console/kiosks", headers=token(bj, "coord_bj")).json()]
+
+
+@pytest.mark.parametrize("kind", BACKENDS)
+def test_guesses_at_once_are_counted_before_any_is_checked(tmp_path: Any, kind: str) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from test_sync_support import running, server_db
+
+    from sync_server import accounts
+
+    db = server_db(kind, tmp_path)
+    try:
+        # Many addresses at once (per-address limits lifted): the account's limit still holds.
+        with running(db, anonymous_burst=1000, login_addr_max_failures=1000) as s:
+            accounts.create_user(s.engine, "awa", "correct horse battery", "admin")
+
+            def guess(i: int) -> int:
+                body = {"username": "awa", "password": f"guess number {i}"}
+                return s.client.post("/v1/admin/token", json=body).status_code
+
+            with ThreadPoolExecutor(20) as pool:
+                answers = list(pool.map(guess, range(20)))
+            assert answers.count(401) == s.settings.login_max_failures, answers
+            assert answers.count(429) == 20 - s.settings.login_max_failures
+    finally:
+        if db.cleanup:
+            db.cleanup()

@@ -251,3 +251,36 @@ def test_enrollment_codes_are_created_listed_and_revoked(w: World) -> None:
     assert bad.status_code == 400 and "kiosk_id" in bad.text
     assert "bad id" not in c.get("/enrollments").text
     assert TODAY.year == 2026
+
+
+def test_odd_input_gets_an_answer_never_a_500(w: World, admin: TestClient) -> None:
+    anon = TestClient(w.client.app, base_url="http://testserver", raise_server_exceptions=False)
+    real = w.receipts("K01")[-1]["number"]
+    answers = {
+        # non-ASCII where a constant-time comparison is made
+        "code": anon.get("/verify", params={"number": real, "code": "ÉÉÉÉÉÉÉÉÉÉ"}).status_code,
+        "api code": admin.get(f"/v1/console/verify/{real}/ÉÉÉÉÉÉÉÉÉÉ").status_code,
+        "cookie": anon.get("/", headers={"Cookie": "muso_session=abc.\xe9".encode("latin-1")}).status_code,
+        "login csrf": anon.post("/login", data={"username": "x", "password": "y", "csrf": "é"}).status_code,
+        # a digit that is not 0-9
+        "number": anon.get("/verify", params={"number": "K01-²", "code": "ABCDEFGHIJ"}).status_code,
+        "short link": anon.get("/v/K01-%C2%B2/ABCDEFGHIJ").status_code,
+        # quarters no calendar holds
+        "quarter 0000": admin.get("/v1/console/indicators?quarter=0000-Q1").status_code,
+        "quarter 9999": admin.get("/exports/indicators.csv?quarter=9999-Q4").status_code,
+    }
+    assert all(code < 500 for code in answers.values()), answers
+    assert answers["quarter 0000"] == answers["quarter 9999"] == 400
+
+
+def test_export_dates_are_written_one_way_only(w: World, admin: TestClient) -> None:
+    # 20260504 or 2026-W19-1 would pass a date parser and then match nothing: refused, not an empty file.
+    for odd in ("20260504", "2026-W19-1"):
+        resp = admin.get(f"/exports/meetings.csv?from={odd}")
+        assert resp.status_code == 400 and "YYYY-MM-DD" in resp.text
+
+
+def test_group_search_finds_accented_names_whatever_the_case(w: World, admin: TestClient) -> None:
+    # SQLite's own lower() folds ASCII only: the stored "Élikem" never matched.
+    queries = ("élikem", "ÉLIKEM", "Élikem", "sèmè", "SÈMÈ")
+    assert [admin.get("/v1/console/groups", params={"q": q}).json()["total"] for q in queries] == [1] * 5

@@ -216,6 +216,8 @@ def test_changing_a_pin_needs_the_current_one(kiosk: Kiosk, group: Group) -> Non
         G.change_pin(kiosk, president, "8642")
     with pytest.raises(DomainError, match="pin_too_simple"):
         G.change_pin(kiosk, president, "1111", current_pin=PINS["president"])
+    with pytest.raises(DomainError, match="pin_format"):  # digits, but not 0-9: no keypad types them
+        G.change_pin(kiosk, president, "²³¹⁴", current_pin=PINS["president"])
     with pytest.raises(DomainError, match="not_an_officer"):
         G.change_pin(kiosk, group.member(0), "8642")
 

@@ -43,7 +43,7 @@ def clean_phone(value: object, field: str = "phone") -> str:
         raise DomainError("phone_invalid", field)
     digits = value.replace(" ", "")
     body = digits[1:] if digits.startswith("+") else digits
-    if not body.isdigit() or not 6 <= len(body) <= 15:
+    if not (body.isascii() and body.isdigit()) or not 6 <= len(body) <= 15:
         raise DomainError("phone_invalid", field, value=value)
     return digits
 

@@ -34,7 +34,7 @@ def _matches(pin: str, stored: str) -> bool:
 
 
 def check_pin_format(pin: object) -> str:
-    if not isinstance(pin, str) or not pin.isdigit() or not 4 <= len(pin) <= 8:
+    if not isinstance(pin, str) or not (pin.isascii() and pin.isdigit()) or not 4 <= len(pin) <= 8:
         raise DomainError("pin_format", "pin")
     if len(set(pin)) == 1 or pin in "0123456789" or pin in "9876543210":
         raise DomainError("pin_too_simple", "pin")

@@ -14,7 +14,7 @@ from starlette.concurrency import run_in_threadpool
 from .. import accounts
 from ..authz import ADMIN, ENROLL, READ, Principal
 from ..db import now_ms
-from ..errors import BadRequest, LoginRequired, NotAllowed, TooLarge, TooManyRequests
+from ..errors import BadRequest, CsrfRefused, LoginRequired, NotAllowed, TooLarge, TooManyRequests
 from ..ratelimit import RateLimiter
 from ..security import parse_authorization, read_admin_token
 from ..settings import Settings
@@ -59,7 +59,7 @@ async def read_body(request: Request, cap: int) -> bytes:
     if cached is not None:
         return cached
     declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > cap:
+    if declared.isascii() and declared.isdigit() and int(declared) > cap:
         raise TooLarge("body_too_large", f"request bodies are limited to {cap} bytes", limit=cap)
     chunks, size = [], 0
     async for chunk in request.stream():
@@ -182,6 +182,11 @@ def current_principal(
         found = sessions.resume(engine, settings, request.cookies.get(sessions.COOKIE))
         if found is None:
             raise LoginRequired("login_required", "log in first (console session or Authorization: Bearer <token>)")
+        if request.method not in ("GET", "HEAD", "OPTIONS"):
+            # A browser sends the cookie with any site's request: a change made with it alone could be
+            # another site's doing. The console's forms passed their CSRF check already (above); the API
+            # changes things with a bearer token only.
+            raise CsrfRefused("bearer_required", "changes through the API need Authorization: Bearer <token>")
         principal = found
     request.state.principal = principal
     return principal

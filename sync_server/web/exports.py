@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Iterator
 from datetime import date
 from typing import Any
@@ -116,9 +117,13 @@ def _members(conn: Connection, p: Principal, group: tuple[str, str] | None) -> I
 
 
 def check_dates(since: str, until: str) -> None:
+    # Exactly YYYY-MM-DD: the filter compares with the stored dates as text, and fromisoformat alone
+    # would also take 20260504 or 2026-W19-1, which then match nothing.
     for value, name in ((since, "from"), (until, "to")):
         if value:
             try:
+                if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+                    raise ValueError(value)
                 date.fromisoformat(value)
             except ValueError:
                 raise BadRequest("date_invalid", f"{name}: a date is written YYYY-MM-DD") from None

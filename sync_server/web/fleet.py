@@ -14,7 +14,7 @@ from kiosk.domain.events import verification_code
 from ..authz import Principal
 from ..db import enrollment_codes, journal, kiosk_keys, kiosks, projections
 from ..errors import NotAllowed, NotFound
-from ..security import normalise_code
+from ..security import normalise_code, same_text
 
 G = projections["groups"]
 T = projections["transactions"]
@@ -104,7 +104,7 @@ def revoke_code(conn: Connection, p: Principal, secret: str, code_handle: str, n
         .select_from(enrollment_codes.join(kiosks, kiosks.c.kiosk_id == enrollment_codes.c.kiosk_id))
         .where(p.kiosks(), enrollment_codes.c.used_at.is_(None), enrollment_codes.c.expires_at > now)
     ).all():
-        if hmac.compare_digest(handle(secret, r[0]), code_handle):
+        if same_text(handle(secret, r[0]), code_handle):
             conn.execute(
                 update(enrollment_codes).where(enrollment_codes.c.code_hash == r[0]).values(expires_at=now - 1)
             )
@@ -128,7 +128,7 @@ def check_enrollment(
 
 def parse_number(number: str) -> tuple[str, int] | None:
     kiosk_id, _, seq = number.strip().rpartition("-")
-    if not kiosk_id or not seq.isdigit() or len(seq) > 12 or len(kiosk_id) > 64:
+    if not kiosk_id or not (seq.isascii() and seq.isdigit()) or len(seq) > 12 or len(kiosk_id) > 64:
         return None
     return kiosk_id, int(seq)
 
@@ -157,7 +157,7 @@ def verify(conn: Connection, p: Principal | None, number: str, code: str) -> dic
     )
     if row is None or row["type"] != "receipt_issued":
         return out | {"verdict": "unknown"}
-    if not hmac.compare_digest(verification_code(row["hash"]).replace("-", ""), given):
+    if not same_text(verification_code(row["hash"]).replace("-", ""), given):
         return out | {"verdict": "mismatch"}
     body = json.loads(row["body"])
     out |= {"verdict": "genuine" if row["status"] == "applied" else "quarantined", "kiosk_id": kiosk_id, "seq": seq}

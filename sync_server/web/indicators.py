@@ -61,6 +61,8 @@ def quarter(text: str) -> tuple[str, str, date]:
     if not found:
         raise BadRequest("quarter_invalid", "a quarter is written like 2026-Q3")
     year, q = int(found[1]), int(found[2])
+    if not 2000 <= year <= 2200:  # a typo, and date() would fail on 0000 or overflow after 9999
+        raise BadRequest("quarter_invalid", "a quarter is written like 2026-Q3, between 2000 and 2200")
     first = date(year, 3 * q - 2, 1)
     end = add_months(first, 3).toordinal() - 1
     return first.isoformat()[:7], date.fromordinal(end).isoformat()[:7], date.fromordinal(end)

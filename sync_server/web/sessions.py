@@ -36,7 +36,7 @@ from starlette.responses import Response
 
 from ..authz import Principal
 from ..db import now_ms, read, users, web_sessions, write
-from ..security import b64e
+from ..security import b64e, same_text
 from ..settings import Settings
 
 COOKIE = "muso_session"
@@ -57,7 +57,7 @@ def _token(settings: Settings, cookie: str | None) -> str | None:
     if not token or len(cookie or "") > 200:
         return None
     expected = _mac(settings.secret_key.get_secret_value(), "session", token)
-    return token if hmac.compare_digest(mac, expected) else None
+    return token if same_text(mac, expected) else None
 
 
 def start(engine: Engine, settings: Settings, user_id: int, remote: str) -> str:
@@ -114,7 +114,7 @@ def end(engine: Engine, settings: Settings, cookie: str | None) -> None:
 
 
 def csrf_ok(expected: str | None, submitted: Any) -> bool:
-    return bool(expected) and isinstance(submitted, str) and hmac.compare_digest(expected or "", submitted)
+    return bool(expected) and isinstance(submitted, str) and same_text(expected or "", submitted)
 
 
 def login_csrf(settings: Settings, pre: str) -> str:
