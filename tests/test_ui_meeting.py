@@ -246,3 +246,25 @@ def test_a_meeting_cut_by_a_crash_resumes_where_it_was(qtbot: Any, db: tuple[Pat
         assert "✓" in d.text("contrib_all")  # paid before the cut, not charged twice
         d.tap("step_repayments")
         assert "Payé aujourd'hui" in d.text("repay_5_info")
+
+
+def test_next_week_s_meeting_opens_on_next_week_s_date(qtbot: Any, db: tuple[Path, str]) -> None:
+    """A kiosk left on between meetings: the opening offers the day it is, not last week's."""
+    from datetime import timedelta
+
+    from ui_support import TODAY, ms, open_meeting
+
+    with running_app(qtbot, *db) as a:
+        a.login()
+        open_meeting(a)
+        a.d.tap("step_close")
+        for fund, amount in M.expected_cash(a.k, a.group_id).items():
+            if amount:
+                a.d.count(fund, count_for(amount), "close")
+        a.d.tap("step_next")
+        a.d.tap("confirm_ok")
+        a.approve(PRESIDENT, CONTROLLER)
+        a.d.tap("step_next")  # Terminer
+        a.k.store.clock.now = ms(TODAY + timedelta(days=7))
+        open_meeting(a)
+        assert a.k.meeting(a.win.session.meeting_id())["date"] == (TODAY + timedelta(days=7)).isoformat()

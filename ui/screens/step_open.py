@@ -24,6 +24,7 @@ class OpenStep(Step):
     def __init__(self, screen: Any) -> None:
         super().__init__(screen)
         self.day = self.s.today()
+        self._opening: tuple[str, int] | None = None  # the opening ``day`` was chosen for
         self.pages = QStackedWidget()
         # 1. the date: the Pi has no real-time clock, so the treasurer checks it first
         date_page = QWidget()
@@ -90,6 +91,10 @@ class OpenStep(Step):
             else _("C'est la première séance du groupe.")
         )
         self.count.set_expected(M.expected_cash(self.k, group["group_id"]))
+        opening = (group["group_id"], group["meeting_count"])
+        if opening != self._opening:
+            # Another opening (next week's, another group's): today's date, not one chosen for an earlier one.
+            self._opening, self.day = opening, self.s.today()
         self._show_date()
 
     def _shift(self, days: int) -> None:
