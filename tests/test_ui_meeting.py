@@ -268,3 +268,20 @@ def test_next_week_s_meeting_opens_on_next_week_s_date(qtbot: Any, db: tuple[Pat
         a.k.store.clock.now = ms(TODAY + timedelta(days=7))
         open_meeting(a)
         assert a.k.meeting(a.win.session.meeting_id())["date"] == (TODAY + timedelta(days=7)).isoformat()
+
+
+def test_a_double_tap_does_its_first_tap_only(qtbot: Any, db: tuple[Path, str]) -> None:
+    """The second tap of a double tap used to land on what the first one uncovered: another member's
+    attendance, a confirmation's OK, a panel's Cancel."""
+    from ui_support import open_meeting
+
+    with running_app(qtbot, *db) as a:
+        a.login()
+        open_meeting(a)
+        a.d.tap("att_10")
+        a.d.double_tap("choice_absent")  # closes the panel: the attendance list is under the finger again
+        assert not a.win.overlays  # no other member's panel opened
+        absent = [n for n in range(1, 31) if "Absent" in a.d.text(f"att_{n}")]
+        assert absent == [10]
+        a.d.double_tap("step_next")  # one step, not two
+        assert a.win.screens["meeting"].current == "contributions"

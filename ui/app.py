@@ -10,6 +10,7 @@ from __future__ import annotations
 import gc
 import signal
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -44,17 +45,36 @@ from .workers import PrinterBridge, SyncBridge
 INPUT_EVENTS = frozenset(
     {QEvent.Type.MouseButtonPress, QEvent.Type.TouchBegin, QEvent.Type.KeyPress, QEvent.Type.Wheel}
 )
+TAP_EVENTS = frozenset(
+    {
+        QEvent.Type.MouseButtonPress,
+        QEvent.Type.MouseButtonRelease,
+        QEvent.Type.MouseButtonDblClick,
+        QEvent.Type.TouchBegin,
+        QEvent.Type.TouchUpdate,
+        QEvent.Type.TouchEnd,
+    }
+)
+# After a panel opens or closes, or the screen or step changes, what is under the finger is no longer
+# what the finger aimed at: the second tap of a double tap is dropped (it chose another member, skipped
+# a confirmation, cancelled an amount). A deliberate next tap, after reading the screen, comes later.
+TAP_SHIELD_S = 0.4
 PRINTER_COLOURS = {State.READY: "#3FB950", State.PRINTING: "#3FB950", State.PAPER_OUT: "#E3A008"}
 
 
 class IdleWatch(QObject):
-    """Any touch or key restarts the idle timer; when it runs out, the officer is logged out."""
+    """Any touch or key restarts the idle timer; when it runs out, the officer is logged out.
+
+    It also drops taps while the tap shield is up (see ``TAP_SHIELD_S``)."""
 
     def __init__(self, timer: QTimer) -> None:
         super().__init__()
         self.timer = timer
+        self.shield_until = 0.0
 
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:
+        if event.type() in TAP_EVENTS and time.monotonic() < self.shield_until:
+            return True
         if event.type() in INPUT_EVENTS and self.timer.isActive():
             self.timer.start()
         return False
@@ -237,7 +257,12 @@ class MainWindow(QMainWindow):
             self.stack.addWidget(widget)
         return self.screens[name]
 
+    def shield_taps(self) -> None:
+        """What is under the finger has just changed: drop taps for a moment (``TAP_SHIELD_S``)."""
+        self.idle_watch.shield_until = time.monotonic() + TAP_SHIELD_S
+
     def show_screen(self, name: str, **kwargs: Any) -> None:
+        self.shield_taps()
         target = self.screen(name)
         if target.needs_officer and self.session.officer is None:
             name, kwargs, target = "login", {"then": name}, self.screen("login")

@@ -45,11 +45,13 @@ class Overlay(QFrame):
         return False
 
     def open(self) -> Overlay:
+        self.win.shield_taps()
         self.show()
         self.raise_()
         return self
 
     def close_overlay(self) -> None:
+        self.win.shield_taps()
         if self in self.win.overlays:
             self.win.overlays.remove(self)
         self.parentWidget().removeEventFilter(self)

@@ -73,6 +73,12 @@ class Driver:
         return str(self.find(name).text())  # type: ignore[attr-defined]
 
     def tap(self, name: str) -> None:
+        """A deliberate tap: the person has looked at the screen first (the tap shield is down by then)."""
+        self.win.idle_watch.shield_until = 0.0
+        self.quick_tap(name)
+
+    def quick_tap(self, name: str) -> None:
+        """A tap with no pause after the last one: the tap shield may drop it."""
         widget = self.find(name)
         if not widget.isEnabled():
             raise NotOnScreen(f"{name!r} is disabled")
@@ -80,6 +86,17 @@ class Driver:
         self.click(widget)
         self.taps += 1
         self.settle()
+
+    def double_tap(self, name: str) -> None:
+        """Two quick taps at one spot: the second lands on whatever is there after the first."""
+        widget = self.find(name)
+        self._into_view(widget)
+        window, point = window_point(widget)
+        self.win.idle_watch.shield_until = 0.0
+        for _ in range(2):
+            QTest.mouseClick(window, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, point)
+            self.taps += 1
+            self.settle()
 
     def _into_view(self, widget: QWidget) -> None:
         parent = widget.parentWidget()

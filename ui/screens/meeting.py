@@ -120,6 +120,7 @@ class MeetingScreen(Screen):
             self.win.attempt(M.set_step, self.k, self.meeting_id, key)
         page = self.page(key)
         page.enter()
+        self.win.shield_taps()  # a double tap on "Suivant" must not skip the next step
         self.pages.setCurrentWidget(page)
         self.refresh_nav()
 
