@@ -285,3 +285,30 @@ def test_a_double_tap_does_its_first_tap_only(qtbot: Any, db: tuple[Path, str]) 
         assert absent == [10]
         a.d.double_tap("step_next")  # one step, not two
         assert a.win.screens["meeting"].current == "contributions"
+
+
+def test_every_movement_of_the_meeting_can_be_corrected(qtbot: Any, db: tuple[Path, str]) -> None:
+    import time
+
+    from ui_support import open_meeting
+
+    with running_app(qtbot, *db) as a:
+        a.login()
+        open_meeting(a)
+        a.d.tap("step_next")
+        a.d.tap("contrib_all")
+        a.d.tap("confirm_ok")
+        a.d.tap("step_repayments")
+        for n in (5, 6, 7, 8, 9):
+            a.d.tap(f"repay_{n}")
+            a.d.tap("confirm_ok")
+        meeting = a.win.session.meeting_id()
+        today = [
+            r["txn_id"] for r in a.k.store.query("SELECT txn_id FROM p_transactions WHERE meeting_id = ?", (meeting,))
+        ]
+        assert len(today) > 60  # more than the list used to hold
+        a.d.tap("nav_menu")
+        started = time.perf_counter()
+        a.d.tap("menu_corrections")
+        assert time.perf_counter() - started < 2.0
+        assert all(a.d.exists(f"txn_{txn[:8]}") for txn in today)

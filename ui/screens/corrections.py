@@ -16,7 +16,7 @@ from ..overlays import TextOverlay
 from ..widgets import Scroll, button, card, column, label, row, set_status
 from .base import Screen
 
-RECENT = 60  # the movements a treasurer may need to correct are the recent ones
+RECENT = 60  # the movements a treasurer may need to correct are the latest meeting's, all of them, and these
 RECENT_MEETINGS = 4
 
 
@@ -61,6 +61,13 @@ class CorrectionsScreen(Screen):
 
     def _fill(self) -> None:
         self.list.clear()
+        # Every movement of the latest meeting (a 30-member one-tap alone makes 60), and the last
+        # RECENT before it.
+        latest = self.k.store.query(
+            "SELECT COUNT(*) AS n FROM p_transactions WHERE meeting_id = "
+            "(SELECT meeting_id FROM p_meetings WHERE group_id = ? ORDER BY number DESC LIMIT 1)",
+            (self.s.group_id,),
+        )[0]["n"]
         rows = self.k.store.query(
             "SELECT t.txn_id, t.kind, t.fund, t.amount, t.reverses, t.reversed_by, t.reason, t.member_id, "
             "t.detail, m.number, m.name, mt.date, mt.number AS meeting_number FROM p_transactions t "
@@ -68,7 +75,7 @@ class CorrectionsScreen(Screen):
             # The group's last meetings by index: years of history must not make this screen slow.
             "WHERE t.meeting_id IN (SELECT meeting_id FROM p_meetings WHERE group_id = ? ORDER BY number DESC LIMIT ?) "
             "ORDER BY t.seq DESC LIMIT ?",
-            (self.s.group_id, RECENT_MEETINGS, RECENT),
+            (self.s.group_id, RECENT_MEETINGS, RECENT + latest),
         )
         for r in rows:
             who = f" · {r['number']}. {r['name']}" if r["name"] else ""
