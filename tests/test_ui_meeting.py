@@ -312,3 +312,36 @@ def test_every_movement_of_the_meeting_can_be_corrected(qtbot: Any, db: tuple[Pa
         a.d.tap("menu_corrections")
         assert time.perf_counter() - started < 2.0
         assert all(a.d.exists(f"txn_{txn[:8]}") for txn in today)
+
+
+def test_another_group_s_meeting_starts_with_empty_forms(qtbot: Any, db: tuple[Path, str]) -> None:
+    """A kiosk serving two groups: a member picked in one group's loan or aid form is not offered
+    to the next group's treasurer (it was, approved, then refused as an unknown member)."""
+    from datetime import timedelta
+
+    from conftest import make_group
+    from ui_support import NUMBER_PIN, TODAY, TREASURER, open_meeting
+
+    with running_app(qtbot, *db) as a:
+        other = make_group(a.k, n_members=6, name="MUSO Deux")
+        earlier = other.open(TODAY - timedelta(weeks=1))
+        other.close(earlier)
+        other.open(TODAY)
+        a.login()
+        open_meeting(a)
+        a.d.tap("step_loans")
+        a.d.tap("loan_member")
+        a.d.tap("pick_21")
+        a.d.tap("step_aid")
+        a.d.tap("aid_member")
+        a.d.tap("pick_22")
+        picked = a.d.text("aid_member")
+        a.d.tap("nav_logout")
+        a.d.tap("group_MUSO Deux")
+        a.d.tap(f"officer_{TREASURER}")
+        a.d.pin(NUMBER_PIN[TREASURER])
+        a.d.tap("menu_meeting")
+        a.d.tap("step_loans")
+        assert not a.d.find("loan_grant").isEnabled()
+        a.d.tap("step_aid")
+        assert a.d.text("aid_member") != picked and not a.d.find("aid_give").isEnabled()

@@ -15,6 +15,7 @@ from kiosk.domain.meetings import STEPS
 from kiosk.services import meetings as M
 
 from .. import theme
+from ..forms import Form
 from ..i18n import _, short_date, step_name
 from ..widgets import button, label, set_kind, style_again
 from .base import Screen
@@ -119,6 +120,12 @@ class MeetingScreen(Screen):
         if self.meeting_id and key != "open":
             self.win.attempt(M.set_step, self.k, self.meeting_id, key)
         page = self.page(key)
+        if page.filled_for != self.meeting_id:
+            # A form half filled at another meeting (another group's, on a kiosk shared by several)
+            # would offer that meeting's member here.
+            for form in page.findChildren(Form):
+                form.reset()
+            page.filled_for = self.meeting_id
         page.enter()
         self.win.shield_taps()  # a double tap on "Suivant" must not skip the next step
         self.pages.setCurrentWidget(page)

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 
 class Step(QWidget):
     key = ""
+    filled_for: str | None = None  # the meeting this step's forms were last filled at
 
     def __init__(self, screen: MeetingScreen) -> None:
         super().__init__()
