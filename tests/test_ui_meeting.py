@@ -345,3 +345,35 @@ def test_another_group_s_meeting_starts_with_empty_forms(qtbot: Any, db: tuple[P
         assert not a.d.find("loan_grant").isEnabled()
         a.d.tap("step_aid")
         assert a.d.text("aid_member") != picked and not a.d.find("aid_give").isEnabled()
+
+
+def test_amounts_set_by_hand_outlive_a_restart_and_a_change_of_language(qtbot: Any, db: tuple[Path, str]) -> None:
+    from ui_support import open_meeting
+
+    with running_app(qtbot, *db) as a:
+        a.login()
+        open_meeting(a)
+        a.d.tap("step_next")
+        a.d.tap("contrib_member_15")
+        a.d.tap("contrib_verte_0")  # member 15 pays no verte today
+        a.d.tap("contrib_ok")
+        total = a.d.text("contrib_all")
+        a.win.show_screen("settings")
+        a.d.tap("settings_language")
+        a.d.tap("lang_en")
+        a.d.tap("settings_language")
+        a.d.tap("lang_fr")
+        a.win.show_screen("meeting")
+        assert a.d.text("contrib_all") == total
+    with running_app(qtbot, *db) as b:  # the power went
+        b.login()
+        b.d.tap("menu_meeting")
+        assert b.d.text("contrib_all") == total
+        b.d.tap("contrib_all")
+        b.d.tap("confirm_ok")
+        member = b.k.member_by_number(b.group_id, 15)["member_id"]
+        paid = b.k.store.query(
+            "SELECT fund FROM p_transactions WHERE member_id = ? AND meeting_id = ? AND kind = 'contribution'",
+            (member, b.win.session.meeting_id()),
+        )
+        assert [r["fund"] for r in paid] == ["rouge"]

@@ -9,6 +9,7 @@ exceptions, partial payments and arrears are set by hand, member by member.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -193,6 +194,9 @@ class ContributionOverlay(Overlay):
         self.on_done(dict(self.values))
 
 
+EXCEPTIONS = "contribution_exceptions"  # local setting: {"meeting": id, "exceptions": {member: {fund: amount}}}
+
+
 class ContributionsStep(Step):
     key = "contributions"
 
@@ -225,9 +229,19 @@ class ContributionsStep(Step):
             out.setdefault(r["member_id"], {})[r["fund"]] = r["total"]
         return out
 
+    def _load_exceptions(self) -> None:
+        """The amounts set by hand for this meeting, kept in the kiosk's database: a restart or a change
+        of language (which rebuilds the screens) must not silently charge those members in full."""
+        saved = json.loads(self.k.store.setting(EXCEPTIONS) or "{}")
+        self.exceptions = saved.get("exceptions", {}) if saved.get("meeting") == self.meeting_id else {}
+        self.exceptions_meeting = self.meeting_id
+
+    def _save_exceptions(self) -> None:
+        self.k.store.set_setting(EXCEPTIONS, json.dumps({"meeting": self.meeting_id, "exceptions": self.exceptions}))
+
     def enter(self) -> None:
         if self.exceptions_meeting != self.meeting_id:
-            self.exceptions, self.exceptions_meeting = {}, self.meeting_id
+            self._load_exceptions()
         standard = self.standard()
         paid = self.paid()
         att = M.attendance(self.k, self.meeting_id)
@@ -318,6 +332,7 @@ class ContributionsStep(Step):
                 self.exceptions.pop(member["member_id"], None)
             else:
                 self.exceptions[member["member_id"]] = values
+            self._save_exceptions()
             self.enter()
 
         ContributionOverlay(
