@@ -285,8 +285,15 @@ def _check(
                 t == "attendance_recorded" and b["meeting"] == in_flight[1] for t, b in bodies
             )
         elif op == "S":
-            ok = len(tail) == len(batch) and {(b["member"], b["fund"]) for _, b in bodies} == batch
-            ok = ok and all(b["meeting"] == in_flight[1] and b["by"] == sec for _, b in bodies)
+            # The tap's contributions, one run, then (per movement) one receipt for each member who paid.
+            moves = [(t, b) for t, b in bodies if t == "movement_recorded"]
+            slips = bodies[len(moves) :]
+            ok = bodies[: len(moves)] == moves and len(moves) == len(batch)
+            ok = ok and {(b["member"], b["fund"]) for _, b in moves} == batch
+            ok = ok and all(b["meeting"] == in_flight[1] and b["by"] == sec for _, b in moves)
+            payers = {b["member"] for _, b in moves}
+            ok = ok and len(slips) == (len(payers) if per_movement else 0)
+            ok = ok and all(t == "receipt_issued" and b.get("member") in payers for t, b in slips)
         else:
             ok = False
         if tail and not ok:
