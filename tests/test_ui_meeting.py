@@ -10,10 +10,15 @@ import ui_support  # noqa: F401  (chooses the offscreen platform before Qt loads
 from PySide6.QtWidgets import QLabel
 from ui_support import (
     CONTROLLER,
+    NUMBER_PIN,
     PRESIDENT,
     SECRETARY,
+    TODAY,
+    TREASURER,
     App,
     db_fixture,  # noqa: F401  (the fixture ``db``)
+    ms,
+    open_meeting,
     running_app,
 )
 
@@ -252,8 +257,6 @@ def test_next_week_s_meeting_opens_on_next_week_s_date(qtbot: Any, db: tuple[Pat
     """A kiosk left on between meetings: the opening offers the day it is, not last week's."""
     from datetime import timedelta
 
-    from ui_support import TODAY, ms, open_meeting
-
     with running_app(qtbot, *db) as a:
         a.login()
         open_meeting(a)
@@ -273,8 +276,6 @@ def test_next_week_s_meeting_opens_on_next_week_s_date(qtbot: Any, db: tuple[Pat
 def test_a_double_tap_does_its_first_tap_only(qtbot: Any, db: tuple[Path, str]) -> None:
     """The second tap of a double tap used to land on what the first one uncovered: another member's
     attendance, a confirmation's OK, a panel's Cancel."""
-    from ui_support import open_meeting
-
     with running_app(qtbot, *db) as a:
         a.login()
         open_meeting(a)
@@ -289,8 +290,6 @@ def test_a_double_tap_does_its_first_tap_only(qtbot: Any, db: tuple[Path, str]) 
 
 def test_every_movement_of_the_meeting_can_be_corrected(qtbot: Any, db: tuple[Path, str]) -> None:
     import time
-
-    from ui_support import open_meeting
 
     with running_app(qtbot, *db) as a:
         a.login()
@@ -320,7 +319,6 @@ def test_another_group_s_meeting_starts_with_empty_forms(qtbot: Any, db: tuple[P
     from datetime import timedelta
 
     from conftest import make_group
-    from ui_support import NUMBER_PIN, TODAY, TREASURER, open_meeting
 
     with running_app(qtbot, *db) as a:
         other = make_group(a.k, n_members=6, name="MUSO Deux")
@@ -348,8 +346,6 @@ def test_another_group_s_meeting_starts_with_empty_forms(qtbot: Any, db: tuple[P
 
 
 def test_amounts_set_by_hand_outlive_a_restart_and_a_change_of_language(qtbot: Any, db: tuple[Path, str]) -> None:
-    from ui_support import open_meeting
-
     with running_app(qtbot, *db) as a:
         a.login()
         open_meeting(a)
