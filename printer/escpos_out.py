@@ -62,6 +62,14 @@ def dummy(profile: str = "default") -> Any:
     return _escpos().Dummy(profile=profile)
 
 
+def profiles() -> list[str]:
+    """The printer profiles python-escpos knows (``default``, ``TM-T20II``, …)."""
+    _escpos()  # imported our way first (see above)
+    from escpos.capabilities import CAPABILITIES
+
+    return sorted(CAPABILITIES["profiles"])
+
+
 def render(blocks: list[Block], style: Style | None = None) -> bytes:
     """The exact bytes of a job: init, code page, lines, QR, feed and cut."""
     style = style or Style()

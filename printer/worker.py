@@ -32,9 +32,9 @@ class JobSource(Protocol):
 
     def claim(self) -> dict[str, Any] | None: ...
 
-    def printed(self, job_id: int) -> None: ...
+    def printed(self, job_id: int, attempt: int | None = None) -> bool: ...
 
-    def failed(self, job_id: int, error: str, *, fully_sent: bool) -> None: ...
+    def failed(self, job_id: int, error: str, *, fully_sent: bool, attempt: int | None = None) -> bool: ...
 
     def pending_count(self) -> int: ...
 
@@ -97,19 +97,31 @@ class PrintWorker:
         if job is None:
             return Outcome(None, False, self._set(before))
         self._set(Status(State.PRINTING, str(job["id"])))
-        rendered = render_job(job["doc"], self.style, duplicate=bool(job["duplicate"]))
+        token = job["attempts"]
+        try:
+            rendered = render_job(job["doc"], self.style, duplicate=bool(job["duplicate"]))
+        except Exception as exc:  # a bad setting or document: nothing left, the job waits its turn again
+            log.exception("print job %s could not be laid out", job["id"])
+            reason = f"{type(exc).__name__}: {exc}"
+            self.source.failed(job["id"], reason, fully_sent=False, attempt=token)
+            return Outcome(job["id"], False, self._set(Status(State.ERROR, reason)))
         try:
             self.transport.send(rendered)
         except PrinterError as exc:
-            self.source.failed(job["id"], exc.reason, fully_sent=exc.sent >= len(rendered.data))
+            self.source.failed(job["id"], exc.reason, fully_sent=exc.sent >= len(rendered.data), attempt=token)
             log.warning("print job %s failed: %s", job["id"], exc.reason)
             return Outcome(job["id"], False, self._set(Status(exc.state, exc.reason)))
+        except Exception as exc:  # unforeseen: some bytes may have left, the retry says DUPLICATA
+            log.exception("print job %s failed", job["id"])
+            reason = f"{type(exc).__name__}: {exc}"
+            self.source.failed(job["id"], reason, fully_sent=True, attempt=token)
+            return Outcome(job["id"], False, self._set(Status(State.ERROR, reason)))
         after = self.transport.status()
         if after.state is not State.READY:
             # The bytes left but the printer is no longer fine: it may have stopped mid-receipt.
-            self.source.failed(job["id"], after.reason or after.state.value, fully_sent=True)
+            self.source.failed(job["id"], after.reason or after.state.value, fully_sent=True, attempt=token)
             return Outcome(job["id"], False, self._set(after))
-        self.source.printed(job["id"])
+        self.source.printed(job["id"], attempt=token)
         return Outcome(job["id"], True, self._set(after))
 
     def drain(self, max_jobs: int = 10_000) -> int:

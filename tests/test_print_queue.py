@@ -139,6 +139,50 @@ def test_worker_prints_in_order_and_reports_paper_out(kiosk: Kiosk, group: Group
     assert worker.status.state is State.READY
 
 
+def test_two_workers_on_one_queue_print_each_receipt_once(kiosk: Kiosk, group: Group) -> None:
+    """The app's worker and ``printer queue print`` at once, or a new worker while the old one is stuck in
+    a write: a claim takes only a pending job, and only its own claim may finish a job."""
+    _close_with_receipts(group)
+    first, second = PrintQueue(Store(kiosk.store.path)), PrintQueue(Store(kiosk.store.path))
+    job = first.claim()
+    assert job is not None and second.claim() is None  # the head is being printed: nobody skips it
+    second.recover()  # a new worker starting: the stuck job goes back, to be printed as DUPLICATA
+    again = second.claim()
+    assert again is not None and again["id"] == job["id"] and again["duplicate"]
+    # The stuck worker's write finally times out: that no longer puts the job back in the queue...
+    assert not first.failed(job["id"], "write timeout", fully_sent=False, attempt=job["attempts"])
+    assert second.printed(again["id"], attempt=again["attempts"])
+    # ...nor may it mark printed a job that is another claim's.
+    assert not first.printed(job["id"], attempt=job["attempts"])
+    row = kiosk.store.query("SELECT status, attempts FROM print_jobs WHERE id = ?", (job["id"],))[0]
+    assert (row["status"], row["attempts"]) == ("printed", 2)
+    # Two workers draining the same queue: every receipt once.
+    one, two = DummyTransport(), DummyTransport()
+    a, b = _worker(kiosk, one), _worker(kiosk, two)
+    while a.step().job_id is not None or b.step().job_id is not None:
+        pass
+    labels = [j.label for j in one.jobs + two.jobs]
+    assert len(labels) == len(set(labels)) == len(jobs(kiosk)) - 1
+
+
+def test_a_receipt_that_cannot_be_laid_out_waits_with_its_reason_and_blocks_nothing_forever(
+    kiosk: Kiosk, group: Group
+) -> None:
+
+    _close_with_receipts(group)
+    broken = PrintWorker(
+        PrintQueue(Store(kiosk.store.path, kiosk.store.clock)), DummyTransport(), Style(width=32, profile="NoSuch")
+    )
+    outcome = broken.step()  # python-escpos does not know the profile: a KeyError while laying out
+    assert not outcome.printed and broken.status.state is State.ERROR
+    head = jobs(kiosk)[0]
+    assert head["status"] == "pending" and "KeyError" in head["last_error"] and head["next_attempt_ms"] > 0
+    assert not head["duplicate"]  # nothing left: it is no duplicate
+    PrintQueue(kiosk.store).retry_now()
+    fixed = _worker(kiosk, DummyTransport())
+    assert fixed.drain() == len(jobs(kiosk))
+
+
 def test_reprint_is_a_duplicata(kiosk: Kiosk, group: Group) -> None:
     _close_with_receipts(group)
     dummy = DummyTransport()

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from kiosk.cli import EXIT_OK, main
+from kiosk.cli import EXIT_INPUT, EXIT_OK, main
 
 
 @pytest.fixture
@@ -85,3 +85,26 @@ def test_run_uses_the_kiosk_database(
     assert launched[0]["db"] == tmp_path / "k.db" and launched[0]["windowed"] is False
     assert main(["run", "--windowed", "--size", "1024x600"]) == EXIT_OK
     assert launched[1]["windowed"] is True and launched[1]["size"] == (1024, 600)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--profile", "TM-T20III"],  # a typo away from TM-T20II: every receipt would fail at printing time
+        ["--codepage-slot", "300"],
+    ],
+)
+def test_a_printer_setting_that_could_not_print_is_refused_and_the_old_one_kept(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str]
+) -> None:
+    db = str(tmp_path / "k.db")
+    assert main(["--db", db, "printer", "setup", "--connection", "file", "--path", str(tmp_path / "out")]) == EXIT_OK
+    before = capsys.readouterr().out
+    assert main(["--db", db, "printer", "setup", *args]) == EXIT_INPUT
+    assert "Réglage refusé" in capsys.readouterr().err
+    from kiosk.services import Kiosk
+    from ui import printing
+
+    with Kiosk.open(Path(db)) as k:
+        assert printing.printer_config(k)["path"] == str(tmp_path / "out")
+        assert printing.printer_config(k)["profile"] == "default" and before

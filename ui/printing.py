@@ -15,7 +15,7 @@ from kiosk import config
 from kiosk.services import Kiosk
 from kiosk.store import Store
 from kiosk.store.print_queue import PrintQueue
-from printer.escpos_out import Style
+from printer.escpos_out import Style, profiles
 from printer.transports import Transport, from_config
 from printer.worker import PrintWorker
 
@@ -35,6 +35,15 @@ def set_printer_config(k: Kiosk, values: dict[str, Any]) -> dict[str, Any]:
         raise ValueError(f"unknown printer setting(s): {', '.join(sorted(unknown))}")
     merged = printer_config(k) | {key: v for key, v in values.items() if v is not None}
     style(merged)  # refuse a bad width or code page before storing it
+    # and a profile or slot that would make every receipt fail at printing time, one after the other
+    if merged.get("profile", "default") not in profiles():
+        close = [p for p in profiles() if p.lower().startswith(str(merged["profile"]).lower()[:4])][:6]
+        raise ValueError(
+            f"unknown printer profile {merged['profile']!r}" + (f" (known: {', '.join(close)})" if close else "")
+        )
+    slot = merged.get("codepage_slot")
+    if slot is not None and (isinstance(slot, bool) or not isinstance(slot, int) or not 0 <= slot <= 255):
+        raise ValueError("codepage_slot must be a number from 0 to 255")
     from_config(merged, config.data_dir())
     k.store.set_setting("printer", json.dumps(merged, sort_keys=True))
     return merged

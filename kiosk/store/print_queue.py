@@ -8,6 +8,12 @@ States: ``pending`` → ``printing`` → ``printed``; a failure puts the job bac
 to ``pending`` with a later ``next_attempt_ms`` (backoff). A job found in
 ``printing`` at start-up was cut by a crash or power loss: it may or may not
 have come out of the printer, so it is sent again marked DUPLICATA.
+
+A claim is atomic and takes only a ``pending`` job; its ``attempts`` count is
+the claim's token, and ``printed`` or ``failed`` change the job only under
+that token. Two workers on one database (the app's and ``printer queue
+print``), or a worker left stuck in a write when a new one starts, can then
+never print a receipt twice nor put a printed one back in the queue.
 """
 
 from __future__ import annotations
@@ -66,33 +72,56 @@ class PrintQueue:
         return _row(self.store, "SELECT * FROM print_jobs WHERE status != 'printed' ORDER BY id LIMIT 1")
 
     def claim(self) -> dict[str, Any] | None:
-        """The next job to send now, marked ``printing`` (committed before a byte leaves)."""
-        job = self.head()
-        if job is None or job["next_attempt_ms"] > self.now_ms():
-            return None
+        """The next job to send now, marked ``printing`` (committed before a byte leaves); None while the
+        oldest is not due, or is being printed by another worker (order is kept)."""
         with self.store.write() as w:
-            w.execute("UPDATE print_jobs SET status = 'printing', attempts = attempts + 1 WHERE id = ?", (job["id"],))
+            job = self.head()
+            if job is None or job["status"] != "pending" or job["next_attempt_ms"] > self.now_ms():
+                return None
+            w.execute(
+                "UPDATE print_jobs SET status = 'printing', attempts = attempts + 1 "
+                "WHERE id = ? AND status = 'pending'",
+                (job["id"],),
+            )
         job["attempts"] += 1
+        job["status"] = "printing"
         return job
 
-    def printed(self, job_id: int) -> None:
+    def printed(self, job_id: int, attempt: int | None = None) -> bool:
+        """The job came out. False, and nothing changed, when it is no longer this claim's."""
         with self.store.write() as w:
-            w.execute(
-                "UPDATE print_jobs SET status = 'printed', printed_ms = ?, last_error = NULL WHERE id = ?",
-                (self.now_ms(), job_id),
+            return self._mine(
+                w,
+                "UPDATE print_jobs SET status = 'printed', printed_ms = ?, last_error = NULL",
+                (self.now_ms(),),
+                job_id,
+                attempt,
             )
 
-    def failed(self, job_id: int, error: str, *, fully_sent: bool) -> None:
+    def failed(self, job_id: int, error: str, *, fully_sent: bool, attempt: int | None = None) -> bool:
         """Back to the queue with a backoff. Bytes that all left may have printed: the retry says DUPLICATA."""
-        row = self.store.query("SELECT attempts FROM print_jobs WHERE id = ?", (job_id,))
-        attempts = row[0]["attempts"] if row else 1
-        delay = BACKOFF_MS[min(attempts, len(BACKOFF_MS)) - 1]
         with self.store.write() as w:
-            w.execute(
+            row = self.store.query("SELECT attempts FROM print_jobs WHERE id = ?", (job_id,))
+            attempts = row[0]["attempts"] if row else 1
+            delay = BACKOFF_MS[min(max(attempts, 1), len(BACKOFF_MS)) - 1]
+            return self._mine(
+                w,
                 "UPDATE print_jobs SET status = 'pending', last_error = ?, next_attempt_ms = ?, "
-                "duplicate = MAX(duplicate, ?) WHERE id = ?",
-                (error[:500], self.now_ms() + delay, int(fully_sent), job_id),
+                "duplicate = MAX(duplicate, ?)",
+                (error[:500], self.now_ms() + delay, int(fully_sent)),
+                job_id,
+                attempt,
             )
+
+    @staticmethod
+    def _mine(w: Writer, update: str, params: tuple[Any, ...], job_id: int, attempt: int | None) -> bool:
+        """``update`` the job if it is still being printed under this claim (``attempt``: its token)."""
+        sql = update + " WHERE id = ? AND status = 'printing'"
+        args: tuple[Any, ...] = (*params, job_id)
+        if attempt is not None:
+            sql += " AND attempts = ?"
+            args += (attempt,)
+        return w.execute(sql, args).rowcount == 1
 
     def retry_now(self) -> int:
         with self.store.write() as w:
