@@ -90,8 +90,19 @@ dir 755 /etc/muso
 dir 750 /var/lib/muso
 dir 750 /var/cache/muso
 dir 755 /opt/muso
+if [ "$read_only" = 1 ] && [ -n "$data_device" ]; then
+    # Before anything is written there: the data partition is mounted on /var/lib/muso.
+    line="$data_device /var/lib/muso ext4 defaults,noatime,commit=5 0 2"
+    [ -e "$root/etc/fstab" ] || : >"$root/etc/fstab"
+    grep -qF "$line" "$root/etc/fstab" || { echo "$line" >>"$root/etc/fstab"; say "data partition in /etc/fstab"; }
+    if [ -z "$root" ] && ! mountpoint -q /var/lib/muso; then
+        mount /var/lib/muso
+        say "data partition mounted on /var/lib/muso"
+    fi
+fi
 if [ -z "$root" ]; then
     chown muso:muso /var/lib/muso /var/cache/muso
+    chmod 750 /var/lib/muso /var/cache/muso
 fi
 
 echo "Application"
@@ -106,6 +117,7 @@ put_config 640 "$here/kiosk/kiosk.env" /etc/muso/kiosk.env
 put 644 "$here/kiosk/99-muso-printer.rules" /etc/udev/rules.d/99-muso-printer.rules
 put 644 "$here/kiosk/pam-muso-kiosk" /etc/pam.d/muso-kiosk
 put 644 "$here/kiosk/timesyncd-muso.conf" /etc/systemd/timesyncd.conf.d/muso.conf
+put 644 "$here/kiosk/tmpfiles-muso.conf" /etc/tmpfiles.d/muso.conf
 for unit in muso-kiosk.service muso-sync.service muso-backup.service muso-backup.timer; do
     put 644 "$source_dir/systemd/$unit" "/etc/systemd/system/$unit"
 done
@@ -124,11 +136,6 @@ fi
 if [ "$read_only" = 1 ]; then
     echo "Read-only root"
     put 644 "$here/kiosk/overlayroot.local.conf" /etc/overlayroot.local.conf
-    if [ -n "$data_device" ]; then
-        line="$data_device /var/lib/muso ext4 defaults,noatime,commit=5 0 2"
-        [ -e "$root/etc/fstab" ] || : >"$root/etc/fstab"
-        grep -qF "$line" "$root/etc/fstab" || { echo "$line" >>"$root/etc/fstab"; say "data partition in /etc/fstab"; }
-    fi
 fi
 
 echo "Services"

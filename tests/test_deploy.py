@@ -75,6 +75,7 @@ def test_the_pi_installer_stages_every_file_with_its_permissions(staged: Path) -
         "etc/udev/rules.d/99-muso-printer.rules": 0o644,
         "etc/pam.d/muso-kiosk": 0o644,
         "etc/systemd/timesyncd.conf.d/muso.conf": 0o644,
+        "etc/tmpfiles.d/muso.conf": 0o644,
         "etc/systemd/system/muso-kiosk.service": 0o644,
         "etc/systemd/system/muso-sync.service": 0o644,
         "etc/systemd/system/muso-backup.service": 0o644,
@@ -102,6 +103,8 @@ def test_the_pi_installer_stages_every_file_with_its_permissions(staged: Path) -
     assert "consoleblank=0" in (staged / "boot/firmware/cmdline.txt").read_text()
     assert "tmpfs:recurse=0" in (staged / "etc/overlayroot.local.conf").read_text()
     assert "/dev/sda2 /var/lib/muso ext4" in (staged / "etc/fstab").read_text()
+    # A data partition's fresh file system belongs to root: at every boot it is given to muso.
+    assert "d /var/lib/muso 0750 muso muso -" in (staged / "etc/tmpfiles.d/muso.conf").read_text()
     assert 'SYMLINK+="muso-printer"' in (staged / "etc/udev/rules.d/99-muso-printer.rules").read_text()
 
 
