@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import sqlite3
 import sys
+import tempfile
 from collections.abc import Sequence
 from datetime import UTC
 from pathlib import Path
@@ -130,7 +132,7 @@ def cmd_backup_usb(args: argparse.Namespace) -> int:
     from datetime import datetime
 
     with _kiosk(args) as k:
-        written = backup_to_usb(k.store, args.keep)
+        written, failed = backup_to_usb(k.store, args.keep)
         seq, _ = k.store.head()
         note = {
             "at": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -139,12 +141,13 @@ def cmd_backup_usb(args: argparse.Namespace) -> int:
         }
         if written:
             k.store.set_setting("last_backup", json.dumps(note))
-    if written:
-        for path in written:
-            print(f"Sauvegarde sur clé USB : {path} (journal n° {seq})")
-    else:
+    for path in written:
+        print(f"Sauvegarde sur clé USB : {path} (journal n° {seq})")
+    for mount, why in failed.items():
+        print(f"Sauvegarde impossible sur {mount} (clé pleine, retirée ou protégée ?) : {why}", file=sys.stderr)
+    if not written and not failed:
         print("Aucune clé USB : pas de sauvegarde cette fois.")
-    return EXIT_OK
+    return EXIT_STORE if failed else EXIT_OK
 
 
 def cmd_restore(args: argparse.Namespace) -> int:
@@ -153,11 +156,6 @@ def cmd_restore(args: argparse.Namespace) -> int:
     if not source.is_file():
         print(f"Sauvegarde introuvable : {source}", file=sys.stderr)
         return EXIT_INPUT
-    with Store(source) as copy:
-        report = verify(copy)
-    if not report.ok:
-        print(f"Sauvegarde refusée, {len(report.problems)} anomalie(s) : {report.problems[0]}", file=sys.stderr)
-        return EXIT_VERIFY
     target = config.db_path(args.db)
     if target.exists() and not args.force:
         print(
@@ -165,8 +163,21 @@ def cmd_restore(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_INPUT
-    target.parent.mkdir(parents=True, exist_ok=True)
-    restore(source, target)
+    with tempfile.TemporaryDirectory() as tmp:
+        # Checked on a copy, read from the stick without writing to it (it may be write-protected,
+        # and a backup is not ours to migrate); the copy checked is the one put in place.
+        staged = Path(tmp) / "backup.db"
+        try:
+            restore(source, staged)
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot open {source}: {exc}") from None
+        with Store(staged) as copy:
+            report = verify(copy)
+        if not report.ok:
+            print(f"Sauvegarde refusée, {len(report.problems)} anomalie(s) : {report.problems[0]}", file=sys.stderr)
+            return EXIT_VERIFY
+        target.parent.mkdir(parents=True, exist_ok=True)
+        restore(staged, target)
     print(f"Base restaurée depuis {source} : {report.events} événements vérifiés.")
     return EXIT_OK
 

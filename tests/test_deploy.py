@@ -274,3 +274,61 @@ def test_backups_rotate_and_a_damaged_backup_is_refused(tmp_path: Path, monkeypa
     assert main(["--db", str(tmp_path / "k.db"), "restore-backup", str(tmp_path / "missing.db")]) == 2
     monkeypatch.setenv("MUSO_BACKUP_DIRS", str(tmp_path / "no-stick"))
     assert main(["--db", str(tmp_path / "k.db"), "backup-usb"]) == 0  # no stick: nothing to do, no error
+
+
+def test_a_full_stick_makes_room_and_a_failing_one_does_not_stop_the_others(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:  # type: ignore[no-untyped-def]
+    import sqlite3
+
+    from kiosk.store import backup as B
+
+    db = tmp_path / "k.db"
+    k = Kiosk.open(db, FixedClock())
+    make_group(k)  # a journal further on than the stick's old backups
+    k.close()
+    full, broken, good = (tmp_path / name for name in ("full", "broken", "good"))
+    for stick in (full, broken, good):
+        (stick / "muso-sauvegardes").mkdir(parents=True)
+    for seq in (1, 2, 3):  # the full stick holds three old backups, and room for no more
+        (full / "muso-sauvegardes" / f"muso-k-{seq:09d}.db").write_bytes(b"old")
+    real = B.backup
+
+    def stick_backup(store, folder):  # type: ignore[no-untyped-def]
+        if folder.parent == broken:  # pulled out, or dying
+            (folder / "muso-k-000000009.db.part").write_bytes(b"half")
+            raise OSError(5, "Input/output error")
+        if folder.parent == full and len(list(folder.glob("muso-*.db"))) >= 3:
+            (folder / "muso-k-000000009.db.part").write_bytes(b"half")
+            raise sqlite3.OperationalError("database or disk is full")
+        return real(store, folder)
+
+    monkeypatch.setattr(B, "backup", stick_backup)
+    monkeypatch.setenv("MUSO_BACKUP_DIRS", f"{full}:{broken}:{good}")
+    assert main(["--db", str(db), "backup-usb", "--keep", "3"]) == 3  # a stick failed: the timer's unit says so
+    out, err = capsys.readouterr()
+    assert str(broken) in err and "Input/output error" in err
+    assert out.count("Sauvegarde sur clé USB") == 2
+    names = sorted(p.name for p in (full / "muso-sauvegardes").iterdir())
+    assert len(names) == 3 and names[:2] == ["muso-k-000000002.db", "muso-k-000000003.db"]  # the oldest made room
+    assert len(list((good / "muso-sauvegardes").glob("muso-*.db"))) == 1
+    assert not list(tmp_path.glob("*/muso-sauvegardes/*.part"))  # no half file left to look like a backup
+
+
+def test_restoring_reads_the_backup_and_never_writes_to_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import hashlib
+
+    db = tmp_path / "k.db"
+    k = Kiosk.open(db, FixedClock())
+    make_group(k)
+    k.close()
+    stick = tmp_path / "usb"
+    stick.mkdir()
+    monkeypatch.setenv("MUSO_BACKUP_DIRS", str(stick))
+    assert main(["--db", str(db), "backup-usb"]) == 0
+    [copy] = (stick / "muso-sauvegardes").glob("muso-*.db")
+    before = hashlib.sha256(copy.read_bytes()).hexdigest()
+    assert main(["--db", str(tmp_path / "new.db"), "restore-backup", str(copy)]) == 0
+    # A write-protected stick must do: nothing is written there, not even a -wal beside it.
+    assert hashlib.sha256(copy.read_bytes()).hexdigest() == before
+    assert sorted(p.name for p in copy.parent.iterdir()) == [copy.name]

@@ -61,15 +61,30 @@ def rotate(directory: Path, keep: int) -> list[Path]:
     return removed
 
 
-def backup_to_usb(store: Store, keep: int = 10) -> list[Path]:
-    """One backup on each stick present; returns where they went (possibly nowhere)."""
-    written = []
+def backup_to_usb(store: Store, keep: int = 10) -> tuple[list[Path], dict[Path, str]]:
+    """One backup on each stick present: where they went (possibly nowhere), and the sticks that
+    failed with why. One stick failing (full, pulled out, read-only) does not stop the others."""
+    written: list[Path] = []
+    failed: dict[Path, str] = {}
     for mount in usb_mounts():
         folder = mount / "muso-sauvegardes"
-        folder.mkdir(exist_ok=True)
-        written.append(backup(store, folder))
-        rotate(folder, keep)
-    return written
+        try:
+            folder.mkdir(exist_ok=True)
+            try:
+                written.append(backup(store, folder))
+            except (OSError, sqlite3.Error):
+                # Full, perhaps: make room with the oldest backups first (after a success they go
+                # anyway), then once more. The older ones stay when there was room.
+                if not rotate(folder, max(keep - 1, 0)):
+                    raise
+                written.append(backup(store, folder))
+            rotate(folder, keep)
+        except (OSError, sqlite3.Error) as exc:
+            failed[mount] = f"{type(exc).__name__}: {exc}"
+        finally:  # a half-written file must not stay to look like a backup
+            for part in folder.glob("muso-*.db.part") if folder.is_dir() else ():
+                part.unlink(missing_ok=True)
+    return written, failed
 
 
 def restore(backup_file: str | Path, db_path: str | Path) -> None:
