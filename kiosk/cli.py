@@ -29,6 +29,7 @@ from kiosk.store.backup import backup, backup_to_usb, restore
 from kiosk.store.verify import verify
 
 EXIT_OK, EXIT_VERIFY, EXIT_INPUT, EXIT_STORE = 0, 1, 2, 3
+EXIT_INTERRUPTED = 130  # as a shell reports Ctrl-C
 
 
 def _kiosk(args: argparse.Namespace) -> Kiosk:
@@ -256,6 +257,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except StoreError as exc:
         print(f"Erreur de base de données : {exc}", file=sys.stderr)
         return EXIT_STORE
+    except sqlite3.Error as exc:  # read-only, locked for too long, full: nothing was written
+        print(f"Erreur de base de données (rien n'a été enregistré) : {exc}", file=sys.stderr)
+        return EXIT_STORE
+    except KeyboardInterrupt:
+        print("Interrompu : ce qui était enregistré l'est, le reste n'a pas été fait.", file=sys.stderr)
+        return EXIT_INTERRUPTED
 
 
 if __name__ == "__main__":

@@ -108,3 +108,24 @@ def test_a_printer_setting_that_could_not_print_is_refused_and_the_old_one_kept(
     with Kiosk.open(Path(db)) as k:
         assert printing.printer_config(k)["path"] == str(tmp_path / "out")
         assert printing.printer_config(k)["profile"] == "default" and before
+
+
+def test_the_demo_never_wipes_a_real_kiosk_s_database(
+    launched: list[dict[str, Any]], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from conftest import make_group
+
+    from kiosk.services import Kiosk
+
+    db = tmp_path / "kiosk.db"
+    with Kiosk.open(db) as k:
+        k.store.set_setting("kiosk_id", "K07")
+        make_group(k)
+        head = k.store.head()
+    assert main(["--db", str(db), "demo", "--no-app"]) == EXIT_INPUT
+    assert "n'est pas une base de démonstration" in capsys.readouterr().err
+    with Kiosk.open(db) as k:
+        assert k.store.head() == head and k.store.setting("kiosk_id") == "K07"
+    demo = tmp_path / "demo.db"
+    assert main(["--db", str(demo), "demo", "--no-app"]) == EXIT_OK
+    assert main(["--db", str(demo), "demo", "--no-app"]) == EXIT_OK  # a demo is rebuilt as often as wanted

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sqlite3
 import sys
 from pathlib import Path
 from typing import Any
@@ -61,8 +62,32 @@ def _launch(args: argparse.Namespace, path: Path, group_id: str | None, lang: st
         return EXIT_INPUT
 
 
+DEMO_NAME = "Kiosque de démonstration"
+
+
+def _is_demo(path: Path) -> bool:
+    """Whether ``path`` is absent or a demo database: the demo rebuilds its database from scratch."""
+    if not path.exists():
+        return True
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            row = conn.execute("SELECT value FROM settings WHERE key = 'kiosk_name'").fetchone()
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return False
+    return row is not None and row[0] == DEMO_NAME
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     path = Path(args.db) if args.db else config.demo_db_path()
+    if not _is_demo(path):
+        print(
+            f"{path} n'est pas une base de démonstration : la démo ne l'efface pas. Donnez un autre --db.",
+            file=sys.stderr,
+        )
+        return EXIT_INPUT
     for suffix in ("", "-wal", "-shm"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
     receipts_dir = path.parent / "receipts"
@@ -70,7 +95,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         (receipts_dir / name).unlink(missing_ok=True)
     with Kiosk.open(path) as k:
         k.store.set_setting("kiosk_id", "K00")
-        k.store.set_setting("kiosk_name", "Kiosque de démonstration")
+        k.store.set_setting("kiosk_name", DEMO_NAME)
         printing.set_printer_config(k, {"connection": "file", "path": str(receipts_dir)})
         group_id = Runner(k).run(demo_scenario())
         officers = [(m["name"], m["role"]) for m in G.officers(k, group_id)]
