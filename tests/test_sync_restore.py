@@ -123,9 +123,18 @@ def test_an_interrupted_restore_resumes_and_sync_waits_for_it(server: Server, tm
     with pytest.raises(SyncError) as err:
         client.sync()
     assert err.value.code == "restore_in_progress"
+    # Nor may anything be recorded on the half-rebuilt journal: it would fork the chain for good.
+    from kiosk.domain.errors import DomainError
+    from kiosk.services import groups as G
+
+    half = new.store.head()
+    with pytest.raises(DomainError, match="restore_in_progress"):
+        G.create_group(new, "Un autre groupe")
+    assert new.store.head() == half
     assert client.restore() == old.store.head()[0]
     assert new.store.head() == old.store.head()
     assert kiosk_projections(new) == kiosk_projections(old.k)
+    G.create_group(new, "Un autre groupe")  # restored: the kiosk records again
 
 
 def test_restore_needs_an_empty_kiosk(server: Server, tmp_path: Path) -> None:

@@ -19,6 +19,7 @@ from typing import Any
 
 import sqlite_utils
 
+from kiosk.domain.errors import DomainError
 from kiosk.domain.events import GENESIS, Event, chain_hash, make_event
 from kiosk.domain.projections import TABLES, Changes, Key, Row
 from kiosk.domain.reducer import apply
@@ -92,6 +93,11 @@ class Writer:
         self.appended: list[Event] = []
 
     def append(self, type_: str, body: dict[str, Any]) -> Event:
+        restoring = self.conn.execute("SELECT restore_to FROM sync_state WHERE id = 1").fetchone()
+        if restoring and restoring[0] is not None:
+            # A kiosk half rebuilt from the server: a new event here would fork the chain it is
+            # rebuilding, and the restore could never finish.
+            raise DomainError("restore_in_progress", "journal", until=restoring[0])
         last = self.conn.execute("SELECT seq, hash FROM journal ORDER BY seq DESC LIMIT 1").fetchone()
         seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
         clock = self.store.clock
