@@ -134,7 +134,8 @@ def test_a_gap_is_refused_with_the_cursor_and_the_client_recovers_by_itself(serv
     assert [r["seq"] for r in server.journal("K01")] == list(range(1, 11))
     # The kiosk believes (wrongly) that the server has everything up to 30, e.g. after the
     # server was restored from a backup: its next push gaps, and it resumes from the server's cursor.
-    state.acknowledge(st.store, 30, events[29].hash, 0)
+    state.acknowledge(st.store, 30, events[29].hash)
+    state.succeeded(st.store, 0)  # and so it asks no status first
     st.meeting()
     report = client.sync()
     assert report.acked_seq == st.store.head()[0]
@@ -405,3 +406,51 @@ def test_a_server_with_smaller_batches_than_the_kiosk_assumed_still_gets_everyth
         assert report.acked_seq == st.store.head()[0] > 100
         assert server_journal_tuples(server, "K01") == kiosk_journal(st.k)
         assert again.batch_events == 50
+
+
+def test_sync_status_tells_a_success_only_when_everything_went(server: Server, tmp_path: Path) -> None:
+    st = station(tmp_path / "k.db")
+    client = enrolled(st, server, "K01")
+    st.meeting()
+
+    def push_fails(request: httpx.Request) -> httpx.Response:
+        if request.method == "POST":
+            return httpx.Response(503, json={"detail": {"code": "database_unavailable", "message": "retry"}})
+        forwarded = server.client.request(request.method, str(request.url), headers=request.headers)
+        return httpx.Response(forwarded.status_code, headers=forwarded.headers, content=forwarded.content)
+
+    client.http = httpx.Client(transport=httpx.MockTransport(push_fails), base_url="http://testserver")
+    with pytest.raises(SyncError):
+        client.sync()  # the status answered, the push did not
+    assert state.load(st.store).last_success_ms is None and state.load(st.store).failures == 1
+    client.http = server.client
+    client.sync()
+    assert state.load(st.store).last_success_ms is not None and state.load(st.store).failures == 0
+
+
+def test_a_meeting_whose_receipts_are_not_synced_is_counted_not_synced(tmp_path: Path) -> None:
+    st = station(tmp_path / "k.db")
+    st.meeting()
+    closing = next(e for e in st.store.events() if e.type == "meeting_closed")
+    assert st.store.head()[0] > closing.seq  # the receipts come after the closing
+    state.acknowledge(st.store, closing.seq, closing.hash)
+    pending = state.pending(st.store)
+    assert pending["events"] > 0 and pending["meetings"] == 1
+
+
+def test_the_daemon_outlives_a_kiosk_database_that_fails(server: Server, tmp_path: Path) -> None:
+    import threading
+
+    from kiosk.sync import daemon
+
+    st = station(tmp_path / "k.db")
+    client = enrolled(st, server, "K01")
+    st.meeting()
+    st.store.conn.execute("PRAGMA query_only = ON")  # every write fails, as on a card gone read-only
+    errors: list[SyncError | None] = []
+    schedule = daemon.Schedule(min_backoff_s=0.01, max_backoff_s=0.02)
+    assert daemon.run(client, schedule, threading.Event(), rounds=2, on_round=lambda r, e: errors.append(e)) == 0
+    assert [e.code for e in errors if e] == ["unexpected", "unexpected"]
+    st.store.conn.execute("PRAGMA query_only = OFF")
+    assert daemon.run(client, schedule, threading.Event(), rounds=1) == 1
+    assert state.load(st.store).acked_seq == st.store.head()[0]

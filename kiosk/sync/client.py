@@ -297,6 +297,7 @@ class SyncClient:
             failure = SyncError("unexpected", f"{type(exc).__name__}: {exc}", transient=True)
             state.failed(self.store, f"{failure.code}: {failure.message}", self._signing_time())
             raise failure from exc
+        state.succeeded(self.store, self._signing_time())
         self.report.acked_seq = state.load(self.store).acked_seq
         self.report.head_seq = self.store.head()[0]
         return self.report
@@ -318,7 +319,7 @@ class SyncClient:
             raise SyncError("server_ahead", f"server holds {acked} events, this kiosk {local_head}")
         if _local_hash(self.store, acked) != head:
             raise SyncError("chain_diverged", f"event {acked} differs between this kiosk and the server", seq=acked)
-        state.acknowledge(self.store, acked, head, int(server.get("server_time") or self._signing_time()))
+        state.acknowledge(self.store, acked, head)
 
     def push_pending(self) -> int | None:
         """Push until the server has everything; returns the server's reference version (None if nothing to push)."""
@@ -433,7 +434,8 @@ class SyncClient:
         if seq != target or head != server["head"]:
             raise SyncError("chain_diverged", f"restored up to {seq}, expected {target} with the server's head")
         state.update(self.store, restore_to=None)
-        state.acknowledge(self.store, seq, head, int(server["server_time"]))
+        state.acknowledge(self.store, seq, head)
+        state.succeeded(self.store, int(server["server_time"]))
         return seq
 
 

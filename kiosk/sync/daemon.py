@@ -53,15 +53,20 @@ def run(
         done += 1
         try:
             report = client.sync()
-        except SyncError as exc:
+        except Exception as exc:  # SyncError, or the kiosk's own database busy or failing: retry later
+            if isinstance(exc, SyncError):
+                err = exc
+            else:
+                log.exception("sync round failed")
+                err = SyncError("unexpected", f"{type(exc).__name__}: {exc}", transient=True)
             failures += 1
-            delay = schedule.after_failure(failures, rnd, exc.retry_after)
-            if not exc.transient:
+            delay = schedule.after_failure(failures, rnd, err.retry_after)
+            if not err.transient:
                 # A person must act (revoked, diverged…): keep asking, but rarely.
                 delay = max(delay, schedule.max_backoff_s)
-            log.warning("sync failed (%s, attempt %d): retry in %.0f s", exc.code, failures, delay)
+            log.warning("sync failed (%s, attempt %d): retry in %.0f s", err.code, failures, delay)
             if on_round:
-                on_round(None, exc)
+                on_round(None, err)
         else:
             failures = 0
             successes += 1

@@ -37,9 +37,14 @@ def update(store: Store, **values: Any) -> None:
         w.execute(f"UPDATE sync_state SET {cols} WHERE id = 1", list(values.values()))
 
 
-def acknowledge(store: Store, acked_seq: int, head: str, server_ms: int) -> None:
+def acknowledge(store: Store, acked_seq: int, head: str) -> None:
     """The server holds everything up to ``acked_seq``: only its answer moves this."""
-    update(store, acked_seq=acked_seq, acked_head=head, last_success_ms=server_ms, last_error=None, failures=0)
+    update(store, acked_seq=acked_seq, acked_head=head)
+
+
+def succeeded(store: Store, server_ms: int) -> None:
+    """A whole sync went through (not merely an answer on the way: a push may still fail after it)."""
+    update(store, last_success_ms=server_ms, last_error=None, failures=0)
 
 
 def failed(store: Store, error: str, at_ms: int) -> None:
@@ -115,9 +120,8 @@ def pending(store: Store) -> dict[str, int]:
     """Events and meetings the server has not acknowledged yet."""
     acked = load(store).acked_seq
     head, _ = store.head()
+    # The meetings named by any event the server lacks: movements, attendance, the closing, receipts.
     meetings = store.conn.execute(
-        "SELECT COUNT(*) FROM p_meetings WHERE opened_seq > ?1 OR COALESCE(closed_seq, 0) > ?1 "
-        "OR meeting_id IN (SELECT meeting_id FROM p_transactions WHERE seq > ?1)",
-        (acked,),
+        "SELECT COUNT(DISTINCT json_extract(body, '$.meeting')) FROM journal WHERE seq > ?", (acked,)
     ).fetchone()[0]
     return {"events": max(0, head - acked), "meetings": meetings, "head_seq": head, "acked_seq": acked}
