@@ -34,6 +34,10 @@ def load(path: str | Path) -> dict[str, Any]:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ScenarioError("", f"fichier introuvable : {path}") from None
+    except UnicodeDecodeError:
+        raise ScenarioError("", f"fichier illisible (UTF-8 attendu) : {path}") from None
+    except OSError as exc:  # a folder, a file we may not read
+        raise ScenarioError("", f"fichier illisible : {path} ({exc.strerror or exc})") from None
     except json.JSONDecodeError as exc:
         raise ScenarioError(f"ligne {exc.lineno}, colonne {exc.colno}", f"JSON invalide : {exc.msg}") from None
     if not isinstance(data, dict):
@@ -110,7 +114,8 @@ class Runner:
             for i, m in enumerate(_need(data, "members", "", list)):
                 self._step(f"members[{i}]", lambda m=m, i=i: self._add_member(m, f"members[{i}]"))
             for i, meeting in enumerate(data.get("meetings", [])):
-                self._meeting(i, meeting, f"meetings[{i}]")
+                # Each part names its own place; a value of the wrong shape anywhere else is this meeting's.
+                self._step(f"meetings[{i}]", lambda i=i, meeting=meeting: self._meeting(i, meeting, f"meetings[{i}]"))
         return self.group_id
 
     def _step(self, where: str, fn: Any) -> Any:
@@ -118,7 +123,7 @@ class Runner:
             return fn()
         except DomainError as exc:
             raise ScenarioError(where, "; ".join(messages(exc, self.lang))) from None
-        except (KeyError, TypeError, ValueError) as exc:
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise ScenarioError(where, f"valeur invalide ({exc})") from None
 
     def _group(self, data: dict[str, Any]) -> None:

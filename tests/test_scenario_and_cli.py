@@ -58,6 +58,18 @@ def test_the_example_scenario_gives_the_balances_worked_out_by_hand(tmp_path: Pa
         (lambda d: d["meetings"][0]["operations"].append({"op": "dance"}), "meetings[0].operations[2].op"),
         (lambda d: d["meetings"][0]["operations"].append({"op": "fine", "member": 4}), "meetings[0].operations[2]"),
         (lambda d: d.pop("members"), "members"),
+        # values of the wrong shape, which crashed the runner
+        (lambda d: d["meetings"][0].update(close_count={"adjust": {"verte": "abc"}}), "meetings[0]"),
+        (lambda d: d["meetings"][0].update(contributions={"exceptions": [4]}), "meetings[0]"),
+        (lambda d: d["meetings"][0].update(contributions={"exceptions": {"four": {"verte": 0}}}), "meetings[0]"),
+        (lambda d: d["meetings"][0].update(attendance={"represented": ["6"]}), "meetings[0]"),
+        (lambda d: d["meetings"][0].update(attendance={"represented": {"six": "Ama"}}), "meetings[0]"),
+        (
+            lambda d: d["meetings"][0]["operations"].append(
+                {"op": "correction", "target": 3, "reason": "x y z", "approvers": [1, 3]}
+            ),
+            "meetings[0]",
+        ),
     ],
 )
 def test_a_bad_scenario_names_the_place_and_changes_nothing(tmp_path: Path, mutate, where: str) -> None:  # type: ignore[no-untyped-def]
@@ -85,6 +97,14 @@ def test_scenario_errors_reach_the_user_as_one_clear_line(tmp_path: Path, capsys
     assert "meetings[1].operations[0]" in err and "plafond" in err
     code, _, err = run_cli(capsys, "--db", str(tmp_path / "k.db"), "--lang", "en", "scenario", "run", str(bad))
     assert "ceiling" in err
+
+
+def test_a_scenario_that_is_not_a_readable_file_gets_a_clear_line(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    latin = tmp_path / "latin1.json"
+    latin.write_bytes('{"group": {"name": "Élikem"}}'.encode("latin-1"))
+    for path, says in ((tmp_path, "illisible"), (latin, "UTF-8")):
+        code, _, err = run_cli(capsys, "--db", str(tmp_path / "k.db"), "scenario", "run", str(path))
+        assert code == EXIT_INPUT and says in err and "Traceback" not in err
 
 
 def test_demo_is_a_realistic_six_months(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
