@@ -12,6 +12,7 @@ import sqlite3
 import sys
 import tempfile
 from collections.abc import Sequence
+from contextlib import closing
 from datetime import UTC
 from pathlib import Path
 from typing import Any
@@ -32,8 +33,13 @@ EXIT_OK, EXIT_VERIFY, EXIT_INPUT, EXIT_STORE = 0, 1, 2, 3
 EXIT_INTERRUPTED = 130  # as a shell reports Ctrl-C
 
 
-def _kiosk(args: argparse.Namespace) -> Kiosk:
-    return Kiosk.open(config.db_path(args.db))
+def _kiosk(args: argparse.Namespace, *, existing: bool = False) -> Kiosk:
+    """The kiosk's database; ``existing``: it must be there already (a command that only reads or copies
+    it would otherwise make an empty one at a mistyped path, and report it "intact")."""
+    path = config.db_path(args.db)
+    if existing and not path.is_file():
+        raise StoreError(f"pas de base de kiosque à {path} (vérifiez --db ou MUSO_DB)")
+    return Kiosk.open(path)
 
 
 def cmd_init(args: argparse.Namespace) -> int:
@@ -68,7 +74,7 @@ def _find_group(k: Kiosk, wanted: str | None) -> list[dict[str, Any]]:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    with _kiosk(args) as k:
+    with _kiosk(args, existing=True) as k:
         groups = _find_group(k, args.group)
         if args.json:
             print(json.dumps([R.balances(k, g["group_id"]) for g in groups], ensure_ascii=False, indent=2))
@@ -108,7 +114,7 @@ def print_report(k: Kiosk, group_id: str, as_json: bool) -> None:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    with _kiosk(args) as k:
+    with _kiosk(args, existing=True) as k:
         report = verify(k.store)
     if report.ok:
         print(
@@ -122,8 +128,12 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 
 def cmd_backup(args: argparse.Namespace) -> int:
-    with _kiosk(args) as k:
-        dest = backup(k.store, args.dest)
+    with _kiosk(args, existing=True) as k:
+        try:
+            dest = backup(k.store, args.dest)
+        except (OSError, sqlite3.Error) as exc:
+            print(f"Sauvegarde impossible vers {args.dest} : {exc}", file=sys.stderr)
+            return EXIT_STORE
     print(f"Sauvegarde écrite : {dest}")
     return EXIT_OK
 
@@ -132,7 +142,7 @@ def cmd_backup_usb(args: argparse.Namespace) -> int:
     """Run by the backup timer: a backup on every USB stick present, rotated, noted for the app."""
     from datetime import datetime
 
-    with _kiosk(args) as k:
+    with _kiosk(args, existing=True) as k:
         written, failed = backup_to_usb(k.store, args.keep)
         seq, _ = k.store.head()
         note = {
@@ -170,8 +180,13 @@ def cmd_restore(args: argparse.Namespace) -> int:
         staged = Path(tmp) / "backup.db"
         try:
             restore(source, staged)
+            with closing(sqlite3.connect(staged)) as conn:
+                journal = conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'journal'").fetchone()
         except sqlite3.Error as exc:
             raise StoreError(f"cannot open {source}: {exc}") from None
+        if journal is None:  # an empty file is an empty database to SQLite: not a kiosk's backup
+            print(f"{source} n'est pas une sauvegarde de kiosque (aucun journal).", file=sys.stderr)
+            return EXIT_VERIFY
         with Store(staged) as copy:
             report = verify(copy)
         if not report.ok:

@@ -273,6 +273,9 @@ def test_backups_rotate_and_a_damaged_backup_is_refused(tmp_path: Path, monkeypa
     assert main(["--db", str(tmp_path / "k.db"), "restore-backup", str(bad)]) == 3
     assert main(["--db", str(tmp_path / "k.db"), "restore-backup", str(tmp_path / "missing.db")]) == 2
     monkeypatch.setenv("MUSO_BACKUP_DIRS", str(tmp_path / "no-stick"))
+    assert main(["--db", str(tmp_path / "k.db"), "backup-usb"]) == 3  # no kiosk database there: said so
+    assert not (tmp_path / "k.db").exists()  # and none made
+    Kiosk.open(tmp_path / "k.db", FixedClock()).close()
     assert main(["--db", str(tmp_path / "k.db"), "backup-usb"]) == 0  # no stick: nothing to do, no error
 
 
@@ -332,3 +335,22 @@ def test_restoring_reads_the_backup_and_never_writes_to_it(tmp_path: Path, monke
     # A write-protected stick must do: nothing is written there, not even a -wal beside it.
     assert hashlib.sha256(copy.read_bytes()).hexdigest() == before
     assert sorted(p.name for p in copy.parent.iterdir()) == [copy.name]
+
+
+def test_bad_backup_places_are_refused_in_words(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    db = tmp_path / "k.db"
+    k = Kiosk.open(db, FixedClock())
+    make_group(k)
+    head = k.store.head()
+    k.close()
+    afile = tmp_path / "afile"
+    afile.write_text("x")
+    assert main(["--db", str(db), "backup", str(afile / "x")]) == 3  # a file where a folder should be
+    assert main(["--db", str(db), "backup", str(tmp_path / "nodir" / "usb" / "k.db")]) == 3
+    assert "Traceback" not in capsys.readouterr().err
+    empty = tmp_path / "empty.db"
+    empty.write_bytes(b"")  # SQLite would take it for an empty database, and the kiosk's journal gone
+    assert main(["--db", str(db), "restore-backup", str(empty), "--force"]) == 1
+    assert "pas une sauvegarde" in capsys.readouterr().err
+    with Kiosk.open(db, FixedClock()) as k:
+        assert k.store.head() == head

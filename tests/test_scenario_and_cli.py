@@ -147,11 +147,14 @@ def test_init_sets_the_kiosk_identity_once(tmp_path: Path, capsys) -> None:  # t
 
 
 def test_the_console_script_runs(tmp_path: Path) -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "kiosk.cli", "--db", str(tmp_path / "k.db"), "verify"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, "-m", "kiosk.cli", "--db", str(tmp_path / "k.db"), *args]
+        return subprocess.run(command, capture_output=True, text=True, timeout=60)
+
+    mistyped = run("verify")  # no database there: said so, and none is made to be reported intact
+    assert mistyped.returncode == 3 and "pas de base de kiosque" in mistyped.stderr
+    assert not (tmp_path / "k.db").exists()
+    assert run("init", "--kiosk-id", "K09").returncode == 0
+    result = run("verify")
     assert result.returncode == 0, result.stderr
     assert "0 événements" in result.stdout

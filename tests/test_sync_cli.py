@@ -159,6 +159,9 @@ def test_a_kiosk_enrolls_syncs_reports_and_exports_from_its_command_line(
         assert kiosk_cli.main([*kiosk, "sync-status", "--remote"]) == 0
         text = capsys.readouterr().out
         assert "Événements non synchronisés : 0" in text and "Séances non synchronisées : 0" in text
+        assert kiosk_cli.main([*kiosk, "export-bundle", str(tmp_path / "usb")]) == 2  # no stick mounted there
+        assert "branchez la clé" in capsys.readouterr().err and not (tmp_path / "usb").exists()
+        (tmp_path / "usb").mkdir()
         assert kiosk_cli.main([*kiosk, "export-bundle", str(tmp_path / "usb")]) == 0
         assert "Rien à exporter" in capsys.readouterr().out
         assert kiosk_cli.main([*kiosk, "export-bundle", "--all", str(tmp_path / "usb")]) == 0

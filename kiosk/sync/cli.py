@@ -20,11 +20,14 @@ from typing import Any
 EXIT_OK, EXIT_INPUT, EXIT_STORE, EXIT_NETWORK = 0, 2, 3, 4
 
 
-def _store(args: argparse.Namespace) -> Any:
+def _store(args: argparse.Namespace, *, existing: bool = False) -> Any:
     from kiosk import config
-    from kiosk.store import Store
+    from kiosk.store import Store, StoreError
 
-    return Store(config.db_path(args.db))
+    path = config.db_path(args.db)
+    if existing and not path.is_file():  # not an empty one made at a mistyped path
+        raise StoreError(f"pas de base de kiosque à {path} (vérifiez --db ou MUSO_DB)")
+    return Store(path)
 
 
 def _fail(exc: Any, args: argparse.Namespace) -> int:
@@ -59,7 +62,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
     from .client import SyncClient
     from .errors import SyncError
 
-    with _store(args) as store:
+    with _store(args, existing=True) as store:
         try:
             client = SyncClient.open(store)
         except SyncError as exc:
@@ -102,7 +105,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     from . import state
     from .errors import SyncError
 
-    with _store(args) as store:
+    with _store(args, existing=True) as store:
         current = state.load(store)
         todo = state.pending(store)
         offset = state.clock_offset(store)
@@ -154,11 +157,19 @@ def cmd_export(args: argparse.Namespace) -> int:
     from .bundle import export
     from .errors import SyncError
 
-    with _store(args) as store:
+    target = Path(args.dir)
+    if not target.is_dir():
+        # Not created here: a stick that is not mounted would have the batches land on the SD card.
+        print(f"{target} n'est pas un dossier : branchez la clé USB et donnez son dossier.", file=sys.stderr)
+        return EXIT_INPUT
+    with _store(args, existing=True) as store:
         try:
-            files = export(store, Path(args.dir), from_seq=1 if args.all else None)
+            files = export(store, target, from_seq=1 if args.all else None)
         except SyncError as exc:
             return _fail(exc, args)
+        except OSError as exc:  # read-only, full, pulled out
+            print(f"Écriture impossible dans {target} : {exc.strerror or exc}", file=sys.stderr)
+            return EXIT_STORE
     if not files:
         print("Rien à exporter : le serveur a déjà tous les événements connus.")
     else:
