@@ -236,3 +236,16 @@ def test_a_push_that_takes_longer_to_upload_than_the_signature_window_is_still_t
         )
         assert resp.status_code == 200, resp.text
         assert resp.json()["acked_seq"] == st.store.head()[0]
+
+
+@pytest.mark.parametrize("url", ["127.0.0.1:18777", "ftp://sync.example.org", "https://", "not a url"])
+def test_a_mistyped_server_address_is_a_typo_to_fix_not_a_network_problem(
+    tmp_path: Path,
+    url: str,
+    capsys: pytest.CaptureFixture,  # type: ignore[type-arg]
+) -> None:
+    db = str(tmp_path / "k.db")
+    assert kiosk_cli.main(["--db", db, "init", "--kiosk-id", "K01"]) == 0
+    assert kiosk_cli.main(["--db", db, "enroll", "--server", url, "--code", "ABCDE-FGHIJ"]) == 2
+    assert "adresse de serveur invalide" in capsys.readouterr().err
+    assert not list(tmp_path.glob("*.key*"))  # no key made for nothing

@@ -439,6 +439,16 @@ class SyncClient:
         return seq
 
 
+def check_server_url(url: str) -> None:
+    """A typo in the address is the technician's to fix, not a network problem to wait out."""
+    try:
+        parsed = httpx.URL(url)
+    except (httpx.InvalidURL, TypeError, ValueError):
+        parsed = None
+    if parsed is None or parsed.scheme not in ("http", "https") or not parsed.host:
+        raise SyncError("server_url_invalid", f"not a server address: {url!r} (like https://sync.example.org)")
+
+
 def enroll(store: Store, server_url: str, code: str, http: httpx.Client | None = None) -> dict[str, Any]:
     """Make this kiosk's key pair, enroll it with a one-time code, remember the server.
 
@@ -447,6 +457,7 @@ def enroll(store: Store, server_url: str, code: str, http: httpx.Client | None =
     is kept, and enrolling again with the same code sends the same key, which
     the server answers as the first time. A refusal discards it.
     """
+    check_server_url(server_url)
     path = keys.key_path(store.path)
     pending_path = path.with_name(path.name + ".new")
     key = keys.load(pending_path) if pending_path.exists() else keys.create(pending_path)

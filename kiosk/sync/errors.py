@@ -31,6 +31,9 @@ FR = {
     "restore_in_progress": "une restauration est en cours : terminez-la (muso-kiosk restore)",
     "key_insecure": "la clé du kiosque est lisible par d'autres utilisateurs",
     "already_enrolled": "ce kiosque est déjà inscrit",
+    "server_url_invalid": "adresse de serveur invalide : corrigez-la (https://…)",
+    "bad_reply": "la réponse ne vient pas du serveur (portail Wi-Fi, proxy ?) : nouvel essai plus tard",
+    "unexpected": "échec imprévu, noté dans le journal : nouvel essai plus tard",
 }
 EN = {
     "not_enrolled": "this kiosk is not enrolled with the server yet (muso-kiosk enroll)",
@@ -45,6 +48,9 @@ EN = {
     "restore_in_progress": "a restore is under way: finish it (muso-kiosk restore)",
     "key_insecure": "the kiosk's key is readable by other users",
     "already_enrolled": "this kiosk is already enrolled",
+    "server_url_invalid": "invalid server address: correct it (https://…)",
+    "bad_reply": "the answer is not the server's (a Wi-Fi portal, a proxy?): will retry later",
+    "unexpected": "unforeseen failure, written to the log: will retry later",
 }
 
 
