@@ -129,3 +129,36 @@ def test_the_demo_never_wipes_a_real_kiosk_s_database(
     demo = tmp_path / "demo.db"
     assert main(["--db", str(demo), "demo", "--no-app"]) == EXIT_OK
     assert main(["--db", str(demo), "demo", "--no-app"]) == EXIT_OK  # a demo is rebuilt as often as wanted
+
+
+def test_printing_the_queue_from_the_command_line_leaves_the_app_s_job_alone(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from datetime import date
+
+    from conftest import make_group
+
+    from kiosk.services import Kiosk
+    from kiosk.services import meetings as M
+    from kiosk.store.print_queue import PrintQueue
+    from ui import printing
+
+    monkeypatch.setenv("MUSO_DATA_DIR", str(tmp_path))
+    db = tmp_path / "k.db"
+    with Kiosk.open(db) as k:
+        printing.set_printer_config(k, {"connection": "file", "path": str(tmp_path / "out")})
+        g = make_group(k)
+        meeting = g.open(date(2026, 3, 2))
+        M.standard_contributions(k, meeting, g.treasurer)
+        g.close(meeting)
+        total = PrintQueue(k.store).pending_count()
+        held = PrintQueue(k.store).claim()  # the app's worker, busy with the first receipt
+        assert held is not None
+    assert main(["--db", str(db), "printer", "queue", "print"]) == 3  # it waits its turn: said so
+    assert "toujours en attente" in capsys.readouterr().err
+    with Kiosk.open(db) as k:
+        assert PrintQueue(k.store).pending_count() == total  # nothing printed behind the app's back, nor twice
+        assert PrintQueue(k.store).printed(held["id"], attempt=held["attempts"])
+    assert main(["--db", str(db), "printer", "queue", "print"]) == EXIT_OK
+    with Kiosk.open(db) as k:
+        assert PrintQueue(k.store).pending_count() == 0

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from kiosk import config
-from kiosk.cli import EXIT_INPUT, EXIT_OK, print_report
+from kiosk.cli import EXIT_INPUT, EXIT_OK, EXIT_STORE, print_report
 from kiosk.demo import ROLES, demo_scenario
 from kiosk.scenario import Runner
 from kiosk.services import Kiosk
@@ -194,9 +194,16 @@ def cmd_queue(args: argparse.Namespace) -> int:
         elif args.action == "print":
             cfg = printing.printer_config(k)
             worker = printing.worker_for(k.store.path, cfg)
-            worker.source.recover()  # type: ignore[attr-defined]
+            # No recover() here: a job "printing" may be the running app's, and taking it back would
+            # print it twice. The app's worker takes back what a crash cut, when it starts.
             printed = worker.drain()
+            left = queue.pending_count()
             print(f"{printed} reçu(s) imprimé(s) ; état : {worker.status.state.value} {worker.status.reason}")
+            if left:
+                print(
+                    f"{left} reçu(s) toujours en attente (imprimante, ou l'application les imprime).", file=sys.stderr
+                )
+                return EXIT_STORE
         else:
             rows = queue.jobs(pending_only=not args.all, limit=args.limit)
             for row in rows:
