@@ -354,3 +354,21 @@ def test_bad_backup_places_are_refused_in_words(tmp_path: Path, capsys) -> None:
     assert "pas une sauvegarde" in capsys.readouterr().err
     with Kiosk.open(db, FixedClock()) as k:
         assert k.store.head() == head
+
+
+def test_two_kiosks_sharing_a_stick_keep_their_own_backups(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    stick = tmp_path / "usb"
+    stick.mkdir()
+    monkeypatch.setenv("MUSO_BACKUP_DIRS", str(stick))
+    for kiosk_id in ("K01", "K02"):
+        db = tmp_path / kiosk_id / "kiosk.db"  # the same file name on every Pi
+        assert main(["--db", str(db), "init", "--kiosk-id", kiosk_id]) == 0
+        k = Kiosk.open(db, FixedClock())
+        make_group(k)
+        k.close()
+        for _ in range(3):
+            assert main(["--db", str(db), "backup-usb", "--keep", "2"]) == 0
+            with Kiosk.open(db, FixedClock()) as k:
+                make_group(k, name=f"MUSO {kiosk_id}")  # the journal moves on between backups
+    names = sorted(p.name.split("-")[1] for p in (stick / "muso-sauvegardes").glob("muso-*.db"))
+    assert names == ["K01", "K01", "K02", "K02"]  # each kiosk's two newest, none rotated away by the other

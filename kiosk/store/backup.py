@@ -13,11 +13,16 @@ from .database import Store
 from .files import publish
 
 
+def _name(store: Store) -> str:
+    """Whose backups these are: the kiosk's id (several kiosks may share a stick), else the file's name."""
+    return store.setting("kiosk_id") or store.path.stem
+
+
 def backup(store: Store, dest: str | Path) -> Path:
     dest = Path(dest)
     if dest.is_dir():
         seq, _ = store.head()
-        dest = dest / f"muso-{store.path.stem}-{seq:09d}.db"
+        dest = dest / f"muso-{_name(store)}-{seq:09d}.db"
     tmp = dest.with_suffix(dest.suffix + ".part")
     tmp.unlink(missing_ok=True)
     target = sqlite3.connect(str(tmp))
@@ -52,9 +57,9 @@ def usb_mounts(roots: list[str] | None = None) -> list[Path]:
     return [p for p in candidates if p.is_dir() and os.access(p, os.W_OK)]
 
 
-def rotate(directory: Path, keep: int) -> list[Path]:
-    """Keep the ``keep`` newest backups (names sort by journal position)."""
-    backups = sorted(directory.glob("muso-*.db"))
+def rotate(directory: Path, keep: int, name: str = "*") -> list[Path]:
+    """Keep the ``keep`` newest backups of kiosk ``name`` (names sort by journal position)."""
+    backups = sorted(directory.glob(f"muso-{name}-*.db"))
     removed = backups[:-keep] if keep > 0 else []
     for old in removed:
         old.unlink(missing_ok=True)
@@ -75,10 +80,10 @@ def backup_to_usb(store: Store, keep: int = 10) -> tuple[list[Path], dict[Path, 
             except (OSError, sqlite3.Error):
                 # Full, perhaps: make room with the oldest backups first (after a success they go
                 # anyway), then once more. The older ones stay when there was room.
-                if not rotate(folder, max(keep - 1, 0)):
+                if not rotate(folder, max(keep - 1, 0), _name(store)):
                     raise
                 written.append(backup(store, folder))
-            rotate(folder, keep)
+            rotate(folder, keep, _name(store))
         except (OSError, sqlite3.Error) as exc:
             failed[mount] = f"{type(exc).__name__}: {exc}"
         finally:  # a half-written file must not stay to look like a backup
