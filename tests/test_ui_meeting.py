@@ -20,6 +20,7 @@ from ui_support import (
     ms,
     open_meeting,
     running_app,
+    to_contributions,
 )
 
 from kiosk.domain.funds import count_for
@@ -292,9 +293,7 @@ def test_every_movement_of_the_meeting_can_be_corrected(qtbot: Any, db: tuple[Pa
     import time
 
     with running_app(qtbot, *db) as a:
-        a.login()
-        open_meeting(a)
-        a.d.tap("step_next")
+        to_contributions(a)
         a.d.tap("contrib_all")
         a.d.tap("confirm_ok")
         a.d.tap("step_repayments")
@@ -347,9 +346,7 @@ def test_another_group_s_meeting_starts_with_empty_forms(qtbot: Any, db: tuple[P
 
 def test_amounts_set_by_hand_outlive_a_restart_and_a_change_of_language(qtbot: Any, db: tuple[Path, str]) -> None:
     with running_app(qtbot, *db) as a:
-        a.login()
-        open_meeting(a)
-        a.d.tap("step_next")
+        to_contributions(a)
         a.d.tap("contrib_member_15")
         a.d.tap("contrib_verte_0")  # member 15 pays no verte today
         a.d.tap("contrib_ok")

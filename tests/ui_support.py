@@ -119,6 +119,13 @@ def open_meeting(a: App) -> None:
     a.approve(PRESIDENT, CONTROLLER)
 
 
+def to_contributions(a: App) -> None:
+    """Logged in, the meeting open, on its contributions step: where most meeting tests begin."""
+    a.login()
+    open_meeting(a)
+    a.d.tap("step_next")
+
+
 def prepare_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, str]:
     """A kiosk database with the history above and the file printer in tmp_path."""
     monkeypatch.setenv("MUSO_DATA_DIR", str(tmp_path))
