@@ -115,6 +115,7 @@ fi
 echo "Configuration and system files"
 put_config 640 "$here/kiosk/kiosk.env" /etc/muso/kiosk.env
 put 644 "$here/kiosk/99-muso-printer.rules" /etc/udev/rules.d/99-muso-printer.rules
+put 644 "$here/kiosk/99-muso-usb-sticks.rules" /etc/udev/rules.d/99-muso-usb-sticks.rules
 put 644 "$here/kiosk/pam-muso-kiosk" /etc/pam.d/muso-kiosk
 put 644 "$here/kiosk/timesyncd-muso.conf" /etc/systemd/timesyncd.conf.d/muso.conf
 put 644 "$here/kiosk/tmpfiles-muso.conf" /etc/tmpfiles.d/muso.conf

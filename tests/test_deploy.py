@@ -73,6 +73,7 @@ def test_the_pi_installer_stages_every_file_with_its_permissions(staged: Path) -
     expected = {
         "etc/muso/kiosk.env": 0o640,
         "etc/udev/rules.d/99-muso-printer.rules": 0o644,
+        "etc/udev/rules.d/99-muso-usb-sticks.rules": 0o644,
         "etc/pam.d/muso-kiosk": 0o644,
         "etc/systemd/timesyncd.conf.d/muso.conf": 0o644,
         "etc/tmpfiles.d/muso.conf": 0o644,
@@ -106,6 +107,10 @@ def test_the_pi_installer_stages_every_file_with_its_permissions(staged: Path) -
     # A data partition's fresh file system belongs to root: at every boot it is given to muso.
     assert "d /var/lib/muso 0750 muso muso -" in (staged / "etc/tmpfiles.d/muso.conf").read_text()
     assert 'SYMLINK+="muso-printer"' in (staged / "etc/udev/rules.d/99-muso-printer.rules").read_text()
+    # Sticks are mounted where the backups look for them, under /media (there is no desktop to do it).
+    sticks = (staged / "etc/udev/rules.d/99-muso-usb-sticks.rules").read_text()
+    assert "systemd-mount --no-block --automount=yes" in sticks and "uid=muso" in sticks
+    assert all(" /media/muso-usb-%k" in line for line in sticks.splitlines() if "RUN{" in line)
 
 
 def test_running_the_installer_again_changes_nothing_and_keeps_the_data(staged: Path, source: Path) -> None:
