@@ -370,3 +370,23 @@ def test_amounts_set_by_hand_outlive_a_restart_and_a_change_of_language(qtbot: A
             (member, b.win.session.meeting_id()),
         )
         assert [r["fund"] for r in paid] == ["rouge"]
+
+
+def test_attendance_marks_outlive_a_power_cut_before_next(qtbot: Any, db: tuple[Path, str]) -> None:
+    with running_app(qtbot, *db) as a:
+        a.login()
+        open_meeting(a)
+        for n in (10, 11):
+            a.d.tap(f"att_{n}")
+            a.d.tap("choice_absent")
+        # the power goes before "Suivant" records them
+    with running_app(qtbot, *db) as b:
+        b.login()
+        b.d.tap("menu_meeting")
+        assert b.win.screens["meeting"].current == "attendance"
+        assert "Absent" in b.d.text("att_10") and "Absent" in b.d.text("att_11") and "Absent" not in b.d.text("att_12")
+        b.d.tap("step_next")  # now recorded
+        assert (
+            M.attendance(b.k, b.win.session.meeting_id())[b.k.member_by_number(b.group_id, 10)["member_id"]] == "absent"
+        )
+        assert b.k.store.setting("attendance_marks") == "{}"

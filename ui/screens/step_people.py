@@ -33,6 +33,9 @@ def columns_for(width: int) -> int:
     return 3
 
 
+MARKS = "attendance_marks"  # local setting: {"meeting": id, "marks": {member: [status, represented_by]}}
+
+
 class AttendanceStep(Step):
     key = "attendance"
 
@@ -49,6 +52,9 @@ class AttendanceStep(Step):
         self.status: dict[str, tuple[str, str | None]] = {}
         self.dirty: set[str] = set()
         self.buttons: dict[str, Any] = {}
+        # Marks tapped but not yet recorded (that happens on "Suivant"), kept in the kiosk's database:
+        # a power cut must not silently turn the absent back into present.
+        self.marked: dict[str, tuple[str, str | None]] = {}
 
     def enter(self) -> None:
         recorded = {
@@ -61,6 +67,11 @@ class AttendanceStep(Step):
         # Members not recorded yet count as present until the treasurer says otherwise.
         self.status = {m["member_id"]: recorded.get(m["member_id"], ("present", None)) for m in members}
         self.dirty = {m["member_id"] for m in members if m["member_id"] not in recorded}
+        saved = json.loads(self.k.store.setting(MARKS) or "{}")
+        marks = saved.get("marks", {}) if saved.get("meeting") == self.meeting_id else {}
+        self.marked = {m: (s, by) for m, (s, by) in marks.items() if m in self.status}
+        self.status |= self.marked
+        self.dirty |= set(self.marked)
         self.list.clear()
         self.buttons = {}
         for m in members:
@@ -114,6 +125,8 @@ class AttendanceStep(Step):
             return
         self.status[member["member_id"]] = (status, by)
         self.dirty.add(member["member_id"])
+        self.marked[member["member_id"]] = (status, by)
+        self.k.store.set_setting(MARKS, json.dumps({"meeting": self.meeting_id, "marks": self.marked}))
         self._show(member["member_id"])
         self._counts()
 
@@ -127,6 +140,8 @@ class AttendanceStep(Step):
         ok, _result = self.win.attempt(M.record_attendance, self.k, self.meeting_id, entries)
         if ok:
             self.dirty.clear()
+            self.marked = {}
+            self.k.store.set_setting(MARKS, "{}")
             self._counts()
         return ok
 
