@@ -390,3 +390,20 @@ def test_attendance_marks_outlive_a_power_cut_before_next(qtbot: Any, db: tuple[
             M.attendance(b.k, b.win.session.meeting_id())[b.k.member_by_number(b.group_id, 10)["member_id"]] == "absent"
         )
         assert b.k.store.setting("attendance_marks") == "{}"
+
+
+def test_a_pile_counted_again_is_counted_afresh(qtbot: Any, db: tuple[Path, str]) -> None:
+    with running_app(qtbot, *db) as a:
+        a.login()
+        a.d.tap("menu_meeting")
+        a.d.tap("step_next")
+        a.d.tap("open_fund_verte")
+        a.d.tap("open_b10000")
+        a.d.digits(3, "open_key")
+        a.d.tap("open_b5000")
+        a.d.tap("open_b10000")  # "no, it was two": the treasurer touches the pile again
+        a.d.digits(2, "open_key")
+        count = a.win.screens["meeting"].page("open").count
+        assert count.counts["verte"]["b10000"] == 2  # not 32
+        a.d.digits(5, "open_key")
+        assert count.counts["verte"]["b10000"] == 25  # then digits follow on, as on any keypad

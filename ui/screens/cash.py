@@ -34,6 +34,7 @@ class CashCount(QWidget):
         m = theme.current
         self.prefix = prefix
         self.counts: dict[str, dict[str, int]] = {f.value: {} for f in Fund}
+        self.fresh = True  # the next digit starts the touched pile's count afresh
         self.expected: dict[str, int] = {f.value: 0 for f in Fund}
         self.fund = Fund.VERTE.value
         self.denom = DENOMINATIONS[0][0]
@@ -75,6 +76,7 @@ class CashCount(QWidget):
         self.refresh()
 
     def reset(self) -> None:
+        self.fresh = True
         self.counts = {f.value: {} for f in Fund}
         self.fund = Fund.VERTE.value
         self.denom = DENOMINATIONS[0][0]
@@ -83,15 +85,20 @@ class CashCount(QWidget):
     def select_fund(self, fund: str) -> None:
         self.fund = fund
         self.denom = DENOMINATIONS[0][0]
+        self.fresh = True
         self.refresh()
 
     def select_denomination(self, key: str) -> None:
         self.denom = key
+        self.fresh = True
         self.refresh()
 
     def _key(self, key: str) -> None:
         pile = self.counts[self.fund]
-        current = str(pile.get(self.denom, "") or "")
+        # A pile touched again is counted again: its first digit replaces the count, as on every other
+        # keypad (appending made 3 notes and a "2" into 32).
+        current = "" if self.fresh and key.isdigit() else str(pile.get(self.denom, "") or "")
+        self.fresh = False
         value = edit_digits(current, key, max_len=4)
         pile[self.denom] = int(value or 0)
         self.refresh()
