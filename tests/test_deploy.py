@@ -377,3 +377,15 @@ def test_two_kiosks_sharing_a_stick_keep_their_own_backups(tmp_path: Path, monke
                 make_group(k, name=f"MUSO {kiosk_id}")  # the journal moves on between backups
     names = sorted(p.name.split("-")[1] for p in (stick / "muso-sauvegardes").glob("muso-*.db"))
     assert names == ["K01", "K01", "K02", "K02"]  # each kiosk's two newest, none rotated away by the other
+
+
+def test_a_backup_cannot_be_written_over_the_live_database(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    db = tmp_path / "k.db"
+    k = Kiosk.open(db, FixedClock())
+    make_group(k)
+    head = k.store.head()
+    k.close()
+    assert main(["--db", str(db), "backup", str(db)]) == 3
+    assert "own database" in capsys.readouterr().err
+    with Kiosk.open(db, FixedClock()) as k:
+        assert k.store.head() == head and verify(k.store).ok

@@ -262,3 +262,9 @@ def test_the_reducer_refuses_an_unapproved_change_of_office_as_the_server_would(
     # What a kiosk of an older version, or a doctored journal, would carry: the server quarantines it.
     refused(kiosk, "two_officers_required", kiosk.store.append, "member_updated",
             {"group": group.group_id, "member": group.member(0), "role": "president"})  # fmt: skip
+
+
+def test_who_has_left_holds_no_office(kiosk: Kiosk, group: Group) -> None:
+    meeting = funded(group)
+    V.member_exit(kiosk, meeting, group.treasurer, group.member(0), group.two())
+    refused(kiosk, "member_left", G.update_member, kiosk, group.member(0), role="president", approvals=group.two())

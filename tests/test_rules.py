@@ -55,3 +55,12 @@ def test_bad_rules_are_refused_naming_the_field(changes: dict, field: str, code:
     with pytest.raises(DomainError) as exc:
         Rules.from_dict(changes)
     assert (field, code) in {(p.field, p.code) for p in exc.value.problems}
+
+
+def test_a_fine_or_an_aid_no_movement_could_carry_is_refused() -> None:
+    from kiosk.domain.money import MAX_AMOUNT
+    from kiosk.domain.rules import parse_rules
+
+    for change in ({"fines": {"absence": MAX_AMOUNT + 1}}, {"aids": {"deces": {"amount": 10**15, "kind": "grant"}}}):
+        rules, problems = parse_rules(change)
+        assert rules is None and [p.code for p in problems] == ["amount_invalid"]

@@ -162,3 +162,14 @@ def test_printing_the_queue_from_the_command_line_leaves_the_app_s_job_alone(
     assert main(["--db", str(db), "printer", "queue", "print"]) == EXIT_OK
     with Kiosk.open(db) as k:
         assert PrintQueue(k.store).pending_count() == 0
+
+
+def test_another_kind_of_printer_link_drops_the_old_one_s_settings(tmp_path: Path) -> None:
+    from kiosk.services import Kiosk
+    from ui import printing
+
+    with Kiosk.open(tmp_path / "k.db") as k:
+        printing.set_printer_config(k, {"connection": "serial", "port": "/dev/ttyUSB0", "width": 42})
+        cfg = printing.set_printer_config(k, {"connection": "network", "host": "192.168.1.50"})
+        assert cfg["connection"] == "network" and cfg["host"] == "192.168.1.50"
+        assert "port" not in cfg and cfg["width"] == 42  # the paper stays; the serial device name goes

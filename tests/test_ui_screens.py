@@ -138,3 +138,20 @@ def test_sync_says_so_when_this_kiosk_has_none(
         d.tap("settings_sync")
         assert "pas disponible" in d.text("sync_text")
         assert not d.exists("sync_now")
+
+
+def test_an_officer_who_leaves_office_is_logged_out(qtbot: Any, db: tuple[Path, str]) -> None:
+    from ui_support import CONTROLLER, PRESIDENT, TREASURER
+
+    with running_app(qtbot, *db) as a:
+        d = a.d
+        a.login(TREASURER)
+        d.tap("menu_members")
+        d.tap(f"member_{TREASURER}")
+        d.tap("member_edit")
+        d.tap("mf_role_membre")
+        d.tap("mf_save")
+        a.approve(PRESIDENT, CONTROLLER)
+        assert a.k.member(a.member_id(TREASURER))["role"] == "membre"
+        # Every movement they tried would be refused: they are told at once, and logged out.
+        assert a.win.session.officer is None and a.win.current_name == "home"

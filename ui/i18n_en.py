@@ -138,6 +138,7 @@ EN: dict[str, str] = {
     "annulé": "reversed",
     "Approuver la correction": "Approve the correction",
     "Approuver le changement de responsable": "Approve the change of officer",
+    "Vous n'êtes plus responsable : connectez-vous avec un autre code.": "You are no longer an officer: log in with another code.",
     "{name} : {role}": "{name}: {role}",
     "Membres": "Members",
     "Règlement": "Rules",

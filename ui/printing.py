@@ -20,6 +20,7 @@ from printer.transports import Transport, from_config
 from printer.worker import PrintWorker
 
 DEFAULTS: dict[str, Any] = {"connection": "file", "width": 32, "codepage": "cp1252", "profile": "default"}
+CONNECTION_KEYS = {"path", "port", "baudrate", "write_timeout", "vendor", "product", "usb_args", "host"}
 KEYS = {"connection", "path", "port", "baudrate", "write_timeout", "vendor", "product", "usb_args", "host",
         "width", "codepage", "codepage_slot", "profile", "qr_size", "cut"}  # fmt: skip
 
@@ -33,7 +34,11 @@ def set_printer_config(k: Kiosk, values: dict[str, Any]) -> dict[str, Any]:
     unknown = set(values) - KEYS
     if unknown:
         raise ValueError(f"unknown printer setting(s): {', '.join(sorted(unknown))}")
-    merged = printer_config(k) | {key: v for key, v in values.items() if v is not None}
+    current = printer_config(k)
+    if values.get("connection") not in (None, current["connection"]):
+        # Another kind of link: the old one's settings go (a serial device name is no network port).
+        current = {key: v for key, v in current.items() if key not in CONNECTION_KEYS}
+    merged = current | {key: v for key, v in values.items() if v is not None}
     style(merged)  # refuse a bad width or code page before storing it
     # and a profile or slot that would make every receipt fail at printing time, one after the other
     if merged.get("profile", "default") not in profiles():

@@ -139,6 +139,8 @@ def on_member_updated(ch: Changes, b: dict[str, Any], ev: Event) -> None:
     if "role" in b:
         changes["role"] = parse_role(b["role"]).value
         if changes["role"] != row["role"]:
+            if not row["active"]:  # who has left holds no office
+                raise DomainError("member_left", "member", name=row["name"])
             _office_approved(ch, group_row(ch, b["group"]), b, row["member_id"])
     if not changes:
         raise DomainError("nothing_to_change", "member")

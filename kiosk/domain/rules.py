@@ -192,7 +192,7 @@ def _parse_fines(value: object, problems: list[Problem]) -> dict[str, int]:
         return {}
     out: dict[str, int] = {}
     for name, amount in value.items():
-        if not isinstance(name, str) or not name or not _is_int(amount) or amount <= 0:
+        if not isinstance(name, str) or not name or not _is_int(amount) or not 0 < amount <= MAX_AMOUNT:
             problems.append(Problem("amount_invalid", f"fines.{name}", {"value": amount}))
         else:
             out[name] = amount
@@ -213,7 +213,7 @@ def _parse_aids(value: object, problems: list[Problem]) -> dict[str, Aid]:
         extra = set(spec) - {"amount", "kind", "term_months"}
         for k in sorted(extra):
             problems.append(Problem("rules_field_unknown", f"{where}.{k}"))
-        if not isinstance(amount, int) or isinstance(amount, bool) or amount <= 0:
+        if not _is_int(amount) or not 0 < amount <= MAX_AMOUNT:  # above it, no movement could carry it
             problems.append(Problem("amount_invalid", f"{where}.amount", {"value": amount}))
             continue
         try:

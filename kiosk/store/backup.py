@@ -9,7 +9,7 @@ import os
 import sqlite3
 from pathlib import Path
 
-from .database import Store
+from .database import Store, StoreError
 from .files import publish
 
 
@@ -23,6 +23,10 @@ def backup(store: Store, dest: str | Path) -> Path:
     if dest.is_dir():
         seq, _ = store.head()
         dest = dest / f"muso-{_name(store)}-{seq:09d}.db"
+    live = store.path.resolve()
+    if dest.resolve() in {live, Path(f"{live}-wal"), Path(f"{live}-shm")}:
+        # Written over the live database, the copy would be overwritten again by the next checkpoint.
+        raise StoreError(f"{dest} is the kiosk's own database: choose another place for the backup")
     tmp = dest.with_suffix(dest.suffix + ".part")
     tmp.unlink(missing_ok=True)
     target = sqlite3.connect(str(tmp))

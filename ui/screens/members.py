@@ -313,5 +313,12 @@ class MemberFormScreen(Screen):
         if ok and pin is not None:
             ok, _none = self.win.attempt(G.change_pin, self.k, member_id, pin)
         if ok:
+            officer = self.s.officer
+            if officer is not None and officer["member_id"] == member_id and "role" in changes:
+                if Role(changes["role"]) not in OFFICER_ROLES:
+                    # The one logged in has left office: their session goes with it.
+                    self.win.logout(reason=_("Vous n'êtes plus responsable : connectez-vous avec un autre code."))
+                    return
+                self.s.login(self.k.member(member_id))  # the session holds their new office
             self.win.toast(_("Fiche enregistrée."))
             self.win.show_screen("member", member_id=member_id)
