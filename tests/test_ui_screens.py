@@ -17,6 +17,7 @@ from ui_support import (
 )
 
 from kiosk.services import groups as G
+from kiosk.services import meetings as M
 from kiosk.store.print_queue import PrintQueue
 from ui import workers
 
@@ -155,3 +156,28 @@ def test_an_officer_who_leaves_office_is_logged_out(qtbot: Any, db: tuple[Path, 
         assert a.k.member(a.member_id(TREASURER))["role"] == "membre"
         # Every movement they tried would be refused: they are told at once, and logged out.
         assert a.win.session.officer is None and a.win.current_name == "home"
+
+
+def test_a_member_leaves_from_their_page_with_their_savings_paid_back(qtbot: Any, db: tuple[Path, str]) -> None:
+    from ui_support import CONTROLLER, PRESIDENT, open_meeting
+
+    with running_app(qtbot, *db) as a:
+        d = a.d
+        a.login()
+        d.tap("menu_members")
+        d.tap("member_20")
+        assert not d.find("member_exit").isEnabled()  # money moves only at an open meeting
+        d.tap("nav_menu")
+        open_meeting(a)
+        member = a.member_id(20)
+        savings = a.k.savings(a.group_id, member)
+        cash = M.expected_cash(a.k, a.group_id)["verte"]
+        d.tap("nav_menu")
+        d.tap("menu_members")
+        d.tap("member_20")
+        d.tap("member_exit")
+        d.tap("confirm_ok")
+        a.approve(PRESIDENT, CONTROLLER)
+        assert a.k.member(member)["active"] == 0
+        assert M.expected_cash(a.k, a.group_id)["verte"] == cash - savings > 0
+        assert not d.find("member_exit").isEnabled()

@@ -94,6 +94,7 @@ class MemberScreen(Screen):
                 self.name,
                 None,
                 button(_("Imprimer le relevé"), "member_statement", on=self._statement),
+                self._exit_button(),
                 button(
                     _("Modifier"), "member_edit", on=lambda: win.show_screen("member_form", member_id=self.member_id)
                 ),
@@ -137,6 +138,8 @@ class MemberScreen(Screen):
         if not member["active"]:
             info.append(_("a quitté le groupe le {date}", date=short_date(member["left_on"])))
         self.info.setText(" · ".join(info))
+        # A departure pays the savings back: money moves only at an open meeting.
+        self.exit.setEnabled(bool(member["active"]) and self.s.meeting_id() is not None)
         today = R.as_of(k, group_id)
         loans = V.active_loans(k, self.member_id)
         dues = [V.loan_due(k, loan["loan_id"], today) for loan in loans]
@@ -177,6 +180,41 @@ class MemberScreen(Screen):
         if not rows:
             self.history.add_row(label(_("Aucun mouvement."), kind="muted"))
         self.history.done()
+
+    def _exit_button(self) -> Any:
+        self.exit = button(_("Départ"), "member_exit", on=self._exit)
+        return self.exit
+
+    def _exit(self) -> None:
+        """The member leaves the group: all their savings are paid back, with two officers' approval."""
+        member = self.k.member(self.member_id)
+        meeting_id = self.s.meeting_id()
+        if meeting_id is None:
+            return
+        savings = self.k.savings(member["group_id"], self.member_id)
+
+        def approved(approvals: list[Approval]) -> None:
+            ok, paid = self.win.attempt(V.member_exit, self.k, meeting_id, self.s.by, self.member_id, approvals)
+            if ok:
+                self.win.toast(_("{name} a quitté le groupe ; épargne rendue : {amount}.", name=member["name"],
+                                 amount=money(paid)))  # fmt: skip
+                self.enter(member_id=self.member_id)
+
+        def confirmed() -> None:
+            ApprovalOverlay(
+                self.win, _("Approuver le départ"), f"{member['number']}. {member['name']}", approved,
+                beneficiary=self.member_id,
+            ).open()  # fmt: skip
+
+        self.win.confirm(
+            _("Départ du membre"),
+            -savings,
+            [f"{member['number']}. {member['name']}", _("Toute son épargne lui est rendue.")],
+            confirmed,
+            fund="verte",
+            ok_text=_("Faire approuver"),
+            danger=True,
+        )
 
     def _statement(self) -> None:
         ok, _job = self.win.attempt(RC.print_statement, self.k, self.member_id)
