@@ -105,7 +105,7 @@ def _members(conn: Connection, p: Principal, group: tuple[str, str] | None) -> I
     for k, mid, principal, paid in conn.execute(
         select(L.c.kiosk_id, L.c.member_id, L.c.principal, L.c.principal_paid)
         .select_from(_with_group(L))
-        .where(L.c.status == "active", L.c.kind == "loan", *_where(p, L, group))
+        .where(L.c.status == "active", *_where(p, L, group))  # aid loans too: the member owes them
     ).all():
         outstanding[(k, mid)] = outstanding.get((k, mid), 0) + principal - paid
     for r in conn.execute(q).mappings():

@@ -41,7 +41,12 @@ def days_late(row: dict[str, Any], today: date) -> int:
 
 
 def standing(row: dict[str, Any], today: date) -> dict[str, Any]:
-    """What a loan row means today: outstanding, arrears (principal + PAF overdue), days late, next due."""
+    """What a loan row means today: outstanding, arrears (principal + PAF overdue), days late, next due.
+
+    A loan no longer running (repaid, or cancelled by a reversal) owes nothing and is late for nothing."""
+    if row.get("status", "active") != "active":
+        return {"outstanding": 0, "arrears": 0, "days_late": 0, "due_date": terms_of(row).due_date.isoformat(),
+                "payoff": 0}  # fmt: skip
     due = due_at(terms_of(row), standing_of(row), today)
     first = first_unpaid_due(row)
     return {

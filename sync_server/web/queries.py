@@ -246,8 +246,8 @@ def group(conn: Connection, p: Principal, kiosk_id: str, group_id: str, today: d
     for loan in loans:
         loan |= standing(loan, today)
         loan["member"] = names.get(loan["member_id"], "?")
-        if loan["kind"] == "loan":
-            outstanding[loan["member_id"]] = outstanding.get(loan["member_id"], 0) + loan["outstanding"]
+        # Every loan the member owes, aid loans too, as the kiosk's books and the member's own page count it.
+        outstanding[loan["member_id"]] = outstanding.get(loan["member_id"], 0) + loan["outstanding"]
     for m in members:
         m["savings"] = savings.get(m["member_id"], 0)
         m["loan_outstanding"] = outstanding.get(m["member_id"], 0)
