@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import StrEnum
+from typing import Any
 
 from .errors import DomainError
 
@@ -60,3 +62,9 @@ def parse_sex(value: object, field: str = "sex") -> Sex:
         return Sex(str(value))
     except ValueError:
         raise DomainError("sex_unknown", field, value=value) from None
+
+
+def office_needs_approval(group: Mapping[str, Any]) -> bool:
+    """Whether making or unmaking an officer needs two officers' approval: once the group has met
+    (before, while it is being set up, there may not be two officers to ask)."""
+    return bool(group["meeting_count"])

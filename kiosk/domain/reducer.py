@@ -26,7 +26,7 @@ from .lookups import (
     open_meeting,
 )
 from .meetings import MeetingStatus, check_counts, parse_attendance
-from .members import OFFICER_ROLES, clean_name, clean_phone, parse_role, parse_sex
+from .members import OFFICER_ROLES, clean_name, clean_phone, office_needs_approval, parse_role, parse_sex
 from .postings import cash, transfer
 from .projections import Changes, Row, View
 from .rules import Rules
@@ -92,7 +92,7 @@ def on_group_created(ch: Changes, b: dict[str, Any], ev: Event) -> None:
 def _office_approved(ch: Changes, group: Row, b: dict[str, Any], subject: str | None) -> None:
     """Once a group has met, who holds office changes only with two officers' approval (neither the one
     concerned): otherwise one officer could make accomplices, and with them approve anything."""
-    if group["meeting_count"]:
+    if office_needs_approval(group):
         check_two_officers(ch, group["group_id"], b.get("approvers"), subject)
 
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from kiosk.domain.errors import DomainError
 from kiosk.domain.members import OFFICER_ROLES, clean_name, clean_phone, parse_role, parse_sex
+from kiosk.domain.members import office_needs_approval as group_has_met
 from kiosk.domain.rules import Rules
 from kiosk.store.pins import set_pin, verify_pin
 
@@ -94,9 +95,8 @@ def update_member(
 
 
 def office_needs_approval(k: Kiosk, group_id: str) -> bool:
-    """Whether making or unmaking an officer needs two officers' approval: once the group has met
-    (before, while it is being set up, there may not be two officers to ask)."""
-    return bool(k.group(group_id)["meeting_count"])
+    """The domain's rule (kiosk.domain.members), asked before any PIN is typed."""
+    return group_has_met(k.group(group_id))
 
 
 def change_pin(k: Kiosk, member_id: str, new_pin: str, current_pin: str | None = None) -> None:

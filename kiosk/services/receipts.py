@@ -74,12 +74,17 @@ def _movement(row: dict[str, Any], original: dict[str, Any] | None) -> dict[str,
     return entry
 
 
+def _share_parts(row: dict[str, Any]) -> tuple[dict[str, int], dict[str, int]]:
+    """A share-out transaction's (shares, payouts) by member."""
+    detail = json.loads(row["detail"]) if isinstance(row["detail"], str) else row["detail"] or {}
+    return detail.get("shares") or {}, detail.get("payouts") or {}
+
+
 def _shared_out(row: dict[str, Any], member_id: str) -> list[dict[str, Any]]:
     """A share-out is one transaction of the group; this member's part of it, as movements of theirs:
     the earnings put to their savings, then the cash paid out of them (when the cycle pays out)."""
-    detail = json.loads(row["detail"]) if isinstance(row["detail"], str) else row["detail"] or {}
-    share = int((detail.get("shares") or {}).get(member_id, 0))
-    paid = int((detail.get("payouts") or {}).get(member_id, 0))
+    shares, payouts = _share_parts(row)
+    share, paid = int(shares.get(member_id, 0)), int(payouts.get(member_id, 0))
     out = []
     if share:
         out.append({"kind": "share_gain", "fund": row["fund"], "amount": share, "flow": "saved", "detail": {}})
@@ -283,8 +288,7 @@ def issue_meeting_receipts(k: Kiosk, w: Writer, meeting_id: str) -> list[int]:
     for row in k.store.query(
         "SELECT detail FROM p_transactions WHERE meeting_id = ? AND kind = 'share_out'", (meeting_id,)
     ):
-        detail = json.loads(row["detail"]) if isinstance(row["detail"], str) else row["detail"] or {}
-        moved |= {m for part in ("shares", "payouts") for m, amount in (detail.get(part) or {}).items() if amount}
+        moved |= {m for part in _share_parts(row) for m, amount in part.items() if amount}
     members = k.store.query(
         "SELECT member_id FROM p_members WHERE group_id = ? ORDER BY number", (meeting["group_id"],)
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtWidgets import QVBoxLayout, QWidget
@@ -35,6 +36,16 @@ class Step(QWidget):
     @property
     def meeting(self) -> dict[str, Any]:
         return self.k.meeting(self.meeting_id)
+
+    def draft(self, key: str) -> dict[str, Any]:
+        """What was entered at this meeting but not yet recorded, kept under ``key`` in the kiosk's
+        database: a restart, a power cut or a change of language (which rebuilds the screens)
+        must not silently lose it. Empty for another meeting."""
+        saved = json.loads(self.k.store.setting(key) or "{}")
+        return saved.get("draft", {}) if saved.get("meeting") == self.meeting_id else {}
+
+    def keep_draft(self, key: str, draft: dict[str, Any]) -> None:
+        self.k.store.set_setting(key, json.dumps({"meeting": self.meeting_id, "draft": draft}) if draft else "{}")
 
     def enter(self) -> None:
         """Shown: rebuild from the ledger."""

@@ -9,7 +9,6 @@ exceptions, partial payments and arrears are set by hand, member by member.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any
 
@@ -33,7 +32,7 @@ def columns_for(width: int) -> int:
     return 3
 
 
-MARKS = "attendance_marks"  # local setting: {"meeting": id, "marks": {member: [status, represented_by]}}
+MARKS = "attendance_marks"  # a draft (Step.draft): {member: [status, represented_by]}
 
 
 class AttendanceStep(Step):
@@ -67,9 +66,7 @@ class AttendanceStep(Step):
         # Members not recorded yet count as present until the treasurer says otherwise.
         self.status = {m["member_id"]: recorded.get(m["member_id"], ("present", None)) for m in members}
         self.dirty = {m["member_id"] for m in members if m["member_id"] not in recorded}
-        saved = json.loads(self.k.store.setting(MARKS) or "{}")
-        marks = saved.get("marks", {}) if saved.get("meeting") == self.meeting_id else {}
-        self.marked = {m: (s, by) for m, (s, by) in marks.items() if m in self.status}
+        self.marked = {m: (s, by) for m, (s, by) in self.draft(MARKS).items() if m in self.status}
         self.status |= self.marked
         self.dirty |= set(self.marked)
         self.list.clear()
@@ -126,7 +123,7 @@ class AttendanceStep(Step):
         self.status[member["member_id"]] = (status, by)
         self.dirty.add(member["member_id"])
         self.marked[member["member_id"]] = (status, by)
-        self.k.store.set_setting(MARKS, json.dumps({"meeting": self.meeting_id, "marks": self.marked}))
+        self.keep_draft(MARKS, self.marked)
         self._show(member["member_id"])
         self._counts()
 
@@ -141,7 +138,7 @@ class AttendanceStep(Step):
         if ok:
             self.dirty.clear()
             self.marked = {}
-            self.k.store.set_setting(MARKS, "{}")
+            self.keep_draft(MARKS, {})
             self._counts()
         return ok
 
@@ -209,7 +206,7 @@ class ContributionOverlay(Overlay):
         self.on_done(dict(self.values))
 
 
-EXCEPTIONS = "contribution_exceptions"  # local setting: {"meeting": id, "exceptions": {member: {fund: amount}}}
+EXCEPTIONS = "contribution_exceptions"  # a draft (Step.draft): {member: {fund: amount}}
 
 
 class ContributionsStep(Step):
@@ -244,19 +241,10 @@ class ContributionsStep(Step):
             out.setdefault(r["member_id"], {})[r["fund"]] = r["total"]
         return out
 
-    def _load_exceptions(self) -> None:
-        """The amounts set by hand for this meeting, kept in the kiosk's database: a restart or a change
-        of language (which rebuilds the screens) must not silently charge those members in full."""
-        saved = json.loads(self.k.store.setting(EXCEPTIONS) or "{}")
-        self.exceptions = saved.get("exceptions", {}) if saved.get("meeting") == self.meeting_id else {}
-        self.exceptions_meeting = self.meeting_id
-
-    def _save_exceptions(self) -> None:
-        self.k.store.set_setting(EXCEPTIONS, json.dumps({"meeting": self.meeting_id, "exceptions": self.exceptions}))
-
     def enter(self) -> None:
         if self.exceptions_meeting != self.meeting_id:
-            self._load_exceptions()
+            # Kept as a draft: lost, those members would be charged in full.
+            self.exceptions, self.exceptions_meeting = self.draft(EXCEPTIONS), self.meeting_id
         standard = self.standard()
         paid = self.paid()
         att = M.attendance(self.k, self.meeting_id)
@@ -347,7 +335,7 @@ class ContributionsStep(Step):
                 self.exceptions.pop(member["member_id"], None)
             else:
                 self.exceptions[member["member_id"]] = values
-            self._save_exceptions()
+            self.keep_draft(EXCEPTIONS, self.exceptions)
             self.enter()
 
         ContributionOverlay(
