@@ -9,6 +9,9 @@ import pytest
 from conftest import PINS, Group, make_group
 
 from kiosk.domain.errors import DomainError
+from kiosk.domain.events import make_event
+from kiosk.domain.projections import MemoryView
+from kiosk.domain.reducer import apply
 from kiosk.services import Approval, Kiosk
 from kiosk.services import groups as G
 from kiosk.services import meetings as M
@@ -231,6 +234,15 @@ def test_no_text_of_the_books_holds_a_nul_character(kiosk: Kiosk, group: Group) 
     with pytest.raises(DomainError, match="text_nul"):
         V.expense(kiosk, meeting, group.treasurer, "rouge", 100, "cahiers\x00", group.two())
     assert kiosk.store.head() == before
+    # What reads like one in the JSON text, but is a backslash typed in a name, is no NUL.
+    G.add_member(kiosk, group.group_id, "Ama \\u0000 Mensah", "F", joined=date(2026, 3, 2))
+    assert kiosk.store.head() != before
+
+
+def test_a_nul_is_found_wherever_the_body_hides_it() -> None:
+    for body in ({"group": "g\x00"}, {"a\x00": 1}, {"a": [{"b": ["\x00"]}]}):
+        with pytest.raises(DomainError, match="text_nul"):
+            apply(MemoryView(), make_event(1, "group_created", body, 0, "boot", 0))
 
 
 def test_once_the_group_has_met_officers_are_made_and_unmade_only_with_two_officers(kiosk: Kiosk, group: Group) -> None:
