@@ -161,6 +161,16 @@ def set_user(
         return _public(conn.execute(select(users).where(users.c.user_id == user_id)).mappings().one())
 
 
+def set_password(engine: Engine, user_id: int, password: str) -> None:
+    """A new password: an administrator's reset, or the user's own change once ``login`` has checked the
+    current one. Every session of the account ends: whoever knew or used the old password is out."""
+    hashed = hash_password(password)
+    with write(engine) as conn:
+        if conn.execute(update(users).where(users.c.user_id == user_id).values(password_hash=hashed)).rowcount != 1:
+            raise NotFound("user_unknown", "no such user")
+        conn.execute(delete(web_sessions).where(web_sessions.c.user_id == user_id))
+
+
 def login(
     engine: Engine,
     username: str,

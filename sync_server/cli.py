@@ -92,20 +92,47 @@ def cmd_rebuild_rollups(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _password(args: argparse.Namespace) -> str | None:
+    """From standard input (scripts), or typed twice without echo; None when the two differ."""
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    password = getpass.getpass("password: ")
+    if getpass.getpass("again: ") != password:
+        print("the two passwords differ", file=sys.stderr)
+        return None
+    return password
+
+
 def cmd_create_user(args: argparse.Namespace) -> int:
     from .accounts import create_user
 
-    if args.password_stdin:
-        password = sys.stdin.readline().rstrip("\n")
-    else:
-        password = getpass.getpass("password: ")
-        if getpass.getpass("again: ") != password:
-            print("the two passwords differ", file=sys.stderr)
-            return EXIT_INPUT
+    password = _password(args)
+    if password is None:
+        return EXIT_INPUT
     user_id = create_user(
         _engine(args), args.username, password, args.role, countries=args.country, cooperatives=args.cooperative
     )
     print(f"user {args.username} created (id {user_id}, {args.role})")
+    return EXIT_OK
+
+
+def cmd_set_password(args: argparse.Namespace) -> int:
+    from sqlalchemy import select
+
+    from .accounts import set_password
+    from .db import read, users
+
+    engine = _engine(args)
+    with read(engine) as conn:
+        user_id = conn.scalar(select(users.c.user_id).where(users.c.username == args.username.strip()))
+    if user_id is None:
+        print(f"no user {args.username!r}", file=sys.stderr)
+        return EXIT_INPUT
+    password = _password(args)
+    if password is None:
+        return EXIT_INPUT
+    set_password(engine, user_id, password)
+    print(f"password of {args.username} changed; their sessions are closed")
     return EXIT_OK
 
 
@@ -191,6 +218,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--cooperative", action="append", default=[], help="coordinator/viewer scope: a cooperative")
     p.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     p.set_defaults(func=cmd_create_user)
+
+    p = sub.add_parser("set-password", help="a new password for a console account (one who forgot theirs)")
+    p.add_argument("username")
+    p.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    p.set_defaults(func=cmd_set_password)
 
     p = sub.add_parser("create-enrollment", help="a one-time code with which a kiosk enrolls")
     p.add_argument("--kiosk-id", required=True)

@@ -14,6 +14,7 @@ from kiosk.demo import demo_scenario
 from sync_server import accounts
 from sync_server import cli as server_cli
 from sync_server.db import console_months, console_totals, make_engine, users
+from sync_server.errors import Unauthorized
 
 
 def test_create_scoped_users_and_rebuild_rollups(
@@ -60,3 +61,28 @@ def test_create_scoped_users_and_rebuild_rollups(
     assert "rebuilt for 1 kiosk" in capsys.readouterr().out
     assert accounts.list_users(engine)[0]["username"] == "kofi"
     engine.dispose()
+
+
+def test_set_password_for_someone_who_forgot_theirs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:  # type: ignore[type-arg]
+    db = server_db("sqlite", tmp_path)
+    monkeypatch.setenv("DATABASE_URL", db.url)
+    monkeypatch.setenv("MUSO_SERVER_ENVIRONMENT", "test")
+    monkeypatch.setenv("MUSO_SERVER_SECRET_KEY", SECRET)
+    with running(db) as s:
+        accounts.create_user(s.engine, "awa", "the first password", "admin")
+    engine = make_engine(db.url)
+    monkeypatch.setattr("sys.stdin", io.StringIO("a new long password\n"))
+    assert server_cli.main(["set-password", "nobody", "--password-stdin"]) == 2
+    assert "no user 'nobody'" in capsys.readouterr().err
+    monkeypatch.setattr("sys.stdin", io.StringIO("short\n"))
+    assert server_cli.main(["set-password", "awa", "--password-stdin"]) == 2
+    assert "10 characters" in capsys.readouterr().err
+    accounts.login(engine, "awa", "the first password")  # unchanged
+    monkeypatch.setattr("sys.stdin", io.StringIO("a new long password\n"))
+    assert server_cli.main(["set-password", "awa", "--password-stdin"]) == 0
+    assert "password of awa changed" in capsys.readouterr().out
+    assert accounts.login(engine, "awa", "a new long password")["username"] == "awa"
+    with pytest.raises(Unauthorized):
+        accounts.login(engine, "awa", "the first password")

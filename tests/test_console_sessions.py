@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from httpx import Response
 from sqlalchemy import select, update
 from test_console_support import PASSWORD, all_routes, csrf_of, login
 from test_sync_support import Server, ServerDb, backend_fixture, running  # noqa: F401  (fixture)
@@ -112,6 +113,8 @@ FORMS = {
     "/enrollments": {"kiosk_id": "K77", "country": "TG"},
     "/users": {"username": "mallory", "password": "x" * 12, "role": "admin"},
     "/kiosks/K01/revoke": {},
+    "/account/password": {"current": PASSWORD, "new": "y" * 12, "again": "y" * 12},
+    "/account/sessions": {},
 }
 
 
@@ -124,7 +127,8 @@ def test_every_form_needs_this_session_s_csrf_token(srv: Server) -> None:
     mine = csrf_of(c.get("/").text)
     posts = {path for path, methods in all_routes(srv.client.app) if "POST" in methods and not path.startswith("/v1")}
     expected = {"/login", "/logout", "/enrollments", "/enrollments/{handle}/revoke", "/users", "/users/{user_id}"}
-    assert posts == expected | {"/kiosks/{kiosk_id}/revoke"}  # every form of the console is below
+    expected |= {"/kiosks/{kiosk_id}/revoke", "/account/password", "/account/sessions"}
+    assert posts == expected  # every form of the console is below
     targets = [*FORMS, "/enrollments/abc/revoke", "/users/1"]
     for path in targets:
         data = FORMS.get(path, {"action": "disable"})
@@ -133,8 +137,9 @@ def test_every_form_needs_this_session_s_csrf_token(srv: Server) -> None:
             resp = c.post(path, data=body, follow_redirects=False)
             assert resp.status_code == 403, f"{path} with {token!r}: {resp.status_code}"
             assert "Formulaire expiré" in resp.text
-    # nothing changed: still logged in, no user, no code, kiosk untouched
+    # nothing changed: still logged in (the other session too), no user, no code, kiosk untouched, same password
     assert c.get("/", follow_redirects=False).status_code == 200
+    assert other.get("/", follow_redirects=False).status_code == 200 and login(client(srv), "awa").status_code == 303
     assert "mallory" not in c.get("/users").text and "K77" not in c.get("/enrollments").text
     # and with the right token the same forms work
     assert c.post("/enrollments", data={**FORMS["/enrollments"], "csrf": mine}).status_code == 200
@@ -207,3 +212,98 @@ def test_sessions_live_in_the_database_so_any_worker_can_serve_them(backend: Ser
         other.cookies.set("muso_session", cookie)
         assert other.get("/", follow_redirects=False).status_code == 200
     assert sessions.COOKIE == "muso_session"
+
+
+def _sessions(s: Server, name: str) -> int:
+    with s.engine.connect() as conn:
+        return len(conn.execute(select(web_sessions).where(web_sessions.c.user_id == _ids(s, name)[0])).all())
+
+
+def test_a_user_changes_their_password_and_their_other_sessions_end(srv: Server) -> None:
+    phone, laptop = client(srv), client(srv)
+    login(phone, "kofi")
+    login(laptop, "kofi")
+    page = laptop.get("/account")
+    assert "Sessions ouvertes, celle-ci comprise : 2" in page.text
+    csrf = csrf_of(page.text)
+
+    def change(current: str, new: str, again: str | None = None) -> Response:
+        data = {"csrf": csrf, "current": current, "new": new, "again": new if again is None else again}
+        return laptop.post("/account/password", data=data, follow_redirects=False)
+
+    for answer, text in (
+        (change("not my password", "a brand new secret"), "Mot de passe actuel incorrect"),
+        (change(PASSWORD, "a brand new secret", "a brand new secreT"), "Les deux nouveaux mots de passe"),
+        (change(PASSWORD, "short"), "au moins 10 caractères"),
+    ):
+        assert answer.status_code == 400 and text in answer.text
+    assert phone.get("/", follow_redirects=False).status_code == 200  # nothing changed
+    assert login(client(srv), "kofi").status_code == 303
+    done = change(PASSWORD, "a brand new secret")
+    assert done.status_code == 303 and done.headers["location"] == "/account?saved=password"
+    assert "Mot de passe changé" in laptop.get(done.headers["location"]).text  # who changed it stays in…
+    assert phone.get("/", follow_redirects=False).status_code == 303  # …everyone else is out
+    assert login(client(srv), "kofi").status_code == 401
+    assert login(client(srv), "kofi", "a brand new secret").status_code == 303
+
+
+def test_guessing_the_current_password_is_slowed_down_as_logins_are(srv: Server) -> None:
+    c = client(srv)
+    login(c, "kofi")
+    csrf = csrf_of(c.get("/account").text)
+    for _ in range(srv.settings.login_max_failures):
+        wrong = {"csrf": csrf, "current": "a wrong guess", "new": "y" * 12, "again": "y" * 12}
+        assert c.post("/account/password", data=wrong).status_code == 400
+    right = {"csrf": csrf, "current": PASSWORD, "new": "y" * 12, "again": "y" * 12}
+    locked = c.post("/account/password", data=right)
+    assert locked.status_code == 429 and "Trop d&#39;essais" in locked.text
+    assert login(client(srv), "kofi").status_code == 429  # the same lock as the login form's
+
+
+def test_a_user_logs_out_their_other_devices(srv: Server) -> None:
+    left_behind, here = client(srv), client(srv)
+    login(left_behind, "kofi")
+    login(here, "kofi")
+    login(client(srv), "awa")
+    csrf = csrf_of(here.get("/account").text)
+    assert here.post("/account/sessions", data={"csrf": csrf}, follow_redirects=False).status_code == 303
+    assert left_behind.get("/", follow_redirects=False).status_code == 303
+    page = here.get("/account?saved=sessions")
+    assert "Vos autres sessions sont fermées" in page.text and "celle-ci comprise : 1" in page.text
+    assert "Fermer mes autres sessions" not in page.text  # nothing left to close
+    assert _sessions(srv, "awa") == 1  # another account's sessions are not touched
+
+
+def test_an_administrator_resets_a_forgotten_password(srv: Server) -> None:
+    kofi = client(srv)
+    login(kofi, "kofi")
+    kofi_id, awa_id = _ids(srv, "kofi", "awa")
+    admin = client(srv)
+    login(admin, "awa")
+    csrf = csrf_of(admin.get("/users").text)
+    short = admin.post(f"/users/{kofi_id}", data={"csrf": csrf, "action": "password", "password": "short"})
+    assert short.status_code == 400 and "au moins 10 caractères" in short.text
+    assert kofi.get("/", follow_redirects=False).status_code == 200
+    reset = {"csrf": csrf, "action": "password", "password": "given by hand"}
+    assert admin.post(f"/users/{kofi_id}", data=reset, follow_redirects=False).status_code == 303
+    assert kofi.get("/", follow_redirects=False).status_code == 303
+    assert login(client(srv), "kofi").status_code == 401
+    assert login(kofi, "kofi", "given by hand").status_code == 303
+    # a coordinator resets nobody's password, not even an administrator's
+    theirs = csrf_of(kofi.get("/").text)
+    assert kofi.post(f"/users/{awa_id}", data={**reset, "csrf": theirs}).status_code == 403
+    assert login(client(srv), "awa").status_code == 303
+    # an administrator who resets their own stays in
+    mine = admin.post(f"/users/{awa_id}", data={**reset, "password": "my own new one"}, follow_redirects=False)
+    assert mine.status_code == 303 and admin.get("/users", follow_redirects=False).status_code == 200
+
+
+def test_the_users_page_says_what_went_wrong_in_french(srv: Server) -> None:
+    admin = client(srv)
+    login(admin, "awa")
+    csrf = csrf_of(admin.get("/users").text)
+    taken = admin.post("/users", data={"csrf": csrf, "username": "kofi", "password": "y" * 12, "role": "viewer"})
+    assert taken.status_code == 409 and "déjà pris" in taken.text
+    awa_id = _ids(srv, "awa")[0]
+    last = admin.post(f"/users/{awa_id}", data={"csrf": csrf, "action": "disable"})
+    assert last.status_code == 409 and "dernier administrateur actif" in last.text

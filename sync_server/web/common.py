@@ -110,7 +110,20 @@ ERROR_KEYS = {
     "not_allowed": "e_not_allowed",
     "rate_limited": "e_rate_limited",
     "login_required": "e_login_required",
+    # what an administrator can get wrong on the users page
+    "password_too_short": "e_password_too_short",
+    "user_exists": "e_user_exists",
+    "username_invalid": "e_username_invalid",
+    "last_admin": "e_last_admin",
+    "country_invalid": "e_country_invalid",
+    "scope_invalid": "e_scope_invalid",
 }
+
+
+def error_text(lang: str, exc: SyncServerError) -> str:
+    """The sentence a person reads for a refusal, in their language (the code's English message otherwise)."""
+    key = ERROR_KEYS.get(exc.code) or ("e_not_found" if exc.status == 404 else "")
+    return translate(lang, key, **exc.params) if key else exc.message
 
 
 def is_page(request: Request) -> bool:
@@ -123,9 +136,8 @@ def error_page(request: Request, exc: SyncServerError) -> Response:
     if isinstance(exc, LoginRequired) and request.method == "GET":
         here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return RedirectResponse(f"/login?next={quote(here)}", status_code=303)
-    key = ERROR_KEYS.get(exc.code) or ("e_not_found" if exc.status == 404 else "")
     lang = lang_of(request)
-    message = translate(lang, key, **exc.params) if key else exc.message
+    message = error_text(lang, exc)
     me = getattr(request.state, "principal", None)
     headers = {}
     if exc.status == 429 and "retry_after" in exc.params:

@@ -152,6 +152,22 @@ T: dict[str, tuple[str, str]] = {
     "disable": ("Désactiver", "Disable"),
     "enable": ("Réactiver", "Enable"),
     "user_saved": ("Utilisateur enregistré.", "User saved."),
+    # one's own account
+    "account": ("Mon compte", "My account"),
+    "change_password": ("Changer de mot de passe", "Change password"),
+    "current_password": ("Mot de passe actuel", "Current password"),
+    "new_password": ("Nouveau mot de passe (10 caractères au moins)", "New password (10 characters at least)"),
+    "new_password_again": ("Nouveau mot de passe, encore", "New password, again"),
+    "password_changed": (
+        "Mot de passe changé. Vos autres sessions sont fermées.",
+        "Password changed. Your other sessions are closed.",
+    ),
+    "sessions": ("Sessions", "Sessions"),
+    "sessions_open": ("Sessions ouvertes, celle-ci comprise : {count}", "Open sessions, this one included: {count}"),
+    "end_other_sessions": ("Fermer mes autres sessions", "Log out my other sessions"),
+    "sessions_ended": ("Vos autres sessions sont fermées.", "Your other sessions are closed."),
+    "reset_password": ("Nouveau mot de passe", "New password"),
+    "reset": ("Changer", "Reset"),
     # verification
     "verify_intro": (
         "Saisissez le numéro et le code imprimés sur le reçu, ou scannez son QR code.",
@@ -216,6 +232,26 @@ T: dict[str, tuple[str, str]] = {
     "e_not_found": ("Introuvable.", "Not found."),
     "e_login_required": ("Session expirée : reconnectez-vous.", "Your session has ended: log in again."),
     "e_rate_limited": ("Trop de requêtes : patientez un instant.", "Too many requests: wait a moment."),
+    "e_password_mismatch": ("Les deux nouveaux mots de passe diffèrent.", "The two new passwords differ."),
+    "e_password_wrong": ("Mot de passe actuel incorrect.", "Wrong current password."),
+    "e_password_too_short": (
+        "Un mot de passe compte au moins 10 caractères.",
+        "A password needs 10 characters at least.",
+    ),
+    "e_user_exists": ("Ce nom d'utilisateur est déjà pris.", "This user name is taken."),
+    "e_username_invalid": (
+        "Un nom d'utilisateur compte de 1 à 100 caractères.",
+        "A user name needs 1 to 100 characters.",
+    ),
+    "e_last_admin": (
+        "C'est le dernier administrateur actif : nommez-en un autre d'abord.",
+        "This is the last active administrator: make another one first.",
+    ),
+    "e_country_invalid": (
+        "Un pays s'écrit en code court (TG, BJ) ou * pour tous.",
+        "A country is a short code (TG, BJ) or * for all.",
+    ),
+    "e_scope_invalid": ("Périmètre trop long.", "Scope too long."),
     "back": ("Retour", "Back"),
     "aid_loan": ("prêt d'aide", "aid loan"),
     "receipt": ("Reçu", "Receipt"),

@@ -15,7 +15,7 @@ from ..authz import Principal
 from ..db import now_ms, read, write
 from ..errors import BadRequest, TooManyRequests, Unauthorized
 from . import exports, fleet, sessions
-from .common import csrf_guard, lang_of, render, safe_next, today
+from .common import csrf_guard, error_text, lang_of, render, safe_next, today
 from .i18n import translate
 from .indicators import current_quarter
 
@@ -95,6 +95,74 @@ def language(
     response = RedirectResponse(safe_next(next), status_code=303)
     response.set_cookie("lang", lang, max_age=365 * 86400, path="/", samesite="lax", httponly=True)
     return response
+
+
+# -- one's own account ----------------------------------------------------------------------------
+
+
+@router.get("/account", response_class=HTMLResponse)
+def account(request: Request, me: Reader, engine: EngineDep, saved: str = "") -> HTMLResponse:
+    return _account(request, me, engine, saved=saved if saved in ("password", "sessions") else "")
+
+
+def _account(
+    request: Request, me: Principal, engine: Any, error: str = "", status: int = 200, **extra: Any
+) -> HTMLResponse:
+    open_now = sessions.count(engine, me.user_id)
+    return render(request, "account.html", me, status, sessions_open=open_now, error=error, **extra)
+
+
+@router.post("/account/password")
+def change_password(
+    request: Request,
+    me: Reader,
+    engine: EngineDep,
+    settings: SettingsDep,
+    current: Annotated[str, Form(max_length=1000)],
+    new: Annotated[str, Form(max_length=1000)],
+    again: Annotated[str, Form(max_length=1000)],
+) -> Response:
+    lang = lang_of(request)
+    if new != again:
+        return _account(request, me, engine, translate(lang, "e_password_mismatch"), 400)
+    try:
+        # The current password is checked as a login is, with the same throttle: a session left open on
+        # a shared phone must not become a way to guess it.
+        accounts.login(
+            engine,
+            me.username,
+            current,
+            remote(request),
+            limit=settings.login_max_failures,
+            addr_limit=settings.login_addr_max_failures,
+            base_ms=settings.login_lock_s * 1000,
+            cap_ms=settings.login_lock_max_s * 1000,
+        )
+    except Unauthorized:
+        return _account(request, me, engine, translate(lang, "e_password_wrong"), 400)
+    except TooManyRequests as exc:
+        response = _account(request, me, engine, translate(lang, "e_login_locked", **exc.params), 429)
+        response.headers["Retry-After"] = str(exc.params["retry_after"])
+        return response
+    try:
+        accounts.set_password(engine, me.user_id, new)
+    except BadRequest as exc:
+        return _account(request, me, engine, error_text(lang, exc), 400)
+    return _signed_in_again(request, settings, engine, me, "/account?saved=password")
+
+
+def _signed_in_again(request: Request, settings: Any, engine: Any, me: Principal, target: str) -> Response:
+    """A new password ended every session of the account, this one too: the person who changed it stays in."""
+    cookie = sessions.start(engine, settings, me.user_id, remote(request))
+    response = RedirectResponse(target, status_code=303)
+    sessions.set_cookie(response, request, settings, sessions.COOKIE, cookie, settings.session_max_s)
+    return response
+
+
+@router.post("/account/sessions")
+def end_other_sessions(request: Request, me: Reader, engine: EngineDep, settings: SettingsDep) -> Response:
+    sessions.end_others(engine, settings, me.user_id, request.cookies.get(sessions.COOKIE))
+    return RedirectResponse("/account?saved=sessions", status_code=303)
 
 
 # -- enrollment codes -----------------------------------------------------------------------------
@@ -190,12 +258,19 @@ def user_update(
     user_id: int,
     me: Admin,
     engine: EngineDep,
-    action: Annotated[str, Form(pattern="^(enable|disable|scope)$")],
+    request: Request,
+    settings: SettingsDep,
+    action: Annotated[str, Form(pattern="^(enable|disable|scope|password)$")],
     role: Annotated[str, Form(pattern="^(admin|coordinator|viewer)$")] = "",
     countries: Annotated[str, Form(max_length=500)] = "",
     cooperatives: Annotated[str, Form(max_length=5000)] = "",
+    password: Annotated[str, Form(max_length=1000)] = "",
 ) -> Response:
-    if action == "scope":
+    if action == "password":  # a reset, for someone who forgot theirs: given to them by hand, not by mail
+        accounts.set_password(engine, user_id, password)
+        if user_id == me.user_id:
+            return _signed_in_again(request, settings, engine, me, "/users?saved=1")
+    elif action == "scope":
         accounts.set_user(
             engine, user_id, role=role or None, countries=_lines(countries), cooperatives=_lines(cooperatives)
         )

@@ -2,9 +2,10 @@
 
 Why a server-side session table rather than a signed, expiring cookie
 holding the user id: coordinators share phones and lose them. With a table,
-logging out, disabling an account or changing its role ends its sessions at
-the very next request; a self-contained cookie would stay valid until it
-expires, whatever the server does. The cost is one primary-key read per page
+logging out, disabling an account or changing its role or password ends its
+sessions at the very next request, and a user can log out their other
+devices; a self-contained cookie would stay valid until it expires, whatever
+the server does. The cost is one primary-key read per page
 (and a write at most once a minute to slide the idle timeout), negligible
 next to the page's own queries.
 
@@ -30,7 +31,7 @@ import hmac
 import secrets
 from typing import Any
 
-from sqlalchemy import Engine, delete, select, update
+from sqlalchemy import Engine, delete, func, select, update
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -111,6 +112,23 @@ def end(engine: Engine, settings: Settings, cookie: str | None) -> None:
     if token is not None:
         with write(engine) as conn:
             conn.execute(delete(web_sessions).where(web_sessions.c.token_hash == _hash(token)))
+
+
+def end_others(engine: Engine, settings: Settings, user_id: int, cookie: str | None) -> int:
+    """Log the account out everywhere but here (a phone left behind, a shared computer); returns how many."""
+    token = _token(settings, cookie) or ""
+    with write(engine) as conn:
+        gone = conn.execute(
+            delete(web_sessions).where(web_sessions.c.user_id == user_id, web_sessions.c.token_hash != _hash(token))
+        )
+        return int(gone.rowcount)
+
+
+def count(engine: Engine, user_id: int) -> int:
+    """The account's live sessions, this one included."""
+    with read(engine) as conn:
+        query = select(func.count()).where(web_sessions.c.user_id == user_id, web_sessions.c.expires_at > now_ms())
+        return int(conn.scalar(query) or 0)
 
 
 def csrf_ok(expected: str | None, submitted: Any) -> bool:
