@@ -192,9 +192,15 @@ def cmd_restore(args: argparse.Namespace) -> int:
         if not report.ok:
             print(f"Sauvegarde refusée, {len(report.problems)} anomalie(s) : {report.problems[0]}", file=sys.stderr)
             return EXIT_VERIFY
+        with closing(sqlite3.connect(staged)) as conn, conn:
+            # Receipts waiting when the backup was made may have printed since: nobody can tell, so they
+            # come out marked DUPLICATA, never as a second original of the same movement.
+            reprints = conn.execute("UPDATE print_jobs SET duplicate = 1 WHERE status != 'printed'").rowcount
         target.parent.mkdir(parents=True, exist_ok=True)
         restore(staged, target)
     print(f"Base restaurée depuis {source} : {report.events} événements vérifiés.")
+    if reprints:
+        print(f"{reprints} reçu(s) en attente dans la sauvegarde : ils s'imprimeront marqués DUPLICATA.")
     return EXIT_OK
 
 

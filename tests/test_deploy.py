@@ -19,6 +19,7 @@ from kiosk.cli import main
 from kiosk.services import Kiosk
 from kiosk.services import meetings as M
 from kiosk.store.clock import FixedClock
+from kiosk.store.print_queue import PrintQueue
 from kiosk.store.verify import verify
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -230,7 +231,8 @@ def test_no_notify_socket_no_watchdog(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def _rows(k: Kiosk) -> dict[str, list[tuple]]:  # type: ignore[type-arg]
-    tables = [r["name"] for r in k.store.query("SELECT name FROM sqlite_master WHERE type='table' AND name LIKE 'p_%'")]
+    query = "SELECT name FROM sqlite_master WHERE type='table' AND name LIKE 'p\\_%' ESCAPE '\\'"  # projections
+    tables = [r["name"] for r in k.store.query(query)]
     return {t: sorted(map(tuple, k.store.conn.execute(f"SELECT * FROM {t}").fetchall()), key=repr) for t in tables}
 
 
@@ -252,13 +254,23 @@ def test_backup_to_usb_wipe_and_restore_round_trip(tmp_path: Path, monkeypatch: 
     [copy] = (usb / "muso-sauvegardes").glob("muso-*.db")
     with Kiosk.open(db, FixedClock()) as k:
         assert k.store.setting("last_backup")  # the app can show when the last backup was made
+        queue = PrintQueue(k.store)
+        assert len(queue.jobs(pending_only=True)) > 2 and not any(job["duplicate"] for job in queue.jobs())
+        waiting = {job["id"] for job in queue.jobs(pending_only=True, limit=1000)}
+        for _ in range(2):  # after the backup, the paper came back: two of them came out
+            job = queue.claim()
+            assert job is not None and queue.printed(job["id"], job["attempts"])
 
     for suffix in ("", "-wal", "-shm"):  # the SD card dies
         Path(f"{db}{suffix}").unlink(missing_ok=True)
     assert main(["--db", str(db), "restore-backup", str(copy)]) == 0
+    assert "s'imprimeront marqués DUPLICATA" in capsys.readouterr().out
     restored = Kiosk.open(db, FixedClock())
     assert restored.store.head() == head
     assert _rows(restored) == rows
+    # What waited in the backup may have printed since (two did): it all prints again, as duplicates only.
+    jobs = PrintQueue(restored.store).jobs(pending_only=True, limit=1000)
+    assert {j["id"] for j in jobs} == waiting and all(j["duplicate"] for j in jobs)
     assert verify(restored.store).ok
     restored.close()
     assert main(["--db", str(db), "restore-backup", str(copy)]) == 2  # refuses to overwrite without --force
