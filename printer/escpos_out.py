@@ -96,6 +96,8 @@ def render(blocks: list[Block], style: Style | None = None) -> bytes:
             if wanted[2] != current[2]:
                 changes["double_height"] = wanted[2]
                 changes["normal_textsize"] = not wanted[2]
+                # A size is set with ESC !, which turns bold off too on ESC/POS printers: say it again.
+                changes["bold"] = wanted[1]
             p.set(**changes)
             current = wanted
         p._raw(encode(line.text.rstrip(), style.codepage) + b"\n")

@@ -73,7 +73,9 @@ def _footer(doc: dict[str, Any], width: int, officer: str | None = None) -> list
     elif doc.get("journal_seq") is not None:
         out += pair("Journal n°", f"{doc['kiosk']}-{doc['journal_seq']:06d}", width)
     if officer:
-        out += [Line(t) for t in wrap(f"Trésorier : {officer}", width)]
+        # Jobs queued before "officer_as" existed said "Trésorier", and still do.
+        role = {"recorded": "Saisi par", "opened": "Séance ouverte par"}.get(doc.get("officer_as", ""), "Trésorier")
+        out += [Line(t) for t in wrap(f"{role} : {officer}", width)]
     out.append(Line(f"Code : {doc['code']}", "center", bold=True))
     if doc.get("verify_url"):
         out.append(Qr(doc["verify_url"]))
@@ -88,7 +90,9 @@ def _label(m: dict[str, Any]) -> str:
     if kind == "aid" and m["detail"].get("aid"):
         label += f" {AID.get(m['detail']['aid'], m['detail']['aid'])}"
     label += f" ({m['fund']})"
-    return f"ANNULATION {label}" if m["kind"] == "reversal" else label
+    if m["kind"] != "reversal":
+        return label
+    return f"ANNULATION {label}" + (f" du {date_fr(m['of_date'])}" if m.get("of_date") else "")
 
 
 def _movement_lines(m: dict[str, Any], width: int) -> list[Line]:
@@ -106,36 +110,50 @@ def _movement_lines(m: dict[str, Any], width: int) -> list[Line]:
     return out
 
 
+def _loan_balances(b: dict[str, Any], width: int, indent: int, always: bool = False) -> list[Line]:
+    """What is left of the loans' capital, and (in bold) what is already late: the next installment
+    adds its PAF to the capital, so "capital" says which of the two this figure is."""
+    out: list[Line] = []
+    late = b.get("late", 0)  # documents queued before it existed have none
+    if always or b["loan_outstanding"] or b["next_due"] or late:
+        out += pair("Capital restant dû", money(b["loan_outstanding"]), width, indent=indent)
+    if late:
+        out += pair("EN RETARD, à payer", money(late), width, indent=indent, bold=True)
+    return out
+
+
 def member_receipt(doc: dict[str, Any], width: int = 32, *, duplicate: bool = False) -> list[Block]:
     """One member's receipt for a meeting (or for one movement)."""
     out = _meeting_header(doc, width, duplicate)
     member = doc["member"]
     out += [Line(t, bold=True) for t in wrap(f"Membre n° {member['number']} : {member['name']}", width)]
-    totals = {"in": 0, "out": 0}
-    for flow, title in (("in", "Vous avez versé"), ("out", "Vous avez reçu")):
-        moves = [m for m in doc["movements"] if m["flow"] == flow]
-        if not moves:
-            continue
-        out.append(Line(f"{title} :"))
+    net = {"in": 0, "out": 0}
+    sections = (
+        ("Vous avez versé", lambda m: m["flow"] == "in" and m["kind"] != "reversal"),
+        ("Vous avez reçu", lambda m: m["flow"] == "out" and m["kind"] != "reversal"),
+        ("Porté à votre épargne", lambda m: m["flow"] == "saved"),
+        ("Corrections", lambda m: m["kind"] == "reversal"),
+    )
+    for title, belongs in sections:
+        moves = [m for m in doc["movements"] if belongs(m)]
+        if moves:
+            out.append(Line(f"{title} :"))
         for m in moves:
             out += _movement_lines(m, width)
-            totals[flow] += m["amount"]
-    saved = [m for m in doc["movements"] if m["flow"] == "saved"]
-    if saved:
-        out.append(Line("Porté à votre épargne :"))
-        for m in saved:
-            out += _movement_lines(m, width)
+            if m["flow"] in net:
+                net[m["flow"]] += m["amount"]
     if not doc["movements"]:
         out.append(Line("Aucun mouvement à cette séance."))
     out.append(Rule())
-    out += pair("TOTAL VERSÉ", money(totals["in"]), width, bold=True)
-    out += pair("TOTAL REÇU", money(totals["out"]), width, bold=True)
+    # A correction takes back money that went one way; where it outweighs the rest, that money went the
+    # other way (a fee cancelled is paid back): never a negative total on a member's paper.
+    out += pair("TOTAL VERSÉ", money(max(net["in"], 0) + max(-net["out"], 0)), width, bold=True)
+    out += pair("TOTAL REÇU", money(max(net["out"], 0) + max(-net["in"], 0)), width, bold=True)
     out.append(Rule())
     b = doc["balances"]
-    out.append(Line("Vos soldes après la séance :"))
+    out.append(Line("Vos soldes à ce jour :" if doc.get("per_movement") else "Vos soldes après la séance :"))
     out += pair("Épargne (verte)", money(b["savings"]), width, indent=1)
-    if b["loan_outstanding"] or b["next_due"]:
-        out += pair("Prêt restant dû", money(b["loan_outstanding"]), width, indent=1)
+    out += _loan_balances(b, width, indent=1)
     if b["next_due"]:
         out += pair(
             f"Prochaine échéance le {date_fr(b['next_due']['date'])}", money(b["next_due"]["amount"]), width, indent=1
@@ -211,7 +229,7 @@ def statement(doc: dict[str, Any], width: int = 32, *, duplicate: bool = False) 
     out.append(Rule())
     b = doc["balances"]
     out += pair("Épargne (verte)", money(b["savings"]), width, bold=True)
-    out += pair("Prêt restant dû", money(b["loan_outstanding"]), width)
+    out += _loan_balances(b, width, indent=0, always=True)
     if b["next_due"]:
         out += pair(f"Prochaine échéance le {date_fr(b['next_due']['date'])}", money(b["next_due"]["amount"]), width)
     out += pair("Aides reçues (total)", money(b["aid_received"]), width)

@@ -32,6 +32,7 @@ def member() -> dict[str, Any]:
                 "amount": -1000,
                 "flow": "in",
                 "detail": {"kind": "contribution"},
+                "of_date": "2026-07-20",
                 "reason": "cotisation saisie deux fois",
             },
             {"kind": "aid", "fund": "rouge", "amount": 10000, "flow": "out", "detail": {"aid": "deces"}},
@@ -39,10 +40,12 @@ def member() -> dict[str, Any]:
         "balances": {
             "savings": 20000,
             "loan_outstanding": 10000,
+            "late": 0,
             "next_due": {"amount": 5300, "date": "2026-08-05"},
             "aid_received": 10000,
         },
         "officer": "Kossi Agbéko",
+        "officer_as": "recorded",
         "number": "K07-000123",
         "code": "ABCDE-FGHJK",
         "kiosk": "K07",
@@ -135,6 +138,7 @@ def statement() -> dict[str, Any]:
         "balances": {
             "savings": 20000,
             "loan_outstanding": 10000,
+            "late": 5300,
             "next_due": {"amount": 5300, "date": "2026-08-05"},
             "aid_received": 10000,
         },

@@ -96,8 +96,27 @@ def test_a_correction_shows_on_the_next_receipt(kiosk: Kiosk, group: Group) -> N
     [correction] = [m for m in doc["movements"] if m["kind"] == "reversal"]
     assert correction | {"detail": None} == {
         "kind": "reversal", "of": "contribution", "fund": "verte", "amount": -5000, "flow": "in",
-        "reason": "mauvais montant", "detail": None,
+        "reason": "mauvais montant", "detail": None, "of_date": "2026-03-02",
     }  # fmt: skip
+    assert doc["officer"] == "Officier tresorier" and doc["officer_as"] == "recorded"
+
+
+def test_a_late_loan_shows_what_is_late_on_the_receipt(kiosk: Kiosk, group: Group) -> None:
+    m1 = group.open(DAY)
+    M.standard_contributions(kiosk, m1, group.treasurer)
+    V.grant_loan(kiosk, m1, group.treasurer, group.member(0), 3000, 1, group.two())
+    group.close(m1)
+    m2 = group.open(date(2026, 4, 20))  # the one installment fell due on 2 April: nothing repaid
+    [due] = V.loans_due(kiosk, m2)
+    assert due["arrears"] > 3000 and due["penalty"] > 0
+    group.close(m2)
+    docs = {j["doc"]["member"]["name"]: j["doc"] for j in jobs(kiosk) if j["kind"] == "member"}  # the latest
+    late = docs["Membre 0"]
+    assert late["balances"]["late"] == due["arrears"] + due["penalty"]
+    assert late["balances"]["loan_outstanding"] == 3000 and late["balances"]["next_due"] is None
+    # Nobody recorded anything for this member at this meeting: the paper names who opened it, as such.
+    assert late["movements"] == [] and late["officer_as"] == "opened"
+    assert docs["Membre 1"]["balances"]["late"] == 0
 
 
 def test_statement_and_schedule(kiosk: Kiosk, group: Group) -> None:

@@ -6,6 +6,7 @@ import os
 import re
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -88,16 +89,51 @@ def test_no_line_is_wider_than_the_paper(kind: str, width: int) -> None:
 @pytest.mark.parametrize("width", [32, 48])
 def test_member_receipt_totals_add_up(width: int) -> None:
     lines = as_text(layout(DOCS["member"](), width), width).splitlines()
-    paid_at, received_at = lines.index("Vous avez versé :"), lines.index("Vous avez reçu :")
+    marks = [lines.index(f"{title} :") for title in ("Vous avez versé", "Vous avez reçu", "Corrections")]
+    rule = next(i for i in range(marks[-1], len(lines)) if lines[i].startswith("---"))
+    paid, received, corrected = (
+        [_amount(ln) for ln in lines[a:b] if AMOUNT.search(ln) and not ln.startswith("   ")]
+        for a, b in zip(marks, [*marks[1:], rule], strict=True)
+    )
     total_paid = next(ln for ln in lines if ln.startswith("TOTAL VERSÉ"))
     total_received = next(ln for ln in lines if ln.startswith("TOTAL REÇU"))
-    paid = [_amount(ln) for ln in lines[paid_at:received_at] if AMOUNT.search(ln) and not ln.startswith("   ")]
-    rule = next(i for i in range(received_at, len(lines)) if lines[i].startswith("---"))
-    received = [_amount(ln) for ln in lines[received_at:rule] if AMOUNT.search(ln) and not ln.startswith("   ")]
-    assert sum(paid) == _amount(total_paid) == 1000 + 200 + 200 + 5355 - 1000
+    assert paid == [1000, 200, 200, 5355] and corrected == [-1000]  # a contribution entered twice
+    assert sum(paid) + sum(corrected) == _amount(total_paid) == 5755
     assert sum(received) == _amount(total_received) == 10000
     # every amount is right-aligned on the paper's edge
     assert all(len(ln) == width for ln in lines if AMOUNT.search(ln) and not ln.startswith("   "))
+
+
+def _receipt_of(*movements: dict[str, Any]) -> str:
+    return as_text(layout(DOCS["member"]() | {"movements": list(movements)}, 32), 32)
+
+
+def test_a_correction_alone_never_prints_a_negative_total() -> None:
+    # An entry fee cancelled at a later meeting: the money goes back to the member.
+    fee = {"kind": "reversal", "of": "entry_fee", "fund": "verte", "amount": -800, "flow": "in", "detail": {}}
+    text = _receipt_of(fee | {"of_date": "2026-03-02", "reason": "adhésion en double"})
+    flat = " ".join(text.split())
+    assert "Corrections : ANNULATION Droit d'adhésion (verte) du 02/03/2026 -800 FCFA" in flat
+    assert re.search(r"TOTAL VERSÉ +0 FCFA", text) and re.search(r"TOTAL REÇU +800 FCFA", text)
+    # A loan cancelled: the member hands its cash back.
+    loan = {"kind": "reversal", "of": "loan", "fund": "verte", "amount": -9000, "flow": "out", "detail": {}}
+    text = _receipt_of(loan)
+    assert re.search(r"TOTAL VERSÉ +9 000 FCFA", text) and re.search(r"TOTAL REÇU +0 FCFA", text)
+    assert " du " not in text.split("Corrections :")[1].splitlines()[1]  # a job queued before of_date: no date
+
+
+def test_what_is_late_and_who_recorded_it_are_said_plainly() -> None:
+    doc = DOCS["member"]()
+    doc["balances"] |= {"late": 9270, "next_due": None}
+    text = as_text(layout(doc, 32), 32)
+    assert re.search(r"Capital restant dû +10 000 FCFA", text) and re.search(r"EN RETARD, à payer +9 270 FCFA", text)
+    assert "Saisi par : Kossi Agbéko" in text and "Trésorier" not in text
+    opened = as_text(layout(DOCS["member"]() | {"movements": [], "officer_as": "opened"}, 32), 32)
+    assert "Séance ouverte par : Kossi Agbéko" in " ".join(opened.split())
+    legacy = DOCS["member"]()  # a job queued by the previous version keeps its words
+    del legacy["officer_as"], legacy["balances"]["late"]
+    assert "Trésorier : Kossi Agbéko" in as_text(layout(legacy, 32), 32)
+    assert "Vos soldes à ce jour :" in as_text(layout(DOCS["member"]() | {"per_movement": True}, 32), 32)
 
 
 def test_meeting_report_cash_adds_up() -> None:
@@ -114,6 +150,15 @@ def test_duplicata_is_marked() -> None:
     assert Line("*** DUPLICATA ***", "center", bold=True, big=True) in blocks
     assert b"DUPLICATA" in render(blocks, Style(width=32))
     assert "DUPLICATA" not in as_text(layout(DOCS["member"](), 32), 32)
+
+
+def test_bold_survives_a_change_of_size() -> None:
+    # ESC ! (the size) clears bold on the printer: a bold title after a bold line must say bold again.
+    for before in (Line("a"), Line("a", bold=True)):
+        data = render([before, Line("TITLE", bold=True, big=True), Line("b", bold=True)], Style(width=32))
+        for text in (b"TITLE\n", b"b\n"):
+            head = data[: data.index(text)]
+            assert head.rindex(b"\x1bE\x01") > head.rindex(b"\x1b!"), (before, text)
 
 
 def test_qr_only_when_a_server_is_configured() -> None:

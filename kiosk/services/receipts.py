@@ -55,16 +55,19 @@ def _stamp(k: Kiosk, doc: dict[str, Any], event: Event) -> dict[str, Any]:
     return doc
 
 
-def _movement(row: dict[str, Any], original: dict[str, Any] | None) -> dict[str, Any]:
+def _movement(k: Kiosk, row: dict[str, Any]) -> dict[str, Any]:
     if isinstance(row["detail"], str):  # rows from a plain query hold the JSON text
         row = row | {"detail": json.loads(row["detail"])}
     kind = row["kind"]
+    original = k.store.get("transactions", (row["reverses"],)) if row["reverses"] else None
     entry: dict[str, Any] = {"kind": kind, "fund": row["fund"], "amount": row["amount"], "detail": row["detail"] or {}}
     if kind == "reversal" and original is not None:
         entry |= {
             "flow": FLOW.get(original["kind"], "in"),
             "amount": -original["amount"],
             "of": original["kind"],
+            # Which movement a correction cancels: the member finds it on the receipt of that day.
+            "of_date": k.meeting(original["meeting_id"])["date"] if original["meeting_id"] else None,
             "reason": row["reason"],
         }
     else:
@@ -107,11 +110,13 @@ def member_balances(k: Kiosk, group_id: str, member_id: str, today: date) -> dic
     loans = k.store.query(
         "SELECT * FROM p_loans WHERE member_id = ? AND status = 'active' ORDER BY start", (member_id,)
     )
-    outstanding, next_due = 0, None
+    outstanding, late, next_due = 0, 0, None
     next_due_date = ""
     for row in loans:
         terms, standing = terms_of(row), standing_of(row)
         outstanding += terms.principal - standing.principal_paid
+        owed = due_at(terms, standing, today)
+        late += owed.arrears + owed.penalty  # what should have been paid already, and what lateness cost
         for inst in schedule(terms):
             if inst.due > today:
                 due = due_at(terms, standing, inst.due)
@@ -123,6 +128,7 @@ def member_balances(k: Kiosk, group_id: str, member_id: str, today: date) -> dic
     return {
         "savings": k.savings(group_id, member_id),
         "loan_outstanding": outstanding,
+        "late": late,
         "next_due": next_due,
         "aid_received": member["aid_received"],
     }
@@ -145,8 +151,7 @@ def member_doc(k: Kiosk, meeting_id: str, member_id: str, txn_ids: list[str] | N
     movements = []
     recorder = None
     for row in rows:
-        original = k.store.get("transactions", (row["reverses"],)) if row["reverses"] else None
-        movements.append(_movement(row, original))
+        movements.append(_movement(k, row))
         recorder = row["recorded_by"] or recorder
     if txn_ids is None:
         shares = _shares_of(k, member_id, "t.meeting_id = ?", (meeting_id,))
@@ -159,7 +164,10 @@ def member_doc(k: Kiosk, meeting_id: str, member_id: str, txn_ids: list[str] | N
         "member": {"number": member["number"], "name": member["name"]},
         "movements": movements,
         "balances": member_balances(k, group["group_id"], member_id, date.fromisoformat(meeting["date"])),
+        # Who recorded the movements; with none, who opened the meeting (not necessarily the treasurer).
         "officer": _name(k, recorder) or _name(k, (meeting["open_officers"] or [None])[0]),
+        "officer_as": "recorded" if recorder else "opened",
+        "per_movement": txn_ids is not None,  # balances as they stand now, the meeting still going on
         "txns": [r["txn_id"] for r in rows],
     }
 
@@ -322,8 +330,7 @@ def statement_doc(k: Kiosk, member_id: str, limit: int = 30) -> dict[str, Any]:
     )
     lines = []
     for row in reversed(rows):
-        original = k.store.get("transactions", (row["reverses"],)) if row["reverses"] else None
-        lines.append(_movement(row, original) | {"date": row["date"], "seq": row["seq"]})
+        lines.append(_movement(k, row) | {"date": row["date"], "seq": row["seq"]})
     lines += _shares_of(k, member_id, "t.group_id = ?", (member["group_id"],))
     lines = sorted(lines, key=lambda line: line["seq"])[-limit:]
     for line in lines:
