@@ -196,6 +196,8 @@ def cmd_restore(args: argparse.Namespace) -> int:
             # Receipts waiting when the backup was made may have printed since: nobody can tell, so they
             # come out marked DUPLICATA, never as a second original of the same movement.
             reprints = conn.execute("UPDATE print_jobs SET duplicate = 1 WHERE status != 'printed'").rowcount
+            # The server may hold more than this backup (synced after it was made): the next sync asks.
+            conn.execute("UPDATE sync_state SET last_success_ms = NULL")
         target.parent.mkdir(parents=True, exist_ok=True)
         restore(staged, target)
     print(f"Base restaurée depuis {source} : {report.events} événements vérifiés.")

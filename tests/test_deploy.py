@@ -21,6 +21,7 @@ from kiosk.services import meetings as M
 from kiosk.store.clock import FixedClock
 from kiosk.store.print_queue import PrintQueue
 from kiosk.store.verify import verify
+from kiosk.sync import state
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPTS = [ROOT / ".ci" / "run", *sorted((ROOT / "deploy").glob("*.sh"))]
@@ -244,6 +245,7 @@ def test_backup_to_usb_wipe_and_restore_round_trip(tmp_path: Path, monkeypatch: 
     M.standard_contributions(k, meeting, g.treasurer)
     g.close(meeting, adjust={"verte": -500})
     head, rows = k.store.head(), _rows(k)
+    state.succeeded(k.store, 1_780_000_000_000)  # it synced
     k.close()
 
     usb = tmp_path / "usb"
@@ -271,6 +273,8 @@ def test_backup_to_usb_wipe_and_restore_round_trip(tmp_path: Path, monkeypatch: 
     # What waited in the backup may have printed since (two did): it all prints again, as duplicates only.
     jobs = PrintQueue(restored.store).jobs(pending_only=True, limit=1000)
     assert {j["id"] for j in jobs} == waiting and all(j["duplicate"] for j in jobs)
+    # The server may hold what was synced after the backup: the next sync asks it before anything else.
+    assert state.load(restored.store).last_success_ms is None
     assert verify(restored.store).ok
     restored.close()
     assert main(["--db", str(db), "restore-backup", str(copy)]) == 2  # refuses to overwrite without --force

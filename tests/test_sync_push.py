@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+import sqlite3
 import uuid
 from pathlib import Path
 from typing import Any
@@ -28,8 +30,9 @@ from kiosk.domain.events import GENESIS, make_event
 from kiosk.domain.projections import TABLES, MemoryView
 from kiosk.domain.reducer import apply
 from kiosk.domain.wire import chain
+from kiosk.services import Kiosk
 from kiosk.store.clock import FixedClock
-from kiosk.sync import state
+from kiosk.sync import keys, state
 from kiosk.sync.client import SyncClient, batch_body, preset_dictionary
 from kiosk.sync.errors import SyncError
 from sync_server.db import batches
@@ -155,6 +158,46 @@ def test_a_kiosk_that_lost_its_cursor_relearns_it_without_resending(server: Serv
     assert report.requests == 2  # status, then one push of the new meeting only
     assert report.pushed == st.store.head()[0] - synced
     assert server_journal_tuples(server, "K01") == kiosk_journal(st.k)
+
+
+def test_a_server_restored_from_an_older_backup_gets_its_lost_events_again(server: Server, tmp_path: Path) -> None:
+    st = station(tmp_path / "k.db")
+    st.meeting()
+    client = enrolled(st, server, "K01")
+    client.status()
+    events = _events(st)
+    assert push_raw(client, raw_batch(client.key, "K01", events[:10], GENESIS)).json()["acked_seq"] == 10
+    # The kiosk synced everything, then the server was put back to a backup holding 10 events; the
+    # kiosk has recorded nothing since, so it has nothing new to push.
+    state.acknowledge(st.store, len(events), events[-1].hash)
+    state.succeeded(st.store, 0)
+    report = client.sync()
+    assert report.requests == 2 and report.pushed == len(events) - 10  # status, then what the server lost
+    assert server_journal_tuples(server, "K01") == kiosk_journal(st.k)
+    assert server.projections("K01") == kiosk_projections(st.k)
+
+
+def test_a_kiosk_restored_from_an_older_backup_of_its_own_is_told_the_server_is_ahead(
+    server: Server, tmp_path: Path
+) -> None:
+    st = station(tmp_path / "k.db")
+    st.meeting()
+    client = enrolled(st, server, "K01")
+    client.sync()
+    old = tmp_path / "old" / "k.db"  # a USB backup of this moment
+    old.parent.mkdir()
+    with sqlite3.connect(old) as copy:
+        st.store.conn.backup(copy)
+    shutil.copy(keys.key_path(st.store.path), keys.key_path(old))
+    st.meeting()
+    client.sync()
+    restored = Kiosk.open(old, FixedClock())  # the SD card died; the backup was put back
+    again = SyncClient(restored.store, server.client, keys.load(keys.key_path(old)), "K01")
+    with pytest.raises(SyncError) as refused:
+        again.sync()  # it has nothing new, and must not report all is well
+    assert refused.value.code == "server_ahead"
+    assert "server_ahead" in (state.load(restored.store).last_error or "")
+    restored.close()
 
 
 def test_a_sync_with_a_known_cursor_is_one_request(server: Server, tmp_path: Path) -> None:

@@ -282,8 +282,16 @@ class SyncClient:
                 self._adopt(server)
                 known = int(server["ref"])
             ref = self.push_pending()
-            if ref is None:
-                ref = known if known is not None else int(self.status()["ref"])
+            if ref is None and known is None:
+                # Nothing new here, but the server's cursor is still checked: a server restored from an
+                # older backup is sent again what it lost, and a kiosk restored from an older backup of its
+                # own learns that the server is ahead before anyone records on it (a fork).
+                server = self.status()
+                self._adopt(server)
+                ref = self.push_pending()
+                ref = int(server["ref"]) if ref is None else ref
+            elif ref is None:
+                ref = known
             # Below our cursor too: the server was restored from a backup; pull answers 410 and we start over.
             if ref != state.load(self.store).ref_cursor:
                 self.pull()
