@@ -234,7 +234,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_create_enrollment)
 
-    p = sub.add_parser("revoke-kiosk", help="refuse every request of a kiosk (stolen, lost, replaced)")
+    p = sub.add_parser(
+        "revoke-kiosk",
+        help="refuse every request and USB stick of a kiosk (stolen or lost; a broken one replaced with "
+        "create-enrollment --replace needs none, and its sticks stay importable)",
+    )
     p.add_argument("kiosk_id")
     p.set_defaults(func=cmd_revoke)
 

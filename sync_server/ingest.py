@@ -316,22 +316,25 @@ def _prev_hash(conn: Any, kiosk_id: str, from_seq: int) -> str | None:
     return conn.scalar(select(journal.c.hash).where(journal.c.kiosk_id == kiosk_id, journal.c.seq == from_seq - 1))
 
 
-def _keys(conn: Any, kiosk_id: str, source: str) -> list[str]:
-    # A bundle may have been written before the kiosk was re-keyed; a revoked key signs nothing.
+def _keys(conn: Any, kiosk_id: str, source: str) -> list[tuple[str, bool]]:
+    """The kiosk's keys as (public key, may sign). A bundle may have been written before the kiosk was
+    re-keyed; a revoked key signs nothing, but is kept to say so rather than call its batch a forgery."""
     allowed = ("active", "replaced") if source == "bundle" else ("active",)
-    query = select(kiosk_keys.c.public_key).where(kiosk_keys.c.kiosk_id == kiosk_id, kiosk_keys.c.status.in_(allowed))
-    return list(conn.execute(query).scalars())
+    query = select(kiosk_keys.c.public_key, kiosk_keys.c.status).where(kiosk_keys.c.kiosk_id == kiosk_id)
+    return [(key, status in allowed) for key, status in conn.execute(query)]
 
 
 def _check_chain(
-    kiosk_id: str, batch: PushBatch, events: list[Event], to_seq: int, prev: str, keys: list[str]
+    kiosk_id: str, batch: PushBatch, events: list[Event], to_seq: int, prev: str, keys: list[tuple[str, bool]]
 ) -> tuple[list[Event], str]:
     chained = chain(events, prev)
     if chained[-1].hash != batch.head:
         raise Tampered("chain_mismatch", "the events do not hash to the batch's head (altered, reordered or cut)")
     message = batch_message(kiosk_id, batch.from_seq, to_seq, prev, batch.head)
-    signer = next((k for k in keys if signature_ok(k, batch.sig, message)), None)
+    signer = next((k for k, may in keys if may and signature_ok(k, batch.sig, message)), None)
     if signer is None:
+        if any(not may and signature_ok(k, batch.sig, message) for k, may in keys):
+            raise Tampered("key_revoked", "signed with a key of this kiosk that an administrator revoked")
         raise Tampered("signature_invalid", "the batch signature is not this kiosk's")
     return chained, signer
 

@@ -236,3 +236,13 @@ def test_a_tampered_or_foreign_bundle_is_refused(server: Server, tmp_path: Path)
     result = import_folder(server.engine, server.settings, stick)
     assert not result.ok and "kiosk_not_active" in result.files[0].error
     assert server.snapshot("K01") == revoked
+    # …and once a new Pi took its place, the revoked key's stick is refused as such, not as a forgery
+    replacement = Kiosk.open(tmp_path / "new.db", FixedClock(boot_id="new-boot"))
+    enroll(replacement.store, "http://testserver", server.code("K01", replace=True), http=server.client)
+    genuine = tmp_path / "usb3"
+    bundle.export(st.store, genuine)
+    result = import_folder(server.engine, server.settings, genuine)
+    assert not result.ok and "key_revoked" in result.files[0].error
+    assert server.incidents()[-1]["code"] == "key_revoked"
+    assert server.journal("K01") == revoked[0]
+    replacement.close()
