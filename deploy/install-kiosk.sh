@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Turn a Raspberry Pi (Raspberry Pi OS 64-bit, Bookworm or Trixie) into a MUSO kiosk.
 #
-#   sudo deploy/install-kiosk.sh [--kiosk-id K07] [--read-only-root] [--data-device /dev/sda2]
+#   sudo deploy/install-kiosk.sh --kiosk-id K07 [--read-only-root] [--data-device /dev/sda2]
 #   deploy/install-kiosk.sh --root DIR [--no-venv]      # into a staging directory (tests, images)
 #
 # Idempotent: run it again after a `git pull` to update; files that did not
@@ -35,6 +35,13 @@ while [ $# -gt 0 ]; do
         *) echo "unknown option: $1" >&2; usage ;;
     esac
 done
+
+if [ -z "$root" ] && [ -z "$kiosk_id" ] && [ ! -e /var/lib/muso/kiosk.db ]; then
+    # Receipts carry the kiosk id in their number: printed without one ("K00-…"), none of them
+    # could ever be verified once the kiosk is enrolled under its real id.
+    echo "--kiosk-id is needed on a first install (the id the coordinators gave this kiosk, e.g. K07)" >&2
+    exit 2
+fi
 
 if [ -n "$root" ]; then
     mkdir -p "$root"

@@ -64,6 +64,16 @@ def staged(tmp_path_factory: pytest.TempPathFactory, source: Path) -> Path:
     return root
 
 
+def test_a_first_install_needs_the_kiosk_id_that_receipt_numbers_carry(source: Path) -> None:
+    if Path("/var/lib/muso/kiosk.db").exists():
+        pytest.skip("this machine is a kiosk: the installer would update it")
+    # As nobody: were the check missing, the installer would stop at "run as root", never install here.
+    who = ["runuser", "-u", "nobody", "--"] if os.geteuid() == 0 and shutil.which("runuser") else []
+    script = (source / "deploy" / "install-kiosk.sh").read_text()  # on stdin: nobody cannot read pytest's tmp
+    run = subprocess.run([*who, "bash", "-s"], input=script, capture_output=True, text=True, timeout=60, cwd="/")
+    assert run.returncode == 2 and "--kiosk-id is needed" in run.stderr, run.stderr
+
+
 def test_scripts_pass_shellcheck() -> None:
     if not shutil.which("shellcheck"):
         pytest.skip("shellcheck is not installed (CI installs it)")
