@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from kiosk.domain.receipts import totals
+
 from .blocks import Block, Line, Qr, Rule, centered, date_fr, money, pair, wrap
 from .blocks import wrap as wrap_words
 from .text import printable
@@ -127,7 +129,6 @@ def member_receipt(doc: dict[str, Any], width: int = 32, *, duplicate: bool = Fa
     out = _meeting_header(doc, width, duplicate)
     member = doc["member"]
     out += [Line(t, bold=True) for t in wrap(f"Membre n° {member['number']} : {member['name']}", width)]
-    net = {"in": 0, "out": 0}
     sections = (
         ("Vous avez versé", lambda m: m["flow"] == "in" and m["kind"] != "reversal"),
         ("Vous avez reçu", lambda m: m["flow"] == "out" and m["kind"] != "reversal"),
@@ -140,15 +141,12 @@ def member_receipt(doc: dict[str, Any], width: int = 32, *, duplicate: bool = Fa
             out.append(Line(f"{title} :"))
         for m in moves:
             out += _movement_lines(m, width)
-            if m["flow"] in net:
-                net[m["flow"]] += m["amount"]
     if not doc["movements"]:
         out.append(Line("Aucun mouvement à cette séance."))
     out.append(Rule())
-    # A correction takes back money that went one way; where it outweighs the rest, that money went the
-    # other way (a fee cancelled is paid back): never a negative total on a member's paper.
-    out += pair("TOTAL VERSÉ", money(max(net["in"], 0) + max(-net["out"], 0)), width, bold=True)
-    out += pair("TOTAL REÇU", money(max(net["out"], 0) + max(-net["in"], 0)), width, bold=True)
+    paid, received = totals(doc["movements"])
+    out += pair("TOTAL VERSÉ", money(paid), width, bold=True)
+    out += pair("TOTAL REÇU", money(received), width, bold=True)
     out.append(Rule())
     b = doc["balances"]
     out.append(Line("Vos soldes à ce jour :" if doc.get("per_movement") else "Vos soldes après la séance :"))

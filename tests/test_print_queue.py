@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import re
 import signal
 import subprocess
 import sys
@@ -26,7 +27,8 @@ from kiosk.services import receipts as RC
 from kiosk.store import Store
 from kiosk.store.clock import FixedClock
 from kiosk.store.print_queue import PrintQueue
-from printer.escpos_out import Style
+from printer.escpos_out import Style, as_text
+from printer.layout import layout
 from printer.transports import DummyTransport, Job, SerialTransport, State, Status
 from printer.worker import PrintWorker
 
@@ -117,6 +119,28 @@ def test_a_late_loan_shows_what_is_late_on_the_receipt(kiosk: Kiosk, group: Grou
     # Nobody recorded anything for this member at this meeting: the paper names who opened it, as such.
     assert late["movements"] == [] and late["officer_as"] == "opened"
     assert docs["Membre 1"]["balances"]["late"] == 0
+
+
+def test_the_receipt_s_code_vouches_for_every_figure_on_the_paper(kiosk: Kiosk, group: Group) -> None:
+    meeting = group.open(DAY)
+    M.standard_contributions(kiosk, meeting, group.treasurer)
+    V.fine(kiosk, meeting, group.treasurer, group.member(1), "retard")
+    group.close(meeting)
+    job = next(j for j in jobs(kiosk) if j["kind"] == "member" and j["doc"]["member"]["name"] == "Membre 1")
+    event = next(e for e in kiosk.store.events() if e.seq == job["receipt_seq"])
+    text = as_text(layout(job["doc"], 32), 32)
+    paper = event.body["paper"]
+    assert paper == {"paid": 1400, "savings": 1000}  # the others are 0
+    assert re.search(r"TOTAL VERSÉ +1 400 FCFA", text) and re.search(r"Épargne \(verte\) +1 000 FCFA", text)
+    # A receipt whose balances are not the books' cannot be recorded (and a server would quarantine it).
+    before = kiosk.store.head()
+    forged = {**event.body, "receipt": "r-forged", "paper": {**paper, "savings": 100_000}}
+    cases = [forged, {**forged, "paper": {**paper, "savings": -1}}, {**forged, "paper": {"bonus": 5}}]
+    cases.append({**forged, "paper": {"paid": 1400}})  # savings left out: it would read 0
+    for body in cases:
+        with pytest.raises(DomainError, match="receipt_paper"), kiosk.store.write() as w:
+            w.append("receipt_issued", body)
+    assert kiosk.store.head() == before
 
 
 def test_statement_and_schedule(kiosk: Kiosk, group: Group) -> None:
@@ -316,7 +340,8 @@ WORKER = """
 import sys
 from kiosk.store import Store
 from kiosk.store.print_queue import PrintQueue
-from printer.escpos_out import Style
+from printer.escpos_out import Style, as_text
+from printer.layout import layout
 from printer.transports import SerialTransport
 from printer.worker import PrintWorker
 transport = SerialTransport(sys.argv[2], write_timeout=1.0)

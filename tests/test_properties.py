@@ -48,6 +48,7 @@ from kiosk.domain.errors import DomainError
 from kiosk.domain.events import verify_chain
 from kiosk.domain.funds import Fund, count_for, count_total
 from kiosk.domain.projections import TABLES
+from kiosk.domain.receipts import totals
 from kiosk.services import Approval, Kiosk, context
 from kiosk.services import meetings as M
 from kiosk.services import movements as V
@@ -684,3 +685,15 @@ def test_a_member_who_left_holds_no_savings() -> None:
         with suppress(DomainError):  # refusing the reversal is one way to keep the rule
             V.reverse(h.k, h.meeting, h.by, withdrawal, "Erreur de saisie", h.approvals(0))
         assert h.k.savings(h.g.group_id, member) == 0
+
+
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(["in", "out", "saved"]), st.integers(-100_000, 100_000)),
+        max_size=12,
+    )
+)
+def test_a_receipt_s_totals_are_never_negative_and_keep_the_net(moves: list[tuple[str, int]]) -> None:
+    paid, received = totals({"flow": flow, "amount": amount} for flow, amount in moves)
+    net = sum(a for f, a in moves if f == "in") - sum(a for f, a in moves if f == "out")
+    assert paid >= 0 and received >= 0 and paid - received == net

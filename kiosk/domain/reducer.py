@@ -27,8 +27,9 @@ from .lookups import (
 )
 from .meetings import MeetingStatus, check_counts, parse_attendance
 from .members import OFFICER_ROLES, clean_name, clean_phone, office_needs_approval, parse_role, parse_sex
-from .postings import cash, transfer
+from .postings import cash, savings, transfer
 from .projections import Changes, Row, View
+from .receipts import check_paper
 from .rules import Rules
 
 Handler = Callable[[Changes, dict[str, Any], Event], None]
@@ -299,6 +300,8 @@ def on_receipt_issued(ch: Changes, b: dict[str, Any], ev: Event) -> None:
         row = ch.get("transactions", (txn,))
         if row is None or row["group_id"] != b["group"]:
             raise DomainError("transaction_unknown", "txns", value=txn)
+    if "paper" in b:
+        _paper_matches_the_books(ch, b, member)
     ch.put(
         "receipts",
         {
@@ -311,6 +314,19 @@ def on_receipt_issued(ch: Changes, b: dict[str, Any], ev: Event) -> None:
             "txns": txns,
         },
     )
+
+
+def _paper_matches_the_books(ch: Changes, b: dict[str, Any], member: str | None) -> None:
+    """The balances a member's receipt prints are the books' own at that moment: the code that vouches
+    for the paper vouches for figures the reducer checked, not merely for what a kiosk claimed."""
+    paper = check_paper(b["paper"])
+    if member is None:
+        raise DomainError("receipt_paper_invalid", "paper")
+    row = member_row(ch, b["group"], member)
+    books = {"savings": -ledger.balance(ch, b["group"], savings(member)), "aid": row["aid_received"]}
+    for name, value in books.items():
+        if paper.get(name, 0) != value:
+            raise DomainError("receipt_paper_wrong", f"paper.{name}", expected=value, value=paper.get(name, 0))
 
 
 HANDLERS: dict[str, Handler] = {

@@ -18,6 +18,7 @@ from kiosk.domain.events import Event, verification_code
 from kiosk.domain.funds import Fund
 from kiosk.domain.loans import due_at, schedule, standing_of, terms_of
 from kiosk.domain.meetings import PAYING
+from kiosk.domain.receipts import paper_figures
 from kiosk.store.database import Writer
 from kiosk.store.print_queue import enqueue
 
@@ -274,6 +275,7 @@ def _issue(k: Kiosk, w: Writer, doc: dict[str, Any], group_id: str, meeting_id: 
     }
     if member_id:
         body["member"] = member_id
+        body["paper"] = paper_figures(doc["movements"], doc["balances"])  # so the code vouches for them
     event = w.append("receipt_issued", body)
     return enqueue(w, doc["type"], _stamp(k, doc, event), k.store.clock.now_ms(), receipt_seq=event.seq)
 

@@ -1,0 +1,58 @@
+"""What a member's receipt says in figures, and what its verification code vouches for.
+
+The code on a receipt is its ``receipt_issued`` event's hash. The event names
+the movements (the books hold their amounts); ``paper`` adds the figures the
+paper prints that no movement holds: the totals handed over and received, and
+the balances after. The hash then covers every figure on the paper, and the
+server can show them to whoever checks the code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from .errors import DomainError
+
+# Balances are sums of many amounts, so they are not held to one amount's ceiling; only to what both
+# databases store exactly.
+LIMIT = 2**53
+
+# Printed figure -> where a member doc (kiosk.services.receipts) keeps it.
+PAPER = {
+    "paid": None,  # the totals: computed from the movements
+    "received": None,
+    "savings": "savings",
+    "loan": "loan_outstanding",
+    "late": "late",
+    "aid": "aid_received",
+}
+
+
+def totals(movements: Iterable[dict[str, Any]]) -> tuple[int, int]:
+    """(paid, received) by the member. A correction takes back money that went one way; where it
+    outweighs the rest, that money went the other way (a fee cancelled is paid back), so neither
+    total is ever negative on a member's paper."""
+    net = {"in": 0, "out": 0}
+    for m in movements:
+        if m["flow"] in net:
+            net[m["flow"]] += m["amount"]
+    return max(net["in"], 0) + max(-net["out"], 0), max(net["out"], 0) + max(-net["in"], 0)
+
+
+def paper_figures(movements: Iterable[dict[str, Any]], balances: dict[str, Any]) -> dict[str, int]:
+    """The figures, zeros left out: every byte is paid for on 2G, and a figure absent reads 0."""
+    paid, received = totals(movements)
+    figures = {"paid": paid, "received": received}
+    figures |= {name: int(balances.get(key) or 0) for name, key in PAPER.items() if key}
+    return {name: value for name, value in figures.items() if value}
+
+
+def check_paper(paper: Any) -> dict[str, int]:
+    """The figures of a ``receipt_issued`` event, each a whole number of francs in range."""
+    if not isinstance(paper, dict) or set(paper) - set(PAPER):
+        raise DomainError("receipt_paper_invalid", "paper")
+    for name, value in paper.items():
+        if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= LIMIT:
+            raise DomainError("receipt_paper_invalid", f"paper.{name}", value=value)
+    return paper
