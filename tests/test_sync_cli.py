@@ -168,6 +168,25 @@ def test_a_kiosk_enrolls_syncs_reports_and_exports_from_its_command_line(
         assert list((tmp_path / "usb").glob("muso-K05-*.batch.gz"))
         assert server_cli.main(["import-bundle", str(tmp_path / "usb")]) == 0
         assert "0 new" in capsys.readouterr().out
+        # A new Pi takes over K05: a mistyped database is refused (and not made), then it is told to restore.
+        typo = tmp_path / "nwe.db"
+        assert kiosk_cli.main(["--db", str(typo), "restore"]) == 3 and not typo.exists()
+        assert server_cli.main(["create-enrollment", "--kiosk-id", "K05", "--replace", "--json"]) == 0
+        spare = ["--db", str(tmp_path / "new.db")]
+        assert (
+            kiosk_cli.main(
+                [*spare, "enroll", "--server", live.base, "--code", json.loads(capsys.readouterr().out)["code"]]
+            )
+            == 0
+        )
+        capsys.readouterr()
+        assert kiosk_cli.main([*spare, "sync-status", "--remote"]) == 0
+        assert "lancez `muso-kiosk restore`" in capsys.readouterr().out
+        assert kiosk_cli.main([*spare, "restore"]) == 0
+        capsys.readouterr()
+        assert kiosk_cli.main([*spare, "sync-status", "--remote"]) == 0
+        assert "ATTENTION" not in capsys.readouterr().out
+        kiosk = spare  # the old Pi's key is retired: the new one carries on
         daemon = [*kiosk, "sync", "--daemon", "--rounds", "2", "--interval", "0.05"]
         assert kiosk_cli.main(daemon) == 0
         live.stop()

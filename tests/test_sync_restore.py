@@ -128,6 +128,7 @@ def test_an_interrupted_restore_resumes_and_sync_waits_for_it(server: Server, tm
     from kiosk.services import groups as G
 
     half = new.store.head()
+    assert half[0] > 0 and state.pending(new.store)["events"] == 0  # what it holds came from the server
     with pytest.raises(DomainError, match="restore_in_progress"):
         G.create_group(new, "Un autre groupe")
     assert new.store.head() == half

@@ -150,6 +150,11 @@ def cmd_status(args: argparse.Namespace) -> int:
         print(f"  Restauration en cours (jusqu'au n° {current.restore_to}) : relancez `muso-kiosk restore`")
     if "server_status" in info:
         print(f"  Serveur : {json.dumps(info['server_status'], ensure_ascii=False)}")
+        if info["server_status"].get("acked_seq", 0) > todo["head_seq"] and current.restore_to is None:
+            print(
+                "  ATTENTION : le serveur a plus d'événements que ce kiosque. S'il en remplace un autre, lancez "
+                "`muso-kiosk restore` ; n'enregistrez rien avant."
+            )
     return EXIT_OK
 
 
@@ -181,7 +186,7 @@ def cmd_restore(args: argparse.Namespace) -> int:
     from .client import SyncClient
     from .errors import SyncError
 
-    with _store(args) as store:
+    with _store(args, existing=True) as store:  # enrolled first: a mistyped path is no kiosk to restore
         try:
             client = SyncClient.open(store)
             try:

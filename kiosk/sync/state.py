@@ -118,8 +118,10 @@ def reference(store: Store, entity: str) -> dict[str, Any]:
 
 def pending(store: Store) -> dict[str, int]:
     """Events and meetings the server has not acknowledged yet."""
-    acked = load(store).acked_seq
+    current = load(store)
     head, _ = store.head()
+    # While a restore runs, what the kiosk holds came from the server: none of it is waiting to go there.
+    acked = head if current.restore_to is not None else current.acked_seq
     # The meetings named by any event the server lacks: movements, attendance, the closing, receipts.
     meetings = store.conn.execute(
         "SELECT COUNT(DISTINCT json_extract(body, '$.meeting')) FROM journal WHERE seq > ?", (acked,)
