@@ -58,8 +58,10 @@ def clean_scope(role: str, countries: list[str] | None, cooperatives: list[str] 
         raise BadRequest("role_unknown", f"role must be one of {', '.join(ROLES)}")
     cs = sorted({c.strip().upper() for c in countries or [] if c.strip()})
     co = sorted({c.strip() for c in cooperatives or [] if c.strip()})
-    if any(len(c) > 8 or not (c == "*" or c.isalpha()) for c in cs):
-        raise BadRequest("country_invalid", "a country is a short code such as TG or BJ, or * for all")
+    # Two ASCII letters, as groups and kiosks carry them: "Togo" would be kept as TOGO and match nothing,
+    # leaving the person with an empty console and no word why.
+    if any(not (c == "*" or re.fullmatch(r"[A-Z]{2}", c)) for c in cs):
+        raise BadRequest("country_invalid", "a country is a two-letter code such as TG or BJ, or * for all")
     if any(len(c) > 200 for c in co) or len(cs) + len(co) > MAX_SCOPE_ITEMS:
         raise BadRequest("scope_invalid", "too many or too long scope entries")
     if role == "admin":

@@ -16,18 +16,19 @@ from contextlib import asynccontextmanager
 from datetime import date
 
 from fastapi import FastAPI, Request
-from fastapi.exception_handlers import request_validation_exception_handler
+from fastapi.exception_handlers import http_exception_handler, request_validation_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import OperationalError
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.requests import ClientDisconnect
 
 from .api import admin, sync
 from .db import make_engine, now_ms
-from .errors import BadRequest, SyncServerError
+from .errors import BadRequest, NotFound, SyncServerError
 from .ingest import record_incident
 from .migrate import current_revision, head_revision
 from .nul import RefuseNul
@@ -35,7 +36,7 @@ from .ratelimit import RateLimiter
 from .settings import Settings
 from .web import api as console_api
 from .web import common as web
-from .web import manage, pages
+from .web import manage, pages, sessions
 
 log = logging.getLogger("muso.server")
 
@@ -101,9 +102,29 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> Response:
         if web.is_page(request):  # a form or a link with bad input: a readable page, nothing changed
-            fields = ", ".join(str(e["loc"][-1]) for e in exc.errors()[:5])
-            return web.error_page(request, BadRequest("input_invalid", f"invalid input: {fields}"))
+            fields = [str(e["loc"][-1]) for e in exc.errors()[:5]]
+            refusal = BadRequest("input_invalid", f"invalid input: {', '.join(fields)}", fields=fields)
+            return web.error_page(request, refusal)
         return await request_validation_exception_handler(request, exc)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _routing(request: Request, exc: StarletteHTTPException) -> Response:
+        # Starlette's own refusals (no such page, wrong method): the console's error page for a person,
+        # with the menu if they are signed in; the JSON the API's clients expect under /v1/.
+        if not web.is_page(request) or exc.status_code < 400:
+            return await http_exception_handler(request, exc)
+        refusal = (
+            NotFound("not_found", "not found")
+            if exc.status_code == 404
+            else web.HttpRefusal(exc.status_code, str(exc.detail))
+        )
+        if getattr(request.state, "principal", None) is None:
+            cookie = request.cookies.get(sessions.COOKIE)
+            if cookie:
+                request.state.principal = await run_in_threadpool(sessions.resume, app.state.engine, settings, cookie)
+        response = web.error_page(request, refusal)
+        response.headers.update(exc.headers or {})  # Allow: on a 405
+        return response
 
     @app.exception_handler(OperationalError)
     async def _database_down(request: Request, exc: OperationalError) -> JSONResponse:

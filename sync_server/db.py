@@ -104,6 +104,15 @@ login_throttle = Table(
     Column("locked_until", BigInteger, nullable=False),
 )
 
+# The console's forms that must take effect once: a reload of the page a POST answered, or a double
+# click, sends the same form again (an HMAC of the session and the form's nonce; rows older than a day go).
+sent_forms = Table(
+    "sent_forms",
+    metadata,
+    Column("form_hash", String(64), primary_key=True),
+    Column("sent_at", BigInteger, nullable=False),
+)
+
 kiosks = Table(
     "kiosks",
     metadata,

@@ -57,6 +57,7 @@ def routes(w: World) -> list[tuple[str, str, set[str], str]]:
         ("/kiosks", "/kiosks", EVERYONE, "page"),
         ("/enrollments", "/enrollments", MANAGERS, "page"),
         ("/users", "/users", {"admin"}, "page"),
+        ("/account", "/account", EVERYONE, "page"),
         ("/exports", "/exports", EVERYONE, "page"),
         ("/verify", "/verify", EVERYONE | {ANON}, "page"),
         ("/v/{number}/{code}", f"/v/{rnum}/{rcode}", EVERYONE | {ANON}, "page"),
@@ -93,6 +94,8 @@ POSTS = {
     "/users": {"admin"},
     "/users/{user_id}": {"admin"},
     "/kiosks/{kiosk_id}/revoke": {"admin"},
+    "/account/password": EVERYONE,  # one's own account (tests/test_console_sessions.py)
+    "/account/sessions": EVERYONE,
 }
 # The operators' write API (bearer tokens): who may, checked in test_admin_api_writes_by_role.
 ADMIN_WRITES = {
@@ -199,7 +202,8 @@ def test_post_routes_by_role(w: World) -> None:
         resp = client.post("/users", data={"csrf": csrf, "username": f"x-{who}", "password": "x" * 12, "role": "admin"})
         assert resp.status_code == 403, who
         assert client.post("/kiosks/K01/revoke", data={"csrf": csrf}).status_code == 403, who
-        resp = client.post("/enrollments", data={"csrf": csrf, "kiosk_id": f"N-{who}", "country": "TG"})
+        form = {"csrf": csrf, "nonce": f"nonce-of-{who}-0123456789", "kiosk_id": f"N-{who}", "country": "TG"}
+        resp = client.post("/enrollments", data=form)
         if who in MANAGERS and who in ("coord_tg",):
             assert resp.status_code == 200 and "Code pour" in resp.text, who
         elif who in MANAGERS:
@@ -216,7 +220,8 @@ def test_post_routes_by_role(w: World) -> None:
     bj = TestClient(w.client.app, base_url="http://testserver")
     login(bj, "coord_bj")
     csrf = csrf_of(bj.get("/enrollments").text)
-    assert bj.post("/enrollments", data={"csrf": csrf, "kiosk_id": "K01", "replace": "true"}).status_code == 403
+    form = {"csrf": csrf, "nonce": "n" * 24, "kiosk_id": "K01", "replace": "true"}
+    assert bj.post("/enrollments", data=form).status_code == 403
     assert "K01" not in bj.get("/enrollments").text
 
 

@@ -139,4 +139,18 @@ def test_a_bad_quarter_is_refused_clearly(calc: Server, quarter: str) -> None:
     resp = calc.client.get(f"/v1/console/indicators?quarter={quarter}")
     assert resp.status_code in (400, 422)
     page = calc.client.get(f"/exports/indicators.csv?quarter={quarter}")
-    assert page.status_code in (400, 422) and "quarter" in page.text.lower()
+    assert page.status_code in (400, 422) and "Un trimestre s&#39;écrit comme 2026-Q3" in page.text
+
+
+def test_the_quarter_under_way_judges_lateness_today_not_at_its_end(calc: Server) -> None:
+    # On 2026-08-15 loan A (due 07-29) is 17 days late: not at risk yet. Judged at the quarter's end,
+    # a date still to come, it counted 63 days late.
+    calc.client.app.state.today = lambda: date(2026, 8, 15)
+    group, total = _rows(calc, "2026-Q3")
+    assert (group["loans"], group["par30"], group["par30_pct"], total["par30"]) == (7_000, 0, 0.0, 0)
+    rows = calc.client.get("/exports/indicators.csv").text.lstrip("\ufeff").splitlines()  # the current quarter
+    header, first = rows[0].split(","), rows[1].split(",")
+    assert (first[header.index("loans")], first[header.index("par30")]) == ("7000", "0")
+    # a quarter that is over is judged at its end, whatever the day
+    calc.client.app.state.today = lambda: date(2027, 3, 1)
+    assert _rows(calc, "2026-Q3")[0]["par30"] == 3_000

@@ -2,24 +2,38 @@
 
 from __future__ import annotations
 
+import html
 import io
 import random
 import re
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from httpx import Response
 from openpyxl import load_workbook
-from sqlalchemy import create_engine, delete, select
-from test_console_support import TODAY, World, csrf_of, login, served_world
-from test_sync_support import BACKENDS
+from sqlalchemy import create_engine, delete, select, update
+from test_console_support import PASSWORD, SERVER, TODAY, World, csrf_of, login, served_world
+from test_sync_support import BACKENDS, ServerDb, backend_fixture, running  # noqa: F401  (fixture)
 
 from kiosk.domain.projections import TABLES
-from sync_server import rollup
-from sync_server.db import console_months, console_totals, metadata, projections
+from sync_server import accounts, rollup
+from sync_server.db import (
+    console_months,
+    console_totals,
+    enrollment_codes,
+    kiosk_keys,
+    kiosks,
+    metadata,
+    now_ms,
+    projections,
+)
 from sync_server.errors import SyncServerError
 from sync_server.web.loans import at_risk, days_late
+
+NONCE = re.compile(r'name="nonce" value="([^"]+)"')
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
@@ -142,7 +156,7 @@ def test_the_group_page_shows_funds_members_loans_meetings_and_corrections(w: Wo
     assert html.count('class="late"') >= 2  # the demo's two defaulters
     assert "Caisse verte +" in html or "Caisse verte -" in html  # week 8: 500 F missing at closing
     older = admin.get(w.group_url("K01") + "?mp=2")
-    assert older.status_code == 200 and "2026-05-04" in older.text  # the first meeting, on the second page
+    assert older.status_code == 200 and "04/05/2026" in older.text  # the first meeting, on the second page
     member_link = re.search(r'href="(/groups/K01/[^"]+/members/[^"]+)"', html)[1]
     statement = admin.get(member_link)
     assert statement.status_code == 200 and "Relevé" in statement.text
@@ -185,7 +199,7 @@ def test_exports_read_back(w: World, admin: TestClient) -> None:
     ranged = admin.get("/exports/meetings.csv?from=2026-06-01&to=2026-06-30").text.splitlines()
     assert all("2026-06-" in line for line in ranged[1:]) and len(ranged) > 4
     bad = admin.get("/exports/meetings.csv?from=June")
-    assert bad.status_code == 400 and "YYYY-MM-DD" in bad.text
+    assert bad.status_code == 400 and "AAAA-MM-JJ" in bad.text
 
 
 def test_exported_text_never_runs_as_a_spreadsheet_formula() -> None:
@@ -238,7 +252,8 @@ def test_enrollment_codes_are_created_listed_and_revoked(w: World) -> None:
     login(c, "coord_tg")
     c.cookies.set("lang", "fr")
     csrf = csrf_of(c.get("/enrollments").text)
-    made = c.post("/enrollments", data={"csrf": csrf, "kiosk_id": "K55", "country": "TG", "name": "Kpalimé"})
+    form = {"csrf": csrf, "nonce": "n" * 24, "country": "TG"}
+    made = c.post("/enrollments", data={**form, "kiosk_id": "K55", "name": "Kpalimé"})
     code = re.search(r"Code pour K55 : ([A-Z0-9-]{14})", made.text)[1]
     handle = re.search(r'action="/enrollments/([0-9a-f]+)/revoke"', made.text)[1]
     assert c.post(f"/enrollments/{handle}/revoke", data={"csrf": csrf}).status_code == 200
@@ -247,8 +262,8 @@ def test_enrollment_codes_are_created_listed_and_revoked(w: World) -> None:
     with pytest.raises(SyncServerError) as err:
         accounts.enroll(w.server.engine, code, "A" * 43, "B" * 86, None)
     assert err.value.code in ("proof_invalid", "enrollment_code_expired")
-    bad = c.post("/enrollments", data={"csrf": csrf, "kiosk_id": "bad id!", "country": "TG"})
-    assert bad.status_code == 400 and "kiosk_id" in bad.text
+    bad = c.post("/enrollments", data={**form, "nonce": "m" * 24, "kiosk_id": "bad id!"})
+    assert bad.status_code == 400 and "identifiant de kiosque" in bad.text
     assert "bad id" not in c.get("/enrollments").text
     assert TODAY.year == 2026
 
@@ -277,7 +292,7 @@ def test_export_dates_are_written_one_way_only(w: World, admin: TestClient) -> N
     # 20260504 or 2026-W19-1 would pass a date parser and then match nothing: refused, not an empty file.
     for odd in ("20260504", "2026-W19-1"):
         resp = admin.get(f"/exports/meetings.csv?from={odd}")
-        assert resp.status_code == 400 and "YYYY-MM-DD" in resp.text
+        assert resp.status_code == 400 and "AAAA-MM-JJ" in resp.text
 
 
 def test_group_search_finds_accented_names_whatever_the_case(w: World, admin: TestClient) -> None:
@@ -304,3 +319,275 @@ def test_a_member_owes_aid_loans_too_and_a_loan_no_longer_running_owes_nothing(w
     for status in ("cancelled", "repaid"):
         figures = standing(loan | {"status": status}, TODAY)
         assert (figures["outstanding"], figures["arrears"], figures["days_late"]) == (0, 0, 0)
+
+
+# -- the reviewer's findings ------------------------------------------------------------------------
+
+
+def _alert(resp: Response) -> str:
+    """The sentence of an error page, as a person reads it."""
+    found = re.search(r'role="(?:alert|status)">(.*?)</p>', resp.text, re.S)
+    assert found, resp.text[:300]
+    return html.unescape(found[1]).strip()
+
+
+def _as(w: World, username: str, lang: str = "fr") -> TestClient:
+    c = TestClient(w.client.app, base_url="http://testserver")
+    login(c, username)
+    c.cookies.set("lang", lang)
+    return c
+
+
+def test_refusals_on_the_pages_read_in_french_and_the_api_keeps_its_codes(w: World, admin: TestClient) -> None:
+    group = w.group_url("K01")
+    expected = {
+        "/groups?page=abc": (400, "Numéro de page invalide : un nombre entier à partir de 1."),
+        group + "?mp=0": (400, "Numéro de page invalide : un nombre entier à partir de 1."),
+        "/exports/movements.csv?from=01/05/2026": (400, "Une date s'écrit AAAA-MM-JJ, par exemple 2026-10-01."),
+        "/exports/meetings.xlsx?to=2026-13-01": (400, "Une date s'écrit AAAA-MM-JJ, par exemple 2026-10-01."),
+        "/exports/indicators.csv?quarter=2026-Q5": (
+            400,
+            "Un trimestre s'écrit comme 2026-Q3 (Q1 à Q4, années 2000 à 2200).",
+        ),
+        "/exports/members.csv?group=K01": (
+            400,
+            "Un groupe s'écrit KIOSQUE/IDENTIFIANT_DU_GROUPE, comme dans les liens",
+        ),
+        "/exports/members.csv?group=K01/nope": (404, "Introuvable."),
+        "/lang/de": (400, "Valeur refusée : langue."),
+    }
+    for url, (status, sentence) in expected.items():
+        resp = admin.get(url)
+        assert resp.status_code == status and _alert(resp).startswith(sentence), (url, resp.status_code, _alert(resp))
+    coordinator = _as(w, "coord_tg")
+    form = {"csrf": csrf_of(coordinator.get("/enrollments").text), "nonce": "refusals-0123456789", "country": "TG"}
+    refusals = {
+        "K02": (403, {}, "Cet identifiant de kiosque est déjà pris hors de votre périmètre"),
+        "K77": (403, {"country": "BJ"}, "Choisissez un pays et une coopérative de votre périmètre."),
+        "K01": (409, {}, "Ce kiosque est déjà inscrit : cochez « Remplacement d'un appareil »"),
+        "K 07": (400, {}, "Un identifiant de kiosque compte 1 à 64 lettres sans accent"),
+        "K78": (400, {"hours": "0"}, "Un code d'inscription est valable de 1 à 720 heures."),
+        "K79": (404, {"replace": "true"}, "Ce kiosque est inconnu : aucun kiosque ne s'est inscrit sous cet"),
+        "K81": (400, {"country": "Togo"}, "Un pays s'écrit en code de deux lettres (TG, BJ)"),
+        "K80": (400, {"nonce": "short"}, "Valeur refusée : formulaire (rechargez la page)."),
+    }
+    for kiosk_id, (status, extra, sentence) in refusals.items():
+        resp = coordinator.post("/enrollments", data={**form, "kiosk_id": kiosk_id, **extra})
+        assert resp.status_code == status and _alert(resp).startswith(sentence), (kiosk_id, _alert(resp))
+    # the English side reads English; the API keeps its machine codes
+    english = _as(w, "coord_tg", "en")
+    assert _alert(english.get("/groups?page=abc")) == "Invalid page number: a whole number from 1."
+    resp = english.post("/enrollments", data={**form, "csrf": csrf_of(english.get("/").text), "kiosk_id": "K02"})
+    assert _alert(resp) == "This kiosk id is taken outside your scope: choose another."
+    assert admin.get("/v1/console/groups?page=abc").json()["detail"][0]["loc"] == ["query", "page"]
+    assert admin.get("/v1/console/indicators?quarter=2026-Q5").json()["detail"]["code"] == "quarter_invalid"
+
+
+def test_a_refusal_without_a_sentence_of_its_own_is_still_french() -> None:
+    from sync_server.errors import Conflict, TooLarge
+    from sync_server.web.common import error_text
+
+    odd = Conflict("public_key_in_use", "this public key is already enrolled")
+    assert error_text("fr", odd) == "Conflit avec ce qui est déjà enregistré."
+    assert error_text("en", odd) == "this public key is already enrolled"  # English says more than the general line
+    assert error_text("fr", TooLarge("body_too_large", "too large")) == "Demande trop volumineuse."
+
+
+def test_unknown_addresses_and_wrong_methods_get_the_console_s_page(w: World, admin: TestClient) -> None:
+    missing = admin.get("/groups/K01/nope/and/more")
+    assert missing.status_code == 404 and _alert(missing) == "Introuvable."
+    assert "Se déconnecter" in missing.text  # signed in: the menu is there to go on
+    wrong = admin.post("/groups", data={"q": "x"})
+    assert wrong.status_code == 405 and wrong.headers["allow"] == "GET"
+    assert _alert(wrong).startswith("Cette adresse ne s'ouvre pas ainsi")
+    anonymous = TestClient(w.client.app, base_url="http://testserver")
+    anonymous.cookies.set("lang", "en")
+    assert _alert(anonymous.get("/nope")) == "Not found." and anonymous.get("/static/nope.css").status_code == 404
+    api = admin.get("/v1/console/nope")
+    assert api.status_code == 404 and api.json() == {"detail": "Not Found"}
+    assert admin.post("/v1/console/groups").json() == {"detail": "Method Not Allowed"}
+
+
+def test_switching_language_keeps_the_page_s_filters(w: World) -> None:
+    c = _as(w, "admin")
+    page = c.get("/groups", params={"q": "MUSO é", "country": "TG", "page": "1"})
+    link = html.unescape(re.search(r'href="(/lang/en\?next=[^"]+)"', page.text)[1])
+    switched = c.get(link, follow_redirects=False)
+    assert switched.status_code == 303
+    assert switched.headers["location"] == "/groups?q=MUSO+%C3%A9&country=TG&page=1"
+    assert "MUSO Élikem de Bolou" in c.get(switched.headers["location"]).text
+
+
+def test_groups_sort_without_regard_to_accents_or_case_and_kiosk_ids_match_any_case(
+    w: World, admin: TestClient
+) -> None:
+    names = [g["name"] for g in admin.get("/v1/console/groups").json()["groups"]]
+    assert names == ["MUSO Élikem de Bolou", "MUSO Sèmè de Bohicon"]  # É is an E, not a letter after Z
+    page = admin.get("/groups").text
+    assert page.index("MUSO Élikem de Bolou") < page.index("MUSO Sèmè de Bohicon")
+    for typed in ("k01", "K01", " k01 "):
+        assert admin.get("/v1/console/groups", params={"q": typed}).json()["total"] == 1, typed
+
+
+def test_french_pages_write_dates_day_first_and_english_ones_iso(w: World, admin: TestClient) -> None:
+    from sync_server.web.i18n import day, when
+
+    ms = int(datetime(2026, 12, 2, 10, 5, tzinfo=UTC).timestamp() * 1000)
+    assert (when(ms, "fr"), when(ms, "en")) == ("02/12/2026 10:05 UTC", "2026-12-02 10:05 UTC")
+    assert (day("2026-10-26", "fr"), day("2026-10-26", "en"), day(None, "fr"), day("26 oct.", "fr")) == (
+        "26/10/2026",
+        "2026-10-26",
+        "—",
+        "26 oct.",
+    )
+    french = admin.get(w.group_url("K01") + "?mp=2").text
+    assert "04/05/2026" in french and "2026-05-04" not in french
+    english = _as(w, "admin", "en").get(w.group_url("K01") + "?mp=2").text
+    assert "2026-05-04" in english and "04/05/2026" not in english
+    kiosks = admin.get("/kiosks").text
+    assert re.search(r"\d\d/\d\d/20\d\d<span", kiosks) and not re.search(r">20\d\d-\d\d-\d\d", kiosks)
+    assert "2026-05-04" in admin.get("/exports/meetings.csv").text  # files keep ISO dates
+
+
+def test_an_enrollment_form_sent_twice_creates_one_code(w: World) -> None:
+    c = _as(w, "coord_tg")
+    page = c.get("/enrollments").text
+    form = {"csrf": csrf_of(page), "nonce": NONCE.search(page)[1], "country": "TG", "kiosk_id": "K56"}
+    first = c.post("/enrollments", data=form)
+    assert re.search(r"Code pour K56 : [A-Z0-9-]{14}", first.text)
+    again = c.post("/enrollments", data=form)  # the result page reloaded: the browser sends the form again
+    assert again.status_code == 200 and _alert(again).startswith("Ce code a déjà été créé")
+    assert "Code pour" not in again.text and again.text.count("<strong>K56</strong>") == 1
+    assert NONCE.search(first.text)[1] != form["nonce"]  # the next form is a new one
+    with w.server.engine.connect() as conn:
+        waiting = conn.execute(
+            select(enrollment_codes.c.code_hash).where(
+                enrollment_codes.c.kiosk_id == "K56", enrollment_codes.c.used_at.is_(None)
+            )
+        ).all()
+    assert len(waiting) == 1
+    # a form refused is not spent: corrected, it is sent again with the same nonce
+    other = {**form, "nonce": NONCE.search(again.text)[1], "kiosk_id": "K57"}
+    assert c.post("/enrollments", data={**other, "replace": "true"}).status_code == 404  # K57 never enrolled
+    assert "Code pour K57" in c.post("/enrollments", data=other).text
+
+
+def test_cooperatives_are_one_per_line_and_countries_two_letter_codes(w: World, admin: TestClient) -> None:
+    csrf = csrf_of(admin.get("/users").text)
+    made = admin.post(
+        "/users",
+        data={
+            "csrf": csrf,
+            "username": "coop_comma",
+            "password": "x" * 12,
+            "role": "viewer",
+            "countries": "tg, bj",
+            "cooperatives": "Union des producteurs, Kpalimé\r\nCoop B\r\n",
+        },
+        follow_redirects=False,
+    )
+    assert made.status_code == 303
+    user = next(u for u in accounts.list_users(w.server.engine) if u["username"] == "coop_comma")
+    assert (user["countries"], user["cooperatives"]) == (["BJ", "TG"], ["Coop B", "Union des producteurs, Kpalimé"])
+    # the users table gives the scope back one per line, so that saving it unchanged changes nothing
+    row = re.search(rf'action="/users/{user["user_id"]}".*?<textarea name="cooperatives"[^>]*>(.*?)</textarea>',
+                    admin.get("/users").text, re.S)[1]  # fmt: skip
+    assert html.unescape(row).splitlines() == ["Coop B", "Union des producteurs, Kpalimé"]
+    scope = {
+        "csrf": csrf,
+        "action": "scope",
+        "role": "viewer",
+        "countries": "BJ, TG",
+        "cooperatives": html.unescape(row),
+    }
+    assert admin.post(f"/users/{user['user_id']}", data=scope, follow_redirects=False).status_code == 303
+    again = next(u for u in accounts.list_users(w.server.engine) if u["username"] == "coop_comma")
+    assert again["cooperatives"] == ["Coop B", "Union des producteurs, Kpalimé"]
+    for typed in ("Togo", "TGO", "T1"):
+        refused = admin.post(
+            "/users",
+            data={
+                "csrf": csrf,
+                "username": f"pays-{typed}",
+                "password": "x" * 12,
+                "role": "viewer",
+                "countries": typed,
+            },
+        )
+        assert refused.status_code == 400 and _alert(refused).startswith("Un pays s'écrit en code de deux lettres")
+    assert not any(u["username"].startswith("pays-") for u in accounts.list_users(w.server.engine))
+
+
+def test_groups_to_follow_are_those_with_the_most_money_at_risk_in_a_fixed_order() -> None:
+    from sync_server.authz import Principal
+    from sync_server.web import queries
+
+    engine = create_engine("sqlite://")
+    metadata.create_all(engine)
+    groups = {  # name: (loans outstanding, of which more than 30 days late)
+        "Petit": (1_000, 1_000),  # 100 %, but little money
+        "Grand": (100_000, 40_000),
+        "bêta": (10_000, 5_000),
+        "Alpha": (10_000, 5_000),
+    }
+    loan = {c: None for c, _ in TABLES["loans"].columns if c not in ("group_id", "loan_id", "principal")} | {
+        "term_months": 1,
+        "rounding_unit": 5,
+        "start": "2025-01-01",
+        "principal_paid": 0,
+        "method": "flat",
+        "rate_bp": 200,
+        "penalty_bp": 0,
+        "status": "active",
+        "kind": "loan",
+    }
+    with engine.begin() as conn:
+        for i, (name, (loans, late)) in enumerate(groups.items()):
+            key = {"kiosk_id": f"K{i}", "group_id": f"G{i}"}
+            conn.execute(projections["groups"].insert().values(**key, name=name, country="TG", meeting_count=1))
+            conn.execute(console_totals.insert().values(**key, loans=loans))
+            conn.execute(projections["loans"].insert().values(loan | key | {"loan_id": "late", "principal": late}))
+            if loans > late:  # the rest lent a fortnight ago: not late
+                young = {"loan_id": "new", "principal": loans - late, "start": "2025-12-20"}
+                conn.execute(projections["loans"].insert().values(loan | key | young))
+        found = queries.overview(conn, Principal(1, "a", "admin"), date(2026, 1, 1), 0, 14)["attention"]
+    assert [(g["name"], g["par30"]) for g in found] == [
+        ("Grand", 40_000),
+        ("Alpha", 5_000),
+        ("bêta", 5_000),
+        ("Petit", 1_000),
+    ]
+
+
+def test_a_kiosk_enrolled_but_not_yet_synced_is_not_silent(backend: ServerDb, tmp_path: Path) -> None:
+    from kiosk.services import Kiosk
+    from kiosk.store.clock import FixedClock
+    from kiosk.sync.client import enroll
+
+    with running(backend) as s:
+        accounts.create_user(s.engine, "awa", PASSWORD, "admin")
+        k = Kiosk.open(tmp_path / "k66.db", FixedClock())
+        try:
+            enroll(k.store, SERVER, s.code("K66"), http=s.client)  # enrolled, never pushed
+        finally:
+            k.close()
+        c = TestClient(s.client.app, base_url="http://testserver")
+        login(c, "awa")
+        c.cookies.set("lang", "fr")
+
+        def silent() -> tuple[int, bool]:
+            figures = c.get("/v1/console/overview").json()["figures"]
+            assert figures["kiosks"] == 1
+            return figures["silent"], "muet" in c.get("/kiosks").text
+
+        assert silent() == (0, False)
+        fifteen_days_ago = now_ms() - 15 * 86_400_000
+        with s.engine.begin() as conn:  # enrolled fifteen days ago, and still nothing
+            conn.execute(update(kiosk_keys).values(created_at=fifteen_days_ago))
+        assert silent() == (1, True)
+        with s.engine.begin() as conn:  # it pushed an hour ago
+            conn.execute(update(kiosks).values(last_push_at=now_ms() - 3_600_000))
+        assert silent() == (0, False)
+        with s.engine.begin() as conn:  # its last push was fifteen days ago too
+            conn.execute(update(kiosks).values(last_push_at=fifteen_days_ago))
+        assert silent() == (1, True)

@@ -110,7 +110,7 @@ def _ids(s: Server, *names: str) -> list[int]:
 
 FORMS = {
     "/logout": {},
-    "/enrollments": {"kiosk_id": "K77", "country": "TG"},
+    "/enrollments": {"kiosk_id": "K77", "country": "TG", "nonce": "n" * 24},
     "/users": {"username": "mallory", "password": "x" * 12, "role": "admin"},
     "/kiosks/K01/revoke": {},
     "/account/password": {"current": PASSWORD, "new": "y" * 12, "again": "y" * 12},

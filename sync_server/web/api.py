@@ -104,9 +104,10 @@ def verify(
 def quarterly(
     request: Request, me: Reader, engine: EngineDep, quarter: Annotated[str, Query(max_length=10)] = ""
 ) -> dict[str, Any]:
-    q = quarter or indicators.current_quarter(today(request))
+    day = today(request)
+    q = quarter or indicators.current_quarter(day)
     with read(engine) as conn:
-        return {"quarter": q, "rows": indicators.quarterly(conn, me, q)}
+        return {"quarter": q, "rows": indicators.quarterly(conn, me, q, day)}
 
 
 @router.get("/exports/{kind}", summary="An export as CSV or Excel (same files as the console's Exports page)")

@@ -11,7 +11,8 @@ from urllib.parse import quote
 
 from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
+from jinja2.runtime import Context
 from starlette.concurrency import run_in_threadpool
 
 from .. import charts
@@ -19,7 +20,7 @@ from ..api.deps import EngineDep, SettingsDep
 from ..authz import Principal
 from ..errors import CsrfRefused, LoginRequired, SyncServerError
 from . import sessions
-from .i18n import LANGS, duration, money, percent, translate, when
+from .i18n import LANGS, T, day, duration, money, percent, translate, when
 
 HERE = Path(__file__).resolve().parent
 env = Environment(
@@ -29,6 +30,14 @@ env = Environment(
     lstrip_blocks=True,
 )
 env.filters["money"] = money
+
+
+@pass_context
+def _day(context: Context, value: str | None) -> str:
+    return day(value, context.get("lang", "fr"))
+
+
+env.filters["day"] = _day  # {{ loan.start|day }}: 26/10/2026 on the French side, ISO on the English one
 env.globals["line_chart"] = charts.line_chart
 env.globals["bar_chart"] = charts.bar_chart
 env.globals["Series"] = charts.Series
@@ -63,10 +72,16 @@ def safe_next(target: str | None) -> str:
     return target
 
 
+def here_param(request: Request) -> str:
+    """This page's path and query, as the value of a ``next=`` parameter: every ``?``, ``&`` and ``=``
+    escaped, or a link to switch language would keep only the query's first parameter."""
+    here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return quote(here, safe="/")
+
+
 def render(request: Request, name: str, me: Principal | None = None, status: int = 200, **context: Any) -> HTMLResponse:
     lang = lang_of(request)
     t: Callable[..., str] = partial(translate, lang)
-    here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     html = env.get_template(name).render(
         request=request,
         me=me,
@@ -76,7 +91,7 @@ def render(request: Request, name: str, me: Principal | None = None, status: int
         duration=partial(duration, lang=lang),
         pc=(lambda v: percent(v).replace(",", ".")) if lang == "en" else percent,
         csrf=me.csrf if me else context.pop("csrf", ""),
-        here=quote(here, safe="/?=&"),
+        here=here_param(request),
         **context,
     )
     return HTMLResponse(html, status_code=status, headers=SECURITY_HEADERS)
@@ -110,6 +125,7 @@ ERROR_KEYS = {
     "not_allowed": "e_not_allowed",
     "rate_limited": "e_rate_limited",
     "login_required": "e_login_required",
+    "user_inactive": "e_user_inactive",
     # what an administrator can get wrong on the users page
     "password_too_short": "e_password_too_short",
     "user_exists": "e_user_exists",
@@ -117,13 +133,60 @@ ERROR_KEYS = {
     "last_admin": "e_last_admin",
     "country_invalid": "e_country_invalid",
     "scope_invalid": "e_scope_invalid",
+    "role_unknown": "e_role_unknown",
+    "user_unknown": "e_user_unknown",
+    # the exports' filters
+    "date_invalid": "e_date_invalid",
+    "quarter_invalid": "e_quarter_invalid",
+    "group_invalid": "e_group_invalid",
+    "export_too_large": "e_export_too_large",
+    # the enrollment form, and revoking codes and kiosks
+    "kiosk_id_invalid": "e_kiosk_id_invalid",
+    "hours_invalid": "e_hours_invalid",
+    "kiosk_outside_scope": "e_kiosk_outside_scope",
+    "place_outside_scope": "e_place_outside_scope",
+    "kiosk_already_enrolled": "e_kiosk_already_enrolled",
+    "kiosk_unknown": "e_kiosk_unknown",
+    "code_unknown": "e_code_unknown",
 }
+# Request validation (FastAPI) names the parameter; some have a sentence of their own, the others are named.
+FIELD_KEYS = {"page": "e_page_invalid", "mp": "e_page_invalid", "hours": "e_hours_invalid"}
+FIELD_KEYS |= {"kiosk_id": "e_kiosk_id_invalid", "quarter": "e_quarter_invalid"}
+FIELD_KEYS |= {"from": "e_date_invalid", "to": "e_date_invalid"}
+
+
+class HttpRefusal(SyncServerError):
+    """Starlette's own refusals (405 and the like), for the console's error page."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(f"http_{status}", message)
+        self.status = status
 
 
 def error_text(lang: str, exc: SyncServerError) -> str:
-    """The sentence a person reads for a refusal, in their language (the code's English message otherwise)."""
+    """The sentence a person reads for a refusal, in their language.
+
+    A code with no sentence of its own gets its status's general one in French: never the English
+    message, which only the English side may fall back to (it says more than the general sentence)."""
+    if exc.code == "input_invalid":
+        return invalid_input_text(lang, [str(f) for f in exc.params.get("fields", [])])
     key = ERROR_KEYS.get(exc.code) or ("e_not_found" if exc.status == 404 else "")
-    return translate(lang, key, **exc.params) if key else exc.message
+    if key:
+        return translate(lang, key, **exc.params)
+    if lang == "en":
+        return exc.message
+    return translate(lang, f"e_{exc.status}" if f"e_{exc.status}" in T else "e_other")
+
+
+def invalid_input_text(lang: str, fields: list[str]) -> str:
+    """Which fields were refused, in words: 'Numéro de page invalide…', 'Valeur refusée : pays, rôle.'"""
+    own = [FIELD_KEYS[f] for f in fields if f in FIELD_KEYS]
+    if own:
+        return translate(lang, own[0])
+    names = [translate(lang, f"f_{f}") if f"f_{f}" in T else f for f in dict.fromkeys(fields)]
+    if not names:
+        return translate(lang, "e_400")
+    return translate(lang, "e_input_invalid", fields=", ".join(names))
 
 
 def is_page(request: Request) -> bool:

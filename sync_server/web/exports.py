@@ -78,7 +78,7 @@ def rows(
     elif kind == "meetings":
         yield from _meetings(conn, p, group, since, until)
     elif kind == "indicators":
-        for r in indicators.quarterly(conn, p, quarter or indicators.current_quarter(today)):
+        for r in indicators.quarterly(conn, p, quarter or indicators.current_quarter(today), today):
             yield tuple(r[c] for c in indicators.COLUMNS)
     else:
         raise BadRequest("export_unknown", f"exports: {', '.join(KINDS)}")

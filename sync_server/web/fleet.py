@@ -7,12 +7,12 @@ import hmac
 import json
 from typing import Any
 
-from sqlalchemy import Connection, and_, func, select, update
+from sqlalchemy import Connection, and_, delete, func, select, update
 
 from kiosk.domain.events import verification_code
 
 from ..authz import Principal
-from ..db import enrollment_codes, journal, kiosk_keys, kiosks, projections
+from ..db import enrollment_codes, insert, journal, kiosk_keys, kiosks, projections, sent_forms
 from ..errors import NotAllowed, NotFound
 from ..security import normalise_code, same_text
 
@@ -56,7 +56,10 @@ def fleet(conn: Connection, p: Principal, now: int, silent_days: int) -> list[di
     silent_before = now - silent_days * 86_400_000
     for r in rows:
         d = dict(r)
-        d["silent"] = d["status"] == "active" and (d["last_push_at"] or 0) < silent_before
+        # Silent since its last push, or since it was enrolled (its key's creation) if that is later: a
+        # kiosk enrolled minutes ago has not had time to sync (the overview counts the same way, in SQL).
+        since = max(d["last_push_at"] or 0, d["key_since"] or d["created_at"] or 0)
+        d["silent"] = d["status"] == "active" and since < silent_before
         out.append(d)
     return out
 
@@ -69,6 +72,25 @@ def kiosk_in_scope(conn: Connection, p: Principal, kiosk_id: str) -> dict[str, A
 def handle(secret: str, code_hash: str) -> str:
     """A code's name in URLs: not its hash, which would allow guessing the code offline."""
     return hmac.new(secret.encode(), code_hash.encode(), hashlib.sha256).hexdigest()[:20]
+
+
+# -- a form sent once ----------------------------------------------------------------------------
+
+
+def first_sending(conn: Connection, secret: str, csrf: str, nonce: str, now: int) -> bool:
+    """True for the first POST of the form that carried ``nonce`` in this session; False when the same
+    form comes again (a reload of the page that answered it, a double click). The primary key decides
+    between two sent at once. A nonce is bound to the session: one seen elsewhere claims nothing here."""
+    form = hmac.new(secret.encode(), f"form\n{csrf}\n{nonce}".encode(), hashlib.sha256).hexdigest()
+    conn.execute(delete(sent_forms).where(sent_forms.c.sent_at < now - 86_400_000))  # housekeeping
+    row = insert(conn, sent_forms).values(form_hash=form, sent_at=now)
+    return conn.execute(row.on_conflict_do_nothing().returning(sent_forms.c.form_hash)).first() is not None
+
+
+def unsend(conn: Connection, secret: str, csrf: str, nonce: str) -> None:
+    """The form was refused: once corrected, it may be sent again."""
+    form = hmac.new(secret.encode(), f"form\n{csrf}\n{nonce}".encode(), hashlib.sha256).hexdigest()
+    conn.execute(delete(sent_forms).where(sent_forms.c.form_hash == form))
 
 
 def codes(conn: Connection, p: Principal, secret: str, limit: int = 200) -> list[dict[str, Any]]:

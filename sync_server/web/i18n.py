@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from kiosk.domain.money import group_thousands
 
@@ -248,10 +248,120 @@ T: dict[str, tuple[str, str]] = {
         "This is the last active administrator: make another one first.",
     ),
     "e_country_invalid": (
-        "Un pays s'écrit en code court (TG, BJ) ou * pour tous.",
-        "A country is a short code (TG, BJ) or * for all.",
+        "Un pays s'écrit en code de deux lettres (TG, BJ), ou * pour tous ; un nom comme « Togo » n'est pas reconnu.",
+        "A country is a two-letter code (TG, BJ), or * for all; a name such as 'Togo' is not understood.",
     ),
     "e_scope_invalid": ("Périmètre trop long.", "Scope too long."),
+    "e_role_unknown": (
+        "Un rôle est administrateur, coordinateur ou lecteur.",
+        "A role is administrator, coordinator or viewer.",
+    ),
+    "e_user_unknown": ("Cet utilisateur n'existe pas.", "No such user."),
+    "e_user_inactive": ("Ce compte est désactivé.", "This account is disabled."),
+    # the exports' filters
+    "e_date_invalid": (
+        "Une date s'écrit AAAA-MM-JJ, par exemple 2026-10-01.",
+        "A date is written YYYY-MM-DD, for example 2026-10-01.",
+    ),
+    "e_quarter_invalid": (
+        "Un trimestre s'écrit comme 2026-Q3 (Q1 à Q4, années 2000 à 2200).",
+        "A quarter is written like 2026-Q3 (Q1 to Q4, years 2000 to 2200).",
+    ),
+    "e_group_invalid": (
+        "Un groupe s'écrit KIOSQUE/IDENTIFIANT_DU_GROUPE, comme dans les liens d'export de sa page.",
+        "A group is written KIOSK/GROUP_ID, as in the export links of its page.",
+    ),
+    "e_export_too_large": (
+        "Plus d'un million de lignes : exportez en CSV, ou un seul groupe, ou une période plus courte.",
+        "More than a million rows: export CSV, or one group, or a shorter period.",
+    ),
+    # the enrollment form
+    "e_kiosk_id_invalid": (
+        "Un identifiant de kiosque compte 1 à 64 lettres sans accent, chiffres, « . », « _ » ou « - ».",
+        "A kiosk id is 1 to 64 letters without accents, digits, '.', '_' or '-'.",
+    ),
+    "e_hours_invalid": (
+        "Un code d'inscription est valable de 1 à 720 heures.",
+        "An enrollment code is valid for 1 to 720 hours.",
+    ),
+    "e_kiosk_outside_scope": (
+        "Cet identifiant de kiosque est déjà pris hors de votre périmètre : choisissez-en un autre.",
+        "This kiosk id is taken outside your scope: choose another.",
+    ),
+    "e_place_outside_scope": (
+        "Choisissez un pays et une coopérative de votre périmètre.",
+        "Choose a country and a cooperative inside your scope.",
+    ),
+    "e_kiosk_already_enrolled": (
+        "Ce kiosque est déjà inscrit : cochez « Remplacement d'un appareil » pour le passer sur un nouvel appareil.",
+        "This kiosk is already enrolled: tick 'Replacing a device' to move it to a new device.",
+    ),
+    "e_kiosk_unknown": (
+        "Ce kiosque est inconnu : aucun kiosque ne s'est inscrit sous cet identifiant.",
+        "This kiosk is unknown: no kiosk ever enrolled under this id.",
+    ),
+    "e_code_unknown": (
+        "Ce code n'existe pas ou n'attend plus d'être utilisé.",
+        "No such code waiting to be used.",
+    ),
+    "code_again": (
+        "Ce code a déjà été créé (formulaire envoyé deux fois) : il ne peut plus être affiché. "
+        "Il figure ci-dessous ; s'il est perdu, révoquez-le et créez-en un autre.",
+        "This code was already created (the form was sent twice): it cannot be shown again. "
+        "It is listed below; if it is lost, revoke it and create another.",
+    ),
+    # what a refusal says when its code has no sentence of its own (never the English message in French)
+    "e_400": ("Demande refusée : vérifiez ce qui a été saisi.", "Request refused: check what was typed."),
+    "e_401": ("Session expirée : reconnectez-vous.", "Your session has ended: log in again."),
+    "e_403": ("Action refusée.", "Refused."),
+    "e_405": (
+        "Cette adresse ne s'ouvre pas ainsi : revenez en arrière et utilisez les liens de la page.",
+        "This address cannot be used this way: go back and use the page's links.",
+    ),
+    "e_409": ("Conflit avec ce qui est déjà enregistré.", "This conflicts with what is already recorded."),
+    "e_413": ("Demande trop volumineuse.", "Request too large."),
+    "e_422": ("Demande refusée : vérifiez ce qui a été saisi.", "Request refused: check what was typed."),
+    "e_503": ("Service momentanément indisponible : réessayez plus tard.", "Unavailable for now: retry later."),
+    "e_other": ("Une erreur s'est produite.", "Something went wrong."),
+    # a form field or link parameter the server refused (request validation), named in words
+    "e_input_invalid": ("Valeur refusée : {fields}.", "Value refused: {fields}."),
+    "e_page_invalid": (
+        "Numéro de page invalide : un nombre entier à partir de 1.",
+        "Invalid page number: a whole number from 1.",
+    ),
+    "f_page": ("numéro de page", "page number"),
+    "f_mp": ("page des séances", "meetings page"),
+    "f_kiosk_id": ("identifiant du kiosque", "kiosk id"),
+    "f_name": ("nom", "name"),
+    "f_country": ("pays", "country"),
+    "f_cooperative": ("coopérative", "cooperative"),
+    "f_groups": ("groupes", "groups"),
+    "f_hours": ("validité (heures)", "valid for (hours)"),
+    "f_replace": ("remplacement d'un appareil", "replacing a device"),
+    "f_nonce": ("formulaire (rechargez la page)", "form (reload the page)"),
+    "f_username": ("nom d'utilisateur", "user name"),
+    "f_password": ("mot de passe", "password"),
+    "f_current": ("mot de passe actuel", "current password"),
+    "f_new": ("nouveau mot de passe", "new password"),
+    "f_again": ("nouveau mot de passe, encore", "new password, again"),
+    "f_role": ("rôle", "role"),
+    "f_countries": ("pays", "countries"),
+    "f_cooperatives": ("coopératives", "cooperatives"),
+    "f_action": ("action", "action"),
+    "f_user_id": ("utilisateur", "user"),
+    "f_q": ("recherche", "search"),
+    "f_from": ("date de début", "start date"),
+    "f_to": ("date de fin", "end date"),
+    "f_quarter": ("trimestre", "quarter"),
+    "f_group": ("groupe", "group"),
+    "f_number": ("numéro du reçu", "receipt number"),
+    "f_code": ("code de vérification", "verification code"),
+    "f_lang": ("langue", "language"),
+    "f_next": ("page de retour", "return page"),
+    "f_kind": ("type d'export", "kind of export"),
+    "f_fmt": ("format de fichier", "file format"),
+    "f_handle": ("code", "code"),
+    "f_saved": ("confirmation", "confirmation"),
     "back": ("Retour", "Back"),
     "aid_loan": ("prêt d'aide", "aid loan"),
     "receipt": ("Reçu", "Receipt"),
@@ -301,9 +411,24 @@ def money(amount: int | None) -> str:
 
 
 def when(ms: int | None, lang: str = "fr") -> str:
+    """A moment as people read it: '02/12/2026 10:05 UTC' in French, ISO in English."""
     if not ms:
         return translate(lang, "never")
-    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%d %H:%M UTC")
+    shape = "%d/%m/%Y %H:%M UTC" if lang == "fr" else "%Y-%m-%d %H:%M UTC"
+    return datetime.fromtimestamp(ms / 1000, UTC).strftime(shape)
+
+
+def day(value: str | None, lang: str = "fr") -> str:
+    """A stored ISO date for the page: '2026-10-26' -> '26/10/2026' in French. Exports and the API keep ISO.
+
+    Anything that is not an ISO date is shown as it is: a page never fails on a kiosk's odd value."""
+    if not value:
+        return "—"
+    try:
+        parsed = date.fromisoformat(value[:10])
+    except ValueError:
+        return value
+    return parsed.strftime("%d/%m/%Y") if lang == "fr" else parsed.isoformat()
 
 
 def duration(ms: int | None, lang: str = "fr") -> str:

@@ -6,7 +6,9 @@ meetings) are the changes within its three months. Months are those of the
 meetings' dates, so a quarter's figures do not depend on when kiosks synced.
 Portfolio at risk at the quarter's end is rebuilt from each loan: its
 principal repaid by then is what is repaid today minus the repayments dated
-after the quarter (net of their corrections).
+after the quarter (net of their corrections). Lateness is judged at the
+quarter's end, or today for the quarter under way: judged at a date still to
+come, a loan merely due would count as more than 30 days late.
 """
 
 from __future__ import annotations
@@ -84,8 +86,12 @@ def _sums(
     return {(r["kiosk_id"], r["group_id"]): {f: int(r[f] or 0) for f in fields} for r in rows}
 
 
-def portfolio_at(conn: Connection, p: Principal, end: date) -> dict[tuple[str, str], dict[str, int]]:
-    """Per group at ``end``: loans outstanding (count, principal) and the part more than 30 days late."""
+def portfolio_at(
+    conn: Connection, p: Principal, end: date, as_of: date | None = None
+) -> dict[tuple[str, str], dict[str, int]]:
+    """Per group at ``end``: loans outstanding (count, principal) and the part more than 30 days late on
+    ``as_of`` (``end`` by default; today, for a quarter not yet over)."""
+    judged = min(end, as_of or end)
     orig = T.alias("orig")
     later: dict[tuple[str, str], int] = {}
     for kiosk_id, loan_id, kind, detail, orig_detail in conn.execute(
@@ -121,12 +127,12 @@ def portfolio_at(conn: Connection, p: Principal, end: date) -> dict[tuple[str, s
         g = out.setdefault((loan["kiosk_id"], loan["group_id"]), {"count": 0, "outstanding": 0, "par30": 0})
         g["count"] += 1
         g["outstanding"] += outstanding
-        if days_late(loan, end) > AT_RISK_DAYS:
+        if days_late(loan, judged) > AT_RISK_DAYS:
             g["par30"] += outstanding
     return out
 
 
-def quarterly(conn: Connection, p: Principal, quarter_text: str) -> list[dict[str, Any]]:
+def quarterly(conn: Connection, p: Principal, quarter_text: str, today: date) -> list[dict[str, Any]]:
     """One row per group in scope, then a TOTAL row whose ratios are recomputed from the sums."""
     first, last, end = quarter(quarter_text)
     groups = {
@@ -140,7 +146,7 @@ def quarterly(conn: Connection, p: Principal, quarter_text: str) -> list[dict[st
     stocks = _sums(conn, p, STOCKS, CM.c.month <= last)
     before = _sums(conn, p, ("savings",), CM.c.month < first)
     flows = _sums(conn, p, FLOWS, CM.c.month >= first, CM.c.month <= last)
-    portfolio = portfolio_at(conn, p, end)
+    portfolio = portfolio_at(conn, p, end, as_of=today)
     rows = []
     total: dict[str, int] = {}
     for key, g in groups.items():

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import secrets
 from collections.abc import Iterator
 from typing import Annotated, Any
 
@@ -176,7 +178,9 @@ def enrollment_list(request: Request, me: Manager, engine: EngineDep, settings: 
 def _enrollments(request: Request, me: Principal, engine: Any, settings: Any, **extra: Any) -> HTMLResponse:
     with read(engine) as conn:
         rows = fleet.codes(conn, me, settings.secret_key.get_secret_value())
-    return render(request, "enrollments.html", me, rows=rows, now=now_ms(), **extra)
+    # Each form shown carries its own nonce: sent twice (a reload of the result page, a double click),
+    # it creates one code only.
+    return render(request, "enrollments.html", me, rows=rows, now=now_ms(), nonce=secrets.token_urlsafe(18), **extra)
 
 
 @router.post("/enrollments", response_class=HTMLResponse)
@@ -186,6 +190,7 @@ def enrollment_create(
     engine: EngineDep,
     settings: SettingsDep,
     kiosk_id: Annotated[str, Form(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")],
+    nonce: Annotated[str, Form(min_length=16, max_length=64)],
     name: Short = "",
     country: Annotated[str, Form(max_length=8)] = "",
     cooperative: Short = "",
@@ -194,19 +199,31 @@ def enrollment_create(
     groups: Annotated[str, Form(max_length=5000)] = "",
 ) -> HTMLResponse:
     country = country.strip().upper()
+    if country and not re.fullmatch(r"[A-Z]{2}", country):  # as a user's scope (accounts.clean_scope)
+        raise BadRequest("country_invalid", "a country is a two-letter code such as TG or BJ")
     with read(engine) as conn:
         fleet.check_enrollment(conn, me, kiosk_id, country or None, cooperative.strip() or None)
-    code, expires = accounts.create_enrollment(
-        engine,
-        kiosk_id,
-        created_by=me.username,
-        hours=hours,
-        name=name.strip(),
-        replace=replace,
-        groups=[g.strip() for g in groups.splitlines() if g.strip()][:50],
-        country=country or None,
-        cooperative=cooperative.strip() or None,
-    )
+    secret = settings.secret_key.get_secret_value()
+    with write(engine) as conn:
+        first = fleet.first_sending(conn, secret, me.csrf or "", nonce, now_ms())
+    if not first:
+        return _enrollments(request, me, engine, settings, again=True)
+    try:
+        code, expires = accounts.create_enrollment(
+            engine,
+            kiosk_id,
+            created_by=me.username,
+            hours=hours,
+            name=name.strip(),
+            replace=replace,
+            groups=[g.strip() for g in groups.splitlines() if g.strip()][:50],
+            country=country or None,
+            cooperative=cooperative.strip() or None,
+        )
+    except Exception:
+        with write(engine) as conn:  # nothing was created: the corrected form may be sent again
+            fleet.unsend(conn, secret, me.csrf or "", nonce)
+        raise
     return _enrollments(request, me, engine, settings, created={"kiosk": kiosk_id, "code": code, "until": expires})
 
 
@@ -229,7 +246,13 @@ def kiosk_revoke(kiosk_id: Annotated[str, Path(max_length=64)], me: Admin, engin
 
 
 def _lines(text: str) -> list[str]:
-    return [x.strip() for x in text.replace(",", "\n").splitlines() if x.strip()]
+    """One entry per line: a cooperative's name may hold a comma ("Union des producteurs, Kpalimé")."""
+    return [x.strip() for x in text.splitlines() if x.strip()]
+
+
+def _codes(text: str) -> list[str]:
+    """Countries: codes separated by commas, semicolons, spaces or lines ("TG, BJ")."""
+    return [x for x in re.split(r"[\s,;]+", text) if x]
 
 
 @router.get("/users", response_class=HTMLResponse)
@@ -248,7 +271,7 @@ def user_create(
     cooperatives: Annotated[str, Form(max_length=5000)] = "",
 ) -> Response:
     accounts.create_user(
-        engine, username, password, role, countries=_lines(countries), cooperatives=_lines(cooperatives)
+        engine, username, password, role, countries=_codes(countries), cooperatives=_lines(cooperatives)
     )
     return RedirectResponse("/users?saved=1", status_code=303)
 
@@ -272,7 +295,7 @@ def user_update(
             return _signed_in_again(request, settings, engine, me, "/users?saved=1")
     elif action == "scope":
         accounts.set_user(
-            engine, user_id, role=role or None, countries=_lines(countries), cooperatives=_lines(cooperatives)
+            engine, user_id, role=role or None, countries=_codes(countries), cooperatives=_lines(cooperatives)
         )
     else:
         accounts.set_user(engine, user_id, active=action == "enable")

@@ -12,7 +12,8 @@ from ..authz import Principal
 from ..db import now_ms, read
 from ..errors import LoginRequired
 from . import fleet, queries
-from .common import csrf_guard, render, today
+from .common import csrf_guard, lang_of, render, today
+from .i18n import day
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_guard)])
 PER_PAGE = 50
@@ -52,7 +53,8 @@ def group(request: Request, kiosk_id: str, group_id: str, me: Reader, engine: En
         recent = list(reversed(queries.meetings(conn, kiosk_id, group_id, 26))) if mp == 1 else []
         corrections = queries.corrections(conn, kiosk_id, group_id)
     more = data["group"]["meeting_count"] > mp * MEETINGS_PER_PAGE
-    bars = [(m["date"], round(100 * m["attended"] / m["slots"])) for m in recent if m["slots"]]
+    lang = lang_of(request)
+    bars = [(day(m["date"], lang), round(100 * m["attended"] / m["slots"])) for m in recent if m["slots"]]
     return render(
         request,
         "group.html",

@@ -11,12 +11,14 @@ import json
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Connection, and_, case, func, or_, select, tuple_
+from sqlalchemy import Connection, String, and_, case, func, or_, select, tuple_
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
 
 from kiosk.domain.funds import Fund, count_total
 
 from ..authz import Principal
-from ..db import ROLLUP_FIELDS, console_months, console_totals, kiosks, projections
+from ..db import ROLLUP_FIELDS, console_months, console_totals, kiosk_keys, kiosks, projections
 from ..errors import NotFound
 from .loans import at_risk, standing
 
@@ -93,21 +95,7 @@ def overview(conn: Connection, p: Principal, today: date, now_ms: int, silent_da
     k = conn.execute(
         select(
             func.count().label("kiosks"),
-            func.coalesce(
-                func.sum(
-                    case(
-                        (
-                            and_(
-                                kiosks.c.status == "active",
-                                or_(kiosks.c.last_push_at.is_(None), kiosks.c.last_push_at < silent_before),
-                            ),
-                            1,
-                        ),
-                        else_=0,
-                    )
-                ),
-                0,
-            ).label("silent"),
+            func.coalesce(func.sum(case((silent_since(silent_before), 1), else_=0)), 0).label("silent"),
         ).where(p.kiosks(), kiosks.c.status != "revoked")
     ).mappings()
     figures |= {name: int(v or 0) for name, v in k.one().items()}
@@ -126,13 +114,80 @@ def overview(conn: Connection, p: Principal, today: date, now_ms: int, silent_da
 
     attention = []
     if par_by_group:
-        worst = sorted(par_by_group.items(), key=lambda kv: -kv[1])[:40]
+        # Candidates by amount, with room for the ties that share and name then decide between.
+        worst = sorted(par_by_group.items(), key=lambda kv: (-kv[1], kv[0]))[: 4 * ATTENTION]
         rows = group_rows(conn, p, keys=[k for k, _ in worst])
         for r in rows:
             r["par30"] = par_by_group.get((r["kiosk_id"], r["group_id"]), 0)
             r["par30_pct"] = pct(r["par30"], r["loans"])
-        attention = sorted(rows, key=lambda r: -(r["par30_pct"] or 0))[:10]
+        attention = sorted(rows, key=attention_order)[:ATTENTION]
     return {"figures": figures, "series": series, "attention": attention}
+
+
+ATTENTION = 10
+
+
+def attention_order(r: dict[str, Any]) -> tuple[Any, ...]:
+    """The heaviest arrears first: the amount at risk, then its share of the loans, then the name.
+
+    By share alone, a tiny group with one late loan (100 %) would push out the group with the most money
+    at risk; the name (then the ids) makes equal groups come in the same order at every visit."""
+    name = r["name"] or ""
+    return (-r["par30"], -(r["par30_pct"] or 0), name.casefold(), name, r["kiosk_id"], r["group_id"])
+
+
+def silent_since(before: int) -> Any:
+    """SQL: an active kiosk that has not pushed since ``before`` — counted from its enrollment (its key's
+    creation) when that is later, so that a kiosk enrolled minutes ago and not yet synced is not silent,
+    and a device replaced today is not silent for its predecessor's last push."""
+    enrolled = (
+        select(func.max(kiosk_keys.c.created_at))
+        .where(kiosk_keys.c.kiosk_id == kiosks.c.kiosk_id, kiosk_keys.c.status == "active")
+        .scalar_subquery()
+    )
+    return and_(
+        kiosks.c.status == "active",
+        func.coalesce(kiosks.c.last_push_at, 0) < before,
+        func.coalesce(enrolled, kiosks.c.created_at) < before,
+    )
+
+
+# Accented letters folded to their base letter for sorting names (lower() leaves "é" after "u": byte order).
+# Latin letters of French, Ewe, Fon, Mina…, both cases: PostgreSQL's lower() under the C locale folds
+# ASCII only. SQLite has no translate(), and one replace() per letter overflows its parser: there the
+# same folding is a Python function, given to the connection before the query (``fold_names``).
+_LETTERS = {"a": "àáâãäåā", "c": "ç", "d": "ɖ", "e": "èéêëēěɛ", "f": "ƒ", "g": "ɣ", "i": "ìíîïī", "n": "ñńŋ"}
+_LETTERS |= {"o": "òóôõöōɔ", "u": "ùúûüū", "v": "ʋ", "y": "ýÿ"}
+_FOLD_FROM = "".join(letters + letters.upper() for letters in _LETTERS.values())
+_FOLD_TO = "".join(plain * (2 * len(letters)) for plain, letters in _LETTERS.items())
+_FOLD = str.maketrans(_FOLD_FROM, _FOLD_TO)
+
+
+def _fold(value: Any) -> Any:
+    return value.lower().translate(_FOLD) if isinstance(value, str) else value
+
+
+class folded(FunctionElement[str]):
+    """``lower(x)`` with accents taken off, the same on SQLite and PostgreSQL: a sort key for names."""
+
+    type = String()
+    inherit_cache = True
+
+
+@compiles(folded, "postgresql")
+def _folded_pg(element: folded, compiler: Any, **kw: Any) -> str:
+    return f"translate(lower({compiler.process(element.clauses, **kw)}), '{_FOLD_FROM}', '{_FOLD_TO}')"
+
+
+@compiles(folded)
+def _folded(element: folded, compiler: Any, **kw: Any) -> str:
+    return f"muso_fold({compiler.process(element.clauses, **kw)})"
+
+
+def fold_names(conn: Connection) -> None:
+    """Give SQLite's connection the function ``folded`` compiles to (PostgreSQL has translate())."""
+    if conn.dialect.name == "sqlite":
+        conn.connection.driver_connection.create_function("muso_fold", 1, _fold, deterministic=True)
 
 
 def group_rows(
@@ -166,7 +221,8 @@ def group_rows(
     if keys is not None:
         q = q.where(tuple_(G.c.kiosk_id, G.c.group_id).in_(keys))
     else:
-        q = q.order_by(G.c.name, G.c.kiosk_id, G.c.group_id).offset(offset).limit(limit)
+        fold_names(conn)
+        q = q.order_by(folded(G.c.name), G.c.name, G.c.kiosk_id, G.c.group_id).offset(offset).limit(limit)
     return [dict(r) for r in conn.execute(q).mappings()]
 
 
@@ -174,7 +230,8 @@ def _filters(search: str, country: str) -> list[Any]:
     out = []
     if search:
         like = f"%{search.lower()}%"
-        out.append(or_(func.lower(G.c.name).like(like), func.lower(G.c.village).like(like), G.c.kiosk_id == search))
+        kiosk = func.lower(G.c.kiosk_id) == search.strip().lower()  # "k01" is K01: people type ids in any case
+        out.append(or_(func.lower(G.c.name).like(like), func.lower(G.c.village).like(like), kiosk))
     if country:
         out.append(G.c.country == country)
     return out
