@@ -13,6 +13,7 @@ import os
 import sys
 import time
 from collections.abc import Sequence
+from contextlib import suppress
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -41,7 +42,18 @@ def _engine(args: argparse.Namespace):  # type: ignore[no-untyped-def]
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from .migrate import current_revision, head_revision
+
     _settings(args)  # refuse bad settings here, once, rather than in every worker
+    engine = _engine(args)
+    current, head = current_revision(engine), head_revision()
+    engine.dispose()
+    if current != head:  # said here in one line; each worker would refuse to start with a traceback
+        print(
+            f"the database is at {current or 'nothing'}, this server needs {head}: run `muso-server migrate`",
+            file=sys.stderr,
+        )
+        return EXIT_INPUT
     uvicorn.run(
         "sync_server.app:create_app",
         factory=True,
@@ -96,21 +108,37 @@ def _password(args: argparse.Namespace) -> str | None:
     """From standard input (scripts), or typed twice without echo; None when the two differ."""
     if args.password_stdin:
         return sys.stdin.readline().rstrip("\n")
-    password = getpass.getpass("password: ")
-    if getpass.getpass("again: ") != password:
-        print("the two passwords differ", file=sys.stderr)
+    try:
+        password = getpass.getpass("password: ")
+        if getpass.getpass("again: ") != password:
+            print("the two passwords differ", file=sys.stderr)
+            return None
+    except (EOFError, KeyboardInterrupt):  # Ctrl-D, Ctrl-C, or no terminal to type in
+        print("\nno password given (--password-stdin reads one from a pipe)", file=sys.stderr)
         return None
     return password
 
 
 def cmd_create_user(args: argparse.Namespace) -> int:
-    from .accounts import create_user
+    from sqlalchemy import func, select
 
+    from .accounts import create_user
+    from .db import read, users
+
+    engine = _engine(args)
+    if args.role is None:
+        # Only the first account defaults to administrator: a later one made without a word would get
+        # every right, users and kiosk revocation included.
+        with read(engine) as conn:
+            if conn.scalar(select(func.count()).select_from(users)):
+                print("give --role: admin, coordinator or viewer", file=sys.stderr)
+                return EXIT_INPUT
+        args.role = "admin"
     password = _password(args)
     if password is None:
         return EXIT_INPUT
     user_id = create_user(
-        _engine(args), args.username, password, args.role, countries=args.country, cooperatives=args.cooperative
+        engine, args.username, password, args.role, countries=args.country, cooperatives=args.cooperative
     )
     print(f"user {args.username} created (id {user_id}, {args.role})")
     return EXIT_OK
@@ -213,7 +241,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("create-user", help="create a console account (the first one: an admin)")
     p.add_argument("username")
-    p.add_argument("--role", default="admin", choices=("admin", "coordinator", "viewer"))
+    p.add_argument(
+        "--role", choices=("admin", "coordinator", "viewer"), help="required, except for the first account (admin)"
+    )
     p.add_argument("--country", action="append", default=[], help="coordinator/viewer scope: a country (TG, BJ, *)")
     p.add_argument("--cooperative", action="append", default=[], help="coordinator/viewer scope: a cooperative")
     p.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
@@ -259,8 +289,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"bad settings: {exc.errors()[0]['msg']}", file=sys.stderr)
         return EXIT_INPUT
     except SQLAlchemyError as exc:
-        print(f"database error: {exc.__class__.__name__}: {str(exc).splitlines()[0]}", file=sys.stderr)
+        first = str(exc).splitlines()[0]
+        print(f"database error: {exc.__class__.__name__}: {first}", file=sys.stderr)
+        if "no such table" in first or "does not exist" in first:
+            print("is the database migrated? run `muso-server migrate`", file=sys.stderr)
         return EXIT_DB
+    except BrokenPipeError:  # `… | head`: the reader has gone, nothing more to say
+        # Python's own recipe: point stdout at /dev/null, or flushing it at exit fails once more.
+        with suppress(OSError, ValueError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
 
 
 if __name__ == "__main__":

@@ -415,3 +415,14 @@ def test_a_backup_cannot_be_written_over_the_live_database(tmp_path: Path, capsy
     assert "own database" in capsys.readouterr().err
     with Kiosk.open(db, FixedClock()) as k:
         assert k.store.head() == head and verify(k.store).ok
+
+
+def test_the_deploy_guide_s_commands_read_the_env_files_as_installed() -> None:
+    # The installed files open with comment lines: `env $(cat …)` made env try to run "#".
+    guide = (ROOT / "docs" / "deploy.md").read_text(encoding="utf-8")
+    assert "env $(cat" not in guide
+    for name in ("kiosk/kiosk.env", "server/server.env"):
+        env_file = ROOT / "deploy" / name
+        assert f"env $(grep -v '^#' /etc/muso/{env_file.name})" in guide
+        run = subprocess.run(["bash", "-c", f"env $(grep -v '^#' {env_file}) true"], capture_output=True, text=True)
+        assert run.returncode == 0, run.stderr

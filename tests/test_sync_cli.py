@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -75,7 +76,30 @@ def test_muso_server_commands(server_env: str, monkeypatch: pytest.MonkeyPatch, 
     monkeypatch.setattr("sys.stdin", io.StringIO("again long enough\n"))
     assert server_cli.main(["create-user", "awa", "--password-stdin"]) == server_cli.EXIT_INPUT
     monkeypatch.setattr("sys.stdin", io.StringIO("short\n"))
-    assert server_cli.main(["create-user", "bob", "--password-stdin"]) == server_cli.EXIT_INPUT
+    assert server_cli.main(["create-user", "bob", "--role", "viewer", "--password-stdin"]) == server_cli.EXIT_INPUT
+    capsys.readouterr()
+    # Only the first account is an administrator by default: a later one says what it is.
+    monkeypatch.setattr("sys.stdin", io.StringIO("a long enough password\n"))
+    assert server_cli.main(["create-user", "zoe", "--password-stdin"]) == server_cli.EXIT_INPUT
+    assert "give --role" in capsys.readouterr().err
+
+    def no_terminal(prompt: str = "") -> str:
+        raise EOFError
+
+    monkeypatch.setattr("getpass.getpass", no_terminal)
+    assert server_cli.main(["create-user", "zoe", "--role", "viewer"]) == server_cli.EXIT_INPUT
+    assert "no password given" in capsys.readouterr().err
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT COUNT(*) FROM users").scalar() == 1
+
+    class Gone(io.StringIO):  # `muso-server create-enrollment … | head -1`, the reader gone
+        def write(self, text: str) -> int:
+            raise BrokenPipeError
+
+    real = sys.stdout
+    monkeypatch.setattr("sys.stdout", Gone())
+    assert server_cli.main(["create-enrollment", "--kiosk-id", "K06"]) == 0
+    monkeypatch.setattr("sys.stdout", real)
     capsys.readouterr()
     assert server_cli.main(["create-enrollment", "--kiosk-id", "K05", "--group", "MUSO Bolou", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
@@ -85,6 +109,24 @@ def test_muso_server_commands(server_env: str, monkeypatch: pytest.MonkeyPatch, 
     assert server_cli.main(["import-bundle", "/nonexistent"]) == server_cli.EXIT_INPUT
     assert "kiosk_unknown" in capsys.readouterr().err
     engine.dispose()
+
+
+def test_commands_before_migrate_say_to_migrate(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:  # type: ignore[type-arg]
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'fresh.db'}")
+    monkeypatch.setenv("MUSO_SERVER_ENVIRONMENT", "test")
+    monkeypatch.setenv("MUSO_SERVER_SECRET_KEY", SECRET)
+
+    def must_not_start(*args: object, **kwargs: object) -> None:
+        raise AssertionError("uvicorn started on a database that was not migrated")
+
+    monkeypatch.setattr("uvicorn.run", must_not_start)
+    assert server_cli.main(["serve"]) == server_cli.EXIT_INPUT
+    assert "run `muso-server migrate`" in capsys.readouterr().err
+    monkeypatch.setattr("sys.stdin", io.StringIO("a long enough password\n"))
+    assert server_cli.main(["create-user", "awa", "--role", "admin", "--password-stdin"]) == server_cli.EXIT_DB
+    assert "run `muso-server migrate`" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(
