@@ -81,10 +81,22 @@ def test_run_uses_the_kiosk_database(
 ) -> None:
     monkeypatch.setenv("QT_QPA_PLATFORM", "offscreen")
     monkeypatch.setenv("MUSO_DB", str(tmp_path / "k.db"))
+    assert main(["run"]) == 3 and not launched and not (tmp_path / "k.db").exists()  # no kiosk there yet
+    assert main(["init", "--kiosk-id", "K07"]) == EXIT_OK
     assert main(["run"]) == EXIT_OK
     assert launched[0]["db"] == tmp_path / "k.db" and launched[0]["windowed"] is False
     assert main(["run", "--windowed", "--size", "1024x600"]) == EXIT_OK
     assert launched[1]["windowed"] is True and launched[1]["size"] == (1024, 600)
+
+
+def test_printer_commands_refuse_a_mistyped_database_and_make_none(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    typo = tmp_path / "kiosk.bd"
+    for command in (["status"], ["queue"], ["test"], ["setup", "--connection", "file", "--path", str(tmp_path)]):
+        assert main(["--db", str(typo), "printer", *command]) == 3, command
+        assert "pas de base de kiosque" in capsys.readouterr().err
+    assert not typo.exists()
 
 
 @pytest.mark.parametrize(
@@ -98,6 +110,7 @@ def test_a_printer_setting_that_could_not_print_is_refused_and_the_old_one_kept(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str]
 ) -> None:
     db = str(tmp_path / "k.db")
+    assert main(["--db", db, "init", "--kiosk-id", "K07"]) == EXIT_OK
     assert main(["--db", db, "printer", "setup", "--connection", "file", "--path", str(tmp_path / "out")]) == EXIT_OK
     before = capsys.readouterr().out
     assert main(["--db", db, "printer", "setup", *args]) == EXIT_INPUT

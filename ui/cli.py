@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from kiosk import cli as kiosk_cli
 from kiosk import config
 from kiosk.cli import EXIT_INPUT, EXIT_OK, EXIT_STORE, print_report
 from kiosk.demo import ROLES, demo_scenario
@@ -34,7 +35,9 @@ from . import printing
 
 
 def _kiosk(args: argparse.Namespace) -> Kiosk:
-    return Kiosk.open(config.db_path(args.db))
+    """The kiosk's own database, which ``init`` made: a mistyped --db must not become an empty kiosk
+    that takes the printer's settings (or opens the app on no group)."""
+    return kiosk_cli._kiosk(args, existing=True)
 
 
 def _headless() -> bool:
@@ -128,7 +131,12 @@ def cmd_run(args: argparse.Namespace) -> int:
         print("Pas d'écran (ni DISPLAY ni WAYLAND_DISPLAY, ni QT_QPA_PLATFORM) : impossible d'ouvrir l'application.",
               file=sys.stderr)  # fmt: skip
         return EXIT_INPUT
-    return _launch(args, config.db_path(args.db), None, None)
+    path = config.db_path(args.db)
+    if not path.is_file():
+        print(f"Pas de base de kiosque à {path} : `muso-kiosk init --kiosk-id K07` d'abord (ou vérifiez --db).",
+              file=sys.stderr)  # fmt: skip
+        return EXIT_STORE
+    return _launch(args, path, None, None)
 
 
 def cmd_setup(args: argparse.Namespace) -> int:
