@@ -186,3 +186,22 @@ def test_another_kind_of_printer_link_drops_the_old_one_s_settings(tmp_path: Pat
         cfg = printing.set_printer_config(k, {"connection": "network", "host": "192.168.1.50"})
         assert cfg["connection"] == "network" and cfg["host"] == "192.168.1.50"
         assert "port" not in cfg and cfg["width"] == 42  # the paper stays; the serial device name goes
+
+
+def test_one_app_per_database_and_the_demo_never_rebuilds_under_an_open_one(
+    launched: list[dict[str, Any]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from ui import instance
+
+    monkeypatch.setenv("QT_QPA_PLATFORM", "offscreen")
+    demo = tmp_path / "demo.db"
+    assert main(["--db", str(demo), "demo", "--no-app"]) == EXIT_OK
+    size = demo.stat().st_size
+    with instance.held(demo):  # the demo app is open on it
+        assert main(["--db", str(demo), "demo", "--no-app"]) == EXIT_INPUT
+        assert "déjà ouverte" in capsys.readouterr().err
+        assert demo.exists() and demo.stat().st_size == size
+        assert main(["--db", str(demo), "run"]) == EXIT_INPUT and not launched  # a second app: refused
+        assert "déjà ouverte" in capsys.readouterr().err
+    assert main(["--db", str(demo), "run"]) == EXIT_OK and launched  # closed: free again
+    assert main(["--db", str(demo), "demo", "--no-app"]) == EXIT_OK

@@ -31,7 +31,7 @@ from printer.preview import to_png
 from printer.transports import Job, State
 from printer.worker import render_job
 
-from . import printing
+from . import instance, printing
 
 
 def _kiosk(args: argparse.Namespace) -> Kiosk:
@@ -59,8 +59,9 @@ def _launch(args: argparse.Namespace, path: Path, group_id: str | None, lang: st
     from .app import BindingsError, run  # Qt is loaded only now
 
     try:
-        return run(path, windowed=args.windowed, size=args.size, group_id=group_id, lang=lang)
-    except BindingsError as exc:
+        with instance.held(path):
+            return run(path, windowed=args.windowed, size=args.size, group_id=group_id, lang=lang)
+    except (BindingsError, instance.AlreadyOpen) as exc:
         print(f"Erreur : {exc}", file=sys.stderr)
         return EXIT_INPUT
 
@@ -90,6 +91,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
             f"{path} n'est pas une base de démonstration : la démo ne l'efface pas. Donnez un autre --db.",
             file=sys.stderr,
         )
+        return EXIT_INPUT
+    if instance.in_use(path):  # its files deleted under it, an open app's entries would go nowhere
+        print(f"La démo est déjà ouverte sur {path} : fermez-la d'abord.", file=sys.stderr)
         return EXIT_INPUT
     for suffix in ("", "-wal", "-shm"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
