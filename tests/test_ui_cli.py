@@ -54,7 +54,7 @@ def test_demo_opens_the_app_on_the_demo_group(
         assert PrintQueue(k.store).pending_count() == 0
     assert "Reçu" in (tmp_path / "receipts" / "receipts.txt").read_text(encoding="utf-8")
     err = capsys.readouterr().err
-    assert "Codes des responsables" in err and "2580" in err
+    assert "Codes des responsables" in err and "Afi Mensah (président·e) 2580" in err
 
 
 def test_demo_without_the_app_prints_the_report(

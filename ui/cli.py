@@ -32,6 +32,7 @@ from printer.transports import Job, State
 from printer.worker import render_job
 
 from . import instance, printing
+from .i18n import role_name
 
 
 def _kiosk(args: argparse.Namespace) -> Kiosk:
@@ -116,7 +117,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
             print_report(k, group_id, args.json)
     print(f"Base de démonstration : {path}", file=sys.stderr)
     pins = dict(ROLES.values())
-    codes = ", ".join(f"{name} ({role}) {pins[role]}" for name, role in officers if role in pins)
+    codes = ", ".join(f"{name} ({role_name(role).lower()}) {pins[role]}" for name, role in officers if role in pins)
     print(f"Codes des responsables : {codes}", file=sys.stderr)
     # The demo's past meetings handed out their receipts back then: the app opens with no backlog.
     worker = printing.worker_for(path, cfg)
