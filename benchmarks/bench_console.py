@@ -322,7 +322,7 @@ def report(label: str, results: dict[str, list[float]]) -> None:
     print(f"  {'page':<22} {'p50 ms':>8} {'p95 ms':>8} {'p50 / baseline':>15}")
     for name, times in results.items():
         p50 = statistics.median(times)
-        p95 = statistics.quantiles(times, n=20)[18]
+        p95 = statistics.quantiles(times, n=20, method="inclusive")[18]
         goal = (
             " (goal p95 ≤ 300 ms: " + ("met" if p95 <= 300 else "MISSED") + ")"
             if name in ("overview /", "group page")

@@ -198,7 +198,9 @@ def write_previews(directory: str) -> list[str]:
 
 
 if __name__ == "__main__":
-    import sys
+    import argparse
 
-    for path in write_previews(sys.argv[1] if len(sys.argv) > 1 else "docs/receipts"):
+    parser = argparse.ArgumentParser(description="PNG previews of the sample receipts")
+    parser.add_argument("dir", nargs="?", default="docs/receipts")
+    for path in write_previews(parser.parse_args().dir):
         print(path)

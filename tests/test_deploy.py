@@ -426,3 +426,14 @@ def test_the_deploy_guide_s_commands_read_the_env_files_as_installed() -> None:
         assert f"env $(grep -v '^#' /etc/muso/{env_file.name})" in guide
         run = subprocess.run(["bash", "-c", f"env $(grep -v '^#' {env_file}) true"], capture_output=True, text=True)
         assert run.returncode == 0, run.stderr
+
+
+def test_the_installers_help_is_their_header_and_nothing_else(tmp_path: Path) -> None:
+    for script in ("install-kiosk.sh", "install-server.sh"):
+        run = subprocess.run(["bash", str(ROOT / "deploy" / script), "--help"], capture_output=True, text=True)
+        assert run.returncode == 2 and "Idempotent" in run.stdout and "set -euo" not in run.stdout, script
+    samples = subprocess.run(
+        [sys.executable, "-m", "printer.samples", "--help"], capture_output=True, text=True, cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )  # fmt: skip
+    assert samples.returncode == 0 and "usage" in samples.stdout and not list(tmp_path.iterdir())

@@ -97,6 +97,11 @@ def test_printer_commands_refuse_a_mistyped_database_and_make_none(
         assert main(["--db", str(typo), "printer", *command]) == 3, command
         assert "pas de base de kiosque" in capsys.readouterr().err
     assert not typo.exists()
+    db = str(tmp_path / "k.db")
+    assert main(["--db", db, "init", "--kiosk-id", "K07"]) == EXIT_OK
+    for link, missing in (("serial", "--port"), ("network", "--host"), ("usb", "--usb")):
+        assert main(["--db", db, "printer", "setup", "--connection", link]) == EXIT_INPUT
+        assert f"il manque {missing}" in capsys.readouterr().err, link
 
 
 @pytest.mark.parametrize(

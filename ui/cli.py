@@ -153,8 +153,12 @@ def cmd_setup(args: argparse.Namespace) -> int:
     with _kiosk(args) as k:
         try:
             cfg = printing.set_printer_config(k, values)
-        except (ValueError, KeyError) as exc:
+        except ValueError as exc:
             print(f"Réglage refusé : {exc}", file=sys.stderr)
+            return EXIT_INPUT
+        except KeyError as exc:  # what this kind of link needs and was not given
+            option = {"vendor": "usb", "product": "usb"}.get(str(exc.args[0]), str(exc.args[0]).replace("_", "-"))
+            print(f"Réglage refusé : il manque --{option} pour ce type de connexion", file=sys.stderr)
             return EXIT_INPUT
     print(json.dumps(cfg, ensure_ascii=False, indent=2))
     return EXIT_OK
