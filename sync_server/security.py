@@ -120,6 +120,14 @@ def normalise_code(code: str) -> str:
     return "".join(ch for ch in code.upper() if ch.isalnum())
 
 
+# A receipt's code is base32 (A-Z, 2-7): the digits it never holds are letters misread on paper.
+_LOOK_ALIKES = str.maketrans({"0": "O", "1": "I", "8": "B"})
+
+
+def receipt_code(code: str) -> str:
+    return normalise_code(code).translate(_LOOK_ALIKES)
+
+
 def code_hash(code: str) -> str:
     return hashlib.sha256(normalise_code(code).encode()).hexdigest()
 

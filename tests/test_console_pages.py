@@ -19,6 +19,7 @@ from test_console_support import PASSWORD, SERVER, TODAY, World, csrf_of, login,
 from test_sync_support import BACKENDS, ServerDb, backend_fixture, running  # noqa: F401  (fixture)
 
 from kiosk.domain.projections import TABLES
+from kiosk.services import receipts as RC
 from sync_server import accounts, rollup
 from sync_server.db import (
     console_months,
@@ -180,8 +181,27 @@ def test_receipts_verify_against_the_journal(w: World, admin: TestClient) -> Non
     anonymous = TestClient(w.client.app, base_url="http://testserver")
     anonymous.cookies.set("lang", "fr")
     seen = anonymous.get(real["verify_url"].replace("http://testserver", ""))
-    assert "Reçu authentique" in seen.text and real["member"]["name"] not in seen.text  # the verdict only
+    assert "Reçu authentique" in seen.text and real["member"]["name"] not in seen.text  # not whose it is…
+    savings = f"{real['balances']['savings']:,}".replace(",", "\u00a0")
+    assert amount in seen.text and "Épargne (verte)" in seen.text and savings in seen.text  # …but what it says
     assert "Non vérifié" in anonymous.get(f"/verify?number={number}&code={forged}").text
+    # Typed from the paper: digits for the letters they look like, the kiosk's id in small letters.
+    misread = code.replace("-", "").replace("O", "0").replace("I", "1").replace("B", "8")
+    assert "Reçu authentique" in anonymous.get(f"/verify?number={number.lower()}&code={misread}").text
+    # A correction reads as on its paper: minus, and what it cancels.
+    corrected = next(r for r in w.receipts("K01") if any(m["kind"] == "reversal" for m in r["movements"]))
+    page = admin.get(corrected["verify_url"].replace("http://testserver", ""))
+    cancelled = next(m for m in corrected["movements"] if m["kind"] == "reversal")
+    assert cancelled["of"] == "contribution" and "correction : cotisation" in page.text
+    assert f"-{-cancelled['amount']:,}".replace(",", "\u00a0") in page.text
+    # A relevé prints the journal's head: its code proves that point of the journal.
+    k = w.kiosks["K01"]
+    member = k.store.query("SELECT member_id FROM p_members ORDER BY number LIMIT 1")[0]["member_id"]
+    statement = RC.statement_doc(k, member)
+    page = anonymous.get(f"/verify?number=K01-{statement['journal_seq']:06d}&code={statement['code']}")
+    assert "Document authentique" in page.text
+    other = anonymous.get(f"/verify?number=K01-{statement['journal_seq'] - 1:06d}&code={statement['code']}")
+    assert "Non vérifié" in other.text
 
 
 def test_exports_read_back(w: World, admin: TestClient) -> None:

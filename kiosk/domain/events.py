@@ -152,6 +152,13 @@ def verify_chain(events: list[Event], prev_hash: str = GENESIS, first_seq: int =
     return breaks
 
 
+def journal_point_code(hash_hex: str) -> str:
+    """The code of a document that records nothing (a relevé, an échéancier): it vouches for the journal
+    as it stood at ``hash_hex``, and differs from the code of the receipt that may sit at that point, so
+    a checker can tell which of the two papers it holds."""
+    return verification_code(hashlib.sha256(b"muso-journal-point\n" + bytes.fromhex(hash_hex)).hexdigest())
+
+
 def verification_code(hash_hex: str) -> str:
     """A short code for a receipt: 10 base32 characters (50 bits) of the chain hash.
 

@@ -14,7 +14,7 @@ import json
 from datetime import date
 from typing import Any
 
-from kiosk.domain.events import Event, verification_code
+from kiosk.domain.events import Event, journal_point_code, verification_code
 from kiosk.domain.funds import Fund
 from kiosk.domain.loans import due_at, schedule, standing_of, terms_of
 from kiosk.domain.meetings import PAYING
@@ -392,7 +392,7 @@ def schedule_doc(k: Kiosk, loan_id: str) -> dict[str, Any]:
 def _head_stamped(k: Kiosk, doc: dict[str, Any]) -> dict[str, Any]:
     """Documents that record nothing carry the journal's head: proof of the history they summarise."""
     seq, head = k.store.head()
-    return doc | {"number": None, "kiosk": kiosk_id(k), "journal_seq": seq, "code": verification_code(head)}
+    return doc | {"number": None, "kiosk": kiosk_id(k), "journal_seq": seq, "code": journal_point_code(head)}
 
 
 def print_statement(k: Kiosk, member_id: str) -> int:

@@ -9,12 +9,13 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, delete, func, select, update
 
-from kiosk.domain.events import verification_code
+from kiosk.domain.events import journal_point_code, verification_code
+from kiosk.domain.receipts import PAPER
 
 from ..authz import Principal
 from ..db import enrollment_codes, insert, journal, kiosk_keys, kiosks, projections, sent_forms
 from ..errors import NotAllowed, NotFound
-from ..security import normalise_code, same_text
+from ..security import receipt_code, same_text
 
 G = projections["groups"]
 T = projections["transactions"]
@@ -156,44 +157,56 @@ def parse_number(number: str) -> tuple[str, int] | None:
 
 
 def verify(conn: Connection, p: Principal | None, number: str, code: str) -> dict[str, Any]:
-    """The verdict on a paper receipt: genuine (with its content as synced, when in scope), mismatch, unknown.
+    """The verdict on a paper: genuine (with what it must say), mismatch, unknown.
 
     A receipt's code is the hash of its own ``receipt_issued`` event, which
     chains to every event before it: a code that matches proves the server
-    holds the same history the kiosk printed from.
+    holds the same history the kiosk printed from. That event holds the
+    receipt's movements and, since they were added, the other figures its
+    paper prints (totals, balances): whoever holds the paper, and so its code,
+    sees them here and can compare, figure by figure. Who the member is and
+    which group, only a coordinator in scope sees. A relevé or an échéancier
+    prints the journal's head when it was printed: its code proves that point
+    of the journal.
     """
     parsed = parse_number(number)
-    given = normalise_code(code)
+    given = receipt_code(code)
     out: dict[str, Any] = {"number": number.strip(), "code": given}
     if parsed is None or len(given) != 10:
         return out | {"verdict": "unknown" if parsed is None else "mismatch"}
     kiosk_id, seq = parsed
-    row = (
-        conn.execute(
-            select(journal.c.type, journal.c.body, journal.c.hash, journal.c.status, journal.c.est_time).where(
-                journal.c.kiosk_id == kiosk_id, journal.c.seq == seq
-            )
-        )
-        .mappings()
-        .first()
-    )
-    if row is None or row["type"] != "receipt_issued":
+    row = _event(conn, kiosk_id, seq)
+    if row is None and kiosk_id != kiosk_id.upper():  # "k07-000123", typed from a paper that says K07
+        kiosk_id = kiosk_id.upper()
+        row = _event(conn, kiosk_id, seq)
+    if row is None:
         return out | {"verdict": "unknown"}
-    if not same_text(verification_code(row["hash"]).replace("-", ""), given):
+    point = same_text(journal_point_code(row["hash"]).replace("-", ""), given)
+    if not point and not same_text(verification_code(row["hash"]).replace("-", ""), given):
         return out | {"verdict": "mismatch"}
+    verdict = "genuine" if row["status"] == "applied" else "quarantined"
+    out |= {"verdict": verdict, "kiosk_id": kiosk_id, "seq": seq}
+    if point or row["type"] != "receipt_issued":  # (before journal point codes, a relevé printed the head's)
+        return out | {"journal_point": True, "at": row["est_time"]}
     body = json.loads(row["body"])
-    out |= {"verdict": "genuine" if row["status"] == "applied" else "quarantined", "kiosk_id": kiosk_id, "seq": seq}
-    if p is None:
-        return out
-    g = (
-        conn.execute(select(G).where(G.c.kiosk_id == kiosk_id, G.c.group_id == body.get("group"), p.groups(G)))
-        .mappings()
-        .first()
+    content = _content(conn, kiosk_id, body)
+    g = None
+    if p is not None:
+        scope = p.groups(G)
+        query = select(G).where(G.c.kiosk_id == kiosk_id, G.c.group_id == body.get("group"), scope)
+        g = conn.execute(query).mappings().first()
+    if g is None:  # the figures of the paper, not who it belongs to
+        if content["member"]:
+            content["member"] = {"number": content["member"]["number"]}
+        return out | {"content": content, "outside_scope": p is not None}
+    return out | {"group": dict(g), "content": content}
+
+
+def _event(conn: Connection, kiosk_id: str, seq: int) -> Any:
+    query = select(journal.c.type, journal.c.body, journal.c.hash, journal.c.status, journal.c.est_time).where(
+        journal.c.kiosk_id == kiosk_id, journal.c.seq == seq
     )
-    if g is None:
-        return out | {"outside_scope": True}
-    out |= {"group": dict(g), "content": _content(conn, kiosk_id, body)}
-    return out
+    return conn.execute(query).mappings().first()
 
 
 def _content(conn: Connection, kiosk_id: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -223,10 +236,33 @@ def _content(conn: Connection, kiosk_id: str, body: dict[str, Any]) -> dict[str,
                 .where(T.c.kiosk_id == kiosk_id, T.c.txn_id.in_(txns))
             ).mappings()
         }
-        moves = [found[t] for t in txns if t in found]
+        moves = [_signed(found[t]) for t in txns if t in found]
+    if body.get("member"):  # a share-out is the group's one movement: this member's parts of it
+        for r in conn.execute(
+            select(T.c.fund, T.c.detail).where(
+                T.c.kiosk_id == kiosk_id, T.c.meeting_id == body.get("meeting"), T.c.kind == "share_out"
+            )
+        ):
+            detail = json.loads(r.detail or "{}")
+            gain, paid = (int((detail.get(part) or {}).get(body["member"], 0)) for part in ("shares", "payouts"))
+            moves += [{"kind": "share_gain", "fund": r.fund, "amount": gain}] if gain else []
+            moves += [{"kind": "share_out", "fund": r.fund, "amount": paid}] if paid else []
     return {
         "kind": body.get("kind"),
         "meeting": dict(meeting) if meeting else None,
         "member": dict(member) if member else None,
         "movements": moves,
+        # What the paper prints beyond its movements (receipts issued before these were added have none).
+        "paper": {name: int(body["paper"].get(name, 0)) for name in PAPER}
+        if isinstance(body.get("paper"), dict)
+        else None,
     }
+
+
+def _signed(row: Any) -> dict[str, Any]:
+    """A correction as its paper shows it: minus the amount, naming the kind of movement it cancels."""
+    move = dict(row)
+    if move["kind"] == "reversal":
+        detail = json.loads(move["detail"]) if isinstance(move["detail"], str) else move["detail"] or {}
+        move |= {"amount": -move["amount"], "of": detail.get("kind")}
+    return move
