@@ -36,7 +36,7 @@ from .db import (
     web_sessions,
     write,
 )
-from .errors import BadRequest, Conflict, Forbidden, NotFound, TooManyRequests, Unauthorized
+from .errors import BadRequest, Conflict, Forbidden, NotFound, SyncServerError, TooManyRequests, Unauthorized
 from .security import (
     SignedRequest,
     check_password,
@@ -415,6 +415,14 @@ def kiosk(engine: Engine, kiosk_id: str) -> dict[str, Any]:
 # -- kiosk requests ------------------------------------------------------------------------------
 
 
+def _claimed(exc: SyncServerError, kiosk_id: str) -> SyncServerError:
+    """A refusal filed under the kiosk the request says it comes from (unproven: marked so), so that
+    the coordinators of that kiosk see a stolen or replaced Pi coming back, and which one."""
+    exc.claimed_kiosk = kiosk_id  # type: ignore[attr-defined]
+    exc.params["claimed_not_proven"] = True
+    return exc
+
+
 def authenticate(
     engine: Engine,
     signed: SignedRequest,
@@ -442,14 +450,14 @@ def authenticate(
         raise Unauthorized("kiosk_unknown", "this kiosk is not enrolled")
     status, key = row
     if status == "revoked":
-        raise Forbidden("kiosk_revoked", "this kiosk has been revoked: ask a coordinator")
+        raise _claimed(Forbidden("kiosk_revoked", "this kiosk has been revoked: ask a coordinator"), signed.kiosk_id)
     if key is None:
         raise Unauthorized("kiosk_unknown", "this kiosk is not enrolled")
     message = request_message(method, target, signed.kiosk_id, signed.time_ms, body)
     if not signature_ok(key, signed.signature, message):
         err = Unauthorized("signature_invalid", "the request is not signed by this kiosk's key")
         err.flag = True
-        raise err
+        raise _claimed(err, signed.kiosk_id)
     now = received_ms if received_ms is not None else now_ms()
     if abs(signed.time_ms - now) > window_ms:
         raise Unauthorized(

@@ -87,11 +87,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.exception_handler(SyncServerError)
     async def _refusal(request: Request, exc: SyncServerError) -> Response:
-        kiosk_id = getattr(request.state, "kiosk_id", None)
+        kiosk_id = getattr(request.state, "kiosk_id", None)  # authenticated
         if exc.flag and not getattr(exc, "recorded", False):
             who = request.client.host if request.client else "unknown"
             if kiosk_id or not app.state.incident_limiter.take(who):
-                await run_in_threadpool(record_incident, app.state.engine, kiosk_id, exc.code, exc.detail(), who)
+                filed = kiosk_id or getattr(exc, "claimed_kiosk", None)
+                await run_in_threadpool(record_incident, app.state.engine, filed, exc.code, exc.detail(), who)
         if web.is_page(request):  # the console's pages: a page in the reader's language, or the login form
             return web.error_page(request, exc)
         headers = {}

@@ -188,6 +188,9 @@ def test_one_kiosk_cannot_push_as_another(server: Server, tmp_path: Path) -> Non
     resp = push_raw(impostor, raw_batch(client_b.key, "KA", events, hashes[events[0].seq - 1]))
     assert resp.status_code == 401
     _refused(server, "KA", "signature_invalid", before, resp)
+    # filed under the kiosk it claimed to be, for its coordinators to see, and marked unproven
+    flagged = [i for i in server.incidents() if i["code"] == "signature_invalid"][-1]
+    assert flagged["kiosk_id"] == "KA" and '"claimed_not_proven": true' in flagged["detail"]
 
 
 def test_a_revoked_kiosk_is_refused_at_once(server: Server, tmp_path: Path) -> None:
@@ -201,7 +204,7 @@ def test_a_revoked_kiosk_is_refused_at_once(server: Server, tmp_path: Path) -> N
         client.sync()
     assert err.value.code == "kiosk_revoked" and not err.value.transient
     assert server.snapshot("K01") == before
-    assert any(i["code"] == "kiosk_revoked" for i in server.incidents())
+    assert any(i["code"] == "kiosk_revoked" and i["kiosk_id"] == "K01" for i in server.incidents())
     # a coordinator cannot revoke, and nobody can without logging in
     coord = server.admin_token("coordinator")
     assert (
