@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sqlite3
 import sys
 import tempfile
 from collections.abc import Sequence
-from contextlib import closing
+from contextlib import closing, suppress
 from datetime import UTC
 from pathlib import Path
 from typing import Any
@@ -269,7 +270,9 @@ def _extensions() -> list[Any]:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return int(args.func(args))
+        code = int(args.func(args))
+        sys.stdout.flush()  # here, inside the try: a reader gone (`| head`) must not end in a traceback at exit
+        return code
     except DomainError as exc:
         for text in messages(exc, args.lang):
             print(f"Erreur : {text}" if args.lang == "fr" else f"Error: {text}", file=sys.stderr)
@@ -286,6 +289,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("Interrompu : ce qui était enregistré l'est, le reste n'a pas été fait.", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except BrokenPipeError:  # `muso-kiosk report | head`: the reader has gone (commands write last)
+        with suppress(OSError, ValueError):  # Python's recipe, or flushing stdout at exit fails again
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
 
 
 if __name__ == "__main__":

@@ -281,7 +281,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return int(args.func(args))
+        code = int(args.func(args))
+        sys.stdout.flush()  # here, inside the try: a reader gone (`| head`) must not end in a traceback at exit
+        return code
     except SyncServerError as exc:
         print(f"error: {exc.message} ({exc.code})", file=sys.stderr)
         return EXIT_INPUT

@@ -158,3 +158,8 @@ def test_the_console_script_runs(tmp_path: Path) -> None:
     result = run("verify")
     assert result.returncode == 0, result.stderr
     assert "0 événements" in result.stdout
+    assert run("scenario", "run", str(EXAMPLE)).returncode == 0
+    # Read by a pager that stops early (`| head`, `| true`): no traceback for a reader that has gone.
+    command = f"{sys.executable} -m kiosk.cli --db {tmp_path / 'k.db'} report | true; exit ${{PIPESTATUS[0]}}"
+    piped = subprocess.run(["bash", "-c", command], capture_output=True, text=True, timeout=60)
+    assert piped.returncode == 0 and "Traceback" not in piped.stderr and "Exception" not in piped.stderr
