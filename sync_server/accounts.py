@@ -222,6 +222,21 @@ def login(
     return dict(row)
 
 
+def login_as_set(engine: Engine, settings: Any, username: str, password: str, remote: str) -> dict[str, Any]:
+    """``login`` with the throttle the server's settings give: the console's form, the API's token and a
+    password change all count their guesses against the same locks."""
+    return login(
+        engine,
+        username,
+        password,
+        remote,
+        limit=settings.login_max_failures,
+        addr_limit=settings.login_addr_max_failures,
+        base_ms=settings.login_lock_s * 1000,
+        cap_ms=settings.login_lock_max_s * 1000,
+    )
+
+
 def _throttle_row(conn: Connection, key: str, now: int) -> Any:
     """The count of ``key``, made if new and locked until commit (PostgreSQL; SQLite has one writer):
     attempts at once are counted one after the other, each seeing the ones before."""

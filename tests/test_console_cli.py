@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import delete, func, select
 from test_console_support import make_kiosk, sync
-from test_sync_support import SECRET, running, server_db
+from test_sync_support import SECRET, ServerDb, running, server_db
 
 from kiosk.demo import demo_scenario
 from sync_server import accounts
@@ -17,13 +17,19 @@ from sync_server.db import console_months, console_totals, make_engine, users
 from sync_server.errors import Unauthorized
 
 
-def test_create_scoped_users_and_rebuild_rollups(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
-) -> None:  # type: ignore[type-arg]
+def _server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> ServerDb:
+    """A migrated SQLite server database, which ``muso-server`` finds through the environment."""
     db = server_db("sqlite", tmp_path)
     monkeypatch.setenv("DATABASE_URL", db.url)
     monkeypatch.setenv("MUSO_SERVER_ENVIRONMENT", "test")
     monkeypatch.setenv("MUSO_SERVER_SECRET_KEY", SECRET)
+    return db
+
+
+def test_create_scoped_users_and_rebuild_rollups(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:  # type: ignore[type-arg]
+    db = _server(tmp_path, monkeypatch)
     with running(db) as s:
         k, _ = make_kiosk(tmp_path / "k.db", "K01", demo_scenario())
         sync(s, k, "K01")
@@ -66,10 +72,7 @@ def test_create_scoped_users_and_rebuild_rollups(
 def test_set_password_for_someone_who_forgot_theirs(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
 ) -> None:  # type: ignore[type-arg]
-    db = server_db("sqlite", tmp_path)
-    monkeypatch.setenv("DATABASE_URL", db.url)
-    monkeypatch.setenv("MUSO_SERVER_ENVIRONMENT", "test")
-    monkeypatch.setenv("MUSO_SERVER_SECRET_KEY", SECRET)
+    db = _server(tmp_path, monkeypatch)
     with running(db) as s:
         accounts.create_user(s.engine, "awa", "the first password", "admin")
     engine = make_engine(db.url)

@@ -42,16 +42,7 @@ RefKey = Annotated[str, Path(min_length=1, max_length=100)]
 def token(
     request: Request, body: LoginRequest, engine: EngineDep, settings: SettingsDep, _limit: None = AnonymousLimit
 ) -> Token:
-    user = accounts.login(
-        engine,
-        body.username,
-        body.password,
-        remote(request),
-        limit=settings.login_max_failures,
-        addr_limit=settings.login_addr_max_failures,
-        base_ms=settings.login_lock_s * 1000,
-        cap_ms=settings.login_lock_max_s * 1000,
-    )
+    user = accounts.login_as_set(engine, settings, body.username, body.password, remote(request))
     expires = now_ms() + settings.admin_token_ttl_s * 1000
     return Token(
         access_token=make_admin_token(settings.secret_key.get_secret_value(), user["user_id"], expires),

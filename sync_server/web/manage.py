@@ -55,16 +55,7 @@ def login(
     anonymous_limit(request)
 
     try:
-        user = accounts.login(
-            engine,
-            username,
-            password,
-            remote(request),
-            limit=settings.login_max_failures,
-            addr_limit=settings.login_addr_max_failures,
-            base_ms=settings.login_lock_s * 1000,
-            cap_ms=settings.login_lock_max_s * 1000,
-        )
+        user = accounts.login_as_set(engine, settings, username, password, remote(request))
     except Unauthorized:
         return _login_page(request, settings, safe_next(next), translate(lang_of(request), "e_login_failed"), 401)
     except TooManyRequests as exc:
@@ -130,16 +121,7 @@ def change_password(
     try:
         # The current password is checked as a login is, with the same throttle: a session left open on
         # a shared phone must not become a way to guess it.
-        accounts.login(
-            engine,
-            me.username,
-            current,
-            remote(request),
-            limit=settings.login_max_failures,
-            addr_limit=settings.login_addr_max_failures,
-            base_ms=settings.login_lock_s * 1000,
-            cap_ms=settings.login_lock_max_s * 1000,
-        )
+        accounts.login_as_set(engine, settings, me.username, current, remote(request))
     except Unauthorized:
         return _account(request, me, engine, translate(lang, "e_password_wrong"), 400)
     except TooManyRequests as exc:
