@@ -14,8 +14,8 @@ import pytest
 from fastapi.testclient import TestClient
 from httpx import Response
 from openpyxl import load_workbook
-from sqlalchemy import create_engine, delete, select, update
-from test_console_support import PASSWORD, SERVER, TODAY, World, csrf_of, login, served_world
+from sqlalchemy import create_engine, delete, func, select, update
+from test_console_support import PASSWORD, SERVER, TODAY, World, csrf_of, login, served_world, token
 from test_sync_support import BACKENDS, ServerDb, backend_fixture, running  # noqa: F401  (fixture)
 
 from kiosk.domain.projections import TABLES
@@ -25,6 +25,7 @@ from sync_server.db import (
     console_months,
     console_totals,
     enrollment_codes,
+    incidents,
     kiosk_keys,
     kiosks,
     metadata,
@@ -611,3 +612,30 @@ def test_a_kiosk_enrolled_but_not_yet_synced_is_not_silent(backend: ServerDb, tm
         with s.engine.begin() as conn:  # its last push was fifteen days ago too
             conn.execute(update(kiosks).values(last_push_at=fifteen_days_ago))
         assert silent() == (1, True)
+
+
+def test_incidents_are_on_the_kiosks_page_in_words_within_scope(w: World, admin: TestClient) -> None:
+    from sync_server.ingest import record_incident
+
+    engine = w.server.engine
+    with engine.connect() as conn:  # the world is shared: what this test files, it takes back
+        before = conn.scalar(select(func.max(incidents.c.incident_id))) or 0
+    record_incident(engine, "K01", "events_quarantined", {"seqs": [7, 9], "count": 2}, None)
+    forged = {"code": "signature_invalid", "claimed_not_proven": True}
+    record_incident(engine, "K02", "signature_invalid", forged, "10.0.0.7")
+    record_incident(engine, None, "weird_new_code", {}, "10.0.0.8")  # no kiosk, no sentence yet
+    try:
+        page = admin.get("/kiosks").text
+        assert "Événements mis en quarantaine" in page and "(2)" in page
+        assert "Signature qui n&#39;est pas celle de ce kiosque" in page and "se dit ce kiosque" in page
+        assert "weird_new_code" in page  # an administrator sees everything, even what has no words yet
+        tg = TestClient(w.client.app, base_url="http://testserver")
+        login(tg, "coord_tg")
+        theirs = tg.get("/kiosks").text
+        assert "Événements mis en quarantaine" in theirs  # K01 is in Togo…
+        assert "Signature qui" not in theirs and "weird_new_code" not in theirs  # …K02 in Benin, the other nobody's
+        api = tg.get("/v1/admin/incidents", headers=token(tg, "coord_tg")).json()
+        assert {i["kiosk_id"] for i in api} == {"K01"}
+    finally:
+        with engine.begin() as conn:
+            conn.execute(delete(incidents).where(incidents.c.incident_id > before))

@@ -17,8 +17,8 @@ from sqlalchemy import select
 
 from .. import accounts
 from .. import reference as ref
-from ..db import incidents, now_ms, read, write
 from ..db import kiosks as kiosks_t
+from ..db import now_ms, read, write
 from ..schemas import (
     EnrollmentCode,
     EnrollmentRequest,
@@ -114,9 +114,5 @@ def incident_list(
     me: Reader, engine: EngineDep, limit: Annotated[int, Query(ge=1, le=1000)] = 100
 ) -> list[dict[str, Any]]:
     """Refusals that looked like tampering or abuse, newest first (outside admins: their kiosks' only)."""
-    scoped = select(kiosks_t.c.kiosk_id).where(me.kiosks())
-    where = [] if me.everything else [incidents.c.kiosk_id.in_(scoped)]
     with read(engine) as conn:
-        query = select(incidents).where(*where).order_by(incidents.c.incident_id.desc()).limit(limit)
-        rows = conn.execute(query).mappings()
-        return [dict(r) for r in rows]
+        return fleet.incident_rows(conn, me, limit)

@@ -42,6 +42,7 @@ env.globals["line_chart"] = charts.line_chart
 env.globals["bar_chart"] = charts.bar_chart
 env.globals["Series"] = charts.Series
 env.globals["COLOURS"] = charts.COLOURS
+env.globals["known"] = T.__contains__  # {{ t(key) if known(key) else raw }}: codes without a sentence yet
 
 SECURITY_HEADERS = {
     # No script at all, styles from our one file, images inline (SVG charts) or ours, forms only to us.

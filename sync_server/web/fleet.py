@@ -13,7 +13,7 @@ from kiosk.domain.events import journal_point_code, verification_code
 from kiosk.domain.receipts import PAPER
 
 from ..authz import Principal
-from ..db import enrollment_codes, insert, journal, kiosk_keys, kiosks, projections, sent_forms
+from ..db import enrollment_codes, incidents, insert, journal, kiosk_keys, kiosks, projections, sent_forms
 from ..errors import NotAllowed, NotFound
 from ..security import receipt_code, same_text
 
@@ -73,6 +73,28 @@ def kiosk_in_scope(conn: Connection, p: Principal, kiosk_id: str) -> dict[str, A
 def handle(secret: str, code_hash: str) -> str:
     """A code's name in URLs: not its hash, which would allow guessing the code offline."""
     return hmac.new(secret.encode(), code_hash.encode(), hashlib.sha256).hexdigest()[:20]
+
+
+def incident_rows(conn: Connection, p: Principal, limit: int) -> list[dict[str, Any]]:
+    """Refusals that looked like tampering or abuse, and quarantined events, newest first: an
+    administrator's all; anyone else's, those filed under their kiosks."""
+    where = [] if p.everything else [incidents.c.kiosk_id.in_(select(kiosks.c.kiosk_id).where(p.kiosks()))]
+    query = select(incidents).where(*where).order_by(incidents.c.incident_id.desc()).limit(limit)
+    return [dict(r) for r in conn.execute(query).mappings()]
+
+
+def incidents_seen(conn: Connection, p: Principal, limit: int = 50) -> list[dict[str, Any]]:
+    """The same, as the kiosks page shows them: the detail read, what a person needs picked out."""
+    out = []
+    for row in incident_rows(conn, p, limit):
+        try:
+            detail = json.loads(row["detail"])
+        except ValueError:  # cut at 4,000 characters when it was stored
+            detail = {}
+        count = detail.get("count") if isinstance(detail.get("count"), int) else None
+        unproven = bool(detail.get("claimed_not_proven"))
+        out.append(row | {"count": count, "unproven": unproven, "message": str(detail.get("message", ""))})
+    return out
 
 
 # -- a form sent once ----------------------------------------------------------------------------

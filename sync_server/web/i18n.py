@@ -107,6 +107,32 @@ T: dict[str, tuple[str, str]] = {
     # kiosks
     "acked": ("Événements", "Events"),
     "quarantined": ("Quarantaine", "Quarantined"),
+    # incidents: refusals that looked like tampering or abuse, and events quarantined
+    "incidents": ("Incidents", "Incidents"),
+    "no_incidents": ("Aucun incident.", "No incident."),
+    "when": ("Quand", "When"),
+    "what": ("Quoi", "What"),
+    "from_address": ("Depuis", "From"),
+    "unproven": ("se dit ce kiosque", "claims to be it"),
+    "i_events_quarantined": (
+        "Événements mis en quarantaine : refusés par les règles, à examiner",
+        "Events quarantined: refused by the rules, to look into",
+    ),
+    "i_chain_mismatch": ("Lot altéré, réordonné ou tronqué : refusé", "Batch altered, reordered or cut: refused"),
+    "i_chain_diverged": (
+        "Historique différent de celui déjà reçu (kiosque restauré d'une vieille sauvegarde ?)",
+        "History differs from what was received before (kiosk restored from an old backup?)",
+    ),
+    "i_signature_invalid": ("Signature qui n'est pas celle de ce kiosque", "Signature that is not this kiosk's"),
+    "i_key_revoked": ("Signé par une clé révoquée (clé USB d'un kiosque révoqué)", "Signed with a revoked key"),
+    "i_kiosk_revoked": ("Un kiosque révoqué a essayé de se synchroniser", "A revoked kiosk tried to sync"),
+    "i_kiosk_mismatch": ("Un kiosque a envoyé le lot d'un autre", "A kiosk sent another kiosk's batch"),
+    "i_body_too_large": ("Envoi trop gros : refusé", "Upload too large: refused"),
+    "i_batch_too_large": ("Lot trop gros : refusé", "Batch too large: refused"),
+    "i_decompressed_too_large": (
+        "Envoi qui grossit démesurément une fois décompressé : refusé",
+        "Upload that grows beyond bounds once decompressed: refused",
+    ),
     "clock_skew": ("Horloge", "Clock"),
     "key_since": ("Clé depuis", "Key since"),
     "not_reported": (

@@ -81,7 +81,8 @@ def member(
 def kiosks(request: Request, me: Reader, engine: EngineDep, settings: SettingsDep) -> HTMLResponse:
     with read(engine) as conn:
         rows = fleet.fleet(conn, me, now_ms(), settings.silent_days)
-    return render(request, "kiosks.html", me, rows=rows, silent_days=settings.silent_days)
+        flagged = fleet.incidents_seen(conn, me)
+    return render(request, "kiosks.html", me, rows=rows, silent_days=settings.silent_days, incidents=flagged)
 
 
 def maybe_principal(request: Request, settings: SettingsDep, engine: EngineDep) -> Principal | None:
