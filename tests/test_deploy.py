@@ -397,10 +397,10 @@ def test_two_kiosks_sharing_a_stick_keep_their_own_backups(tmp_path: Path, monke
         k = Kiosk.open(db, FixedClock())
         make_group(k)
         k.close()
-        for _ in range(3):
+        for n in range(3):
             assert main(["--db", str(db), "backup-usb", "--keep", "2"]) == 0
             with Kiosk.open(db, FixedClock()) as k:
-                make_group(k, name=f"MUSO {kiosk_id}")  # the journal moves on between backups
+                make_group(k, name=f"MUSO {kiosk_id}-{n}")  # the journal moves on between backups
     names = sorted(p.name.split("-")[1] for p in (stick / "muso-sauvegardes").glob("muso-*.db"))
     assert names == ["K01", "K01", "K02", "K02"]  # each kiosk's two newest, none rotated away by the other
 

@@ -280,3 +280,13 @@ def test_who_has_left_holds_no_office(kiosk: Kiosk, group: Group) -> None:
     meeting = funded(group)
     V.member_exit(kiosk, meeting, group.treasurer, group.member(0), group.two())
     refused(kiosk, "member_left", G.update_member, kiosk, group.member(0), role="president", approvals=group.two())
+
+
+def test_two_groups_of_one_name_on_a_kiosk_are_refused(kiosk: Kiosk, group: Group) -> None:
+    # A scenario file run twice made a second "MUSO Test" that nobody could tell from the first.
+    before = kiosk.store.head()
+    for name in ("MUSO Test", "  muso test "):
+        with pytest.raises(DomainError, match="group_name_taken"):
+            G.create_group(kiosk, name)
+    assert kiosk.store.head() == before
+    G.create_group(kiosk, "MUSO Test 2")
