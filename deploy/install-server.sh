@@ -95,6 +95,6 @@ else
     systemctl daemon-reload
     systemctl enable --now muso-server.service
     systemctl reload caddy || systemctl restart caddy
-    echo "Create the first administrator: sudo -u muso-server env \$(cat /etc/muso/server.env) /opt/muso/venv/bin/muso-server create-user"
+    echo "Create the first administrator: sudo -u muso-server env \$(grep -v '^#' /etc/muso/server.env) /opt/muso/venv/bin/muso-server create-user NAME"
 fi
 echo "Done."

@@ -86,26 +86,32 @@ def same_text(a: str, b: str) -> bool:
     return hmac.compare_digest(a.encode("utf-8", "surrogatepass"), b.encode("utf-8", "surrogatepass"))
 
 
-def make_admin_token(secret: str, user_id: int, expires_ms: int) -> str:
-    payload = b64e(json.dumps({"u": user_id, "exp": expires_ms}, separators=(",", ":")).encode())
+def password_mark(password_hash: str) -> str:
+    """A short digest of the stored password hash, carried in API tokens: a new password (the hash
+    changes) ends the tokens made with the old one, as it ends the console's sessions."""
+    return hashlib.sha256(password_hash.encode()).hexdigest()[:16]
+
+
+def make_admin_token(secret: str, user_id: int, expires_ms: int, mark: str) -> str:
+    payload = b64e(json.dumps({"u": user_id, "exp": expires_ms, "p": mark}, separators=(",", ":")).encode())
     mac = hmac.new(secret.encode(), payload.encode(), hashlib.sha256).digest()
     return f"{payload}.{b64e(mac)}"
 
 
-def read_admin_token(secret: str, token: str, now: int) -> int:
-    """The user id in a valid, unexpired token; Unauthorized otherwise."""
+def read_admin_token(secret: str, token: str, now: int) -> tuple[int, str]:
+    """The user id and password mark in a valid, unexpired token; Unauthorized otherwise."""
     payload, _, mac = token.partition(".")
     expected = b64e(hmac.new(secret.encode(), payload.encode(), hashlib.sha256).digest())
     if not mac or not same_text(mac, expected):
         raise Unauthorized("token_invalid", "the session token is not valid")
     try:
         data = json.loads(b64d(payload))
-        user_id, expires = int(data["u"]), int(data["exp"])
+        user_id, expires, mark = int(data["u"]), int(data["exp"]), str(data["p"])
     except (ValueError, KeyError, TypeError, BadRequest) as exc:
         raise Unauthorized("token_invalid", "the session token is not valid") from exc
     if expires < now:
         raise Unauthorized("token_expired", "the session has expired: log in again")
-    return user_id
+    return user_id, mark
 
 
 # -- enrollment codes ------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import io
+import json
 import random
 import re
 from collections.abc import Iterator
@@ -186,6 +187,14 @@ def test_receipts_verify_against_the_journal(w: World, admin: TestClient) -> Non
     savings = f"{real['balances']['savings']:,}".replace(",", "\u00a0")
     assert amount in seen.text and "Épargne (verte)" in seen.text and savings in seen.text  # …but what it says
     assert "Non vérifié" in anonymous.get(f"/verify?number={number}&code={forged}").text
+    # A coordinator of another country reads what the paper prints, nothing of who recorded it or why.
+    bj = TestClient(w.client.app, base_url="http://testserver")
+    corrected = next(r for r in w.receipts("K01") if any(m["kind"] == "reversal" for m in r["movements"]))
+    seen_bj = bj.get(f"/v1/console/verify/{corrected['number']}/{corrected['code']}", headers=token(bj, "coord_bj"))
+    content = seen_bj.json()["content"]
+    printed = {"kind", "of", "fund", "amount"}
+    assert seen_bj.json()["outside_scope"] and all(set(m) == printed for m in content["movements"])
+    assert "saisie deux fois" not in seen_bj.text and "name" not in content["member"]
     # Typed from the paper: digits for the letters they look like, the kiosk's id in small letters.
     misread = code.replace("-", "").replace("O", "0").replace("I", "1").replace("B", "8")
     assert "Reçu authentique" in anonymous.get(f"/verify?number={number.lower()}&code={misread}").text
@@ -639,3 +648,51 @@ def test_incidents_are_on_the_kiosks_page_in_words_within_scope(w: World, admin:
     finally:
         with engine.begin() as conn:
             conn.execute(delete(incidents).where(incidents.c.incident_id > before))
+
+
+def test_a_per_movement_receipt_verifies_as_its_paper_reads(tmp_path: Path) -> None:
+    """In per-movement mode the share-out's parts are on the member's closing receipt only."""
+    from conftest import make_group
+    from test_console_support import add_people, sync, token
+    from test_sync_support import server_db
+
+    from kiosk.services import Kiosk
+    from kiosk.services import movements as V
+    from kiosk.store.clock import FixedClock
+
+    DAY = date(2026, 3, 2)
+    db = server_db("sqlite", tmp_path)
+    with running(db) as server:
+        k = Kiosk.open(tmp_path / "k.db", FixedClock())
+        k.store.set_setting("kiosk_id", "K01")
+        k.store.set_setting("server_url", "http://testserver")
+        g = make_group(k, n_members=2, rules={"share_out": True})
+        k.store.set_setting("receipt_mode", "movement")
+        first = g.open(DAY, attendance=None)
+        V.contribution(k, first, g.treasurer, g.member(0), "verte", 10000)
+        V.contribution(k, first, g.treasurer, g.member(1), "verte", 30000)
+        g.close(first)
+        last = g.open(date(2026, 3, 9), attendance=None)
+        V.contribution(k, last, g.treasurer, g.member(0), "verte", 500)  # per-movement receipt
+        loan = V.grant_loan(k, last, g.treasurer, g.member(1), 20000, 1, g.two())
+        V.repay(k, last, g.treasurer, loan, V.loan_due(k, loan, date(2026, 3, 9)).payoff)
+        V.do_share_out(k, last, g.treasurer, g.two(), payout=True)
+        g.close(last)
+        sync(server, k, "K01")
+        add_people(server)
+        docs = [
+            json.loads(r["doc"]) for r in k.store.query("SELECT doc FROM print_jobs WHERE kind='member' ORDER BY id")
+        ]
+        per = next(d for d in docs if d.get("per_movement") and d["movements"][0]["amount"] == 500)
+        c = TestClient(server.client.app, base_url="http://testserver")
+        api = c.get(f"/v1/console/verify/{per['number']}/{per['code']}", headers=token(c, "admin")).json()
+        paper = [(m["kind"], m["amount"]) for m in per["movements"]]
+        shown = [(m["kind"], m["amount"]) for m in api["content"]["movements"]]
+        assert api["verdict"] == "genuine"
+        assert shown == paper  # the meeting's share-out is on its closing receipt, not on this one
+        closing = next(d for d in docs if not d.get("per_movement") and d["member"] == per["member"])
+        api = c.get(f"/v1/console/verify/{closing['number']}/{closing['code']}", headers=token(c, "admin")).json()
+        assert [(m["kind"], m["amount"]) for m in api["content"]["movements"]] == [
+            (m["kind"], m["amount"]) for m in closing["movements"]
+        ]
+        k.close()

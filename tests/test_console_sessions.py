@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 from httpx import Response
 from sqlalchemy import select, update
 from test_console_support import PASSWORD, all_routes, csrf_of, login
+from test_console_support import token as api_token
 from test_sync_support import Server, ServerDb, backend_fixture, running  # noqa: F401  (fixture)
 
 from sync_server import accounts
@@ -223,6 +224,7 @@ def test_a_user_changes_their_password_and_their_other_sessions_end(srv: Server)
     phone, laptop = client(srv), client(srv)
     login(phone, "kofi")
     login(laptop, "kofi")
+    script = api_token(client(srv), "kofi")
     page = laptop.get("/account")
     assert "Sessions ouvertes, celle-ci comprise : 2" in page.text
     csrf = csrf_of(page.text)
@@ -243,6 +245,7 @@ def test_a_user_changes_their_password_and_their_other_sessions_end(srv: Server)
     assert done.status_code == 303 and done.headers["location"] == "/account?saved=password"
     assert "Mot de passe changé" in laptop.get(done.headers["location"]).text  # who changed it stays in…
     assert phone.get("/", follow_redirects=False).status_code == 303  # …everyone else is out
+    assert client(srv).get("/v1/console/kiosks", headers=script).status_code == 401  # the API's tokens too
     assert login(client(srv), "kofi").status_code == 401
     assert login(client(srv), "kofi", "a brand new secret").status_code == 303
 

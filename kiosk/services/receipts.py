@@ -276,6 +276,8 @@ def _issue(k: Kiosk, w: Writer, doc: dict[str, Any], group_id: str, meeting_id: 
     if member_id:
         body["member"] = member_id
         body["paper"] = paper_figures(doc["movements"], doc["balances"])  # so the code vouches for them
+        if doc.get("per_movement"):  # its paper lists these movements only, not the meeting's share-out
+            body["per_movement"] = True
     event = w.append("receipt_issued", body)
     return enqueue(w, doc["type"], _stamp(k, doc, event), k.store.clock.now_ms(), receipt_seq=event.seq)
 

@@ -28,7 +28,7 @@ from ..schemas import (
     ReferenceValue,
     Token,
 )
-from ..security import make_admin_token
+from ..security import make_admin_token, password_mark
 from ..web import fleet
 from .deps import Admin, AnonymousLimit, EngineDep, Manager, Reader, SettingsDep, remote
 
@@ -45,7 +45,9 @@ def token(
     user = accounts.login_as_set(engine, settings, body.username, body.password, remote(request))
     expires = now_ms() + settings.admin_token_ttl_s * 1000
     return Token(
-        access_token=make_admin_token(settings.secret_key.get_secret_value(), user["user_id"], expires),
+        access_token=make_admin_token(
+            settings.secret_key.get_secret_value(), user["user_id"], expires, password_mark(user["password_hash"])
+        ),
         expires_at=expires,
     )
 

@@ -14,9 +14,9 @@ from starlette.concurrency import run_in_threadpool
 from .. import accounts
 from ..authz import ADMIN, ENROLL, READ, Principal
 from ..db import now_ms
-from ..errors import BadRequest, CsrfRefused, LoginRequired, NotAllowed, TooLarge, TooManyRequests
+from ..errors import BadRequest, CsrfRefused, LoginRequired, NotAllowed, TooLarge, TooManyRequests, Unauthorized
 from ..ratelimit import RateLimiter
-from ..security import parse_authorization, read_admin_token
+from ..security import parse_authorization, password_mark, read_admin_token, same_text
 from ..settings import Settings
 
 
@@ -176,8 +176,11 @@ def current_principal(
     if known is not None:
         return known
     if credentials is not None:
-        user_id = read_admin_token(settings.secret_key.get_secret_value(), credentials.credentials, now_ms())
-        principal = Principal.of(accounts.user(engine, user_id), via="token")
+        user_id, mark = read_admin_token(settings.secret_key.get_secret_value(), credentials.credentials, now_ms())
+        user = accounts.user(engine, user_id)
+        if not same_text(mark, password_mark(user["password_hash"])):
+            raise Unauthorized("token_expired", "the password changed since this token was made: log in again")
+        principal = Principal.of(user, via="token")
     else:
         found = sessions.resume(engine, settings, request.cookies.get(sessions.COOKIE))
         if found is None:

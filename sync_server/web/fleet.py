@@ -217,11 +217,15 @@ def verify(conn: Connection, p: Principal | None, number: str, code: str) -> dic
         scope = p.groups(G)
         query = select(G).where(G.c.kiosk_id == kiosk_id, G.c.group_id == body.get("group"), scope)
         g = conn.execute(query).mappings().first()
-    if g is None:  # the figures of the paper, not who it belongs to
+    if g is None:  # the figures of the paper, not who it belongs to nor who recorded what, or why
         if content["member"]:
             content["member"] = {"number": content["member"]["number"]}
+        content["movements"] = [{key: m.get(key) for key in PRINTED} for m in content["movements"]]
         return out | {"content": content, "outside_scope": p is not None}
     return out | {"group": dict(g), "content": content}
+
+
+PRINTED = ("kind", "of", "fund", "amount")  # what a receipt prints of each movement
 
 
 def _event(conn: Connection, kiosk_id: str, seq: int) -> Any:
@@ -259,7 +263,7 @@ def _content(conn: Connection, kiosk_id: str, body: dict[str, Any]) -> dict[str,
             ).mappings()
         }
         moves = [_signed(found[t]) for t in txns if t in found]
-    if body.get("member"):  # a share-out is the group's one movement: this member's parts of it
+    if body.get("member") and not body.get("per_movement"):  # a share-out's parts: on the meeting's receipt
         for r in conn.execute(
             select(T.c.fund, T.c.detail).where(
                 T.c.kiosk_id == kiosk_id, T.c.meeting_id == body.get("meeting"), T.c.kind == "share_out"
