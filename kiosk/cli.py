@@ -34,13 +34,17 @@ EXIT_OK, EXIT_VERIFY, EXIT_INPUT, EXIT_STORE = 0, 1, 2, 3
 EXIT_INTERRUPTED = 130  # as a shell reports Ctrl-C
 
 
-def _kiosk(args: argparse.Namespace, *, existing: bool = False) -> Kiosk:
-    """The kiosk's database; ``existing``: it must be there already (a command that only reads or copies
-    it would otherwise make an empty one at a mistyped path, and report it "intact")."""
+def db_file(args: argparse.Namespace, *, existing: bool = False) -> Path:
+    """The kiosk's database; ``existing``: it must be there already (a command that only reads, copies or
+    uses it would otherwise make an empty one at a mistyped path, and report it "intact")."""
     path = config.db_path(args.db)
     if existing and not path.is_file():
-        raise StoreError(f"pas de base de kiosque à {path} (vérifiez --db ou MUSO_DB)")
-    return Kiosk.open(path)
+        raise StoreError(f"pas de base de kiosque à {path} (vérifiez --db ou MUSO_DB ; `init` en fait une)")
+    return path
+
+
+def _kiosk(args: argparse.Namespace, *, existing: bool = False) -> Kiosk:
+    return Kiosk.open(db_file(args, existing=existing))
 
 
 def cmd_init(args: argparse.Namespace) -> int:
@@ -190,15 +194,16 @@ def cmd_restore(args: argparse.Namespace) -> int:
             return EXIT_VERIFY
         with Store(staged) as copy:
             report = verify(copy)
-        if not report.ok:
-            print(f"Sauvegarde refusée, {len(report.problems)} anomalie(s) : {report.problems[0]}", file=sys.stderr)
-            return EXIT_VERIFY
-        with closing(sqlite3.connect(staged)) as conn, conn:
-            # Receipts waiting when the backup was made may have printed since: nobody can tell, so they
-            # come out marked DUPLICATA, never as a second original of the same movement.
-            reprints = conn.execute("UPDATE print_jobs SET duplicate = 1 WHERE status != 'printed'").rowcount
-            # The server may hold more than this backup (synced after it was made): the next sync asks.
-            conn.execute("UPDATE sync_state SET last_success_ms = NULL")
+            if not report.ok:
+                problem = report.problems[0]
+                print(f"Sauvegarde refusée, {len(report.problems)} anomalie(s) : {problem}", file=sys.stderr)
+                return EXIT_VERIFY
+            with copy.write() as w:
+                # Receipts waiting when the backup was made may have printed since: nobody can tell, so
+                # they come out marked DUPLICATA, never as a second original of the same movement.
+                reprints = w.execute("UPDATE print_jobs SET duplicate = 1 WHERE status != 'printed'").rowcount
+                # The server may hold more than this backup (synced after it was made): the next sync asks.
+                w.execute("UPDATE sync_state SET last_success_ms = NULL")
         target.parent.mkdir(parents=True, exist_ok=True)
         restore(staged, target)
     print(f"Base restaurée depuis {source} : {report.events} événements vérifiés.")

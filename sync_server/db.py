@@ -330,6 +330,21 @@ def _unicode_lower(value: Any) -> Any:
     return value.lower() if isinstance(value, str) else value
 
 
+# Accented letters folded to their base letter for sorting names (lower() leaves "é" after "u": byte order).
+# Latin letters of French, Ewe, Fon, Mina…, both cases: PostgreSQL's lower() under the C locale folds
+# ASCII only. SQLite has no translate(), and one replace() per letter overflows its parser: there the
+# same folding is a Python function, given to every connection (``make_engine``).
+_LETTERS = {"a": "àáâãäåā", "c": "ç", "d": "ɖ", "e": "èéêëēěɛ", "f": "ƒ", "g": "ɣ", "i": "ìíîïī", "n": "ñńŋ"}
+_LETTERS |= {"o": "òóôõöōɔ", "u": "ùúûüū", "v": "ʋ", "y": "ýÿ"}
+FOLD_FROM = "".join(letters + letters.upper() for letters in _LETTERS.values())
+FOLD_TO = "".join(plain * (2 * len(letters)) for plain, letters in _LETTERS.items())
+_FOLD = str.maketrans(FOLD_FROM, FOLD_TO)
+
+
+def _fold_name(value: Any) -> Any:
+    return value.lower().translate(_FOLD) if isinstance(value, str) else value
+
+
 def make_engine(url: str, *, pool: bool = True) -> Engine:
     """An engine with the settings each backend needs; writes go through ``write()``."""
     if url.startswith("sqlite"):
@@ -350,6 +365,7 @@ def make_engine(url: str, *, pool: bool = True) -> Engine:
             cur.close()
             # SQLite's lower() folds ASCII only: "Élikem" would never match a search for "élikem".
             dbapi_conn.create_function("lower", 1, _unicode_lower, deterministic=True)
+            dbapi_conn.create_function("muso_fold", 1, _fold_name, deterministic=True)  # web.queries.folded
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn: Connection) -> None:

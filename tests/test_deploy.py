@@ -368,12 +368,16 @@ def test_restoring_reads_the_backup_and_never_writes_to_it(tmp_path: Path, monke
     assert sorted(p.name for p in copy.parent.iterdir()) == [copy.name]
 
 
+def _kiosk_with_a_group(db: Path) -> tuple[int, str]:
+    """A kiosk database holding one group; its journal's head."""
+    with Kiosk.open(db, FixedClock()) as k:
+        make_group(k)
+        return k.store.head()
+
+
 def test_bad_backup_places_are_refused_in_words(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
     db = tmp_path / "k.db"
-    k = Kiosk.open(db, FixedClock())
-    make_group(k)
-    head = k.store.head()
-    k.close()
+    head = _kiosk_with_a_group(db)
     afile = tmp_path / "afile"
     afile.write_text("x")
     assert main(["--db", str(db), "backup", str(afile / "x")]) == 3  # a file where a folder should be
@@ -407,10 +411,7 @@ def test_two_kiosks_sharing_a_stick_keep_their_own_backups(tmp_path: Path, monke
 
 def test_a_backup_cannot_be_written_over_the_live_database(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
     db = tmp_path / "k.db"
-    k = Kiosk.open(db, FixedClock())
-    make_group(k)
-    head = k.store.head()
-    k.close()
+    head = _kiosk_with_a_group(db)
     assert main(["--db", str(db), "backup", str(db)]) == 3
     assert "own database" in capsys.readouterr().err
     with Kiosk.open(db, FixedClock()) as k:

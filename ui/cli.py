@@ -136,12 +136,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         print("Pas d'écran (ni DISPLAY ni WAYLAND_DISPLAY, ni QT_QPA_PLATFORM) : impossible d'ouvrir l'application.",
               file=sys.stderr)  # fmt: skip
         return EXIT_INPUT
-    path = config.db_path(args.db)
-    if not path.is_file():
-        print(f"Pas de base de kiosque à {path} : `muso-kiosk init --kiosk-id K07` d'abord (ou vérifiez --db).",
-              file=sys.stderr)  # fmt: skip
-        return EXIT_STORE
-    return _launch(args, path, None, None)
+    return _launch(args, kiosk_cli.db_file(args, existing=True), None, None)
 
 
 def cmd_setup(args: argparse.Namespace) -> int:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 
 class AlreadyOpen(Exception):
-    pass
+    """An app has the database open."""
 
 
 def _lock_path(db_path: str | Path) -> Path:

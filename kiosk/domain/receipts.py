@@ -9,6 +9,7 @@ server can show them to whoever checks the code.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from typing import Any
 
@@ -27,6 +28,25 @@ PAPER = {
     "late": "late",
     "aid": "aid_received",
 }
+
+
+def share_parts(detail: Any) -> tuple[dict[str, int], dict[str, int]]:
+    """A share-out transaction's (shares, payouts) by member, from its detail (JSON text or parsed)."""
+    detail = json.loads(detail) if isinstance(detail, str) else detail or {}
+    return detail.get("shares") or {}, detail.get("payouts") or {}
+
+
+def member_share(fund: str, detail: Any, member_id: str) -> list[dict[str, Any]]:
+    """A share-out is one transaction of the group; this member's part of it, as the movements their
+    receipt prints: the earnings put to their savings, then the cash paid out (when the cycle pays out)."""
+    shares, payouts = share_parts(detail)
+    share, paid = int(shares.get(member_id, 0)), int(payouts.get(member_id, 0))
+    out = []
+    if share:
+        out.append({"kind": "share_gain", "fund": fund, "amount": share, "flow": "saved", "detail": {}})
+    if paid:
+        out.append({"kind": "share_out", "fund": fund, "amount": paid, "flow": "out", "detail": {}})
+    return out
 
 
 def totals(movements: Iterable[dict[str, Any]]) -> tuple[int, int]:

@@ -18,7 +18,7 @@ from kiosk.domain.events import Event, journal_point_code, verification_code
 from kiosk.domain.funds import Fund
 from kiosk.domain.loans import due_at, schedule, standing_of, terms_of
 from kiosk.domain.meetings import PAYING
-from kiosk.domain.receipts import paper_figures
+from kiosk.domain.receipts import member_share, paper_figures, share_parts
 from kiosk.store.database import Writer
 from kiosk.store.print_queue import enqueue
 
@@ -78,25 +78,6 @@ def _movement(k: Kiosk, row: dict[str, Any]) -> dict[str, Any]:
     return entry
 
 
-def _share_parts(row: dict[str, Any]) -> tuple[dict[str, int], dict[str, int]]:
-    """A share-out transaction's (shares, payouts) by member."""
-    detail = json.loads(row["detail"]) if isinstance(row["detail"], str) else row["detail"] or {}
-    return detail.get("shares") or {}, detail.get("payouts") or {}
-
-
-def _shared_out(row: dict[str, Any], member_id: str) -> list[dict[str, Any]]:
-    """A share-out is one transaction of the group; this member's part of it, as movements of theirs:
-    the earnings put to their savings, then the cash paid out of them (when the cycle pays out)."""
-    shares, payouts = _share_parts(row)
-    share, paid = int(shares.get(member_id, 0)), int(payouts.get(member_id, 0))
-    out = []
-    if share:
-        out.append({"kind": "share_gain", "fund": row["fund"], "amount": share, "flow": "saved", "detail": {}})
-    if paid:
-        out.append({"kind": "share_out", "fund": row["fund"], "amount": paid, "flow": "out", "detail": {}})
-    return out
-
-
 def _shares_of(k: Kiosk, member_id: str, where: str, params: tuple[Any, ...]) -> list[dict[str, Any]]:
     """This member's parts of the share-outs ``where`` selects (rows of p_transactions ``t``), oldest first."""
     rows = k.store.query(
@@ -104,7 +85,11 @@ def _shares_of(k: Kiosk, member_id: str, where: str, params: tuple[Any, ...]) ->
         f"WHERE t.kind = 'share_out' AND {where} ORDER BY t.seq",
         params,
     )
-    return [entry | {"seq": row["seq"], "date": row["date"]} for row in rows for entry in _shared_out(row, member_id)]
+    return [
+        entry | {"seq": row["seq"], "date": row["date"]}
+        for row in rows
+        for entry in member_share(row["fund"], row["detail"], member_id)
+    ]
 
 
 def member_balances(k: Kiosk, group_id: str, member_id: str, today: date) -> dict[str, Any]:
@@ -300,7 +285,7 @@ def issue_meeting_receipts(k: Kiosk, w: Writer, meeting_id: str) -> list[int]:
     for row in k.store.query(
         "SELECT detail FROM p_transactions WHERE meeting_id = ? AND kind = 'share_out'", (meeting_id,)
     ):
-        moved |= {m for part in _share_parts(row) for m, amount in part.items() if amount}
+        moved |= {m for part in share_parts(row["detail"]) for m, amount in part.items() if amount}
     members = k.store.query(
         "SELECT member_id FROM p_members WHERE group_id = ? ORDER BY number", (meeting["group_id"],)
     )

@@ -21,13 +21,10 @@ EXIT_OK, EXIT_INPUT, EXIT_STORE, EXIT_NETWORK = 0, 2, 3, 4
 
 
 def _store(args: argparse.Namespace, *, existing: bool = False) -> Any:
-    from kiosk import config
-    from kiosk.store import Store, StoreError
+    from kiosk.cli import db_file  # here: kiosk.cli loads this module as one of its extensions
+    from kiosk.store import Store
 
-    path = config.db_path(args.db)
-    if existing and not path.is_file():  # not an empty one made at a mistyped path
-        raise StoreError(f"pas de base de kiosque à {path} (vérifiez --db ou MUSO_DB)")
-    return Store(path)
+    return Store(db_file(args, existing=existing))
 
 
 def _fail(exc: Any, args: argparse.Namespace) -> int:

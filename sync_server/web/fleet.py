@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Connection, and_, delete, func, select, update
 
 from kiosk.domain.events import journal_point_code, verification_code
-from kiosk.domain.receipts import PAPER
+from kiosk.domain.receipts import PAPER, member_share
 
 from ..authz import Principal
 from ..db import enrollment_codes, incidents, insert, journal, kiosk_keys, kiosks, projections, sent_forms
@@ -104,16 +104,18 @@ def first_sending(conn: Connection, secret: str, csrf: str, nonce: str, now: int
     """True for the first POST of the form that carried ``nonce`` in this session; False when the same
     form comes again (a reload of the page that answered it, a double click). The primary key decides
     between two sent at once. A nonce is bound to the session: one seen elsewhere claims nothing here."""
-    form = hmac.new(secret.encode(), f"form\n{csrf}\n{nonce}".encode(), hashlib.sha256).hexdigest()
     conn.execute(delete(sent_forms).where(sent_forms.c.sent_at < now - 86_400_000))  # housekeeping
-    row = insert(conn, sent_forms).values(form_hash=form, sent_at=now)
+    row = insert(conn, sent_forms).values(form_hash=_form(secret, csrf, nonce), sent_at=now)
     return conn.execute(row.on_conflict_do_nothing().returning(sent_forms.c.form_hash)).first() is not None
 
 
 def unsend(conn: Connection, secret: str, csrf: str, nonce: str) -> None:
     """The form was refused: once corrected, it may be sent again."""
-    form = hmac.new(secret.encode(), f"form\n{csrf}\n{nonce}".encode(), hashlib.sha256).hexdigest()
-    conn.execute(delete(sent_forms).where(sent_forms.c.form_hash == form))
+    conn.execute(delete(sent_forms).where(sent_forms.c.form_hash == _form(secret, csrf, nonce)))
+
+
+def _form(secret: str, csrf: str, nonce: str) -> str:
+    return hmac.new(secret.encode(), f"form\n{csrf}\n{nonce}".encode(), hashlib.sha256).hexdigest()
 
 
 def codes(conn: Connection, p: Principal, secret: str, limit: int = 200) -> list[dict[str, Any]]:
@@ -269,10 +271,7 @@ def _content(conn: Connection, kiosk_id: str, body: dict[str, Any]) -> dict[str,
                 T.c.kiosk_id == kiosk_id, T.c.meeting_id == body.get("meeting"), T.c.kind == "share_out"
             )
         ):
-            detail = json.loads(r.detail or "{}")
-            gain, paid = (int((detail.get(part) or {}).get(body["member"], 0)) for part in ("shares", "payouts"))
-            moves += [{"kind": "share_gain", "fund": r.fund, "amount": gain}] if gain else []
-            moves += [{"kind": "share_out", "fund": r.fund, "amount": paid}] if paid else []
+            moves += member_share(r.fund, r.detail, body["member"])
     return {
         "kind": body.get("kind"),
         "meeting": dict(meeting) if meeting else None,

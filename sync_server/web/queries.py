@@ -18,7 +18,7 @@ from sqlalchemy.sql.functions import FunctionElement
 from kiosk.domain.funds import Fund, count_total
 
 from ..authz import Principal
-from ..db import ROLLUP_FIELDS, console_months, console_totals, kiosk_keys, kiosks, projections
+from ..db import FOLD_FROM, FOLD_TO, ROLLUP_FIELDS, console_months, console_totals, kiosk_keys, kiosks, projections
 from ..errors import NotFound
 from .loans import at_risk, standing
 
@@ -152,21 +152,6 @@ def silent_since(before: int) -> Any:
     )
 
 
-# Accented letters folded to their base letter for sorting names (lower() leaves "é" after "u": byte order).
-# Latin letters of French, Ewe, Fon, Mina…, both cases: PostgreSQL's lower() under the C locale folds
-# ASCII only. SQLite has no translate(), and one replace() per letter overflows its parser: there the
-# same folding is a Python function, given to the connection before the query (``fold_names``).
-_LETTERS = {"a": "àáâãäåā", "c": "ç", "d": "ɖ", "e": "èéêëēěɛ", "f": "ƒ", "g": "ɣ", "i": "ìíîïī", "n": "ñńŋ"}
-_LETTERS |= {"o": "òóôõöōɔ", "u": "ùúûüū", "v": "ʋ", "y": "ýÿ"}
-_FOLD_FROM = "".join(letters + letters.upper() for letters in _LETTERS.values())
-_FOLD_TO = "".join(plain * (2 * len(letters)) for plain, letters in _LETTERS.items())
-_FOLD = str.maketrans(_FOLD_FROM, _FOLD_TO)
-
-
-def _fold(value: Any) -> Any:
-    return value.lower().translate(_FOLD) if isinstance(value, str) else value
-
-
 class folded(FunctionElement[str]):
     """``lower(x)`` with accents taken off, the same on SQLite and PostgreSQL: a sort key for names."""
 
@@ -176,18 +161,12 @@ class folded(FunctionElement[str]):
 
 @compiles(folded, "postgresql")
 def _folded_pg(element: folded, compiler: Any, **kw: Any) -> str:
-    return f"translate(lower({compiler.process(element.clauses, **kw)}), '{_FOLD_FROM}', '{_FOLD_TO}')"
+    return f"translate(lower({compiler.process(element.clauses, **kw)}), '{FOLD_FROM}', '{FOLD_TO}')"
 
 
 @compiles(folded)
 def _folded(element: folded, compiler: Any, **kw: Any) -> str:
     return f"muso_fold({compiler.process(element.clauses, **kw)})"
-
-
-def fold_names(conn: Connection) -> None:
-    """Give SQLite's connection the function ``folded`` compiles to (PostgreSQL has translate())."""
-    if conn.dialect.name == "sqlite":
-        conn.connection.driver_connection.create_function("muso_fold", 1, _fold, deterministic=True)
 
 
 def group_rows(
@@ -221,7 +200,6 @@ def group_rows(
     if keys is not None:
         q = q.where(tuple_(G.c.kiosk_id, G.c.group_id).in_(keys))
     else:
-        fold_names(conn)
         q = q.order_by(folded(G.c.name), G.c.name, G.c.kiosk_id, G.c.group_id).offset(offset).limit(limit)
     return [dict(r) for r in conn.execute(q).mappings()]
 
