@@ -107,7 +107,7 @@ def test_log_in_open_a_group_and_read_its_excel_export_back(browser: Browser, si
     assert download.suggested_filename.endswith(".xlsx")
     data = Path(download.path()).read_bytes()
     rows = list(load_workbook(io.BytesIO(data)).active.iter_rows(values_only=True))
-    assert rows[0][:4] == ("kiosk_id", "group", "number", "name") and len(rows) == 25
+    assert rows[0][:4] == ("Kiosque", "Groupe", "N°", "Nom") and len(rows) == 25
     assert {r[3] for r in rows[1:]} >= {"Afi Mensah", "Ɖɔvi Ahouansou"}
     # the Benin group does not exist for a coordinator of Togo
     response = page.goto(f"/groups/K02/{site.groups['K02']}")

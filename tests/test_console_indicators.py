@@ -117,9 +117,13 @@ def test_q2_indicators_and_the_csv_export(calc: Server) -> None:
     assert (group["meetings"], group["attendance_pct"], group["savings"]) == (1, 100.0, 6_000)
     assert (group["loans"], group["loans_count"], group["par30"], group["income"]) == (3_000, 1, 0, 0)
     assert group["return_pct"] == 0.0
-    csv = calc.client.get("/exports/indicators.csv?quarter=2026-Q3").text.splitlines()
+    csv = calc.client.get("/v1/console/exports/indicators?format=csv&quarter=2026-Q3").text.splitlines()
     assert csv[0].lstrip("\ufeff").startswith("kiosk_id,group,country,cooperative,members,women_pct")
     assert csv[1].startswith("K09,MUSO Calcul,TG,Coop Test,6,66.7,94.4,3,23000,2,7000,3000,42.9,0,3000,120,3.3")
+    # The console's file, for a French spreadsheet: words, semicolons, decimal commas.
+    page = calc.client.get("/exports/indicators.csv?quarter=2026-Q3").text.splitlines()
+    assert page[0].lstrip("\ufeff").startswith("Kiosque;Groupe;Pays;Coopérative;Membres actifs;Femmes (%)")
+    assert page[1].startswith("K09;MUSO Calcul;TG;Coop Test;6;66,7;94,4;3;23000;2;7000;3000;42,9;0;3000;120;3,3")
 
 
 def test_today_s_figures_follow_the_loans_after_the_quarter(calc: Server) -> None:
@@ -149,8 +153,11 @@ def test_the_quarter_under_way_judges_lateness_today_not_at_its_end(calc: Server
     group, total = _rows(calc, "2026-Q3")
     assert (group["loans"], group["par30"], group["par30_pct"], total["par30"]) == (7_000, 0, 0.0, 0)
     rows = calc.client.get("/exports/indicators.csv").text.lstrip("\ufeff").splitlines()  # the current quarter
-    header, first = rows[0].split(","), rows[1].split(",")
-    assert (first[header.index("loans")], first[header.index("par30")]) == ("7000", "0")
+    header, first = rows[0].split(";"), rows[1].split(";")
+    assert (first[header.index("Prêts en cours (F)")], first[header.index("Portefeuille à risque > 30 j (F)")]) == (
+        "7000",
+        "0",
+    )
     # a quarter that is over is judged at its end, whatever the day
     calc.client.app.state.today = lambda: date(2027, 3, 1)
     assert _rows(calc, "2026-Q3")[0]["par30"] == 3_000

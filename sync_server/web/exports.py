@@ -5,6 +5,12 @@ whole scope; amounts are plain integers of francs so that spreadsheets can
 sum them. CSV is streamed row by row (any size); an Excel sheet holds at most
 a million rows, so a larger export is refused with a clear message before
 anything is sent (ask for CSV or a shorter period).
+
+The console's files are for people: headers and coded values (roles, kinds,
+funds, statuses) in the reader's language, and in French the semicolon and
+decimal comma a French spreadsheet expects (it opens a comma-separated file
+in one column). The JSON API's files are for programs: the columns'
+identifiers and the raw codes, which do not change with the language.
 """
 
 from __future__ import annotations
@@ -25,6 +31,8 @@ from ..authz import Principal
 from ..db import projections
 from ..errors import BadRequest, TooLarge
 from . import indicators
+from .i18n import T as WORDS
+from .i18n import translate
 from .loans import standing
 from .queries import _discrepancies
 
@@ -45,6 +53,43 @@ HEADERS = {
                  "represented", "slots", "discrepancy_verte", "discrepancy_rouge", "discrepancy_bleue"),
     "indicators": indicators.COLUMNS,
 }  # fmt: skip
+
+
+# Each export's coded columns, with the prefix of their words in the console's dictionary ("" for yes/no).
+_CODED: dict[str, dict[str, str]] = {
+    "members": {"sex": "sex_", "role": "r_", "active": ""},
+    "movements": {"kind": "k_", "fund": "fund_", "reversed": ""},
+    "loans": {"kind": "lk_", "fund": "fund_", "method": "m_", "status": "s_"},
+    "meetings": {"status": "ms_"},
+}
+
+
+def header(kind: str, lang: str | None) -> tuple[str, ...]:
+    """The columns' names: identifiers for programs (``lang`` None), words for people."""
+    names = HEADERS[kind]
+    return names if lang is None else tuple(translate(lang, f"x_{name}") for name in names)
+
+
+def in_words(kind: str, lang: str | None, data: Iterator[tuple[Any, ...]]) -> Iterator[tuple[Any, ...]]:
+    """``data`` with its codes in the reader's words (unchanged for programs)."""
+    coded = _CODED.get(kind)
+    if lang is None or not coded:
+        yield from data
+        return
+    at = [(HEADERS[kind].index(name), prefix) for name, prefix in coded.items()]
+    for row in data:
+        out = list(row)
+        for i, prefix in at:
+            value = out[i]
+            if prefix == "":
+                out[i] = None if value is None else translate(lang, "yes" if value else "no")
+            elif value is not None and f"{prefix}{value}" in WORDS:  # an unknown code stays as the kiosk wrote it
+                out[i] = translate(lang, f"{prefix}{value}")
+        yield tuple(out)
+
+
+def sheet_title(kind: str, lang: str | None) -> str:
+    return kind if lang is None else translate(lang, f"export_{kind}")
 
 
 def _where(p: Principal, table: Any, group: tuple[str, str] | None) -> list[Any]:
@@ -241,21 +286,25 @@ def _meetings(
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-def _csv_cell(value: Any) -> Any:
+def _csv_cell(value: Any, french: bool) -> Any:
     if value is None:
         return ""
     if isinstance(value, str) and value.startswith(_FORMULA_START):
         return "'" + value  # the usual defence: the spreadsheet shows it as text
+    if french and isinstance(value, float):
+        return repr(value).replace(".", ",")
     return value
 
 
-def csv_chunks(header: tuple[str, ...], data: Iterator[tuple[Any, ...]]) -> Iterator[str]:
+def csv_chunks(header: tuple[str, ...], data: Iterator[tuple[Any, ...]], lang: str | None = None) -> Iterator[str]:
+    """CSV text in chunks; in French with ``;`` between cells and a decimal comma, as French spreadsheets read."""
+    french = lang == "fr"
     buf = io.StringIO()
-    writer = csv.writer(buf)
+    writer = csv.writer(buf, delimiter=";" if french else ",")
     buf.write("\ufeff")  # a BOM, so that Excel opens accented names as UTF-8
     writer.writerow(header)
     for i, row in enumerate(data, 1):
-        writer.writerow([_csv_cell(v) for v in row])
+        writer.writerow([_csv_cell(v, french) for v in row])
         if i % 500 == 0:
             yield buf.getvalue()
             buf.seek(0)

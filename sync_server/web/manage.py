@@ -309,13 +309,24 @@ async def export_file(
     until: Annotated[str, Query(alias="to", max_length=10)] = "",
     quarter: Annotated[str, Query(max_length=10)] = "",
 ) -> Response:
-    return await download(request, me, engine, kind, fmt, group, since, until, quarter)
+    return await download(request, me, engine, kind, fmt, group, since, until, quarter, lang_of(request))
 
 
 async def download(
-    request: Request, me: Principal, engine: Any, kind: str, fmt: str, group: str, since: str, until: str, quarter: str
+    request: Request,
+    me: Principal,
+    engine: Any,
+    kind: str,
+    fmt: str,
+    group: str,
+    since: str,
+    until: str,
+    quarter: str,
+    lang: str | None,
 ) -> Response:
-    """One download (CSV streamed, or Excel built then sent); shared by the pages and the JSON API."""
+    """One download (CSV streamed, or Excel built then sent); shared by the pages and the JSON API.
+
+    ``lang``: the console's language, for a file in words; None (the API) for identifiers and codes."""
     key = None
     if group:
         kiosk_id, _, group_id = group.partition("/")
@@ -327,12 +338,13 @@ async def download(
 
             the_group(conn, me, kiosk_id, group_id)  # 404 outside the scope, before anything is sent
     name = f"muso-{kind}" + (f"-{key[0]}-{key[1][:8]}" if key else "") + (f"-{quarter}" if quarter else "")
-    header = exports.HEADERS[kind]
+    header = exports.header(kind, lang)
     day = today(request)
 
     def produce() -> Iterator[tuple[Any, ...]]:
         with read(engine) as conn:
-            yield from exports.rows(conn, me, kind, group=key, since=since, until=until, quarter=quarter, today=day)
+            found = exports.rows(conn, me, kind, group=key, since=since, until=until, quarter=quarter, today=day)
+            yield from exports.in_words(kind, lang, found)
 
     # Bad input is refused here, before a streamed answer has begun and can no longer become an error.
     exports.check_dates(since, until)
@@ -341,13 +353,13 @@ async def download(
 
         check_quarter(quarter or current_quarter(day))
     if fmt == "csv":
-        first = exports.csv_chunks(header, produce())
+        first = exports.csv_chunks(header, produce(), lang)
         return StreamingResponse(
             first,
             media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": f'attachment; filename="{name}.csv"', "Cache-Control": "no-store"},
         )
-    body = await run_in_threadpool(exports.xlsx_bytes, kind, header, produce())
+    body = await run_in_threadpool(exports.xlsx_bytes, exports.sheet_title(kind, lang), header, produce())
     return Response(
         body,
         media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
