@@ -1,12 +1,16 @@
 """Loan arithmetic, every figure worked out by hand in the comments."""
 
-from datetime import date
+from dataclasses import replace
+from datetime import date, timedelta
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from kiosk.domain.errors import DomainError
-from kiosk.domain.loans import Standing, Terms, due_at, schedule, split_payment
-from kiosk.domain.rules import PafMethod
+from kiosk.domain.loans import Due, Split, Standing, Terms, due_at, schedule, split_payment
+from kiosk.domain.meetings import next_meeting
+from kiosk.domain.rules import Frequency, PafMethod, Rules
 
 START = date(2026, 1, 5)
 
@@ -105,3 +109,78 @@ def test_early_repayment_closes_the_loan_and_overpaying_is_refused() -> None:
         split_payment(due, due.payoff + 5)
     with pytest.raises(DomainError, match="amount_not_positive"):
         split_payment(due, 0)
+
+
+def test_what_falls_due_before_the_next_meeting_is_asked_at_this_one() -> None:
+    # Meetings on Mondays; the first installment falls due on Thursday 5 February.
+    t = terms(PafMethod.FLAT)
+    monday = date(2026, 2, 2)
+    assert due_at(t, Standing(paf_charged=1800), monday, date(2026, 2, 9)).now == 10600
+    assert due_at(t, Standing(paf_charged=1800), monday).now == 0  # without a next meeting: by the calendar
+    # ...and nothing is late before the due date, whatever is asked.
+    assert due_at(t, Standing(paf_charged=1800), monday, date(2026, 2, 9)).arrears == 0
+
+
+def test_the_next_meeting_follows_the_règlement_s_rhythm() -> None:
+    day = date(2026, 1, 31)
+    assert next_meeting(Rules(), day) == date(2026, 2, 7)
+    assert next_meeting(Rules(frequency=Frequency.BIWEEKLY), day) == date(2026, 2, 14)
+    assert next_meeting(Rules(frequency=Frequency.MONTHLY), day) == date(2026, 2, 28)
+
+
+def test_declining_paf_months_run_from_the_loan_s_start() -> None:
+    # From 31 January, the second month runs to 31 March, when the second installment falls due;
+    # counted from the 28 February of the first charge, it ended on 28 March, a month's PAF early.
+    t = replace(terms(PafMethod.DECLINING), start=date(2026, 1, 31))
+    after_first = Standing(principal_paid=10000, paf_charged=600, paf_paid=600, paf_until=date(2026, 2, 28))
+    due = due_at(t, after_first, date(2026, 3, 7))
+    assert (due.new_paf, due.paf_until) == (400, date(2026, 3, 31))
+    again = Standing(principal_paid=10000, paf_charged=1000, paf_paid=1000, paf_until=date(2026, 3, 31))
+    assert due_at(t, again, date(2026, 3, 28)).new_paf == 0
+
+
+def test_declining_paf_falling_due_today_is_not_late() -> None:
+    t = terms(PafMethod.DECLINING)
+    due = due_at(t, Standing(paf_charged=600, paf_until=date(2026, 2, 5)), date(2026, 2, 5))
+    assert due.arrears == 0 and due.now == 10600  # the first installment, due today: owed, not late
+
+
+def _paid(s: Standing, due: Due, split: Split) -> Standing:
+    """The loan's standing after a repayment (as kiosk.domain.ledger records it)."""
+    return Standing(
+        principal_paid=s.principal_paid + split.principal,
+        paf_charged=s.paf_charged + due.new_paf,
+        paf_paid=s.paf_paid + split.paf,
+        penalty_charged=s.penalty_charged + due.new_penalty,
+        penalty_paid=s.penalty_paid + split.penalty,
+        paf_until=due.paf_until,
+        penalty_until=due.penalty_until,
+    )
+
+
+@given(
+    method=st.sampled_from(list(PafMethod)),
+    frequency=st.sampled_from(list(Frequency)),
+    principal=st.integers(1, 400).map(lambda n: n * 500),
+    rate=st.integers(0, 500),
+    months=st.integers(1, 12),
+    start=st.dates(date(2026, 1, 1), date(2027, 12, 31)),
+    penalty=st.integers(0, 500),
+)
+def test_a_member_who_pays_what_is_asked_at_every_meeting_is_never_late(
+    method: PafMethod, frequency: Frequency, principal: int, rate: int, months: int, start: date, penalty: int
+) -> None:
+    """Whatever the day of the loan and the group's rhythm: never a penalty, and the échéancier's PAF exactly."""
+    t = Terms(principal, method, rate, months, 5, penalty, start)
+    rules = Rules(frequency=frequency)
+    standing = Standing(paf_charged=t.fixed_paf())
+    day = start
+    while standing.principal_paid < principal or standing.paf_paid < standing.paf_charged:
+        day = next_meeting(rules, day)
+        assert day <= t.due_date + timedelta(days=31), "still owing a month after the last installment"
+        due = due_at(t, standing, day, next_meeting(rules, day))
+        assert due.arrears == 0 and due.penalty == 0, day
+        if due.now:
+            standing = _paid(standing, due, split_payment(due, due.now))
+    assert standing.penalty_charged == 0
+    assert standing.paf_paid == sum(i.paf for i in schedule(t))

@@ -360,3 +360,34 @@ def test_a_share_out_is_on_each_member_s_receipt_and_statement(kiosk: Kiosk) -> 
         ("share_out", 10100),
     ]
     assert statement["balances"]["savings"] == 0
+
+
+@pytest.mark.parametrize("method", ["flat", "declining"])
+def test_a_weekly_group_asks_each_installment_before_it_is_late(kiosk: Kiosk, method: str) -> None:
+    # Meetings every Monday, installments due on the 5th: the repayments screen asks each one at the
+    # last Monday before the 5th. The member who pays what it asks pays the échéancier, no penalty.
+    from datetime import timedelta
+
+    from kiosk.domain.loans import schedule, terms_of
+
+    g = make_group(kiosk, 2, rules={"paf_method": method})
+    day = date(2026, 1, 5)
+    m = g.open(day)
+    M.standard_contributions(kiosk, m, g.treasurer, exceptions={g.member(0): {"verte": 25000}})
+    loan = V.grant_loan(kiosk, m, g.treasurer, g.member(0), 30000, 3, g.two())
+    plan = schedule(terms_of(kiosk.store.get("loans", (loan,))))
+    g.close(m)
+    asked = {}
+    while kiosk.store.get("loans", (loan,))["status"] == "active" and day < date(2026, 6, 1):
+        day += timedelta(days=7)
+        m = g.open(day)
+        [row] = V.loans_due(kiosk, m)
+        assert row["arrears"] == row["penalty"] == 0, day
+        if row["due_now"]:
+            V.repay(kiosk, m, g.treasurer, loan, row["due_now"])
+            asked[day] = row["due_now"]
+        g.close(m)
+    loan_row = kiosk.store.get("loans", (loan,))
+    assert loan_row["status"] == "repaid" and loan_row["penalty_paid"] == 0
+    assert loan_row["paf_paid"] == sum(i.paf for i in plan) and sum(asked.values()) == 30000 + loan_row["paf_paid"]
+    assert {date(2026, 2, 2), date(2026, 3, 2), date(2026, 3, 30)} <= set(asked)  # the Mondays before the 5ths

@@ -9,7 +9,7 @@ was charged so far and until when, which keeps every step O(1).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from .dates import add_months, started_months
 from .errors import DomainError
@@ -134,19 +134,30 @@ class Due:
         return self.penalty + self.paf + self.principal_outstanding
 
 
-def due_at(terms: Terms, standing: Standing, today: date) -> Due:
+def due_at(terms: Terms, standing: Standing, today: date, next_meeting: date | None = None) -> Due:
+    """What the loan owes at a meeting held ``today``.
+
+    ``next_meeting`` (kiosk.domain.meetings.next_meeting): installments falling due before
+    it are asked today. A group meeting weekly on Mondays has no meeting on the 5th of the
+    month a loan falls due: asked only once late, the member who pays every franc asked
+    would pay a penalty, and declining PAF would charge a month more on the whole balance.
+    Arrears and penalties are counted at ``today`` all the same.
+    """
     plan = schedule(terms)
     outstanding = terms.principal - standing.principal_paid
-    scheduled_principal = sum(i.principal for i in plan if i.due <= today)
+    ask_before = next_meeting if next_meeting is not None and next_meeting > today else today + timedelta(days=1)
+    scheduled_principal = sum(i.principal for i in plan if i.due < ask_before)
     principal_now = max(0, min(outstanding, scheduled_principal - standing.principal_paid))
 
     new_paf, paf_until = 0, standing.paf_until
     if terms.method is PafMethod.DECLINING:
-        since = standing.paf_until or terms.start
-        months = started_months(since, today)
-        if months and outstanding:
+        # Months are counted from the start, not from the last charge: from 28 Feb a month runs to
+        # 28 Mar, from a 31 Jan start it runs to 31 Mar, when the installment falls due.
+        charged = started_months(terms.start, standing.paf_until) if standing.paf_until else 0
+        months = started_months(terms.start, today) - charged
+        if months > 0 and outstanding:
             new_paf = terms.round(outstanding * terms.rate_bp * months)
-            paf_until = add_months(since, months)
+            paf_until = add_months(terms.start, charged + months)
         paf_charged = standing.paf_charged + new_paf
         paf_total_owed = paf_charged - standing.paf_paid
         paf_now = paf_total_owed
@@ -154,14 +165,14 @@ def due_at(terms: Terms, standing: Standing, today: date) -> Due:
         # still running is owed, not late (else a loan is "in arrears" a week after it is granted).
         # Charged PAF is paid before principal (split_payment), so that month's PAF was charged
         # on today's outstanding.
-        running = terms.round(outstanding * terms.rate_bp) if paf_until and paf_until > today else 0
+        running = terms.round(outstanding * terms.rate_bp) if paf_until and paf_until >= today else 0
         overdue_paf_scheduled = max(0, paf_charged - running)
     else:
         fixed = terms.fixed_paf()
         paf_charged = max(standing.paf_charged, fixed)
         new_paf = paf_charged - standing.paf_charged
         paf_total_owed = paf_charged - standing.paf_paid
-        paf_sched_now = sum(i.paf for i in plan if i.due <= today)
+        paf_sched_now = sum(i.paf for i in plan if i.due < ask_before)
         paf_now = max(0, min(paf_total_owed, paf_sched_now - standing.paf_paid))
         overdue_paf_scheduled = sum(i.paf for i in plan if i.due < today)
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date, timedelta
 from enum import StrEnum
 
+from .dates import add_months
 from .errors import DomainError
 from .funds import Fund, check_count, count_total
-from .rules import Rules
+from .rules import Frequency, Rules
 
 
 class MeetingStatus(StrEnum):
@@ -42,6 +44,17 @@ def suggested_fine(rules: Rules, status: Attendance) -> tuple[str, int] | None:
     if not name or name not in rules.fines:
         return None
     return name, rules.fines[name]
+
+
+def next_meeting(rules: Rules, day: date) -> date:
+    """When a group that meets on ``day`` meets next, if it keeps the rhythm of its règlement.
+
+    Loans fall due by the calendar month, meetings come by the week: what falls due
+    before the next meeting is asked at this one, the last a member can pay it at on time.
+    """
+    if rules.frequency is Frequency.MONTHLY:
+        return add_months(day, 1)
+    return day + timedelta(days=14 if rules.frequency is Frequency.BIWEEKLY else 7)
 
 
 # One step of the guided flow; recorded so that a meeting cut by a power

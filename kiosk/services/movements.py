@@ -8,6 +8,7 @@ from typing import Any
 from kiosk.domain.errors import DomainError, Problem
 from kiosk.domain.funds import Fund, parse_fund
 from kiosk.domain.loans import Due, Split, Terms, due_at, split_payment, standing_of, terms_of
+from kiosk.domain.meetings import next_meeting
 from kiosk.domain.money import check_amount
 from kiosk.domain.policies import Borrower, aid_problem, loan_problems, share_out, withdrawal_problems
 from kiosk.domain.rules import AidKind
@@ -131,10 +132,11 @@ def grant_loan(
 
 
 def loan_due(k: Kiosk, loan_id: str, today: date) -> Due:
+    """What a loan owes at the group's meeting of ``today`` (with what falls due before its next one)."""
     row = k.store.get("loans", (loan_id,))
     if row is None:
         raise DomainError("loan_unknown", "loan", value=loan_id)
-    return due_at(terms_of(row), standing_of(row), today)
+    return due_at(terms_of(row), standing_of(row), today, next_meeting(k.rules(row["group_id"]), today))
 
 
 def active_loans(k: Kiosk, member_id: str) -> list[dict[str, Any]]:
@@ -173,13 +175,14 @@ def loans_due(k: Kiosk, meeting_id: str) -> list[dict[str, Any]]:
     """Members with an active loan, what they owe now, and their arrears: the repayments screen."""
     meeting = k.meeting(meeting_id)
     today = date.fromisoformat(meeting["date"])
+    then = next_meeting(k.rules(meeting["group_id"]), today)
     out = []
     for row in k.store.query(
         "SELECT l.*, m.name, m.number FROM p_loans l JOIN p_members m USING (member_id) "
         "WHERE l.group_id = ? AND l.status = 'active' ORDER BY m.number",
         (meeting["group_id"],),
     ):
-        due = due_at(terms_of(row), standing_of(row), today)
+        due = due_at(terms_of(row), standing_of(row), today, then)
         out.append({**row, "due_now": due.now, "payoff": due.payoff, "arrears": due.arrears, "penalty": due.penalty})
     return out
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from kiosk.domain.funds import Fund
 from kiosk.domain.loans import due_at, standing_of, terms_of
+from kiosk.domain.meetings import next_meeting
 
 from .context import Kiosk
 
@@ -19,6 +20,7 @@ def as_of(k: Kiosk, group_id: str) -> date:
 
 def loans(k: Kiosk, group_id: str, today: date | None = None) -> list[dict[str, Any]]:
     today = today or as_of(k, group_id)
+    then = next_meeting(k.rules(group_id), today)  # "due now" as the repayments screen asks it
     out = []
     for row in k.store.query(
         "SELECT l.*, m.number, m.name FROM p_loans l JOIN p_members m USING (member_id) "
@@ -26,7 +28,7 @@ def loans(k: Kiosk, group_id: str, today: date | None = None) -> list[dict[str, 
         (group_id,),
     ):
         terms = terms_of(row)
-        due = due_at(terms, standing_of(row), today)
+        due = due_at(terms, standing_of(row), today, then)
         out.append(
             {
                 "loan_id": row["loan_id"],
