@@ -10,6 +10,7 @@ the cable comes back.
 from __future__ import annotations
 
 import contextlib
+import logging
 import select
 import socket
 import time
@@ -24,6 +25,8 @@ from .escpos_out import _escpos
 DLE_EOT_ONLINE = b"\x10\x04\x01"
 DLE_EOT_PAPER = b"\x10\x04\x04"
 CHUNK = 256  # small writes: progress is known when a write times out
+
+log = logging.getLogger(__name__)
 
 
 class State(StrEnum):
@@ -46,6 +49,26 @@ class PrinterError(Exception):
     def __init__(self, state: State, reason: str, sent: int = 0) -> None:
         super().__init__(reason)
         self.state, self.reason, self.sent = state, reason, sent
+
+
+def plain_reason(exc: BaseException) -> str:
+    """What the treasurer reads on the screen when the printer fails, in words she can act on.
+
+    A driver's exception names its internals in English ("DeviceNotFoundError: Unable to open
+    serial printer on /dev/ttyUSB9: [Errno 2]…"); the detail goes to the kiosk's log instead.
+    """
+    text = f"{type(exc).__name__} {exc}".lower()
+    if isinstance(exc, PermissionError) or "permission denied" in text or "access denied" in text:
+        return "accès refusé à l'imprimante : droits du port à régler (voir le guide d'installation)"
+    if isinstance(exc, TimeoutError) or "timeout" in text or "timed out" in text:
+        return "l'imprimante ne répond plus : papier coincé ou capot ouvert ?"
+    if isinstance(exc, ConnectionError) or "refused" in text or "unreachable" in text or "no route" in text:
+        return "imprimante réseau injoignable : est-elle allumée et sur le même réseau ?"
+    if isinstance(exc, FileNotFoundError) or any(w in text for w in ("not found", "no such", "could not open")):
+        return "imprimante introuvable : vérifiez le câble et qu'elle est allumée"
+    if "no space" in text:
+        return "plus de place sur la carte mémoire de la borne"
+    return "erreur de l'imprimante (le détail est dans le journal de la borne)"
 
 
 @dataclass(frozen=True)
@@ -122,7 +145,8 @@ class EscposTransport(ABC):
                 sent = min(len(job.data), i + CHUNK)
         except Exception as exc:
             self.close()
-            raise PrinterError(State.OFFLINE, f"{type(exc).__name__}: {exc}", sent) from exc
+            log.warning("printer: sending failed after %d bytes: %s: %s", sent, type(exc).__name__, exc)
+            raise PrinterError(State.OFFLINE, plain_reason(exc), sent) from exc
 
     def status(self) -> Status:
         try:
@@ -131,7 +155,8 @@ class EscposTransport(ABC):
             paper = self._query(DLE_EOT_PAPER) if online else b""
         except Exception as exc:
             self.close()
-            return Status(State.OFFLINE, f"{type(exc).__name__}: {exc}")
+            log.debug("printer: status query failed: %s: %s", type(exc).__name__, exc)  # asked every few seconds
+            return Status(State.OFFLINE, plain_reason(exc))
         return parse_status(online, paper)
 
     def _query(self, command: bytes) -> bytes:
@@ -222,13 +247,15 @@ class FileTransport:
             with open(self.text_path, "a", encoding="utf-8") as text:
                 text.write(job.text + "\n" + "~" * 32 + "\n\n")
         except OSError as exc:
-            raise PrinterError(State.ERROR, f"{exc}") from exc
+            log.warning("file printer: cannot write to %s: %s", self.directory, exc)
+            raise PrinterError(State.ERROR, plain_reason(exc)) from exc
 
     def status(self) -> Status:
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            return Status(State.ERROR, str(exc))
+            log.debug("file printer: %s: %s", self.directory, exc)
+            return Status(State.ERROR, plain_reason(exc))
         return Status(State.READY)
 
     def close(self) -> None:

@@ -20,7 +20,7 @@ from typing import Any, Protocol
 
 from .escpos_out import Style, as_text, render
 from .layout import layout
-from .transports import Job, PrinterError, State, Status, Transport
+from .transports import Job, PrinterError, State, Status, Transport, plain_reason
 
 log = logging.getLogger(__name__)
 
@@ -102,7 +102,7 @@ class PrintWorker:
             rendered = render_job(job["doc"], self.style, duplicate=bool(job["duplicate"]))
         except Exception as exc:  # a bad setting or document: nothing left, the job waits its turn again
             log.exception("print job %s could not be laid out", job["id"])
-            reason = f"{type(exc).__name__}: {exc}"
+            reason = f"reçu impossible à mettre en page ({type(exc).__name__}, détail dans le journal de la borne)"
             self.source.failed(job["id"], reason, fully_sent=False, attempt=token)
             return Outcome(job["id"], False, self._set(Status(State.ERROR, reason)))
         try:
@@ -113,7 +113,7 @@ class PrintWorker:
             return Outcome(job["id"], False, self._set(Status(exc.state, exc.reason)))
         except Exception as exc:  # unforeseen: some bytes may have left, the retry says DUPLICATA
             log.exception("print job %s failed", job["id"])
-            reason = f"{type(exc).__name__}: {exc}"
+            reason = plain_reason(exc)
             self.source.failed(job["id"], reason, fully_sent=True, attempt=token)
             return Outcome(job["id"], False, self._set(Status(State.ERROR, reason)))
         after = self.transport.status()
@@ -160,7 +160,7 @@ class PrintWorker:
                 outcome = self.step()
             except Exception as exc:  # the worker must outlive any single bad job
                 log.exception("print worker step failed")
-                self._set(Status(State.ERROR, f"{type(exc).__name__}: {exc}"))
+                self._set(Status(State.ERROR, plain_reason(exc)))
                 outcome = Outcome(None, False, self.status)
             if outcome.printed:
                 continue

@@ -7,12 +7,14 @@ import os
 import random
 import re
 import signal
+import socket
 import subprocess
 import sys
 import threading
 import time
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import Group, make_group
@@ -29,7 +31,16 @@ from kiosk.store.clock import FixedClock
 from kiosk.store.print_queue import PrintQueue
 from printer.escpos_out import Style, as_text
 from printer.layout import layout
-from printer.transports import DummyTransport, Job, SerialTransport, State, Status
+from printer.transports import (
+    DummyTransport,
+    Job,
+    NetworkTransport,
+    PrinterError,
+    SerialTransport,
+    State,
+    Status,
+    plain_reason,
+)
 from printer.worker import PrintWorker
 
 DAY = date(2026, 3, 2)
@@ -271,6 +282,36 @@ def _serial(link: Path) -> SerialTransport:
     transport = SerialTransport(str(link), write_timeout=0.3)
     transport.status_timeout = 0.05
     return transport
+
+
+def test_a_missing_printer_is_said_in_words_the_treasurer_can_act_on(tmp_path: Path, caplog: Any) -> None:
+    # Before, the status bar read "DeviceNotFoundError: Device not found (Unable to open serial printer on …)".
+    missing = _serial(tmp_path / "ttyUSB9")
+    status = missing.status()
+    assert status == Status(State.OFFLINE, "imprimante introuvable : vérifiez le câble et qu'elle est allumée")
+    with caplog.at_level("WARNING", logger="printer.transports"), pytest.raises(PrinterError) as failed:
+        missing.send(Job(b"x", "x"))
+    assert failed.value.reason == status.reason
+    assert "ttyUSB9" in caplog.text  # the detail, for whoever repairs it, is in the kiosk's log
+    with socket.socket() as closed:  # a port nobody listens on
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    network = NetworkTransport("127.0.0.1", port, timeout=0.5).status()
+    assert network.reason == "imprimante réseau injoignable : est-elle allumée et sur le même réseau ?"
+
+
+@pytest.mark.parametrize(
+    ("exc", "words"),
+    [
+        (PermissionError(13, "Permission denied", "/dev/ttyUSB0"), "accès refusé"),
+        (TimeoutError("Write timeout"), "ne répond plus"),
+        (OSError(28, "No space left on device"), "plus de place"),
+        (ValueError("something odd"), "détail est dans le journal"),
+    ],
+)
+def test_printer_failures_read_in_french(exc: Exception, words: str) -> None:
+    reason = plain_reason(exc)
+    assert words in reason and type(exc).__name__ not in reason
 
 
 FAULTS = ("none", "stall", "unplug", "paper_out", "paper_out_mid_job", "mute")
