@@ -136,3 +136,15 @@ def test_the_language_switches_everything_at_once() -> None:
         i18n.set_language("fr")
     assert i18n._("Présences") == "Présences"
     assert i18n.error_text(DomainError("pin_wrong", "pin", left=2)) == "Code incorrect (2 essai(s) restant(s))"
+
+
+def test_french_elides_de_before_a_name_that_begins_with_a_vowel() -> None:
+    assert i18n._("Code de {name}", name="Afi Mensah") == "Code d'Afi Mensah"
+    assert i18n._("Code de {name}", name="Ɛdɔ Kpodo") == "Code d'Ɛdɔ Kpodo"
+    assert i18n._("Code de {name}", name="Kossi Agbéko") == "Code de Kossi Agbéko"
+    assert i18n._("Remboursement de {name}", name="Ama") == "Remboursement d'Ama"
+    try:
+        i18n.set_language("en")
+        assert i18n._("Code de {name}", name="Afi Mensah") == "PIN of Afi Mensah"
+    finally:
+        i18n.set_language("fr")

@@ -34,10 +34,20 @@ def language() -> str:
     return _lang
 
 
+_VOWEL = re.compile(r"[AEIOUYÀÂÄÉÈÊËÎÏÔÖÙÛÜŒÆƐƆ]", re.IGNORECASE)
+
+
 def _(text: str, /, **params: Any) -> str:
     """The text in the current language, with ``{name}`` placeholders filled."""
     out = EN.get(text, text) if _lang == "en" else text
-    return out.format(**params) if params else out
+    if not params:
+        return out
+    if _lang == "fr":
+        # French elides "de" before a vowel: "Code d'Afi Mensah", not "Code de Afi Mensah".
+        for key, value in params.items():
+            if f"de {{{key}}}" in out and isinstance(value, str) and _VOWEL.match(value):
+                out = out.replace(f"de {{{key}}}", f"d'{{{key}}}")
+    return out.format(**params)
 
 
 def error_text(exc: DomainError | list[Problem]) -> str:
