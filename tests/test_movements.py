@@ -234,6 +234,19 @@ def test_amounts_beyond_any_box_are_refused_and_change_nothing(kiosk: Kiosk, gro
     assert kiosk.savings(group.group_id, group.member(0)) == 1000
 
 
+def test_a_label_lender_or_reason_that_is_not_text_is_refused(kiosk: Kiosk, group: Group, meeting: str) -> None:
+    # str() once made None a label reading "None"; a number as a reason crashed with AttributeError.
+    txn = V.contribution(kiosk, meeting, group.treasurer, group.member(0), "rouge", 200)
+    before = kiosk.store.head()
+    with pytest.raises(DomainError, match="label_missing"):
+        V.expense(kiosk, meeting, group.treasurer, "rouge", 100, None, group.two())  # type: ignore[arg-type]
+    with pytest.raises(DomainError, match="lender_invalid"):
+        V.outside_in(kiosk, meeting, group.treasurer, 12345, 1000)  # type: ignore[arg-type]
+    with pytest.raises(DomainError, match="reason_missing"):
+        V.reverse(kiosk, meeting, group.treasurer, txn, 12345, group.two())  # type: ignore[arg-type]
+    assert kiosk.store.head() == before
+
+
 def test_a_loan_term_must_be_a_number_of_months(kiosk: Kiosk, group: Group, meeting: str) -> None:
     _fund_group(group, meeting)
     for term in (True, 2.0, "2"):

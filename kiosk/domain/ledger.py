@@ -316,9 +316,16 @@ def _exit(ch: Changes, meeting: Row, b: dict[str, Any]) -> Planned:
     return {"fund": Fund.VERTE, "amount": amount, "postings": legs, "member": m["member_id"], "allow_empty": True}
 
 
+def _typed(b: dict[str, Any], key: str) -> str:
+    """A label, name or reason a person typed; anything but text counts as nothing typed (``str()``
+    made ``None`` a label reading "None")."""
+    value = b.get(key)
+    return value.strip() if isinstance(value, str) else ""
+
+
 def _expense(ch: Changes, meeting: Row, b: dict[str, Any]) -> Planned:
     fund, amount = parse_fund(b["fund"]), check_amount(b["amount"])
-    label = str(b["label"]).strip()
+    label = _typed(b, "label")
     if not label:
         raise DomainError("label_missing", "label")
     legs = transfer(account(fund, "expenses"), cash(fund), amount)
@@ -326,9 +333,9 @@ def _expense(ch: Changes, meeting: Row, b: dict[str, Any]) -> Planned:
 
 
 def _lender_name(b: dict[str, Any]) -> str:
-    name = str(b["lender"]).strip()
+    name = _typed(b, "lender")
     if not name or ":" in name:
-        raise DomainError("lender_invalid", "lender", value=b["lender"])
+        raise DomainError("lender_invalid", "lender", value=b.get("lender"))
     return name
 
 
@@ -433,7 +440,7 @@ def _reversal(ch: Changes, meeting: Row, recorder: Row, b: dict[str, Any], ev: E
         raise DomainError("not_reversible", "reverses", kind=original["kind"])
     if original["reversed_by"]:
         raise DomainError("already_reversed", "reverses")
-    reason = str(b.get("reason") or "").strip()
+    reason = _typed(b, "reason")
     if len(reason) < 3:
         raise DomainError("reason_missing", "reason")
     legs = []

@@ -331,7 +331,7 @@ def reverse(k: Kiosk, meeting_id: str, by: str, txn_id: str, reason: str, approv
     original = k.store.get("transactions", (txn_id,))
     if original is None:
         raise DomainError("transaction_unknown", "reverses", value=txn_id)
-    if not reason or len(reason.strip()) < 3:
+    if not isinstance(reason, str) or len(reason.strip()) < 3:
         raise DomainError("reason_missing", "reason")
     approvers = k.approve(approvals)
     return _record(k, meeting_id, by, "reversal", reverses=txn_id, reason=reason.strip(), approvers=approvers)
