@@ -89,7 +89,7 @@ def build_history(db: Path, years: int, groups: int = 3) -> dict[str, object]:
                                                          else "present" for m in everyone})  # fmt: skip
                         M.standard_contributions(k, meeting, treasurer)
                         for fine in M.suggested_fines(k, meeting):
-                            V.fine(k, meeting, treasurer, fine["member_id"], fine["fine"])
+                            V.fine(k, meeting, treasurer, fine["member_id"], fine["fine"], fine["amount"])
                         for row in V.loans_due(k, meeting):
                             if row["due_now"]:
                                 V.repay(k, meeting, treasurer, row["loan_id"], row["due_now"])

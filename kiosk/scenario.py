@@ -228,7 +228,7 @@ class Runner:
             return V.fine(k, meeting, by, member_id(), op["fine"], op.get("amount"))
         if kind == "suggested_fines":
             for fine in M.suggested_fines(k, meeting):
-                V.fine(k, meeting, by, fine["member_id"], fine["fine"])
+                V.fine(k, meeting, by, fine["member_id"], fine["fine"], fine["amount"])
             return None
         if kind == "entry_fee":
             return V.entry_fee(k, meeting, by, member_id())

@@ -33,7 +33,7 @@ def test_the_example_scenario_gives_the_balances_worked_out_by_hand(tmp_path: Pa
     assert code == EXIT_OK
     [report] = json.loads(out)
     # verte: 5 x 1 000 (meeting 1, one absent) + 5 x 1 000 + 500 (meeting 2) - 6 000 lent - 100 missing
-    # rouge: 5 x 200 + entry fee 2 000 + absence 500 + lateness 200 + 6 x 200
+    # rouge: 5 x 200 + entry fee 2 000 + lateness 200 + 6 x 200 + meeting 1's absence 500, paid at meeting 2
     assert report["funds"] == {"verte": 4400, "rouge": 4900, "bleue": 0}
     assert report["total_savings"] == 10500
     savings = {m["number"]: m["savings"] for m in report["members"]}

@@ -8,7 +8,15 @@ from typing import Any
 
 from kiosk.domain.errors import DomainError
 from kiosk.domain.funds import Fund
-from kiosk.domain.meetings import PAYING, STEPS, MeetingStatus, check_counts, parse_attendance, suggested_fine
+from kiosk.domain.meetings import (
+    PAYING,
+    STEPS,
+    Attendance,
+    MeetingStatus,
+    check_counts,
+    parse_attendance,
+    suggested_fine,
+)
 
 from .context import Approval, Kiosk, new_id
 from .receipts import issue_meeting_receipts, issue_movement_receipt
@@ -75,7 +83,13 @@ def attendance(k: Kiosk, meeting_id: str, *, active_only: bool = False) -> dict[
 
 
 def suggested_fines(k: Kiosk, meeting_id: str) -> list[dict[str, Any]]:
-    """Fines the règlement suggests from attendance, not yet charged at this meeting."""
+    """Fines the règlement suggests from attendance, not yet charged.
+
+    A fine is money paid into a box, so it is suggested to someone here to pay it: lateness at
+    this meeting, and the absences of earlier meetings still unpaid, to a member who came (or
+    sent someone). Charged on the day of the absence, it entered the box's books while the cash
+    never came: the closing count came out short by every absent member's fine.
+    """
     meeting = k.meeting(meeting_id)
     rules = k.rules(meeting["group_id"])
     charged = {
@@ -86,11 +100,43 @@ def suggested_fines(k: Kiosk, meeting_id: str) -> list[dict[str, Any]]:
             (meeting_id,),
         )
     }
+    owed = _absences_owed(k, meeting, rules.absence_fine, rules.fines.get(rules.absence_fine or "", 0))
     out = []
     for member_id, status in attendance(k, meeting_id, active_only=True).items():
-        fine = suggested_fine(rules, parse_attendance(status))
-        if fine and (member_id, fine[0]) not in charged:
-            out.append({"member_id": member_id, "fine": fine[0], "amount": fine[1], "status": status})
+        here = parse_attendance(status)
+        if here is Attendance.LATE and (fine := suggested_fine(rules, here)) and (member_id, fine[0]) not in charged:
+            out.append({"member_id": member_id, "fine": fine[0], "amount": fine[1], "status": status, "count": 1})
+        if here in PAYING and member_id in owed:
+            count, amount = owed[member_id]
+            out.append(
+                {"member_id": member_id, "fine": rules.absence_fine, "amount": amount, "status": "absent"}
+                | {"count": count}
+            )
+    return out
+
+
+def _absences_owed(k: Kiosk, meeting: dict[str, Any], name: str | None, each: int) -> dict[str, tuple[int, int]]:
+    """Per member: (absences from earlier meetings, francs of absence fine still unpaid for them)."""
+    if not name or not each:
+        return {}
+    absences = k.store.query(
+        "SELECT a.member_id, COUNT(*) AS n FROM p_attendance a JOIN p_meetings mt USING (meeting_id) "
+        "WHERE mt.group_id = ? AND mt.number < ? AND a.status = 'absent' GROUP BY a.member_id",
+        (meeting["group_id"], meeting["number"]),
+    )
+    paid = {
+        r["member_id"]: r["paid"]
+        for r in k.store.query(
+            "SELECT member_id, SUM(amount) AS paid FROM p_transactions WHERE group_id = ? AND kind = 'fine' "
+            "AND reversed_by IS NULL AND json_extract(detail, '$.fine') = ? GROUP BY member_id",
+            (meeting["group_id"], name),
+        )
+    }
+    out = {}
+    for r in absences:
+        unpaid = r["n"] * each - (paid.get(r["member_id"]) or 0)
+        if unpaid > 0:
+            out[r["member_id"]] = (-(-unpaid // each), unpaid)  # absences not yet covered, what they still owe
     return out
 
 

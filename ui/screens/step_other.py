@@ -92,7 +92,12 @@ class OtherStep(Step):
             member = members.get(f["member_id"])
             if member is None:
                 continue
-            text = f"{member['number']}. {member['name']}\n{attendance_name(f['status'])} : {fine_name(f['fine'])}"
+            why = (
+                _("{n} absence(s) non payée(s)", n=f["count"])
+                if f["status"] == "absent"
+                else attendance_name(f["status"]) + " : " + fine_name(f["fine"])
+            )
+            text = f"{member['number']}. {member['name']}\n{why}"
             apply = button(
                 _("Appliquer {amount}", amount=francs(f["amount"])),
                 f"fine_{member['number']}",
@@ -125,7 +130,9 @@ class OtherStep(Step):
 
         def confirmed() -> None:
             for f in suggested:
-                ok, _txn = self.win.attempt(V.fine, self.k, self.meeting_id, self.s.by, f["member_id"], f["fine"])
+                ok, _txn = self.win.attempt(
+                    V.fine, self.k, self.meeting_id, self.s.by, f["member_id"], f["fine"], f["amount"]
+                )
                 if not ok:
                     break
             self.win.toast(_("Amendes enregistrées."))
