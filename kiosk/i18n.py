@@ -104,6 +104,10 @@ FR: dict[str, str] = {
     "representative_missing": "indiquez qui représente le membre",
     "representative_unexpected": "un représentant n'est indiqué que pour « représenté »",
     "restore_in_progress": "restauration en cours (jusqu'au n° {until}) : terminez `muso-kiosk restore` d'abord",
+    "reversal_after_share_out": (
+        "ce mouvement est antérieur au partage de la caisse {fund} et a été partagé avec elle : "
+        "il ne peut plus être annulé ; enregistrez un nouveau mouvement pour rectifier"
+    ),
     "reverse_later_repayment_first": "annulez d'abord le remboursement le plus récent de ce prêt",
     "role_unknown": "rôle inconnu : {value}",
     "rounding_unit_invalid": "unité d'arrondi invalide : {value} (1, 5, 10, 25, 50 ou 100)",
@@ -222,6 +226,10 @@ EN: dict[str, str] = {
     "representative_missing": "say who represents the member",
     "representative_unexpected": "a representative is given only for 'represented'",
     "restore_in_progress": "a restore is under way (up to no. {until}): finish `muso-kiosk restore` first",
+    "reversal_after_share_out": (
+        "this movement came before the share-out of the {fund} fund and was shared with it: it can no "
+        "longer be reversed; record a new movement to set things right"
+    ),
     "reverse_later_repayment_first": "reverse this loan's latest repayment first",
     "role_unknown": "unknown role: {value}",
     "rounding_unit_invalid": "invalid rounding unit: {value} (1, 5, 10, 25, 50 or 100)",

@@ -180,6 +180,26 @@ def test_share_out_distributes_earnings_in_proportion_to_savings(kiosk: Kiosk) -
     assert cash(kiosk, g)["verte"] == 0
 
 
+def test_a_movement_shared_out_can_no_longer_be_reversed(kiosk: Kiosk) -> None:
+    # A repayment recorded by mistake, then the share-out credits its PAF to every member: cancelled
+    # afterwards, the members' savings exceeded the box's cash and loans by that PAF, for good.
+    g = make_group(kiosk, n_members=2, rules={"share_out": True})
+    meeting = g.open(DAY, attendance=None)
+    V.contribution(kiosk, meeting, g.treasurer, g.member(0), "verte", 10000)
+    red = V.contribution(kiosk, meeting, g.treasurer, g.member(0), "rouge", 200)
+    loan = V.grant_loan(kiosk, meeting, g.treasurer, g.member(0), 10000, 1, g.two())
+    V.repay(kiosk, meeting, g.treasurer, loan, V.loan_due(kiosk, loan, DAY).payoff)
+    txn = kiosk.store.query("SELECT txn_id FROM p_transactions WHERE kind = 'repayment'")[0]["txn_id"]
+    V.do_share_out(kiosk, meeting, g.treasurer, g.two(), payout=False)
+    head = kiosk.store.head()
+    with pytest.raises(DomainError, match="reversal_after_share_out"):
+        V.reverse(kiosk, meeting, g.treasurer, txn, "pas payé en vrai", g.two())
+    assert kiosk.store.head() == head
+    V.reverse(kiosk, meeting, g.treasurer, red, "mauvaise caisse", g.two())  # the red box was not shared out
+    later = V.contribution(kiosk, meeting, g.treasurer, g.member(1), "verte", 500)
+    V.reverse(kiosk, meeting, g.treasurer, later, "saisi deux fois", g.two())  # nor what came after
+
+
 def test_reversal_points_at_the_original_and_nets_to_zero(kiosk: Kiosk, group: Group, meeting: str) -> None:
     txn = V.contribution(kiosk, meeting, group.treasurer, group.member(0), "verte", 1000)
     rev = V.reverse(kiosk, meeting, group.treasurer, txn, "saisi deux fois", group.two())

@@ -218,7 +218,8 @@ def give_aid(k: Kiosk, meeting_id: str, by: str, member_id: str, aid_type: str, 
         return _record(k, meeting_id, by, "aid", **fields)
 
 
-def _withdrawal(k: Kiosk, meeting_id: str, member_id: str, amount: int) -> None:
+def check_withdrawal(k: Kiosk, meeting_id: str, member_id: str, amount: int) -> None:
+    """The règlement's word on a withdrawal, before any officer types a PIN (and again when recording)."""
     group_id = _meeting_group(k, meeting_id)
     member = k.member(member_id)
     _refuse(
@@ -229,10 +230,10 @@ def _withdrawal(k: Kiosk, meeting_id: str, member_id: str, amount: int) -> None:
 
 
 def withdraw(k: Kiosk, meeting_id: str, by: str, member_id: str, amount: int, approvals: list[Approval]) -> str:
-    _withdrawal(k, meeting_id, member_id, amount)
+    check_withdrawal(k, meeting_id, member_id, amount)
     approvers = k.approve(approvals)
     with k.store.write():
-        _withdrawal(k, meeting_id, member_id, amount)
+        check_withdrawal(k, meeting_id, member_id, amount)
         return _record(k, meeting_id, by, "withdrawal", member=member_id, amount=amount, approvers=approvers)
 
 
@@ -254,6 +255,14 @@ def member_exit(k: Kiosk, meeting_id: str, by: str, member_id: str, approvals: l
 
 
 # -- group money ---------------------------------------------------------------------------
+
+
+def check_expense(k: Kiosk, meeting_id: str, fund: str, amount: int) -> None:
+    """An expense the box cannot pay is refused before any officer types a PIN."""
+    box = parse_fund(fund).value
+    cash = k.cash(_meeting_group(k, meeting_id), box)
+    if check_amount(amount) > cash:
+        raise DomainError("cash_insufficient", "amount", fund=box, missing=amount - cash)
 
 
 def expense(k: Kiosk, meeting_id: str, by: str, fund: str, amount: int, label: str, approvals: list[Approval]) -> str:
@@ -333,5 +342,13 @@ def reverse(k: Kiosk, meeting_id: str, by: str, txn_id: str, reason: str, approv
         raise DomainError("transaction_unknown", "reverses", value=txn_id)
     if not isinstance(reason, str) or len(reason.strip()) < 3:
         raise DomainError("reason_missing", "reason")
+    if k.store.query(
+        "SELECT 1 FROM p_transactions WHERE group_id = ? AND fund = ? AND kind = 'share_out' "
+        "AND reversed_by IS NULL AND seq > ? LIMIT 1",
+        (original["group_id"], original["fund"], original["seq"]),
+    ):
+        # The share-out divided the box as it stood, this movement included: cancelled afterwards, its
+        # money stays divided (PAF never paid, credited to every member's savings all the same).
+        raise DomainError("reversal_after_share_out", "reverses", fund=original["fund"])
     approvers = k.approve(approvals)
     return _record(k, meeting_id, by, "reversal", reverses=txn_id, reason=reason.strip(), approvers=approvers)
