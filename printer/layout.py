@@ -146,7 +146,8 @@ def member_receipt(doc: dict[str, Any], width: int = 32, *, duplicate: bool = Fa
     out.append(Rule())
     paid, received = totals(doc["movements"])
     out += pair("TOTAL VERSÉ", money(paid), width, bold=True)
-    out += pair("TOTAL REÇU", money(received), width, bold=True)
+    if received:  # "TOTAL REÇU 0" under "Reçu n°" read as the receipt being worth nothing
+        out += pair("TOTAL REÇU", money(received), width, bold=True)
     out.append(Rule())
     b = doc["balances"]
     out.append(Line("Vos soldes à ce jour :" if doc.get("per_movement") else "Vos soldes après la séance :"))
