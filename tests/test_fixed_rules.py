@@ -193,6 +193,8 @@ def test_pins_never_enter_the_journal(kiosk: Kiosk, group: Group) -> None:
     meeting = group.open(DAY)
     group.close(meeting)
     G.change_pin(kiosk, group.officers["president"]["member_id"], "8642", current_pin=PINS["president"])
+    G.reset_pin(kiosk, group.officers["tresorier"]["member_id"], "9753", group.two("secretaire", "controleur"))
+    assert {e.type for e in kiosk.store.events()} >= {"pin_changed"}  # both were journaled, as below
     values: list[object] = []
 
     def walk(node: object) -> None:
@@ -208,7 +210,7 @@ def test_pins_never_enter_the_journal(kiosk: Kiosk, group: Group) -> None:
 
     for event in kiosk.store.events():
         walk(event.body)
-    pins = {*PINS.values(), "8642"}
+    pins = {*PINS.values(), "8642", "9753"}
     # Exact values, not substrings: a random id may well contain "2580".
     assert not [v for v in values if str(v) in pins or "scrypt" in str(v)]
 
@@ -223,6 +225,117 @@ def test_changing_a_pin_needs_the_current_one(kiosk: Kiosk, group: Group) -> Non
         G.change_pin(kiosk, president, "²³¹⁴", current_pin=PINS["president"])
     with pytest.raises(DomainError, match="not_an_officer"):
         G.change_pin(kiosk, group.member(0), "8642")
+
+
+def pin_failures(k: Kiosk, member_id: str) -> int:
+    return int(
+        k.store.conn.execute("SELECT failures FROM officer_pins WHERE member_id = ?", (member_id,)).fetchone()[0]
+    )
+
+
+def pin_events(k: Kiosk) -> list[dict]:
+    return [e.body for e in k.store.events() if e.type == "pin_changed"]
+
+
+def test_an_officer_changes_their_pin_and_the_journal_says_so_without_it(kiosk: Kiosk, group: Group) -> None:
+    president = group.officers["president"]["member_id"]
+    G.change_pin(kiosk, president, "8642", current_pin=PINS["president"])
+    # The old PIN, which someone may have watched being typed, approves nothing any more.
+    refused(kiosk, "pin_wrong", kiosk.approve, [Approval(president, PINS["president"]), group.approval("controleur")])
+    assert kiosk.approve([Approval(president, "8642"), group.approval("controleur")]) == [
+        president,
+        group.officers["controleur"]["member_id"],
+    ]
+    # Recorded, as a change of office is, but with neither the PIN nor its hash.
+    assert pin_events(kiosk) == [{"group": group.group_id, "member": president}]
+
+
+def test_a_pin_change_is_refused_with_a_wrong_current_pin_which_counts_toward_the_lockout(
+    kiosk: Kiosk, group: Group
+) -> None:
+    president = group.officers["president"]["member_id"]
+    err = refused(kiosk, "pin_wrong", G.change_pin, kiosk, president, "8642", current_pin="0000")
+    assert err.params["left"] == MAX_FAILURES - 1
+    assert pin_failures(kiosk, president) == 1
+    for _ in range(MAX_FAILURES - 2):
+        refused(kiosk, "pin_wrong", G.change_pin, kiosk, president, "8642", current_pin="0000")
+    refused(kiosk, "pin_locked", G.change_pin, kiosk, president, "8642", current_pin="0000")
+    # Locked: even the right current PIN changes nothing now, so guessing it this way is no faster.
+    refused(kiosk, "pin_locked", G.change_pin, kiosk, president, "8642", current_pin=PINS["president"])
+    assert pin_events(kiosk) == []
+    # What is left to a locked officer who has forgotten: a reset by two others.
+    G.reset_pin(kiosk, president, "8642", group.two("secretaire", "controleur"))
+    G.change_pin(kiosk, president, "9753", current_pin="8642")
+    assert [e.get("reset", False) for e in pin_events(kiosk)] == [True, False]
+
+
+def test_a_pin_change_is_refused_when_the_new_pin_breaks_the_rules_or_is_the_old_one(
+    kiosk: Kiosk, group: Group
+) -> None:
+    president = group.officers["president"]["member_id"]
+    current = PINS["president"]
+    refused(kiosk, "pin_format", G.change_pin, kiosk, president, "864", current_pin=current)
+    refused(kiosk, "pin_format", G.change_pin, kiosk, president, "123456789", current_pin=current)
+    refused(kiosk, "pin_format", G.change_pin, kiosk, president, "86a2", current_pin=current)
+    refused(kiosk, "pin_too_simple", G.change_pin, kiosk, president, "4321", current_pin=current)
+    refused(kiosk, "pin_same", G.change_pin, kiosk, president, current, current_pin=current)
+    # Nothing changed: the current PIN still approves.
+    kiosk.approve([Approval(president, current), group.approval("controleur")])
+    assert pin_events(kiosk) == []
+
+
+def test_a_forgotten_or_locked_pin_is_reset_by_two_other_officers(kiosk: Kiosk, group: Group) -> None:
+    funded(group)  # the group has met: officers' changes need approvals from here on
+    president = group.officers["president"]["member_id"]
+    for _ in range(MAX_FAILURES):
+        with pytest.raises(DomainError):
+            kiosk.approve([Approval(president, "0000"), group.approval("controleur")])
+    refused(kiosk, "pin_locked", kiosk.approve, group.two())
+    G.reset_pin(kiosk, president, "8642", group.two("secretaire", "controleur"))
+    # Unlocked at once, with the new PIN only.
+    assert pin_failures(kiosk, president) == 0
+    kiosk.approve([Approval(president, "8642"), group.approval("controleur")])
+    refused(kiosk, "pin_wrong", kiosk.approve, group.two())
+    approvers = [group.officers["secretaire"]["member_id"], group.officers["controleur"]["member_id"]]
+    assert pin_events(kiosk) == [{"group": group.group_id, "member": president, "reset": True, "approvers": approvers}]
+
+
+def test_a_pin_reset_is_refused_without_two_other_officers_or_with_the_old_pin(kiosk: Kiosk, group: Group) -> None:
+    president = group.officers["president"]["member_id"]
+    # Never by the officer concerned, whose PIN is not even checked (it would count toward their lockout).
+    refused(kiosk, "pin_reset_self", G.reset_pin, kiosk, president, "8642", [Approval(president, "0000"),
+            group.approval("controleur")])  # fmt: skip
+    assert pin_failures(kiosk, president) == 0
+    refused(kiosk, "pin_reset_self", G.reset_pin, kiosk, president, "8642", group.two())
+    refused(kiosk, "two_officers_required", G.reset_pin, kiosk, president, "8642", [group.approval("controleur")])
+    refused(kiosk, "two_officers_required", G.reset_pin, kiosk, president, "8642", [])
+    refused(kiosk, "officers_not_distinct", G.reset_pin, kiosk, president, "8642",
+            [group.approval("controleur"), group.approval("controleur")])  # fmt: skip
+    refused(kiosk, "pin_wrong", G.reset_pin, kiosk, president, "8642",
+            [group.approval("secretaire"), Approval(group.officers["controleur"]["member_id"], "0000")])  # fmt: skip
+    others = group.two("secretaire", "controleur")
+    refused(kiosk, "pin_same", G.reset_pin, kiosk, president, PINS["president"], others)
+    refused(kiosk, "pin_too_simple", G.reset_pin, kiosk, president, "1111", others)
+    refused(kiosk, "pin_format", G.reset_pin, kiosk, president, "12", others)
+    refused(kiosk, "not_an_officer", G.reset_pin, kiosk, group.member(0), "8642", others)
+    # Nothing changed: the old PIN still approves.
+    kiosk.approve(group.two())
+    assert pin_events(kiosk) == []
+
+
+def test_the_reducer_refuses_a_pin_reset_the_kiosk_would_not_have_made(kiosk: Kiosk, group: Group) -> None:
+    """The server trusts the reducer, not the kiosk's services: a forged reset is refused there too."""
+    president = group.officers["president"]["member_id"]
+    controller = group.officers["controleur"]["member_id"]
+    secretary = group.officers["secretaire"]["member_id"]
+    body = {"group": group.group_id, "member": president, "reset": True}
+    refused(kiosk, "self_approval", kiosk.store.append, "pin_changed", {**body, "approvers": [president, controller]})
+    refused(kiosk, "two_officers_required", kiosk.store.append, "pin_changed", body)
+    refused(kiosk, "not_an_officer", kiosk.store.append, "pin_changed",
+            {**body, "member": group.member(0), "approvers": [secretary, controller]})  # fmt: skip
+    refused(kiosk, "event_malformed", kiosk.store.append, "pin_changed",
+            {"group": group.group_id, "member": president, "approvers": [secretary, controller]})  # fmt: skip
+    refused(kiosk, "boolean_invalid", kiosk.store.append, "pin_changed", {**body, "reset": "yes"})
 
 
 def test_no_text_of_the_books_holds_a_nul_character(kiosk: Kiosk, group: Group) -> None:

@@ -20,6 +20,7 @@ from ui_support import (
     ms,
     open_meeting,
     running_app,
+    to_cash_count,
     to_contributions,
 )
 
@@ -61,7 +62,10 @@ def test_a_whole_meeting_of_thirty_members(
         # -- open: date check, cash count by denomination, two officers ---------------------------
         d.tap("menu_meeting")
         assert d.text("open_date") == "lundi 16 mars 2026"
+        assert "5 semaines après la dernière séance" in d.text("open_warning")
         d.tap("step_next")
+        assert d.text("confirm_title") == "Vérifiez la date"  # five weeks after the last one: confirmed apart
+        d.tap("confirm_ok")
         count_cash(a, "open")
         assert "écart 0" in d.text("open_summary")
         d.tap("step_next")
@@ -221,7 +225,7 @@ def test_a_meeting_cut_by_a_crash_resumes_where_it_was(qtbot: Any, db: tuple[Pat
         d = a.d
         a.login()
         d.tap("menu_meeting")
-        d.tap("step_next")
+        to_cash_count(a)
         count_cash(a, "open")
         d.tap("step_next")
         d.tap("confirm_ok")
@@ -396,7 +400,7 @@ def test_a_pile_counted_again_is_counted_afresh(qtbot: Any, db: tuple[Path, str]
     with running_app(qtbot, *db) as a:
         a.login()
         a.d.tap("menu_meeting")
-        a.d.tap("step_next")
+        to_cash_count(a)
         a.d.tap("open_fund_verte")
         a.d.tap("open_b10000")
         a.d.digits(3, "open_key")

@@ -5,7 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
 import ui_support  # noqa: F401  (chooses the offscreen platform before Qt loads)
+from test_ui_layout import layout_problems
 from ui_support import (
     CONTROLLER,
     NUMBER_PIN,
@@ -15,9 +17,14 @@ from ui_support import (
     db_fixture,  # noqa: F401  (the fixture ``db``)
     open_meeting,
     running_app,
+    to_cash_count,
 )
 
+from kiosk.domain.errors import DomainError
+from kiosk.services import Approval
+from kiosk.services import groups as G
 from kiosk.store import pins
+from ui import theme
 
 
 def test_a_wrong_pin_is_refused_and_five_lock_the_officer(qtbot: Any, db: tuple[Path, str]) -> None:
@@ -71,7 +78,11 @@ def test_a_wrong_pin_in_an_approval_says_who_and_changes_nothing(qtbot: Any, db:
         d = a.d
         a.login()
         d.tap("menu_meeting")
-        d.tap("step_next")
+        to_cash_count(a)  # the date, confirmed: five weeks after the last meeting
+        d.tap("open_fund_verte")
+        d.tap("open_empty")  # every box counted, or said empty, before the opening is approved
+        d.tap("open_fund_rouge")
+        d.tap("open_empty")
         d.tap("step_next")
         d.tap("confirm_ok")
         d.tap(f"officer_{PRESIDENT}")
@@ -107,3 +118,97 @@ def test_kiosk_mode_needs_an_officer_pin_to_quit(qtbot: Any, db: tuple[Path, str
         assert a.win.isVisible()
         a.d.pin(NUMBER_PIN[CONTROLLER])
         assert not a.win.isVisible()
+
+
+def _pin_events(a: Any) -> list[dict[str, Any]]:
+    return [e.body for e in a.k.store.events() if e.type == "pin_changed"]
+
+
+def test_an_officer_changes_their_pin_on_their_page(qtbot: Any, db: tuple[Path, str]) -> None:
+    with running_app(qtbot, *db) as a:
+        d = a.d
+        a.login()
+        d.tap("menu_members")
+        d.tap(f"member_{PRESIDENT}")
+        assert not layout_problems(a.win, theme.current)  # the page with its two new buttons, at 800×480
+        d.tap("member_pin_change")
+        assert not layout_problems(a.win.overlays[-1], theme.current)
+        president = a.member_id(PRESIDENT)
+        # A wrong current PIN counts toward the lockout, like any wrong PIN.
+        d.pin("0000", "pinchange")
+        assert d.text("pinchange_error") == "Code incorrect (4 essai(s) restant(s))"
+        assert (
+            a.k.store.query("SELECT failures FROM officer_pins WHERE member_id = ?", (president,))[0]["failures"] == 1
+        )
+        d.pin(NUMBER_PIN[PRESIDENT], "pinchange")
+        assert d.text("pinchange_step") == "Tapez le nouveau code (4 à 8 chiffres)."
+        d.pin("123", "pinchange")
+        assert d.text("pinchange_error") == "Le code doit avoir de 4 à 8 chiffres"
+        d.pin("1234", "pinchange")
+        assert "trop simple" in d.text("pinchange_error")
+        d.pin(NUMBER_PIN[PRESIDENT], "pinchange")
+        assert d.text("pinchange_error") == "Le nouveau code doit être différent de l'ancien"
+        d.pin("8642", "pinchange")
+        d.pin("8643", "pinchange")
+        assert d.text("pinchange_error") == "Les deux codes sont différents : recommencez."
+        assert not _pin_events(a)
+        d.pin("8642", "pinchange")
+        d.pin("8642", "pinchange")
+        assert a.win.last_toast == "Le code d'Officier president est changé."
+        assert not a.win.overlays
+        pins.verify_pin(a.k.store, president, "8642")
+        assert _pin_events(a) == [{"group": a.group_id, "member": president}]
+
+
+def test_a_locked_officer_is_reset_by_two_other_officers(qtbot: Any, db: tuple[Path, str]) -> None:
+    with running_app(qtbot, *db) as a:
+        d = a.d
+        president = a.member_id(PRESIDENT)
+        for _ in range(pins.MAX_FAILURES):
+            with pytest.raises(DomainError):
+                pins.verify_pin(a.k.store, president, "0000")
+        a.login()
+        d.tap("menu_members")
+        d.tap(f"member_{PRESIDENT}")
+        d.tap("member_pin_reset")
+        assert "Officier president" in d.text("approval_title")
+        assert not d.exists(f"officer_{PRESIDENT}")  # never the officer concerned
+        a.approve(SECRETARY, CONTROLLER)
+        # A reset is no way to keep the PIN that someone may have seen.
+        d.pin(NUMBER_PIN[PRESIDENT], "pinchange")
+        assert d.text("pinchange_error") == "Le nouveau code doit être différent de l'ancien"
+        d.pin("8642", "pinchange")
+        d.pin("8642", "pinchange")
+        assert a.win.last_toast == "Le code d'Officier president est réinitialisé et débloqué."
+        pins.verify_pin(a.k.store, president, "8642")  # unlocked, with the new PIN
+        assert _pin_events(a) == [
+            {"group": a.group_id, "member": president, "reset": True,
+             "approvers": [a.member_id(SECRETARY), a.member_id(CONTROLLER)]}
+        ]  # fmt: skip
+
+
+def test_a_pin_reset_needs_two_other_officers_and_a_member_has_no_pin_buttons(qtbot: Any, db: tuple[Path, str]) -> None:
+    with running_app(qtbot, *db) as a:
+        d = a.d
+        a.login()
+        d.tap("menu_members")
+        d.tap("member_5")
+        assert not d.exists("member_pin_change") and not d.exists("member_pin_reset")
+        d.tap("member_back")
+        d.tap(f"member_{PRESIDENT}")
+        d.tap("member_pin_reset")
+        d.tap(f"officer_{SECRETARY}")
+        d.pin("0000")
+        assert "Code incorrect" in d.text("approval_error")
+        d.tap("approval_cancel")
+        assert not _pin_events(a)
+        # With two officers left, the president has one other: nobody can reset them.
+        G.update_member(a.k, a.member_id(SECRETARY), role="membre",
+                        approvals=[Approval(a.member_id(PRESIDENT), NUMBER_PIN[PRESIDENT]),
+                                   Approval(a.member_id(CONTROLLER), NUMBER_PIN[CONTROLLER])])  # fmt: skip
+        G.update_member(a.k, a.member_id(CONTROLLER), role="membre",
+                        approvals=[Approval(a.member_id(PRESIDENT), NUMBER_PIN[PRESIDENT]),
+                                   Approval(a.member_id(TREASURER), NUMBER_PIN[TREASURER])])  # fmt: skip
+        d.tap("member_pin_reset")
+        assert d.text("message_text") == "Il faut deux autres responsables pour réinitialiser ce code."
+        assert not _pin_events(a)

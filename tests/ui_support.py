@@ -106,11 +106,19 @@ def qt_click(qtbot: Any) -> Any:
     return click
 
 
+def to_cash_count(a: App) -> None:
+    """From the opening's date to its cash count, confirming the date if the app asks: the history's
+    last meeting is five weeks before TODAY, more than two weeks of a weekly group."""
+    a.d.tap("step_next")
+    if a.d.exists("confirm_ok"):
+        a.d.tap("confirm_ok")
+
+
 def open_meeting(a: App) -> None:
     """From the group's menu: open the meeting with an exact cash count and two officers."""
     d = a.d
     d.tap("menu_meeting")
-    d.tap("step_next")
+    to_cash_count(a)
     for fund, amount in M.expected_cash(a.k, a.group_id).items():
         if amount:
             d.count(fund, count_for(amount), "open")

@@ -149,6 +149,26 @@ def on_member_updated(ch: Changes, b: dict[str, Any], ev: Event) -> None:
     ch.update("members", (row["member_id"],), **changes)
 
 
+def on_pin_changed(ch: Changes, b: dict[str, Any], ev: Event) -> None:
+    """An officer's PIN was replaced: by them (the kiosk checked their current PIN) or, forgotten or
+    locked, reset with two other officers' approval.
+
+    The PIN and its hash stay in the kiosk's local table and never travel (kiosk.store.pins): this
+    event only says that it happened and who allowed a reset. That is what a coordinator needs to see,
+    since a reset hands an officer's approval to whoever types the new PIN, and what the server can
+    check: like a change of office, it takes two officers, neither of them the one concerned.
+    It changes no projection.
+    """
+    row = officer(ch, b["group"], b["member"], "member")
+    reset = b.get("reset", False)
+    if not isinstance(reset, bool):
+        raise DomainError("boolean_invalid", "reset", value=reset)
+    if reset:
+        check_two_officers(ch, b["group"], b.get("approvers"), row["member_id"])
+    elif "approvers" in b:  # a change by the officer alone has none: a body carrying some is not ours
+        raise DomainError("event_malformed", "approvers", detail="approvers without reset")
+
+
 def on_rules_adopted(ch: Changes, b: dict[str, Any], ev: Event) -> None:
     group = group_row(ch, b["group"])
     meeting = open_meeting(ch, b["meeting"])
@@ -334,6 +354,7 @@ HANDLERS: dict[str, Handler] = {
     "group_created": on_group_created,
     "member_added": on_member_added,
     "member_updated": on_member_updated,
+    "pin_changed": on_pin_changed,
     "rules_adopted": on_rules_adopted,
     "meeting_opened": on_meeting_opened,
     "attendance_recorded": on_attendance,

@@ -9,7 +9,7 @@ from kiosk.domain.errors import DomainError
 from kiosk.domain.members import OFFICER_ROLES, clean_name, clean_phone, parse_role, parse_sex
 from kiosk.domain.members import office_needs_approval as group_has_met
 from kiosk.domain.rules import Rules
-from kiosk.store.pins import set_pin, verify_pin
+from kiosk.store.pins import check_new_pin, has_pin, set_pin, verify_pin
 
 from .context import Approval, Kiosk, new_id
 
@@ -106,16 +106,53 @@ def office_needs_approval(k: Kiosk, group_id: str) -> bool:
 
 
 def change_pin(k: Kiosk, member_id: str, new_pin: str, current_pin: str | None = None) -> None:
-    """Set an officer's PIN; changing an existing one needs the current one."""
+    """Set an officer's PIN; changing an existing one needs the current one, and a new one.
+
+    A wrong current PIN counts toward the lockout like any other (kiosk.store.pins.verify_pin), so this
+    is no way round it. A first PIN comes with the office, which member_added or member_updated
+    recorded; a replaced one is a ``pin_changed`` event (see ``reset_pin`` for why it is journaled).
+    """
     member = k.member(member_id)
     if member["role"] not in OFFICER_ROLES:
         raise DomainError("not_an_officer", "member", name=member["name"])
-    has_pin = k.store.conn.execute("SELECT 1 FROM officer_pins WHERE member_id = ?", (member_id,)).fetchone()
-    if has_pin:
-        if current_pin is None:
-            raise DomainError("pin_current_required", "pin")
-        verify_pin(k.store, member_id, current_pin)
+    if not has_pin(k.store.conn, member_id):
+        # A first PIN: the office it goes with is in the journal already. Also how a kiosk restored
+        # from the server gives its officers PINs again (hashes never travel).
+        with k.store.write() as w:
+            set_pin(w, member_id, new_pin)
+        return
+    if current_pin is None:
+        raise DomainError("pin_current_required", "pin")
+    verify_pin(k.store, member_id, current_pin)
+    check_new_pin(k.store.conn, member_id, new_pin)
     with k.store.write() as w:
+        w.append("pin_changed", {"group": member["group_id"], "member": member_id})
+        set_pin(w, member_id, new_pin)
+
+
+def reset_pin(k: Kiosk, member_id: str, new_pin: str, approvals: list[Approval]) -> None:
+    """A forgotten or locked PIN: two other officers approve, the officer chooses a new one (unlocked).
+
+    Whoever holds an officer's PIN approves in their name, so a reset is as weighty as a change of
+    office, and is journaled the same way: the event names the two approvers (the reducer checks them,
+    as the server does) but carries neither the PIN nor its hash, which stay in the kiosk's local
+    table like every PIN (DESIGN §3, kiosk.store.pins).
+    """
+    member = k.member(member_id)
+    if member["role"] not in OFFICER_ROLES:
+        raise DomainError("not_an_officer", "member", name=member["name"])
+    if not member["active"]:
+        raise DomainError("member_left", "member", name=member["name"])
+    check_new_pin(k.store.conn, member_id, new_pin)
+    # Refused before any PIN is checked: the officer concerned typing their own would count toward
+    # their lockout, or, worse, pass.
+    if any(a.member_id == member_id for a in approvals):
+        raise DomainError("pin_reset_self", "approvers", name=member["name"])
+    approvers = k.approve(approvals)
+    with k.store.write() as w:
+        w.append(
+            "pin_changed", {"group": member["group_id"], "member": member_id, "reset": True, "approvers": approvers}
+        )
         set_pin(w, member_id, new_pin)
 
 

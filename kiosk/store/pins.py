@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import sqlite3
 
 from kiosk.domain.errors import DomainError
 
@@ -38,6 +39,24 @@ def check_pin_format(pin: object) -> str:
         raise DomainError("pin_format", "pin")
     if len(set(pin)) == 1 or pin in "0123456789" or pin in "9876543210":
         raise DomainError("pin_too_simple", "pin")
+    return pin
+
+
+def has_pin(conn: sqlite3.Connection, member_id: str) -> bool:
+    return conn.execute("SELECT 1 FROM officer_pins WHERE member_id = ?", (member_id,)).fetchone() is not None
+
+
+def check_new_pin(conn: sqlite3.Connection, member_id: str, pin: object) -> str:
+    """A PIN that replaces one: the format rules, and not the PIN it replaces.
+
+    Compared with the stored hash, not with what was typed as the current PIN, so a reset (where
+    nobody types the old one) is held to it too: a PIN someone watched being typed, chosen again
+    after a reset, would leave them able to stand in for its officer.
+    """
+    pin = check_pin_format(pin)
+    row = conn.execute("SELECT pin_hash FROM officer_pins WHERE member_id = ?", (member_id,)).fetchone()
+    if row is not None and _matches(pin, row[0]):
+        raise DomainError("pin_same", "pin")
     return pin
 
 

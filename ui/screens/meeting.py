@@ -47,6 +47,9 @@ class MeetingScreen(Screen):
         self.meeting_id: str | None = None
         self.closed_id: str | None = None  # the meeting just closed, for its receipts step
         self.current = ""
+        # Where "go" is taking the treasurer while the current step is asked to let go: a step that
+        # asks a question first (ContributionsStep) goes there once it is answered. None: the screen is left.
+        self.target: str | None = None
         bar = QHBoxLayout()
         bar.setSpacing(m.px(4))
         self.step_buttons = {}
@@ -102,20 +105,25 @@ class MeetingScreen(Screen):
 
     def leave_screen(self) -> None:
         if self.current and self.current in self.steps:
+            self.target = None
             self.page().leave()
 
     def available(self, key: str) -> bool:
         if self.meeting_id:
             return key != "receipts"
         if self.closed_id:
-            return key == "receipts"
+            # The next opening stays one tap away from the receipts of the last one.
+            return key in ("open", "receipts")
         return key == "open"
 
     def go(self, key: str) -> None:
         if not self.available(key):
             return
+        self.target = key
         if self.current and self.current != key and not self.page().leave():
             return
+        if key == "open" and not self.meeting_id:
+            self.closed_id = None  # done with the closed meeting's receipts
         self.current = key
         if self.meeting_id and key != "open":
             self.win.attempt(M.set_step, self.k, self.meeting_id, key)
@@ -145,6 +153,7 @@ class MeetingScreen(Screen):
         set_kind(self.next_btn, "primary")
         self.next_btn.setEnabled(bool(page.next_text()))
         self.hint.setText(page.hint() or _("Étape {i} sur {n}", i=index + 1, n=len(STEPS)))
+        set_kind(self.hint, "warn" if getattr(page, "hint_warns", bool)() else "small")
         self.win.refresh_title()
 
     def _neighbour(self, direction: int) -> str | None:
@@ -176,6 +185,11 @@ class MeetingScreen(Screen):
         self.meeting_id = None
         self.current = ""
         self.win.printer.wake()
+        self.go("receipts")
+
+    def show_receipts(self, meeting_id: str) -> None:
+        """A closed meeting's receipts again (after a restart, or after "Terminer"), to reprint one."""
+        self.closed_id = meeting_id
         self.go("receipts")
 
     def printer_changed(self) -> None:

@@ -6,18 +6,20 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from kiosk.domain.errors import DomainError
 from kiosk.domain.members import OFFICER_ROLES, Role
 from kiosk.services import Approval
 from kiosk.services import groups as G
 from kiosk.services import movements as V
 from kiosk.services import receipts as RC
 from kiosk.services import reports as R
+from kiosk.store.pins import check_new_pin, verify_pin
 
 from .. import theme
-from ..approval import ApprovalOverlay, NewPinOverlay
+from ..approval import ApprovalOverlay, NewPinOverlay, PinPad
 from ..forms import Field, Form
-from ..i18n import _, francs, kind_name, money, role_name, short_date
-from ..overlays import TextOverlay
+from ..i18n import _, error_text, francs, kind_name, money, role_name, short_date
+from ..overlays import Overlay, TextOverlay
 from ..widgets import Scroll, button, card, column, fund_icon_label, label, line_card, row
 from .base import Screen
 
@@ -102,7 +104,10 @@ class MemberScreen(Screen):
             )
         )
         self.info = label("", kind="small", name="member_info")
-        self.lay.addWidget(self.info)
+        # An officer's PIN, on their own page: changed with the current one, or reset by two others.
+        self.pin_change = button(_("Changer mon code"), "member_pin_change", on=self._change_pin)
+        self.pin_reset = button(_("Réinitialiser le code"), "member_pin_reset", on=self._reset_pin)
+        self.lay.addLayout(row(self.info, 1, self.pin_change, self.pin_reset))
         tiles = row()
         self.figures: dict[str, Any] = {}
         m = theme.current
@@ -138,6 +143,9 @@ class MemberScreen(Screen):
         if not member["active"]:
             info.append(_("a quitté le groupe le {date}", date=short_date(member["left_on"])))
         self.info.setText(" · ".join(info))
+        officer = member["role"] in OFFICER_ROLES and bool(member["active"])
+        self.pin_change.setVisible(officer)
+        self.pin_reset.setVisible(officer)
         # A departure pays the savings back: money moves only at an open meeting.
         self.exit.setEnabled(bool(member["active"]) and self.s.meeting_id() is not None)
         today = R.as_of(k, group_id)
@@ -216,6 +224,45 @@ class MemberScreen(Screen):
             danger=True,
         )
 
+    def _change_pin(self) -> None:
+        member = self.k.member(self.member_id)
+
+        def done(current: str | None, pin: str) -> None:
+            ok, _none = self.win.attempt(G.change_pin, self.k, self.member_id, pin, current_pin=current)
+            if ok:
+                self.win.toast(_("Le code de {name} est changé.", name=member["name"]))
+
+        PinChangeOverlay(self.win, member, done, ask_current=True).open()
+
+    def _reset_pin(self) -> None:
+        """A forgotten or locked PIN: two other officers approve, then the officer types a new one."""
+        member = self.k.member(self.member_id)
+        # The officer concerned is not even offered: they could only be refused.
+        others = [o for o in G.officers(self.k, member["group_id"]) if o["member_id"] != self.member_id]
+        if len(others) < 2:
+            self.win.message(_("Il faut deux autres responsables pour réinitialiser ce code."))
+            return
+
+        def done(_current: str | None, pin: str, approvals: list[Approval]) -> None:
+            ok, _none = self.win.attempt(G.reset_pin, self.k, self.member_id, pin, approvals)
+            if ok:
+                self.win.toast(_("Le code de {name} est réinitialisé et débloqué.", name=member["name"]))
+
+        def approved(approvals: list[Approval]) -> None:
+            PinChangeOverlay(
+                self.win, member, lambda current, pin: done(current, pin, approvals), ask_current=False
+            ).open()
+
+        ApprovalOverlay(
+            self.win,
+            _("Réinitialiser le code de {name}", name=member["name"]),
+            _("Code oublié ou bloqué : deux autres responsables approuvent, puis {name} choisit un nouveau code.",
+              name=member["name"]),
+            approved,
+            beneficiary=self.member_id,
+            officers=others,
+        ).open()  # fmt: skip
+
     def _statement(self) -> None:
         ok, _job = self.win.attempt(RC.print_statement, self.k, self.member_id)
         if ok:
@@ -227,6 +274,67 @@ class MemberScreen(Screen):
         if ok:
             self.win.printer.wake()
             self.win.toast(_("Échéancier ajouté à la file d'impression."))
+
+
+class PinChangeOverlay(Overlay):
+    """An officer's PIN replaced: the current one first (for a change, not a reset), then the new one twice.
+
+    Each entry is checked as soon as it is typed, by the store's own rules (a wrong current PIN counts
+    toward the lockout at once, a new PIN must differ from the old), so the officer is told at the step
+    that went wrong; the use case then checks everything again, as it is what the ledger trusts.
+    """
+
+    def __init__(
+        self, win: Any, member: dict[str, Any], on_done: Callable[[str | None, str], Any], *, ask_current: bool
+    ) -> None:
+        super().__init__(win, "pinchange")
+        self.store = win.session.k.store
+        self.member_id, self.on_done = member["member_id"], on_done
+        self.current: str | None = None
+        self.first: str | None = None
+        self.stage = "current" if ask_current else "new"
+        title = _("Changer le code de {name}", name=member["name"]) if ask_current else _(
+            "Nouveau code pour {name}", name=member["name"])  # fmt: skip
+        self.lay.addWidget(label(title, kind="title", name="pinchange_title"))
+        self.step = label("", name="pinchange_step")
+        self.error = label("", kind="error", name="pinchange_error", hide_empty=True)
+        self.pad = PinPad("pinchange")
+        self.pad.submitted.connect(self._pin)
+        self.lay.addLayout(row(column(self.step, self.error, None), self.pad, spacing=theme.current.px(16)), 1)
+        self.lay.addLayout(row(None, button(_("Annuler"), "pinchange_cancel", on=self.close_overlay)))
+        self._show_step()
+
+    def _show_step(self) -> None:
+        self.step.setText(
+            {
+                "current": _("Tapez votre code actuel."),
+                "new": _("Tapez le nouveau code (4 à 8 chiffres)."),
+                "again": _("Tapez le même code une seconde fois."),
+            }[self.stage]
+        )
+
+    def _pin(self, pin: str) -> None:
+        try:
+            if self.stage == "current":
+                verify_pin(self.store, self.member_id, pin)
+                self.current, self.stage = pin, "new"
+            elif self.stage == "new":
+                check_new_pin(self.store.conn, self.member_id, pin)
+                self.first, self.stage = pin, "again"
+            elif pin != self.first:
+                self.first, self.stage = None, "new"
+                self._show_step()
+                self.error.setText(_("Les deux codes sont différents : recommencez."))
+                return
+            else:
+                self.close_overlay()
+                self.on_done(self.current, pin)
+                return
+        except DomainError as exc:
+            self.error.setText(error_text(exc))
+            return
+        self.error.setText("")
+        self._show_step()
 
 
 class MemberFormScreen(Screen):

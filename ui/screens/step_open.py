@@ -2,20 +2,154 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
 
-from PySide6.QtWidgets import QStackedWidget, QWidget
+from PySide6.QtWidgets import QGridLayout, QStackedWidget, QWidget
 
+from kiosk.domain.funds import DENOMINATIONS, Fund, count_total
+from kiosk.domain.meetings import next_meeting
+from kiosk.domain.rules import Rules
 from kiosk.services import meetings as M
 
 from .. import theme
 from ..approval import ApprovalOverlay
-from ..i18n import _, job_status_name, long_date, printer_state_name, short_date
-from ..widgets import Scroll, button, column, label, line_card, row
+from ..i18n import _, francs, fund_name, fund_short, job_status_name, long_date, printer_state_name, short_date
+from ..widgets import Scroll, button, column, label, line_card, row, set_kind
 from .cash import CashCount
 from .home import clock_warning
 from .step_base import Step
+from .step_people import without_contribution, without_contribution_text
+
+OPEN_COUNT = "open_cash_count"  # a draft: the opening count typed so far, for {"meeting": "<group>:<number>"}
+CLOSE_COUNT = "close_cash_count"  # a draft (Step.draft): the closing count typed so far
+
+
+def gap_words(start: date, end: date) -> str:
+    """How long after ``start`` ``end`` is, in the unit a person would say."""
+    months = (end.year - start.year) * 12 + end.month - start.month - (end.day < start.day)
+    days = (end - start).days
+    if months >= 2:
+        return _("{n} mois", n=months)
+    if days >= 14:
+        return _("{n} semaines", n=days // 7)
+    return _("{n} jours", n=days)
+
+
+def far_ahead_warning(rules: Rules, last: str | None, day: date) -> str:
+    """Why ``day`` looks too far after the group's last meeting, or "".
+
+    More than two meetings' rhythm (next_meeting, from the règlement's frequency) is more often a
+    wrong date than a group that paused, and a meeting's date can never be corrected once recorded.
+    """
+    if not last:
+        return ""
+    last_day = date.fromisoformat(last)
+    if day <= next_meeting(rules, next_meeting(rules, last_day)):
+        return ""
+    return _(
+        "La date choisie est le {day}, {gap} après la dernière séance ({last}). "
+        "Vérifiez la date : elle ne pourra plus être corrigée.",
+        day=short_date(day),
+        gap=gap_words(last_day, day),
+        last=short_date(last_day),
+    )
+
+
+class BoxCount(CashCount):
+    """The cash count, where a box not counted yet is not a box counted empty.
+
+    An untouched box used to go in as 0 F, and two PINs later a discrepancy of the whole box stayed
+    in the books for ever. A box the books expect money in is counted, or declared empty with a tap
+    ("Caisse vide"); a box the books expect empty needs nothing, there is no difference to hide.
+    """
+
+    def __init__(self, prefix: str, on_change: Callable[[], Any]) -> None:
+        super().__init__(prefix)
+        self.empty: set[str] = set()
+        self.empty_btn = button(_("Caisse vide"), f"{prefix}_empty", on=self.mark_empty, expand=True)
+        # In the pile grid's last row, next to the 5 F coins: the screen has no height to spare.
+        body = self.layout().itemAt(0).layout()
+        grid = next(
+            body.itemAt(i).layout() for i in range(body.count()) if isinstance(body.itemAt(i).layout(), QGridLayout)
+        )
+        free = len(DENOMINATIONS)  # the first free cell of the 3-column grid
+        span = 3 - free % 3 if free % 3 else 3
+        grid.addWidget(self.empty_btn, free // 3, free % 3, 1, span)
+        self.changed.connect(on_change)
+        self.refresh()
+
+    def counted(self, fund: str) -> bool:
+        return fund in self.empty or count_total(self.counts[fund]) > 0 or self.expected[fund] == 0
+
+    def uncounted(self) -> list[str]:
+        return [f.value for f in Fund if not self.counted(f.value)]
+
+    def _key(self, key: str) -> None:
+        self.empty.discard(self.fund)
+        super()._key(key)
+
+    def mark_empty(self) -> None:
+        self.counts[self.fund] = {}
+        self.empty.add(self.fund)
+        self.fresh = True
+        self.refresh()
+        self.changed.emit()
+
+    def reset(self) -> None:
+        self.empty = set()
+        super().reset()
+
+    def refresh(self) -> None:
+        super().refresh()
+        if not hasattr(self, "empty_btn"):
+            return  # CashCount.__init__ draws once before this class has its parts
+        for f, b in self.fund_buttons.items():
+            if not self.counted(f):
+                b.setText(f"{fund_short(f).capitalize()}\n{_('à compter')}")
+            elif f in self.empty:
+                b.setText(f"{fund_short(f).capitalize()}\n{_('vide')}")
+        if not self.counted(self.fund):
+            self.summary.setText(
+                _(
+                    "{fund} : pas encore comptée · attendu {expected}",
+                    fund=fund_short(self.fund).capitalize(),
+                    expected=francs(self.expected[self.fund]),
+                )
+            )
+            set_kind(self.summary, "warn")
+
+    def refuse_uncounted(self, win: Any) -> bool:
+        """True (and says why, on the first box left) while a box is not counted."""
+        missing = self.uncounted()
+        if not missing:
+            return False
+        self.select_fund(missing[0])
+        win.message(
+            _(
+                "Pas encore comptée : {funds}. Comptez chaque caisse, "
+                "ou touchez « Caisse vide » pour une caisse qui ne contient rien.",
+                funds=", ".join(fund_name(f) for f in missing),
+            )
+        )
+        return True
+
+    def as_draft(self) -> dict[str, Any]:
+        counts = self.as_counts()
+        if not any(counts.values()) and not self.empty:
+            return {}
+        return {"counts": counts, "empty": sorted(self.empty)}
+
+    def load(self, draft: dict[str, Any]) -> None:
+        self.reset()
+        known = {key for key, _value in DENOMINATIONS}
+        for fund, pile in (draft.get("counts") or {}).items():
+            if fund in self.counts and isinstance(pile, dict):
+                self.counts[fund] = {k: int(n) for k, n in pile.items() if k in known and isinstance(n, int) and n > 0}
+        self.empty = {f for f in draft.get("empty") or [] if f in self.counts}
+        self.refresh()
 
 
 class OpenStep(Step):
@@ -32,7 +166,11 @@ class OpenStep(Step):
         self.date = label("", kind="big", name="open_date", center=True)
         self.date.setProperty("kind", "display")
         self.last = label("", kind="muted", name="open_last")
+        # The last closed meeting's receipts (to reprint one after a restart, or after "Terminer").
+        self.receipts_btn = button("", "open_last_receipts", on=self._last_receipts)
+        self.last_closed: str | None = None
         self.warning = label("", kind="warn", name="open_warning", hide_empty=True)
+        self.date_ok: date | None = None  # a far date the treasurer confirmed
         m = theme.current
         date_row = row(
             button(_("◀ Veille"), "open_day_prev", on=lambda: self._shift(-1)),
@@ -41,12 +179,14 @@ class OpenStep(Step):
             spacing=m.px(10),
         )
         date_row.setStretch(1, 1)
+        last_row = row(self.last, self.receipts_btn)
+        last_row.setStretch(0, 1)
         date_page.setLayout(
             column(
                 self.number,
                 label(_("Vérifiez la date de la séance. Si elle est fausse, corrigez-la ici."), kind="small"),
                 date_row,
-                self.last,
+                last_row,
                 self.warning,
                 label(_("Ensuite : comptez chaque caisse. Deux responsables approuveront l'ouverture."), kind="muted"),
                 None,
@@ -54,7 +194,7 @@ class OpenStep(Step):
         )
         self.pages.addWidget(date_page)
         # 2. the opening cash count
-        self.count = CashCount("open")
+        self.count = BoxCount("open", self._keep_count)
         self.pages.addWidget(self.count)
         # 3. already open: what was recorded
         done = QWidget()
@@ -90,20 +230,53 @@ class OpenStep(Step):
             if group["last_meeting_date"]
             else _("C'est la première séance du groupe.")
         )
+        last = self.k.store.query(
+            "SELECT meeting_id, number FROM p_meetings WHERE group_id = ? AND status = 'closed' "
+            "ORDER BY number DESC LIMIT 1",
+            (group["group_id"],),
+        )
+        self.last_closed = last[0]["meeting_id"] if last else None
+        self.receipts_btn.setVisible(bool(last))
+        if last:
+            self.receipts_btn.setText(_("Reçus de la séance n° {n}", n=last[0]["number"]))
         self.count.set_expected(M.expected_cash(self.k, group["group_id"]))
         opening = (group["group_id"], group["meeting_count"])
         if opening != self._opening:
-            # Another opening (next week's, another group's): today's date, not one chosen for an earlier one.
-            self._opening, self.day = opening, self.s.today()
+            # Another opening (next week's, another group's): today's date, not one chosen for an earlier one,
+            # and this opening's own count as far as it was typed (kept through a restart).
+            self._opening, self.day, self.date_ok = opening, self.s.today(), None
+            self.count.load(self._read_count())
+            self.pages.setCurrentIndex(0)
         self._show_date()
+
+    def _count_owner(self) -> str:
+        group_id, count = self._opening or ("", 0)
+        return f"{group_id}:{count + 1}"
+
+    def _read_count(self) -> dict[str, Any]:
+        saved = json.loads(self.k.store.setting(OPEN_COUNT) or "{}")
+        return saved.get("draft", {}) if saved.get("meeting") == self._count_owner() else {}
+
+    def _keep_count(self) -> None:
+        draft = self.count.as_draft()
+        saved = json.dumps({"meeting": self._count_owner(), "draft": draft}) if draft else "{}"
+        self.k.store.set_setting(OPEN_COUNT, saved)
+
+    def _last_receipts(self) -> None:
+        if self.last_closed:
+            self.screen.show_receipts(self.last_closed)
 
     def _shift(self, days: int) -> None:
         self.day += timedelta(days=days)
         self._show_date()
 
+    def far_warning(self) -> str:
+        group = self.s.group
+        return far_ahead_warning(self.k.rules(group["group_id"]), group["last_meeting_date"], self.day)
+
     def _show_date(self) -> None:
         self.date.setText(long_date(self.day))
-        self.warning.setText(clock_warning(self.day, [self.s.group]))
+        self.warning.setText(clock_warning(self.day, [self.s.group]) or self.far_warning())
 
     def hint(self) -> str:
         if self.screen.meeting_id or self.pages.currentIndex() == 0:
@@ -119,14 +292,35 @@ class OpenStep(Step):
         if self.screen.meeting_id:
             self.screen.go_next()
         elif self.pages.currentIndex() == 0:
-            self.pages.setCurrentIndex(1)
-            self.screen.refresh_nav()
+            far = self.far_warning()
+            if far and self.date_ok != self.day:
+                # Recorded, a date is never corrected: a far one is confirmed on its own, not in passing.
+                self.win.confirm(
+                    _("Vérifiez la date"),
+                    None,
+                    [long_date(self.day), far],
+                    self._date_confirmed,
+                    ok_text=_("La date est juste"),
+                    danger=True,
+                )
+                return
+            self._to_count()
         else:
             self._open()
+
+    def _date_confirmed(self) -> None:
+        self.date_ok = self.day
+        self._to_count()
+
+    def _to_count(self) -> None:
+        self.pages.setCurrentIndex(1)
+        self.screen.refresh_nav()
 
     def _open(self) -> None:
         group = self.s.group
         day = self.day
+        if self.count.refuse_uncounted(self.win):
+            return
 
         def approved(approvals: list[Any]) -> None:
             ok, meeting_id = self.win.attempt(
@@ -134,6 +328,7 @@ class OpenStep(Step):
             )
             if ok:
                 self.count.reset()
+                self.k.store.set_setting(OPEN_COUNT, "{}")
                 self.pages.setCurrentIndex(0)
                 self.win.toast(_("Séance ouverte."))
                 self.screen.opened(meeting_id)
@@ -144,6 +339,8 @@ class OpenStep(Step):
             ).open()
 
         lines = [long_date(day), *self.count.lines()]
+        if self.far_warning():
+            lines[0] += " — " + _("date vérifiée, loin après la dernière séance")
         self.win.confirm(
             _("Ouvrir la séance n° {n} ?", n=group["meeting_count"] + 1),
             None,
@@ -158,13 +355,26 @@ class CloseStep(Step):
 
     def __init__(self, screen: Any) -> None:
         super().__init__(screen)
-        self.count = CashCount("close")
+        self.count = BoxCount("close", lambda: self.keep_draft(CLOSE_COUNT, self.count.as_draft()))
         self.lay.addWidget(self.count, 1)
+        self.count_for: str | None = None  # the meeting the count on screen was typed for
+        self.unpaid = 0  # members who came and paid nothing
 
     def enter(self) -> None:
         self.count.set_expected(M.expected_cash(self.k, self.s.group_id or ""))
+        if self.count_for != self.meeting_id:
+            self.count.load(self.draft(CLOSE_COUNT))
+            self.count_for = self.meeting_id
+        self.unpaid = len(without_contribution(self))
+
+    def hint_warns(self) -> bool:
+        return bool(self.unpaid)
 
     def hint(self) -> str:
+        # Said beside "Clôturer la séance", where the officers look before they approve (the screen has
+        # no other line to spare under the count); the confirmation says it again.
+        if self.unpaid:
+            return "⚠ " + without_contribution_text(self.unpaid)
         return _("Comptez l'argent de chaque caisse avant de clôturer.")
 
     def next_text(self) -> str:
@@ -173,11 +383,15 @@ class CloseStep(Step):
     def next(self) -> None:
         meeting = self.meeting
         meeting_id = self.meeting_id
+        if self.count.refuse_uncounted(self.win):
+            return
+        missing = self.unpaid = len(without_contribution(self))
 
         def approved(approvals: list[Any]) -> None:
             ok, _row = self.win.attempt(M.close_meeting, self.k, meeting_id, self.count.as_counts(), approvals)
             if ok:
                 self.count.reset()
+                self.keep_draft(CLOSE_COUNT, {})
                 self.win.toast(_("Séance clôturée : les reçus s'impriment."))
                 self.screen.closed(meeting_id)
 
@@ -192,13 +406,15 @@ class CloseStep(Step):
         lines = self.count.lines()
         if self.count.discrepancy():
             lines.append(_("Les écarts seront inscrits au procès-verbal."))
+        if missing:
+            lines.append("⚠ " + without_contribution_text(missing))
         self.win.confirm(
             _("Clôturer la séance n° {n} ?", n=meeting["number"]),
             None,
             lines,
             confirmed,
             ok_text=_("Faire approuver"),
-            danger=self.count.discrepancy(),
+            danger=self.count.discrepancy() or bool(missing),
         )
 
 
@@ -218,20 +434,18 @@ class ReceiptsStep(Step):
         self.states: dict[int, Any] = {}
 
     def jobs(self) -> list[dict[str, Any]]:
-        """This meeting's receipts in the print queue (the newest jobs: they were queued at closing)."""
-        meeting_id = self.screen.closed_id
-        seqs = {
-            r["seq"]: r
-            for r in self.k.store.query(
-                "SELECT r.seq, r.kind, m.number, m.name FROM p_receipts r LEFT JOIN p_members m USING (member_id) "
-                "WHERE r.meeting_id = ?",
-                (meeting_id,),
-            )
-        }
+        """This meeting's receipts in the print queue, and their duplicates.
+
+        Found through the meeting's receipts, not among the newest jobs: an earlier meeting's receipts
+        are opened again (OpenStep's "Reçus de la séance n° N") after other jobs were queued.
+        """
         rows = self.k.store.query(
-            "SELECT id, kind, receipt_seq, status, duplicate, last_error FROM print_jobs ORDER BY id DESC LIMIT 500"
+            "SELECT j.id, j.kind, j.receipt_seq, j.status, j.duplicate, j.last_error, r.kind AS receipt_kind, "
+            "m.number, m.name FROM p_receipts r JOIN print_jobs j ON j.receipt_seq = r.seq "
+            "LEFT JOIN p_members m ON m.member_id = r.member_id WHERE r.meeting_id = ? ORDER BY j.id",
+            (self.screen.closed_id,),
         )
-        return [r | {"who": seqs[r["receipt_seq"]]} for r in reversed(rows) if r["receipt_seq"] in seqs]
+        return [r | {"who": {"kind": r["receipt_kind"], "number": r["number"], "name": r["name"]}} for r in rows]
 
     def enter(self) -> None:
         jobs = self.jobs()

@@ -1,0 +1,233 @@
+"""What the meeting asks before it is too late: contributions forgotten, boxes not counted, a far date;
+and what survives a restart: the counts typed so far, the last closed meeting's receipts."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import ui_support  # noqa: F401  (chooses the offscreen platform before Qt loads)
+from PySide6.QtWidgets import QLabel
+from ui_support import (
+    CONTROLLER,
+    NUMBER_PIN,
+    PRESIDENT,
+    App,
+    db_fixture,  # noqa: F401  (the fixture ``db``)
+    running_app,
+    to_cash_count,
+    to_contributions,
+)
+
+from kiosk.domain.funds import count_for
+from kiosk.services import Approval
+from kiosk.services import meetings as M
+from kiosk.services import movements as V
+from ui.i18n import francs
+
+
+def events(a: App) -> int:
+    return int(a.k.store.query("SELECT COUNT(*) AS n FROM journal")[0]["n"])
+
+
+def count_box(a: App, fund: str, prefix: str) -> None:
+    a.d.count(fund, count_for(M.expected_cash(a.k, a.group_id)[fund]), prefix)
+
+
+def test_moving_on_from_contributions_nobody_paid_asks_first(qtbot: Any, db: tuple[Path, str]) -> None:
+    with running_app(qtbot, *db) as a:
+        d = a.d
+        to_contributions(a)
+        d.tap("step_next")
+        assert d.text("unpaid_text") == "30 membres présents n'ont aucune cotisation enregistrée."
+        d.tap("unpaid_back")
+        screen = a.win.screens["meeting"]
+        assert screen.current == "contributions"
+        d.tap("step_loans")  # another step asks the same
+        assert d.exists("unpaid_continue")
+        d.tap("unpaid_continue")
+        assert screen.current == "loans"
+        # The closing says it beside its button, and again in the confirmation the officers approve.
+        d.tap("step_close")
+        assert "30 membres présents n'ont aucune cotisation enregistrée." in d.text("step_hint")
+        for fund in ("verte", "rouge"):
+            count_box(a, fund, "close")
+        d.tap("step_next")
+        lines = [w.text() for w in a.win.overlays[-1].findChildren(QLabel, "confirm_line")]
+        assert "⚠ 30 membres présents n'ont aucune cotisation enregistrée." in lines
+        d.tap("confirm_cancel")
+        # Back to pay: once everyone paid, moving on asks nothing.
+        d.tap("step_contributions")
+        d.tap("contrib_all")
+        d.tap("confirm_ok")
+        d.tap("step_next")
+        assert not a.win.overlays and screen.current == "repayments"
+
+
+def test_a_member_let_off_by_hand_is_not_counted_as_forgotten(qtbot: Any, db: tuple[Path, str]) -> None:
+    with running_app(qtbot, *db) as a:
+        d = a.d
+        to_contributions(a)
+        for number in (15, 16):
+            d.tap(f"contrib_member_{number}")
+            d.tap("contrib_verte_0")
+            d.tap("contrib_rouge_0")
+            d.tap("contrib_ok")
+        d.tap("contrib_all")
+        d.tap("confirm_ok")
+        d.tap("step_next")
+        assert not a.win.overlays and a.win.screens["meeting"].current == "repayments"
+        # A reversed contribution is no contribution: one member came and, in the books, paid nothing.
+        meeting_id = a.win.session.meeting_id()
+        officers = [Approval(a.member_id(n), NUMBER_PIN[n]) for n in (PRESIDENT, CONTROLLER)]
+        for txn in a.k.store.query(
+            "SELECT txn_id FROM p_transactions WHERE member_id = ? AND meeting_id = ? AND kind = 'contribution'",
+            (a.member_id(20), meeting_id),
+        ):
+            V.reverse(a.k, meeting_id, a.win.session.by, txn["txn_id"], "erreur de saisie", officers)
+        d.tap("step_contributions")
+        d.tap("step_next")
+        assert d.text("unpaid_text") == "1 membre présent n'a aucune cotisation enregistrée."
+
+
+def test_a_box_not_counted_is_refused_and_an_empty_box_is_said_so(qtbot: Any, db: tuple[Path, str]) -> None:
+    with running_app(qtbot, *db) as a:
+        d = a.d
+        a.login()
+        d.tap("menu_meeting")
+        to_cash_count(a)
+        assert "pas encore comptée" in d.text("open_summary")
+        before = events(a)
+        d.tap("step_next")  # "Ouvrir la séance" with nothing counted
+        assert "Pas encore comptée : Caisse verte, Caisse rouge." in d.text("message_text")
+        d.tap("message_ok")
+        assert a.win.session.meeting_id() is None and events(a) == before
+        count_box(a, "verte", "open")
+        count_box(a, "rouge", "open")
+        d.tap("step_next")
+        d.tap("confirm_ok")
+        a.approve(PRESIDENT, CONTROLLER)
+        meeting_id = a.win.session.meeting_id()
+        assert meeting_id
+        d.tap("step_close")  # from the attendance: the closing says what is unpaid, no question on the way
+        count_box(a, "rouge", "close")
+        before = events(a)
+        d.tap("step_next")  # the caisse verte is left uncounted: not taken for an empty box
+        assert d.text("message_text").startswith("Pas encore comptée : Caisse verte.")
+        d.tap("message_ok")
+        assert a.k.meeting(meeting_id)["status"] == "open" and events(a) == before
+        assert a.d.find("close_fund_verte").isChecked()  # the box left is the one on screen
+        # Really empty (someone took the box home): said with a tap, and the difference is recorded.
+        expected = M.expected_cash(a.k, a.group_id)["verte"]
+        d.tap("close_empty")
+        assert "vide" in d.text("close_fund_verte")
+        d.tap("step_next")
+        assert d.find("confirm_ok").property("kind") == "danger"
+        d.tap("confirm_ok")
+        a.approve(PRESIDENT, CONTROLLER)
+        discrepancy = a.k.store.query(
+            "SELECT amount FROM p_transactions WHERE meeting_id = ? AND kind = 'discrepancy'", (meeting_id,)
+        )
+        assert [r["amount"] for r in discrepancy] == [-expected]
+
+
+def test_counts_typed_so_far_outlive_a_restart(qtbot: Any, db: tuple[Path, str]) -> None:
+    with running_app(qtbot, *db) as a:
+        a.login()
+        a.d.tap("menu_meeting")
+        to_cash_count(a)
+        count_box(a, "verte", "open")
+        # the power goes before the opening is approved
+    with running_app(qtbot, *db) as b:
+        d = b.d
+        b.login()
+        d.tap("menu_meeting")
+        to_cash_count(b)
+        verte = M.expected_cash(b.k, b.group_id)["verte"]
+        assert francs(verte) in d.text("open_fund_verte")
+        count_box(b, "rouge", "open")
+        d.tap("step_next")
+        d.tap("confirm_ok")
+        b.approve(PRESIDENT, CONTROLLER)
+        assert b.win.session.meeting_id() is not None
+        assert b.k.store.setting("open_cash_count") == "{}"
+        d.tap("step_close")  # from the attendance: the closing says what is unpaid, no question on the way
+        count_box(b, "verte", "close")
+        d.tap("close_fund_rouge")
+        d.tap("close_empty")
+    with running_app(qtbot, *db) as c:
+        d = c.d
+        c.login()
+        d.tap("menu_meeting")
+        assert c.win.screens["meeting"].current == "close"
+        count = c.win.screens["meeting"].page("close").count
+        assert count.totals()["verte"] == M.expected_cash(c.k, c.group_id)["verte"]
+        assert count.empty == {"rouge"} and count.uncounted() == []
+
+
+def test_the_last_closed_meeting_s_receipts_are_reachable_again(qtbot: Any, db: tuple[Path, str]) -> None:
+    """The history's meeting no. 6 was closed before the app started: its receipts can be reprinted."""
+    with running_app(qtbot, *db) as a:
+        d = a.d
+        a.login()
+        d.tap("menu_meeting")
+        assert d.text("open_last_receipts") == "Reçus de la séance n° 6"
+        d.tap("open_last_receipts")
+        screen = a.win.screens["meeting"]
+        assert screen.current == "receipts"
+        assert d.text("header_title").startswith("Séance n° 6")
+        last = a.k.store.query("SELECT meeting_id FROM p_meetings WHERE number = 6")[0]["meeting_id"]
+        jobs = screen.page("receipts").jobs()
+        receipts = a.k.store.query("SELECT seq FROM p_receipts WHERE meeting_id = ?", (last,))
+        assert {j["receipt_seq"] for j in jobs} == {r["seq"] for r in receipts}
+        member = next(j for j in jobs if j["who"]["name"])
+        assert member["who"]["name"] == a.k.member_by_number(a.group_id, member["who"]["number"])["name"]
+        d.tap(f"reprint_{member['id']}")
+        assert a.k.store.query("SELECT duplicate FROM print_jobs ORDER BY id DESC LIMIT 1")[0]["duplicate"] == 1
+        # And on to the next opening, from the receipts.
+        d.tap("step_prev")
+        assert screen.current == "open" and d.text("open_number") == "Ouverture de la séance n° 7"
+        d.tap("step_next")
+        d.tap("confirm_ok")  # the date: five weeks after meeting no. 6
+        for fund in ("verte", "rouge"):
+            count_box(a, fund, "open")
+        d.tap("step_next")
+        d.tap("confirm_ok")
+        a.approve(PRESIDENT, CONTROLLER)
+        assert a.k.meeting(a.win.session.meeting_id())["number"] == 7
+
+
+def test_a_date_far_after_the_last_meeting_needs_its_own_confirmation(qtbot: Any, db: tuple[Path, str]) -> None:
+    with running_app(qtbot, *db, day=date(2026, 6, 15)) as a:
+        d = a.d
+        a.login()
+        d.tap("menu_meeting")
+        warning = (
+            "La date choisie est le 15/06/2026, 4 mois après la dernière séance (09/02/2026). "
+            "Vérifiez la date : elle ne pourra plus être corrigée."
+        )
+        assert d.text("open_warning") == warning
+        d.tap("step_next")
+        assert d.text("confirm_title") == "Vérifiez la date"
+        assert d.find("confirm_ok").property("kind") == "danger"
+        d.tap("confirm_cancel")  # the treasurer corrects it instead
+        page = a.win.screens["meeting"].page("open")
+        assert page.pages.currentIndex() == 0
+        for _ in range(3):
+            d.tap("open_day_prev")
+        d.tap("step_next")  # 12/06 is still far: asked again for the new date
+        assert d.text("confirm_title") == "Vérifiez la date"
+        d.tap("confirm_ok")
+        assert page.pages.currentIndex() == 1
+
+
+def test_the_next_meeting_in_rhythm_opens_without_a_date_question(qtbot: Any, db: tuple[Path, str]) -> None:
+    last = date(2026, 1, 5) + timedelta(weeks=5)
+    with running_app(qtbot, *db, day=last + timedelta(days=14)) as a:  # a weekly group that missed one meeting
+        a.login()
+        a.d.tap("menu_meeting")
+        assert not a.d.exists("open_warning")
+        a.d.tap("step_next")
+        assert not a.win.overlays
+        assert a.win.screens["meeting"].page("open").pages.currentIndex() == 1
