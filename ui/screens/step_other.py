@@ -246,6 +246,8 @@ class OtherStep(Step):
 
     def _expense(self) -> None:
         v = dict(self.expense.values)
+        if not self.win.attempt(V.check_expense, self.k, self.meeting_id, v["fund"], v["amount"])[0]:
+            return  # said before two officers type their PINs for nothing
 
         def approved(approvals: list[Any]) -> None:
             ok, _txn = self.win.attempt(
@@ -367,6 +369,8 @@ class OtherStep(Step):
     def _withdraw(self) -> None:
         v = dict(self.withdrawal.values)
         member = v["member"]
+        if not self.win.attempt(V.check_withdrawal, self.k, self.meeting_id, member["member_id"], v["amount"])[0]:
+            return  # said before two officers type their PINs for nothing
 
         def approved(approvals: list[Any]) -> None:
             ok, _txn = self.win.attempt(

@@ -1,0 +1,50 @@
+"""The meeting's "other movements" step: what the règlement refuses is said before anyone types a PIN."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import ui_support  # noqa: F401  (chooses the offscreen platform before Qt loads)
+from ui_support import db_fixture, running_app, to_contributions  # noqa: F401  (the fixture ``db``)
+
+from kiosk.services import meetings as M
+
+
+def _other_step(a: Any, panel: str) -> None:
+    to_contributions(a)
+    a.d.tap("step_other")
+    a.d.tap("unpaid_continue")  # nobody paid: the app asks before moving on
+    a.d.tap(f"other_{panel}")
+
+
+def test_a_withdrawal_the_règlement_refuses_is_said_before_any_pin(qtbot: Any, db: tuple[Path, str]) -> None:
+    path, group_id = db
+    with running_app(qtbot, path, group_id) as a:
+        _other_step(a, "withdrawal")  # the default règlement: savings come back only when one leaves
+        head = a.k.store.head()
+        a.d.tap("withdrawal_member")
+        a.d.tap("pick_12")
+        a.d.tap("withdrawal_amount")
+        a.d.amount(1000)
+        a.d.tap("withdrawal_go")
+        assert "départ" in a.d.text("message_text")
+        assert not a.d.exists("officer_1")  # no approval asked: two officers did not type PINs for nothing
+        assert a.k.store.head() == head
+
+
+def test_an_expense_the_box_cannot_pay_is_said_before_any_pin(qtbot: Any, db: tuple[Path, str]) -> None:
+    path, group_id = db
+    with running_app(qtbot, path, group_id) as a:
+        _other_step(a, "expense")
+        red = M.expected_cash(a.k, group_id)["rouge"]
+        a.d.tap("expense_fund_rouge")
+        a.d.tap("expense_amount")
+        a.d.digits(red + 1000)
+        a.d.tap("number_ok")
+        a.d.tap("expense_label")
+        a.d.type_text("Savon")
+        a.d.tap("text_ok")
+        a.d.tap("expense_go")
+        assert "1 000" in a.d.text("message_text").replace("\u00a0", " ")
+        assert not a.d.exists("officer_1")
