@@ -231,3 +231,22 @@ def test_the_next_meeting_in_rhythm_opens_without_a_date_question(qtbot: Any, db
         a.d.tap("step_next")
         assert not a.win.overlays
         assert a.win.screens["meeting"].page("open").pages.currentIndex() == 1
+
+
+def test_a_clock_months_off_is_set_right_in_one_tap(qtbot: Any, db: tuple[Path, str]) -> None:
+    # The Pi has no battery clock: after a power cut it may say December 2025. A day a tap, that was
+    # over a hundred taps; the date the règlement's rhythm expects is one, and a week another.
+    last = date(2026, 1, 5) + timedelta(weeks=5)
+    with running_app(qtbot, *db, day=date(2025, 12, 1)) as a:
+        d = a.d
+        a.login()
+        d.tap("menu_meeting")
+        page = a.win.screens["meeting"].page("open")
+        assert d.text("open_day_expected") == "Date prévue : lundi 16 février 2026"
+        d.tap("open_day_expected")
+        assert page.day == last + timedelta(weeks=1) and not d.find("open_day_expected").isEnabled()
+        d.tap("open_week_next")
+        assert page.day == last + timedelta(weeks=2)
+        d.tap("open_week_prev")
+        d.tap("open_week_prev")
+        assert page.day == last

@@ -179,6 +179,16 @@ class OpenStep(Step):
             spacing=m.px(10),
         )
         date_row.setStretch(1, 1)
+        # A clock reset by a power cut can be months off: a week a tap, or the date the règlement's rhythm
+        # expects in one (a day a tap took over a hundred taps).
+        self.expected_btn = button("", "open_day_expected", on=self._to_expected)
+        week_row = row(
+            button(_("◀ 7 jours"), "open_week_prev", on=lambda: self._shift(-7)),
+            self.expected_btn,
+            button(_("7 jours ▶"), "open_week_next", on=lambda: self._shift(7)),
+            spacing=m.px(10),
+        )
+        week_row.setStretch(1, 1)
         last_row = row(self.last, self.receipts_btn)
         last_row.setStretch(0, 1)
         date_page.setLayout(
@@ -186,6 +196,7 @@ class OpenStep(Step):
                 self.number,
                 label(_("Vérifiez la date de la séance. Si elle est fausse, corrigez-la ici."), kind="small"),
                 date_row,
+                week_row,
                 last_row,
                 self.warning,
                 label(_("Ensuite : comptez chaque caisse. Deux responsables approuveront l'ouverture."), kind="muted"),
@@ -274,9 +285,26 @@ class OpenStep(Step):
         group = self.s.group
         return far_ahead_warning(self.k.rules(group["group_id"]), group["last_meeting_date"], self.day)
 
+    def _expected_day(self) -> date | None:
+        """The next meeting in the group's rhythm, after its last one (None before the first)."""
+        group = self.s.group
+        last = group["last_meeting_date"]
+        return next_meeting(self.k.rules(group["group_id"]), date.fromisoformat(last)) if last else None
+
+    def _to_expected(self) -> None:
+        expected = self._expected_day()
+        if expected is not None:
+            self.day = expected
+            self._show_date()
+
     def _show_date(self) -> None:
         self.date.setText(long_date(self.day))
         self.warning.setText(clock_warning(self.day, [self.s.group]) or self.far_warning())
+        expected = self._expected_day()
+        self.expected_btn.setEnabled(expected is not None and expected != self.day)
+        self.expected_btn.setText(
+            _("Date prévue : {date}", date=long_date(expected)) if expected else _("Première séance du groupe")
+        )
 
     def hint(self) -> str:
         if self.screen.meeting_id or self.pages.currentIndex() == 0:
