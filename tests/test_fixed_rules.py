@@ -378,8 +378,27 @@ def test_once_the_group_has_met_officers_are_made_and_unmade_only_with_two_offic
     assert added["role"] == "secretaire"
     [last] = kiosk.store.events(after=kiosk.store.head()[0] - 1)
     assert last.body["approvers"] == [a.member_id for a in group.two()]
-    # A name or a phone still changes without PINs.
+    # A phone still changes without PINs.
     G.update_member(kiosk, accomplice, phone="90000000")
+
+
+def test_once_the_group_has_met_a_member_is_renamed_only_with_two_other_officers(kiosk: Kiosk, group: Group) -> None:
+    # A name is whose money it is: one officer alone could hand a member's savings to someone else.
+    member = group.member(0)
+    G.update_member(kiosk, member, name="Membre Zéro")  # the group is being set up: a typo is fixed alone
+    funded(group)
+    refused(kiosk, "two_officers_required", G.update_member, kiosk, member, name="Ama Trésorière")
+    president = group.officers["president"]["member_id"]
+    refused(kiosk, "self_approval", G.update_member, kiosk, president, name="Afi", approvals=group.two())
+    G.update_member(kiosk, member, name="Ama Kodjo", approvals=group.two())
+    assert kiosk.member(member)["name"] == "Ama Kodjo"
+    [renamed] = kiosk.store.events(after=kiosk.store.head()[0] - 1)
+    assert renamed.body["approvers"] == [a.member_id for a in group.two()]
+    G.update_member(kiosk, member, name="Ama Kodjo", sex="F")  # the same name again is no rename
+    # A forged approval is refused by the reducer, as on the server.
+    refused(kiosk, "self_approval", kiosk.store.append, "member_updated",
+            {"group": group.group_id, "member": president, "name": "X Y",
+             "approvers": [president, group.officers["controleur"]["member_id"]]})  # fmt: skip
 
 
 def test_the_reducer_refuses_an_unapproved_change_of_office_as_the_server_would(kiosk: Kiosk, group: Group) -> None:

@@ -60,6 +60,28 @@ def test_a_member_is_added_with_ewe_letters_typed_on_the_screen(qtbot: Any, db: 
         assert d.exists("member_31") and not d.exists("member_5")
 
 
+def test_renaming_a_member_takes_two_officers_and_the_old_name_stays_in_sight(qtbot: Any, db: tuple[Path, str]) -> None:
+    with running_app(qtbot, *db) as a:
+        d = a.d
+        a.login()
+        d.tap("menu_members")
+        d.tap("member_12")
+        member_id = a.member_id(12)
+        old = a.k.member(member_id)["name"]
+        d.tap("member_edit")
+        d.tap("mf_name")
+        for _ in old:
+            d.tap("kb_back")
+        d.type_text("Ama Kodjo")
+        d.tap("text_ok")
+        d.tap("mf_save")
+        assert d.text("approval_summary") == f"{old} → Ama Kodjo"  # nothing recorded yet
+        assert a.k.member(member_id)["name"] == old
+        a.approve(PRESIDENT, CONTROLLER)
+        assert a.k.member(member_id)["name"] == "Ama Kodjo"
+        assert d.text("member_name") == "12. Ama Kodjo" and f"ancien nom : {old}" in d.text("member_info")
+
+
 def test_a_member_page_prints_a_statement(qtbot: Any, db: tuple[Path, str]) -> None:
     with running_app(qtbot, *db) as a:
         d = a.d

@@ -134,6 +134,9 @@ def on_member_updated(ch: Changes, b: dict[str, Any], ev: Event) -> None:
     changes: dict[str, Any] = {}
     if "name" in b:
         changes["name"] = clean_name(b["name"])
+        if changes["name"] != row["name"] and "approvers" in b:
+            # Journals from before renames were approved carry none: they stay valid as recorded.
+            check_two_officers(ch, b["group"], b["approvers"], row["member_id"])
     if "phone" in b:
         changes["phone"] = clean_phone(b["phone"])
     if "sex" in b:

@@ -86,7 +86,11 @@ def add_member(
 def update_member(
     k: Kiosk, member_id: str, *, approvals: list[Approval] | None = None, **fields: Any
 ) -> dict[str, Any]:
-    """Change a member's record; once the group has met, a change of role needs two officers' ``approvals``."""
+    """Change a member's record; once the group has met, a change of role or of name needs two
+    officers' ``approvals`` (not the member concerned).
+
+    A name is whose money it is: one officer alone renaming an account with savings on it could hand
+    them, and every receipt after, to someone else."""
     member = k.member(member_id)
     allowed = {"name", "phone", "sex", "role"}
     unknown = set(fields) - allowed
@@ -94,10 +98,26 @@ def update_member(
         raise DomainError("field_unknown", sorted(unknown)[0])
     body = {"group": member["group_id"], "member": member_id, **fields}
     changes_office = "role" in fields and parse_role(fields["role"]).value != member["role"]
-    if changes_office and office_needs_approval(k, member["group_id"]):
+    renames = "name" in fields and clean_name(fields["name"]) != member["name"]
+    if (changes_office or renames) and office_needs_approval(k, member["group_id"]):
         body["approvers"] = k.approve(approvals or [])
     k.store.append("member_updated", body)
     return k.member(member_id)
+
+
+def former_names(k: Kiosk, member_id: str) -> list[str]:
+    """The names a member went by before the present one, oldest first (from the journal, which keeps them)."""
+    rows = k.store.query(
+        "SELECT json_extract(body, '$.name') AS name FROM journal WHERE type IN ('member_added', 'member_updated') "
+        "AND json_extract(body, '$.member') = ? AND json_extract(body, '$.name') IS NOT NULL ORDER BY seq",
+        (member_id,),
+    )
+    names: list[str] = []
+    for row in rows:
+        name = clean_name(row["name"])
+        if not names or names[-1] != name:
+            names.append(name)
+    return names[:-1]
 
 
 def office_needs_approval(k: Kiosk, group_id: str) -> bool:

@@ -140,6 +140,9 @@ class MemberScreen(Screen):
         info = [role_name(member["role"]), _("membre depuis le {date}", date=short_date(member["joined"]))]
         if member["phone"]:
             info.append(member["phone"])
+        former = G.former_names(k, self.member_id)
+        if former:
+            info.append(_("ancien nom : {names}", names=", ".join(former)))
         if not member["active"]:
             info.append(_("a quitté le groupe le {date}", date=short_date(member["left_on"])))
         self.info.setText(" · ".join(info))
@@ -416,6 +419,15 @@ class MemberFormScreen(Screen):
 
         if "role" in changes:
             self._approved_office(v["name"], role, self.member["member_id"], go)
+        elif "name" in changes and G.office_needs_approval(self.k, self.s.group_id):
+            # A name is whose money it is: renamed by one officer alone, savings could change hands.
+            ApprovalOverlay(
+                self.win,
+                _("Approuver le changement de nom"),
+                _("{old} → {new}", old=self.member["name"], new=v["name"]),
+                go,
+                beneficiary=self.member["member_id"],
+            ).open()
         else:
             go(None)
 
