@@ -82,6 +82,17 @@ def test_renaming_a_member_takes_two_officers_and_the_old_name_stays_in_sight(qt
         assert d.text("member_name") == "12. Ama Kodjo" and f"ancien nom : {old}" in d.text("member_info")
 
 
+def test_receipts_going_to_a_file_are_said_on_every_screen(qtbot: Any, db: tuple[Path, str]) -> None:
+    # One officer can set the printer to "fichier": paper stops while the receipts still read "imprimé".
+    with running_app(qtbot, *db) as a:
+        assert a.d.text("nav_printer") == "Pas de papier :\nreçus en fichier"
+        a.login()
+        assert a.d.text("nav_printer") == "Pas de papier :\nreçus en fichier"
+        a.win.printer.restart({"connection": "network", "host": "127.0.0.1", "port": 9, "width": 32})
+        a.win.header.refresh_printer()
+        assert "fichier" not in a.d.text("nav_printer")
+
+
 def test_a_member_page_prints_a_statement(qtbot: Any, db: tuple[Path, str]) -> None:
     with running_app(qtbot, *db) as a:
         d = a.d

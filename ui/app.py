@@ -95,7 +95,7 @@ class Header(QFrame):
         self.title.setProperty("kind", "title")
         # A long title is cut rather than widening the window past the screen.
         self.title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        self.printer = button("", "nav_printer", on=self._printer)
+        self.printer = button("", "nav_printer", kind="two", on=self._printer)
         self.printer.setIconSize(QSize(m.px(16), m.px(16)))
         self.logout = button("", "nav_logout", kind="two", on=win.logout)
         lay = row(self.home, self.menu, self.title, self.printer, self.logout, spacing=m.px(6))
@@ -120,7 +120,11 @@ class Header(QFrame):
         status = self.win.printer.status
         pending = PrintQueue(self.win.session.k.store).pending_count()
         colour = PRINTER_COLOURS.get(status.state, "#E5534B")
-        if status.state in (State.READY, State.PRINTING) and pending:
+        if self.win.printer.to_file and status.state in (State.READY, State.PRINTING):
+            # No paper comes out: members would take nothing home. Said on every screen, since one
+            # officer can choose this setting and the receipts' list still says "imprimé".
+            text, colour = _("Pas de papier :\nreçus en fichier"), PRINTER_COLOURS[State.PAPER_OUT]
+        elif status.state in (State.READY, State.PRINTING) and pending:
             text = _("{n} à imprimer", n=pending)
         else:
             text = _("Imprimante {state}", state=printer_state_name(status.state.value))

@@ -8,6 +8,7 @@ placeholders, and that no entry is left over.
 EN: dict[str, str] = {
     "Menu": "Menu",
     "{n} à imprimer": "{n} to print",
+    "Pas de papier :\nreçus en fichier": "No paper:\nreceipts to a file",
     "Imprimante {state}": "Printer {state}",
     "Déconnexion": "Log out",
     "Quitter l'application": "Quit the app",

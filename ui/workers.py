@@ -21,7 +21,7 @@ from PySide6.QtCore import QObject, Signal
 
 from kiosk.store import Store
 from printer.escpos_out import Style, render
-from printer.transports import State, Status
+from printer.transports import FileTransport, State, Status
 
 from . import printing
 
@@ -92,6 +92,11 @@ class PrinterBridge(QObject):
         self.status = status
         if not sys.is_finalizing():
             self.changed.emit()
+
+    @property
+    def to_file(self) -> bool:
+        """Receipts go to a file, not to paper (the demo, or a printer setting chosen on the kiosk)."""
+        return self.worker is not None and isinstance(self.worker.transport, FileTransport)
 
     def wake(self) -> None:
         if self.worker is not None:
