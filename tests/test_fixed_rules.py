@@ -314,13 +314,22 @@ def test_a_pin_reset_is_refused_without_two_other_officers_or_with_the_old_pin(k
     refused(kiosk, "pin_wrong", G.reset_pin, kiosk, president, "8642",
             [group.approval("secretaire"), Approval(group.officers["controleur"]["member_id"], "0000")])  # fmt: skip
     others = group.two("secretaire", "controleur")
-    refused(kiosk, "pin_same", G.reset_pin, kiosk, president, PINS["president"], others)
     refused(kiosk, "pin_too_simple", G.reset_pin, kiosk, president, "1111", others)
     refused(kiosk, "pin_format", G.reset_pin, kiosk, president, "12", others)
     refused(kiosk, "not_an_officer", G.reset_pin, kiosk, group.member(0), "8642", others)
     # Nothing changed: the old PIN still approves.
     kiosk.approve(group.two())
     assert pin_events(kiosk) == []
+
+
+def test_a_pin_reset_never_tells_which_pin_the_officer_has(kiosk: Kiosk, group: Group) -> None:
+    # "Not the old PIN" answered guesses one by one, with no lockout, without even two approvals.
+    president = group.officers["president"]["member_id"]
+    for guess in ("2468", PINS["president"]):
+        refused(kiosk, "two_officers_required", G.reset_pin, kiosk, president, guess, [])
+    assert pin_failures(kiosk, president) == 0
+    G.reset_pin(kiosk, president, PINS["president"], group.two("secretaire", "controleur"))  # taken, as any PIN
+    kiosk.approve([group.approval("president"), group.approval("controleur")])
 
 
 def test_the_reducer_refuses_a_pin_reset_the_kiosk_would_not_have_made(kiosk: Kiosk, group: Group) -> None:

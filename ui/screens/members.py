@@ -13,7 +13,7 @@ from kiosk.services import groups as G
 from kiosk.services import movements as V
 from kiosk.services import receipts as RC
 from kiosk.services import reports as R
-from kiosk.store.pins import check_new_pin, verify_pin
+from kiosk.store.pins import check_new_pin, check_pin_format, verify_pin
 
 from .. import theme
 from ..approval import ApprovalOverlay, NewPinOverlay, PinPad
@@ -322,7 +322,10 @@ class PinChangeOverlay(Overlay):
                 verify_pin(self.store, self.member_id, pin)
                 self.current, self.stage = pin, "new"
             elif self.stage == "new":
-                check_new_pin(self.store.conn, self.member_id, pin)
+                if self.current is not None:
+                    check_new_pin(self.store.conn, self.member_id, pin)
+                else:  # a reset: comparing with the stored PIN would reveal it, one guess at a time
+                    check_pin_format(pin)
                 self.first, self.stage = pin, "again"
             elif pin != self.first:
                 self.first, self.stage = None, "new"
