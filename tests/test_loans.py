@@ -139,6 +139,15 @@ def test_declining_paf_months_run_from_the_loan_s_start() -> None:
     assert due_at(t, again, date(2026, 3, 28)).new_paf == 0
 
 
+def test_a_month_end_drifted_by_an_earlier_version_is_read_on_the_loan_s_calendar() -> None:
+    # Recorded by an earlier version: charged "until 28 March" for a loan of 31 January. The month
+    # still runs to 31 March: on the 30th its PAF is owed, not late.
+    t = replace(terms(PafMethod.DECLINING), start=date(2026, 1, 31))
+    old = Standing(principal_paid=10000, paf_charged=1000, paf_paid=600, paf_until=date(2026, 3, 28))
+    due = due_at(t, old, date(2026, 3, 30))
+    assert due.new_paf == 0 and due.arrears == 0
+
+
 def test_declining_paf_falling_due_today_is_not_late() -> None:
     t = terms(PafMethod.DECLINING)
     due = due_at(t, Standing(paf_charged=600, paf_until=date(2026, 2, 5)), date(2026, 2, 5))

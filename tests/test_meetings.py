@@ -93,6 +93,15 @@ def test_an_absence_fine_is_asked_when_the_member_comes_back(kiosk: Kiosk, group
     V.fine(kiosk, third, group.treasurer, group.member(1), "absence", 1000)
     assert M.expected_cash(kiosk, group.group_id)["rouge"] == before + 1000  # cash that came in
     assert [f["member_id"] for f in M.suggested_fines(kiosk, third)] == [group.member(0)]
+    group.close(third)
+    # Member 0 came and left one absence unpaid: the group let it go, it is not asked for ever. Member 2,
+    # absent, was fined on the day of the absence (as an earlier version did): not asked twice.
+    fourth = group.open(DAY + timedelta(days=21))
+    M.record_attendance(kiosk, fourth, {group.member(2): "absent"})
+    V.fine(kiosk, fourth, group.treasurer, group.member(2), "absence")
+    group.close(fourth)
+    fifth = group.open(DAY + timedelta(days=28))
+    assert M.suggested_fines(kiosk, fifth) == []
 
 
 def test_standard_contributions_in_one_tap_with_exceptions(kiosk: Kiosk) -> None:

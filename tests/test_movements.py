@@ -419,6 +419,11 @@ def test_a_weekly_group_asks_each_installment_before_it_is_late(kiosk: Kiosk, me
         if row["due_now"]:
             V.repay(kiosk, m, g.treasurer, loan, row["due_now"])
             asked[day] = row["due_now"]
+            if day == date(2026, 2, 2):  # paid before the 5th: the receipt names the next installment
+                from kiosk.services.receipts import member_balances
+
+                next_due = member_balances(kiosk, g.group_id, g.member(0), day)["next_due"]
+                assert next_due is not None and next_due["date"] == "2026-03-05"
         g.close(m)
     loan_row = kiosk.store.get("loans", (loan,))
     assert loan_row["status"] == "repaid" and loan_row["penalty_paid"] == 0

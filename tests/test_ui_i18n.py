@@ -143,6 +143,8 @@ def test_french_elides_de_before_a_name_that_begins_with_a_vowel() -> None:
     assert i18n._("Code de {name}", name="Ɛdɔ Kpodo") == "Code d'Ɛdɔ Kpodo"
     assert i18n._("Code de {name}", name="Kossi Agbéko") == "Code de Kossi Agbéko"
     assert i18n._("Remboursement de {name}", name="Ama") == "Remboursement d'Ama"
+    assert i18n._("Code de {name}", name="Yawa Kpogo") == "Code de Yawa Kpogo"  # French keeps "de" before Y
+    assert i18n._("Aide {aid}", aid="accident") == "Aide accident"  # only the word "de"
     try:
         i18n.set_language("en")
         assert i18n._("Code de {name}", name="Afi Mensah") == "PIN of Afi Mensah"

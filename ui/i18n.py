@@ -34,7 +34,8 @@ def language() -> str:
     return _lang
 
 
-_VOWEL = re.compile(r"[AEIOUYÀÂÄÉÈÊËÎÏÔÖÙÛÜŒÆƐƆ]", re.IGNORECASE)
+# Not Y: French keeps "de Yawa", as before a consonant.
+_VOWEL = re.compile(r"[AEIOUÀÂÄÉÈÊËÎÏÔÖÙÛÜŒÆƐƆ]", re.IGNORECASE)
 
 
 def _(text: str, /, **params: Any) -> str:
@@ -45,8 +46,9 @@ def _(text: str, /, **params: Any) -> str:
     if _lang == "fr":
         # French elides "de" before a vowel: "Code d'Afi Mensah", not "Code de Afi Mensah".
         for key, value in params.items():
-            if f"de {{{key}}}" in out and isinstance(value, str) and _VOWEL.match(value):
-                out = out.replace(f"de {{{key}}}", f"d'{{{key}}}")
+            if isinstance(value, str) and _VOWEL.match(value):
+                # The word "de", not the end of another ("Aide {aid}" stays "Aide accident").
+                out = re.sub(rf"(?<!\w)de \{{{key}\}}", f"d'{{{key}}}", out)
     return out.format(**params)
 
 

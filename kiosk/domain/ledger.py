@@ -316,16 +316,11 @@ def _exit(ch: Changes, meeting: Row, b: dict[str, Any]) -> Planned:
     return {"fund": Fund.VERTE, "amount": amount, "postings": legs, "member": m["member_id"], "allow_empty": True}
 
 
-def _typed(b: dict[str, Any], key: str) -> str:
-    """A label, name or reason a person typed; anything but text counts as nothing typed (``str()``
-    made ``None`` a label reading "None")."""
-    value = b.get(key)
-    return value.strip() if isinstance(value, str) else ""
-
-
 def _expense(ch: Changes, meeting: Row, b: dict[str, Any]) -> Planned:
     fund, amount = parse_fund(b["fund"]), check_amount(b["amount"])
-    label = _typed(b, "label")
+    # str(), as recorded: journals of earlier versions hold a label None as "None", and replayed they
+    # must stay valid (the kiosk's use cases now refuse anything but text before it is recorded).
+    label = str(b["label"]).strip()
     if not label:
         raise DomainError("label_missing", "label")
     legs = transfer(account(fund, "expenses"), cash(fund), amount)
@@ -333,9 +328,9 @@ def _expense(ch: Changes, meeting: Row, b: dict[str, Any]) -> Planned:
 
 
 def _lender_name(b: dict[str, Any]) -> str:
-    name = _typed(b, "lender")
+    name = str(b["lender"]).strip()
     if not name or ":" in name:
-        raise DomainError("lender_invalid", "lender", value=b.get("lender"))
+        raise DomainError("lender_invalid", "lender", value=b["lender"])
     return name
 
 
@@ -440,7 +435,7 @@ def _reversal(ch: Changes, meeting: Row, recorder: Row, b: dict[str, Any], ev: E
         raise DomainError("not_reversible", "reverses", kind=original["kind"])
     if original["reversed_by"]:
         raise DomainError("already_reversed", "reverses")
-    reason = _typed(b, "reason")
+    reason = str(b.get("reason") or "").strip()
     if len(reason) < 3:
         raise DomainError("reason_missing", "reason")
     legs = []

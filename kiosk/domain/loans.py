@@ -165,7 +165,9 @@ def due_at(terms: Terms, standing: Standing, today: date, next_meeting: date | N
         # still running is owed, not late (else a loan is "in arrears" a week after it is granted).
         # Charged PAF is paid before principal (split_payment), so that month's PAF was charged
         # on today's outstanding.
-        running = terms.round(outstanding * terms.rate_bp) if paf_until and paf_until >= today else 0
+        # Its end on the loan's own calendar: journals of earlier versions hold ends drifted to the 28th.
+        month_end = add_months(terms.start, started_months(terms.start, paf_until)) if paf_until else None
+        running = terms.round(outstanding * terms.rate_bp) if month_end and month_end >= today else 0
         overdue_paf_scheduled = max(0, paf_charged - running)
     else:
         fixed = terms.fixed_paf()

@@ -116,27 +116,41 @@ def suggested_fines(k: Kiosk, meeting_id: str) -> list[dict[str, Any]]:
 
 
 def _absences_owed(k: Kiosk, meeting: dict[str, Any], name: str | None, each: int) -> dict[str, tuple[int, int]]:
-    """Per member: (absences from earlier meetings, francs of absence fine still unpaid for them)."""
+    """Per member: (absences since they last came, francs of absence fine still unpaid for them).
+
+    Only the absences since the member last came or sent someone: at that meeting the earlier ones
+    were suggested, and paid or let go (the suggestion is the treasurer's to apply, as the group
+    decides). Absence fines charged since count as paid whatever their day: an earlier version
+    charged them on the day of the absence.
+    """
     if not name or not each:
         return {}
-    absences = k.store.query(
-        "SELECT a.member_id, COUNT(*) AS n FROM p_attendance a JOIN p_meetings mt USING (meeting_id) "
-        "WHERE mt.group_id = ? AND mt.number < ? AND a.status = 'absent' GROUP BY a.member_id",
+    rows = k.store.query(
+        "SELECT a.member_id, a.status, mt.number FROM p_attendance a JOIN p_meetings mt USING (meeting_id) "
+        "WHERE mt.group_id = ? AND mt.number < ?",
         (meeting["group_id"], meeting["number"]),
     )
-    paid = {
-        r["member_id"]: r["paid"]
-        for r in k.store.query(
-            "SELECT member_id, SUM(amount) AS paid FROM p_transactions WHERE group_id = ? AND kind = 'fine' "
-            "AND reversed_by IS NULL AND json_extract(detail, '$.fine') = ? GROUP BY member_id",
-            (meeting["group_id"], name),
-        )
-    }
+    last_here: dict[str, int] = {}
+    for r in rows:
+        if r["status"] in PAYING:
+            last_here[r["member_id"]] = max(last_here.get(r["member_id"], 0), r["number"])
+    absences: dict[str, int] = {}
+    for r in rows:
+        if r["status"] == Attendance.ABSENT and r["number"] > last_here.get(r["member_id"], 0):
+            absences[r["member_id"]] = absences.get(r["member_id"], 0) + 1
+    paid: dict[str, int] = {}
+    for r in k.store.query(
+        "SELECT t.member_id, mt.number, t.amount FROM p_transactions t JOIN p_meetings mt USING (meeting_id) "
+        "WHERE t.group_id = ? AND t.kind = 'fine' AND t.reversed_by IS NULL AND json_extract(t.detail, '$.fine') = ?",
+        (meeting["group_id"], name),
+    ):
+        if r["number"] > last_here.get(r["member_id"], 0):
+            paid[r["member_id"]] = paid.get(r["member_id"], 0) + r["amount"]
     out = {}
-    for r in absences:
-        unpaid = r["n"] * each - (paid.get(r["member_id"]) or 0)
+    for member_id, n in absences.items():
+        unpaid = n * each - paid.get(member_id, 0)
         if unpaid > 0:
-            out[r["member_id"]] = (-(-unpaid // each), unpaid)  # absences not yet covered, what they still owe
+            out[member_id] = (-(-unpaid // each), unpaid)  # absences not yet covered, what they still owe
     return out
 
 

@@ -265,7 +265,16 @@ def check_expense(k: Kiosk, meeting_id: str, fund: str, amount: int) -> None:
         raise DomainError("cash_insufficient", "amount", fund=box, missing=amount - cash)
 
 
+def _typed(value: object, code: str, field: str) -> str:
+    """What a person typed: text, refused before it is recorded (the reducer keeps ``str()`` for old journals,
+    which turned a label None into "None")."""
+    if not isinstance(value, str) or not value.strip():
+        raise DomainError(code, field, value=repr(value))
+    return value
+
+
 def expense(k: Kiosk, meeting_id: str, by: str, fund: str, amount: int, label: str, approvals: list[Approval]) -> str:
+    _typed(label, "label_missing", "label")
     approvers = k.approve(approvals)
     return _record(
         k,
@@ -280,12 +289,14 @@ def expense(k: Kiosk, meeting_id: str, by: str, fund: str, amount: int, label: s
 
 
 def outside_in(k: Kiosk, meeting_id: str, by: str, lender: str, amount: int) -> str:
+    _typed(lender, "lender_invalid", "lender")
     return _record(k, meeting_id, by, "outside_in", lender=lender, amount=check_amount(amount))
 
 
 def outside_out(
     k: Kiosk, meeting_id: str, by: str, lender: str, principal: int, interest: int, approvals: list[Approval]
 ) -> str:
+    _typed(lender, "lender_invalid", "lender")
     approvers = k.approve(approvals)
     return _record(
         k, meeting_id, by, "outside_out", lender=lender, principal=principal, interest=interest, approvers=approvers

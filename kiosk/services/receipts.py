@@ -106,7 +106,9 @@ def member_balances(k: Kiosk, group_id: str, member_id: str, today: date) -> dic
         for inst in schedule(terms):
             if inst.due > today:
                 due = due_at(terms, standing, inst.due)
-                if due.now and (next_due is None or inst.due.isoformat() < next_due_date):
+                if not due.now:
+                    continue  # paid ahead (weekly groups pay at the meeting before it falls due)
+                if next_due is None or inst.due.isoformat() < next_due_date:
                     next_due_date = inst.due.isoformat()
                     next_due = {"amount": due.now, "date": next_due_date}
                 break
