@@ -250,3 +250,22 @@ def test_a_clock_months_off_is_set_right_in_one_tap(qtbot: Any, db: tuple[Path, 
         d.tap("open_week_prev")
         d.tap("open_week_prev")
         assert page.day == last
+
+
+def test_loans_to_pay_today_come_first_in_the_repayments(qtbot: Any, db: tuple[Path, str]) -> None:
+    from PySide6.QtCore import QPoint
+
+    with running_app(qtbot, *db) as a:
+        d = a.d
+        to_contributions(a)
+        d.tap("contrib_all")
+        d.tap("confirm_ok")
+        d.tap("step_next")  # at the repayments: six loans, each with its first installment due
+        d.tap("repay_5")
+        d.tap("confirm_ok")
+
+        def order() -> list[int]:
+            cards = {n: d.find(f"repay_{n}_info").mapTo(a.win, QPoint(0, 0)).y() for n in range(5, 11)}
+            return sorted(cards, key=cards.__getitem__)
+
+        assert d.text("repay_5") == "Rien à payer" and order() == [6, 7, 8, 9, 10, 5]

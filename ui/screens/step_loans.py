@@ -45,7 +45,8 @@ class RepaymentsStep(Step):
         self.lay.addWidget(self.list, 1)
 
     def enter(self) -> None:
-        rows = V.loans_due(self.k, self.meeting_id)
+        # What is to be paid today first: "Rien à payer" rows above them made the treasurer scroll for each.
+        rows = sorted(V.loans_due(self.k, self.meeting_id), key=lambda r: (r["due_now"] == 0, r["number"]))
         today = {
             r["loan_id"]: r["total"]
             for r in self.k.store.query(
