@@ -269,3 +269,29 @@ def test_loans_to_pay_today_come_first_in_the_repayments(qtbot: Any, db: tuple[P
             return sorted(cards, key=cards.__getitem__)
 
         assert d.text("repay_5") == "Rien à payer" and order() == [6, 7, 8, 9, 10, 5]
+
+
+def test_a_member_s_movements_are_found_among_the_meeting_s_in_two_taps(qtbot: Any, db: tuple[Path, str]) -> None:
+    from PySide6.QtWidgets import QPushButton
+
+    with running_app(qtbot, *db) as a:
+        d = a.d
+        to_contributions(a)
+        d.tap("contrib_all")
+        d.tap("confirm_ok")
+        d.tap("nav_menu")
+        d.tap("menu_corrections")
+
+        def rows() -> list[str]:
+            page = a.win.screens["corrections"]
+            return [b.text() for b in page.list.findChildren(QPushButton) if b.objectName().startswith("txn_")]
+
+        everyone = rows()
+        d.tap("corr_member")
+        d.tap("pick_12")
+        name = a.k.member_by_number(a.group_id, 12)["name"]
+        mine = rows()
+        assert d.text("corr_member") == f"Membre : 12. {name}"
+        assert mine and all(f"12. {name}" in text for text in mine) and len(mine) < len(everyone)
+        d.tap("corr_everyone")
+        assert rows() == everyone and d.text("corr_member") == "Membre : tous"

@@ -12,7 +12,7 @@ from kiosk.services import movements as V
 from .. import theme
 from ..approval import ApprovalOverlay
 from ..i18n import _, kind_name, money, short_date
-from ..overlays import TextOverlay
+from ..overlays import MemberPicker, TextOverlay
 from ..widgets import Scroll, button, card, column, label, row, set_status
 from .base import Screen
 
@@ -29,7 +29,13 @@ class CorrectionsScreen(Screen):
         super().__init__(win)
         m = theme.current
         self.note = label("", kind="small", name="corr_note")
-        self.lay.addWidget(self.note)
+        # A whole meeting's movements are sixty and more: one member's are found in two taps.
+        self.member: dict[str, Any] | None = None
+        self.who = button("", "corr_member", on=self._pick_member)
+        self.everyone = button(_("Tous"), "corr_everyone", on=lambda: self._filter(None))
+        top = row(self.note, self.who, self.everyone, spacing=m.px(8))
+        top.setStretch(0, 1)
+        self.lay.addLayout(top)
         self.list = Scroll(columns=1)
         side = card()
         self.selected: dict[str, Any] | None = None
@@ -49,7 +55,7 @@ class CorrectionsScreen(Screen):
         return _("Corrections")
 
     def enter(self, **kwargs: Any) -> None:
-        self.selected, self.reason = None, ""
+        self.selected, self.reason, self.member = None, "", None
         meeting_id = self.s.meeting_id()
         self.note.setText(
             _("Une correction s'inscrit à la séance ouverte ; le mouvement d'origine reste visible.")
@@ -59,7 +65,20 @@ class CorrectionsScreen(Screen):
         self._fill()
         self._refresh()
 
+    def _pick_member(self) -> None:
+        MemberPicker(self.win, _("Mouvements de quel membre ?"), self.s.members(), self._filter).open()
+
+    def _filter(self, member: dict[str, Any] | None) -> None:
+        self.member, self.selected = member, None
+        self._fill()
+        self._refresh()
+
     def _fill(self) -> None:
+        member = self.member
+        self.who.setText(
+            _("Membre : {n}. {name}", n=member["number"], name=member["name"]) if member else _("Membre : tous")
+        )
+        self.everyone.setVisible(member is not None)
         self.list.clear()
         # Every movement of the latest meeting (a 30-member one-tap alone makes 60), and the last
         # RECENT before it.
@@ -74,8 +93,9 @@ class CorrectionsScreen(Screen):
             "LEFT JOIN p_members m USING (member_id) JOIN p_meetings mt USING (meeting_id) "
             # The group's last meetings by index: years of history must not make this screen slow.
             "WHERE t.meeting_id IN (SELECT meeting_id FROM p_meetings WHERE group_id = ? ORDER BY number DESC LIMIT ?) "
-            "ORDER BY t.seq DESC LIMIT ?",
-            (self.s.group_id, RECENT_MEETINGS, RECENT + latest),
+            + ("AND t.member_id = ? " if member else "")
+            + "ORDER BY t.seq DESC LIMIT ?",
+            (self.s.group_id, RECENT_MEETINGS, *([member["member_id"]] if member else []), RECENT + latest),
         )
         for r in rows:
             who = f" · {r['number']}. {r['name']}" if r["name"] else ""
