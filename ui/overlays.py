@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
 
+from kiosk.domain.funds import SMALLEST_PIECE
+
 from . import theme
 from .i18n import _, money
 from .widgets import FundTag, Keyboard, Keypad, Scroll, button, column, edit_digits, label, row
@@ -138,6 +140,7 @@ class NumberOverlay(Overlay):
     ) -> None:
         super().__init__(win, "number")
         self.on_done, self.unit, self.allow_zero, self.max_digits = on_done, unit, allow_zero, max_digits
+        self.quick = set(quick)
         self.value = str(initial) if initial else ""
         self.fresh = bool(initial)
         m = theme.current
@@ -191,6 +194,11 @@ class NumberOverlay(Overlay):
         n = int(self.value or 0)
         if n == 0 and not self.allow_zero:
             self.display.setText(_("Tapez un nombre"))
+            return
+        if self.unit == "FCFA" and n % SMALLEST_PIECE and n not in self.quick:
+            # No coin makes it: the box could never be counted equal to the books (the quick amounts are
+            # the kiosk's own figures, e.g. a PAF rounded to 1 F by an old règlement, and always stand).
+            self.display.setText(_("Pas de pièce pour {n} F", n=n))
             return
         self.close_overlay()
         self.on_done(n)

@@ -40,6 +40,7 @@ DENOMINATIONS: tuple[tuple[str, int], ...] = (
     ("c5", 5),
 )
 DENOMINATION_VALUES = dict(DENOMINATIONS)
+SMALLEST_PIECE = min(DENOMINATION_VALUES.values())  # an amount no pile of these makes cannot be counted
 
 
 def check_count(count: Mapping[str, object], field: str = "count") -> dict[str, int]:
@@ -66,7 +67,7 @@ def count_total(count: Mapping[str, int]) -> int:
 
 def count_for(amount: int) -> dict[str, int]:
     """A plausible billetage for ``amount`` (largest pieces first); for demos and tests."""
-    if amount % 5:
+    if amount % SMALLEST_PIECE:
         raise DomainError("amount_not_countable", "amount", value=amount)
     out: dict[str, int] = {}
     rest = amount
