@@ -316,3 +316,37 @@ def test_an_amount_no_coin_makes_is_refused_on_the_keypad(qtbot: Any, db: tuple[
         d.digits(1235)
         d.tap("number_ok")
         assert got == [1237, 1235]
+
+
+def test_each_group_sharing_a_kiosk_keeps_its_own_opening_count(qtbot: Any, db: tuple[Path, str]) -> None:
+    from conftest import make_group
+    from ui_support import ms
+
+    from kiosk.services import Kiosk
+    from kiosk.store.clock import FixedClock
+
+    path, group_a = db
+    with Kiosk.open(path, FixedClock(ms(date(2026, 3, 16)))) as k:
+        group_b = make_group(k, 2, name="MUSO Deux").group_id
+    with running_app(qtbot, path, group_a) as a:
+        d = a.d
+        a.login()
+        d.tap("menu_meeting")
+        to_cash_count(a)
+        count_box(a, "verte", "open")
+        d.tap("nav_logout")
+        b = App(a.win, d, a.k, group_b, path)
+        b.login()
+        d.tap("menu_meeting")
+        d.tap("step_next")
+        d.count("verte", {"b1000": 2}, "open")  # another group's opening, half counted
+        d.tap("nav_logout")
+        a.login()
+        d.tap("menu_meeting")
+        to_cash_count(a)
+        assert francs(M.expected_cash(a.k, group_a)["verte"]) in d.text("open_fund_verte")
+        d.tap("nav_logout")
+        b.login()
+        d.tap("menu_meeting")
+        d.tap("step_next")
+        assert francs(2000) in d.text("open_fund_verte")

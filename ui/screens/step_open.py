@@ -23,7 +23,7 @@ from .home import clock_warning
 from .step_base import Step
 from .step_people import without_contribution, without_contribution_text
 
-OPEN_COUNT = "open_cash_count"  # a draft: the opening count typed so far, for {"meeting": "<group>:<number>"}
+OPEN_COUNT = "open_cash_count"  # drafts: the opening counts typed so far, {"<group>:<number>": draft}
 CLOSE_COUNT = "close_cash_count"  # a draft (Step.draft): the closing count typed so far
 
 
@@ -264,14 +264,23 @@ class OpenStep(Step):
         group_id, count = self._opening or ("", 0)
         return f"{group_id}:{count + 1}"
 
-    def _read_count(self) -> dict[str, Any]:
+    def _drafts(self) -> dict[str, Any]:
         saved = json.loads(self.k.store.setting(OPEN_COUNT) or "{}")
-        return saved.get("draft", {}) if saved.get("meeting") == self._count_owner() else {}
+        return saved if isinstance(saved, dict) and "meeting" not in saved else {}  # not the one-draft form
 
-    def _keep_count(self) -> None:
-        draft = self.count.as_draft()
-        saved = json.dumps({"meeting": self._count_owner(), "draft": draft}) if draft else "{}"
-        self.k.store.set_setting(OPEN_COUNT, saved)
+    def _read_count(self) -> dict[str, Any]:
+        draft = self._drafts().get(self._count_owner(), {})
+        return draft if isinstance(draft, dict) else {}
+
+    def _keep_count(self, draft: dict[str, Any] | None = None) -> None:
+        """One draft per group's next opening: a kiosk shared by groups keeps each one's count."""
+        drafts = self._drafts()
+        draft = self.count.as_draft() if draft is None else draft
+        if draft:
+            drafts[self._count_owner()] = draft
+        else:
+            drafts.pop(self._count_owner(), None)
+        self.k.store.set_setting(OPEN_COUNT, json.dumps(drafts))
 
     def _last_receipts(self) -> None:
         if self.last_closed:
@@ -356,7 +365,7 @@ class OpenStep(Step):
             )
             if ok:
                 self.count.reset()
-                self.k.store.set_setting(OPEN_COUNT, "{}")
+                self._keep_count({})
                 self.pages.setCurrentIndex(0)
                 self.win.toast(_("Séance ouverte."))
                 self.screen.opened(meeting_id)
