@@ -7,6 +7,9 @@ a difference is recorded at opening or closing, never hidden.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from PySide6.QtCore import QSize, Signal
 from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QVBoxLayout, QWidget
 
@@ -153,3 +156,97 @@ class CashCount(QWidget):
     def discrepancy(self) -> bool:
         totals = self.totals()
         return any(totals[f] != self.expected[f] for f in totals)
+
+
+class BoxCount(CashCount):
+    """The cash count, where a box not counted yet is not a box counted empty.
+
+    An untouched box used to go in as 0 F, and two PINs later a discrepancy of the whole box stayed
+    in the books for ever. A box the books expect money in is counted, or declared empty with a tap
+    ("Caisse vide"); a box the books expect empty needs nothing, there is no difference to hide.
+    """
+
+    def __init__(self, prefix: str, on_change: Callable[[], Any]) -> None:
+        super().__init__(prefix)
+        self.empty: set[str] = set()
+        self.empty_btn = button(_("Caisse vide"), f"{prefix}_empty", on=self.mark_empty, expand=True)
+        # In the pile grid's last row, next to the 5 F coins: the screen has no height to spare.
+        body = self.layout().itemAt(0).layout()
+        grid = next(
+            body.itemAt(i).layout() for i in range(body.count()) if isinstance(body.itemAt(i).layout(), QGridLayout)
+        )
+        free = len(DENOMINATIONS)  # the first free cell of the 3-column grid
+        span = 3 - free % 3 if free % 3 else 3
+        grid.addWidget(self.empty_btn, free // 3, free % 3, 1, span)
+        self.changed.connect(on_change)
+        self.refresh()
+
+    def counted(self, fund: str) -> bool:
+        return fund in self.empty or count_total(self.counts[fund]) > 0 or self.expected[fund] == 0
+
+    def uncounted(self) -> list[str]:
+        return [f.value for f in Fund if not self.counted(f.value)]
+
+    def _key(self, key: str) -> None:
+        self.empty.discard(self.fund)
+        super()._key(key)
+
+    def mark_empty(self) -> None:
+        self.counts[self.fund] = {}
+        self.empty.add(self.fund)
+        self.fresh = True
+        self.refresh()
+        self.changed.emit()
+
+    def reset(self) -> None:
+        self.empty = set()
+        super().reset()
+
+    def refresh(self) -> None:
+        super().refresh()
+        if not hasattr(self, "empty_btn"):
+            return  # CashCount.__init__ draws once before this class has its parts
+        for f, b in self.fund_buttons.items():
+            if not self.counted(f):
+                b.setText(f"{fund_short(f).capitalize()}\n{_('à compter')}")
+            elif f in self.empty:
+                b.setText(f"{fund_short(f).capitalize()}\n{_('vide')}")
+        if not self.counted(self.fund):
+            self.summary.setText(
+                _(
+                    "{fund} : pas encore comptée · attendu {expected}",
+                    fund=fund_short(self.fund).capitalize(),
+                    expected=francs(self.expected[self.fund]),
+                )
+            )
+            set_kind(self.summary, "warn")
+
+    def refuse_uncounted(self, win: Any) -> bool:
+        """True (and says why, on the first box left) while a box is not counted."""
+        missing = self.uncounted()
+        if not missing:
+            return False
+        self.select_fund(missing[0])
+        win.message(
+            _(
+                "Pas encore comptée : {funds}. Comptez chaque caisse, "
+                "ou touchez « Caisse vide » pour une caisse qui ne contient rien.",
+                funds=", ".join(fund_name(f) for f in missing),
+            )
+        )
+        return True
+
+    def as_draft(self) -> dict[str, Any]:
+        counts = self.as_counts()
+        if not any(counts.values()) and not self.empty:
+            return {}
+        return {"counts": counts, "empty": sorted(self.empty)}
+
+    def load(self, draft: dict[str, Any]) -> None:
+        self.reset()
+        known = {key for key, _value in DENOMINATIONS}
+        for fund, pile in (draft.get("counts") or {}).items():
+            if fund in self.counts and isinstance(pile, dict):
+                self.counts[fund] = {k: int(n) for k, n in pile.items() if k in known and isinstance(n, int) and n > 0}
+        self.empty = {f for f in draft.get("empty") or [] if f in self.counts}
+        self.refresh()
