@@ -350,3 +350,58 @@ def test_each_group_sharing_a_kiosk_keeps_its_own_opening_count(qtbot: Any, db: 
         d.tap("menu_meeting")
         d.tap("step_next")
         assert francs(2000) in d.text("open_fund_verte")
+
+
+def test_the_longest_dates_are_read_whole_on_one_line(qtbot: Any, db: tuple[Path, str]) -> None:
+    # Wrapped in the one-line box, "mercredi 30 septembre 2026" lost its top and bottom at 800x480.
+    from PySide6.QtGui import QFontMetrics
+
+    from ui import i18n
+
+    for lang, text in (("fr", "mercredi 30 septembre 2026"), ("en", "Wednesday 30 September 2026")):
+        with running_app(qtbot, *db, day=date(2026, 9, 30)) as a:
+            i18n.set_language(lang)
+            try:
+                a.login()
+                a.d.tap("menu_meeting")
+                a.d.tap("open_day_prev")
+                a.d.tap("open_day_next")  # shown again in this language
+                date_label = a.d.find("open_date")
+                date_label.ensurePolished()
+                assert date_label.text() == text
+                width = QFontMetrics(date_label.font()).horizontalAdvance(text)
+                assert width <= date_label.contentsRect().width() and a.win.width() == 800
+            finally:
+                i18n.set_language("fr")
+
+
+def test_a_date_before_the_last_meeting_is_refused_before_the_count(qtbot: Any, db: tuple[Path, str]) -> None:
+    # It was refused only after the whole count and two officers' PINs, in ISO dates, blaming the clock.
+    with running_app(qtbot, *db, day=date(2025, 12, 1)) as a:
+        d = a.d
+        a.login()
+        d.tap("menu_meeting")
+        d.tap("step_next")
+        assert d.text("message_text") == (
+            "La date choisie (01/12/2025) est avant la dernière séance (09/02/2026) : "
+            "corrigez-la ici avant de compter la caisse."
+        )
+        d.tap("message_ok")
+        assert a.win.screens["meeting"].page("open").pages.currentIndex() == 0
+
+
+def test_the_last_meeting_s_own_day_is_questioned(qtbot: Any, db: tuple[Path, str]) -> None:
+    # Without a network the Pi's clock comes back where it was saved: at the last meeting.
+    last = date(2026, 1, 5) + timedelta(weeks=5)
+    for day, words in ((last, "le jour même de la dernière séance"), (last + timedelta(days=2), "2 jours seulement")):
+        with running_app(qtbot, *db, day=day) as a:
+            a.login()
+            a.d.tap("menu_meeting")
+            assert words in a.d.text("open_warning")
+            a.d.tap("step_next")
+            assert a.d.text("confirm_title") == "Vérifiez la date"
+            a.d.tap("confirm_cancel")
+    with running_app(qtbot, *db, day=last + timedelta(days=4)) as a:  # more than half a week: a moved meeting
+        a.login()
+        a.d.tap("menu_meeting")
+        assert not a.d.exists("open_warning")

@@ -84,6 +84,42 @@ class Note(QLabel):
         self.setVisible(bool(text))
 
 
+class FitLabel(QLabel):
+    """One line whose letters shrink until it fits: wrapped in a one-line box, "mercredi 30 septembre
+    2026" lost its top and bottom, on the one screen whose job is to have the date checked."""
+
+    def __init__(self, name: str, *, largest: int, smallest: int) -> None:
+        super().__init__()
+        self.setObjectName(name)
+        self.setWordWrap(False)
+        self.setTextFormat(Qt.TextFormat.PlainText)
+        self.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        # Its width is the room the layout gives, never what its longest text would want.
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.largest, self.smallest, self.size = largest, smallest, largest
+
+    def setText(self, text: str) -> None:
+        super().setText(text)
+        self._fit()
+
+    def resizeEvent(self, event: Any) -> None:
+        super().resizeEvent(event)
+        self._fit()
+
+    def _fit(self) -> None:
+        from PySide6.QtGui import QFont, QFontMetrics
+
+        font, room = QFont(self.font()), self.contentsRect().width() - theme.current.px(16)
+        size = self.largest
+        font.setPixelSize(size)
+        while size > self.smallest and QFontMetrics(font).horizontalAdvance(self.text()) > room:
+            size -= 1
+            font.setPixelSize(size)
+        if size != self.size:  # only on a change: a new style sheet lays the window out again
+            self.size = size
+            self.setStyleSheet("" if size == self.largest else f"font-size: {size}px;")
+
+
 def label(
     text: str = "", *, kind: str = "", name: str = "", wrap: bool = True, center: bool = False, hide_empty: bool = False
 ) -> QLabel:

@@ -15,7 +15,7 @@ from kiosk.services import meetings as M
 from .. import theme
 from ..approval import ApprovalOverlay
 from ..i18n import _, job_status_name, long_date, printer_state_name, short_date
-from ..widgets import Scroll, button, column, label, line_card, row
+from ..widgets import FitLabel, Scroll, button, column, label, line_card, row
 from .cash import BoxCount
 from .home import clock_warning
 from .step_base import Step
@@ -37,14 +37,34 @@ def gap_words(start: date, end: date) -> str:
 
 
 def far_ahead_warning(rules: Rules, last: str | None, day: date) -> str:
-    """Why ``day`` looks too far after the group's last meeting, or "".
+    """Why ``day`` looks a wrong date for the group's next meeting, or "".
 
-    More than two meetings' rhythm (next_meeting, from the règlement's frequency) is more often a
-    wrong date than a group that paused, and a meeting's date can never be corrected once recorded.
+    More than two meetings' rhythm (next_meeting, from the règlement's frequency) after the last
+    meeting is more often a wrong date than a group that paused. The last meeting's own day, or less
+    than half the rhythm after it, is the likeliest wrong date of all: without a network the Pi's
+    clock comes back where it was last saved, at the last meeting. Once recorded, a meeting's date
+    can never be corrected.
     """
     if not last:
         return ""
     last_day = date.fromisoformat(last)
+    if day < last_day:
+        return ""  # refused outright (before_last_meeting)
+    if day == last_day:
+        return _(
+            "La date choisie est le {day}, le jour même de la dernière séance. "
+            "Vérifiez la date : elle ne pourra plus être corrigée.",
+            day=short_date(day),
+        )
+    rhythm = (next_meeting(rules, last_day) - last_day).days
+    if (day - last_day).days * 2 < rhythm:
+        return _(
+            "La date choisie est le {day}, {gap} seulement après la dernière séance ({last}). "
+            "Vérifiez la date : elle ne pourra plus être corrigée.",
+            day=short_date(day),
+            gap=gap_words(last_day, day),
+            last=short_date(last_day),
+        )
     if day <= next_meeting(rules, next_meeting(rules, last_day)):
         return ""
     return _(
@@ -54,6 +74,18 @@ def far_ahead_warning(rules: Rules, last: str | None, day: date) -> str:
         gap=gap_words(last_day, day),
         last=short_date(last_day),
     )
+
+
+def before_last_meeting(last: str | None, day: date) -> str:
+    """Why ``day`` cannot be the group's next meeting, or "": meetings follow one another in time."""
+    if last and day < date.fromisoformat(last):
+        return _(
+            "La date choisie ({day}) est avant la dernière séance ({last}) : "
+            "corrigez-la ici avant de compter la caisse.",
+            day=short_date(day),
+            last=short_date(date.fromisoformat(last)),
+        )
+    return ""
 
 
 class OpenStep(Step):
@@ -67,7 +99,8 @@ class OpenStep(Step):
         # 1. the date: the Pi has no real-time clock, so the treasurer checks it first
         date_page = QWidget()
         self.number = label("", kind="title", name="open_number")
-        self.date = label("", kind="big", name="open_date", center=True)
+        m = theme.current
+        self.date = FitLabel("open_date", largest=m.px(34), smallest=m.px(16))  # "display" is 34 px
         self.date.setProperty("kind", "display")
         self.last = label("", kind="muted", name="open_last")
         # The last closed meeting's receipts (to reprint one after a restart, or after "Terminer").
@@ -75,7 +108,6 @@ class OpenStep(Step):
         self.last_closed: str | None = None
         self.warning = label("", kind="warn", name="open_warning", hide_empty=True)
         self.date_ok: date | None = None  # a far date the treasurer confirmed
-        m = theme.current
         date_row = row(
             button(_("◀ Veille"), "open_day_prev", on=lambda: self._shift(-1)),
             self.date,
@@ -233,6 +265,10 @@ class OpenStep(Step):
         if self.screen.meeting_id:
             self.screen.go_next()
         elif self.pages.currentIndex() == 0:
+            refused = before_last_meeting(self.s.group["last_meeting_date"], self.day)
+            if refused:  # said here, not after the whole count and two PINs
+                self.win.message(refused)
+                return
             far = self.far_warning()
             if far and self.date_ok != self.day:
                 # Recorded, a date is never corrected: a far one is confirmed on its own, not in passing.
@@ -281,7 +317,7 @@ class OpenStep(Step):
 
         lines = [long_date(day), *self.count.lines()]
         if self.far_warning():
-            lines[0] += " — " + _("date vérifiée, loin après la dernière séance")
+            lines[0] += " — " + _("date vérifiée")
         self.win.confirm(
             _("Ouvrir la séance n° {n} ?", n=group["meeting_count"] + 1),
             None,
