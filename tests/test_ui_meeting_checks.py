@@ -405,3 +405,41 @@ def test_the_last_meeting_s_own_day_is_questioned(qtbot: Any, db: tuple[Path, st
         a.login()
         a.d.tap("menu_meeting")
         assert not a.d.exists("open_warning")
+
+
+def test_each_group_s_meeting_keeps_its_own_unrecorded_entries(qtbot: Any, db: tuple[Path, str]) -> None:
+    # A member let off at group A's meeting was charged in full by "Tout le monde paie" once group B's
+    # treasurer had set an exception of her own: the kiosk kept one draft for every meeting.
+    from conftest import make_group
+    from ui_support import ms
+
+    from kiosk.services import Kiosk
+    from kiosk.store.clock import FixedClock
+
+    path, group_a = db
+    with Kiosk.open(path, FixedClock(ms(date(2026, 3, 16)))) as k:
+        group_b = make_group(k, 2, name="MUSO Deux").group_id
+    with running_app(qtbot, path, group_a) as a:
+        d = a.d
+        to_contributions(a)
+        d.tap("contrib_member_15")
+        d.tap("contrib_verte_0")
+        d.tap("contrib_rouge_0")
+        d.tap("contrib_ok")
+        assert "29 membre(s)" in d.text("contrib_all")
+        d.tap("nav_logout")
+        b = App(a.win, d, a.k, group_b, path)
+        b.login()
+        d.tap("menu_meeting")
+        d.tap("step_next")
+        d.tap("step_next")
+        d.tap("confirm_ok")
+        b.approve(PRESIDENT, CONTROLLER)
+        d.tap("step_contributions")
+        d.tap("contrib_member_5")
+        d.tap("contrib_verte_0")
+        d.tap("contrib_ok")
+        d.tap("nav_logout")
+        a.login()
+        d.tap("menu_meeting")
+        assert "29 membre(s)" in d.text("contrib_all") and "exception" in d.text("contrib_member_15")

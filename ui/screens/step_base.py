@@ -40,12 +40,26 @@ class Step(QWidget):
     def draft(self, key: str) -> dict[str, Any]:
         """What was entered at this meeting but not yet recorded, kept under ``key`` in the kiosk's
         database: a restart, a power cut or a change of language (which rebuilds the screens)
-        must not silently lose it. Empty for another meeting."""
-        saved = json.loads(self.k.store.setting(key) or "{}")
-        return saved.get("draft", {}) if saved.get("meeting") == self.meeting_id else {}
+        must not silently lose it. One per open meeting: on a kiosk shared by groups, another
+        group's meeting must not erase it (a member let off would then be charged in full)."""
+        found = self._drafts(key).get(self.meeting_id, {})
+        return found if isinstance(found, dict) else {}
 
     def keep_draft(self, key: str, draft: dict[str, Any]) -> None:
-        self.k.store.set_setting(key, json.dumps({"meeting": self.meeting_id, "draft": draft}) if draft else "{}")
+        drafts = self._drafts(key)
+        if draft:
+            drafts[self.meeting_id] = draft
+        else:
+            drafts.pop(self.meeting_id, None)
+        self.k.store.set_setting(key, json.dumps(drafts))
+
+    def _drafts(self, key: str) -> dict[str, Any]:
+        saved = json.loads(self.k.store.setting(key) or "{}")
+        if not isinstance(saved, dict):
+            return {}
+        if "meeting" in saved:  # the one draft an earlier version kept
+            return {saved["meeting"]: saved.get("draft", {})} if saved.get("meeting") else {}
+        return saved
 
     def enter(self) -> None:
         """Shown: rebuild from the ledger."""
