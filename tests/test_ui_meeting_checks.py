@@ -443,3 +443,18 @@ def test_each_group_s_meeting_keeps_its_own_unrecorded_entries(qtbot: Any, db: t
         a.login()
         d.tap("menu_meeting")
         assert "29 membre(s)" in d.text("contrib_all") and "exception" in d.text("contrib_member_15")
+
+
+def test_receipts_sent_to_a_file_never_read_printed(qtbot: Any, db: tuple[Path, str]) -> None:
+    from PySide6.QtWidgets import QLabel
+
+    with running_app(qtbot, *db) as a:
+        d = a.d
+        a.login()
+        d.tap("menu_meeting")
+        d.tap("open_last_receipts")
+        qtbot.waitUntil(lambda: "0 reçu(s)" not in d.text("receipts_status"), timeout=10_000)
+        a.win.screens["meeting"].poll()
+        assert d.text("receipts_status").endswith("dans un fichier : pas de papier")
+        states = [w.text() for w in a.win.findChildren(QLabel) if w.objectName().startswith("job_state_")]
+        assert states and "dans le fichier" in states and not any("imprimé" in s for s in states)

@@ -202,5 +202,7 @@ def printer_state_name(state: str) -> str:
     }.get(state, state)
 
 
-def job_status_name(status: str) -> str:
-    return {"pending": _("en attente"), "printing": _("en cours"), "printed": _("imprimé")}.get(status, status)
+def job_status_name(status: str, *, to_file: bool = False) -> str:
+    """A print job's state; ``to_file``: the printer is a file, and "imprimé" would promise paper."""
+    done = _("dans le fichier") if to_file else _("imprimé")
+    return {"pending": _("en attente"), "printing": _("en cours"), "printed": done}.get(status, status)

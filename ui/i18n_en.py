@@ -397,6 +397,8 @@ EN: dict[str, str] = {
     "Séance ouverte.": "Meeting opened.",
     "Séance clôturée : les reçus s'impriment.": "Meeting closed: the receipts are printing.",
     "{done} reçu(s) imprimé(s) sur {total}": "{done} of {total} receipt(s) printed",
+    "{done} reçu(s) sur {total} dans un fichier : pas de papier": "{done} of {total} receipt(s) in a file: no paper",
+    "dans le fichier": "in the file",
     "◀ Veille": "◀ Day before",
     "◀ 7 jours": "◀ 7 days",
     "7 jours ▶": "7 days ▶",

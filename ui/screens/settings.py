@@ -178,7 +178,7 @@ class SettingsScreen(Screen):
         for job in queue.jobs(limit=12):
             title = f"{job['number'] or job['title']}" + (" · " + _("DUPLICATA") if job["duplicate"] else "")
             reprint = button(_("Réimprimer"), f"queue_reprint_{job['id']}", on=lambda j=job["id"]: self._reprint(j))
-            status = label(job_status_name(job["status"]), kind="small", wrap=False)
+            status = label(job_status_name(job["status"], to_file=self.win.printer.to_file), kind="small", wrap=False)
             self.queue.addWidget(line_card(title, status, reprint))
 
     def printer_changed(self) -> None:

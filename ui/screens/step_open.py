@@ -427,12 +427,16 @@ class ReceiptsStep(Step):
     def enter(self) -> None:
         jobs = self.jobs()
         status = self.win.printer.status
-        waiting = sum(1 for j in jobs if j["status"] != "printed")
-        self.status.setText(
-            _("{done} reçu(s) imprimé(s) sur {total}", done=len(jobs) - waiting, total=len(jobs))
-            + " · "
-            + _("imprimante {state}", state=printer_state_name(status.state.value))
-        )
+        done = len(jobs) - sum(1 for j in jobs if j["status"] != "printed")
+        if self.win.printer.to_file:  # no paper came out: the members have nothing to take home
+            text = _("{done} reçu(s) sur {total} dans un fichier : pas de papier", done=done, total=len(jobs))
+            self.status.setText(text)
+        else:
+            self.status.setText(
+                _("{done} reçu(s) imprimé(s) sur {total}", done=done, total=len(jobs))
+                + " · "
+                + _("imprimante {state}", state=printer_state_name(status.state.value))
+            )
         ids = tuple(j["id"] for j in jobs)
         if ids == self.shown:
             # Same receipts, new states: update the words in place; rebuilding would also scroll back.
@@ -451,9 +455,9 @@ class ReceiptsStep(Step):
             self.list.add_row(line_card(title, state_label, reprint, kind=""))
         self.list.done()
 
-    @staticmethod
-    def _state(job: dict[str, Any]) -> str:
-        return job_status_name(job["status"]) + (" · " + _("DUPLICATA") if job["duplicate"] else "")
+    def _state(self, job: dict[str, Any]) -> str:
+        state = job_status_name(job["status"], to_file=self.win.printer.to_file)
+        return state + (" · " + _("DUPLICATA") if job["duplicate"] else "")
 
     def _retry(self) -> None:
         self.win.retry_printing()
