@@ -130,6 +130,13 @@ def test_an_officer_changes_their_pin_on_their_page(qtbot: Any, db: tuple[Path, 
         a.login()
         d.tap("menu_members")
         d.tap(f"member_{PRESIDENT}")
+        # On another officer's page: no "Changer mon code" (five wrong "current" codes would lock them out).
+        assert not d.exists("member_pin_change") and d.exists("member_pin_reset")
+        d.tap("nav_logout")
+        a.login(PRESIDENT)
+        d.tap("menu_members")
+        d.tap(f"member_{PRESIDENT}")
+        assert not d.exists("member_pin_reset")
         assert not layout_problems(a.win, theme.current)  # the page with its two new buttons, at 800×480
         d.tap("member_pin_change")
         assert not layout_problems(a.win.overlays[-1], theme.current)

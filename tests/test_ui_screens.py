@@ -82,6 +82,28 @@ def test_renaming_a_member_takes_two_officers_and_the_old_name_stays_in_sight(qt
         assert d.text("member_name") == "12. Ama Kodjo" and f"ancien nom : {old}" in d.text("member_info")
 
 
+def test_a_long_name_wraps_and_never_widens_the_window(qtbot: Any, db: tuple[Path, str]) -> None:
+    from test_ui_layout import layout_problems
+    from ui_support import NUMBER_PIN
+
+    from kiosk.services import Approval, Kiosk
+    from kiosk.store.clock import FixedClock
+    from ui import theme
+
+    path, group_id = db
+    long_name = "Ɖɔvi Akpénè Amégavi-Kodjo Mensah Ahouansou"  # the form takes up to 80 letters
+    with Kiosk.open(path, FixedClock()) as k:
+        member = k.member_by_number(group_id, 20)["member_id"]
+        approvals = [Approval(k.member_by_number(group_id, n)["member_id"], NUMBER_PIN[n]) for n in (1, 4)]
+        G.update_member(k, member, name=long_name, approvals=approvals)
+    with running_app(qtbot, path, group_id) as a:
+        a.login()
+        a.d.tap("menu_members")
+        a.d.tap("member_20")
+        assert a.d.text("member_name") == f"20. {long_name}"
+        assert a.win.width() == 800 and not layout_problems(a.win, theme.current)
+
+
 def test_receipts_going_to_a_file_are_said_on_every_screen(qtbot: Any, db: tuple[Path, str]) -> None:
     # One officer can set the printer to "fichier": paper stops while the receipts still read "imprimé".
     with running_app(qtbot, *db) as a:

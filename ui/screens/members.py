@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from PySide6.QtWidgets import QSizePolicy
+
 from kiosk.domain.errors import DomainError
 from kiosk.domain.members import OFFICER_ROLES, Role
 from kiosk.services import Approval
@@ -90,19 +92,19 @@ class MemberScreen(Screen):
     def __init__(self, win: Any) -> None:
         super().__init__(win)
         self.member_id = ""
-        self.name = label("", kind="title", name="member_name", wrap=False)
-        self.lay.addLayout(
-            row(
-                self.name,
-                None,
-                button(_("Imprimer le relevé"), "member_statement", on=self._statement),
-                self._exit_button(),
-                button(
-                    _("Modifier"), "member_edit", on=lambda: win.show_screen("member_form", member_id=self.member_id)
-                ),
-                button(_("Retour"), "member_back", on=lambda: win.show_screen("members")),
-            )
+        self.name = label("", kind="title", name="member_name")
+        # The room the buttons leave, wrapped: a long name (up to 80 letters) cut the buttons and widened
+        # the window past the screen.
+        self.name.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        header = row(
+            self.name,
+            button(_("Imprimer le relevé"), "member_statement", on=self._statement),
+            self._exit_button(),
+            button(_("Modifier"), "member_edit", on=lambda: win.show_screen("member_form", member_id=self.member_id)),
+            button(_("Retour"), "member_back", on=lambda: win.show_screen("members")),
         )
+        header.setStretch(0, 1)
+        self.lay.addLayout(header)
         self.info = label("", kind="small", name="member_info")
         # An officer's PIN, on their own page: changed with the current one, or reset by two others.
         self.pin_change = button(_("Changer mon code"), "member_pin_change", on=self._change_pin)
@@ -147,8 +149,11 @@ class MemberScreen(Screen):
             info.append(_("a quitté le groupe le {date}", date=short_date(member["left_on"])))
         self.info.setText(" · ".join(info))
         officer = member["role"] in OFFICER_ROLES and bool(member["active"])
-        self.pin_change.setVisible(officer)
-        self.pin_reset.setVisible(officer)
+        # One's own PIN is changed by oneself (with it); another officer's forgotten one is reset.
+        me = self.s.officer
+        own = me is not None and me["member_id"] == self.member_id
+        self.pin_change.setVisible(officer and own)
+        self.pin_reset.setVisible(officer and not own)
         # A departure pays the savings back: money moves only at an open meeting.
         self.exit.setEnabled(bool(member["active"]) and self.s.meeting_id() is not None)
         today = R.as_of(k, group_id)
