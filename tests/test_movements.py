@@ -267,6 +267,21 @@ def test_a_label_lender_or_reason_that_is_not_text_is_refused(kiosk: Kiosk, grou
     assert kiosk.store.head() == before
 
 
+def test_a_partner_is_paid_back_no_more_than_owed_nor_than_the_blue_box_holds(
+    kiosk: Kiosk, group: Group, meeting: str
+) -> None:
+    with pytest.raises(DomainError, match="lender_overpaid"):
+        V.check_outside_out(kiosk, meeting, "ONG Espoir", 1000, 0)
+    V.outside_in(kiosk, meeting, group.treasurer, "ONG Espoir", 50000)
+    V.check_outside_out(kiosk, meeting, "ONG Espoir", 50000, 0)
+    with pytest.raises(DomainError, match="lender_overpaid"):
+        V.check_outside_out(kiosk, meeting, "ONG Espoir", 50005, 0)
+    with pytest.raises(DomainError, match="cash_insufficient"):
+        V.check_outside_out(kiosk, meeting, "ONG Espoir", 50000, 500)  # the interest: more than the box holds
+    with pytest.raises(DomainError, match="lender_overpaid"):
+        V.check_outside_out(kiosk, meeting, "ONG Autre", 100, 0)
+
+
 def test_a_loan_term_must_be_a_number_of_months(kiosk: Kiosk, group: Group, meeting: str) -> None:
     _fund_group(group, meeting)
     for term in (True, 2.0, "2"):

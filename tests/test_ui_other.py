@@ -48,3 +48,18 @@ def test_an_expense_the_box_cannot_pay_is_said_before_any_pin(qtbot: Any, db: tu
         a.d.tap("expense_go")
         assert "1 000" in a.d.text("message_text").replace("\u00a0", " ")
         assert not a.d.exists("officer_1")
+
+
+def test_paying_a_partner_more_than_is_owed_is_said_before_any_pin(qtbot: Any, db: tuple[Path, str]) -> None:
+    path, group_id = db
+    with running_app(qtbot, path, group_id) as a:
+        _other_step(a, "outside")
+        a.d.tap("outside_direction_out")
+        a.d.tap("outside_lender")
+        a.d.type_text("Ong")
+        a.d.tap("text_ok")
+        a.d.tap("outside_amount")
+        a.d.amount(100000)
+        a.d.tap("outside_go")
+        assert "dû au prêteur" in a.d.text("message_text")
+        assert not a.d.exists("officer_1")

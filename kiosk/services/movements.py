@@ -265,6 +265,16 @@ def check_expense(k: Kiosk, meeting_id: str, fund: str, amount: int) -> None:
         raise DomainError("cash_insufficient", "amount", fund=box, missing=amount - cash)
 
 
+def check_outside_out(k: Kiosk, meeting_id: str, lender: str, principal: int, interest: int) -> None:
+    """Paying a partner more than is owed, or more than the blue box holds, is refused before the PINs."""
+    group_id = _meeting_group(k, meeting_id)
+    name = _typed(lender, "lender_invalid", "lender").strip()
+    row = k.store.get("accounts", (group_id, f"bleue:lender:{name}"))
+    if check_amount(principal, "principal", allow_zero=True) > -(row["balance"] if row else 0):
+        raise DomainError("lender_overpaid", "amount")
+    check_expense(k, meeting_id, "bleue", principal + check_amount(interest, "interest", allow_zero=True))
+
+
 def _typed(value: object, code: str, field: str) -> str:
     """What a person typed: text, refused before it is recorded (the reducer keeps ``str()`` for old journals,
     which turned a label None into "None")."""

@@ -320,6 +320,11 @@ class OtherStep(Step):
             self.win.confirm(_("Fonds reçus du partenaire"), v["amount"], [v["lender"]], confirmed, fund="bleue")
             return
 
+        if not self.win.attempt(
+            V.check_outside_out, self.k, self.meeting_id, v["lender"], v["amount"], v["interest"] or 0
+        )[0]:
+            return  # said before two officers type their PINs for nothing
+
         def approved(approvals: list[Any]) -> None:
             ok, _txn = self.win.attempt(
                 V.outside_out,
