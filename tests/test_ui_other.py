@@ -54,6 +54,11 @@ def test_paying_a_partner_more_than_is_owed_is_said_before_any_pin(qtbot: Any, d
     path, group_id = db
     with running_app(qtbot, path, group_id) as a:
         _other_step(a, "outside")
+        from test_ui_layout import layout_problems
+
+        from ui import theme
+
+        assert not layout_problems(a.win, theme.current)  # the direction's words were cut at 800×480
         a.d.tap("outside_direction_out")
         a.d.tap("outside_lender")
         a.d.type_text("Ong")

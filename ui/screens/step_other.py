@@ -279,9 +279,10 @@ class OtherStep(Step):
             [
                 Field(
                     "direction",
-                    _("Sens"),
+                    _("Argent"),
                     "toggle",
-                    options=[("in", _("Reçu du partenaire")), ("out", _("Remboursé au partenaire"))],
+                    # Short: at 800×480 "Reçu du partenaire" and "Remboursé au partenaire" were cut.
+                    options=[("in", _("Reçu")), ("out", _("Remboursé"))],
                     default="in",
                 ),
                 Field("lender", _("Partenaire"), "text"),
