@@ -198,7 +198,7 @@ EN: dict[str, str] = {
     "Nouveau membre n° {n} de {group}": "New member no. {n} of {group}",
     "{name} est le membre n° {n}.": "{name} is member no. {n}.",
     "Fiche enregistrée.": "Saved.",
-    "Pas de pièce pour {n} F": "No coin makes {n} F",
+    "Aucune pièce ne fait {amount}.": "No coins make {amount}.",
     "Tous": "All",
     "Mouvements de quel membre ?": "Movements of which member?",
     "Membre : {n}. {name}": "Member: {n}. {name}",

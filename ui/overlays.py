@@ -152,6 +152,8 @@ class NumberOverlay(Overlay):
         self.display = label("", kind="display", name="number_display", wrap=False)
         self.display.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         left.addWidget(self.display)
+        self.error = label("", kind="error", name="number_error", hide_empty=True)
+        left.addWidget(self.error)
         if hint:
             left.addWidget(label(hint, kind="muted", name="number_hint"))
         grid = QGridLayout()
@@ -183,6 +185,7 @@ class NumberOverlay(Overlay):
 
     def _set(self, value: str) -> None:
         self.fresh = False
+        self.error.setText("")
         self.value = value.lstrip("0")[: self.max_digits]
         self._show()
 
@@ -198,7 +201,9 @@ class NumberOverlay(Overlay):
         if self.unit == "FCFA" and n % SMALLEST_PIECE and n not in self.quick:
             # No coin makes it: the box could never be counted equal to the books (the quick amounts are
             # the kiosk's own figures, e.g. a PAF rounded to 1 F by an old règlement, and always stand).
-            self.display.setText(_("Pas de pièce pour {n} F", n=n))
+            # The next key starts a new amount, as after a quick amount.
+            self.error.setText(_("Aucune pièce ne fait {amount}.", amount=money(n)))
+            self.fresh = True
             return
         self.close_overlay()
         self.on_done(n)
