@@ -68,3 +68,20 @@ def test_paying_a_partner_more_than_is_owed_is_said_before_any_pin(qtbot: Any, d
         a.d.tap("outside_go")
         assert "dû au prêteur" in a.d.text("message_text")
         assert not a.d.exists("officer_1")
+
+
+def test_the_fines_panel_speaks_plainly(qtbot: Any, db: tuple[Path, str]) -> None:
+    path, group_id = db
+    with running_app(qtbot, path, group_id) as a:
+        a.login()
+        from ui_support import open_meeting
+
+        open_meeting(a)
+        a.d.tap("att_12")
+        a.d.tap("choice_late")
+        a.d.tap("step_other")  # from the attendance: the contributions' question comes only on leaving them
+        assert a.d.text("fines_all").startswith("Appliquer l'amende (")  # not "les 1 amendes"
+        from PySide6.QtWidgets import QLabel
+
+        lines = [w.text() for w in a.win.findChildren(QLabel) if w.isVisible() and w.text().startswith("12. ")]
+        assert lines and lines[0].endswith("\nAmende : Retard")  # not "En retard : Retard"

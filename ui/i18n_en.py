@@ -436,6 +436,7 @@ EN: dict[str, str] = {
     "Appliquer {amount}": "Charge {amount}",
     "Amendes enregistrées.": "Fines recorded.",
     "{n} absence(s) non payée(s)": "{n} unpaid absence(s)",
+    "Appliquer l'amende ({total})": "Charge the fine ({total})",
     "{n} amende(s)": "{n} fine(s)",
     "Fonds reçus du partenaire": "Money received from the partner",
     "Le règlement permet de retirer son épargne à tout moment.": "The rules allow savings to be withdrawn at any time.",

@@ -13,7 +13,7 @@ from kiosk.services import movements as V
 from .. import theme
 from ..approval import ApprovalOverlay
 from ..forms import Field, Form
-from ..i18n import _, attendance_name, fine_name, francs, fund_name, fund_short, money
+from ..i18n import _, fine_name, francs, fund_name, fund_short, money
 from ..overlays import ChoiceOverlay, MemberPicker
 from ..widgets import Scroll, button, column, label, line_card, row
 from .step_base import Step
@@ -86,7 +86,11 @@ class OtherStep(Step):
         members = {m["member_id"]: m for m in self.s.members()}
         self.fines_list.clear()
         total = sum(f["amount"] for f in suggested)
-        self.fines_all.setText(_("Appliquer les {n} amendes ({total})", n=len(suggested), total=francs(total)))
+        self.fines_all.setText(
+            _("Appliquer l'amende ({total})", total=francs(total))
+            if len(suggested) == 1
+            else _("Appliquer les {n} amendes ({total})", n=len(suggested), total=francs(total))
+        )
         self.fines_all.setEnabled(bool(suggested))
         for f in suggested:
             member = members.get(f["member_id"])
@@ -95,7 +99,7 @@ class OtherStep(Step):
             why = (
                 _("{n} absence(s) non payée(s)", n=f["count"])
                 if f["status"] == "absent"
-                else attendance_name(f["status"]) + " : " + fine_name(f["fine"])
+                else _("Amende : {fine}", fine=fine_name(f["fine"]))  # "En retard : Retard" said it twice
             )
             text = f"{member['number']}. {member['name']}\n{why}"
             apply = button(
