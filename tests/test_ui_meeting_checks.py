@@ -31,6 +31,18 @@ def events(a: App) -> int:
     return int(a.k.store.query("SELECT COUNT(*) AS n FROM journal")[0]["n"])
 
 
+def second_group(path: Path) -> str:
+    """Another group meeting at the same kiosk (its officers have the first group's PINs)."""
+    from conftest import make_group
+    from ui_support import ms
+
+    from kiosk.services import Kiosk
+    from kiosk.store.clock import FixedClock
+
+    with Kiosk.open(path, FixedClock(ms(date(2026, 3, 16)))) as k:
+        return make_group(k, 2, name="MUSO Deux").group_id
+
+
 def count_box(a: App, fund: str, prefix: str) -> None:
     a.d.count(fund, count_for(M.expected_cash(a.k, a.group_id)[fund]), prefix)
 
@@ -322,15 +334,8 @@ def test_an_amount_no_coin_makes_is_refused_on_the_keypad(qtbot: Any, db: tuple[
 
 
 def test_each_group_sharing_a_kiosk_keeps_its_own_opening_count(qtbot: Any, db: tuple[Path, str]) -> None:
-    from conftest import make_group
-    from ui_support import ms
-
-    from kiosk.services import Kiosk
-    from kiosk.store.clock import FixedClock
-
     path, group_a = db
-    with Kiosk.open(path, FixedClock(ms(date(2026, 3, 16)))) as k:
-        group_b = make_group(k, 2, name="MUSO Deux").group_id
+    group_b = second_group(path)
     with running_app(qtbot, path, group_a) as a:
         d = a.d
         a.login()
@@ -413,15 +418,8 @@ def test_the_last_meeting_s_own_day_is_questioned(qtbot: Any, db: tuple[Path, st
 def test_each_group_s_meeting_keeps_its_own_unrecorded_entries(qtbot: Any, db: tuple[Path, str]) -> None:
     # A member let off at group A's meeting was charged in full by "Tout le monde paie" once group B's
     # treasurer had set an exception of her own: the kiosk kept one draft for every meeting.
-    from conftest import make_group
-    from ui_support import ms
-
-    from kiosk.services import Kiosk
-    from kiosk.store.clock import FixedClock
-
     path, group_a = db
-    with Kiosk.open(path, FixedClock(ms(date(2026, 3, 16)))) as k:
-        group_b = make_group(k, 2, name="MUSO Deux").group_id
+    group_b = second_group(path)
     with running_app(qtbot, path, group_a) as a:
         d = a.d
         to_contributions(a)
