@@ -148,6 +148,16 @@ def test_a_month_end_drifted_by_an_earlier_version_is_read_on_the_loan_s_calenda
     assert due.new_paf == 0 and due.arrears == 0
 
 
+def test_late_penalty_months_run_on_the_loan_s_calendar() -> None:
+    # A loan of 31 January: the first installment falls due on 28 February, the second on 31 March.
+    # Late since 28 February, on 30 March the member is in the first month of lateness, not the second.
+    t = replace(terms(PafMethod.FLAT), start=date(2026, 1, 31))
+    due = due_at(t, Standing(paf_charged=1800), date(2026, 3, 30))
+    assert (due.arrears, due.new_penalty, due.penalty_until) == (10600, 105, date(2026, 3, 31))
+    later = due_at(t, Standing(paf_charged=1800, penalty_charged=105, penalty_until=date(2026, 3, 31)), date(2026, 4, 2))
+    assert later.new_penalty == 210 and later.penalty_until == date(2026, 4, 30)  # 1 % of 21 200: both late now
+
+
 def test_declining_paf_falling_due_today_is_not_late() -> None:
     t = terms(PafMethod.DECLINING)
     due = due_at(t, Standing(paf_charged=600, paf_until=date(2026, 2, 5)), date(2026, 2, 5))

@@ -185,12 +185,15 @@ def due_at(terms: Terms, standing: Standing, today: date, next_meeting: date | N
     )
     new_penalty, penalty_until = 0, standing.penalty_until
     if arrears and terms.penalty_bp:
+        # Months on the loan's own calendar, as for declining PAF: counted on from a 28 February due
+        # date, the next month of penalty began on 28 March, three days before the installment's own.
         first_late = _first_unpaid_due(plan, standing.principal_paid)
-        since = max(d for d in (first_late, standing.penalty_until) if d is not None)
-        months = started_months(since, today)
-        if months:
+        charged = started_months(terms.start, standing.penalty_until) if standing.penalty_until else 0
+        since = max(started_months(terms.start, first_late), charged)
+        months = started_months(terms.start, today) - since
+        if months > 0:
             new_penalty = terms.round(arrears * terms.penalty_bp * months)
-            penalty_until = add_months(since, months)
+            penalty_until = add_months(terms.start, since + months)
     penalty = standing.penalty_charged + new_penalty - standing.penalty_paid
     return Due(
         penalty=penalty,
