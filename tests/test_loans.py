@@ -154,7 +154,8 @@ def test_late_penalty_months_run_on_the_loan_s_calendar() -> None:
     t = replace(terms(PafMethod.FLAT), start=date(2026, 1, 31))
     due = due_at(t, Standing(paf_charged=1800), date(2026, 3, 30))
     assert (due.arrears, due.new_penalty, due.penalty_until) == (10600, 105, date(2026, 3, 31))
-    later = due_at(t, Standing(paf_charged=1800, penalty_charged=105, penalty_until=date(2026, 3, 31)), date(2026, 4, 2))
+    charged = Standing(paf_charged=1800, penalty_charged=105, penalty_until=date(2026, 3, 31))
+    later = due_at(t, charged, date(2026, 4, 2))
     assert later.new_penalty == 210 and later.penalty_until == date(2026, 4, 30)  # 1 % of 21 200: both late now
 
 
