@@ -718,3 +718,46 @@ def test_a_per_movement_receipt_verifies_as_its_paper_reads(tmp_path: Path) -> N
             (m["kind"], m["amount"]) for m in closing["movements"]
         ]
         k.close()
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_the_group_page_shows_who_took_office_was_renamed_or_had_a_pin_reset(backend: str, tmp_path: Path) -> None:
+    from conftest import make_group
+    from test_console_support import add_people, sync
+    from test_sync_support import server_db
+
+    from kiosk.services import Kiosk
+    from kiosk.services import groups as G
+    from kiosk.store.clock import FixedClock
+
+    db = server_db(backend, tmp_path)
+    try:
+        with running(db) as server:
+            k = Kiosk.open(tmp_path / "k.db", FixedClock())
+            k.store.set_setting("kiosk_id", "K01")
+            g = make_group(k, n_members=2)
+            g.close(g.open(date(2026, 3, 2)))
+            G.change_pin(k, g.officers["secretaire"]["member_id"], "8642", current_pin="1397")
+            G.reset_pin(k, g.officers["tresorier"]["member_id"], "9753", g.two("president", "controleur"))
+            G.update_member(k, g.member(0), name="Ama Kodjo", approvals=g.two())
+            G.update_member(k, g.member(1), role="secretaire", approvals=g.two("president", "controleur"))
+            G.update_member(k, g.member(1), phone="90000000")  # nothing to watch: not listed
+            sync(server, k, "K01")
+            add_people(server)
+            c = TestClient(server.client.app, base_url="http://testserver")
+            login(c, "admin")
+            c.cookies.set("lang", "fr")
+            page = html.unescape(c.get(f"/groups/K01/{g.group_id}").text)
+            log = page.split("Responsables, noms et codes")[1].split("Exporter ce groupe")[0]
+            rows = re.findall(r"<tr><td class=\"date\">.*?</tr>", log)
+            assert len(rows) == 4
+            both = "1. Officier president, 4. Officier controleur"
+            assert "6. Membre 1</td><td>devient secrétaire" in rows[0] and both in rows[0]
+            assert "5. Ama Kodjo</td><td>renommé·e « Ama Kodjo »" in rows[1] and both in rows[1]
+            assert '3. Officier tresorier</td><td><span class="tag bad">code réinitialisé' in rows[2]
+            assert both in rows[2]
+            assert "2. Officier secretaire</td><td>a changé son code" in rows[3] and "—" in rows[3]
+            k.close()
+    finally:
+        if db.cleanup:
+            db.cleanup()

@@ -52,6 +52,7 @@ def group(request: Request, kiosk_id: str, group_id: str, me: Reader, engine: En
         meetings = queries.meetings(conn, kiosk_id, group_id, MEETINGS_PER_PAGE, (mp - 1) * MEETINGS_PER_PAGE)
         recent = list(reversed(queries.meetings(conn, kiosk_id, group_id, 26))) if mp == 1 else []
         corrections = queries.corrections(conn, kiosk_id, group_id)
+        office_log = queries.office_log(conn, kiosk_id, group_id)
     more = data["group"]["meeting_count"] > mp * MEETINGS_PER_PAGE
     lang = lang_of(request)
     bars = [(day(m["date"], lang), round(100 * m["attended"] / m["slots"])) for m in recent if m["slots"]]
@@ -62,6 +63,7 @@ def group(request: Request, kiosk_id: str, group_id: str, me: Reader, engine: En
         meetings=meetings,
         recent_bars=bars,
         corrections=corrections,
+        office_log=office_log,
         mp=mp,
         more=more,
         **data,

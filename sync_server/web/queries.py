@@ -8,7 +8,7 @@ asked for by id outside the scope is not found, exactly like an unknown id.
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import Connection, String, and_, case, func, or_, select, tuple_
@@ -18,7 +18,17 @@ from sqlalchemy.sql.functions import FunctionElement
 from kiosk.domain.funds import Fund, count_total
 
 from ..authz import Principal
-from ..db import FOLD_FROM, FOLD_TO, ROLLUP_FIELDS, console_months, console_totals, kiosk_keys, kiosks, projections
+from ..db import (
+    FOLD_FROM,
+    FOLD_TO,
+    ROLLUP_FIELDS,
+    console_months,
+    console_totals,
+    journal,
+    kiosk_keys,
+    kiosks,
+    projections,
+)
 from ..errors import NotFound
 from .loans import at_risk, standing
 
@@ -383,6 +393,42 @@ def corrections(conn: Connection, kiosk_id: str, group_id: str, limit: int = 50)
         .limit(limit)
     )
     return [dict(r) for r in conn.execute(q).mappings()]
+
+
+def office_log(conn: Connection, kiosk_id: str, group_id: str, limit: int = 30) -> list[dict[str, Any]]:
+    """Offices given or taken, members renamed, officers' PINs changed or reset, newest first.
+
+    Read from the journal, where these leave no figure: a coordinator who sees a PIN reset followed by
+    loans approved with it, or a member renamed before a withdrawal, knows where to look.
+    """
+    q = (
+        select(journal.c.type, journal.c.body, journal.c.est_time, journal.c.device_time)
+        .where(
+            journal.c.kiosk_id == kiosk_id,
+            journal.c.status == "applied",
+            journal.c.type.in_(("pin_changed", "member_updated")),
+            # Bodies are canonical JSON (sorted keys, no spaces): the group reads exactly so.
+            journal.c.body.contains(f'"group":{json.dumps(group_id)}', autoescape=True),
+        )
+        .order_by(journal.c.seq.desc())
+        .limit(limit)
+    )
+    out = []
+    for r in conn.execute(q).mappings():
+        b = json.loads(r["body"])
+        if r["type"] == "pin_changed":
+            what, value = ("pin_reset" if b.get("reset") else "pin_changed"), ""
+        elif "role" in b:
+            what, value = "office", str(b["role"])
+        elif "name" in b:
+            what, value = "renamed", str(b["name"])
+        else:
+            continue  # a phone number or a sex corrected: nothing to watch
+        ms = r["est_time"] or r["device_time"]
+        when = datetime.fromtimestamp(ms / 1000, UTC).date().isoformat()
+        approvers = b.get("approvers", [])
+        out.append({"date": when, "what": what, "value": value, "member": b["member"], "approvers": approvers})
+    return out
 
 
 def member(
