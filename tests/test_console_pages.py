@@ -741,7 +741,11 @@ def test_the_group_page_shows_who_took_office_was_renamed_or_had_a_pin_reset(bac
             G.reset_pin(k, g.officers["tresorier"]["member_id"], "9753", g.two("president", "controleur"))
             G.update_member(k, g.member(0), name="Ama Kodjo", approvals=g.two())
             G.update_member(k, g.member(1), role="secretaire", approvals=g.two("president", "controleur"))
-            G.update_member(k, g.member(1), phone="90000000")  # nothing to watch: not listed
+            for n in range(35):  # nothing to watch: not listed, and never pushing the rest off the page
+                G.update_member(k, g.member(1), phone=f"900000{n:02d}")
+            other = make_group(k, n_members=1, name="MUSO Autre")  # the same kiosk, another group
+            G.change_pin(k, other.officers["secretaire"]["member_id"], "8642", current_pin="1397")
+            G.update_member(k, g.member(0), name="Ama Koffi", role="controleur", approvals=g.two())  # both at once
             sync(server, k, "K01")
             add_people(server)
             c = TestClient(server.client.app, base_url="http://testserver")
@@ -750,10 +754,13 @@ def test_the_group_page_shows_who_took_office_was_renamed_or_had_a_pin_reset(bac
             page = html.unescape(c.get(f"/groups/K01/{g.group_id}").text)
             log = page.split("Responsables, noms et codes")[1].split("Exporter ce groupe")[0]
             rows = re.findall(r"<tr><td class=\"date\">.*?</tr>", log)
-            assert len(rows) == 4
+            assert len(rows) == 6  # not the other group's PIN change
             both = "1. Officier president, 4. Officier controleur"
+            assert "5. Ama Koffi</td><td>devient contrôleur·euse" in rows[0]
+            assert "5. Ama Koffi</td><td>renommé·e « Ama Koffi »" in rows[1] and both in rows[1]
+            rows = rows[2:]
             assert "6. Membre 1</td><td>devient secrétaire" in rows[0] and both in rows[0]
-            assert "5. Ama Kodjo</td><td>renommé·e « Ama Kodjo »" in rows[1] and both in rows[1]
+            assert "5. Ama Koffi</td><td>renommé·e « Ama Kodjo »" in rows[1] and both in rows[1]
             assert '3. Officier tresorier</td><td><span class="tag bad">code réinitialisé' in rows[2]
             assert both in rows[2]
             assert "2. Officier secretaire</td><td>a changé son code" in rows[3] and "—" in rows[3]

@@ -401,14 +401,23 @@ def office_log(conn: Connection, kiosk_id: str, group_id: str, limit: int = 30) 
     Read from the journal, where these leave no figure: a coordinator who sees a PIN reset followed by
     loans approved with it, or a member renamed before a withdrawal, knows where to look.
     """
+    body = journal.c.body
+    # Bodies are canonical JSON (sorted keys, no spaces): a key or the group reads exactly so. Filtered
+    # here, not after the LIMIT: thirty phone numbers corrected must not push a PIN reset off the page.
+    watched = or_(
+        journal.c.type == "pin_changed",
+        and_(
+            journal.c.type == "member_updated",
+            or_(body.contains('"name":', autoescape=True), body.contains('"role":', autoescape=True)),
+        ),
+    )
     q = (
-        select(journal.c.type, journal.c.body, journal.c.est_time, journal.c.device_time)
+        select(journal.c.type, body, journal.c.est_time, journal.c.device_time)
         .where(
             journal.c.kiosk_id == kiosk_id,
             journal.c.status == "applied",
-            journal.c.type.in_(("pin_changed", "member_updated")),
-            # Bodies are canonical JSON (sorted keys, no spaces): the group reads exactly so.
-            journal.c.body.contains(f'"group":{json.dumps(group_id)}', autoescape=True),
+            watched,
+            body.contains(f'"group":{json.dumps(group_id)}', autoescape=True),
         )
         .order_by(journal.c.seq.desc())
         .limit(limit)
@@ -416,18 +425,17 @@ def office_log(conn: Connection, kiosk_id: str, group_id: str, limit: int = 30) 
     out = []
     for r in conn.execute(q).mappings():
         b = json.loads(r["body"])
-        if r["type"] == "pin_changed":
-            what, value = ("pin_reset" if b.get("reset") else "pin_changed"), ""
-        elif "role" in b:
-            what, value = "office", str(b["role"])
-        elif "name" in b:
-            what, value = "renamed", str(b["name"])
-        else:
-            continue  # a phone number or a sex corrected: nothing to watch
         ms = r["est_time"] or r["device_time"]
         when = datetime.fromtimestamp(ms / 1000, UTC).date().isoformat()
-        approvers = b.get("approvers", [])
-        out.append({"date": when, "what": what, "value": value, "member": b["member"], "approvers": approvers})
+        row = {"date": when, "member": b["member"], "approvers": b.get("approvers", [])}
+        if r["type"] == "pin_changed":
+            out.append(row | {"what": "pin_reset" if b.get("reset") else "pin_changed", "value": ""})
+            continue
+        # One row for each thing changed: a rename saved with a change of office is a rename too.
+        if "role" in b:
+            out.append(row | {"what": "office", "value": str(b["role"])})
+        if "name" in b:
+            out.append(row | {"what": "renamed", "value": str(b["name"])})
     return out
 
 
