@@ -459,3 +459,35 @@ def test_receipts_sent_to_a_file_never_read_printed(qtbot: Any, db: tuple[Path, 
         assert d.text("receipts_status").endswith("dans un fichier : pas de papier")
         states = [w.text() for w in a.win.findChildren(QLabel) if w.objectName().startswith("job_state_")]
         assert states and "dans le fichier" in states and not any("imprimé" in s for s in states)
+
+
+def test_drafts_of_an_earlier_version_are_read_back_and_closed_meetings_keep_none(
+    qtbot: Any, db: tuple[Path, str]
+) -> None:
+    import json
+
+    path, group_id = db
+    from kiosk.services import Kiosk
+    from kiosk.store.clock import FixedClock
+
+    with Kiosk.open(path, FixedClock()) as k:  # as an earlier version left them: one draft for the kiosk
+        owner = f"{group_id}:{k.group(group_id)['meeting_count'] + 1}"
+        old_draft = {"meeting": owner, "draft": {"counts": {}, "empty": ["verte"]}}
+        k.store.set_setting("open_cash_count", json.dumps(old_draft))
+        k.store.set_setting("contribution_exceptions", json.dumps({"meeting": "a-closed-one", "draft": {"x": {}}}))
+    with running_app(qtbot, path, group_id) as a:
+        d = a.d
+        a.login()
+        d.tap("menu_meeting")
+        to_cash_count(a)
+        assert a.win.screens["meeting"].page("open").count.empty == {"verte"}  # the typed count survived
+        count_box(a, "rouge", "open")
+        d.tap("step_next")
+        d.tap("confirm_ok")
+        a.approve(PRESIDENT, CONTROLLER)
+        d.tap("step_next")
+        d.tap("contrib_member_15")
+        d.tap("contrib_verte_0")
+        d.tap("contrib_ok")
+        kept = json.loads(a.k.store.setting("contribution_exceptions"))
+        assert list(kept) == [a.win.session.meeting_id()]  # the closed meeting's draft is gone

@@ -201,7 +201,7 @@ class NumberOverlay(Overlay):
         if self.unit == "FCFA" and n % SMALLEST_PIECE and n not in self.quick:
             # No coin makes it: the box could never be counted equal to the books (the quick amounts are
             # the kiosk's own figures, e.g. a PAF rounded to 1 F by an old règlement, and always stand).
-            # The next key starts a new amount, as after a quick amount.
+            # The next key starts a new amount, as when the panel opens with one.
             self.error.setText(_("Aucune pièce ne fait {amount}.", amount=money(n)))
             self.fresh = True
             return

@@ -96,7 +96,7 @@ class FitLabel(QLabel):
         self.setAlignment(Qt.AlignmentFlag.AlignCenter)
         # Its width is the room the layout gives, never what its longest text would want.
         self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        self.largest, self.smallest, self.size = largest, smallest, largest
+        self.largest, self.smallest, self.font_px = largest, smallest, largest
 
     def setText(self, text: str) -> None:
         super().setText(text)
@@ -115,8 +115,8 @@ class FitLabel(QLabel):
         while size > self.smallest and QFontMetrics(font).horizontalAdvance(self.text()) > room:
             size -= 1
             font.setPixelSize(size)
-        if size != self.size:  # only on a change: a new style sheet lays the window out again
-            self.size = size
+        if size != self.font_px:  # only on a change: a new style sheet lays the window out again
+            self.font_px = size
             self.setStyleSheet("" if size == self.largest else f"font-size: {size}px;")
 
 

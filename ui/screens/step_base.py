@@ -46,7 +46,10 @@ class Step(QWidget):
         return found if isinstance(found, dict) else {}
 
     def keep_draft(self, key: str, draft: dict[str, Any]) -> None:
-        drafts = self._drafts(key)
+        # Only open meetings keep drafts: a closed one's would pile up in one setting read at every tap.
+        rows = self.k.store.query("SELECT meeting_id FROM p_meetings WHERE status = 'open'")
+        still_open = {r["meeting_id"] for r in rows}
+        drafts = {m: d for m, d in self._drafts(key).items() if m in still_open}
         if draft:
             drafts[self.meeting_id] = draft
         else:

@@ -202,7 +202,11 @@ class OpenStep(Step):
 
     def _drafts(self) -> dict[str, Any]:
         saved = json.loads(self.k.store.setting(OPEN_COUNT) or "{}")
-        return saved if isinstance(saved, dict) and "meeting" not in saved else {}  # not the one-draft form
+        if not isinstance(saved, dict):
+            return {}
+        if "meeting" in saved:  # the one draft an earlier version kept, under the same owner's key
+            return {saved["meeting"]: saved.get("draft", {})} if saved.get("meeting") else {}
+        return saved
 
     def _read_count(self) -> dict[str, Any]:
         draft = self._drafts().get(self._count_owner(), {})
