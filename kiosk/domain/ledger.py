@@ -318,8 +318,7 @@ def _exit(ch: Changes, meeting: Row, b: dict[str, Any]) -> Planned:
 
 def _expense(ch: Changes, meeting: Row, b: dict[str, Any]) -> Planned:
     fund, amount = parse_fund(b["fund"]), check_amount(b["amount"])
-    # str(), as recorded: journals of earlier versions hold a label None as "None", and replayed they
-    # must stay valid (the kiosk's use cases now refuse anything but text before it is recorded).
+    # str(): earlier journals hold a label None as "None" and must replay (use cases now refuse non-text).
     label = str(b["label"]).strip()
     if not label:
         raise DomainError("label_missing", "label")
