@@ -52,6 +52,11 @@ ROLES = ("admin", "coordinator", "viewer")
 MAX_SCOPE_ITEMS = 50
 
 
+def is_country(code: str) -> bool:
+    """Two ASCII capitals, as groups and kiosks carry their country (TG, BJ)."""
+    return re.fullmatch(r"[A-Z]{2}", code) is not None
+
+
 def clean_scope(role: str, countries: list[str] | None, cooperatives: list[str] | None) -> tuple[list[str], list[str]]:
     """Countries (ISO codes, or "*" for all) and cooperatives (names); an admin has no scope (sees all)."""
     if role not in ROLES:
@@ -60,7 +65,7 @@ def clean_scope(role: str, countries: list[str] | None, cooperatives: list[str] 
     co = sorted({c.strip() for c in cooperatives or [] if c.strip()})
     # Two ASCII letters, as groups and kiosks carry them: "Togo" would be kept as TOGO and match nothing,
     # leaving the person with an empty console and no word why.
-    if any(not (c == "*" or re.fullmatch(r"[A-Z]{2}", c)) for c in cs):
+    if any(not (c == "*" or is_country(c)) for c in cs):
         raise BadRequest("country_invalid", "a country is a two-letter code such as TG or BJ, or * for all")
     if any(len(c) > 200 for c in co) or len(cs) + len(co) > MAX_SCOPE_ITEMS:
         raise BadRequest("scope_invalid", "too many or too long scope entries")

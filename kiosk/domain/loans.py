@@ -48,6 +48,12 @@ class Terms:
     def round(self, numerator: int, denominator: int = BP) -> int:
         return round_to_unit(numerator, denominator, self.rounding_unit)
 
+    def month_of(self, day: date | None) -> int:
+        """Which month of the loan ``day`` falls in (0 before it starts, or for no day), counted on the
+        loan's own calendar: from a 31 January start, the second month ends on 31 March, not on the
+        28th that 28 February + one month gives."""
+        return started_months(self.start, day) if day else 0
+
     @property
     def due_date(self) -> date:
         return add_months(self.start, self.term_months)
@@ -153,8 +159,8 @@ def due_at(terms: Terms, standing: Standing, today: date, next_meeting: date | N
     if terms.method is PafMethod.DECLINING:
         # Months are counted from the start, not from the last charge: from 28 Feb a month runs to
         # 28 Mar, from a 31 Jan start it runs to 31 Mar, when the installment falls due.
-        charged = started_months(terms.start, standing.paf_until) if standing.paf_until else 0
-        months = started_months(terms.start, today) - charged
+        charged = terms.month_of(standing.paf_until)
+        months = terms.month_of(today) - charged
         if months > 0 and outstanding:
             new_paf = terms.round(outstanding * terms.rate_bp * months)
             paf_until = add_months(terms.start, charged + months)
@@ -166,7 +172,7 @@ def due_at(terms: Terms, standing: Standing, today: date, next_meeting: date | N
         # Charged PAF is paid before principal (split_payment), so that month's PAF was charged
         # on today's outstanding.
         # Its end on the loan's own calendar: journals of earlier versions hold ends drifted to the 28th.
-        month_end = add_months(terms.start, started_months(terms.start, paf_until)) if paf_until else None
+        month_end = add_months(terms.start, terms.month_of(paf_until)) if paf_until else None
         running = terms.round(outstanding * terms.rate_bp) if month_end and month_end >= today else 0
         overdue_paf_scheduled = max(0, paf_charged - running)
     else:
@@ -188,9 +194,8 @@ def due_at(terms: Terms, standing: Standing, today: date, next_meeting: date | N
         # Months on the loan's own calendar, as for declining PAF: counted on from a 28 February due
         # date, the next month of penalty began on 28 March, three days before the installment's own.
         first_late = _first_unpaid_due(plan, standing.principal_paid)
-        charged = started_months(terms.start, standing.penalty_until) if standing.penalty_until else 0
-        since = max(started_months(terms.start, first_late), charged)
-        months = started_months(terms.start, today) - since
+        since = max(terms.month_of(first_late), terms.month_of(standing.penalty_until))
+        months = terms.month_of(today) - since
         if months > 0:
             new_penalty = terms.round(arrears * terms.penalty_bp * months)
             penalty_until = add_months(terms.start, since + months)

@@ -125,6 +125,13 @@ def office_needs_approval(k: Kiosk, group_id: str) -> bool:
     return group_has_met(k.group(group_id))
 
 
+def _officer(k: Kiosk, member_id: str) -> dict[str, Any]:
+    member = k.member(member_id)
+    if member["role"] not in OFFICER_ROLES:
+        raise DomainError("not_an_officer", "member", name=member["name"])
+    return member
+
+
 def change_pin(k: Kiosk, member_id: str, new_pin: str, current_pin: str | None = None) -> None:
     """Set an officer's PIN; changing an existing one needs the current one, and a new one.
 
@@ -132,9 +139,7 @@ def change_pin(k: Kiosk, member_id: str, new_pin: str, current_pin: str | None =
     is no way round it. A first PIN comes with the office, which member_added or member_updated
     recorded; a replaced one is a ``pin_changed`` event (see ``reset_pin`` for why it is journaled).
     """
-    member = k.member(member_id)
-    if member["role"] not in OFFICER_ROLES:
-        raise DomainError("not_an_officer", "member", name=member["name"])
+    member = _officer(k, member_id)
     if not has_pin(k.store.conn, member_id):
         # A first PIN: the office it goes with is in the journal already. Also how a kiosk restored
         # from the server gives its officers PINs again (hashes never travel).
@@ -158,9 +163,7 @@ def reset_pin(k: Kiosk, member_id: str, new_pin: str, approvals: list[Approval])
     as the server does) but carries neither the PIN nor its hash, which stay in the kiosk's local
     table like every PIN (DESIGN §3, kiosk.store.pins).
     """
-    member = k.member(member_id)
-    if member["role"] not in OFFICER_ROLES:
-        raise DomainError("not_an_officer", "member", name=member["name"])
+    member = _officer(k, member_id)
     if not member["active"]:
         raise DomainError("member_left", "member", name=member["name"])
     # The format only: "not the old PIN" would tell whoever resets which PIN the officer has now,

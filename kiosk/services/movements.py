@@ -11,6 +11,7 @@ from kiosk.domain.loans import Due, Split, Terms, due_at, split_payment, standin
 from kiosk.domain.meetings import next_meeting
 from kiosk.domain.money import check_amount
 from kiosk.domain.policies import Borrower, aid_problem, loan_problems, share_out, withdrawal_problems
+from kiosk.domain.postings import lender as lender_account
 from kiosk.domain.rules import AidKind
 
 from .context import Approval, Kiosk, new_id
@@ -269,7 +270,7 @@ def check_outside_out(k: Kiosk, meeting_id: str, lender: str, principal: int, in
     """Paying a partner more than is owed, or more than the blue box holds, is refused before the PINs."""
     group_id = _meeting_group(k, meeting_id)
     name = _typed(lender, "lender_invalid", "lender").strip()
-    row = k.store.get("accounts", (group_id, f"bleue:lender:{name}"))
+    row = k.store.get("accounts", (group_id, lender_account(name)))
     if check_amount(principal, "principal", allow_zero=True) > -(row["balance"] if row else 0):
         raise DomainError("lender_overpaid", "amount")
     check_expense(k, meeting_id, "bleue", principal + check_amount(interest, "interest", allow_zero=True))

@@ -181,7 +181,7 @@ def enrollment_create(
     groups: Annotated[str, Form(max_length=5000)] = "",
 ) -> HTMLResponse:
     country = country.strip().upper()
-    if country and not re.fullmatch(r"[A-Z]{2}", country):  # as a user's scope (accounts.clean_scope)
+    if country and not accounts.is_country(country):  # as a user's scope
         raise BadRequest("country_invalid", "a country is a two-letter code such as TG or BJ")
     with read(engine) as conn:
         fleet.check_enrollment(conn, me, kiosk_id, country or None, cooperative.strip() or None)

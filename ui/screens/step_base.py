@@ -14,6 +14,32 @@ if TYPE_CHECKING:
     from .meeting import MeetingScreen
 
 
+def drafts_of(store: Any, key: str) -> dict[str, Any]:
+    """The drafts kept under ``key`` in the kiosk's settings, by owner (an open meeting, a group's next
+    opening); the one draft an earlier version kept there is read as its owner's."""
+    saved = json.loads(store.setting(key) or "{}")
+    if not isinstance(saved, dict):
+        return {}
+    if "meeting" in saved:
+        return {saved["meeting"]: saved.get("draft", {})} if saved.get("meeting") else {}
+    return saved
+
+
+def owned_draft(store: Any, key: str, owner: str) -> dict[str, Any]:
+    found = drafts_of(store, key).get(owner, {})
+    return found if isinstance(found, dict) else {}
+
+
+def keep_owned(store: Any, key: str, owner: str, draft: dict[str, Any], drafts: dict[str, Any] | None = None) -> None:
+    """``owner``'s draft kept (dropped when empty) beside the others (``drafts``: those to keep, if not all)."""
+    drafts = drafts_of(store, key) if drafts is None else drafts
+    if draft:
+        drafts[owner] = draft
+    else:
+        drafts.pop(owner, None)
+    store.set_setting(key, json.dumps(drafts))
+
+
 class Step(QWidget):
     key = ""
     filled_for: str | None = None  # the meeting this step's forms were last filled at
@@ -42,27 +68,14 @@ class Step(QWidget):
         database: a restart, a power cut or a change of language (which rebuilds the screens)
         must not silently lose it. One per open meeting: on a kiosk shared by groups, another
         group's meeting must not erase it (a member let off would then be charged in full)."""
-        found = self._drafts(key).get(self.meeting_id, {})
-        return found if isinstance(found, dict) else {}
+        return owned_draft(self.k.store, key, self.meeting_id)
 
     def keep_draft(self, key: str, draft: dict[str, Any]) -> None:
         # Only open meetings keep drafts: a closed one's would pile up in one setting read at every tap.
         rows = self.k.store.query("SELECT meeting_id FROM p_meetings WHERE status = 'open'")
         still_open = {r["meeting_id"] for r in rows}
-        drafts = {m: d for m, d in self._drafts(key).items() if m in still_open}
-        if draft:
-            drafts[self.meeting_id] = draft
-        else:
-            drafts.pop(self.meeting_id, None)
-        self.k.store.set_setting(key, json.dumps(drafts))
-
-    def _drafts(self, key: str) -> dict[str, Any]:
-        saved = json.loads(self.k.store.setting(key) or "{}")
-        if not isinstance(saved, dict):
-            return {}
-        if "meeting" in saved:  # the one draft an earlier version kept
-            return {saved["meeting"]: saved.get("draft", {})} if saved.get("meeting") else {}
-        return saved
+        drafts = {m: d for m, d in drafts_of(self.k.store, key).items() if m in still_open}
+        keep_owned(self.k.store, key, self.meeting_id, draft, drafts)
 
     def enter(self) -> None:
         """Shown: rebuild from the ledger."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import date, timedelta
 from typing import Any
 
@@ -18,7 +17,7 @@ from ..i18n import _, job_status_name, long_date, printer_state_name, short_date
 from ..widgets import FitLabel, Scroll, button, column, label, line_card, row
 from .cash import BoxCount
 from .home import clock_warning
-from .step_base import Step
+from .step_base import Step, keep_owned, owned_draft
 from .step_people import without_contribution, without_contribution_text
 
 OPEN_COUNT = "open_cash_count"  # drafts: the opening counts typed so far, {"<group>:<number>": draft}
@@ -200,27 +199,12 @@ class OpenStep(Step):
         group_id, count = self._opening or ("", 0)
         return f"{group_id}:{count + 1}"
 
-    def _drafts(self) -> dict[str, Any]:
-        saved = json.loads(self.k.store.setting(OPEN_COUNT) or "{}")
-        if not isinstance(saved, dict):
-            return {}
-        if "meeting" in saved:  # the one draft an earlier version kept, under the same owner's key
-            return {saved["meeting"]: saved.get("draft", {})} if saved.get("meeting") else {}
-        return saved
-
     def _read_count(self) -> dict[str, Any]:
-        draft = self._drafts().get(self._count_owner(), {})
-        return draft if isinstance(draft, dict) else {}
+        return owned_draft(self.k.store, OPEN_COUNT, self._count_owner())
 
     def _keep_count(self, draft: dict[str, Any] | None = None) -> None:
         """One draft per group's next opening: a kiosk shared by groups keeps each one's count."""
-        drafts = self._drafts()
-        draft = self.count.as_draft() if draft is None else draft
-        if draft:
-            drafts[self._count_owner()] = draft
-        else:
-            drafts.pop(self._count_owner(), None)
-        self.k.store.set_setting(OPEN_COUNT, json.dumps(drafts))
+        keep_owned(self.k.store, OPEN_COUNT, self._count_owner(), self.count.as_draft() if draft is None else draft)
 
     def _last_receipts(self) -> None:
         if self.last_closed:
