@@ -16,7 +16,7 @@ from kiosk.services import Approval, Kiosk
 from kiosk.services import groups as G
 from kiosk.services import meetings as M
 from kiosk.services import movements as V
-from kiosk.store.pins import LOCKOUT_MS, MAX_FAILURES
+from kiosk.store.pins import LOCKOUT_MS, MAX_FAILURES, has_pin
 
 DAY = date(2026, 3, 2)
 
@@ -421,6 +421,26 @@ def test_who_has_left_holds_no_office(kiosk: Kiosk, group: Group) -> None:
     meeting = funded(group)
     V.member_exit(kiosk, meeting, group.treasurer, group.member(0), group.two())
     refused(kiosk, "member_left", G.update_member, kiosk, group.member(0), role="president", approvals=group.two())
+
+
+def test_an_officer_who_leaves_office_leaves_their_pin_and_chooses_a_new_one_if_made_officer_again(
+    kiosk: Kiosk, group: Group
+) -> None:
+    # A PIN others may have watched being typed must not come back to life with a new term of office.
+    meeting = funded(group)
+    secretary = group.officers["secretaire"]["member_id"]
+    G.update_member(kiosk, secretary, role="membre", approvals=group.two("president", "controleur"))
+    assert not has_pin(kiosk.store.conn, secretary)
+    G.update_member(kiosk, secretary, role="secretaire", approvals=group.two("president", "controleur"))
+    refused(kiosk, "pin_not_set", kiosk.approve, [Approval(secretary, PINS["secretaire"]), group.approval("president")])
+    G.change_pin(kiosk, secretary, "7531")  # a first PIN again, chosen in front of the group
+    kiosk.approve([Approval(secretary, "7531"), group.approval("president")])
+    # Moving from one office to another keeps the PIN.
+    G.update_member(kiosk, secretary, role="controleur", approvals=group.two("president", "tresorier"))
+    assert has_pin(kiosk.store.conn, secretary)
+    # An officer who leaves the group leaves their office, and their PIN, with it.
+    V.member_exit(kiosk, meeting, group.treasurer, secretary, group.two("president", "tresorier"))
+    assert not has_pin(kiosk.store.conn, secretary)
 
 
 def test_two_groups_of_one_name_on_a_kiosk_are_refused(kiosk: Kiosk, group: Group) -> None:

@@ -222,3 +222,49 @@ def test_a_pin_reset_needs_two_other_officers_and_a_member_has_no_pin_buttons(qt
         d.tap("member_pin_reset")
         assert d.text("message_text") == "Il faut deux autres responsables pour réinitialiser ce code."
         assert not _pin_events(a)
+
+
+def test_officers_without_a_pin_choose_one_at_login_the_first_two_alone_the_others_approved(
+    qtbot: Any, db: tuple[Path, str]
+) -> None:
+    # A kiosk restored from the server: PINs never travel, so no officer has one.
+    with running_app(qtbot, *db) as a:
+        d = a.d
+        with a.k.store.write() as w:
+            w.execute("DELETE FROM officer_pins")
+        d.tap(f"group_{a.k.group(a.group_id)['name']}")
+        d.tap(f"officer_{PRESIDENT}")
+        assert not d.exists("pin_ok")  # no PIN to type: a new one, typed twice
+        assert d.text("newpin_hint") == "Pas encore de code sur ce kiosque : choisissez le vôtre, devant le groupe."
+        d.pin("1234", "newpin")
+        assert "trop simple" in d.text("newpin_error")
+        d.pin("2468", "newpin")
+        d.pin("2469", "newpin")
+        assert d.text("newpin_error") == "Les deux codes sont différents : recommencez."
+        d.pin("2468", "newpin")
+        d.pin("2468", "newpin")
+        assert a.win.session.officer["number"] == PRESIDENT  # type: ignore[index]
+        a.win.logout()
+        d.tap(f"group_{a.k.group(a.group_id)['name']}")
+        d.tap(f"officer_{SECRETARY}")  # one other has a PIN: still alone
+        d.pin("3579", "newpin")
+        d.pin("3579", "newpin")
+        assert a.win.session.officer["number"] == SECRETARY  # type: ignore[index]
+        a.win.logout()
+        # Two others have theirs now: they approve, so nobody passing by claims the treasurer's PIN.
+        d.tap(f"group_{a.k.group(a.group_id)['name']}")
+        d.tap(f"officer_{TREASURER}")
+        assert d.text("approval_title") == "Premier code d'Officier tresorier"  # French elides before a vowel
+        assert not d.exists(f"officer_{CONTROLLER}")  # no PIN of their own to approve with
+        d.approve((PRESIDENT, "2468"), (SECRETARY, "0000"))
+        assert "Code incorrect" in d.text("approval_error")
+        d.pin("3579")  # the same officer, again
+        d.pin("8642", "newpin")
+        d.pin("8642", "newpin")
+        assert a.win.session.officer["number"] == TREASURER  # type: ignore[index]
+        assert _pin_events(a) == [
+            {"group": a.group_id, "member": a.member_id(TREASURER), "reset": True,
+             "approvers": [a.member_id(PRESIDENT), a.member_id(SECRETARY)]}
+        ]  # fmt: skip
+        assert pins.has_pin(a.k.store.conn, a.member_id(TREASURER))
+        assert not pins.has_pin(a.k.store.conn, a.member_id(CONTROLLER))

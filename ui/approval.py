@@ -172,7 +172,7 @@ class ApprovalOverlay(Overlay):
 class NewPinOverlay(Overlay):
     """A new PIN, typed twice; the rules for PINs (4 to 8 digits, not 1111 or 1234) come from the store."""
 
-    def __init__(self, win: MainWindow, name: str, on_done: Callable[[str], Any]) -> None:
+    def __init__(self, win: MainWindow, name: str, on_done: Callable[[str], Any], *, hint: str = "") -> None:
         super().__init__(win, "newpin")
         self.on_done = on_done
         self.first: str | None = None
@@ -181,7 +181,8 @@ class NewPinOverlay(Overlay):
         self.error = label("", kind="error", name="newpin_error", hide_empty=True)
         self.pad = PinPad("newpin")
         self.pad.submitted.connect(self._pin)
-        self.lay.addLayout(row(column(self.step, self.error, None), self.pad, spacing=theme.current.px(16)), 1)
+        side = column(*([label(hint, kind="small", name="newpin_hint")] if hint else []), self.step, self.error, None)
+        self.lay.addLayout(row(side, self.pad, spacing=theme.current.px(16)), 1)
         self.lay.addLayout(row(None, button(_("Annuler"), "newpin_cancel", on=self.close_overlay)))
 
     def _pin(self, pin: str) -> None:

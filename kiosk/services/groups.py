@@ -9,7 +9,7 @@ from kiosk.domain.errors import DomainError
 from kiosk.domain.members import OFFICER_ROLES, clean_name, clean_phone, parse_role, parse_sex
 from kiosk.domain.members import office_needs_approval as group_has_met
 from kiosk.domain.rules import Rules
-from kiosk.store.pins import check_new_pin, check_pin_format, has_pin, set_pin, verify_pin
+from kiosk.store.pins import check_new_pin, check_pin_format, drop_pin, has_pin, set_pin, verify_pin
 
 from .context import Approval, Kiosk, new_id
 
@@ -101,7 +101,11 @@ def update_member(
     renames = "name" in fields and clean_name(fields["name"]) != member["name"]
     if (changes_office or renames) and office_needs_approval(k, member["group_id"]):
         body["approvers"] = k.approve(approvals or [])
-    k.store.append("member_updated", body)
+    leaves_office = changes_office and parse_role(fields["role"]) not in OFFICER_ROLES
+    with k.store.write() as w:
+        w.append("member_updated", body)
+        if leaves_office:
+            drop_pin(w, member_id)
     return k.member(member_id)
 
 

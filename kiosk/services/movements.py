@@ -13,6 +13,7 @@ from kiosk.domain.money import check_amount
 from kiosk.domain.policies import Borrower, aid_problem, loan_problems, share_out, withdrawal_problems
 from kiosk.domain.postings import lender as lender_account
 from kiosk.domain.rules import AidKind
+from kiosk.store.pins import drop_pin
 
 from .context import Approval, Kiosk, new_id
 from .receipts import issue_movement_receipt
@@ -248,10 +249,11 @@ def member_exit(k: Kiosk, meeting_id: str, by: str, member_id: str, approvals: l
     """A member leaves: their savings are paid back in full. Returns the amount paid."""
     _leaving(k, member_id)
     approvers = k.approve(approvals)
-    with k.store.write():
+    with k.store.write() as w:
         _leaving(k, member_id)
         amount = k.savings(_meeting_group(k, meeting_id), member_id)
         _record(k, meeting_id, by, "exit", member=member_id, amount=amount, approvers=approvers)
+        drop_pin(w, member_id)  # an officer who leaves leaves their office too
     return amount
 
 

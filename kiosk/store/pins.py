@@ -70,6 +70,13 @@ def set_pin(w: Writer, member_id: str, pin: str) -> None:
     )
 
 
+def drop_pin(w: Writer, member_id: str) -> None:
+    """Forget an officer's PIN when they leave office: should the group make them an officer again,
+    they choose a new one then, in front of it, rather than find working a PIN others may have seen
+    typed during the years they were out of office."""
+    w.execute("DELETE FROM officer_pins WHERE member_id = ?", (member_id,))
+
+
 def verify_pin(store: Store, member_id: str, pin: str) -> None:
     """Raise unless ``pin`` is this officer's; count failures in their own transaction.
 

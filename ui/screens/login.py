@@ -7,10 +7,12 @@ from typing import Any
 from PySide6.QtWidgets import QStackedWidget, QWidget
 
 from kiosk.domain.errors import DomainError
-from kiosk.store.pins import verify_pin
+from kiosk.services import Approval
+from kiosk.services import groups as G
+from kiosk.store.pins import has_pin, verify_pin
 
 from .. import theme
-from ..approval import PinPad, officer_buttons
+from ..approval import ApprovalOverlay, NewPinOverlay, PinPad, officer_buttons
 from ..i18n import _, error_text
 from ..widgets import button, clear, column, label, row
 from .base import Screen
@@ -69,6 +71,9 @@ class LoginScreen(Screen):
         self.names.addLayout(grid)
 
     def _pick(self, officer: dict[str, Any]) -> None:
+        if not has_pin(self.k.store.conn, officer["member_id"]):
+            self._first_pin(officer)
+            return
         self.officer = officer
         self.error.setText("")
         self.who.setText(officer["name"])
@@ -85,3 +90,35 @@ class LoginScreen(Screen):
                 self.pages.setCurrentIndex(0)
             return
         self.win.logged_in(self.officer, self.then)
+
+    def _first_pin(self, officer: dict[str, Any]) -> None:
+        """An officer without a PIN: on a kiosk restored from the server (PINs never travel), or given an
+        office back (leaving it dropped the old PIN). Where two other officers have theirs, they approve,
+        as for a reset: nobody passing by claims an officer's PIN. On a kiosk where fewer than two have
+        one yet (its first officers after a restore, set up in front of the group) each chooses their own."""
+        member_id, name = officer["member_id"], officer["name"]
+        conn = self.k.store.conn
+        others = [o for o in self.s.officers() if o["member_id"] != member_id and has_pin(conn, o["member_id"])]
+
+        def chosen(pin: str, approvals: list[Approval] | None = None) -> None:
+            if approvals:
+                ok, _none = self.win.attempt(G.reset_pin, self.k, member_id, pin, approvals)
+            else:
+                ok, _none = self.win.attempt(G.change_pin, self.k, member_id, pin)
+            if ok:
+                self.win.toast(_("{name} a maintenant un code.", name=name))
+                self.win.logged_in(self.k.member(member_id), self.then)
+
+        if len(others) < 2:
+            hint = _("Pas encore de code sur ce kiosque : choisissez le vôtre, devant le groupe.")
+            NewPinOverlay(self.win, name, chosen, hint=hint).open()
+            return
+        ApprovalOverlay(
+            self.win,
+            _("Premier code de {name}", name=name),
+            _("{name} n'a pas encore de code : deux autres responsables approuvent, puis {name} choisit le sien.",
+              name=name),
+            lambda approvals: NewPinOverlay(self.win, name, lambda pin: chosen(pin, approvals)).open(),
+            beneficiary=member_id,
+            officers=others,
+        ).open()  # fmt: skip
