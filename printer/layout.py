@@ -27,6 +27,7 @@ KIND = {
     "exit": "Départ, épargne rendue",
     "share_out": "Partage",
     "share_gain": "Gains du partage",
+    "share_loss": "Perte du partage",
     "expense": "Dépense",
     "outside_in": "Fonds extérieurs",
     "outside_out": "Remboursement extérieur",
@@ -133,6 +134,7 @@ def member_receipt(doc: dict[str, Any], width: int = 32, *, duplicate: bool = Fa
         ("Vous avez versé", lambda m: m["flow"] == "in" and m["kind"] != "reversal"),
         ("Vous avez reçu", lambda m: m["flow"] == "out" and m["kind"] != "reversal"),
         ("Porté à votre épargne", lambda m: m["flow"] == "saved"),
+        ("Retiré de votre épargne", lambda m: m["flow"] == "taken"),
         ("Corrections", lambda m: m["kind"] == "reversal"),
     )
     for title, belongs in sections:
@@ -220,7 +222,7 @@ def statement(doc: dict[str, Any], width: int = 32, *, duplicate: bool = False) 
     out += centered(f"Situation au {date_fr(doc['as_of'])}", width)
     out.append(Rule())
     for m in doc["movements"]:
-        sign = -1 if m["flow"] == "out" else 1
+        sign = -1 if m["flow"] in ("out", "taken") else 1
         label = f"{date_fr(m['date'])[:5]} {_label(m)}"
         out += pair(label, money(sign * m["amount"], signed=True), width)
     if not doc["movements"]:

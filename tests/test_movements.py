@@ -180,6 +180,40 @@ def test_share_out_distributes_earnings_in_proportion_to_savings(kiosk: Kiosk) -
     assert cash(kiosk, g)["verte"] == 0
 
 
+def test_a_loss_is_shared_out_in_proportion_to_savings_and_the_box_pays_what_it_holds(kiosk: Kiosk) -> None:
+    # 40 000 saved, then 1 000 spent from the verte with no earnings: the box holds 39 000. Paying
+    # everyone's savings back in full was refused ("caisse insuffisante"), and the cycle could not end.
+    g = make_group(kiosk, n_members=2, rules={"share_out": True, "rounding_unit": 25})
+    meeting = g.open(DAY, attendance=None)
+    V.contribution(kiosk, meeting, g.treasurer, g.member(0), "verte", 10000)
+    V.contribution(kiosk, meeting, g.treasurer, g.member(1), "verte", 30000)
+    V.expense(kiosk, meeting, g.treasurer, "verte", 1000, "registre", g.two())
+    plan = V.share_out_plan(kiosk, g.group_id)
+    assert plan["distributable"] == -1000
+    assert [plan["shares"][g.member(i)] for i in (0, 1)] == [-250, -750] and plan["left_over"] == 0
+    assert sum(plan["shares"].values()) == -1000  # the officers saved nothing: they lose nothing
+    result = V.do_share_out(kiosk, meeting, g.treasurer, g.two(), payout=True)
+    assert [result["payouts"][g.member(i)] for i in (0, 1)] == [9750, 29250]
+    assert kiosk.savings(g.group_id, g.member(0)) == 0 and cash(kiosk, g)["verte"] == 0
+    # A second share-out has nothing left to share: said before any PIN.
+    with pytest.raises(DomainError, match="share_out_nothing"):
+        V.check_share_out(kiosk, meeting, payout=True)
+
+
+def test_a_loss_that_does_not_divide_evenly_never_takes_more_than_a_member_saved(kiosk: Kiosk) -> None:
+    g = make_group(kiosk, n_members=3, rules={"share_out": True, "rounding_unit": 100})
+    meeting = g.open(DAY, attendance=None)
+    for i, amount in enumerate((150, 10000, 20050)):
+        V.contribution(kiosk, meeting, g.treasurer, g.member(i), "verte", amount)
+    V.expense(kiosk, meeting, g.treasurer, "verte", 20000, "vol", g.two())
+    plan = V.do_share_out(kiosk, meeting, g.treasurer, g.two(), payout=False)  # the loss taken from savings
+    after = {i: kiosk.savings(g.group_id, g.member(i)) for i in range(3)}
+    assert after == {0: 0, 1: 3300, 2: 6700}  # a third of each, rounded down to the hundred
+    assert sum(after.values()) + plan["left_over"] == cash(kiosk, g)["verte"] == 10200
+    [txn] = kiosk.store.query("SELECT txn_id FROM p_transactions WHERE kind = 'share_out'")
+    assert legs(kiosk, txn["txn_id"]) == {"verte:savings:x": 20200, "verte:distributed": -20200}
+
+
 def test_a_movement_shared_out_can_no_longer_be_reversed(kiosk: Kiosk) -> None:
     # A repayment recorded by mistake, then the share-out credits its PAF to every member: cancelled
     # afterwards, the members' savings exceeded the box's cash and loans by that PAF, for good.

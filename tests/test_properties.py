@@ -155,6 +155,7 @@ operation = st.one_of(
     reverse,
     close,
     close,
+    st.tuples(st.just("share_out"), st.booleans(), pair),
     # Only the last two members may leave, so that a history keeps people to lend to.
     st.tuples(st.just("exit"), st.integers(min_value=N_PEOPLE - 2, max_value=N_PEOPLE - 1), pair),
     st.tuples(st.just("stale"), who, amounts),
@@ -168,6 +169,7 @@ rules_strategy = st.fixed_dictionaries(
         "rounding_unit": st.sampled_from([1, 5, 25]),
         "late_penalty_bp": st.sampled_from([0, 100, 300]),
         "max_active_loans": st.integers(min_value=1, max_value=2),
+        "share_out": st.sampled_from([True, True, False]),
     }
 )
 
@@ -203,6 +205,8 @@ savings_operation = st.one_of(
     reverse_savings,
     reverse_savings,
     close,
+    st.tuples(st.just("expense"), st.just("verte"), amounts, pair),  # a loss to share out
+    st.tuples(st.just("share_out"), st.booleans(), pair),
 )
 savings_histories = st.lists(savings_operation, min_size=10, max_size=40)
 
@@ -388,6 +392,15 @@ class History:
 
     def op_exit(self, i: int, p: int) -> None:
         V.member_exit(self.k, self.meeting, self.by, self.people[i], self.approvals(p))
+
+    def op_share_out(self, payout: bool, p: int) -> None:
+        # The plan the kiosk makes from the books, gains or losses, is always one the ledger accepts:
+        # never more paid out than the box holds, never a member's savings below zero.
+        try:
+            V.do_share_out(self.k, self.meeting, self.by, self.approvals(p), payout=payout)
+        except DomainError as exc:
+            assert exc.code in {"share_out_not_in_rules", "share_out_with_loans", "share_out_nothing"}, exc
+            raise
 
     def op_close(self, close_adjust: tuple[int, int, int], open_adjust: tuple[int, int, int], gap: int) -> None:
         counts = self.counts(close_adjust)

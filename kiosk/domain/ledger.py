@@ -361,8 +361,13 @@ def _share_out(ch: Changes, meeting: Row, b: dict[str, Any]) -> Planned:
     legs: list[Posting] = []
     for member_id, amount in shares.items():
         active_member(ch, meeting["group_id"], member_id, f"shares.{member_id}")
-        if check_amount(amount, f"shares.{member_id}", allow_zero=True):
-            legs += transfer(account(Fund.VERTE, "distributed"), savings(member_id), amount)
+        # A negative share is the member's part of a loss (kiosk.domain.policies.share_out): it leaves
+        # their savings, which the savings account's own check keeps from going below zero.
+        size = check_amount(abs(amount) if type(amount) is int else amount, f"shares.{member_id}", allow_zero=True)
+        if amount > 0:
+            legs += transfer(account(Fund.VERTE, "distributed"), savings(member_id), size)
+        elif amount < 0:
+            legs += transfer(savings(member_id), account(Fund.VERTE, "distributed"), size)
     paid = 0
     for member_id, amount in payouts.items():
         active_member(ch, meeting["group_id"], member_id, f"payouts.{member_id}")

@@ -86,9 +86,20 @@ def share_out(savings: Mapping[str, int], distributable: int, unit: int) -> tupl
 
     Returns the shares and what is left over (kept in the box for next cycle),
     so the split never creates or loses a franc.
+
+    A negative ``distributable`` is a loss (a cash shortfall, expenses above the
+    earnings): the box holds less than the members' savings, and they bear it in
+    proportion to their savings, as they would have shared a gain. Then each
+    member's savings *after* the loss are rounded down to ``unit``: a share is
+    never more than the member's savings, and what is paid out never more than
+    the box holds.
     """
     total = sum(savings.values())
-    if total <= 0 or distributable <= 0:
+    if total <= 0 or distributable == 0:
         return {m: 0 for m in savings}, max(distributable, 0)
-    shares = {m: (distributable * s // total) // unit * unit for m, s in savings.items()}
+    if distributable > 0:
+        shares = {m: (distributable * s // total) // unit * unit for m, s in savings.items()}
+    else:
+        left = max(total + distributable, 0)
+        shares = {m: (left * s // total) // unit * unit - s for m, s in savings.items()}
     return shares, distributable - sum(shares.values())

@@ -42,8 +42,10 @@ def member_share(fund: str, detail: Any, member_id: str) -> list[dict[str, Any]]
     shares, payouts = share_parts(detail)
     share, paid = int(shares.get(member_id, 0)), int(payouts.get(member_id, 0))
     out = []
-    if share:
+    if share > 0:
         out.append({"kind": "share_gain", "fund": fund, "amount": share, "flow": "saved", "detail": {}})
+    elif share < 0:  # the member's part of a loss, taken from their savings
+        out.append({"kind": "share_loss", "fund": fund, "amount": -share, "flow": "taken", "detail": {}})
     if paid:
         out.append({"kind": "share_out", "fund": fund, "amount": paid, "flow": "out", "detail": {}})
     return out

@@ -353,7 +353,15 @@ def _sharing(k: Kiosk, meeting_id: str, *, payout: bool) -> dict[str, Any]:
         "SELECT 1 FROM p_loans WHERE group_id = ? AND fund = 'verte' AND status = 'active' LIMIT 1", (group_id,)
     ):
         raise DomainError("share_out_with_loans", "payout")
-    return share_out_plan(k, group_id)
+    plan = share_out_plan(k, group_id)
+    if not any(plan["shares"].values()) and not (payout and any(plan["savings"].values())):
+        raise DomainError("share_out_nothing", "share_out")  # no gain or loss to credit, no savings to pay
+    return plan
+
+
+def check_share_out(k: Kiosk, meeting_id: str, *, payout: bool) -> dict[str, Any]:
+    """The share-out's plan, or its refusal, before any officer types a PIN."""
+    return _sharing(k, meeting_id, payout=payout)
 
 
 # -- corrections -------------------------------------------------------------------------------

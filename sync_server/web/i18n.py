@@ -438,6 +438,7 @@ T: dict[str, tuple[str, str]] = {
     "k_outside_out": ("remboursement extérieur", "outside repayment"),
     "k_share_out": ("partage", "share-out"),
     "k_share_gain": ("gains du partage", "share-out earnings"),
+    "k_share_loss": ("perte du partage", "share-out loss"),
     "k_reversal": ("correction", "correction"),
     "k_discrepancy": ("écart de caisse", "cash discrepancy"),
     "s_active": ("en cours", "active"),
