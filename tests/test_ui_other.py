@@ -6,9 +6,19 @@ from pathlib import Path
 from typing import Any
 
 import ui_support  # noqa: F401  (chooses the offscreen platform before Qt loads)
-from ui_support import db_fixture, running_app, to_contributions  # noqa: F401  (the fixture ``db``)
+from ui_support import (  # noqa: F401  (the fixture ``db``)
+    CONTROLLER,
+    NUMBER_PIN,
+    PRESIDENT,
+    db_fixture,
+    running_app,
+    to_contributions,
+)
 
+from kiosk.services import Approval
+from kiosk.services import groups as G
 from kiosk.services import meetings as M
+from kiosk.services import movements as V
 
 
 def _other_step(a: Any, panel: str) -> None:
@@ -85,3 +95,40 @@ def test_the_fines_panel_speaks_plainly(qtbot: Any, db: tuple[Path, str]) -> Non
 
         lines = [w.text() for w in a.win.findChildren(QLabel) if w.isVisible() and w.text().startswith("12. ")]
         assert lines and lines[0].endswith("\nAmende : Retard")  # not "En retard : Retard"
+
+
+def test_a_group_with_a_share_out_in_its_règlement_shares_at_a_meeting(qtbot: Any, db: tuple[Path, str]) -> None:
+    path, group_id = db
+    with running_app(qtbot, path, group_id) as a:
+        _other_step(a, "fines")
+        assert not a.d.exists("other_share")  # a MUSO règlement: savings come back when one leaves
+        meeting = a.win.session.meeting_id()
+        two = [Approval(a.member_id(n), NUMBER_PIN[n]) for n in (1, 2)]
+        G.adopt_rules(a.k, meeting, {"share_out": True}, two)
+        V.expense(a.k, meeting, a.win.session.by, "verte", 1000, "registre", two)  # a loss: no PAF earned yet
+        a.d.tap("step_contributions")
+        a.d.tap("step_other")
+        a.d.tap("unpaid_continue")
+        a.d.tap("other_share")
+        plan = V.share_out_plan(a.k, group_id)
+        assert plan["distributable"] == -1000
+        assert a.d.text("share_summary").replace("\u00a0", " ") == (
+            "Perte de la caisse verte : 1 000 FCFA. Chacun la supporte en proportion de son épargne.\n"
+            f"Les arrondis restent en caisse : {plan['left_over']} FCFA."
+        )
+        # Paying out must wait for the running loans: said before any PIN.
+        head = a.k.store.head()
+        a.d.tap("share_payout")
+        assert "prêts sont en cours" in a.d.text("message_text")
+        assert not a.d.exists("officer_1") and a.k.store.head() == head
+        a.d.tap("message_ok")
+        before = {m: a.k.savings(group_id, m) for m in plan["savings"]}
+        a.d.tap("share_credit")
+        a.d.tap("confirm_ok")
+        a.approve(PRESIDENT, CONTROLLER)
+        after = {m: a.k.savings(group_id, m) for m in plan["savings"]}
+        assert {m: after[m] - before[m] for m in before} == plan["shares"]
+        assert sum(plan["shares"].values()) == -1000 - plan["left_over"]  # the roundings stay in the box
+        assert "Ni gain ni perte" in a.d.text("share_summary")
+        a.d.tap("share_credit")
+        assert a.d.text("message_text") == "Rien à partager : ni gain ni perte depuis le dernier partage"

@@ -16,6 +16,7 @@ from ..forms import Field, Form
 from ..i18n import _, fine_name, francs, fund_name, fund_short, money
 from ..overlays import ChoiceOverlay, MemberPicker
 from ..widgets import Scroll, button, column, label, line_card, row
+from .share_out import ShareOutPanel
 from .step_base import Step
 
 
@@ -36,6 +37,7 @@ class OtherStep(Step):
             ("expense", _("Dépense"), self._expense_panel),
             ("outside", _("Caisse bleue"), self._outside_panel),
             ("withdrawal", _("Retrait d'épargne"), self._withdrawal_panel),
+            ("share", _("Partage"), lambda: ShareOutPanel(self)),
         ):
             b = button(text, f"other_{key}", checkable=True, on=lambda key=key: self.show_panel(key), expand=True)
             menu.addWidget(b)
@@ -50,6 +52,11 @@ class OtherStep(Step):
         self.current = "fines"
 
     def enter(self) -> None:
+        # Only groups whose règlement has a share-out see it (MUSO groups keep their savings until they leave).
+        shares_out = self.k.rules(self.group_id).share_out
+        self.tabs["share"].setVisible(shares_out)
+        if self.current == "share" and not shares_out:
+            self.current = "fines"
         self.show_panel(self.current)
 
     def show_panel(self, key: str) -> None:
@@ -57,7 +64,7 @@ class OtherStep(Step):
         for k, b in self.tabs.items():
             b.setChecked(k == key)
         self.panel.setCurrentWidget(self.panels[key])
-        refresh = getattr(self, f"_refresh_{key}", None)
+        refresh = getattr(self, f"_refresh_{key}", None) or getattr(self.panels[key], "refresh", None)
         if refresh:
             refresh()
 
