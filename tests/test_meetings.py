@@ -104,6 +104,31 @@ def test_an_absence_fine_is_asked_when_the_member_comes_back(kiosk: Kiosk, group
     assert M.suggested_fines(kiosk, fifth) == []
 
 
+def test_each_absence_costs_the_fine_of_the_règlement_in_force_that_day(kiosk: Kiosk, group: Group) -> None:
+    # The group raised its absence fine from 500 to 1 000: a member away since before the change owed
+    # 1 000 for every absence, the old ones included.
+    from datetime import timedelta
+
+    away = group.member(0)
+    first = group.open(DAY)
+    M.record_attendance(kiosk, first, {away: "absent"})
+    group.close(first)
+    second = group.open(DAY + timedelta(days=7))
+    M.record_attendance(kiosk, second, {away: "absent"})
+    fines = {"absence": 1000, "retard": 200, "indiscipline": 500}
+    G.adopt_rules(kiosk, second, {"fines": fines}, group.two())  # from now on: this meeting's absence was before
+    group.close(second)
+    third = group.open(DAY + timedelta(days=14))
+    M.record_attendance(kiosk, third, {away: "absent"})
+    group.close(third)
+    fourth = group.open(DAY + timedelta(days=21))
+    owed = {f["member_id"]: (f["count"], f["amount"]) for f in M.suggested_fines(kiosk, fourth)}
+    assert owed == {away: (3, 500 + 500 + 1000)}
+    V.fine(kiosk, fourth, group.treasurer, away, "absence", 700)  # the oldest first: 500, then 200 of the next
+    owed = {f["member_id"]: (f["count"], f["amount"]) for f in M.suggested_fines(kiosk, fourth)}
+    assert owed == {away: (2, 300 + 1000)}
+
+
 def test_standard_contributions_in_one_tap_with_exceptions(kiosk: Kiosk) -> None:
     g = make_group(kiosk, n_members=26)  # 30 people with the officers
     meeting = g.open(DAY)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import json
+from collections.abc import Callable, Mapping
 from datetime import date
 from typing import Any
 
@@ -17,6 +18,7 @@ from kiosk.domain.meetings import (
     parse_attendance,
     suggested_fine,
 )
+from kiosk.domain.rules import Rules
 
 from .context import Approval, Kiosk, new_id
 from .receipts import issue_meeting_receipts, issue_movement_receipt
@@ -100,7 +102,7 @@ def suggested_fines(k: Kiosk, meeting_id: str) -> list[dict[str, Any]]:
             (meeting_id,),
         )
     }
-    owed = _absences_owed(k, meeting, rules.absence_fine, rules.fines.get(rules.absence_fine or "", 0))
+    owed = _absences_owed(k, meeting, rules.absence_fine)
     out = []
     for member_id, status in attendance(k, meeting_id, active_only=True).items():
         here = parse_attendance(status)
@@ -115,29 +117,32 @@ def suggested_fines(k: Kiosk, meeting_id: str) -> list[dict[str, Any]]:
     return out
 
 
-def _absences_owed(k: Kiosk, meeting: dict[str, Any], name: str | None, each: int) -> dict[str, tuple[int, int]]:
+def _absences_owed(k: Kiosk, meeting: dict[str, Any], name: str | None) -> dict[str, tuple[int, int]]:
     """Per member: (absences since they last came, francs of absence fine still unpaid for them).
 
     Only the absences since the member last came or sent someone: at that meeting the earlier ones
     were suggested, and paid or let go (the suggestion is the treasurer's to apply, as the group
     decides). Absence fines charged since count as paid whatever their day: an earlier version
-    charged them on the day of the absence.
+    charged them on the day of the absence. Each absence costs the fine of the règlement in force at
+    that meeting: a fine raised since applies from its adoption on, not to the absences before it.
     """
-    if not name or not each:
+    if not name:
         return {}
+    fine_at = _absence_fine_at(k, meeting["group_id"])
     rows = k.store.query(
-        "SELECT a.member_id, a.status, mt.number FROM p_attendance a JOIN p_meetings mt USING (meeting_id) "
-        "WHERE mt.group_id = ? AND mt.number < ?",
+        "SELECT a.member_id, a.status, mt.number, mt.opened_seq FROM p_attendance a JOIN p_meetings mt "
+        "USING (meeting_id) WHERE mt.group_id = ? AND mt.number < ? ORDER BY mt.number",
         (meeting["group_id"], meeting["number"]),
     )
     last_here: dict[str, int] = {}
     for r in rows:
         if r["status"] in PAYING:
             last_here[r["member_id"]] = max(last_here.get(r["member_id"], 0), r["number"])
-    absences: dict[str, int] = {}
+    absences: dict[str, list[int]] = {}  # the price of each absence, oldest first
     for r in rows:
-        if r["status"] == Attendance.ABSENT and r["number"] > last_here.get(r["member_id"], 0):
-            absences[r["member_id"]] = absences.get(r["member_id"], 0) + 1
+        away = r["status"] == Attendance.ABSENT and r["number"] > last_here.get(r["member_id"], 0)
+        if away and (price := fine_at(r["opened_seq"])):
+            absences.setdefault(r["member_id"], []).append(price)
     paid: dict[str, int] = {}
     for r in k.store.query(
         "SELECT t.member_id, mt.number, t.amount FROM p_transactions t JOIN p_meetings mt USING (meeting_id) "
@@ -147,11 +152,34 @@ def _absences_owed(k: Kiosk, meeting: dict[str, Any], name: str | None, each: in
         if r["number"] > last_here.get(r["member_id"], 0):
             paid[r["member_id"]] = paid.get(r["member_id"], 0) + r["amount"]
     out = {}
-    for member_id, n in absences.items():
-        unpaid = n * each - paid.get(member_id, 0)
-        if unpaid > 0:
-            out[member_id] = (-(-unpaid // each), unpaid)  # absences not yet covered, what they still owe
+    for member_id, prices in absences.items():
+        left = paid.get(member_id, 0)
+        unpaid = []
+        for price in prices:  # what was paid covers the oldest absences first
+            covered = min(left, price)
+            left -= covered
+            if price > covered:
+                unpaid.append(price - covered)
+        if unpaid:
+            out[member_id] = (len(unpaid), sum(unpaid))  # absences not yet covered, what they still owe
     return out
+
+
+def _absence_fine_at(k: Kiosk, group_id: str) -> Callable[[int], int]:
+    """The absence fine of the règlement in force when the journal was at ``seq``: the last version
+    adopted before it (a version adopted at a meeting applies from then on)."""
+    versions = [
+        (row["adopted_seq"], Rules.from_dict(json.loads(row["body"])))
+        for row in k.store.query(
+            "SELECT adopted_seq, body FROM p_rules WHERE group_id = ? ORDER BY adopted_seq", (group_id,)
+        )
+    ]
+
+    def fine_at(seq: int) -> int:
+        rules = next((r for adopted, r in reversed(versions) if adopted <= seq), versions[0][1])
+        return rules.fines.get(rules.absence_fine or "", 0)
+
+    return fine_at
 
 
 def standard_contributions(
