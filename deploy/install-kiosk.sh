@@ -126,6 +126,7 @@ put 644 "$here/kiosk/99-muso-usb-sticks.rules" /etc/udev/rules.d/99-muso-usb-sti
 put 644 "$here/kiosk/pam-muso-kiosk" /etc/pam.d/muso-kiosk
 put 644 "$here/kiosk/timesyncd-muso.conf" /etc/systemd/timesyncd.conf.d/muso.conf
 put 644 "$here/kiosk/tmpfiles-muso.conf" /etc/tmpfiles.d/muso.conf
+put 755 "$here/kiosk/muso-kiosk" /usr/local/bin/muso-kiosk
 for unit in muso-kiosk.service muso-sync.service muso-backup.service muso-backup.timer; do
     put 644 "$source_dir/systemd/$unit" "/etc/systemd/system/$unit"
 done

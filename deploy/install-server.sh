@@ -84,6 +84,7 @@ sed "s/@DOMAIN@/$domain/" "$here/server/Caddyfile" >"$caddy_conf"
 put 644 "$caddy_conf" /etc/caddy/Caddyfile
 rm -f "$caddy_conf"
 put 644 "$source_dir/systemd/muso-server.service" /etc/systemd/system/muso-server.service
+put 755 "$here/server/muso-server" /usr/local/bin/muso-server
 if [ -z "$root" ]; then
     chgrp muso-server "$env_file"
 fi
@@ -95,6 +96,6 @@ else
     systemctl daemon-reload
     systemctl enable --now muso-server.service
     systemctl reload caddy || systemctl restart caddy
-    echo "Create the first administrator: sudo -u muso-server env \$(grep -v '^#' /etc/muso/server.env) /opt/muso/venv/bin/muso-server create-user NAME"
+    echo "Create the first administrator: muso-server create-user NAME"
 fi
 echo "Done."

@@ -173,7 +173,8 @@ def cmd_restore(args: argparse.Namespace) -> int:
         print(f"Sauvegarde introuvable : {source}", file=sys.stderr)
         return EXIT_INPUT
     target = config.db_path(args.db)
-    if target.exists() and not args.force:
+    existed = target.exists()
+    if existed and not args.force:
         print(
             f"{target} existe déjà : ajoutez --force pour le remplacer (arrêtez l'application d'abord).",
             file=sys.stderr,
@@ -206,7 +207,10 @@ def cmd_restore(args: argparse.Namespace) -> int:
                 w.execute("UPDATE sync_state SET last_success_ms = NULL")
         target.parent.mkdir(parents=True, exist_ok=True)
         restore(staged, target)
-    print(f"Base restaurée depuis {source} : {report.events} événements vérifiés.")
+    # Named, and said when new: run without the kiosk's settings, the default path is a home folder's,
+    # and the kiosk's own database would stay as it was.
+    new = "" if existed else " (nouvelle)"
+    print(f"Base {target}{new} restaurée depuis {source} : {report.events} événements vérifiés.")
     if reprints:
         print(f"{reprints} reçu(s) en attente dans la sauvegarde : ils s'imprimeront marqués DUPLICATA.")
     return EXIT_OK

@@ -24,7 +24,8 @@ from kiosk.store.verify import verify
 from kiosk.sync import state
 
 ROOT = Path(__file__).resolve().parent.parent
-SCRIPTS = [ROOT / ".ci" / "run", *sorted((ROOT / "deploy").glob("*.sh"))]
+WRAPPERS = [ROOT / "deploy" / "kiosk" / "muso-kiosk", ROOT / "deploy" / "server" / "muso-server"]
+SCRIPTS = [ROOT / ".ci" / "run", *sorted((ROOT / "deploy").glob("*.sh")), *WRAPPERS]
 UNITS = sorted((ROOT / "systemd").glob("muso-*"))
 
 
@@ -89,6 +90,7 @@ def test_the_pi_installer_stages_every_file_with_its_permissions(staged: Path) -
         "etc/pam.d/muso-kiosk": 0o644,
         "etc/systemd/timesyncd.conf.d/muso.conf": 0o644,
         "etc/tmpfiles.d/muso.conf": 0o644,
+        "usr/local/bin/muso-kiosk": 0o755,
         "etc/systemd/system/muso-kiosk.service": 0o644,
         "etc/systemd/system/muso-sync.service": 0o644,
         "etc/systemd/system/muso-backup.service": 0o644,
@@ -151,6 +153,7 @@ def test_the_server_installer_generates_a_secret_once(tmp_path: Path, source: Pa
     assert len(secret) >= 32 and "@SECRET@" not in env
     assert (tmp_path / "etc/muso/server.env").stat().st_mode & 0o777 == 0o640
     assert "muso.example.org {" in (tmp_path / "etc/caddy/Caddyfile").read_text()
+    assert (tmp_path / "usr/local/bin/muso-server").stat().st_mode & 0o777 == 0o755
     before = _tree(tmp_path)
     assert subprocess.run(args, capture_output=True, timeout=300).returncode == 0
     assert _tree(tmp_path) == before  # same secret, same files
@@ -276,7 +279,10 @@ def test_backup_to_usb_wipe_and_restore_round_trip(tmp_path: Path, monkeypatch: 
     for suffix in ("", "-wal", "-shm"):  # the SD card dies
         Path(f"{db}{suffix}").unlink(missing_ok=True)
     assert main(["--db", str(db), "restore-backup", str(copy)]) == 0
-    assert "s'imprimeront marqués DUPLICATA" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "s'imprimeront marqués DUPLICATA" in out
+    # Which database was replaced, and that it was a new one: the technician sees where it went.
+    assert out.startswith(f"Base {db} (nouvelle) restaurée depuis {copy} :")
     restored = Kiosk.open(db, FixedClock())
     assert restored.store.head() == head
     assert _rows(restored) == rows
@@ -418,15 +424,16 @@ def test_a_backup_cannot_be_written_over_the_live_database(tmp_path: Path, capsy
         assert k.store.head() == head and verify(k.store).ok
 
 
-def test_the_deploy_guide_s_commands_read_the_env_files_as_installed() -> None:
-    # The installed files open with comment lines: `env $(cat …)` made env try to run "#".
+def test_the_deploy_guide_s_commands_go_through_the_wrappers_that_read_the_env_files() -> None:
+    # `env $(cat …)` made env try to run "#"; `env $(grep …)` read the file in the technician's shell,
+    # which may not read it. The wrappers source the files as the service's user: they must be shell.
     guide = (ROOT / "docs" / "deploy.md").read_text(encoding="utf-8")
-    assert "env $(cat" not in guide
+    assert "env $(" not in guide and "/opt/muso/venv/bin/muso-" not in guide
     for name in ("kiosk/kiosk.env", "server/server.env"):
         env_file = ROOT / "deploy" / name
-        assert f"env $(grep -v '^#' /etc/muso/{env_file.name})" in guide
-        run = subprocess.run(["bash", "-c", f"env $(grep -v '^#' {env_file}) true"], capture_output=True, text=True)
-        assert run.returncode == 0, run.stderr
+        run = subprocess.run(["sh", "-c", f'set -a; . "{env_file}"; echo "$MUSO_DB$DATABASE_URL"'],
+                             capture_output=True, text=True)  # fmt: skip
+        assert run.returncode == 0 and run.stdout.strip(), run.stderr
 
 
 def test_the_installers_help_is_their_header_and_nothing_else(tmp_path: Path) -> None:
@@ -438,3 +445,66 @@ def test_the_installers_help_is_their_header_and_nothing_else(tmp_path: Path) ->
         env={**os.environ, "PYTHONPATH": str(ROOT)},
     )  # fmt: skip
     assert samples.returncode == 0 and "usage" in samples.stdout and not list(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize("wrapper", WRAPPERS, ids=lambda p: p.name)
+def test_the_command_a_technician_types_runs_with_the_service_s_settings(wrapper: Path, tmp_path: Path) -> None:
+    """``sudo -u muso env $(grep … /etc/muso/kiosk.env) …``, as the docs said, read the file in the
+    technician's shell, which may not: the command then ran on a database in a home folder, and
+    ``restore-backup`` restored into it while the kiosk's own stayed as it was."""
+    env_file = tmp_path / "service.env"
+    env_file.write_text(
+        "# the service's settings\nMUSO_DB=/var/lib/muso/kiosk.db\nDATABASE_URL=postgresql+psycopg:///muso\n"
+    )
+    program = tmp_path / "program"
+    program.write_text('#!/bin/sh\necho "$(id -un) $MUSO_DB $DATABASE_URL [$*]"\n')
+    program.chmod(0o755)
+    me = subprocess.run(["id", "-un"], capture_output=True, text=True).stdout.strip()
+    script = wrapper.read_text()
+    for name, value in (("user", me), ("env_file", str(env_file)), ("program", str(program))):
+        assert f"\n{name}=" in script, name
+        script = "\n".join(f"{name}={value}" if ln.startswith(f"{name}=") else ln for ln in script.splitlines())
+    here = tmp_path / wrapper.name
+    here.write_text(script)
+    here.chmod(0o755)
+    run = subprocess.run([str(here), "restore-backup", "a file with spaces.db"], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    said = f"{me} /var/lib/muso/kiosk.db postgresql+psycopg:///muso [restore-backup a file with spaces.db]\n"
+    assert run.stdout == said
+
+
+# -- the server behind its reverse proxy ---------------------------------------------------------------
+
+
+def test_behind_caddy_each_client_is_its_own_address_not_the_proxy_s(tmp_path: Path) -> None:
+    """The unit's options, on a real server: Caddy connects from 127.0.0.1 and says who the client is
+    in X-Forwarded-For. Read from the socket, every client was 127.0.0.1, so one address's rate
+    limit (and login lockout) was everyone's."""
+    import httpx
+    from test_sync_support import LiveServer
+
+    from sync_server.migrate import upgrade
+
+    unit = (ROOT / "systemd/muso-server.service").read_text().splitlines()
+    line = next(ln for ln in unit if ln.startswith("ExecStart="))
+    options = line.split(" serve ", 1)[1].split()
+    for name in ("--host", "--port", "--workers"):  # the test's own loopback port, one worker
+        i = options.index(name)
+        del options[i : i + 2]
+    assert "--proxy-headers" in options, line
+    url = f"sqlite:///{tmp_path / 'server.db'}"
+    upgrade(url)
+    burst = 3
+    env = {"MUSO_SERVER_ANONYMOUS_BURST": str(burst), "MUSO_SERVER_ANONYMOUS_RATE_PER_MINUTE": "1"}
+    with LiveServer(url, env, args=tuple(options)) as server:
+
+        def login(client: str) -> int:
+            body = {"username": f"personne {client}", "password": "pas le bon"}  # not one name's lockout
+            headers = {"X-Forwarded-For": client}
+            return httpx.post(server.base + "/v1/admin/token", json=body, headers=headers, timeout=10).status_code
+
+        # Ten coordinators in ten villages, one failed login each: nobody is held back by the others.
+        assert [login(f"10.0.1.{i}") for i in range(10)] == [401] * 10
+        # One address trying again and again is, and only that one.
+        assert [login("10.0.2.1") for _ in range(burst + 1)][-1] == 429
+        assert login("10.0.2.2") == 401

@@ -231,10 +231,11 @@ def free_port() -> int:
 class LiveServer:
     """``muso-server serve`` on loopback, which tests may kill and restart (and benchmarks run ``with``)."""
 
-    def __init__(self, url: str, env: dict[str, str], workers: int = 1) -> None:
+    def __init__(self, url: str, env: dict[str, str], workers: int = 1, args: tuple[str, ...] = ()) -> None:
         self.db_url = url
         self.port = free_port()
         self.workers = workers
+        self.args = args  # more of ``serve``'s options (say, the systemd unit's)
         self.env = {**os.environ, **env, "DATABASE_URL": url, "MUSO_SERVER_SECRET_KEY": SECRET}
         self.env.setdefault("MUSO_SERVER_ENVIRONMENT", "test")
         self.env.setdefault("MUSO_SERVER_KIOSK_RATE_PER_MINUTE", "1000000")
@@ -255,7 +256,7 @@ class LiveServer:
 
     def start(self) -> None:
         cmd = [sys.executable, "-m", "sync_server.cli", "serve", "--port", str(self.port)]
-        cmd += ["--workers", str(self.workers), "--log-level", "warning"]
+        cmd += ["--workers", str(self.workers), "--log-level", "warning", *self.args]
         # Its log in a file, not a pipe nobody reads while it runs (a full pipe would stall the server).
         self.log = tempfile.TemporaryFile()  # noqa: SIM115  (closed by stop(), which outlives this call)
         self.proc = subprocess.Popen(cmd, env=self.env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=self.log)
