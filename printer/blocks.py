@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Literal
 
@@ -31,14 +32,26 @@ class Qr:
 Block = Line | Rule | Qr
 
 
+# Joins what must stay on one line ("2 335 FCFA", "3 mois", "PAF 600 FCFA"): wrap never breaks
+# there, and text.printable turns it into the plain space the printer knows (as the preview does).
+NBSP = "\u00a0"
+# Every space but the non-breaking ones: str.split() would break at U+00A0 too.
+_BREAKS = re.compile(r"[^\S\u00a0\u202f\u2007]+")
+
+
+def keep(*parts: str) -> str:
+    """``parts`` joined by spaces that never break."""
+    return NBSP.join(parts)
+
+
 def money(amount: int, *, signed: bool = False) -> str:
-    text = f"{group_thousands(amount)} FCFA"
+    text = keep(*group_thousands(amount).split(" "), "FCFA")
     return f"+{text}" if signed and amount > 0 else text
 
 
 def wrap(text: str, width: int) -> list[str]:
-    """Greedy word wrap; a word longer than the line is cut, never lost."""
-    words, lines, current = text.split(), [], ""
+    """Greedy word wrap at plain spaces; a word longer than the line is cut, never lost."""
+    words, lines, current = [w for w in _BREAKS.split(text) if w], [], ""
     for word in words:
         while len(word) > width:
             if current:

@@ -10,7 +10,7 @@ from typing import Any
 
 from kiosk.domain.receipts import totals
 
-from .blocks import Block, Line, Qr, Rule, centered, date_fr, money, pair, wrap
+from .blocks import Block, Line, Qr, Rule, centered, date_fr, keep, money, pair, wrap
 from .blocks import wrap as wrap_words
 from .text import printable
 
@@ -85,13 +85,19 @@ def _footer(doc: dict[str, Any], width: int, officer: str | None = None) -> list
     return out
 
 
-def _label(m: dict[str, Any]) -> str:
-    kind = m["of"] if m["kind"] == "reversal" else m["kind"]
+def _kind(kind: str, detail: dict[str, Any]) -> str:
+    """A movement's kind as people say it: "Amende retard", "Aide décès"."""
     label = KIND.get(kind, kind)
-    if kind == "fine" and m["detail"].get("fine"):
-        label += f" {m['detail']['fine']}"
-    if kind == "aid" and m["detail"].get("aid"):
-        label += f" {AID.get(m['detail']['aid'], m['detail']['aid'])}"
+    if kind == "fine" and detail.get("fine"):
+        label += f" {detail['fine']}"
+    if kind == "aid" and detail.get("aid"):
+        label += f" {AID.get(detail['aid'], detail['aid'])}"
+    return label
+
+
+def _label(m: dict[str, Any]) -> str:
+    # A correction's detail names what it cancels (services.receipts copies the fine or aid type there).
+    label = _kind(m["of"] if m["kind"] == "reversal" else m["kind"], m["detail"])
     label += f" ({m['fund']})"
     if m["kind"] != "reversal":
         return label
@@ -102,14 +108,14 @@ def _movement_lines(m: dict[str, Any], width: int) -> list[Line]:
     out = pair(_label(m), money(m["amount"]), width, indent=1)
     if m["kind"] == "repayment":
         d = m["detail"]
-        parts = [f"capital {money(d['principal'])}"]
+        parts = [keep("capital", money(d["principal"]))]
         if d["paf"]:
-            parts.append(f"PAF {money(d['paf'])}")
+            parts.append(keep("PAF", money(d["paf"])))
         if d["penalty"]:
-            parts.append(f"pénalité {money(d['penalty'])}")
+            parts.append(keep("pénalité", money(d["penalty"])))
         out += [Line("   " + t) for t in wrap("dont " + ", ".join(parts), width - 3)]
     if m["kind"] == "reversal" and m.get("reason"):
-        out += [Line("   " + t) for t in wrap(f"motif : {m['reason']}", width - 3)]
+        out += [Line("   " + t) for t in wrap(f"{keep('motif', ':')} {m['reason']}", width - 3)]
     return out
 
 
@@ -122,6 +128,18 @@ def _loan_balances(b: dict[str, Any], width: int, indent: int, always: bool = Fa
         out += pair("Capital restant dû", money(b["loan_outstanding"]), width, indent=indent)
     if late:
         out += pair("EN RETARD, à payer", money(late), width, indent=indent, bold=True)
+    return out
+
+
+def _next_due(b: dict[str, Any], width: int, indent: int) -> list[Line]:
+    """The next installment's own amount; with several loans due that day, their sum (each échéancier
+    shows one loan, so the paper says why this figure is larger)."""
+    nxt = b["next_due"]
+    if not nxt:
+        return []
+    out = pair(f"Prochaine échéance le {date_fr(nxt['date'])}", money(nxt["amount"]), width, indent=indent)
+    if nxt.get("loans", 1) > 1:  # documents queued before it existed have none
+        out.append(Line(" " * (indent + 2) + keep("pour", str(nxt["loans"]), "prêts")))
     return out
 
 
@@ -155,15 +173,23 @@ def member_receipt(doc: dict[str, Any], width: int = 32, *, duplicate: bool = Fa
     out.append(Line("Vos soldes à ce jour :" if doc.get("per_movement") else "Vos soldes après la séance :"))
     out += pair("Épargne (verte)", money(b["savings"]), width, indent=1)
     out += _loan_balances(b, width, indent=1)
-    if b["next_due"]:
-        out += pair(
-            f"Prochaine échéance le {date_fr(b['next_due']['date'])}", money(b["next_due"]["amount"]), width, indent=1
-        )
+    out += _next_due(b, width, indent=1)
     if b["aid_received"]:
         out += pair("Aides reçues (total)", money(b["aid_received"]), width, indent=1)
     out += _footer(doc, width, doc.get("officer"))
     out.append(Line("Gardez ce reçu.", "center"))
     return out
+
+
+def _months(n: int) -> str:
+    return keep(str(n), "mois")
+
+
+def _correction(r: dict[str, Any]) -> tuple[str, int]:
+    """Whose movement was cancelled (a group expense has nobody), what it was, and why."""
+    what = _kind(r["of"], r.get("detail") or {})  # jobs queued before it existed have no detail
+    who = f"{r['member']}, " if r.get("member") else ""
+    return f"{who}{keep(what, ':')} {r['reason']}", r["amount"]  # a line never starts with ":"
 
 
 def meeting_report(doc: dict[str, Any], width: int = 32, *, duplicate: bool = False) -> list[Block]:
@@ -197,9 +223,9 @@ def meeting_report(doc: dict[str, Any], width: int = 32, *, duplicate: bool = Fa
         label = f"{KIND.get(t['kind'], t['kind'])} ({t['fund']}) x{t['count']}"
         out += pair(label, money(t["amount"]), width, indent=1)
     for title, rows, fmt in (
-        ("PRÊTS ACCORDÉS", doc["loans"], lambda r: (f"{r['member']}, {r['term_months']} mois", r["amount"])),
+        ("PRÊTS ACCORDÉS", doc["loans"], lambda r: (f"{r['member']}, {_months(r['term_months'])}", r["amount"])),
         ("AIDES", doc["aid"], lambda r: (f"{r['member']} ({AID.get(r['aid'], r['aid'])})", r["amount"])),
-        ("CORRECTIONS", doc["corrections"], lambda r: (f"{KIND.get(r['of'], r['of'])} : {r['reason']}", r["amount"])),
+        ("CORRECTIONS", doc["corrections"], _correction),
     ):
         if rows:
             out.append(Line(title, bold=True))
@@ -220,7 +246,17 @@ def statement(doc: dict[str, Any], width: int = 32, *, duplicate: bool = False) 
     member = doc["member"]
     out += [Line(t, bold=True) for t in wrap(f"Membre n° {member['number']} : {member['name']}", width)]
     out += centered(f"Situation au {date_fr(doc['as_of'])}", width)
+    carried = doc.get("carried")  # only when older movements are left out
+    if carried:
+        out += centered(f"({len(doc['movements'])} derniers mouvements)", width)
     out.append(Rule())
+    if carried:
+        # What the older movements left: from it the lines below add up to the balances at the bottom.
+        out.append(Line(f"Solde reporté au {date_fr(carried['date'])} :"))
+        out += pair("Épargne (verte)", money(carried["savings"]), width, indent=1)
+        if carried["loan_outstanding"]:
+            out += pair("Capital restant dû", money(carried["loan_outstanding"]), width, indent=1)
+        out.append(Rule())
     for m in doc["movements"]:
         sign = -1 if m["flow"] in ("out", "taken") else 1
         label = f"{date_fr(m['date'])[:5]} {_label(m)}"
@@ -231,8 +267,7 @@ def statement(doc: dict[str, Any], width: int = 32, *, duplicate: bool = False) 
     b = doc["balances"]
     out += pair("Épargne (verte)", money(b["savings"]), width, bold=True)
     out += _loan_balances(b, width, indent=0, always=True)
-    if b["next_due"]:
-        out += pair(f"Prochaine échéance le {date_fr(b['next_due']['date'])}", money(b["next_due"]["amount"]), width)
+    out += _next_due(b, width, indent=0)
     out += pair("Aides reçues (total)", money(b["aid_received"]), width)
     out += _footer(doc, width)
     return out
@@ -250,9 +285,9 @@ def loan_schedule(doc: dict[str, Any], width: int = 32, *, duplicate: bool = Fal
     if loan["kind"] == "aid":
         out.append(Line("Aide remboursable, sans PAF"))
     else:
-        rate = f"{loan['rate_bp'] // 100},{loan['rate_bp'] % 100:02d} %/mois"
+        rate = keep(f"{loan['rate_bp'] // 100},{loan['rate_bp'] % 100:02d}", "%/mois")
         out += pair(f"{METHOD[loan['method']]} {rate}", money(loan["paf_total"]), width)
-    out += pair("Durée", f"{loan['term_months']} mois", width)
+    out += pair("Durée", _months(loan["term_months"]), width)
     out.append(Rule())
     num_w = 2
     for inst in doc["installments"]:

@@ -106,7 +106,13 @@ def report() -> dict[str, Any]:
         "loans": [{"member": "n° 14 Enyonam Ʋɔdzi", "amount": 30000, "term_months": 3, "fund": "verte"}],
         "aid": [{"member": "n° 9 Ɖɔvi Ŋuɖe-Ahouansou", "aid": "deces", "amount": 10000}],
         "corrections": [
-            {"of": "contribution", "amount": 1000, "reason": "cotisation saisie deux fois", "member": "Ɖɔvi"}
+            {
+                "of": "contribution",
+                "amount": 1000,
+                "reason": "cotisation saisie deux fois",
+                "member": "n° 9 Ɖɔvi Ŋuɖe-Ahouansou",
+                "detail": {},
+            }
         ],
         "number": "K07-000150",
         "code": "QRSTU-VWXYZ",

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from printer.blocks import Line, Qr
+from printer.blocks import Line, Qr, wrap
 from printer.escpos_out import Style, as_text, render
 from printer.layout import EWE_FON_LETTERS, FRENCH_LETTERS, TONES, layout, self_test_page
 from printer.samples import DOCS
@@ -190,3 +190,58 @@ def test_the_test_page_shows_every_letter_and_width() -> None:
 def test_bad_width_is_refused() -> None:
     with pytest.raises(ValueError, match="width"):
         layout(DOCS["member"](), 40)
+
+
+def _lines(doc: dict[str, Any], width: int) -> list[str]:
+    return as_text(layout(doc, width), width).splitlines()
+
+
+@pytest.mark.parametrize("width", [32, 42, 48])
+def test_an_amount_a_rate_or_a_duration_is_never_split_across_lines(width: int) -> None:
+    # The reviewer's cases: "pénalité 2" / "335 FCFA", "PAF fixe 2,00" / "%/mois", "Kpodar, 6" / "mois".
+    member = DOCS["member"]()
+    repayment = {"kind": "repayment", "fund": "verte", "amount": 142335, "flow": "in"}
+    member["movements"] = [repayment | {"detail": {"principal": 115000, "paf": 25000, "penalty": 2335}}]
+    lines = _lines(member, width)
+    for part in ("capital 115 000 FCFA", "PAF 25 000 FCFA", "pénalité 2 335 FCFA"):
+        assert any(part in line for line in lines), (part, lines)
+    schedule = DOCS["schedule"]()
+    schedule["loan"] |= {"principal": 1250000, "paf_total": 150000, "term_months": 6}
+    lines = _lines(schedule, width)
+    assert any("2,00 %/mois" in line for line in lines) and any(line.endswith(" 6 mois") for line in lines)
+    report = DOCS["report"]()
+    report["loans"] = [{"member": "n° 7 Komlanvi Sénamé Kpodar", "amount": 1250000, "term_months": 6, "fund": "verte"}]
+    lines = _lines(report, width)
+    assert any("6 mois" in line for line in lines)
+    for doc in (member, schedule, report):  # and no line begins with the tail of a number
+        assert not any(re.match(r" *(\d{3} FCFA|mois|%)", line) for line in _lines(doc, width))
+
+
+def test_the_spaces_that_hold_an_amount_together_print_as_plain_spaces() -> None:
+    assert wrap("pénalité\u00a02\u00a0335\u00a0FCFA et plus", 20) == ["pénalité\u00a02\u00a0335\u00a0FCFA", "et plus"]
+    assert wrap("a\tb\nc  d", 3) == ["a b", "c d"]  # any other space still breaks, as before
+    doc = DOCS["member"]()
+    data = render(layout(doc, 32), Style(width=32))
+    assert b"\xa0" not in data and b"5 355 FCFA" in data  # cp1252 has U+00A0: it must not reach the printer
+    assert "\u00a0" not in as_text(layout(doc, 32), 32)
+
+
+def test_several_loans_due_the_same_day_are_said_so() -> None:
+    for kind, indent in (("member", " "), ("statement", "")):
+        doc = DOCS[kind]()
+        doc["balances"]["next_due"] = {"amount": 12265, "date": "2026-02-12", "loans": 2}
+        lines = _lines(doc, 32)
+        i = next(i for i, line in enumerate(lines) if line.startswith(f"{indent}Prochaine échéance"))
+        assert lines[i + 1 : i + 3] == [f"{indent}le 12/02/2026".ljust(21) + "12 265 FCFA", f"{indent}  pour 2 prêts"]
+        doc["balances"]["next_due"]["loans"] = 1
+        assert "pour" not in as_text(layout(doc, 32), 32)
+
+
+def test_a_relevé_cut_short_says_so_and_carries_the_balances() -> None:
+    doc = DOCS["statement"]()
+    doc["carried"] = {"date": "2026-06-29", "savings": 17000, "loan_outstanding": 0}
+    text = as_text(layout(doc, 32), 32)
+    assert "(4 derniers mouvements)" in text
+    assert "Solde reporté au 29/06/2026 :\n Épargne (verte)     17 000 FCFA\n" + "-" * 32 + "\n06/07 Cotisation" in text
+    doc["carried"]["loan_outstanding"] = 5000
+    assert " Capital restant dû   5 000 FCFA\n" + "-" * 32 + "\n06/07" in as_text(layout(doc, 32), 32)

@@ -14,9 +14,10 @@ import json
 from datetime import date
 from typing import Any
 
+from kiosk.domain import postings
 from kiosk.domain.events import Event, journal_point_code, verification_code
 from kiosk.domain.funds import Fund
-from kiosk.domain.loans import due_at, schedule, standing_of, terms_of
+from kiosk.domain.loans import Standing, Terms, due_at, schedule, standing_of, terms_of
 from kiosk.domain.meetings import PAYING
 from kiosk.domain.receipts import member_share, paper_figures, share_parts
 from kiosk.store.database import Writer
@@ -71,11 +72,21 @@ def _movement(k: Kiosk, row: dict[str, Any]) -> dict[str, Any]:
             "of_date": k.meeting(original["meeting_id"])["date"] if original["meeting_id"] else None,
             "reason": row["reason"],
         }
+        entry["detail"] = _cancelled(original, entry["detail"])
     else:
         entry["flow"] = FLOW.get(kind, "in")
     if kind == "repayment":
         entry["detail"] = {k: row["detail"][k] for k in ("principal", "paf", "penalty")}
     return entry
+
+
+def _cancelled(original: dict[str, Any], detail: dict[str, Any]) -> dict[str, Any]:
+    """A correction's detail with the fine or aid type of the movement it cancels: "ANNULATION Amende
+    indiscipline", as the original's line said, not a bare "Amende"."""
+    of = original["detail"] or {}
+    if isinstance(of, str):  # rows from a plain query hold the JSON text
+        of = json.loads(of)
+    return detail | {key: of[key] for key in ("fine", "aid") if of.get(key)}
 
 
 def _shares_of(k: Kiosk, member_id: str, where: str, params: tuple[Any, ...]) -> list[dict[str, Any]]:
@@ -92,26 +103,42 @@ def _shares_of(k: Kiosk, member_id: str, where: str, params: tuple[Any, ...]) ->
     ]
 
 
+def _next_installment(terms: Terms, standing: Standing, today: date) -> tuple[date, int] | None:
+    """The loan's next installment after ``today`` that is not already paid, and its own amount.
+
+    Its own amount only: what is already late (arrears and their penalty) the paper prints apart as
+    "EN RETARD, à payer", and the installment's PAF is what the échéancier says falls due that day.
+    """
+    for inst in schedule(terms):
+        if inst.due > today:
+            due = due_at(terms, standing, inst.due)
+            own = due.now - due.arrears - due.penalty
+            if own:
+                return inst.due, own
+            # Nothing left of it: paid ahead (weekly groups pay at the meeting before it falls due).
+    return None
+
+
 def member_balances(k: Kiosk, group_id: str, member_id: str, today: date) -> dict[str, Any]:
     loans = k.store.query(
         "SELECT * FROM p_loans WHERE member_id = ? AND status = 'active' ORDER BY start", (member_id,)
     )
-    outstanding, late, next_due = 0, 0, None
-    next_due_date = ""
+    outstanding, late = 0, 0
+    upcoming: list[tuple[date, int]] = []
     for row in loans:
         terms, standing = terms_of(row), standing_of(row)
         outstanding += terms.principal - standing.principal_paid
         owed = due_at(terms, standing, today)
         late += owed.arrears + owed.penalty  # what should have been paid already, and what lateness cost
-        for inst in schedule(terms):
-            if inst.due > today:
-                due = due_at(terms, standing, inst.due)
-                if not due.now:
-                    continue  # paid ahead (weekly groups pay at the meeting before it falls due)
-                if next_due is None or inst.due.isoformat() < next_due_date:
-                    next_due_date = inst.due.isoformat()
-                    next_due = {"amount": due.now, "date": next_due_date}
-                break
+        if (step := _next_installment(terms, standing, today)) is not None:
+            upcoming.append(step)
+    next_due = None
+    if upcoming:
+        # A loan and a repayable aid often fall due the same day: the member brings both, so the
+        # paper says the sum (and how many loans it covers, since each échéancier shows one).
+        first = min(day for day, _ in upcoming)
+        parts = [amount for day, amount in upcoming if day == first]
+        next_due = {"amount": sum(parts), "date": first.isoformat(), "loans": len(parts)}
     member = k.member(member_id)
     return {
         "savings": k.savings(group_id, member_id),
@@ -212,8 +239,10 @@ def report_doc(k: Kiosk, meeting_id: str) -> dict[str, Any]:
             "fund": r["fund"],
         }
         for r in k.store.query(
+            # In the order they were granted, as the meeting's notebook lists them.
             "SELECT l.*, m.number, m.name FROM p_loans l JOIN p_members m USING (member_id) "
-            "WHERE l.meeting_id = ? AND l.kind = 'loan' AND l.status != 'cancelled' ORDER BY l.txn_id",
+            "JOIN p_transactions t ON t.txn_id = l.txn_id "
+            "WHERE l.meeting_id = ? AND l.kind = 'loan' AND l.status != 'cancelled' ORDER BY t.seq",
             (meeting_id,),
         )
     ]
@@ -226,10 +255,17 @@ def report_doc(k: Kiosk, meeting_id: str) -> dict[str, Any]:
         )
     ]
     corrections = [
-        {"of": r["of_kind"], "amount": r["amount"], "reason": r["reason"], "member": r["name"] or ""}
+        {
+            "of": r["of_kind"],
+            "amount": r["amount"],
+            "reason": r["reason"],
+            "member": f"n° {r['number']} {r['name']}" if r["name"] else "",
+            "detail": _cancelled(k.store.get("transactions", (r["reverses"],)) or {"detail": None}, {}),
+        }
         for r in k.store.query(
-            "SELECT t.amount, t.reason, json_extract(t.detail, '$.kind') AS of_kind, m.name FROM p_transactions t "
-            "LEFT JOIN p_members m USING (member_id) WHERE t.meeting_id = ? AND t.kind = 'reversal' ORDER BY t.seq",
+            "SELECT t.amount, t.reason, t.reverses, json_extract(t.detail, '$.kind') AS of_kind, m.number, m.name "
+            "FROM p_transactions t LEFT JOIN p_members m USING (member_id) "
+            "WHERE t.meeting_id = ? AND t.kind = 'reversal' ORDER BY t.seq",
             (meeting_id,),
         )
     ]
@@ -317,28 +353,51 @@ def statement_doc(k: Kiosk, member_id: str, limit: int = 30) -> dict[str, Any]:
     rows = k.store.query(
         "SELECT t.*, mt.date, mt.number AS meeting_number FROM p_transactions t JOIN p_meetings mt USING (meeting_id) "
         "WHERE t.member_id = ? ORDER BY t.seq DESC LIMIT ?",
-        (member_id, limit),
+        (member_id, limit + 1),  # one more than printed: whether older movements are left out
     )
     lines = []
     for row in reversed(rows):
         lines.append(_movement(k, row) | {"date": row["date"], "seq": row["seq"]})
     lines += _shares_of(k, member_id, "t.group_id = ?", (member["group_id"],))
-    lines = sorted(lines, key=lambda line: line["seq"])[-limit:]
+    lines = sorted(lines, key=lambda line: line["seq"])
+    cut = len(lines) - limit
+    if cut > 0:
+        # Never split a meeting: a balance "reported at 12/01" followed by lines of 12/01 reads as if
+        # those were in it already. Unless one day alone holds more than the paper lists.
+        day = lines[cut - 1]["date"]
+        whole = next((i for i in range(cut, len(lines)) if lines[i]["date"] != day), len(lines))
+        cut = whole if whole < len(lines) else cut
+    carried = _carried(k, member_id, lines[cut - 1]) if cut > 0 else None
+    lines = lines[max(cut, 0) :]
     for line in lines:
         del line["seq"]
     today = date.fromisoformat(group["last_meeting_date"]) if group["last_meeting_date"] else date.today()
-    return _head_stamped(
-        k,
-        {
-            "type": "statement",
-            "title": "Relevé de compte",
-            "group": group["name"],
-            "member": {"number": member["number"], "name": member["name"]},
-            "as_of": today.isoformat(),
-            "movements": lines,
-            "balances": member_balances(k, group["group_id"], member_id, today),
-        },
+    doc: dict[str, Any] = {
+        "type": "statement",
+        "title": "Relevé de compte",
+        "group": group["name"],
+        "member": {"number": member["number"], "name": member["name"]},
+        "as_of": today.isoformat(),
+        "movements": lines,
+        "balances": member_balances(k, group["group_id"], member_id, today),
+    }
+    if carried:
+        doc["carried"] = carried
+    return _head_stamped(k, doc)
+
+
+def _carried(k: Kiosk, member_id: str, last: dict[str, Any]) -> dict[str, Any]:
+    """The balances right after ``last``, the newest movement a relevé leaves out: with them the member
+    adds up the lines printed to the balances at the bottom."""
+    [row] = k.store.query(
+        "SELECT"
+        " (SELECT -COALESCE(SUM(p.amount), 0) FROM p_postings p JOIN p_transactions t USING (txn_id)"
+        "  WHERE p.account = ? AND t.seq <= ?) AS savings,"
+        " (SELECT COALESCE(SUM(p.amount), 0) FROM p_postings p JOIN p_transactions t USING (txn_id)"
+        "  JOIN p_loans l ON p.account = l.fund || ':loan:' || l.loan_id WHERE l.member_id = ? AND t.seq <= ?) AS loan",
+        (postings.savings(member_id), last["seq"], member_id, last["seq"]),
     )
+    return {"date": last["date"], "savings": row["savings"], "loan_outstanding": row["loan"]}
 
 
 def schedule_doc(k: Kiosk, loan_id: str) -> dict[str, Any]:

@@ -1,0 +1,193 @@
+"""What a member's receipt and relevé say they owe and hold, and what the procès-verbal lists."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, timedelta
+
+import pytest
+from conftest import Group, make_group
+
+from kiosk.domain.loans import schedule, terms_of
+from kiosk.services import Kiosk
+from kiosk.services import meetings as M
+from kiosk.services import movements as V
+from kiosk.services import receipts as RC
+from printer.escpos_out import as_text
+from printer.layout import layout
+
+GRANTED = date(2026, 1, 12)
+
+
+def _docs(k: Kiosk, kind: str) -> list[dict]:
+    rows = k.store.query("SELECT doc FROM print_jobs WHERE kind = ? ORDER BY id", (kind,))
+    return [json.loads(r["doc"]) for r in rows]
+
+
+def _paper(doc: dict, width: int = 32) -> str:
+    """The receipt as printed, each amount's lines joined: "Prochaine échéance le 12/02/2026 12 265 FCFA"."""
+    return " ".join(as_text(layout(doc, width), width).split())
+
+
+def _borrow(k: Kiosk, g: Group) -> tuple[str, str]:
+    """Member 0 borrows 30 000 over 3 months and takes the repayable aid for illness (5 000 over 3 months),
+    both at the same meeting: their installments fall due the same days."""
+    meeting = g.open(GRANTED)
+    M.standard_contributions(k, meeting, g.treasurer, exceptions={g.member(0): {"verte": 25000, "rouge": 5000}})
+    loan = V.grant_loan(k, meeting, g.treasurer, g.member(0), 30000, 3, g.two())
+    V.give_aid(k, meeting, g.treasurer, g.member(0), "maladie", g.two())
+    g.close(meeting)
+    [aid] = [r["loan_id"] for r in V.active_loans(k, g.member(0)) if r["loan_id"] != loan]
+    return loan, aid
+
+
+def _plan(k: Kiosk, loan_id: str) -> list:
+    return schedule(terms_of(k.store.get("loans", (loan_id,))))
+
+
+def test_the_next_installment_sums_every_loan_falling_due_that_day(kiosk: Kiosk) -> None:
+    g = make_group(kiosk, 2)
+    loan, aid = _borrow(kiosk, g)
+    first = _plan(kiosk, loan)[0].total + _plan(kiosk, aid)[0].total
+    assert first == 10600 + 1665
+    balances = RC.member_balances(kiosk, g.group_id, g.member(0), GRANTED)
+    assert balances["next_due"] == {"amount": 12265, "date": "2026-02-12", "loans": 2}
+    receipt = next(d for d in _docs(kiosk, "member") if d["member"]["name"] == "Membre 0")
+    assert "Prochaine échéance le 12/02/2026 12 265 FCFA pour 2 prêts" in _paper(receipt)
+    statement = RC.statement_doc(kiosk, g.member(0))
+    assert "Prochaine échéance le 12/02/2026 12 265 FCFA pour 2 prêts" in _paper(statement)
+    # The aid repaid ahead at the next meeting: only the loan falls due on the 12th, and the aid's
+    # next installment comes a month later.
+    meeting = g.open(GRANTED + timedelta(days=7))
+    V.repay(kiosk, meeting, g.treasurer, aid, _plan(kiosk, aid)[0].total)
+    g.close(meeting)
+    balances = RC.member_balances(kiosk, g.group_id, g.member(0), GRANTED + timedelta(days=7))
+    assert balances["next_due"] == {"amount": 10600, "date": "2026-02-12", "loans": 1}
+    receipt = [d for d in _docs(kiosk, "member") if d["member"]["name"] == "Membre 0"][-1]
+    assert "pour 1" not in _paper(receipt) and "prêts" not in _paper(receipt)
+
+
+def test_the_next_installment_is_its_own_amount_not_what_is_already_late(kiosk: Kiosk) -> None:
+    g = make_group(kiosk, 2)
+    loan, aid = _borrow(kiosk, g)
+    day = date(2026, 2, 16)  # the first installments fell due on 12 February: nothing repaid
+    meeting = g.open(day)
+    g.close(meeting)
+    late = sum(V.loan_due(kiosk, lid, day).arrears + V.loan_due(kiosk, lid, day).penalty for lid in (loan, aid))
+    assert late > 10600 + 1665  # the first installments and a penalty
+    balances = RC.member_balances(kiosk, g.group_id, g.member(0), day)
+    second = _plan(kiosk, loan)[1].total + _plan(kiosk, aid)[1].total
+    assert balances["late"] == late
+    assert balances["next_due"] == {"amount": second, "date": "2026-03-12", "loans": 2} and second == 12265
+    receipt = [d for d in _docs(kiosk, "member") if d["member"]["name"] == "Membre 0"][-1]
+    paper = _paper(receipt)
+    assert f"EN RETARD, à payer {late // 1000} {late % 1000:03d} FCFA" in paper
+    assert "Prochaine échéance le 12/03/2026 12 265 FCFA" in paper
+    # What the code vouches for is what the paper prints (the next installment is not among its figures).
+    event = next(e for e in kiosk.store.events() if e.type == "receipt_issued" and e.seq == receipt_seq(kiosk))
+    assert event.body["paper"]["late"] == late and event.body["paper"]["loan"] == 35000
+
+
+def receipt_seq(k: Kiosk) -> int:
+    """The journal event of the last receipt issued to Membre 0."""
+    rows = k.store.query("SELECT doc, receipt_seq FROM print_jobs WHERE kind = 'member' ORDER BY id")
+    return [r["receipt_seq"] for r in rows if json.loads(r["doc"])["member"]["name"] == "Membre 0"][-1]
+
+
+@pytest.mark.parametrize("method", ["flat", "declining"])
+def test_a_late_loan_s_next_installment_is_still_the_échéancier_s_figure(kiosk: Kiosk, method: str) -> None:
+    g = make_group(kiosk, 2, rules={"paf_method": method})
+    meeting = g.open(GRANTED)
+    M.standard_contributions(kiosk, meeting, g.treasurer, exceptions={g.member(0): {"verte": 25000}})
+    loan = V.grant_loan(kiosk, meeting, g.treasurer, g.member(0), 30000, 3, g.two())
+    g.close(meeting)
+    day = date(2026, 2, 16)
+    balances = RC.member_balances(kiosk, g.group_id, g.member(0), day)
+    plan = _plan(kiosk, loan)
+    # Declining PAF is charged on what is still owed: nothing was repaid, so the whole 30 000.
+    paf = plan[0].paf if method == "declining" else plan[1].paf
+    assert balances["next_due"] == {"amount": plan[1].principal + paf, "date": "2026-03-12", "loans": 1}
+    assert balances["late"] > plan[0].total
+
+
+def test_a_long_relevé_carries_the_balances_of_what_it_leaves_out(kiosk: Kiosk) -> None:
+    g = make_group(kiosk, 1)
+    member = g.member(0)
+    day = GRANTED
+    meeting = g.open(day)
+    M.standard_contributions(kiosk, meeting, g.treasurer, exceptions={member: {"verte": 25000}})
+    V.grant_loan(kiosk, meeting, g.treasurer, member, 20000, 6, g.two())
+    g.close(meeting)
+    assert "carried" not in RC.statement_doc(kiosk, member)  # three movements: all printed, as before
+    for _ in range(14):  # 3 + 14 × 2 = 31 movements: one more than a relevé prints
+        day += timedelta(days=7)
+        meeting = g.open(day)
+        M.standard_contributions(kiosk, meeting, g.treasurer)
+        g.close(meeting)
+    doc = RC.statement_doc(kiosk, member)
+    # The first meeting's three lines are left out together: a balance "at 12/01" followed by lines of
+    # the 12th would count them twice.
+    assert len(doc["movements"]) == 28 and doc["movements"][0]["date"] == "2026-01-19"
+    assert doc["carried"] == {"date": "2026-01-12", "savings": 25000, "loan_outstanding": 20000}
+    saved = sum(m["amount"] for m in doc["movements"] if m["fund"] == "verte" and m["kind"] == "contribution")
+    assert doc["carried"]["savings"] + saved == doc["balances"]["savings"] == 25000 + 14 * 1000
+    assert doc["carried"]["loan_outstanding"] == doc["balances"]["loan_outstanding"]
+    for width in (32, 48):
+        paper = _paper(doc, width)
+        assert "Situation au 20/04/2026 (28 derniers mouvements)" in paper
+        assert "Solde reporté au 12/01/2026 : Épargne (verte) 25 000 FCFA Capital restant dû 20 000 FCFA" in paper
+        assert paper.index("Solde reporté") < paper.index("19/01 Cotisation")
+
+
+def test_the_procès_verbal_lists_loans_in_the_order_they_were_granted(
+    kiosk: Kiosk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    g = make_group(kiosk, 3)
+    meeting = g.open(GRANTED)
+    M.standard_contributions(kiosk, meeting, g.treasurer, exceptions={g.member(i): {"verte": 20000} for i in range(3)})
+    g.close(meeting)
+    # Ids that sort in the opposite order to the loans': the list must not follow them.
+    ids = iter(f"{0xFFFFFFFF - n:08x}-0000-4000-8000-000000000000" for n in range(100))
+    monkeypatch.setattr(V, "new_id", lambda: next(ids))
+    meeting = g.open(GRANTED + timedelta(days=7))
+    for i, amount in ((2, 12000), (0, 10000), (1, 11000)):  # not in member number order either
+        V.grant_loan(kiosk, meeting, g.treasurer, g.member(i), amount, 3, g.two())
+    g.close(meeting)
+    report = _docs(kiosk, "report")[-1]
+    assert [loan["amount"] for loan in report["loans"]] == [12000, 10000, 11000]
+
+
+def test_a_correction_names_the_member_and_the_fine_it_cancels(kiosk: Kiosk) -> None:
+    g = make_group(kiosk, 3)
+    meeting = g.open(GRANTED)
+    M.standard_contributions(kiosk, meeting, g.treasurer)
+    fine = V.fine(kiosk, meeting, g.treasurer, g.member(1), "indiscipline")
+    V.reverse(kiosk, meeting, g.treasurer, fine, "erreur de membre", g.two())
+    g.close(meeting)
+    report = _docs(kiosk, "report")[-1]
+    number = kiosk.member(g.member(1))["number"]
+    [correction] = report["corrections"]
+    assert correction["member"] == f"n° {number} Membre 1"
+    for width in (32, 48):
+        assert f"CORRECTIONS n° {number} Membre 1, Amende" in _paper(report, width)
+
+
+def test_a_correction_says_which_fine_or_aid_it_cancels(kiosk: Kiosk) -> None:
+    g = make_group(kiosk, 3)
+    meeting = g.open(GRANTED)
+    M.standard_contributions(kiosk, meeting, g.treasurer, exceptions={g.member(0): {"rouge": 5000}})
+    fine = V.fine(kiosk, meeting, g.treasurer, g.member(1), "indiscipline")
+    V.reverse(kiosk, meeting, g.treasurer, fine, "erreur de membre", g.two())
+    aid = V.give_aid(kiosk, meeting, g.treasurer, g.member(2), "naissance", g.two())
+    V.reverse(kiosk, meeting, g.treasurer, aid, "aide en double", g.two())
+    g.close(meeting)
+    report = _docs(kiosk, "report")[-1]
+    assert [c["detail"] for c in report["corrections"]] == [{"fine": "indiscipline"}, {"aid": "naissance"}]
+    paper = _paper(report, 48)
+    assert "Membre 1, Amende indiscipline : erreur de membre 500 FCFA" in paper
+    assert "Membre 2, Aide naissance : aide en double 3 000 FCFA" in paper
+    receipts = {d["member"]["name"]: d for d in _docs(kiosk, "member")}
+    assert "ANNULATION Amende indiscipline (rouge) du 12/01/2026 -500 FCFA" in _paper(receipts["Membre 1"])
+    assert "ANNULATION Aide naissance (rouge) du 12/01/2026" in _paper(receipts["Membre 2"])
+    statement = RC.statement_doc(kiosk, g.member(1))
+    assert "ANNULATION Amende indiscipline (rouge)" in _paper(statement)
