@@ -94,6 +94,21 @@ def receipt_seq(k: Kiosk) -> int:
     return [r["receipt_seq"] for r in rows if json.loads(r["doc"])["member"]["name"] == "Membre 0"][-1]
 
 
+def test_an_installment_falling_due_on_the_meeting_day_and_not_paid_is_on_the_paper(kiosk: Kiosk) -> None:
+    # Due today is not late yet, and it is not after today: the receipt said nothing of it.
+    g = make_group(kiosk, 2)
+    loan, aid = _borrow(kiosk, g)
+    day = date(2026, 2, 12)
+    meeting = g.open(day)
+    V.repay(kiosk, meeting, g.treasurer, aid, _plan(kiosk, aid)[0].total)  # the aid's, not the loan's
+    g.close(meeting)
+    balances = RC.member_balances(kiosk, g.group_id, g.member(0), day)
+    assert balances["late"] == 0
+    assert balances["next_due"] == {"amount": _plan(kiosk, loan)[0].total, "date": "2026-02-12", "loans": 1}
+    receipt = [d for d in _docs(kiosk, "member") if d["member"]["name"] == "Membre 0"][-1]
+    assert "Prochaine échéance le 12/02/2026 10 600 FCFA" in _paper(receipt)
+
+
 @pytest.mark.parametrize("method", ["flat", "declining"])
 def test_a_late_loan_s_next_installment_is_still_the_échéancier_s_figure(kiosk: Kiosk, method: str) -> None:
     g = make_group(kiosk, 2, rules={"paf_method": method})

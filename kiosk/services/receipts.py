@@ -104,13 +104,15 @@ def _shares_of(k: Kiosk, member_id: str, where: str, params: tuple[Any, ...]) ->
 
 
 def _next_installment(terms: Terms, standing: Standing, today: date) -> tuple[date, int] | None:
-    """The loan's next installment after ``today`` that is not already paid, and its own amount.
+    """The loan's next installment from ``today`` on that is not already paid, and its own amount.
 
     Its own amount only: what is already late (arrears and their penalty) the paper prints apart as
     "EN RETARD, à payer", and the installment's PAF is what the échéancier says falls due that day.
+    One falling due today and not paid is not late yet, so it must be this one: the member would
+    otherwise leave with a paper saying nothing of it.
     """
     for inst in schedule(terms):
-        if inst.due > today:
+        if inst.due >= today:
             due = due_at(terms, standing, inst.due)
             own = due.now - due.arrears - due.penalty
             if own:
