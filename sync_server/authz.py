@@ -21,7 +21,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Table, and_, exists, false, or_, select, true
+from sqlalchemy import ColumnElement, Table, and_, exists, false, func, or_, select, true
 
 from .db import kiosks, projections
 
@@ -88,7 +88,8 @@ class Principal:
         return not self.cooperatives or (cooperative or "") in self.cooperatives
 
     def kiosks(self) -> ColumnElement[bool]:
-        """Kiosks in scope: one of their groups is, or (no group synced yet) their declared place is."""
+        """Kiosks in scope for reading: one of their groups is, or (no group synced yet) their declared place
+        is. Acting on a kiosk needs more: ``kiosks_whole``."""
         if self.everything:
             return true()
         if not self.countries and not self.cooperatives:
@@ -105,3 +106,19 @@ class Principal:
         if self.cooperatives:
             placed.append(kiosks.c.cooperative.in_(self.cooperatives))
         return or_(has_group, and_(*placed))
+
+    def kiosks_whole(self) -> ColumnElement[bool]:
+        """Kiosks this person may act on (enrollment and replacement codes, revoking them): every group they
+        serve is in scope, or (no group synced yet) their declared place is.
+
+        Stricter than ``kiosks``, which is for reading: a device enrolled with a code restores the kiosk's
+        whole journal, every group's, and takes the kiosk over, so one group in scope is not enough."""
+        if self.everything:
+            return true()
+        # coalesce: a group whose country or cooperative is unknown (NULL) is not known to be inside.
+        outside = exists(
+            select(groups_t.c.group_id).where(
+                groups_t.c.kiosk_id == kiosks.c.kiosk_id, ~func.coalesce(self.groups(groups_t), false())
+            )
+        )
+        return and_(self.kiosks(), ~outside)

@@ -341,7 +341,7 @@ FOLD_TO = "".join(plain * (2 * len(letters)) for plain, letters in _LETTERS.item
 _FOLD = str.maketrans(FOLD_FROM, FOLD_TO)
 
 
-def _fold_name(value: Any) -> Any:
+def fold_name(value: Any) -> Any:
     return value.lower().translate(_FOLD) if isinstance(value, str) else value
 
 
@@ -365,7 +365,7 @@ def make_engine(url: str, *, pool: bool = True) -> Engine:
             cur.close()
             # SQLite's lower() folds ASCII only: "Élikem" would never match a search for "élikem".
             dbapi_conn.create_function("lower", 1, _unicode_lower, deterministic=True)
-            dbapi_conn.create_function("muso_fold", 1, _fold_name, deterministic=True)  # web.queries.folded
+            dbapi_conn.create_function("muso_fold", 1, fold_name, deterministic=True)  # web.queries.folded
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn: Connection) -> None:

@@ -42,13 +42,17 @@ def groups(
     request: Request,
     me: Reader,
     engine: EngineDep,
+    settings: SettingsDep,
     q: Text = "",
     country: Text = "",
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
 ) -> dict[str, Any]:
     with read(engine) as conn:
         total = queries.count_groups(conn, me, q, country)
-        rows = queries.group_rows(conn, me, search=q, country=country, offset=(page - 1) * 50, limit=50)
+        silent_before = now_ms() - settings.silent_days * 86_400_000
+        rows = queries.group_rows(
+            conn, me, search=q, country=country, offset=(page - 1) * 50, limit=50, silent_before=silent_before
+        )
         par = queries.par_for(conn, [(r["kiosk_id"], r["group_id"]) for r in rows], today(request))
     for r in rows:
         r["par30"] = par.get((r["kiosk_id"], r["group_id"]), 0)
@@ -58,17 +62,22 @@ def groups(
 Id = Annotated[str, Path(max_length=100)]
 
 
-@router.get("/groups/{kiosk_id}/{group_id}", summary="One group: funds, members, loans, meetings, corrections")
+@router.get(
+    "/groups/{kiosk_id}/{group_id}",
+    summary="One group: funds, members, loans, meetings (cash discrepancies at opening and closing), corrections",
+)
 def group(
     request: Request,
     kiosk_id: Id,
     group_id: Id,
     me: Reader,
     engine: EngineDep,
+    settings: SettingsDep,
     meetings: Annotated[int, Query(ge=0, le=1000)] = 20,
 ) -> dict[str, Any]:
     with read(engine) as conn:
         data = queries.group(conn, me, kiosk_id, group_id, today(request))
+        data["silence"] = queries.silence(conn, kiosk_id, now_ms(), settings.silent_days)  # None while it syncs
         data["meetings"] = queries.meetings(conn, kiosk_id, group_id, meetings)
         data["corrections"] = queries.corrections(conn, kiosk_id, group_id)
     data.pop("names")

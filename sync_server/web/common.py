@@ -145,6 +145,7 @@ ERROR_KEYS = {
     "kiosk_id_invalid": "e_kiosk_id_invalid",
     "hours_invalid": "e_hours_invalid",
     "kiosk_outside_scope": "e_kiosk_outside_scope",
+    "kiosk_partly_outside_scope": "e_kiosk_partly_outside_scope",
     "place_outside_scope": "e_place_outside_scope",
     "kiosk_already_enrolled": "e_kiosk_already_enrolled",
     "kiosk_unknown": "e_kiosk_unknown",

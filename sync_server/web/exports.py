@@ -50,7 +50,8 @@ HEADERS = {
               "term_months", "start", "due_date", "principal_paid", "paf_paid", "penalty_paid", "outstanding",
               "arrears", "days_late", "status"),
     "meetings": ("kiosk_id", "group", "number", "date", "status", "attended", "absent", "excused",
-                 "represented", "slots", "discrepancy_verte", "discrepancy_rouge", "discrepancy_bleue"),
+                 "represented", "slots", "discrepancy_open_verte", "discrepancy_open_rouge", "discrepancy_open_bleue",
+                 "discrepancy_close_verte", "discrepancy_close_rouge", "discrepancy_close_bleue"),
     "indicators": indicators.COLUMNS,
 }  # fmt: skip
 
@@ -274,7 +275,7 @@ def _meetings(
         yield (
             r["kiosk_id"], r["group_name"], r["number"], r["date"], r["status"], r["attended"] or 0,
             r["absent"] or 0, r["excused"] or 0, r["represented"] or 0, r["slots"] or 0,
-            d.get("verte", 0), d.get("rouge", 0), d.get("bleue", 0),
+            *(d[when].get(fund, 0) for when in ("open", "close") for fund in ("verte", "rouge", "bleue")),
         )  # fmt: skip
 
 
@@ -284,12 +285,15 @@ def _meetings(
 # A text cell beginning with one of these is a formula to a spreadsheet: a member's name typed as
 # =HYPERLINK(…) on a kiosk would run on a coordinator's computer (OWASP's "CSV injection").
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# ...except a phone number ("+228 90 13 23 33"): a plus, digits and spaces call no function and reach no
+# cell, and a quote in front of every number would spoil the column for whoever dials or imports it.
+_PHONE = re.compile(r"\+?[0-9 ]*[0-9][0-9 ]*")
 
 
 def _csv_cell(value: Any, french: bool) -> Any:
     if value is None:
         return ""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
+    if isinstance(value, str) and value.startswith(_FORMULA_START) and not _PHONE.fullmatch(value):
         return "'" + value  # the usual defence: the spreadsheet shows it as text
     if french and isinstance(value, float):
         return repr(value).replace(".", ",")

@@ -65,8 +65,10 @@ def fleet(conn: Connection, p: Principal, now: int, silent_days: int) -> list[di
     return out
 
 
-def kiosk_in_scope(conn: Connection, p: Principal, kiosk_id: str) -> dict[str, Any] | None:
-    row = conn.execute(select(kiosks).where(kiosks.c.kiosk_id == kiosk_id, p.kiosks())).mappings().first()
+def kiosk_in_scope(conn: Connection, p: Principal, kiosk_id: str, whole: bool = False) -> dict[str, Any] | None:
+    """The kiosk if this person may see it (``whole``: act on it, every group it serves in their scope)."""
+    scope = p.kiosks_whole() if whole else p.kiosks()
+    row = conn.execute(select(kiosks).where(kiosks.c.kiosk_id == kiosk_id, scope)).mappings().first()
     return dict(row) if row else None
 
 
@@ -131,6 +133,7 @@ def codes(conn: Connection, p: Principal, secret: str, limit: int = 200) -> list
             kiosks.c.name,
             kiosks.c.country,
             kiosks.c.cooperative,
+            p.kiosks_whole().label("manageable"),  # a code for a kiosk partly elsewhere is listed, not revocable
         )
         .select_from(enrollment_codes.join(kiosks, kiosks.c.kiosk_id == enrollment_codes.c.kiosk_id))
         .where(p.kiosks())
@@ -141,17 +144,20 @@ def codes(conn: Connection, p: Principal, secret: str, limit: int = 200) -> list
     for r in rows:
         d = {k: v for k, v in dict(r).items() if k != "code_hash"}
         d["handle"] = handle(secret, r["code_hash"])
+        d["manageable"] = bool(r["manageable"])
         out.append(d)
     return out
 
 
 def revoke_code(conn: Connection, p: Principal, secret: str, code_handle: str, now: int) -> str:
     for r in conn.execute(
-        select(enrollment_codes.c.code_hash, enrollment_codes.c.kiosk_id)
+        select(enrollment_codes.c.code_hash, enrollment_codes.c.kiosk_id, p.kiosks_whole())
         .select_from(enrollment_codes.join(kiosks, kiosks.c.kiosk_id == enrollment_codes.c.kiosk_id))
         .where(p.kiosks(), enrollment_codes.c.used_at.is_(None), enrollment_codes.c.expires_at > now)
     ).all():
         if same_text(handle(secret, r[0]), code_handle):
+            if not r[2]:  # listed for them (one group in scope), but the kiosk is not theirs alone to manage
+                raise NotAllowed("kiosk_partly_outside_scope", PARTLY_OUTSIDE)
             conn.execute(
                 update(enrollment_codes).where(enrollment_codes.c.code_hash == r[0]).values(expires_at=now - 1)
             )
@@ -159,12 +165,18 @@ def revoke_code(conn: Connection, p: Principal, secret: str, code_handle: str, n
     raise NotFound("code_unknown", "no such code waiting to be used")
 
 
+PARTLY_OUTSIDE = "this kiosk also serves groups outside your scope: ask an administrator"
+
+
 def check_enrollment(
     conn: Connection, p: Principal, kiosk_id: str, country: str | None, cooperative: str | None
 ) -> None:
-    """A coordinator enrolls kiosks only into their scope, and re-issues codes only for kiosks in it."""
+    """A coordinator enrolls kiosks only into their scope, and issues codes (replacement or not) only for
+    kiosks whose groups are all in it: a device enrolled with the code restores every group's journal."""
     exists = conn.execute(select(kiosks.c.kiosk_id).where(kiosks.c.kiosk_id == kiosk_id)).first() is not None
-    if exists and kiosk_in_scope(conn, p, kiosk_id) is None:
+    if exists and kiosk_in_scope(conn, p, kiosk_id, whole=True) is None:
+        if kiosk_in_scope(conn, p, kiosk_id) is not None:  # they see it already: say why, leaking nothing
+            raise NotAllowed("kiosk_partly_outside_scope", PARTLY_OUTSIDE)
         raise NotAllowed("kiosk_outside_scope", "this kiosk id is taken outside your scope: choose another")
     if not exists and not p.place_allowed(country, cooperative):
         raise NotAllowed("place_outside_scope", "choose a country and cooperative inside your scope")

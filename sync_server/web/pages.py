@@ -32,23 +32,52 @@ def overview(request: Request, me: Reader, engine: EngineDep, settings: Settings
 
 @router.get("/groups", response_class=HTMLResponse)
 def groups(
-    request: Request, me: Reader, engine: EngineDep, q: Text = "", country: Text = "", page: Page = 1
+    request: Request,
+    me: Reader,
+    engine: EngineDep,
+    settings: SettingsDep,
+    q: Text = "",
+    country: Text = "",
+    page: Page = 1,
 ) -> HTMLResponse:
+    silent_before = now_ms() - settings.silent_days * 86_400_000
     with read(engine) as conn:
         total = queries.count_groups(conn, me, q, country)
-        rows = queries.group_rows(conn, me, search=q, country=country, offset=(page - 1) * PER_PAGE, limit=PER_PAGE)
+        rows = queries.group_rows(
+            conn,
+            me,
+            search=q,
+            country=country,
+            offset=(page - 1) * PER_PAGE,
+            limit=PER_PAGE,
+            silent_before=silent_before,
+        )
         par = queries.par_for(conn, [(r["kiosk_id"], r["group_id"]) for r in rows], today(request))
     for r in rows:
         r["par30_pct"] = queries.pct(par.get((r["kiosk_id"], r["group_id"]), 0), r["loans"])
         r["women_pct"] = queries.pct(r["women"], r["members"])
     pages = max(1, (total + PER_PAGE - 1) // PER_PAGE)
-    return render(request, "groups.html", me, rows=rows, total=total, q=q, country=country, page=page, pages=pages)
+    return render(
+        request,
+        "groups.html",
+        me,
+        rows=rows,
+        total=total,
+        q=q,
+        country=country,
+        page=page,
+        pages=pages,
+        silent_days=settings.silent_days,
+    )
 
 
 @router.get("/groups/{kiosk_id}/{group_id}", response_class=HTMLResponse)
-def group(request: Request, kiosk_id: str, group_id: str, me: Reader, engine: EngineDep, mp: Page = 1) -> HTMLResponse:
+def group(
+    request: Request, kiosk_id: str, group_id: str, me: Reader, engine: EngineDep, settings: SettingsDep, mp: Page = 1
+) -> HTMLResponse:
     with read(engine) as conn:
-        data = queries.group(conn, me, kiosk_id, group_id, today(request))
+        data = queries.group(conn, me, kiosk_id, group_id, today(request))  # 404 outside the scope, first
+        silence = queries.silence(conn, kiosk_id, now_ms(), settings.silent_days)
         meetings = queries.meetings(conn, kiosk_id, group_id, MEETINGS_PER_PAGE, (mp - 1) * MEETINGS_PER_PAGE)
         recent = list(reversed(queries.meetings(conn, kiosk_id, group_id, 26))) if mp == 1 else []
         corrections = queries.corrections(conn, kiosk_id, group_id)
@@ -66,6 +95,7 @@ def group(request: Request, kiosk_id: str, group_id: str, me: Reader, engine: En
         office_log=office_log,
         mp=mp,
         more=more,
+        silence=silence,
         **data,
     )
 
