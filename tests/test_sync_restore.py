@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import os
+import shutil
+import sqlite3
 from pathlib import Path
+from typing import Any
 
 import pytest
+from conftest import Group
 from test_sync_support import (  # noqa: F401  (backend_fixture, server_fixture: fixtures)
     Server,
+    Station,
     backend_fixture,
     enrolled,
     kiosk_journal,
@@ -18,10 +23,11 @@ from test_sync_support import (  # noqa: F401  (backend_fixture, server_fixture:
 )
 
 from kiosk.services import Kiosk
+from kiosk.services import groups as G
 from kiosk.store.clock import FixedClock
 from kiosk.store.verify import verify
 from kiosk.sync import bundle, keys, state
-from kiosk.sync.client import SyncClient, enroll
+from kiosk.sync.client import SyncClient, batch_body, enroll
 from kiosk.sync.errors import SyncError
 from sync_server.bundles import import_folder
 
@@ -138,12 +144,104 @@ def test_an_interrupted_restore_resumes_and_sync_waits_for_it(server: Server, tm
     G.create_group(new, "Un autre groupe")  # restored: the kiosk records again
 
 
-def test_restore_needs_an_empty_kiosk(server: Server, tmp_path: Path) -> None:
+def _backup(st: Station, to: Path) -> Path:
+    """A USB backup of this kiosk's database as it is now (`muso-kiosk backup` copies the database)."""
+    to.parent.mkdir(parents=True, exist_ok=True)
+    with sqlite3.connect(to) as copy:
+        st.store.conn.backup(copy)
+    shutil.copy(keys.key_path(st.store.path), keys.key_path(to))  # the key stays on the Pi, beside the database
+    return to
+
+
+def _local_state(k: Kiosk) -> tuple[Any, ...]:
+    """Everything a refused restore must leave as it was on the kiosk."""
+    return kiosk_journal(k), kiosk_projections(k), state.load(k.store), k.store.quarantined()
+
+
+def test_a_kiosk_put_back_from_an_older_backup_restores_what_it_lacks_and_continues_the_chain(
+    server: Server, tmp_path: Path
+) -> None:
+    st = station(tmp_path / "k.db")
+    st.meeting()
+    client = enrolled(st, server, "K01")
+    client.sync()
+    backup = _backup(st, tmp_path / "usb" / "k.db")
+    backed_up = st.store.head()[0]
+    for _ in range(3):
+        st.meeting(extra_movements=2)
+    client.sync()
+    server_head = st.store.head()
+
+    # The SD card died; the older backup is put back as the kiosk's database.
+    restored = Kiosk.open(backup, FixedClock(now=1_767_225_600_000 + 86_400_000, boot_id="after-backup"))
+    again = SyncClient(restored.store, server.client, keys.load(keys.key_path(backup)), "K01")
+    with pytest.raises(SyncError) as err:
+        again.sync()
+    assert err.value.code == "server_ahead"  # it was a dead end: restore refused a kiosk that was not empty
+    server.settings.restore_page = 20  # several pages
+    pages: list[int] = []
+    assert again.restore(progress=lambda done, total: pages.append(done)) == server_head[0]
+    assert pages[0] > backed_up and len(pages) > 1
+    assert restored.store.head() == server_head
+    assert kiosk_projections(restored) == kiosk_projections(st.k) == server.projections("K01")
+    assert verify(restored.store).ok
+    assert state.load(restored.store).restore_to is None and state.pending(restored.store)["events"] == 0
+
+    # It records on: the officers' PINs came back with the backup.
+    st.k.close()
+    st.k = restored
+    st.group = Group(restored, st.group.group_id, st.group.officers, st.group.members)
+    st.meeting()
+    assert again.sync().acked_seq == restored.store.head()[0] > server_head[0]
+    assert server_journal_tuples(server, "K01") == kiosk_journal(restored)
+    assert server.projections("K01") == kiosk_projections(restored)
+    restored.close()
+
+
+def test_restore_refuses_a_journal_that_is_not_a_beginning_of_the_server_s_and_changes_nothing(
+    server: Server, tmp_path: Path
+) -> None:
+    st = station(tmp_path / "k.db")
+    st.meeting()
+    client = enrolled(st, server, "K01")
+    client.sync()
+    fork_path = _backup(st, tmp_path / "usb" / "k.db")
+    for _ in range(2):
+        st.meeting(extra_movements=2)
+    client.sync()
+
+    # The backup was put back and someone recorded on it before restoring: its history forked.
+    fork = Kiosk.open(fork_path, FixedClock(boot_id="fork"))
+    G.create_group(fork, "Un autre groupe")
+    assert 0 < fork.store.head()[0] < st.store.head()[0]
+    forked = SyncClient(fork.store, server.client, keys.load(keys.key_path(fork_path)), "K01")
+    before = _local_state(fork)
+    with pytest.raises(SyncError) as err:
+        forked.restore()
+    assert err.value.code == "chain_diverged" and err.value.params["seq"] == fork.store.head()[0]
+    assert _local_state(fork) == before
+    # …and so is a fork longer than the server's journal
+    while fork.store.head()[0] <= st.store.head()[0]:
+        G.create_group(fork, f"Groupe {fork.store.head()[0]}")
+    assert fork.store.head()[0] > st.store.head()[0]
+    before = _local_state(fork)
+    with pytest.raises(SyncError) as err:
+        forked.restore()
+    assert err.value.code == "chain_diverged"
+    assert _local_state(fork) == before
+    fork.close()
+
+
+def test_restore_tells_a_kiosk_ahead_of_the_server_to_sync(server: Server, tmp_path: Path) -> None:
     st = station(tmp_path / "k.db")
     client = enrolled(st, server, "K01")
+    before = _local_state(st.k)
     with pytest.raises(SyncError) as err:
         client.restore()
-    assert err.value.code == "restore_not_empty"
+    assert err.value.code == "restore_not_needed"
+    assert _local_state(st.k) == before
+    client.sync()
+    assert client.restore() == st.store.head()[0]  # the same journal as the server's: nothing to add, no harm
 
 
 def test_a_usb_bundle_is_imported_exactly_once_and_online_sync_carries_on(server: Server, tmp_path: Path) -> None:
@@ -154,6 +252,7 @@ def test_a_usb_bundle_is_imported_exactly_once_and_online_sync_carries_on(server
         st.meeting(extra_movements=2)
     stick = tmp_path / "usb"
     files = bundle.export(st.store, stick, batch_events=40)
+    exported = st.store.head()[0]
     assert len(files) > 2 and all(f.name.startswith("muso-K01-") for f in files)
     assert state.pending(st.store)["events"] > 0  # exporting is not syncing: only the server's answer is
     key_mode = os.stat(keys.key_path(st.store.path)).st_mode & 0o777
@@ -168,9 +267,31 @@ def test_a_usb_bundle_is_imported_exactly_once_and_online_sync_carries_on(server
     assert server.projections("K01") == kiosk_projections(st.k)
 
     st.meeting()
-    report = client.sync()  # learns from the server that the stick's events arrived
+    report = client.sync()  # asks the server first: the stick's events arrived, and are not sent again
     assert report.acked_seq == st.store.head()[0]
-    assert report.requests == 1
+    assert report.requests == 2 and report.pushed == st.store.head()[0] - exported
+    assert server_journal_tuples(server, "K01") == kiosk_journal(st.k)
+    assert client.sync().requests == 1  # once, not at every sync
+
+
+def test_after_a_usb_bundle_the_next_sync_sends_only_what_the_stick_did_not_carry(
+    server: Server, tmp_path: Path
+) -> None:
+    st = station(tmp_path / "k.db")
+    client = enrolled(st, server, "K01")
+    client.sync()
+    for _ in range(6):
+        st.meeting(extra_movements=3)
+    on_stick = st.store.head()[0]
+    assert bundle.export(st.store, tmp_path / "usb")
+    assert import_folder(server.engine, server.settings, tmp_path / "usb").ok  # at the coordinator's
+    st.meeting()
+    report = client.sync()
+    print(f"bytes sent after the stick: {report.bytes_sent} ({report.requests} requests, {report.pushed} events)")
+    assert report.pushed == st.store.head()[0] - on_stick
+    # What pushing the new events alone costs: nothing is paid twice for what the stick carried.
+    alone = batch_body(st.store, "K01", client.key, list(st.store.events(after=on_stick)), now=True, zdict=None)
+    assert report.bytes_sent <= len(alone)
     assert server_journal_tuples(server, "K01") == kiosk_journal(st.k)
 
 

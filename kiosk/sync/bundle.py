@@ -37,6 +37,9 @@ def export(store: Store, folder: Path, *, from_seq: int | None = None, batch_eve
         written.append(path)
         after = events[-1].seq
     fsync_dir(folder)
+    if written:
+        # The next online sync asks the server first: the stick may have got there before it.
+        state.note_exported(store, after)
     return written
 
 

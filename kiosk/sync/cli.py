@@ -50,9 +50,42 @@ def cmd_enroll(args: argparse.Namespace) -> int:
             data = enroll(store, args.server, args.code)
         except SyncError as exc:
             return _fail(exc, args)
-    kind = " (remplacement : lancez `muso-kiosk restore`)" if data["replace"] else ""
+        kind, warning = _replacement_hint(store, data) if data["replace"] else ("", "")
     print(f"Kiosque {data['kiosk_id']} inscrit auprès de {args.server}{kind}")
+    if warning:
+        print(warning, file=sys.stderr)
     return EXIT_OK
+
+
+def _replacement_hint(store: Any, data: dict[str, Any]) -> tuple[str, str]:
+    """What to do next on a device that takes over a kiosk: restore only when it can (an empty journal, or a
+    beginning of the server's), nothing when it already holds the server's journal, a warning on a fork."""
+    from .client import SyncClient
+    from .errors import SyncError
+
+    local = store.head()[0]
+    server = int(data.get("acked_seq") or 0)
+    fork = (
+        "ATTENTION : le journal de ce kiosque diffère de celui du serveur : n'enregistrez rien, appelez le coordinateur"
+    )
+    if local == 0:
+        return (" (remplacement : lancez `muso-kiosk restore`)" if server else ""), ""
+    try:
+        client = SyncClient.open(store)
+        try:
+            standing = client.standing()  # one status, and one event of the server's journal at most
+        finally:
+            client.close()
+    except SyncError:
+        # Unknown for now: better no advice than a wrong one; sync-status --remote will tell.
+        return " (remplacement : `muso-kiosk sync-status --remote` dira s'il faut restaurer)", ""
+    if standing == "behind":
+        return (
+            f" (remplacement : ce kiosque a {local} des {server} événements du serveur : lancez `muso-kiosk restore`)"
+        ), ""
+    if standing == "fork":
+        return "", fork
+    return "", ""
 
 
 def cmd_sync(args: argparse.Namespace) -> int:
@@ -60,13 +93,13 @@ def cmd_sync(args: argparse.Namespace) -> int:
     from .errors import SyncError
 
     with _store(args, existing=True) as store:
+        if args.daemon:
+            return _daemon(store, args)
         try:
             client = SyncClient.open(store)
         except SyncError as exc:
             return _fail(exc, args)
         try:
-            if args.daemon:
-                return _daemon(client, args)
             report = client.sync()
         except SyncError as exc:
             return _fail(exc, args)
@@ -84,23 +117,41 @@ def cmd_sync(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _daemon(client: Any, args: argparse.Namespace) -> int:
+def _daemon(store: Any, args: argparse.Namespace) -> int:
     import logging
 
     from . import daemon
+    from .client import SyncClient
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
+    # Not enrolled yet (a Pi installed before its code came): wait here, on our own slow timer, rather than
+    # exit and be restarted by systemd every 30 s, a log line each time on the SD card.
+    client = daemon.wait_for_client(lambda: SyncClient.open(store), stop, args.enroll_wait)
+    if client is None:
+        return EXIT_OK  # stopped while waiting
     schedule = daemon.Schedule(interval_s=args.interval, min_backoff_s=args.min_backoff, max_backoff_s=args.max_backoff)
-    daemon.run(client, schedule, stop, rounds=args.rounds)
+    try:
+        daemon.run(client, schedule, stop, rounds=args.rounds)
+    finally:
+        client.close()
     return EXIT_OK
+
+
+def _gap(ms: int) -> str:
+    """A clock gap a person reads at a glance: days and hours, hours and minutes, or minutes."""
+    minutes = abs(ms) // 60_000
+    days, hours, mins = minutes // 1440, minutes % 1440 // 60, minutes % 60
+    if days:
+        return f"{days} j {hours} h"
+    return f"{hours} h {mins} min" if hours else f"{mins} min"
 
 
 def cmd_status(args: argparse.Namespace) -> int:
     from . import state
-    from .errors import SyncError
+    from .errors import SyncError, describe, describe_stored
 
     with _store(args, existing=True) as store:
         current = state.load(store)
@@ -119,6 +170,7 @@ def cmd_status(args: argparse.Namespace) -> int:
             "clock_offset_ms": offset,
             "restore_in_progress": current.restore_to is not None,
         }
+        remote_error = None
         if args.remote:
             from .client import SyncClient
 
@@ -129,10 +181,13 @@ def cmd_status(args: argparse.Namespace) -> int:
                 finally:
                     client.close()
             except SyncError as exc:
+                remote_error = exc
                 info["server_status"] = {"error": f"{exc.code}: {exc.message}"}
+    # --remote asks the server: a script (or a technician's `&&`) must see that it did not answer.
+    code = EXIT_OK if remote_error is None else EXIT_NETWORK if remote_error.transient else EXIT_INPUT
     if args.json:
         print(json.dumps(info, ensure_ascii=False))
-        return EXIT_OK
+        return code
     print(f"Kiosque {info['kiosk_id'] or '?'} — serveur {info['server'] or 'non inscrit'}")
     print(f"  Dernière synchronisation réussie : {_when(current.last_success_ms)}")
     print(
@@ -140,19 +195,26 @@ def cmd_status(args: argparse.Namespace) -> int:
     )
     print(f"  Séances non synchronisées : {todo['meetings']}")
     if current.last_error:
-        print(f"  Dernière erreur ({current.failures} échec(s) de suite) : {current.last_error}")
+        said = describe_stored(current.last_error, args.lang)
+        print(f"  Dernière erreur ({current.failures} échec(s) de suite) : {said}")
     if offset is not None and abs(offset) > 5 * 60_000:
-        print(f"  ATTENTION : l'horloge du kiosque a {abs(offset) // 60_000} min d'écart avec le serveur")
+        # offset > 0: the server's clock is later than the kiosk's, so the kiosk is behind.
+        way = "retarde" if offset > 0 else "avance"
+        print(f"  ATTENTION : l'horloge du kiosque {way} de {_gap(offset)} sur celle du serveur")
     if current.restore_to is not None:
         print(f"  Restauration en cours (jusqu'au n° {current.restore_to}) : relancez `muso-kiosk restore`")
-    if "server_status" in info:
-        print(f"  Serveur : {json.dumps(info['server_status'], ensure_ascii=False)}")
-        if info["server_status"].get("acked_seq", 0) > todo["head_seq"] and current.restore_to is None:
+    if remote_error is not None:
+        print(f"  Serveur : pas de réponse — {describe(remote_error, args.lang)}")
+    elif "server_status" in info:
+        remote = info["server_status"]
+        status = {"active": "actif", "revoked": "révoqué"}.get(str(remote.get("status")), "?")
+        print(f"  Serveur : a reçu jusqu'au n° {remote.get('acked_seq')} (kiosque {status})")
+        if remote.get("acked_seq", 0) > todo["head_seq"] and current.restore_to is None:
             print(
-                "  ATTENTION : le serveur a plus d'événements que ce kiosque. S'il en remplace un autre, lancez "
-                "`muso-kiosk restore` ; n'enregistrez rien avant."
+                "  ATTENTION : le serveur a plus d'événements que ce kiosque. S'il en remplace un autre, ou s'il a "
+                "été remis d'une sauvegarde, lancez `muso-kiosk restore` ; n'enregistrez rien avant."
             )
-    return EXIT_OK
+    return code
 
 
 def cmd_export(args: argparse.Namespace) -> int:
@@ -184,6 +246,7 @@ def cmd_restore(args: argparse.Namespace) -> int:
     from .errors import SyncError
 
     with _store(args, existing=True) as store:  # enrolled first: a mistyped path is no kiosk to restore
+        before = store.head()[0]
         try:
             client = SyncClient.open(store)
             try:
@@ -194,9 +257,13 @@ def cmd_restore(args: argparse.Namespace) -> int:
                 client.close()
         except SyncError as exc:
             return _fail(exc, args)
-    print(
-        f"Kiosque restauré : {seq} événements, même chaîne que le serveur. Les responsables doivent refaire leur code."
-    )
+    if before:  # put back from an older backup: its officers' PINs came back with it
+        print(f"Kiosque complété : {seq} événements ({seq - before} reçus du serveur), même chaîne que le serveur.")
+    else:
+        print(
+            f"Kiosque restauré : {seq} événements, même chaîne que le serveur. "
+            "Les responsables doivent refaire leur code."
+        )
     return EXIT_OK
 
 
@@ -212,6 +279,12 @@ def add_parsers(sub: Any) -> None:
     p.add_argument("--min-backoff", type=float, default=15.0)
     p.add_argument("--max-backoff", type=float, default=3600.0)
     p.add_argument("--rounds", type=int, default=None, help=argparse.SUPPRESS)
+    p.add_argument(
+        "--enroll-wait",
+        type=float,
+        default=600.0,
+        help="avec --daemon : secondes entre deux essais tant que le kiosque n'est pas inscrit",
+    )
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_sync)
 
@@ -225,6 +298,9 @@ def add_parsers(sub: Any) -> None:
     p.add_argument("--all", action="store_true", help="tout le journal, pas seulement ce que le serveur n'a pas")
     p.set_defaults(func=cmd_export)
 
-    p = sub.add_parser("restore", help="reconstruire ce kiosque (vide) depuis le serveur (après enroll)")
+    p = sub.add_parser(
+        "restore",
+        help="reconstruire ce kiosque depuis le serveur (vide après enroll, ou remis d'une sauvegarde plus ancienne)",
+    )
     p.add_argument("--verbose", action="store_true")
     p.set_defaults(func=cmd_restore)

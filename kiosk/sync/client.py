@@ -5,7 +5,9 @@ A sync whose cursor is known is one request: a push of everything after
 answer also says whether reference data changed. The cursor moves only on
 the server's answer. A 409 ``gap`` answer carries the server's cursor and the
 client resumes from there by itself; a kiosk that has never talked to this
-server asks ``status`` first instead of resending from seq 1.
+server asks ``status`` first instead of resending from seq 1, and so does a
+kiosk whose pending events went on a USB stick (the coordinator may have
+imported it: what the server holds is not sent again over 2G).
 """
 
 from __future__ import annotations
@@ -165,6 +167,21 @@ def _retry_after(resp: httpx.Response, default: float = 30.0) -> float:
     return min(3600.0, max(0.0, when - now))
 
 
+NOT_A_ROUTE = (404, 405, 501)  # without our {"detail": {"code"}}: some other web server at that address
+
+
+def refusal(resp: httpx.Response) -> SyncError:
+    """The error for a refused request: the server's code and parameters kept, for words in French."""
+    detail = _detail(resp)
+    code = str(detail.get("code", ""))
+    message = str(detail.get("message", resp.reason_phrase))
+    if not code and resp.status_code in NOT_A_ROUTE:
+        return SyncError("not_muso_server", f"HTTP {resp.status_code} {resp.reason_phrase}", status=resp.status_code)
+    params = {k: v for k, v in detail.items() if k not in ("code", "message", "transient", "retry_after")}
+    params.update(server_code=code, status=resp.status_code)
+    return SyncError("refused", f"HTTP {resp.status_code} {code}: {message}", **params)
+
+
 def http_client(server_url: str, timeout: float = 30.0) -> httpx.Client:
     return httpx.Client(
         base_url=server_url,
@@ -257,6 +274,8 @@ class SyncClient:
             fallback = detail.get("retry_after")
             retry = _retry_after(resp, fallback if isinstance(fallback, (int, float)) else 30.0)
             raise SyncError("rate_limited", message, transient=True, retry_after=retry)
+        if not code and resp.status_code in NOT_A_ROUTE:
+            raise refusal(resp)
         if resp.status_code >= 500:
             raise SyncError("server_error", f"HTTP {resp.status_code}: {message}", transient=True)
         if code == "kiosk_revoked":
@@ -265,7 +284,7 @@ class SyncClient:
             raise SyncError(
                 "chain_diverged", message, **{k: v for k, v in detail.items() if k not in ("code", "message")}
             )
-        raise SyncError("refused", f"HTTP {resp.status_code} {code}: {message}", server_code=code)
+        raise refusal(resp)
 
     # -- sync ------------------------------------------------------------------------------------
 
@@ -277,7 +296,8 @@ class SyncClient:
             raise SyncError("restore_in_progress", "finish the restore before syncing")
         try:
             known = None
-            if current.last_success_ms is None:
+            # Asking first costs a request; pushing what a USB stick already delivered costs the whole of it.
+            if current.last_success_ms is None or state.exported(self.store) > current.acked_seq:
                 server = self.status()
                 self._adopt(server)
                 known = int(server["ref"])
@@ -324,7 +344,9 @@ class SyncClient:
         acked, head = int(server["acked_seq"]), str(server["head"])
         local_head = self.store.head()[0]
         if acked > local_head:
-            raise SyncError("server_ahead", f"server holds {acked} events, this kiosk {local_head}")
+            raise SyncError(
+                "server_ahead", f"server holds {acked} events, this kiosk {local_head}", server=acked, local=local_head
+            )
         if _local_hash(self.store, acked) != head:
             raise SyncError("chain_diverged", f"event {acked} differs between this kiosk and the server", seq=acked)
         state.acknowledge(self.store, acked, head)
@@ -404,40 +426,55 @@ class SyncClient:
     # -- restore -----------------------------------------------------------------------------------
 
     def restore(self, progress: Any = None) -> int:
-        """Rebuild this (empty) kiosk's journal from the server and continue the same chain.
+        """Rebuild this kiosk's journal from the server and continue the same chain.
 
-        Page by page, each page one transaction checked link by link by
-        ``append_existing`` (and by the reducer), so an interrupted restore
-        resumes where it stopped. ``restore_to`` stays set until the end:
-        ``sync`` refuses to run on a half-restored kiosk.
+        The kiosk is empty (a new Pi), or its journal is a beginning of the
+        server's (put back from an older USB backup): then the server's event
+        at our head must be our head, hash for hash, which the first page shows
+        before anything is written; any other journal is a fork, refused with
+        nothing changed. Page by page, each page one transaction checked link by
+        link by ``append_existing`` (and by the reducer), so an interrupted
+        restore resumes where it stopped. ``restore_to`` stays set until the
+        end: ``sync`` refuses to run on a half-restored kiosk.
         """
-        current = state.load(self.store)
-        local_head, _ = self.store.head()
-        if current.restore_to is None and local_head:
-            raise SyncError("restore_not_empty", f"this kiosk already holds {local_head} events")
+        local_head, local_hash = self.store.head()
         server = self.status()
         target = int(server["acked_seq"])
+        if local_head > target:
+            if _local_hash(self.store, target) == server["head"]:
+                raise SyncError("restore_not_needed", f"this kiosk holds {local_head} events, the server {target}")
+            raise SyncError("chain_diverged", f"event {target} differs between this kiosk and the server", seq=target)
+        rows: list[list[Any]] = []
+        quarantined: dict[int, str] = {}
+        if target:
+            # From our head itself (not after it): the page then carries the server's hash for it.
+            rows, quarantined = self._restore_page(max(0, local_head - 1))
+            if local_head:
+                if not rows or rows[0][0] != local_head or rows[0][-1] != local_hash:
+                    raise SyncError(
+                        "chain_diverged",
+                        f"event {local_head} differs between this kiosk and the server: not a beginning of its journal",
+                        seq=local_head,
+                    )
+                rows = rows[1:]
         state.update(self.store, restore_to=target)
         after = local_head
-        while after < target:
-            resp = self.request("GET", "/v1/sync/restore", params={"after": after})
-            if resp.status_code != 200:
-                self._raise(resp)
-            page = _answer(resp, "events")
-            rows = page["events"]
+        while True:
+            if rows:
+                try:
+                    with self.store.write() as w:
+                        for row in rows:
+                            w.append_existing(Event(*row), quarantined.get(row[0]))
+                except (DomainError, StoreError) as exc:
+                    raise SyncError("restore_invalid", f"the server's journal does not rebuild here: {exc}") from None
+                after = rows[-1][0]
+                if progress:
+                    progress(after, target)
+            if after >= target:
+                break
+            rows, quarantined = self._restore_page(after)
             if not rows:
                 break
-            # What the server's reducer refused stays in the chain and changes nothing, here as there.
-            quarantined = {int(seq): str(reason) for seq, reason in page.get("quarantined") or []}
-            try:
-                with self.store.write() as w:
-                    for row in rows:
-                        w.append_existing(Event(*row), quarantined.get(row[0]))
-            except (DomainError, StoreError) as exc:
-                raise SyncError("refused", f"the server's journal does not rebuild here: {exc}") from None
-            after = rows[-1][0]
-            if progress:
-                progress(after, target)
         seq, head = self.store.head()
         if seq != target or head != server["head"]:
             raise SyncError("chain_diverged", f"restored up to {seq}, expected {target} with the server's head")
@@ -445,6 +482,32 @@ class SyncClient:
         state.acknowledge(self.store, seq, head)
         state.succeeded(self.store, int(server["server_time"]))
         return seq
+
+    def _restore_page(self, after: int, limit: int | None = None) -> tuple[list[list[Any]], dict[int, str]]:
+        """The server's journal of this kiosk after ``after``, and the reasons of what its reducer refused
+        (which stays in the chain and changes nothing, here as there)."""
+        resp = self.request("GET", "/v1/sync/restore", params={"after": after, **({"limit": limit} if limit else {})})
+        if resp.status_code != 200:
+            self._raise(resp)
+        page = _answer(resp, "events")
+        quarantined = {int(seq): str(reason) for seq, reason in page.get("quarantined") or []}
+        return list(page["events"]), quarantined
+
+    def standing(self) -> str:
+        """How this kiosk's journal stands to the server's, with no change made here: ``empty`` (nothing
+        here, something there), ``behind`` (a beginning of the server's: restore), ``same``, ``ahead`` (the
+        server's is a beginning of ours: sync) or ``fork``."""
+        local_head, local_hash = self.store.head()
+        server = self.status()
+        target = int(server["acked_seq"])
+        if local_head >= target:
+            if _local_hash(self.store, target) != server["head"]:
+                return "fork"
+            return "same" if local_head == target else "ahead"
+        if local_head == 0:
+            return "empty"
+        rows, _ = self._restore_page(local_head - 1, limit=1)
+        return "behind" if rows and rows[0][0] == local_head and rows[0][-1] == local_hash else "fork"
 
 
 def check_server_url(url: str) -> None:
@@ -489,8 +552,7 @@ def enroll(store: Store, server_url: str, code: str, http: httpx.Client | None =
             http.close()
     if resp.status_code != 200:
         pending_path.unlink(missing_ok=True)
-        detail = _detail(resp)
-        raise SyncError("refused", f"HTTP {resp.status_code} {detail.get('code', '')}: {detail.get('message', '')}")
+        raise refusal(resp)
     try:
         data = _answer(resp, "kiosk_id")
     except SyncError:

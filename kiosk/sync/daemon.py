@@ -5,7 +5,9 @@ retried by the timer even if nobody records anything for a month (the
 PowerSync "stalls until the next write" bug, research/sync.md §2). Failures
 back off exponentially with full jitter, so a thousand kiosks coming back
 after a server outage do not all knock at once; a server's Retry-After is
-honoured as a minimum.
+honoured as a minimum. A kiosk not enrolled yet is waited for here, on a
+slow timer, rather than the process exiting for systemd to restart it every
+30 s forever.
 """
 
 from __future__ import annotations
@@ -35,6 +37,27 @@ class Schedule:
     def after_failure(self, failures: int, rnd: random.Random, retry_after: float = 0) -> float:
         cap = min(self.max_backoff_s, self.min_backoff_s * 2 ** min(failures - 1, 30))
         return max(retry_after, rnd.uniform(self.min_backoff_s / 2, cap))
+
+
+def wait_for_client(
+    open_client: Callable[[], SyncClient], stop: threading.Event, every_s: float = 600.0
+) -> SyncClient | None:
+    """``open_client()`` once it works (the kiosk enrolled, its key readable), trying every ``every_s``;
+    None if ``stop`` is set first. Each reason to wait is logged once, not at every try."""
+    said = None
+    while not stop.is_set():
+        try:
+            client = open_client()
+        except SyncError as exc:
+            if exc.code != said:
+                log.warning("sync waits (%s: %s): trying again every %.0f s", exc.code, exc.message, every_s)
+                said = exc.code
+        else:
+            if said:
+                log.info("sync can start (%s resolved)", said)
+            return client
+        stop.wait(every_s)
+    return None
 
 
 def run(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 
@@ -24,16 +25,22 @@ FR = {
     "server_error": "le serveur a répondu une erreur : nouvel essai plus tard",
     "rate_limited": "le serveur demande d'attendre avant de réessayer",
     "chain_diverged": "l'historique de ce kiosque diffère de celui du serveur : appelez le coordinateur",
-    "server_ahead": "le serveur a plus d'événements que ce kiosque : restaurez-le (muso-kiosk restore)",
+    "server_ahead": (
+        "le serveur a plus d'événements que ce kiosque : n'enregistrez rien, restaurez-le (muso-kiosk restore)"
+    ),
     "kiosk_revoked": "ce kiosque a été révoqué par le coordinateur",
     "refused": "le serveur a refusé la demande",
-    "restore_not_empty": "la restauration demande un kiosque vide",
+    "restore_not_needed": (
+        "ce kiosque a déjà tout ce que le serveur a, et plus : rien à restaurer, lancez `muso-kiosk sync`"
+    ),
     "restore_in_progress": "une restauration est en cours : terminez-la (muso-kiosk restore)",
+    "restore_invalid": "le journal du serveur ne se reconstruit pas sur ce kiosque : appelez le coordinateur",
     "key_insecure": "la clé du kiosque est lisible par d'autres utilisateurs",
     "already_enrolled": "ce kiosque est déjà inscrit",
     "server_url_invalid": "adresse de serveur invalide : corrigez-la (https://…)",
     "bad_reply": "la réponse ne vient pas du serveur (portail Wi-Fi, proxy ?) : nouvel essai plus tard",
     "unexpected": "échec imprévu, noté dans le journal : nouvel essai plus tard",
+    "not_muso_server": "cette adresse ne répond pas comme un serveur MUSO : vérifiez-la",
 }
 EN = {
     "not_enrolled": "this kiosk is not enrolled with the server yet (muso-kiosk enroll)",
@@ -44,17 +51,80 @@ EN = {
     "server_ahead": "the server holds more events than this kiosk: restore it (muso-kiosk restore)",
     "kiosk_revoked": "this kiosk has been revoked by the coordinator",
     "refused": "the server refused the request",
-    "restore_not_empty": "restoring needs an empty kiosk",
+    "restore_not_needed": "this kiosk holds all the server has, and more: nothing to restore, run `muso-kiosk sync`",
     "restore_in_progress": "a restore is under way: finish it (muso-kiosk restore)",
+    "restore_invalid": "the server's journal does not rebuild on this kiosk: call the coordinator",
     "key_insecure": "the kiosk's key is readable by other users",
     "already_enrolled": "this kiosk is already enrolled",
     "server_url_invalid": "invalid server address: correct it (https://…)",
     "bad_reply": "the answer is not the server's (a Wi-Fi portal, a proxy?): will retry later",
     "unexpected": "unforeseen failure, written to the log: will retry later",
+    "not_muso_server": "this address does not answer like a MUSO server: check it",
 }
+
+# The server's own refusal codes a technician meets (``refused`` errors carry them as ``server_code``).
+# The server's message is English; these replace it in French.
+FR_SERVER = {
+    "enrollment_code_used": "ce code d'inscription a déjà servi : demandez-en un nouveau au coordinateur",
+    "enrollment_code_expired": "ce code d'inscription a expiré : demandez-en un nouveau au coordinateur",
+    "enrollment_code_unknown": "code d'inscription inconnu : vérifiez-le (ou l'adresse du serveur)",
+    "kiosk_id_mismatch": (
+        "ce code est pour un autre kiosque, et celui-ci tient déjà son propre journal : "
+        "demandez au coordinateur un code pour ce kiosque-ci"
+    ),
+    "signature_invalid": (
+        "le serveur ne reconnaît pas la clé de ce kiosque : un autre appareil l'a peut-être remplacé "
+        "(code de remplacement) ; n'enregistrez rien et appelez le coordinateur"
+    ),
+    "kiosk_not_active": "ce kiosque n'est pas actif sur le serveur (révoqué ou remplacé) : appelez le coordinateur",
+    "kiosk_unknown": "le serveur ne connaît pas ce kiosque : demandez un code d'inscription au coordinateur",
+    "kiosk_already_enrolled": (
+        "ce kiosque est déjà inscrit : pour un nouvel appareil, demandez un code de remplacement au coordinateur"
+    ),
+    "public_key_in_use": "cette clé est déjà inscrite : relancez l'inscription avec un nouveau code",
+    "clock_skew": "l'horloge du kiosque est trop loin de celle du serveur : nouvel essai plus tard",
+    "rate_limited": "le serveur demande d'attendre avant de réessayer",
+}
+
+_REFUSED = re.compile(r"HTTP (\d{3}) ([a-z_]*)")
 
 
 def describe(exc: SyncError, lang: str = "fr") -> str:
-    table = FR if lang == "fr" else EN
-    head = table.get(exc.code)
+    """What to tell a person. In French, only French: the server's English message is left out when an
+    entry says what happened; an unknown refusal shows its code (something to tell the coordinator)."""
+    server_code = str(exc.params.get("server_code") or "")
+    if lang == "fr":
+        head = FR_SERVER.get(server_code) if exc.code == "refused" else None
+        head = head or FR.get(exc.code)
+        if head is None:
+            return exc.message
+        return head + _details_fr(exc, server_code)
+    head = EN.get(exc.code)
     return f"{head} ({exc.message})" if head else exc.message
+
+
+def describe_stored(error: str, lang: str = "fr") -> str:
+    """``sync_state.last_error`` (``code: message``, as ``sync`` wrote it) in words, its code kept in brackets."""
+    code, _, message = error.partition(": ")
+    found = _REFUSED.match(message) if code == "refused" else None
+    params = {"server_code": found.group(2), "status": found.group(1)} if found else {}
+    exc = SyncError(code, message, **params)
+    return f"{describe(exc, lang)} [{(found and found.group(2)) or code}]"
+
+
+def _details_fr(exc: SyncError, server_code: str) -> str:
+    """The figures that help, said in French, where the English message had them."""
+    p = exc.params
+    if exc.code == "refused" and server_code == "kiosk_id_mismatch" and p.get("kiosk_id"):
+        return f" (code du kiosque {p['kiosk_id']})"
+    if exc.code == "refused" and server_code not in FR_SERVER:
+        bits = [f"code {server_code}"] if server_code else []
+        bits += [f"HTTP {p['status']}"] if p.get("status") else []
+        return f" ({', '.join(bits)})" if bits else ""
+    if exc.code == "server_ahead" and isinstance(p.get("server"), int) and isinstance(p.get("local"), int):
+        return f" (serveur : {p['server']} événements, ce kiosque : {p['local']})"
+    if exc.code == "chain_diverged" and isinstance(p.get("seq"), int):
+        return f" (à partir du n° {p['seq']})"
+    if exc.code == "rate_limited" and exc.retry_after:
+        return f" (dans {exc.retry_after:.0f} s)"
+    return ""

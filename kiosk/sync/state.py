@@ -55,6 +55,22 @@ def failed(store: Store, error: str, at_ms: int) -> None:
         )
 
 
+# -- USB bundles ----------------------------------------------------------------------------------
+
+EXPORTED = "sync_exported_seq"  # a local setting: what went on a stick is this device's business, not the journal's
+
+
+def exported(store: Store) -> int:
+    """The highest seq ever written to a USB bundle (0 if none)."""
+    value = store.setting(EXPORTED)
+    return int(value) if value and value.isdigit() else 0
+
+
+def note_exported(store: Store, seq: int) -> None:
+    if seq > exported(store):
+        store.set_setting(EXPORTED, str(seq))
+
+
 # -- clock --------------------------------------------------------------------------------------
 
 

@@ -1,0 +1,335 @@
+"""``muso-kiosk`` sync commands as a technician meets them: what enroll advises, the daemon before enrollment,
+what the errors say in French, and ``sync-status``. The commands talk to the real app in-process."""
+
+from __future__ import annotations
+
+import http.server
+import json
+import logging
+import shutil
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import update
+from test_sync_support import (  # noqa: F401  (backend_fixture, server_fixture: fixtures)
+    Server,
+    Station,
+    backend_fixture,
+    enrolled,
+    free_port,
+    kiosk_journal,
+    server_fixture,
+    server_journal_tuples,
+    station,
+)
+
+from kiosk import cli as kiosk_cli
+from kiosk.services import Kiosk
+from kiosk.services import groups as G
+from kiosk.store import Store
+from kiosk.store.clock import FixedClock
+from kiosk.sync import keys, state
+from kiosk.sync.client import enroll
+from kiosk.sync.errors import SyncError, describe
+from sync_server.db import enrollment_codes
+from sync_server.security import new_enrollment_code
+
+URL = "http://testserver"
+
+
+class Kept:
+    """The app's TestClient for the commands, which close their client when done (this one serves the test)."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+    def close(self) -> None:
+        pass
+
+
+@pytest.fixture
+def wired(server: Server, monkeypatch: pytest.MonkeyPatch) -> Server:
+    monkeypatch.setattr("kiosk.sync.client.http_client", lambda url, timeout=30.0: Kept(server.client))
+    return server
+
+
+def run(capsys: pytest.CaptureFixture, *argv: str) -> tuple[int, str, str]:  # type: ignore[type-arg]
+    capsys.readouterr()
+    code = kiosk_cli.main(list(argv))
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def copy_db(st: Station, to: Path) -> Path:
+    """A copy of the kiosk's database as it is now (a USB backup), its key beside it."""
+    with sqlite3.connect(to) as copy:
+        st.store.conn.backup(copy)
+    shutil.copy(keys.key_path(st.store.path), keys.key_path(to))
+    return to
+
+
+# -- enroll with a replacement code: restore only when it can ------------------------------------------
+
+
+def test_enroll_with_a_replacement_code_advises_restore_only_when_restore_can_work(
+    wired: Server,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture,  # type: ignore[type-arg]
+) -> None:
+    st = station(tmp_path / "k.db")
+    st.meeting()
+    client = enrolled(st, wired, "K01")
+    client.sync()
+    prefix = copy_db(st, tmp_path / "prefix.db")  # a backup, then more recorded and synced
+    fork = copy_db(st, tmp_path / "fork.db")
+    st.meeting()
+    client.sync()
+    same = copy_db(st, tmp_path / "same.db")
+    st.k.close()
+    with Kiosk.open(fork, FixedClock(boot_id="fork")) as k:
+        G.create_group(k, "Un autre groupe")  # recorded on the old backup: a fork
+
+    def takeover(db: Path) -> tuple[int, str, str]:
+        return run(capsys, "--db", str(db), "enroll", "--server", URL, "--code", wired.code("K01", replace=True))
+
+    code, out, err = takeover(fork)
+    assert code == 0 and "restore" not in out
+    assert "diffère de celui du serveur" in err
+    code, out, err = takeover(same)
+    assert code == 0 and "restore" not in out + err  # it holds the server's journal already: nothing to do
+    code, out, err = takeover(tmp_path / "new.db")
+    assert code == 0 and "lancez `muso-kiosk restore`" in out
+    code, out, err = takeover(prefix)
+    assert code == 0 and "lancez `muso-kiosk restore`" in out
+    code, out, err = run(capsys, "--db", str(prefix), "restore")
+    assert code == 0 and "complété" in out, err
+    with Kiosk.open(prefix) as k:
+        assert server_journal_tuples(wired, "K01") == kiosk_journal(k)
+
+
+# -- the daemon of a kiosk not enrolled yet -------------------------------------------------------------
+
+
+def test_the_daemon_of_a_kiosk_not_enrolled_yet_waits_for_it_and_then_syncs(
+    wired: Server,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture,  # type: ignore[type-arg]
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    db = tmp_path / "k.db"
+    st = station(db)
+    st.meeting()
+    st.k.close()
+    code, _, err = run(capsys, "--db", str(db), "sync")
+    assert code == 2 and "inscrit" in err  # once: fails fast, with the reason
+    monkeypatch.setattr("kiosk.sync.cli.signal.signal", lambda *args: None)  # pytest keeps its own handlers
+    enrollment = wired.code("K01")
+
+    def technician_enrolls() -> None:
+        time.sleep(0.4)
+        with Store(db) as store:
+            enroll(store, URL, enrollment, http=wired.client)
+
+    helper = threading.Thread(target=technician_enrolls)
+    helper.start()
+    caplog.set_level(logging.INFO, logger="muso.sync")
+    try:
+        started = time.monotonic()
+        daemon = ["--db", str(db), "sync", "--daemon", "--rounds", "1", "--enroll-wait", "0.05"]
+        assert run(capsys, *daemon)[0] == 0
+    finally:
+        helper.join()
+    assert time.monotonic() - started >= 0.4  # it waited, it did not exit
+    waits = [r for r in caplog.records if "waits" in r.getMessage()]
+    assert len(waits) == 1 and "not_enrolled" in waits[0].getMessage()  # said once, not at every try
+    with Kiosk.open(db) as k:
+        assert server_journal_tuples(wired, "K01") == kiosk_journal(k)
+
+
+# -- what the technician reads ----------------------------------------------------------------------------
+
+
+ENGLISH = ("has already been used", "expired: ask", "unknown enrollment", "this device", "not signed", "HTTP ")
+
+
+def test_the_server_s_refusals_are_told_in_french(
+    wired: Server,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture,  # type: ignore[type-arg]
+) -> None:
+    st = station(tmp_path / "k.db")
+    st.meeting()
+    enrolled(st, wired, "K01").sync()
+    st.k.close()
+    fresh = str(tmp_path / "fresh.db")
+
+    said = {}
+    code, _, said["unknown"] = run(capsys, "--db", fresh, "enroll", "--server", URL, "--code", new_enrollment_code())
+    assert code == 2
+    used = wired.code("K02")
+    assert run(capsys, "--db", fresh, "enroll", "--server", URL, "--code", used)[0] == 0
+    code, _, said["used"] = run(capsys, "--db", str(tmp_path / "other.db"), "enroll", "--server", URL, "--code", used)
+    assert code == 2
+    expired = wired.code("K03")
+    with wired.engine.begin() as conn:
+        conn.execute(update(enrollment_codes).values(expires_at=0).where(enrollment_codes.c.used_at.is_(None)))
+    code, _, said["expired"] = run(capsys, "--db", str(tmp_path / "x.db"), "enroll", "--server", URL, "--code", expired)
+    assert code == 2
+    # K01's device, with its journal, given K04's code
+    code, _, said["mismatch"] = run(
+        capsys, "--db", str(st.store.path), "enroll", "--server", URL, "--code", wired.code("K04")
+    )
+    assert code == 2
+    # another device took K01 over with a replacement code: the old one's key is no longer K01's
+    spare = str(tmp_path / "spare.db")
+    assert run(capsys, "--db", spare, "enroll", "--server", URL, "--code", wired.code("K01", replace=True))[0] == 0
+    code, _, said["replaced"] = run(capsys, "--db", str(st.store.path), "sync")
+    assert code == 2
+
+    assert "code d'inscription inconnu" in said["unknown"]
+    assert "déjà servi" in said["used"]
+    assert "a expiré" in said["expired"]
+    assert "pour un autre kiosque" in said["mismatch"] and "K04" in said["mismatch"]
+    assert "un autre appareil l'a peut-être remplacé" in said["replaced"]
+    for text in said.values():
+        assert not any(english in text for english in ENGLISH), text
+
+
+@pytest.mark.parametrize(
+    ("error", "french"),
+    [
+        (SyncError("rate_limited", "too many requests", transient=True, retry_after=30), "dans 30 s"),
+        (SyncError("refused", "HTTP 429 rate_limited: too many requests", server_code="rate_limited"), "attendre"),
+        (
+            SyncError(
+                "refused", "HTTP 403 kiosk_not_active: this kiosk is not enrolled", server_code="kiosk_not_active"
+            ),
+            "pas actif",
+        ),
+        (SyncError("network", "ConnectError: [Errno 111] Connection refused", transient=True), "injoignable"),
+        (
+            SyncError("server_ahead", "server holds 9 events, this kiosk 4", server=9, local=4),
+            "serveur : 9 événements, ce kiosque : 4",
+        ),
+    ],
+)
+def test_french_output_has_no_english_in_it(error: SyncError, french: str) -> None:
+    text = describe(error, "fr")
+    assert french in text and error.message not in text
+    assert error.message in describe(error, "en")  # English keeps the detail
+
+
+def test_an_unknown_refusal_still_says_its_code() -> None:
+    text = describe(SyncError("refused", "HTTP 400 brand_new: a new check", server_code="brand_new", status=400), "fr")
+    assert text.startswith("le serveur a refusé la demande") and "brand_new" in text and "a new check" not in text
+
+
+@pytest.fixture
+def not_muso() -> Iterator[str]:
+    """Some other web server: 404 to a GET, 501 to a POST, empty bodies."""
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def _empty(self, status: int) -> None:
+            self.send_response(status)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def do_GET(self) -> None:
+            self._empty(404)
+
+        def do_POST(self) -> None:
+            self._empty(501)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def test_an_address_that_is_not_a_muso_server_is_said_so(
+    server: Server,
+    not_muso: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture,  # type: ignore[type-arg]
+) -> None:
+    db = str(tmp_path / "k.db")
+    code, _, err = run(capsys, "--db", db, "enroll", "--server", not_muso, "--code", "ABCD-EFGH-JKMN")
+    assert code == 2 and "ne répond pas comme un serveur MUSO" in err and "HTTP" not in err
+    assert not list(tmp_path.glob("*.key*"))
+    # an enrolled kiosk whose address was changed to the wrong one
+    st = station(tmp_path / "e.db")
+    enrolled(st, server, "K01")
+    state.update(st.store, server_url=not_muso)
+    st.k.close()
+    code, _, err = run(capsys, "--db", str(tmp_path / "e.db"), "sync")
+    assert code == 2 and "ne répond pas comme un serveur MUSO" in err
+
+
+# -- sync-status ----------------------------------------------------------------------------------------
+
+STATUS_KEYS = {
+    "kiosk_id",
+    "server",
+    "last_success_ms",
+    "last_error",
+    "failures",
+    "acked_seq",
+    "head_seq",
+    "events_not_synced",
+    "meetings_not_synced",
+    "clock_offset_ms",
+    "restore_in_progress",
+    "server_status",
+}
+
+
+@pytest.mark.parametrize(("days", "says"), [(400, "retarde de 400 j 0 h"), (-2.5, "avance de 2 j 12 h")])
+def test_sync_status_gives_the_clock_gap_in_days_and_hours_and_which_way(
+    tmp_path: Path,
+    days: float,
+    says: str,
+    capsys: pytest.CaptureFixture,  # type: ignore[type-arg]
+) -> None:
+    db = tmp_path / "k.db"
+    assert kiosk_cli.main(["--db", str(db), "init", "--kiosk-id", "K01"]) == 0
+    with Store(db) as store:  # the system clock, as the command's: the server's time is `days` away from it
+        mono = store.clock.mono_ms()
+        state.learn_clock(store, store.clock.now_ms() + int(days * 86_400_000), mono, mono)
+    code, out, _ = run(capsys, "--db", str(db), "sync-status")
+    assert code == 0 and says in out and "min d'écart" not in out
+
+
+def test_sync_status_remote_fails_when_the_server_does_not_answer_and_says_why_in_french(
+    server: Server,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture,  # type: ignore[type-arg]
+) -> None:
+    st = station(tmp_path / "k.db")
+    st.meeting()
+    enrolled(st, server, "K01")
+    state.update(st.store, server_url=f"http://127.0.0.1:{free_port()}")  # nobody listens there
+    st.k.close()
+    db = str(tmp_path / "k.db")
+    assert run(capsys, "--db", db, "sync")[0] == 4
+    code, out, _ = run(capsys, "--db", db, "sync-status", "--remote")
+    assert code == 4
+    assert "serveur injoignable" in out and "[network]" in out and "ConnectError" not in out
+    code, out, _ = run(capsys, "--db", db, "sync-status", "--remote", "--json")
+    assert code == 4
+    info = json.loads(out)
+    assert set(info) == STATUS_KEYS and info["server_status"]["error"].startswith("network: ")
+    assert info["last_error"].startswith("network: ")  # machine-readable as before
