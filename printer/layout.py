@@ -114,9 +114,27 @@ def _movement_lines(m: dict[str, Any], width: int) -> list[Line]:
         if d["penalty"]:
             parts.append(keep("pénalité", money(d["penalty"])))
         out += [Line("   " + t) for t in wrap("dont " + ", ".join(parts), width - 3)]
+    if m["kind"] in ("loan", "aid") and m["detail"].get("term_months"):  # jobs queued before it have none
+        out += [Line("   " + t) for t in wrap(_loan_terms(m["amount"], m["detail"]), width - 3)]
     if m["kind"] == "reversal" and m.get("reason"):
         out += [Line("   " + t) for t in wrap(f"{keep('motif', ':')} {m['reason']}", width - 3)]
     return out
+
+
+def _rate(rate_bp: int) -> str:
+    return keep(f"{rate_bp // 100},{rate_bp % 100:02d}", "%/mois")
+
+
+def _loan_terms(amount: int, d: dict[str, Any]) -> str:
+    """A loan's terms under its line: the borrower takes home what they agreed to, not only the sum."""
+    parts = [keep(str(d["term_months"]), "mois")]
+    if "rate_bp" in d:
+        parts.append(keep("PAF", _rate(d["rate_bp"])) + " du reste dû")
+    elif d.get("paf"):
+        parts += [keep("PAF", money(d["paf"])), keep("à rendre", money(amount + d["paf"]))]
+    else:
+        parts.append("sans PAF")
+    return ", ".join(parts) + f", {keep('1re', 'échéance', 'le')} {date_fr(d['first_due'])}"
 
 
 def _loan_balances(b: dict[str, Any], width: int, indent: int, always: bool = False) -> list[Line]:
@@ -285,7 +303,7 @@ def loan_schedule(doc: dict[str, Any], width: int = 32, *, duplicate: bool = Fal
     if loan["kind"] == "aid":
         out.append(Line("Aide remboursable, sans PAF"))
     else:
-        rate = keep(f"{loan['rate_bp'] // 100},{loan['rate_bp'] % 100:02d}", "%/mois")
+        rate = _rate(loan["rate_bp"])
         out += pair(f"{METHOD[loan['method']]} {rate}", money(loan["paf_total"]), width)
     out += pair("Durée", _months(loan["term_months"]), width)
     out.append(Rule())

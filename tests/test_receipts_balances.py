@@ -67,6 +67,26 @@ def test_the_next_installment_sums_every_loan_falling_due_that_day(kiosk: Kiosk)
     assert "pour 1" not in _paper(receipt) and "prêts" not in _paper(receipt)
 
 
+def test_a_loan_s_receipt_says_its_terms_not_only_its_sum(kiosk: Kiosk) -> None:
+    # The borrower took home "Prêt 30 000 FCFA" and nothing of what they had agreed to repay, or when.
+    g = make_group(kiosk, 2)
+    _borrow(kiosk, g)
+    receipt = next(d for d in _docs(kiosk, "member") if d["member"]["name"] == "Membre 0")
+    paper = _paper(receipt)
+    assert "Prêt (verte) 30 000 FCFA 3 mois, PAF 1 800 FCFA, à rendre 31 800 FCFA, 1re échéance le 12/02/2026" in paper
+    assert "Aide maladie (rouge) 5 000 FCFA 3 mois, sans PAF, 1re échéance le 12/02/2026" in paper
+
+
+def test_a_declining_loan_s_receipt_gives_its_monthly_rate(kiosk: Kiosk) -> None:
+    g = make_group(kiosk, 2, rules={"paf_method": "declining"})
+    meeting = g.open(GRANTED)
+    M.standard_contributions(kiosk, meeting, g.treasurer, exceptions={g.member(0): {"verte": 25000}})
+    V.grant_loan(kiosk, meeting, g.treasurer, g.member(0), 30000, 3, g.two())
+    g.close(meeting)
+    receipt = next(d for d in _docs(kiosk, "member") if d["member"]["name"] == "Membre 0")
+    assert "30 000 FCFA 3 mois, PAF 2,00 %/mois du reste dû, 1re échéance le 12/02/2026" in _paper(receipt)
+
+
 def test_the_next_installment_is_its_own_amount_not_what_is_already_late(kiosk: Kiosk) -> None:
     g = make_group(kiosk, 2)
     loan, aid = _borrow(kiosk, g)

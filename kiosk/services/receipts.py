@@ -77,7 +77,21 @@ def _movement(k: Kiosk, row: dict[str, Any]) -> dict[str, Any]:
         entry["flow"] = FLOW.get(kind, "in")
     if kind == "repayment":
         entry["detail"] = {k: row["detail"][k] for k in ("principal", "paf", "penalty")}
+    if kind in ("loan", "aid") and row.get("loan_id") and (loan := k.store.get("loans", (row["loan_id"],))):
+        entry["detail"] = entry["detail"] | _loan_terms(loan)
     return entry
+
+
+def _loan_terms(loan: dict[str, Any]) -> dict[str, Any]:
+    """What a borrower must know on the day of the loan: how long, the PAF (fixed, or the monthly rate of a
+    declining one, not known in francs until repaid), and when the first installment falls due."""
+    terms = terms_of(loan)
+    out: dict[str, Any] = {"term_months": terms.term_months, "first_due": schedule(terms)[0].due.isoformat()}
+    if loan["method"] == "declining":
+        out["rate_bp"] = terms.rate_bp
+    else:
+        out["paf"] = loan["paf_charged"]
+    return out
 
 
 def _cancelled(original: dict[str, Any], detail: dict[str, Any]) -> dict[str, Any]:
