@@ -6,8 +6,6 @@ from __future__ import annotations
 import http.server
 import json
 import logging
-import shutil
-import sqlite3
 import threading
 import time
 from collections.abc import Iterator
@@ -20,6 +18,7 @@ from test_sync_support import (  # noqa: F401  (backend_fixture, server_fixture:
     Server,
     Station,
     backend_fixture,
+    backup_of,
     enrolled,
     free_port,
     kiosk_journal,
@@ -33,7 +32,7 @@ from kiosk.services import Kiosk
 from kiosk.services import groups as G
 from kiosk.store import Store
 from kiosk.store.clock import FixedClock
-from kiosk.sync import keys, state
+from kiosk.sync import state
 from kiosk.sync.client import enroll
 from kiosk.sync.errors import SyncError, describe
 from sync_server.db import enrollment_codes
@@ -68,14 +67,6 @@ def run(capsys: pytest.CaptureFixture, *argv: str) -> tuple[int, str, str]:  # t
     return code, out.out, out.err
 
 
-def copy_db(st: Station, to: Path) -> Path:
-    """A copy of the kiosk's database as it is now (a USB backup), its key beside it."""
-    with sqlite3.connect(to) as copy:
-        st.store.conn.backup(copy)
-    shutil.copy(keys.key_path(st.store.path), keys.key_path(to))
-    return to
-
-
 # -- enroll with a replacement code: restore only when it can ------------------------------------------
 
 
@@ -88,11 +79,11 @@ def test_enroll_with_a_replacement_code_advises_restore_only_when_restore_can_wo
     st.meeting()
     client = enrolled(st, wired, "K01")
     client.sync()
-    prefix = copy_db(st, tmp_path / "prefix.db")  # a backup, then more recorded and synced
-    fork = copy_db(st, tmp_path / "fork.db")
+    prefix = backup_of(st, tmp_path / "prefix.db")  # a backup, then more recorded and synced
+    fork = backup_of(st, tmp_path / "fork.db")
     st.meeting()
     client.sync()
-    same = copy_db(st, tmp_path / "same.db")
+    same = backup_of(st, tmp_path / "same.db")
     st.k.close()
     with Kiosk.open(fork, FixedClock(boot_id="fork")) as k:
         G.create_group(k, "Un autre groupe")  # recorded on the old backup: a fork

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
-import sqlite3
 import uuid
 from pathlib import Path
 from typing import Any
@@ -15,6 +13,7 @@ from test_sync_support import (  # noqa: F401  (backend_fixture, server_fixture:
     Server,
     ServerDb,
     backend_fixture,
+    backup_of,
     enrolled,
     kiosk_journal,
     kiosk_projections,
@@ -184,11 +183,7 @@ def test_a_kiosk_restored_from_an_older_backup_of_its_own_is_told_the_server_is_
     st.meeting()
     client = enrolled(st, server, "K01")
     client.sync()
-    old = tmp_path / "old" / "k.db"  # a USB backup of this moment
-    old.parent.mkdir()
-    with sqlite3.connect(old) as copy:
-        st.store.conn.backup(copy)
-    shutil.copy(keys.key_path(st.store.path), keys.key_path(old))
+    old = backup_of(st, tmp_path / "old" / "k.db")  # a USB backup of this moment
     st.meeting()
     client.sync()
     restored = Kiosk.open(old, FixedClock())  # the SD card died; the backup was put back

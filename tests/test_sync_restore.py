@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
-import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +12,7 @@ from test_sync_support import (  # noqa: F401  (backend_fixture, server_fixture:
     Server,
     Station,
     backend_fixture,
+    backup_of,
     enrolled,
     kiosk_journal,
     kiosk_projections,
@@ -144,15 +143,6 @@ def test_an_interrupted_restore_resumes_and_sync_waits_for_it(server: Server, tm
     G.create_group(new, "Un autre groupe")  # restored: the kiosk records again
 
 
-def _backup(st: Station, to: Path) -> Path:
-    """A USB backup of this kiosk's database as it is now (`muso-kiosk backup` copies the database)."""
-    to.parent.mkdir(parents=True, exist_ok=True)
-    with sqlite3.connect(to) as copy:
-        st.store.conn.backup(copy)
-    shutil.copy(keys.key_path(st.store.path), keys.key_path(to))  # the key stays on the Pi, beside the database
-    return to
-
-
 def _local_state(k: Kiosk) -> tuple[Any, ...]:
     """Everything a refused restore must leave as it was on the kiosk."""
     return kiosk_journal(k), kiosk_projections(k), state.load(k.store), k.store.quarantined()
@@ -165,7 +155,7 @@ def test_a_kiosk_put_back_from_an_older_backup_restores_what_it_lacks_and_contin
     st.meeting()
     client = enrolled(st, server, "K01")
     client.sync()
-    backup = _backup(st, tmp_path / "usb" / "k.db")
+    backup = backup_of(st, tmp_path / "usb" / "k.db")
     backed_up = st.store.head()[0]
     for _ in range(3):
         st.meeting(extra_movements=2)
@@ -205,7 +195,7 @@ def test_restore_refuses_a_journal_that_is_not_a_beginning_of_the_server_s_and_c
     st.meeting()
     client = enrolled(st, server, "K01")
     client.sync()
-    fork_path = _backup(st, tmp_path / "usb" / "k.db")
+    fork_path = backup_of(st, tmp_path / "usb" / "k.db")
     for _ in range(2):
         st.meeting(extra_movements=2)
     client.sync()

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -217,6 +219,16 @@ def station(path: Path, members: int = 6, clock: FixedClock | None = None) -> St
 def enrolled(st: Station, server: Server, kiosk_id: str, http: httpx.Client | None = None) -> SyncClient:
     enroll(st.store, "http://testserver", server.code(kiosk_id), http=http or server.client)
     return SyncClient(st.store, http or server.client, keys.load(keys.key_path(st.store.path)), kiosk_id)
+
+
+def backup_of(st: Station, to: Path) -> Path:
+    """A USB backup of the kiosk's database as it is now (`muso-kiosk backup` copies it), its key beside it
+    as on the Pi."""
+    to.parent.mkdir(parents=True, exist_ok=True)
+    with sqlite3.connect(to) as copy:
+        st.store.conn.backup(copy)
+    shutil.copy(keys.key_path(st.store.path), keys.key_path(to))
+    return to
 
 
 # -- a live server (uvicorn in a subprocess) -------------------------------------------------------
