@@ -59,6 +59,14 @@ T: dict[str, tuple[str, str]] = {
     "last_meeting": ("Dernière séance", "Last meeting"),
     "last_sync": ("Dernière synchro", "Last sync"),
     "silent": ("Kiosques muets > {days} j", "Kiosks silent > {days} d"),
+    "printers_down": ("Imprimantes en panne", "Printers in trouble"),
+    "quarantined_events": ("Événements en quarantaine", "Quarantined events"),
+    "stale_meetings": ("Séances ouvertes > {days} j", "Meetings open > {days} d"),
+    "stale_note": (
+        "Jamais clôturées : ni comptage de clôture, ni reçus, ni procès-verbal. Appelez le trésorier.",
+        "Never closed: no closing count, no receipts, no minutes. Call the treasurer.",
+    ),
+    "opened_on": ("Ouverte le", "Opened on"),
     "silent_flag": ("muet", "silent"),
     "silent_flag_hint": (
         "Kiosque sans synchro depuis plus de {days} j : chiffres arrêtés à sa dernière synchro",

@@ -27,7 +27,9 @@ Text = Annotated[str, Query(max_length=100)]
 def overview(request: Request, me: Reader, engine: EngineDep, settings: SettingsDep) -> HTMLResponse:
     with read(engine) as conn:
         data = queries.overview(conn, me, today(request), now_ms(), settings.silent_days)
-    return render(request, "overview.html", me, silent_days=settings.silent_days, **data)
+    return render(
+        request, "overview.html", me, silent_days=settings.silent_days, stale_days=queries.STALE_MEETING_DAYS, **data
+    )
 
 
 @router.get("/groups", response_class=HTMLResponse)

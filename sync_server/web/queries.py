@@ -107,9 +107,27 @@ def overview(conn: Connection, p: Principal, today: date, now_ms: int, silent_da
         select(
             func.count().label("kiosks"),
             func.coalesce(func.sum(case((silent_since(silent_before), 1), else_=0)), 0).label("silent"),
+            # What a coordinator must see without opening the kiosks page: paper out, a printer
+            # unplugged (receipts wait on the kiosk), events the server's reducer refused.
+            func.coalesce(func.sum(case((func.coalesce(kiosks.c.printer_error, "") != "", 1), else_=0)), 0).label(
+                "printers_down"
+            ),
+            func.coalesce(func.sum(kiosks.c.quarantined), 0).label("quarantined"),
         ).where(p.kiosks(), kiosks.c.status != "revoked")
     ).mappings()
     figures |= {name: int(v or 0) for name, v in k.one().items()}
+    # A meeting left open for days: its closing count, receipts and procès-verbal never came.
+    stale_before = date.fromordinal(today.toordinal() - STALE_MEETING_DAYS).isoformat()
+    stale = [
+        dict(r)
+        for r in conn.execute(
+            select(MT.c.kiosk_id, MT.c.group_id, MT.c.number, MT.c.date, G.c.name)
+            .select_from(MT.join(G, and_(G.c.kiosk_id == MT.c.kiosk_id, G.c.group_id == MT.c.group_id)))
+            .where(MT.c.status == "open", MT.c.date < stale_before, scope)
+            .order_by(MT.c.date, G.c.name, MT.c.kiosk_id, MT.c.group_id)
+        ).mappings()
+    ]
+    figures["stale_meetings"] = len(stale)
 
     months = months_back(today, CHART_MONTHS)
     monthly = {
@@ -132,10 +150,11 @@ def overview(conn: Connection, p: Principal, today: date, now_ms: int, silent_da
             r["par30"] = par_by_group.get((r["kiosk_id"], r["group_id"]), 0)
             r["par30_pct"] = pct(r["par30"], r["loans"])
         attention = sorted(rows, key=attention_order)[:ATTENTION]
-    return {"figures": figures, "series": series, "attention": attention}
+    return {"figures": figures, "series": series, "attention": attention, "stale": stale[:ATTENTION]}
 
 
 ATTENTION = 10
+STALE_MEETING_DAYS = 7
 
 
 def attention_order(r: dict[str, Any]) -> tuple[Any, ...]:
