@@ -47,6 +47,7 @@ from hypothesis import strategies as st
 from kiosk.domain.errors import DomainError
 from kiosk.domain.events import verify_chain
 from kiosk.domain.funds import Fund, count_for, count_total
+from kiosk.domain.policies import share_out
 from kiosk.domain.projections import TABLES
 from kiosk.domain.receipts import totals
 from kiosk.services import Approval, Kiosk, context
@@ -711,3 +712,27 @@ def test_a_receipt_s_totals_are_never_negative_and_keep_the_net(moves: list[tupl
     paid, received = totals({"flow": flow, "amount": amount} for flow, amount in moves)
     net = sum(a for f, a in moves if f == "in") - sum(a for f, a in moves if f == "out")
     assert paid >= 0 and received >= 0 and paid - received == net
+
+
+@SETTINGS
+@given(
+    savings=st.dictionaries(st.sampled_from("abcdefgh"), st.integers(min_value=0, max_value=200_000), min_size=1),
+    share=st.floats(min_value=0, max_value=1),
+    unit=st.sampled_from([1, 5, 25, 100, 500]),
+)
+def test_a_loss_shared_out_takes_the_loss_or_up_to_a_unit_more_and_nobody_more_than_they_saved(
+    savings: dict[str, int], share: float, unit: int
+) -> None:
+    total = sum(savings.values())
+    loss = int(total * share)
+    shares, left = share_out(savings, -loss, unit)
+    taken = {m: -s for m, s in shares.items()}
+    assert all(0 <= taken[m] <= savings[m] for m in savings)
+    if total and loss:
+        assert loss <= sum(taken.values()) < loss + unit  # the box pays out no more than it holds
+        assert left == sum(taken.values()) - loss >= 0
+        # Nobody bears more than their fair part and a unit, but for what no whole unit can come from (the
+        # francs of each one's savings beyond their last whole unit), which the others cover.
+        tiny = sum(v % unit for v in savings.values())
+        for m, s in savings.items():
+            assert taken[m] <= loss * s / total + unit + tiny, m

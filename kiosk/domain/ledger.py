@@ -358,6 +358,10 @@ def _share_out(ch: Changes, meeting: Row, b: dict[str, Any]) -> Planned:
     shares, payouts = b["shares"], b["payouts"]
     if not isinstance(shares, dict) or not isinstance(payouts, dict):
         raise DomainError("share_out_invalid", "shares")
+    amounts = [a for a in shares.values() if type(a) is int]
+    if any(a < 0 for a in amounts) and any(a > 0 for a in amounts):
+        # A gain is shared, or a loss: never both at once, which would move savings from one member to another.
+        raise DomainError("share_out_invalid", "shares")
     legs: list[Posting] = []
     for member_id, amount in shares.items():
         active_member(ch, meeting["group_id"], member_id, f"shares.{member_id}")

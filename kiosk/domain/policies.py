@@ -89,10 +89,7 @@ def share_out(savings: Mapping[str, int], distributable: int, unit: int) -> tupl
 
     A negative ``distributable`` is a loss (a cash shortfall, expenses above the
     earnings): the box holds less than the members' savings, and they bear it in
-    proportion to their savings, as they would have shared a gain. Then each
-    member's savings *after* the loss are rounded down to ``unit``: a share is
-    never more than the member's savings, and what is paid out never more than
-    the box holds.
+    proportion to their savings, as they would have shared a gain (see ``_losses``).
     """
     total = sum(savings.values())
     if total <= 0 or distributable == 0:
@@ -100,6 +97,31 @@ def share_out(savings: Mapping[str, int], distributable: int, unit: int) -> tupl
     if distributable > 0:
         shares = {m: (distributable * s // total) // unit * unit for m, s in savings.items()}
     else:
-        left = max(total + distributable, 0)
-        shares = {m: (left * s // total) // unit * unit - s for m, s in savings.items()}
+        shares = {m: -taken for m, taken in _losses(savings, -distributable, unit).items()}
     return shares, distributable - sum(shares.values())
+
+
+def _losses(savings: Mapping[str, int], loss: int, unit: int) -> dict[str, int]:
+    """Each member's part of ``loss``, in whole ``unit``s, adding up to at least the loss (or the box would
+    pay out more than it holds) and at most the unit above it: the fair parts rounded down, then one unit
+    more to those whose part was rounded down the most (largest remainder), never more than they saved.
+    Rounding each member down and the roundings up to everyone would take up to a unit from each, and all
+    the savings of whoever saved less than a unit."""
+    total = sum(savings.values())
+    loss = min(loss, total)  # the box and the loans never hold less than nothing
+    taken = {m: loss * s // total // unit * unit for m, s in savings.items()}
+    short = loss - sum(taken.values())
+    by_remainder = sorted(savings, key=lambda m: (-(loss * savings[m] - taken[m] * total), m))
+    for m in by_remainder:  # whole units first, to those the rounding favoured least
+        if short <= 0:
+            break
+        if taken[m] + unit <= savings[m]:
+            taken[m] += unit
+            short -= unit
+    for m in by_remainder:  # what no whole unit could cover: the last francs, from whoever still has them
+        if short <= 0:
+            break
+        more = min(short, savings[m] - taken[m])
+        taken[m] += more
+        short -= more
+    return taken
