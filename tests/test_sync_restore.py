@@ -358,3 +358,65 @@ def test_a_tampered_or_foreign_bundle_is_refused(server: Server, tmp_path: Path)
     assert server.incidents()[-1]["code"] == "key_revoked"
     assert server.journal("K01") == revoked[0]
     replacement.close()
+
+
+def test_a_kiosk_put_back_from_a_backup_forgets_the_pins_changed_or_given_up_since(
+    server: Server, tmp_path: Path
+) -> None:
+    """PINs never travel: the backup holds those of its day. A PIN reset since (someone had seen it), or
+    held by an officer who has left office since, must not work again once the kiosk is completed."""
+    from conftest import PINS
+
+    from kiosk.store import pins
+
+    st = station(tmp_path / "k.db")
+    st.meeting()
+    client = enrolled(st, server, "K01")
+    client.sync()
+    backup = backup_of(st, tmp_path / "usb" / "k.db")
+    g = st.group
+    secretary, controller = g.officers["secretaire"]["member_id"], g.officers["controleur"]["member_id"]
+    G.reset_pin(st.k, secretary, "97531", [g.approval("president"), g.approval("tresorier")])
+    G.update_member(st.k, controller, approvals=g.two("president", "tresorier"), role="membre")
+    client.sync()
+
+    restored = Kiosk.open(backup, FixedClock(boot_id="after-backup"))
+    again = SyncClient(restored.store, server.client, keys.load(keys.key_path(backup)), "K01")
+    again.restore()
+    assert restored.store.head() == st.store.head()
+    assert again.pins_dropped == {secretary, controller}
+    assert not pins.has_pin(restored.store.conn, secretary) and not pins.has_pin(restored.store.conn, controller)
+    president = g.officers["president"]["member_id"]
+    pins.verify_pin(restored.store, president, PINS["president"])  # the others' PINs stand
+    restored.close()
+
+
+def test_what_the_app_records_while_a_restore_is_checked_stops_the_restore_not_the_kiosk(
+    server: Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The checks take 2G round trips before the journal is closed to recording: a movement recorded
+    # meanwhile made the restore fail half-way and left the kiosk refusing both recording and sync.
+    st = station(tmp_path / "k.db")
+    st.meeting()
+    client = enrolled(st, server, "K01")
+    client.sync()
+    backup = backup_of(st, tmp_path / "usb" / "k.db")
+    st.meeting()
+    client.sync()
+
+    restored = Kiosk.open(backup, FixedClock(boot_id="after-backup"))
+    again = SyncClient(restored.store, server.client, keys.load(keys.key_path(backup)), "K01")
+    page = again._restore_page
+
+    def and_meanwhile(after: int, limit: int | None = None) -> Any:
+        G.create_group(restored, "Saisi pendant la restauration")  # the treasurer, at the touchscreen
+        monkeypatch.setattr(again, "_restore_page", page)
+        return page(after, limit)
+
+    monkeypatch.setattr(again, "_restore_page", and_meanwhile)
+    with pytest.raises(SyncError) as err:
+        again.restore()
+    assert err.value.code == "chain_diverged"
+    assert state.load(restored.store).restore_to is None  # not stuck half-restored
+    G.create_group(restored, "La vie continue")  # the kiosk still records (its history has forked: a person looks)
+    restored.close()

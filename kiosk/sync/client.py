@@ -27,6 +27,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from kiosk.domain.errors import DomainError
 from kiosk.domain.events import Event
+from kiosk.domain.members import OFFICER_ROLES, parse_role
 from kiosk.domain.wire import (
     dictionary,
     dictionary_range,
@@ -36,6 +37,7 @@ from kiosk.domain.wire import (
     request_message,
 )
 from kiosk.store import Store, StoreError
+from kiosk.store.pins import drop_pin
 
 from . import keys, state
 from .errors import SyncError
@@ -202,6 +204,7 @@ class SyncClient:
         self.max_body = 200 * 1024  # below the server's default cap; the server's status says its own
         self.use_dictionary = True
         self.report = Report()
+        self.pins_dropped: set[str] = set()  # officers whose PIN a restore onto an older backup forgot
 
     @classmethod
     def open(cls, store: Store, http: httpx.Client | None = None, **kwargs: Any) -> SyncClient:
@@ -457,14 +460,23 @@ class SyncClient:
                         seq=local_head,
                     )
                 rows = rows[1:]
-        state.update(self.store, restore_to=target)
+        with self.store.write():
+            # The checks took 2G round trips, and the app may have recorded meanwhile: from here on it
+            # cannot (the journal refuses while ``restore_to`` is set), and it must not have before.
+            if self.store.head() != (local_head, local_hash):
+                raise SyncError("chain_diverged", "this kiosk recorded while its restore was being checked")
+            state.update(self.store, restore_to=target)
         after = local_head
         while True:
             if rows:
                 try:
                     with self.store.write() as w:
                         for row in rows:
-                            w.append_existing(Event(*row), quarantined.get(row[0]))
+                            event = Event(*row)
+                            w.append_existing(event, quarantined.get(row[0]))
+                            if local_head and (gone := pin_gone(event)):
+                                drop_pin(w, gone)
+                                self.pins_dropped.add(gone)
                 except (DomainError, StoreError) as exc:
                     raise SyncError("restore_invalid", f"the server's journal does not rebuild here: {exc}") from None
                 after = rows[-1][0]
@@ -508,6 +520,32 @@ class SyncClient:
             return "empty"
         rows, _ = self._restore_page(local_head - 1, limit=1)
         return "behind" if rows and rows[0][0] == local_head and rows[0][-1] == local_hash else "fork"
+
+
+def pin_gone(event: Event) -> str | None:
+    """The officer whose PIN an event recorded after a backup makes stale on that backup, if any.
+
+    PINs live in a local table, never in the journal: a kiosk put back from an older backup has the
+    PINs of that day. One changed or reset since (maybe because someone had seen it), or held by an
+    officer who has left office or the group since, must not work again: the officer chooses a new
+    one at login, approved as a first PIN is (ui/screens/login.py)."""
+    try:
+        body = event.body
+    except ValueError:  # a malformed body is the reducer's to refuse
+        return None
+    member = body.get("member") if isinstance(body, dict) else None
+    if not isinstance(member, str):
+        return None
+    if event.type == "pin_changed":
+        return member
+    if event.type == "member_updated" and "role" in body:
+        try:
+            return None if parse_role(body["role"]) in OFFICER_ROLES else member
+        except DomainError:
+            return None
+    if event.type == "movement_recorded" and body.get("kind") == "exit":
+        return member
+    return None
 
 
 def check_server_url(url: str) -> None:
