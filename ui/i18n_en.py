@@ -213,6 +213,7 @@ EN: dict[str, str] = {
     "Le code de {name} est changé.": "The PIN of {name} is changed.",
     "{name} a maintenant un code.": "{name} now has a PIN.",
     "Premier code de {name}": "First PIN of {name}",
+    "{name} n'a pas encore de code : le responsable qui a le sien approuve, puis {name} choisit le sien.": "{name} has no PIN yet: the officer who has one approves, then {name} chooses one.",
     "Pas encore de code sur ce kiosque : choisissez le vôtre, devant le groupe.": "No PIN on this kiosk yet: choose yours, in front of the group.",
     "{name} n'a pas encore de code : deux autres responsables approuvent, puis {name} choisit le sien.": "{name} has no PIN yet: two other officers approve, then {name} chooses one.",
     "Réinitialiser le code de {name}": "Reset the PIN of {name}",

@@ -93,15 +93,16 @@ class LoginScreen(Screen):
 
     def _first_pin(self, officer: dict[str, Any]) -> None:
         """An officer without a PIN: on a kiosk restored from the server (PINs never travel), or given an
-        office back (leaving it dropped the old PIN). Where two other officers have theirs, they approve,
-        as for a reset: nobody passing by claims an officer's PIN. On a kiosk where fewer than two have
-        one yet (its first officers after a restore, set up in front of the group) each chooses their own."""
+        office back (leaving it dropped the old PIN). Officers who have theirs approve, as for a reset, so
+        that nobody passing by claims an officer's PIN, least of all two of them (two PINs approve
+        anything): two where two have one, the one where only one has. Only the very first officer of a
+        restored kiosk, set up in front of the group, chooses alone."""
         member_id, name = officer["member_id"], officer["name"]
         conn = self.k.store.conn
         others = [o for o in self.s.officers() if o["member_id"] != member_id and has_pin(conn, o["member_id"])]
 
         def chosen(pin: str, approvals: list[Approval] | None = None) -> None:
-            if approvals:
+            if approvals and len(approvals) == 2:  # journaled as a reset, which the reducer checks
                 ok, _none = self.win.attempt(G.reset_pin, self.k, member_id, pin, approvals)
             else:
                 ok, _none = self.win.attempt(G.change_pin, self.k, member_id, pin)
@@ -109,16 +110,23 @@ class LoginScreen(Screen):
                 self.win.toast(_("{name} a maintenant un code.", name=name))
                 self.win.logged_in(self.k.member(member_id), self.then)
 
-        if len(others) < 2:
+        if not others:
             hint = _("Pas encore de code sur ce kiosque : choisissez le vôtre, devant le groupe.")
             NewPinOverlay(self.win, name, chosen, hint=hint).open()
             return
+        needed = min(2, len(others))
+        if needed == 2:
+            summary = _("{name} n'a pas encore de code : deux autres responsables approuvent, puis {name} choisit "
+                        "le sien.", name=name)  # fmt: skip
+        else:
+            summary = _("{name} n'a pas encore de code : le responsable qui a le sien approuve, puis {name} "
+                        "choisit le sien.", name=name)  # fmt: skip
         ApprovalOverlay(
             self.win,
             _("Premier code de {name}", name=name),
-            _("{name} n'a pas encore de code : deux autres responsables approuvent, puis {name} choisit le sien.",
-              name=name),
+            summary,
             lambda approvals: NewPinOverlay(self.win, name, lambda pin: chosen(pin, approvals)).open(),
+            needed=needed,
             beneficiary=member_id,
             officers=others,
-        ).open()  # fmt: skip
+        ).open()
