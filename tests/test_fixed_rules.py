@@ -16,7 +16,7 @@ from kiosk.services import Approval, Kiosk
 from kiosk.services import groups as G
 from kiosk.services import meetings as M
 from kiosk.services import movements as V
-from kiosk.store.pins import LOCKOUT_MS, MAX_FAILURES, has_pin
+from kiosk.store.pins import LOCKOUT_MS, MAX_FAILURES, has_pin, set_pin
 
 DAY = date(2026, 3, 2)
 
@@ -441,6 +441,26 @@ def test_an_officer_who_leaves_office_leaves_their_pin_and_chooses_a_new_one_if_
     # An officer who leaves the group leaves their office, and their PIN, with it.
     V.member_exit(kiosk, meeting, group.treasurer, secretary, group.two("president", "tresorier"))
     assert not has_pin(kiosk.store.conn, secretary)
+
+
+def test_pins_of_officers_who_left_office_before_pins_were_dropped_are_dropped_once(kiosk: Kiosk, group: Group) -> None:
+    from kiosk.store.migrations import migrate
+
+    funded(group)
+    secretary = group.officers["secretaire"]["member_id"]
+    with kiosk.store.write() as w:  # as an earlier version left it: out of office, PIN kept
+        approvers = [a.member_id for a in group.two("president", "controleur")]
+        body = {"group": group.group_id, "member": secretary, "role": "membre", "approvers": approvers}
+        w.append("member_updated", body)
+        set_pin(w, group.member(0), "2580")  # a PIN for one who never held office: no use, and no business
+    with kiosk.store.write() as w:
+        w.execute("INSERT OR REPLACE INTO officer_pins SELECT ?, pin_hash, 0, 0 FROM officer_pins LIMIT 1",
+                  (secretary,))  # fmt: skip
+        w.execute("DELETE FROM _migrations WHERE name = '0008_pins_out_of_office'")
+    assert has_pin(kiosk.store.conn, secretary)
+    assert migrate(kiosk.store.conn) == ["0008_pins_out_of_office"]
+    assert not has_pin(kiosk.store.conn, secretary) and not has_pin(kiosk.store.conn, group.member(0))
+    assert all(has_pin(kiosk.store.conn, o["member_id"]) for r, o in group.officers.items() if r != "secretaire")
 
 
 def test_two_groups_of_one_name_on_a_kiosk_are_refused(kiosk: Kiosk, group: Group) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable
 
+from kiosk.domain.members import OFFICER_ROLES
 from kiosk.domain.projections import TABLES
 
 SQL_TYPES = {"int": "INTEGER", "text": "TEXT", "json": "TEXT"}
@@ -172,6 +173,17 @@ def _journal_type_index(conn: sqlite3.Connection) -> None:
     conn.execute("CREATE INDEX journal_type ON journal (type)")
 
 
+def _pins_out_of_office(conn: sqlite3.Connection) -> None:
+    # Leaving office (or the group) drops the officer's PIN since 2026-11-29; PINs of those who left
+    # before then would come back to life with a new office.
+    roles = sorted(r.value for r in OFFICER_ROLES)
+    conn.execute(
+        "DELETE FROM officer_pins WHERE member_id NOT IN (SELECT member_id FROM p_members WHERE active = 1 "
+        f"AND role IN ({', '.join('?' * len(roles))}))",
+        roles,
+    )
+
+
 MIGRATIONS: list[tuple[str, Callable[[sqlite3.Connection], None]]] = [
     ("0001_journal", _journal),
     ("0002_projections", _projections),
@@ -180,6 +192,7 @@ MIGRATIONS: list[tuple[str, Callable[[sqlite3.Connection], None]]] = [
     ("0005_sync_state", _sync_state),
     ("0006_journal_quarantine", _quarantine),
     ("0007_journal_type_index", _journal_type_index),
+    ("0008_pins_out_of_office", _pins_out_of_office),
 ]
 
 
