@@ -193,9 +193,15 @@ def test_receipts_verify_against_the_journal(w: World, admin: TestClient) -> Non
     corrected = next(r for r in w.receipts("K01") if any(m["kind"] == "reversal" for m in r["movements"]))
     seen_bj = bj.get(f"/v1/console/verify/{corrected['number']}/{corrected['code']}", headers=token(bj, "coord_bj"))
     content = seen_bj.json()["content"]
-    printed = {"kind", "of", "fund", "amount"}
+    printed = {"kind", "of", "fund", "amount", "split"}
     assert seen_bj.json()["outside_scope"] and all(set(m) == printed for m in content["movements"])
     assert "saisie deux fois" not in seen_bj.text and "name" not in content["member"]
+    # A repayment's split, as its paper prints it: a paper that moved a penalty into capital is caught.
+    repaid = next(r for r in w.receipts("K01") if any(m["kind"] == "repayment" for m in r["movements"]))
+    split = next(m for m in repaid["movements"] if m["kind"] == "repayment")["detail"]
+    shown = anonymous.get(repaid["verify_url"].replace("http://testserver", "")).text
+    principal = f"{split['principal']:,}".replace(",", "\u00a0")
+    assert f"dont capital {principal}" in shown and (not split["paf"] or "PAF" in shown)
     # Typed from the paper: digits for the letters they look like, the kiosk's id in small letters.
     misread = code.replace("-", "").replace("O", "0").replace("I", "1").replace("B", "8")
     assert "Reçu authentique" in anonymous.get(f"/verify?number={number.lower()}&code={misread}").text

@@ -239,7 +239,7 @@ def verify(conn: Connection, p: Principal | None, number: str, code: str) -> dic
     return out | {"group": dict(g), "content": content}
 
 
-PRINTED = ("kind", "of", "fund", "amount")  # what a receipt prints of each movement
+PRINTED = ("kind", "of", "fund", "amount", "split")  # what a receipt prints of each movement
 
 
 def _event(conn: Connection, kiosk_id: str, seq: int) -> Any:
@@ -299,7 +299,9 @@ def _content(conn: Connection, kiosk_id: str, body: dict[str, Any]) -> dict[str,
 def _signed(row: Any) -> dict[str, Any]:
     """A correction as its paper shows it: minus the amount, naming the kind of movement it cancels."""
     move = dict(row)
+    detail = json.loads(move["detail"]) if isinstance(move["detail"], str) else move["detail"] or {}
     if move["kind"] == "reversal":
-        detail = json.loads(move["detail"]) if isinstance(move["detail"], str) else move["detail"] or {}
         move |= {"amount": -move["amount"], "of": detail.get("kind")}
+    elif move["kind"] == "repayment":  # the paper prints how a repayment was split: so must this page
+        move["split"] = {k: int(detail.get(k) or 0) for k in ("principal", "paf", "penalty")}
     return move

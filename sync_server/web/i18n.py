@@ -232,8 +232,10 @@ T: dict[str, tuple[str, str]] = {
     "receipt_code": ("Code de vérification (ex. ABCDE-FGHIJ)", "Verification code (e.g. ABCDE-FGHIJ)"),
     "check": ("Vérifier", "Verify"),
     "v_genuine": (
-        "Reçu authentique : ce code correspond au journal synchronisé.",
-        "Genuine receipt: this code matches the synced journal.",
+        "Reçu authentique : ce code est celui d'un reçu du journal synchronisé. Le papier dit vrai si chaque "
+        "montant ci-dessous est le même que le sien.",
+        "Genuine receipt: this code is that of a receipt in the synced journal. The paper is true if every "
+        "amount below is the same as its own.",
     ),
     "v_quarantined": (
         "Le reçu figure au journal, mais l'événement a été refusé par les contrôles du serveur : à examiner.",
@@ -264,6 +266,8 @@ T: dict[str, tuple[str, str]] = {
         "au n° {seq} ({when}).",
         "Genuine document (statement or schedule): printed when kiosk {kiosk}'s journal stood at n° {seq} ({when}).",
     ),
+    "split_principal": ("dont capital", "of which principal"),
+    "split_penalty": ("pénalité", "penalty"),
     "paper_paid": ("Total versé", "Total paid"),
     "paper_received": ("Total reçu", "Total received"),
     "paper_savings": ("Épargne (verte)", "Savings (green)"),
