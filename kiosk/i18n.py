@@ -63,6 +63,10 @@ FR: dict[str, str] = {
     "loan_unknown": "prêt inconnu",
     "loan_with_arrears": "le membre a des impayés ({arrears:money}) : pas de nouveau prêt",
     "meeting_already_open": "une séance est déjà ouverte pour ce groupe",
+    "kiosk_behind_server": (
+        "le serveur a des séances que ce kiosque n'a pas (une ancienne sauvegarde remise en place ?) : "
+        "le technicien doit le restaurer (muso-kiosk restore) avant toute nouvelle séance"
+    ),
     "meeting_date_before_last": "la date {date} est avant la dernière séance ({last}) : vérifiez l'horloge",
     "meeting_exists": "cette séance existe déjà",
     "meeting_not_open": "la séance n° {number} n'est pas ouverte : aucun mouvement possible",
@@ -188,6 +192,10 @@ EN: dict[str, str] = {
     "loan_unknown": "unknown loan",
     "loan_with_arrears": "the member has arrears ({arrears:money}): no new loan",
     "meeting_already_open": "a meeting is already open for this group",
+    "kiosk_behind_server": (
+        "the server holds meetings this kiosk lacks (an older backup put back?): "
+        "the technician must restore it (muso-kiosk restore) before any new meeting"
+    ),
     "meeting_date_before_last": "date {date} is before the last meeting ({last}): check the clock",
     "meeting_exists": "this meeting already exists",
     "meeting_not_open": "meeting no. {number} is not open: no movement possible",

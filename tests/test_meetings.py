@@ -225,3 +225,15 @@ def test_two_taps_at_once_charge_nobody_twice(tmp_path) -> None:  # type: ignore
     assert len(rows) == 20 and all(r["n"] == 1 for r in rows)
     k2.close()
     k1.close()
+
+
+def test_no_meeting_opens_on_a_kiosk_the_server_knows_to_be_behind_it(kiosk: Kiosk, group: Group) -> None:
+    from kiosk.sync import state
+
+    state.failed(kiosk.store, "server_ahead: server holds 612 events, this kiosk 480", 0)
+    head = kiosk.store.head()
+    with pytest.raises(DomainError, match="kiosk_behind_server"):
+        group.open(DAY)
+    assert kiosk.store.head() == head
+    state.failed(kiosk.store, "network: ConnectError", 0)  # a network failure says nothing of the kind
+    group.close(group.open(DAY))

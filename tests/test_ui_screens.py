@@ -16,8 +16,10 @@ from ui_support import (
     running_app,
 )
 
+from kiosk.services import Kiosk
 from kiosk.services import groups as G
 from kiosk.services import meetings as M
+from kiosk.store.clock import FixedClock
 from kiosk.store.print_queue import PrintQueue
 from ui import workers
 
@@ -236,3 +238,28 @@ def test_a_member_leaves_from_their_page_with_their_savings_paid_back(qtbot: Any
         assert a.k.member(member)["active"] == 0
         assert M.expected_cash(a.k, a.group_id)["verte"] == cash - savings > 0
         assert not d.find("member_exit").isEnabled()
+
+
+def test_a_kiosk_behind_the_server_says_so_and_opens_no_meeting(qtbot: Any, db: tuple[Path, str]) -> None:
+    """An older backup put back: the server holds meetings it lacks. A meeting recorded now would fork the
+    group's history from the server's for good; said on the home screen, refused before the count."""
+    from kiosk.sync import state
+
+    path, group_id = db
+    with Kiosk.open(path, FixedClock()) as k:
+        state.update(k.store, server_url="https://sync.example.org")  # enrolled
+        state.failed(k.store, "server_ahead: server holds 612 events, this kiosk 480", 0)
+    with running_app(qtbot, path, group_id) as a:
+        d = a.d
+        qtbot.waitUntil(lambda: "le serveur a des séances" in d.text("home_sync"), timeout=5000)
+        head = a.k.store.head()
+        a.login(TREASURER)
+        d.tap("menu_meeting")
+        d.tap("step_next")
+        assert "le technicien doit le restaurer" in d.text("message_text")
+        assert not d.exists("confirm_ok")  # not even the date's question: nothing to count, no PINs
+        assert a.k.store.head() == head
+    with Kiosk.open(path, FixedClock()) as k:
+        state.succeeded(k.store, 0)  # restored, then synced: the kiosk holds what the server holds
+    with running_app(qtbot, path, group_id) as a:
+        qtbot.waitUntil(lambda: "dernière le" in a.d.text("home_sync"), timeout=5000)

@@ -511,4 +511,6 @@ EN: dict[str, str] = {
     "Perte retirée de l'épargne : {amount}.": "Loss taken from savings: {amount}.",
     "Rien n'est versé en espèces.": "Nothing is paid in cash.",
     "Partage enregistré.": "Share-out recorded.",
+    "Synchronisation : le serveur a des séances que ce kiosque n'a pas. Appelez le technicien avant toute nouvelle séance.": "Sync: the server holds meetings this kiosk lacks. Call the technician before any new meeting.",
+    "Synchronisation : l'historique de ce kiosque diffère de celui du serveur. Appelez le coordinateur.": "Sync: this kiosk's history differs from the server's. Call the coordinator.",
 }

@@ -36,6 +36,7 @@ def open_meeting(
     group = k.group(group_id)
     if group["open_meeting"]:
         raise DomainError("meeting_already_open", "meeting")
+    check_not_behind_server(k)
     clean = check_counts(counts)
     approvers = k.approve(approvals)
     meeting_id = meeting_id or new_id()
@@ -273,6 +274,18 @@ def set_step(k: Kiosk, meeting_id: str, step: str) -> None:
 def step(k: Kiosk, meeting_id: str) -> str:
     row = k.store.conn.execute("SELECT step FROM meeting_progress WHERE meeting_id = ?", (meeting_id,)).fetchone()
     return row[0] if row else "open"
+
+
+def check_not_behind_server(k: Kiosk) -> None:
+    """Refuse a new meeting on a kiosk the server knows to be behind it.
+
+    The server holds events this kiosk lacks (an older backup put back on a new card): a meeting
+    recorded now would fork the group's history from the server's, for good, and the meetings the
+    backup missed would stay missing here. Its last sync said so (``server_ahead``); a restore
+    (``muso-kiosk restore``) fetches them, and its success clears this."""
+    row = k.store.conn.execute("SELECT last_error FROM sync_state WHERE id = 1").fetchone()
+    if row and (row[0] or "").startswith("server_ahead:"):
+        raise DomainError("kiosk_behind_server", "meeting")
 
 
 def open_meeting_of(k: Kiosk, group_id: str) -> str | None:

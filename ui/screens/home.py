@@ -11,7 +11,7 @@ from kiosk.store.print_queue import PrintQueue
 
 from .. import theme
 from ..i18n import _, long_date, printer_state_name, short_date, step_name
-from ..widgets import Scroll, card, column, label, rich_tile, row
+from ..widgets import Scroll, card, column, label, rich_tile, row, set_kind
 from .base import Screen
 
 CLOCK_FAR_AHEAD = timedelta(days=400)  # a year without a meeting is likelier a wrong clock than a pause
@@ -160,6 +160,19 @@ class HomeScreen(Screen):
             text = _("Synchronisation : erreur ({error})", error=info["error"])
         elif not info.get("server"):
             text = _("Synchronisation : kiosque non inscrit · {n} événement(s) à envoyer", n=info.get("events", 0))
+        elif (info.get("last_error") or "").startswith(("server_ahead:", "chain_diverged:")):
+            # Not a network hiccup: this kiosk's history and the server's part ways. Said here, in red.
+            behind = info["last_error"].startswith("server_ahead:")
+            text = (
+                _("Synchronisation : le serveur a des séances que ce kiosque n'a pas. Appelez le technicien "
+                  "avant toute nouvelle séance.")
+                if behind
+                else _("Synchronisation : l'historique de ce kiosque diffère de celui du serveur. Appelez le "
+                       "coordinateur.")
+            )  # fmt: skip
+            self.sync.setText(text)
+            set_kind(self.sync, "error")
+            return
         else:
             when = info.get("last_success_ms")
             last = (
@@ -169,3 +182,4 @@ class HomeScreen(Screen):
                 "Synchronisation : dernière le {last} · {n} événement(s) à envoyer", last=last, n=info.get("events", 0)
             )
         self.sync.setText(text)
+        set_kind(self.sync, "small")

@@ -253,6 +253,8 @@ class OpenStep(Step):
         if self.screen.meeting_id:
             self.screen.go_next()
         elif self.pages.currentIndex() == 0:
+            if not self.win.attempt(M.check_not_behind_server, self.k)[0]:
+                return  # before the whole count and two PINs
             refused = before_last_meeting(self.s.group["last_meeting_date"], self.day)
             if refused:  # said here, not after the whole count and two PINs
                 self.win.message(refused)
