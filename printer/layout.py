@@ -118,6 +118,8 @@ def _movement_lines(m: dict[str, Any], width: int) -> list[Line]:
         out += [Line("   " + t) for t in wrap(_loan_terms(m["amount"], m["detail"]), width - 3)]
     if m["kind"] == "reversal" and m.get("reason"):
         out += [Line("   " + t) for t in wrap(f"{keep('motif', ':')} {m['reason']}", width - 3)]
+    if m.get("approved_by"):  # jobs queued before it have none
+        out += [Line("   " + t) for t in wrap("approuvé par " + " et ".join(m["approved_by"]), width - 3)]
     return out
 
 

@@ -110,6 +110,7 @@ def test_a_correction_shows_on_the_next_receipt(kiosk: Kiosk, group: Group) -> N
     assert correction | {"detail": None} == {
         "kind": "reversal", "of": "contribution", "fund": "verte", "amount": -5000, "flow": "in",
         "reason": "mauvais montant", "detail": None, "of_date": "2026-03-02",
+        "approved_by": ["Officier president", "Officier controleur"],
     }  # fmt: skip
     assert doc["officer"] == "Officier tresorier" and doc["officer_as"] == "recorded"
 

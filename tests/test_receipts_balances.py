@@ -75,6 +75,9 @@ def test_a_loan_s_receipt_says_its_terms_not_only_its_sum(kiosk: Kiosk) -> None:
     paper = _paper(receipt)
     assert "Prêt (verte) 30 000 FCFA 3 mois, PAF 1 800 FCFA, à rendre 31 800 FCFA, 1re échéance le 12/02/2026" in paper
     assert "Aide maladie (rouge) 5 000 FCFA 3 mois, sans PAF, 1re échéance le 12/02/2026" in paper
+    # …and who let the money go: the two officers whose PINs approved it.
+    names = " et ".join(kiosk.member(a.member_id)["name"] for a in g.two())
+    assert paper.count(f"approuvé par {names}") == 2
 
 
 def test_a_declining_loan_s_receipt_gives_its_monthly_rate(kiosk: Kiosk) -> None:

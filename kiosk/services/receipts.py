@@ -79,7 +79,16 @@ def _movement(k: Kiosk, row: dict[str, Any]) -> dict[str, Any]:
         entry["detail"] = {k: row["detail"][k] for k in ("principal", "paf", "penalty")}
     if kind in ("loan", "aid") and row.get("loan_id") and (loan := k.store.get("loans", (row["loan_id"],))):
         entry["detail"] = entry["detail"] | _loan_terms(loan)
+    approvers = json.loads(row["approvers"]) if isinstance(row.get("approvers"), str) else row.get("approvers")
+    if approvers:
+        # Who let this money move (a loan, an aid, a withdrawal, a correction…): the member holds their names.
+        entry["approved_by"] = [_name(k, m) for m in approvers]
     return entry
+
+
+def _name(k: Kiosk, member_id: str) -> str:
+    row = k.store.get("members", (member_id,))
+    return str(row["name"]) if row else member_id
 
 
 def _loan_terms(loan: dict[str, Any]) -> dict[str, Any]:
