@@ -234,6 +234,9 @@ def test_exports_read_back(w: World, admin: TestClient) -> None:
     assert {r[5] for r in rows[1:]} >= {"cotisation", "prêt", "remboursement"}
     assert {r[6] for r in rows[1:]} <= {"Caisse verte", "Caisse rouge", "Caisse bleue"}
     assert {r[11] for r in rows[1:]} == {"oui", "non"} and all(isinstance(r[7], int) for r in rows[1:])
+    # Dates are dates (sorted, filtered, subtracted), shown as French readers write them.
+    assert all(isinstance(r[3], datetime) for r in rows[1:])
+    assert next(sheet.iter_rows(min_row=2, max_row=2))[3].number_format == "DD/MM/YYYY"
     members = admin.get("/exports/members.csv").text.lstrip("\ufeff").splitlines()
     assert len(members) == 1 + sum(
         w.kiosks[k].store.conn.execute("SELECT COUNT(*) FROM p_members").fetchone()[0] for k in ("K01", "K02")

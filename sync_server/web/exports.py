@@ -316,10 +316,21 @@ def csv_chunks(header: tuple[str, ...], data: Iterator[tuple[Any, ...]], lang: s
     yield buf.getvalue()
 
 
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
 def _xlsx_cell(ws: Any, value: Any) -> Any:
     if isinstance(value, str) and value.startswith("="):
         cell = WriteOnlyCell(ws, value=value)
         cell.data_type = "s"  # openpyxl would store it as a live formula: text it is, shown as typed
+        return cell
+    if isinstance(value, str) and _ISO_DAY.fullmatch(value):
+        # A date a spreadsheet sorts, filters and counts days from, not text that only looks like one.
+        try:
+            cell = WriteOnlyCell(ws, value=date.fromisoformat(value))
+        except ValueError:
+            return value
+        cell.number_format = "DD/MM/YYYY"
         return cell
     return value
 
