@@ -471,3 +471,26 @@ def test_two_groups_of_one_name_on_a_kiosk_are_refused(kiosk: Kiosk, group: Grou
             G.create_group(kiosk, name)
     assert kiosk.store.head() == before
     G.create_group(kiosk, "MUSO Test 2")
+
+
+def test_groups_assigned_by_the_coordinators_are_created_as_given_or_refused_whole(kiosk: Kiosk, group: Group) -> None:
+    from kiosk.sync import state
+
+    changes = [
+        {"entity": "kiosk_group", "key": "g-inline", "op": "put", "version": 1,
+         "value": {"name": "MUSO Inline", "village": "Kpalimé", "rules": {"contribution_verte": 1500}}},
+        {"entity": "kiosk_group", "key": "g-bad", "op": "put", "version": 2,
+         "value": {"name": "MUSO Règlement faux", "rules": {"rounding_unit": 7}}},
+        {"entity": "kiosk_group", "key": "g-dup", "op": "put", "version": 3, "value": {"name": "muso test"}},
+        {"entity": "kiosk_group", "key": group.group_id, "op": "put", "version": 4, "value": {"name": "MUSO Test"}},
+    ]  # fmt: skip
+    state.apply_reference(kiosk.store, changes, 4)
+    offered = {g["group_id"]: g for g in G.assigned_groups(kiosk)}
+    assert set(offered) == {"g-inline", "g-bad", "g-dup"}  # the one already here is not offered again
+    G.create_assigned_group(kiosk, "g-inline")
+    assert kiosk.rules("g-inline").contribution_verte == 1500 and kiosk.group("g-inline")["village"] == "Kpalimé"
+    assert G.needs_first_officer(kiosk, "g-inline") and not G.needs_first_officer(kiosk, group.group_id)
+    refused(kiosk, "rounding_unit_invalid", G.create_assigned_group, kiosk, "g-bad")  # rules the domain refuses
+    refused(kiosk, "group_name_taken", G.create_assigned_group, kiosk, "g-dup")
+    refused(kiosk, "group_unknown", G.create_assigned_group, kiosk, "g-inline")  # already created
+    refused(kiosk, "group_unknown", G.create_assigned_group, kiosk, "never-assigned")

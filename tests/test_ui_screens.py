@@ -263,3 +263,57 @@ def test_a_kiosk_behind_the_server_says_so_and_opens_no_meeting(qtbot: Any, db: 
         state.succeeded(k.store, 0)  # restored, then synced: the kiosk holds what the server holds
     with running_app(qtbot, path, group_id) as a:
         qtbot.waitUntil(lambda: "dernière le" in a.d.text("home_sync"), timeout=5000)
+
+
+def test_a_group_the_coordinator_assigned_is_set_up_on_the_touchscreen(qtbot: Any, db: tuple[Path, str]) -> None:
+    """The sync brings the groups the coordinators assigned to this kiosk (reference data): the kiosk creates
+    one with the server's id and the given règlement, then its first officer, with nobody to log in yet."""
+    from kiosk.sync import state
+
+    path, group_id = db
+    template = {"contribution_verte": 2000, "contribution_rouge": 250}
+    changes = [
+        {"entity": "rule_template", "key": "avec-partage", "op": "put", "value": template | {"share_out": True},
+         "version": 1},
+        {"entity": "kiosk_group", "key": "grp-4711", "op": "put", "version": 2,
+         "value": {"name": "MUSO Sika de Notsè", "country": "TG", "cooperative": "Coopérative ELIKE",
+                   "village": "Notsè", "template": "avec-partage"}},
+    ]  # fmt: skip
+    with Kiosk.open(path, FixedClock()) as k:
+        state.apply_reference(k.store, changes, 2)
+    with running_app(qtbot, path, group_id) as a:
+        d = a.d
+        assert d.exists("assigned_MUSO Sika de Notsè")
+        d.tap("assigned_MUSO Sika de Notsè")
+        d.tap("confirm_ok")
+        group = a.k.group("grp-4711")  # the server's id: its journal and the coordinators' pages match
+        assert (group["name"], group["village"], group["cooperative"]) == ("MUSO Sika de Notsè", "Notsè",
+                                                                           "Coopérative ELIKE")  # fmt: skip
+        rules = a.k.rules("grp-4711")
+        assert (rules.contribution_verte, rules.contribution_rouge, rules.share_out) == (2000, 250, True)
+        # Nobody can log in: the first officer is added here.
+        assert d.text("login_no_officer") == "Ce groupe n'a pas encore de responsable."
+        assert not d.exists("login_hint")  # no name to touch
+        d.tap("login_first_officer")
+        assert d.text("form_title") == "Premier responsable de MUSO Sika de Notsè"
+        d.tap("mf_name")
+        d.type_text("Akossiwa Dzifa")
+        d.tap("text_ok")
+        d.tap("mf_sex_F")
+        d.tap("mf_role_membre")
+        d.tap("mf_save")
+        assert d.text("message_text") == "Le premier inscrit est un responsable : choisissez son rôle."
+        d.tap("message_ok")
+        d.tap("mf_role_president")
+        d.tap("mf_save")
+        d.pin("2580", "newpin")
+        d.pin("2580", "newpin")
+        officer = a.win.session.officer
+        assert officer is not None and (officer["name"], officer["role"]) == ("Akossiwa Dzifa", "president")
+        assert a.win.current_name == "members"
+        # Done once: the group is no longer offered, and its next officer needs a login like any other.
+        assert G.assigned_groups(a.k) == [] and not G.needs_first_officer(a.k, "grp-4711")
+        a.win.logout()
+        assert not d.exists("assigned_MUSO Sika de Notsè")
+        d.tap("group_MUSO Sika de Notsè")
+        assert not d.exists("login_first_officer")

@@ -513,4 +513,13 @@ EN: dict[str, str] = {
     "Partage enregistré.": "Share-out recorded.",
     "Synchronisation : le serveur a des séances que ce kiosque n'a pas. Appelez le technicien avant toute nouvelle séance.": "Sync: the server holds meetings this kiosk lacks. Call the technician before any new meeting.",
     "Synchronisation : l'historique de ce kiosque diffère de celui du serveur. Appelez le coordinateur.": "Sync: this kiosk's history differs from the server's. Call the coordinator.",
+    "Attribué à ce kiosque par le coordinateur : touchez pour le créer": "Assigned to this kiosk by the coordinator: touch to create it",
+    "Ce groupe n'a pas encore de responsable.": "This group has no officer yet.",
+    "Créer le groupe": "Create the group",
+    "Créer le groupe {name} ?": "Create the group {name}?",
+    "Ensuite : son premier responsable, puis ses membres.": "Then: its first officer, then its members.",
+    "Groupe {name} créé.": "Group {name} created.",
+    "Inscrire le premier responsable": "Add the first officer",
+    "Le premier inscrit est un responsable : choisissez son rôle.": "The first one added is an officer: choose their role.",
+    "Premier responsable de {group}": "First officer of {group}",
 }

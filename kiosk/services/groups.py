@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from typing import Any
 
@@ -41,6 +42,57 @@ def create_group(
     }
     k.store.append("group_created", body)
     return group_id
+
+
+def assigned_groups(k: Kiosk) -> list[dict[str, Any]]:
+    """The groups the coordinators assigned to this kiosk (reference data the sync pulled) and not created
+    here yet: each with the id the server knows it by, its place, and its règlement (given, or a template's)."""
+    ref: dict[str, dict[str, Any]] = {"kiosk_group": {}, "rule_template": {}}
+    for row in k.store.query("SELECT entity, key, value FROM sync_reference ORDER BY key"):
+        if row["entity"] in ref:
+            ref[row["entity"]][row["key"]] = json.loads(row["value"])
+    have = {row["group_id"] for row in k.store.query("SELECT group_id FROM p_groups")}
+    out = []
+    for group_id, value in ref["kiosk_group"].items():
+        if group_id in have or not isinstance(value, dict):
+            continue
+        rules = value.get("rules")
+        if not isinstance(rules, dict):
+            rules = ref["rule_template"].get(str(value.get("template") or "")) or {}
+        out.append(
+            {
+                "group_id": group_id,
+                "name": str(value.get("name") or ""),
+                "country": str(value.get("country") or "TG"),
+                "cooperative": str(value.get("cooperative") or ""),
+                "village": str(value.get("village") or ""),
+                "rules": rules,
+            }
+        )
+    return out
+
+
+def create_assigned_group(k: Kiosk, group_id: str) -> str:
+    """Create, with the server's id, a group the coordinators assigned to this kiosk."""
+    found = next((g for g in assigned_groups(k) if g["group_id"] == group_id), None)
+    if found is None:
+        raise DomainError("group_unknown", "group", value=group_id)
+    return create_group(
+        k,
+        found["name"],
+        country=found["country"],
+        cooperative=found["cooperative"],
+        village=found["village"],
+        rules=found["rules"],
+        group_id=group_id,
+    )
+
+
+def needs_first_officer(k: Kiosk, group_id: str) -> bool:
+    """A group set up here that has no officer yet, and has never met: nobody can log in to add one, so
+    whoever sets it up, in front of the group, adds the first (with a PIN; the others then follow as usual)."""
+    group = k.group(group_id)
+    return not group_has_met(group) and not officers(k, group_id)
 
 
 def add_member(

@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from kiosk.domain.dates import add_months
+from kiosk.services import groups as G
 from kiosk.services import meetings as M
 from kiosk.store.print_queue import PrintQueue
 
@@ -85,7 +86,15 @@ class HomeScreen(Screen):
         self.groups.clear()
         for g in groups:
             self.groups.add_row(self._group_card(g))
-        if not groups:
+        assigned = G.assigned_groups(self.k)
+        for a in assigned:  # given this kiosk by the coordinators, through the sync: set up here, in front of it
+            place = ", ".join(p for p in (a["village"], a["cooperative"]) if p)
+            detail = _("Attribué à ce kiosque par le coordinateur : touchez pour le créer")
+            text = f"{place}\n{detail}" if place else detail
+            tile = rich_tile(a["name"], text, f"assigned_{a['name']}", on=lambda a=a: self._create(a))
+            tile.setProperty("status", "exception")
+            self.groups.add_row(tile)
+        if not groups and not assigned:
             self.groups.add_row(
                 label(
                     _(
@@ -133,6 +142,22 @@ class HomeScreen(Screen):
         b = rich_tile(lines[0], "\n".join(lines[1:]), f"group_{g['name']}", on=lambda g=g: self._open(g))
         b.setProperty("status", "paid" if not g["open_meeting"] else "exception")
         return b
+
+    def _create(self, a: dict[str, Any]) -> None:
+        def confirmed() -> None:
+            ok, group_id = self.win.attempt(G.create_assigned_group, self.k, a["group_id"])
+            if ok:
+                self.win.toast(_("Groupe {name} créé.", name=a["name"]))
+                self._open(self.k.group(group_id))
+
+        place = ", ".join(p for p in (a["village"], a["cooperative"]) if p)
+        self.win.confirm(
+            _("Créer le groupe {name} ?", name=a["name"]),
+            None,
+            [line for line in (place, _("Ensuite : son premier responsable, puis ses membres.")) if line],
+            confirmed,
+            ok_text=_("Créer le groupe"),
+        )
 
     def _open(self, g: dict[str, Any]) -> None:
         s = self.s

@@ -32,7 +32,8 @@ class LoginScreen(Screen):
         self.pages = QStackedWidget()
         names = QWidget()
         self.names = column()
-        names.setLayout(column(label(_("Touchez votre nom."), name="login_hint"), self.names, None))
+        self.hint = label(_("Touchez votre nom."), name="login_hint")
+        names.setLayout(column(self.hint, self.names, None))
         self.pages.addWidget(names)
         pin_page = QWidget()
         self.who = label("", kind="title", name="login_who")
@@ -67,8 +68,19 @@ class LoginScreen(Screen):
         group = self.s.group
         self.heading.setText(_("{group} : connexion d'un responsable", group=group["name"]))
         clear(self.names)
+        self.hint.setVisible(bool(self.s.officers()))
         grid, _buttons = officer_buttons(self.s.officers(), self._pick)
         self.names.addLayout(grid)
+        if G.needs_first_officer(self.k, group["group_id"]):
+            # A group just set up: nobody can log in yet. Its first officer is added here, in front of it.
+            self.names.addWidget(label(_("Ce groupe n'a pas encore de responsable."), name="login_no_officer"))
+            first = button(
+                _("Inscrire le premier responsable"),
+                "login_first_officer",
+                kind="primary",
+                on=lambda: self.win.show_screen("member_form"),
+            )
+            self.names.addLayout(row(first, None))
 
     def _pick(self, officer: dict[str, Any]) -> None:
         if not has_pin(self.k.store.conn, officer["member_id"]):

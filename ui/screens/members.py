@@ -371,6 +371,15 @@ class MemberFormScreen(Screen):
         self.lay.addStretch(1)
         self.lay.addLayout(row(button(_("Annuler"), "mf_cancel", on=self._back), None, self.save))
 
+    @property  # type: ignore[override]
+    def needs_officer(self) -> bool:
+        # A new group's first officer is added with nobody logged in: there is nobody to log in yet.
+        return not (self.s.group_id and G.needs_first_officer(self.k, self.s.group_id))
+
+    @property
+    def first_officer(self) -> bool:
+        return self.s.officer is None and not self.needs_officer
+
     def title(self) -> str:
         return _("Nouveau membre") if self.member is None else _("Modifier un membre")
 
@@ -378,6 +387,12 @@ class MemberFormScreen(Screen):
         member_id = kwargs.get("member_id")
         self.member = self.k.member(member_id) if member_id else None
         self.form.reset()
+        if self.first_officer:
+            self.member = None
+            self.form.set("role", "president")
+            self.heading.setText(_("Premier responsable de {group}", group=self.s.group["name"]))
+            self.save.setEnabled(self.form.complete())
+            return
         if self.member:
             self.heading.setText(_("Modifier {name}", name=self.member["name"]))
             for key in ("name", "sex", "phone", "role"):
@@ -390,7 +405,9 @@ class MemberFormScreen(Screen):
         self.save.setEnabled(self.form.complete())
 
     def _back(self) -> None:
-        if self.member:
+        if self.first_officer:
+            self.win.show_screen("login", group_id=self.s.group_id)
+        elif self.member:
             self.win.show_screen("member", member_id=self.member["member_id"])
         else:
             self.win.show_screen("members")
@@ -399,6 +416,9 @@ class MemberFormScreen(Screen):
         v = self.form.values
         role = v.get("role") or "membre"
         officer = Role(role) in OFFICER_ROLES
+        if self.first_officer and not officer:
+            self.win.message(_("Le premier inscrit est un responsable : choisissez son rôle."))
+            return
         if self.member is None:
             if officer:
 
@@ -470,6 +490,9 @@ class MemberFormScreen(Screen):
         )
         if ok:
             self.win.toast(_("{name} est le membre n° {n}.", name=member["name"], n=member["number"]))
+            if self.s.officer is None:  # the group's first officer, who now runs its set-up
+                self.win.logged_in(member, "members")
+                return
             self.win.show_screen("member", member_id=member["member_id"])
 
     def _update(self, changes: dict[str, Any], pin: str | None, approvals: list[Approval] | None) -> None:
