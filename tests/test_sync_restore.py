@@ -168,6 +168,7 @@ def test_a_kiosk_put_back_from_an_older_backup_restores_what_it_lacks_and_contin
     with pytest.raises(SyncError) as err:
         again.sync()
     assert err.value.code == "server_ahead"  # it was a dead end: restore refused a kiosk that was not empty
+    assert restored.store.setting(state.BEHIND) == str(server_head[0])  # no new meeting until restored
     server.settings.restore_page = 20  # several pages
     pages: list[int] = []
     assert again.restore(progress=lambda done, total: pages.append(done)) == server_head[0]
@@ -176,6 +177,7 @@ def test_a_kiosk_put_back_from_an_older_backup_restores_what_it_lacks_and_contin
     assert kiosk_projections(restored) == kiosk_projections(st.k) == server.projections("K01")
     assert verify(restored.store).ok
     assert state.load(restored.store).restore_to is None and state.pending(restored.store)["events"] == 0
+    assert restored.store.setting(state.BEHIND) is None
 
     # It records on: the officers' PINs came back with the backup.
     st.k.close()

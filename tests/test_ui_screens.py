@@ -249,6 +249,7 @@ def test_a_kiosk_behind_the_server_says_so_and_opens_no_meeting(qtbot: Any, db: 
     with Kiosk.open(path, FixedClock()) as k:
         state.update(k.store, server_url="https://sync.example.org")  # enrolled
         state.failed(k.store, "server_ahead: server holds 612 events, this kiosk 480", 0)
+        state.set_behind(k.store, 612)
     with running_app(qtbot, path, group_id) as a:
         d = a.d
         qtbot.waitUntil(lambda: "le serveur a des séances" in d.text("home_sync"), timeout=5000)
@@ -260,7 +261,8 @@ def test_a_kiosk_behind_the_server_says_so_and_opens_no_meeting(qtbot: Any, db: 
         assert not d.exists("confirm_ok")  # not even the date's question: nothing to count, no PINs
         assert a.k.store.head() == head
     with Kiosk.open(path, FixedClock()) as k:
-        state.succeeded(k.store, 0)  # restored, then synced: the kiosk holds what the server holds
+        state.set_behind(k.store, None)  # restored, then synced: the kiosk holds what the server holds
+        state.succeeded(k.store, 0)
     with running_app(qtbot, path, group_id) as a:
         qtbot.waitUntil(lambda: "dernière le" in a.d.text("home_sync"), timeout=5000)
 
@@ -294,7 +296,16 @@ def test_a_group_the_coordinator_assigned_is_set_up_on_the_touchscreen(qtbot: An
         # Nobody can log in: the first officer is added here.
         assert d.text("login_no_officer") == "Ce groupe n'a pas encore de responsable."
         assert not d.exists("login_hint")  # no name to touch
+        # This kiosk has officers already (MUSO Test's): one of them vouches, or a passer-by would become an
+        # officer, and any officer may back the kiosk up (every PIN hash) or enroll it elsewhere.
         d.tap("login_first_officer")
+        assert d.text("approval_title") == "Premier responsable de MUSO Sika de Notsè"
+        d.tap("approval_cancel")
+        a.win.show_screen("member_form")  # no way round it
+        assert a.win.current_name == "login" and a.k.group("grp-4711")["member_count"] == 0
+        qtbot.wait(50)  # the login screen redrawn (a tap would let the event loop run)
+        d.tap("login_first_officer")
+        a.approve(PRESIDENT)
         assert d.text("form_title") == "Premier responsable de MUSO Sika de Notsè"
         d.tap("mf_name")
         d.type_text("Akossiwa Dzifa")

@@ -140,6 +140,7 @@ def sync_status(db_path: Path) -> dict[str, Any]:
         current = state.load(store)
         todo = state.pending(store)
         offset = state.clock_offset(store)
+        store_behind = store.setting(state.BEHIND) is not None
     return {
         "available": True,
         "server": current.server_url,
@@ -149,6 +150,7 @@ def sync_status(db_path: Path) -> dict[str, Any]:
         "events": todo["events"],
         "meetings": todo["meetings"],
         "clock_offset_ms": offset,
+        "behind_server": store_behind,
     }
 
 

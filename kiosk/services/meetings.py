@@ -281,10 +281,9 @@ def check_not_behind_server(k: Kiosk) -> None:
 
     The server holds events this kiosk lacks (an older backup put back on a new card): a meeting
     recorded now would fork the group's history from the server's, for good, and the meetings the
-    backup missed would stay missing here. Its last sync said so (``server_ahead``); a restore
-    (``muso-kiosk restore``) fetches them, and its success clears this."""
-    row = k.store.conn.execute("SELECT last_error FROM sync_state WHERE id = 1").fetchone()
-    if row and (row[0] or "").startswith("server_ahead:"):
+    backup missed would stay missing here. A sync found it so (``server_ahead``) and noted it, until a
+    restore (``muso-kiosk restore``) fetches them or a sync finds the two histories the same."""
+    if k.store.setting("sync_behind_server") is not None:  # kiosk.sync.state.set_behind
         raise DomainError("kiosk_behind_server", "meeting")
 
 

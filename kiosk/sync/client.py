@@ -347,12 +347,14 @@ class SyncClient:
         acked, head = int(server["acked_seq"]), str(server["head"])
         local_head = self.store.head()[0]
         if acked > local_head:
+            state.set_behind(self.store, acked)  # no new meeting here until a restore (services.meetings)
             raise SyncError(
                 "server_ahead", f"server holds {acked} events, this kiosk {local_head}", server=acked, local=local_head
             )
         if _local_hash(self.store, acked) != head:
             raise SyncError("chain_diverged", f"event {acked} differs between this kiosk and the server", seq=acked)
         state.acknowledge(self.store, acked, head)
+        state.set_behind(self.store, None)
 
     def push_pending(self) -> int | None:
         """Push until the server has everything; returns the server's reference version (None if nothing to push)."""
@@ -491,6 +493,7 @@ class SyncClient:
         if seq != target or head != server["head"]:
             raise SyncError("chain_diverged", f"restored up to {seq}, expected {target} with the server's head")
         state.update(self.store, restore_to=None)
+        state.set_behind(self.store, None)
         state.acknowledge(self.store, seq, head)
         state.succeeded(self.store, int(server["server_time"]))
         return seq

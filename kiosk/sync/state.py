@@ -42,6 +42,20 @@ def acknowledge(store: Store, acked_seq: int, head: str) -> None:
     update(store, acked_seq=acked_seq, acked_head=head)
 
 
+BEHIND = "sync_behind_server"  # a local setting: the server's head when it said it holds more than we do
+
+
+def set_behind(store: Store, server_seq: int | None) -> None:
+    """Remember that the server holds events this kiosk lacks (an older backup put back), until a sync
+    or a restore finds them the same again. Not ``last_error``: the next failure, offline as a village
+    kiosk mostly is, would overwrite it, and the kiosk would record on as if nothing were wrong."""
+    with store.write() as w:
+        if server_seq is None:
+            w.execute("DELETE FROM settings WHERE key = ?", (BEHIND,))
+        else:
+            w.execute("INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)", (BEHIND, str(server_seq)))
+
+
 def succeeded(store: Store, server_ms: int) -> None:
     """A whole sync went through (not merely an answer on the way: a push may still fail after it)."""
     update(store, last_success_ms=server_ms, last_error=None, failures=0)

@@ -89,7 +89,11 @@ class HomeScreen(Screen):
         assigned = G.assigned_groups(self.k)
         for a in assigned:  # given this kiosk by the coordinators, through the sync: set up here, in front of it
             place = ", ".join(p for p in (a["village"], a["cooperative"]) if p)
-            detail = _("Attribué à ce kiosque par le coordinateur : touchez pour le créer")
+            detail = (
+                _("Attribué à ce kiosque par le coordinateur : touchez pour le créer")
+                if a["rules"] is not None
+                else _("Règlement introuvable : appelez le coordinateur")
+            )
             text = f"{place}\n{detail}" if place else detail
             tile = rich_tile(a["name"], text, f"assigned_{a['name']}", on=lambda a=a: self._create(a))
             tile.setProperty("status", "exception")
@@ -185,9 +189,9 @@ class HomeScreen(Screen):
             text = _("Synchronisation : erreur ({error})", error=info["error"])
         elif not info.get("server"):
             text = _("Synchronisation : kiosque non inscrit · {n} événement(s) à envoyer", n=info.get("events", 0))
-        elif (info.get("last_error") or "").startswith(("server_ahead:", "chain_diverged:")):
+        elif info.get("behind_server") or (info.get("last_error") or "").startswith("chain_diverged:"):
             # Not a network hiccup: this kiosk's history and the server's part ways. Said here, in red.
-            behind = info["last_error"].startswith("server_ahead:")
+            behind = bool(info.get("behind_server"))
             text = (
                 _("Synchronisation : le serveur a des séances que ce kiosque n'a pas. Appelez le technicien "
                   "avant toute nouvelle séance.")
