@@ -63,6 +63,7 @@ FR: dict[str, str] = {
     "loan_unknown": "prêt inconnu",
     "loan_with_arrears": "le membre a des impayés ({arrears:money}) : pas de nouveau prêt",
     "meeting_already_open": "une séance est déjà ouverte pour ce groupe",
+    "group_rules_unavailable": "le règlement de {name} n'est pas arrivé sur ce kiosque : appelez le coordinateur",
     "kiosk_behind_server": (
         "le serveur a des séances que ce kiosque n'a pas (une ancienne sauvegarde remise en place ?) : "
         "le technicien doit le restaurer (muso-kiosk restore) avant toute nouvelle séance"
@@ -192,6 +193,7 @@ EN: dict[str, str] = {
     "loan_unknown": "unknown loan",
     "loan_with_arrears": "the member has arrears ({arrears:money}): no new loan",
     "meeting_already_open": "a meeting is already open for this group",
+    "group_rules_unavailable": "the règlement of {name} has not reached this kiosk: call the coordinator",
     "kiosk_behind_server": (
         "the server holds meetings this kiosk lacks (an older backup put back?): "
         "the technician must restore it (muso-kiosk restore) before any new meeting"

@@ -36,11 +36,30 @@ def _check(entity: str, value: dict[str, Any]) -> dict[str, Any]:
             problems = [{"code": p.code, "field": p.field, "params": dict(p.params)} for p in exc.problems]
             raise Unprocessable("rules_invalid", "the règlement is not valid", problems=problems) from None
     if entity == "kiosk_group":
+        # A kiosk creates the group from this value as it is, in one tap: whatever is wrong must be said here.
         name = value.get("name")
         if not isinstance(name, str) or not name.strip() or len(name) > 200:
             raise Unprocessable("group_name_invalid", "a group needs a name (200 characters at most)")
+        for key in ("cooperative", "village", "template"):
+            if key in value and (not isinstance(value[key], str) or len(value[key]) > 200):
+                raise Unprocessable("group_value_invalid", f"{key}: text of 200 characters at most", field=key)
+        from .accounts import is_country  # accounts imports this module
+
+        if "country" in value and not (isinstance(value["country"], str) and is_country(value["country"])):
+            raise Unprocessable("group_value_invalid", "country: two capital letters (TG, BJ)", field="country")
+        if "rules" in value:
+            if "template" in value:
+                raise Unprocessable("group_value_invalid", "rules or template, not both", field="rules")
+            if not isinstance(value["rules"], dict):
+                raise Unprocessable("rules_invalid", "the règlement is not valid", field="rules")
+            value = value | {"rules": _check("rule_template", value["rules"])}
         return value
     raise NotFound("entity_unknown", f"unknown reference entity (known: {', '.join(ENTITIES)})")
+
+
+def _live(conn: Connection, entity: str, key: str) -> bool:
+    where = (reference.c.entity == entity) & (reference.c.key == key) & reference.c.deleted.is_(False)
+    return conn.execute(select(reference.c.key).where(where).limit(1)).first() is not None
 
 
 def _next_version(conn: Connection) -> int:
@@ -50,6 +69,11 @@ def _next_version(conn: Connection) -> int:
 
 def put(conn: Connection, entity: str, key: str, value: dict[str, Any], scope: str = "*") -> int:
     clean = _check(entity, value)
+    if entity == "kiosk_group":
+        if scope == "*":  # every kiosk would offer it, and each create its own group of that id
+            raise Unprocessable("kiosk_group_needs_kiosk", "a group is assigned to one kiosk: give kiosk_id")
+        if "template" in clean and not _live(conn, "rule_template", clean["template"]):
+            raise Unprocessable("template_unknown", "no such rule_template", field="template")
     version = _next_version(conn)
     row = {
         "entity": entity,

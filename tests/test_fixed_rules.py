@@ -483,13 +483,24 @@ def test_groups_assigned_by_the_coordinators_are_created_as_given_or_refused_who
          "value": {"name": "MUSO Règlement faux", "rules": {"rounding_unit": 7}}},
         {"entity": "kiosk_group", "key": "g-dup", "op": "put", "version": 3, "value": {"name": "muso test"}},
         {"entity": "kiosk_group", "key": group.group_id, "op": "put", "version": 4, "value": {"name": "MUSO Test"}},
+        {"entity": "kiosk_group", "key": "g-typo", "op": "put", "version": 5,
+         "value": {"name": "MUSO Modèle absent", "template": "avec-partagee"}},
     ]  # fmt: skip
-    state.apply_reference(kiosk.store, changes, 4)
+    state.apply_reference(kiosk.store, changes, 5)
     offered = {g["group_id"]: g for g in G.assigned_groups(kiosk)}
-    assert set(offered) == {"g-inline", "g-bad", "g-dup"}  # the one already here is not offered again
+    assert set(offered) == {"g-inline", "g-bad", "g-dup", "g-typo"}  # the one already here is not offered again
+    # A template named and not here is not the default règlement in disguise.
+    assert offered["g-typo"]["rules"] is None
+    refused(kiosk, "group_rules_unavailable", G.create_assigned_group, kiosk, "g-typo")
     G.create_assigned_group(kiosk, "g-inline")
     assert kiosk.rules("g-inline").contribution_verte == 1500 and kiosk.group("g-inline")["village"] == "Kpalimé"
     assert G.needs_first_officer(kiosk, "g-inline") and not G.needs_first_officer(kiosk, group.group_id)
+    # Who vouches for its first officer: the kiosk's other officers (a new kiosk has none: set up in the open).
+    assert {o["group_id"] for o in G.kiosk_officers(kiosk, but="g-inline")} == {group.group_id}
+    # Only while it is empty: once it has a member, its only officer leaving office opens nothing to anyone.
+    first = G.add_member(kiosk, "g-inline", "Ama Sika", "F", joined=DAY, role="president", pin="2580")
+    G.update_member(kiosk, first["member_id"], role="membre")
+    assert not G.officers(kiosk, "g-inline") and not G.needs_first_officer(kiosk, "g-inline")
     refused(kiosk, "rounding_unit_invalid", G.create_assigned_group, kiosk, "g-bad")  # rules the domain refuses
     refused(kiosk, "group_name_taken", G.create_assigned_group, kiosk, "g-dup")
     refused(kiosk, "group_unknown", G.create_assigned_group, kiosk, "g-inline")  # already created

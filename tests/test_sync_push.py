@@ -293,6 +293,20 @@ def test_reference_data_is_pulled_with_a_version_cursor(server: Server, tmp_path
         "/v1/admin/reference/rule_template/bad", json={"value": {"contribution_verte": -5}}, headers=auth
     )
     assert bad.status_code == 422 and bad.json()["detail"]["code"] == "rules_invalid"
+    # A kiosk creates an assigned group from its value in one tap: whatever is wrong is said here, not there.
+    for value, kiosk_id, code in (
+        ({"name": "Partout"}, None, "kiosk_group_needs_kiosk"),  # every kiosk would create its own
+        ({"name": "X", "template": "standart"}, "K01", "template_unknown"),
+        ({"name": "X", "rules": {"rounding_unit": 7}}, "K01", "rules_invalid"),
+        ({"name": "X", "rules": "défaut"}, "K01", "rules_invalid"),
+        ({"name": "X", "rules": {}, "template": "standard"}, "K01", "group_value_invalid"),
+        ({"name": "X", "country": "Togo"}, "K01", "group_value_invalid"),
+        ({"name": "X", "village": ["Bolou"]}, "K01", "group_value_invalid"),
+        ({"name": "X", "cooperative": "c" * 201}, "K01", "group_value_invalid"),
+    ):
+        body = {"value": value} | ({"kiosk_id": kiosk_id} if kiosk_id else {})
+        refused = server.client.put("/v1/admin/reference/kiosk_group/g3", json=body, headers=auth)
+        assert refused.status_code == 422 and refused.json()["detail"]["code"] == code, (value, refused.text)
     client.sync()
     assert state.reference(st.store, "rule_template")["standard"]["contribution_verte"] == 1000
     assert state.reference(st.store, "kiosk_group") == {"g1": {"name": "MUSO Bolou"}}

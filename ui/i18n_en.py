@@ -522,4 +522,6 @@ EN: dict[str, str] = {
     "Inscrire le premier responsable": "Add the first officer",
     "Le premier inscrit est un responsable : choisissez son rôle.": "The first one added is an officer: choose their role.",
     "Premier responsable de {group}": "First officer of {group}",
+    "Un responsable d'un autre groupe de ce kiosque approuve l'inscription.": "An officer of another group of this kiosk approves it.",
+    "Règlement introuvable : appelez le coordinateur": "Règlement not found: call the coordinator",
 }

@@ -20,6 +20,9 @@ class Session:
         self.k = Kiosk.open(self.db_path, clock)
         self.group_id: str | None = None
         self.officer: dict[str, Any] | None = None
+        # The new group whose first officer may be added with nobody logged in: set once the kiosk's
+        # other officers (if any) vouched for it (ui/screens/login.py), cleared at any login or logout.
+        self.setting_up: str | None = None
 
     def close(self) -> None:
         self.k.close()
@@ -56,9 +59,11 @@ class Session:
     def login(self, officer: dict[str, Any]) -> None:
         self.officer = officer
         self.group_id = officer["group_id"]
+        self.setting_up = None
 
     def logout(self) -> None:
         self.officer = None
+        self.setting_up = None
 
     def officers(self) -> list[dict[str, Any]]:
         return G.officers(self.k, self.group_id) if self.group_id else []

@@ -56,9 +56,11 @@ def assigned_groups(k: Kiosk) -> list[dict[str, Any]]:
     for group_id, value in ref["kiosk_group"].items():
         if group_id in have or not isinstance(value, dict):
             continue
-        rules = value.get("rules")
-        if not isinstance(rules, dict):
-            rules = ref["rule_template"].get(str(value.get("template") or "")) or {}
+        # A règlement named and not found (a typo, a template not pulled yet) is no reason to start a group
+        # on the default one without a word: the offer says so, and creating it is refused.
+        rules: Any = value.get("rules", {})
+        if "template" in value and "rules" not in value:
+            rules = ref["rule_template"].get(str(value["template"]))
         out.append(
             {
                 "group_id": group_id,
@@ -66,7 +68,7 @@ def assigned_groups(k: Kiosk) -> list[dict[str, Any]]:
                 "country": str(value.get("country") or "TG"),
                 "cooperative": str(value.get("cooperative") or ""),
                 "village": str(value.get("village") or ""),
-                "rules": rules,
+                "rules": rules if isinstance(rules, dict) else None,
             }
         )
     return out
@@ -77,6 +79,8 @@ def create_assigned_group(k: Kiosk, group_id: str) -> str:
     found = next((g for g in assigned_groups(k) if g["group_id"] == group_id), None)
     if found is None:
         raise DomainError("group_unknown", "group", value=group_id)
+    if found["rules"] is None:
+        raise DomainError("group_rules_unavailable", "rules", name=found["name"])
     return create_group(
         k,
         found["name"],
@@ -89,10 +93,23 @@ def create_assigned_group(k: Kiosk, group_id: str) -> str:
 
 
 def needs_first_officer(k: Kiosk, group_id: str) -> bool:
-    """A group set up here that has no officer yet, and has never met: nobody can log in to add one, so
-    whoever sets it up, in front of the group, adds the first (with a PIN; the others then follow as usual)."""
+    """A group just created here, with nobody in it yet: nobody can log in to add its first member, so
+    whoever sets it up, in front of the group, adds its first officer (the others then follow as usual).
+    Only while it is empty: a group whose only officer left office keeps its members, and is not
+    anybody's to take over (an officer of another group, or a technician, sets it right)."""
     group = k.group(group_id)
-    return not group_has_met(group) and not officers(k, group_id)
+    return not group_has_met(group) and not group["member_count"]
+
+
+def kiosk_officers(k: Kiosk, but: str) -> list[dict[str, Any]]:
+    """The active officers of this kiosk's other groups: who vouches, with a PIN, for a new group's first
+    officer (the kiosk's settings are any officer's to change, so a passer-by must not become one)."""
+    roles = tuple(r.value for r in OFFICER_ROLES)
+    return k.store.query(
+        f"SELECT * FROM p_members WHERE group_id != ? AND active = 1 AND role IN ({','.join('?' * len(roles))}) "
+        "ORDER BY group_id, number",
+        (but, *roles),
+    )
 
 
 def add_member(

@@ -78,9 +78,32 @@ class LoginScreen(Screen):
                 _("Inscrire le premier responsable"),
                 "login_first_officer",
                 kind="primary",
-                on=lambda: self.win.show_screen("member_form"),
+                on=lambda: self._first_officer(group),
             )
             self.names.addLayout(row(first, None))
+
+    def _first_officer(self, group: dict[str, Any]) -> None:
+        """A new group's first officer, added with nobody logged in. Any officer may change this kiosk's
+        settings (its backups hold every group's PIN hashes, its enrollment says where the journal goes):
+        where the kiosk has officers already, one of them vouches with their PIN, so that no passer-by
+        becomes one. A new kiosk's first group has nobody to ask: it is set up in front of the group."""
+        others = G.kiosk_officers(self.k, but=group["group_id"])
+
+        def go(_approvals: list[Approval] | None = None) -> None:
+            self.s.setting_up = group["group_id"]
+            self.win.show_screen("member_form")
+
+        if not others:
+            go()
+            return
+        ApprovalOverlay(
+            self.win,
+            _("Premier responsable de {group}", group=group["name"]),
+            _("Un responsable d'un autre groupe de ce kiosque approuve l'inscription."),
+            go,
+            needed=1,
+            officers=others,
+        ).open()
 
     def _pick(self, officer: dict[str, Any]) -> None:
         if not has_pin(self.k.store.conn, officer["member_id"]):

@@ -373,8 +373,10 @@ class MemberFormScreen(Screen):
 
     @property  # type: ignore[override]
     def needs_officer(self) -> bool:
-        # A new group's first officer is added with nobody logged in: there is nobody to log in yet.
-        return not (self.s.group_id and G.needs_first_officer(self.k, self.s.group_id))
+        # A new group's first officer is added with nobody logged in (there is nobody to log in yet), once
+        # the kiosk's other officers vouched for it (ui/screens/login.py sets ``setting_up``).
+        group_id = self.s.group_id
+        return not (group_id and self.s.setting_up == group_id and G.needs_first_officer(self.k, group_id))
 
     @property
     def first_officer(self) -> bool:
