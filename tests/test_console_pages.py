@@ -277,6 +277,11 @@ def test_exported_text_never_runs_as_a_spreadsheet_formula() -> None:
     sheet = load_workbook(io.BytesIO(xlsx_bytes("t", ("name", "savings"), iter(rows)))).active
     cells = list(sheet.iter_rows(min_row=2))
     assert [c[0].value for c in cells] == names  # exactly as typed…
+    # A name typed as a date stays a name: days are read by column, not by look.
+    odd = [("2026-05-04", "2026-05-04"), ("0001-01-01", "0001-01-01")]
+    sheet = load_workbook(io.BytesIO(xlsx_bytes("t", ("name", "date"), iter(odd), frozenset({1})))).active
+    read_back = [tuple(c.value for c in r) for r in sheet.iter_rows(min_row=2)]
+    assert read_back == [("2026-05-04", datetime(2026, 5, 4)), ("0001-01-01", "0001-01-01")]
     assert {c[0].data_type for c in cells} == {"s"} and {c[1].value for c in cells} == {1000}  # …and never a formula
 
 

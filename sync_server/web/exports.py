@@ -317,32 +317,45 @@ def csv_chunks(header: tuple[str, ...], data: Iterator[tuple[Any, ...]], lang: s
 
 
 _ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+DATES = frozenset({"date", "joined", "left_on", "start", "due_date"})  # the columns that hold days
 
 
-def _xlsx_cell(ws: Any, value: Any) -> Any:
+def date_columns(kind: str) -> frozenset[int]:
+    """Where a kind's days are: by column, never by look (a name typed as 2026-05-04 stays a name)."""
+    return frozenset(i for i, name in enumerate(HEADERS.get(kind, ())) if name in DATES)
+
+
+def _xlsx_cell(ws: Any, value: Any, is_date: bool = False) -> Any:
     if isinstance(value, str) and value.startswith("="):
         cell = WriteOnlyCell(ws, value=value)
         cell.data_type = "s"  # openpyxl would store it as a live formula: text it is, shown as typed
         return cell
-    if isinstance(value, str) and _ISO_DAY.fullmatch(value):
+    if is_date and isinstance(value, str) and _ISO_DAY.fullmatch(value):
         # A date a spreadsheet sorts, filters and counts days from, not text that only looks like one.
         try:
-            cell = WriteOnlyCell(ws, value=date.fromisoformat(value))
+            day = date.fromisoformat(value)
         except ValueError:
             return value
+        if day.year < 1900:  # before the spreadsheets' epoch: shown as #### or taken for a time
+            return value
+        cell = WriteOnlyCell(ws, value=day)
         cell.number_format = "DD/MM/YYYY"
         return cell
     return value
 
 
-def xlsx_bytes(title: str, header: tuple[str, ...], data: Iterator[tuple[Any, ...]]) -> bytes:
+def xlsx_bytes(
+    title: str, header: tuple[str, ...], data: Iterator[tuple[Any, ...]], dates: frozenset[int] = frozenset()
+) -> bytes:
     wb = Workbook(write_only=True)
     ws = wb.create_sheet(title[:31])
     ws.append(list(header))
     for i, row in enumerate(data, 1):
         if i > XLSX_MAX_ROWS:
             raise TooLarge("export_too_large", "more than a million rows: export CSV, or a group or a shorter period")
-        ws.append([_xlsx_cell(ws, json.dumps(v) if isinstance(v, (dict, list)) else v) for v in row])
+        ws.append(
+            [_xlsx_cell(ws, json.dumps(v) if isinstance(v, (dict, list)) else v, j in dates) for j, v in enumerate(row)]
+        )
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()

@@ -359,7 +359,8 @@ async def download(
             media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": f'attachment; filename="{name}.csv"', "Cache-Control": "no-store"},
         )
-    body = await run_in_threadpool(exports.xlsx_bytes, exports.sheet_title(kind, lang), header, produce())
+    title = exports.sheet_title(kind, lang)
+    body = await run_in_threadpool(exports.xlsx_bytes, title, header, produce(), exports.date_columns(kind))
     return Response(
         body,
         media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
