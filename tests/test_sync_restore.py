@@ -148,14 +148,19 @@ def _local_state(k: Kiosk) -> tuple[Any, ...]:
     return kiosk_journal(k), kiosk_projections(k), state.load(k.store), k.store.quarantined()
 
 
-def test_a_kiosk_put_back_from_an_older_backup_restores_what_it_lacks_and_continues_the_chain(
-    server: Server, tmp_path: Path
-) -> None:
+def _synced_then_backed_up(server: Server, tmp_path: Path) -> tuple[Station, SyncClient, Path]:
+    """A kiosk that met once and synced, and a USB backup of it as it was then."""
     st = station(tmp_path / "k.db")
     st.meeting()
     client = enrolled(st, server, "K01")
     client.sync()
-    backup = backup_of(st, tmp_path / "usb" / "k.db")
+    return st, client, backup_of(st, tmp_path / "usb" / "k.db")
+
+
+def test_a_kiosk_put_back_from_an_older_backup_restores_what_it_lacks_and_continues_the_chain(
+    server: Server, tmp_path: Path
+) -> None:
+    st, client, backup = _synced_then_backed_up(server, tmp_path)
     backed_up = st.store.head()[0]
     for _ in range(3):
         st.meeting(extra_movements=2)
@@ -193,11 +198,7 @@ def test_a_kiosk_put_back_from_an_older_backup_restores_what_it_lacks_and_contin
 def test_restore_refuses_a_journal_that_is_not_a_beginning_of_the_server_s_and_changes_nothing(
     server: Server, tmp_path: Path
 ) -> None:
-    st = station(tmp_path / "k.db")
-    st.meeting()
-    client = enrolled(st, server, "K01")
-    client.sync()
-    fork_path = backup_of(st, tmp_path / "usb" / "k.db")
+    st, client, fork_path = _synced_then_backed_up(server, tmp_path)
     for _ in range(2):
         st.meeting(extra_movements=2)
     client.sync()
@@ -371,11 +372,7 @@ def test_a_kiosk_put_back_from_a_backup_forgets_the_pins_changed_or_given_up_sin
 
     from kiosk.store import pins
 
-    st = station(tmp_path / "k.db")
-    st.meeting()
-    client = enrolled(st, server, "K01")
-    client.sync()
-    backup = backup_of(st, tmp_path / "usb" / "k.db")
+    st, client, backup = _synced_then_backed_up(server, tmp_path)
     g = st.group
     secretary, controller = g.officers["secretaire"]["member_id"], g.officers["controleur"]["member_id"]
     G.reset_pin(st.k, secretary, "97531", [g.approval("president"), g.approval("tresorier")])
@@ -398,11 +395,7 @@ def test_what_the_app_records_while_a_restore_is_checked_stops_the_restore_not_t
 ) -> None:
     # The checks take 2G round trips before the journal is closed to recording: a movement recorded
     # meanwhile made the restore fail half-way and left the kiosk refusing both recording and sync.
-    st = station(tmp_path / "k.db")
-    st.meeting()
-    client = enrolled(st, server, "K01")
-    client.sync()
-    backup = backup_of(st, tmp_path / "usb" / "k.db")
+    st, client, backup = _synced_then_backed_up(server, tmp_path)
     st.meeting()
     client.sync()
 
