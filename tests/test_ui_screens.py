@@ -175,6 +175,10 @@ def test_settings_language_backup_and_sync(qtbot: Any, db: tuple[Path, str], tmp
         d.tap("backup_other")
         qtbot.keyClicks(d.find("text_edit"), str(stick))
         d.tap("text_ok")
+        # Every group's books and PIN hashes leave with it: a second officer approves.
+        assert d.text("approval_summary") == "Un autre responsable approuve."
+        assert not d.exists(f"officer_{TREASURER}")  # the one asking is not offered
+        a.approve(PRESIDENT)
         qtbot.waitUntil(lambda: "Sauvegarde écrite" in d.text("backup_result"), timeout=10_000)
         assert list(stick.glob("muso-*.db"))
         # Printer: a reprint from the queue is a DUPLICATA.

@@ -524,4 +524,5 @@ EN: dict[str, str] = {
     "Premier responsable de {group}": "First officer of {group}",
     "Un responsable d'un autre groupe de ce kiosque approuve l'inscription.": "An officer of another group of this kiosk approves it.",
     "Règlement introuvable : appelez le coordinateur": "Règlement not found: call the coordinator",
+    "Un autre responsable approuve.": "Another officer approves.",
 }

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import glob
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ from printer.layout import self_test_page
 from printer.transports import Job, State, Status
 
 from .. import printing, theme
+from ..approval import ApprovalOverlay
 from ..forms import Field, Form
 from ..i18n import _, job_status_name, language, printer_state_name, short_date
 from ..overlays import TextOverlay
@@ -385,7 +387,22 @@ class SettingsScreen(Screen):
                 self.win.toast(_("Kiosque inscrit."))
             self.win.sync.refresh()
 
-        Task(lambda: sync_enroll(self.s.db_path, v["server"], v["code"]), done)
+        self._vouched(
+            _("Inscrire ce kiosque"), lambda: Task(lambda: sync_enroll(self.s.db_path, v["server"], v["code"]), done)
+        )
+
+    def _vouched(self, title: str, then: Callable[[], Any]) -> None:
+        """A second officer's PIN before what reaches beyond the group: a backup carries every group's
+        books and PIN hashes (a 4-digit PIN falls to an offline search), enrolling says where every
+        group's journal goes. One officer alone, or a passer-by who became one, must not do either."""
+        me = self.s.officer["member_id"] if self.s.officer else None
+        others = [o for o in self.s.officers() if o["member_id"] != me]
+        if not others:  # a group with one officer so far (its set-up): nobody else to ask
+            then()
+            return
+        ApprovalOverlay(
+            self.win, title, _("Un autre responsable approuve."), lambda _approvals: then(), needed=1, officers=others
+        ).open()
 
     # -- backup ------------------------------------------------------------------------------
 
@@ -427,6 +444,9 @@ class SettingsScreen(Screen):
         ).open()
 
     def _backup(self, dest: Path) -> None:
+        self._vouched(_("Sauvegarde"), lambda: self._backup_now(dest))
+
+    def _backup_now(self, dest: Path) -> None:
         self.backup_result.setText(_("Sauvegarde en cours…"))
 
         def done(path: Any, error: BaseException | None) -> None:
