@@ -123,13 +123,17 @@ def _movement_lines(m: dict[str, Any], width: int) -> list[Line]:
     return out
 
 
+def _months(n: int) -> str:
+    return keep(str(n), "mois")
+
+
 def _rate(rate_bp: int) -> str:
     return keep(f"{rate_bp // 100},{rate_bp % 100:02d}", "%/mois")
 
 
 def _loan_terms(amount: int, d: dict[str, Any]) -> str:
     """A loan's terms under its line: the borrower takes home what they agreed to, not only the sum."""
-    parts = [keep(str(d["term_months"]), "mois")]
+    parts = [_months(d["term_months"])]
     if "rate_bp" in d:
         parts.append(keep("PAF", _rate(d["rate_bp"])) + " du reste dû")
     elif d.get("paf"):
@@ -199,10 +203,6 @@ def member_receipt(doc: dict[str, Any], width: int = 32, *, duplicate: bool = Fa
     out += _footer(doc, width, doc.get("officer"))
     out.append(Line("Gardez ce reçu.", "center"))
     return out
-
-
-def _months(n: int) -> str:
-    return keep(str(n), "mois")
 
 
 def _correction(r: dict[str, Any]) -> tuple[str, int]:

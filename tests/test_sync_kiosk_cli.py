@@ -25,6 +25,7 @@ from test_sync_support import (  # noqa: F401  (backend_fixture, server_fixture:
     server_fixture,
     server_journal_tuples,
     station,
+    synced,
 )
 
 from kiosk import cli as kiosk_cli
@@ -51,7 +52,7 @@ class Kept:
         return getattr(self.inner, name)
 
     def close(self) -> None:
-        pass
+        """Left open: the test serves on with it."""
 
 
 @pytest.fixture
@@ -75,10 +76,7 @@ def test_enroll_with_a_replacement_code_advises_restore_only_when_restore_can_wo
     tmp_path: Path,
     capsys: pytest.CaptureFixture,  # type: ignore[type-arg]
 ) -> None:
-    st = station(tmp_path / "k.db")
-    st.meeting()
-    client = enrolled(st, wired, "K01")
-    client.sync()
+    st, client = synced(wired, tmp_path / "k.db")
     prefix = backup_of(st, tmp_path / "prefix.db")  # a backup, then more recorded and synced
     fork = backup_of(st, tmp_path / "fork.db")
     st.meeting()
@@ -157,9 +155,7 @@ def test_the_server_s_refusals_are_told_in_french(
     tmp_path: Path,
     capsys: pytest.CaptureFixture,  # type: ignore[type-arg]
 ) -> None:
-    st = station(tmp_path / "k.db")
-    st.meeting()
-    enrolled(st, wired, "K01").sync()
+    st, _client = synced(wired, tmp_path / "k.db")
     st.k.close()
     fresh = str(tmp_path / "fresh.db")
 
@@ -241,7 +237,7 @@ def not_muso() -> Iterator[str]:
             self._empty(501)
 
         def log_message(self, *args: object) -> None:
-            pass
+            """Quiet: the test reads answers, not this server's log."""
 
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)

@@ -19,6 +19,7 @@ from test_sync_support import (  # noqa: F401  (backend_fixture, server_fixture:
     server_fixture,
     server_journal_tuples,
     station,
+    synced,
 )
 
 from kiosk.services import Kiosk
@@ -150,10 +151,7 @@ def _local_state(k: Kiosk) -> tuple[Any, ...]:
 
 def _synced_then_backed_up(server: Server, tmp_path: Path) -> tuple[Station, SyncClient, Path]:
     """A kiosk that met once and synced, and a USB backup of it as it was then."""
-    st = station(tmp_path / "k.db")
-    st.meeting()
-    client = enrolled(st, server, "K01")
-    client.sync()
+    st, client = synced(server, tmp_path / "k.db")
     return st, client, backup_of(st, tmp_path / "usb" / "k.db")
 
 

@@ -221,6 +221,15 @@ def enrolled(st: Station, server: Server, kiosk_id: str, http: httpx.Client | No
     return SyncClient(st.store, http or server.client, keys.load(keys.key_path(st.store.path)), kiosk_id)
 
 
+def synced(server: Server, path: Path, kiosk_id: str = "K01") -> tuple[Station, SyncClient]:
+    """A kiosk that has met once, enrolled as ``kiosk_id`` and synced."""
+    st = station(path)
+    st.meeting()
+    client = enrolled(st, server, kiosk_id)
+    client.sync()
+    return st, client
+
+
 def backup_of(st: Station, to: Path) -> Path:
     """A USB backup of the kiosk's database as it is now (`muso-kiosk backup` copies it), its key beside it
     as on the Pi."""

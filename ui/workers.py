@@ -140,7 +140,7 @@ def sync_status(db_path: Path) -> dict[str, Any]:
         current = state.load(store)
         todo = state.pending(store)
         offset = state.clock_offset(store)
-        store_behind = store.setting(state.BEHIND) is not None
+        behind = state.is_behind(store)
     return {
         "available": True,
         "server": current.server_url,
@@ -150,7 +150,7 @@ def sync_status(db_path: Path) -> dict[str, Any]:
         "events": todo["events"],
         "meetings": todo["meetings"],
         "clock_offset_ms": offset,
-        "behind_server": store_behind,
+        "behind_server": behind,
     }
 
 

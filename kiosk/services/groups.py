@@ -104,12 +104,7 @@ def needs_first_officer(k: Kiosk, group_id: str) -> bool:
 def kiosk_officers(k: Kiosk, but: str) -> list[dict[str, Any]]:
     """The active officers of this kiosk's other groups: who vouches, with a PIN, for a new group's first
     officer (the kiosk's settings are any officer's to change, so a passer-by must not become one)."""
-    roles = tuple(r.value for r in OFFICER_ROLES)
-    return k.store.query(
-        f"SELECT * FROM p_members WHERE group_id != ? AND active = 1 AND role IN ({','.join('?' * len(roles))}) "
-        "ORDER BY group_id, number",
-        (but, *roles),
-    )
+    return _active_officers(k, "group_id != ?", but, "group_id, number")
 
 
 def add_member(
@@ -275,10 +270,14 @@ def adopt_rules(k: Kiosk, meeting_id: str, changes: dict[str, Any], approvals: l
 
 
 def officers(k: Kiosk, group_id: str) -> list[dict[str, Any]]:
+    return _active_officers(k, "group_id = ?", group_id, "number")
+
+
+def _active_officers(k: Kiosk, where: str, group_id: str, order: str) -> list[dict[str, Any]]:
     roles = tuple(r.value for r in OFFICER_ROLES)
     return k.store.query(
-        f"SELECT * FROM p_members WHERE group_id = ? AND active = 1 AND role IN ({','.join('?' * len(roles))}) "
-        "ORDER BY number",
+        f"SELECT * FROM p_members WHERE {where} AND active = 1 AND role IN ({','.join('?' * len(roles))}) "
+        f"ORDER BY {order}",
         (group_id, *roles),
     )
 

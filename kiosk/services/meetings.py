@@ -19,6 +19,7 @@ from kiosk.domain.meetings import (
     suggested_fine,
 )
 from kiosk.domain.rules import Rules
+from kiosk.sync import state as sync_state
 
 from .context import Approval, Kiosk, new_id
 from .receipts import issue_meeting_receipts, issue_movement_receipt
@@ -283,7 +284,7 @@ def check_not_behind_server(k: Kiosk) -> None:
     recorded now would fork the group's history from the server's, for good, and the meetings the
     backup missed would stay missing here. A sync found it so (``server_ahead``) and noted it, until a
     restore (``muso-kiosk restore``) fetches them or a sync finds the two histories the same."""
-    if k.store.setting("sync_behind_server") is not None:  # kiosk.sync.state.set_behind
+    if sync_state.is_behind(k.store):
         raise DomainError("kiosk_behind_server", "meeting")
 
 

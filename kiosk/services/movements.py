@@ -335,17 +335,18 @@ def share_out_plan(k: Kiosk, group_id: str) -> dict[str, Any]:
 
 def do_share_out(k: Kiosk, meeting_id: str, by: str, approvals: list[Approval], *, payout: bool) -> dict[str, Any]:
     """End of cycle: credit each member's share of earnings; with ``payout``, hand out all savings."""
-    _sharing(k, meeting_id, payout=payout)
+    check_share_out(k, meeting_id, payout=payout)
     approvers = k.approve(approvals)
     with k.store.write():
         # The plan is made on the books as they are under the writer's lock, not as they were before the PINs.
-        plan = _sharing(k, meeting_id, payout=payout)
+        plan = check_share_out(k, meeting_id, payout=payout)
         payouts = {m: plan["savings"][m] + plan["shares"][m] for m in plan["savings"]} if payout else {}
         _record(k, meeting_id, by, "share_out", shares=plan["shares"], payouts=payouts, approvers=approvers)
     return plan | {"payouts": payouts}
 
 
-def _sharing(k: Kiosk, meeting_id: str, *, payout: bool) -> dict[str, Any]:
+def check_share_out(k: Kiosk, meeting_id: str, *, payout: bool) -> dict[str, Any]:
+    """The share-out's plan, or its refusal (asked before any officer types a PIN, and again after)."""
     group_id = _meeting_group(k, meeting_id)
     if not k.rules(group_id).share_out:
         raise DomainError("share_out_not_in_rules", "share_out")
@@ -357,11 +358,6 @@ def _sharing(k: Kiosk, meeting_id: str, *, payout: bool) -> dict[str, Any]:
     if not any(plan["shares"].values()) and not (payout and any(plan["savings"].values())):
         raise DomainError("share_out_nothing", "share_out")  # no gain or loss to credit, no savings to pay
     return plan
-
-
-def check_share_out(k: Kiosk, meeting_id: str, *, payout: bool) -> dict[str, Any]:
-    """The share-out's plan, or its refusal, before any officer types a PIN."""
-    return _sharing(k, meeting_id, payout=payout)
 
 
 # -- corrections -------------------------------------------------------------------------------

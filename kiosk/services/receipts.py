@@ -106,9 +106,7 @@ def _loan_terms(loan: dict[str, Any]) -> dict[str, Any]:
 def _cancelled(original: dict[str, Any], detail: dict[str, Any]) -> dict[str, Any]:
     """A correction's detail with the fine or aid type of the movement it cancels: "ANNULATION Amende
     indiscipline", as the original's line said, not a bare "Amende"."""
-    of = original["detail"] or {}
-    if isinstance(of, str):  # rows from a plain query hold the JSON text
-        of = json.loads(of)
+    of = original["detail"] or {}  # from the store's view: JSON decoded
     return detail | {key: of[key] for key in ("fine", "aid") if of.get(key)}
 
 

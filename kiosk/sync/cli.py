@@ -257,11 +257,10 @@ def cmd_restore(args: argparse.Namespace) -> int:
                 client.close()
         except SyncError as exc:
             return _fail(exc, args)
+        names = sorted(str((store.get("members", (m,)) or {}).get("name", m)) for m in client.pins_dropped)
     if before:  # put back from an older backup: its officers' PINs came back with it, but for those changed since
         print(f"Kiosque complété : {seq} événements ({seq - before} reçus du serveur), même chaîne que le serveur.")
-        if client.pins_dropped:
-            with _store(args, existing=True) as store:
-                names = sorted(str((store.get("members", (m,)) or {}).get("name", m)) for m in client.pins_dropped)
+        if names:
             print("Codes changés ou retirés depuis la sauvegarde, à refaire à la connexion : " + ", ".join(names) + ".")
     else:
         print(

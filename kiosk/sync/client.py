@@ -455,7 +455,7 @@ class SyncClient:
             # From our head itself (not after it): the page then carries the server's hash for it.
             rows, quarantined = self._restore_page(max(0, local_head - 1))
             if local_head:
-                if not rows or rows[0][0] != local_head or rows[0][-1] != local_hash:
+                if not _starts_at(rows, local_head, local_hash):
                     raise SyncError(
                         "chain_diverged",
                         f"event {local_head} differs between this kiosk and the server: not a beginning of its journal",
@@ -522,7 +522,13 @@ class SyncClient:
         if local_head == 0:
             return "empty"
         rows, _ = self._restore_page(local_head - 1, limit=1)
-        return "behind" if rows and rows[0][0] == local_head and rows[0][-1] == local_hash else "fork"
+        return "behind" if _starts_at(rows, local_head, local_hash) else "fork"
+
+
+def _starts_at(rows: list[list[Any]], seq: int, hash_: str) -> bool:
+    """A restore page asked from just before our head holds our head itself first: hash for hash, the
+    server's journal begins with ours (rows are ``[seq, …, hash]``)."""
+    return bool(rows) and rows[0][0] == seq and rows[0][-1] == hash_
 
 
 def pin_gone(event: Event) -> str | None:

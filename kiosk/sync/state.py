@@ -49,11 +49,15 @@ def set_behind(store: Store, server_seq: int | None) -> None:
     """Remember that the server holds events this kiosk lacks (an older backup put back), until a sync
     or a restore finds them the same again. Not ``last_error``: the next failure, offline as a village
     kiosk mostly is, would overwrite it, and the kiosk would record on as if nothing were wrong."""
+    if server_seq is not None:
+        store.set_setting(BEHIND, str(server_seq))
+        return
     with store.write() as w:
-        if server_seq is None:
-            w.execute("DELETE FROM settings WHERE key = ?", (BEHIND,))
-        else:
-            w.execute("INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)", (BEHIND, str(server_seq)))
+        w.execute("DELETE FROM settings WHERE key = ?", (BEHIND,))
+
+
+def is_behind(store: Store) -> bool:
+    return store.setting(BEHIND) is not None
 
 
 def succeeded(store: Store, server_ms: int) -> None:

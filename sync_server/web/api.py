@@ -49,7 +49,7 @@ def groups(
 ) -> dict[str, Any]:
     with read(engine) as conn:
         total = queries.count_groups(conn, me, q, country)
-        silent_before = now_ms() - settings.silent_days * 86_400_000
+        silent_before = queries.silent_cutoff(now_ms(), settings.silent_days)
         rows = queries.group_rows(
             conn, me, search=q, country=country, offset=(page - 1) * 50, limit=50, silent_before=silent_before
         )

@@ -42,7 +42,7 @@ def groups(
     country: Text = "",
     page: Page = 1,
 ) -> HTMLResponse:
-    silent_before = now_ms() - settings.silent_days * 86_400_000
+    silent_before = queries.silent_cutoff(now_ms(), settings.silent_days)
     with read(engine) as conn:
         total = queries.count_groups(conn, me, q, country)
         rows = queries.group_rows(

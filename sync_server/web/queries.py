@@ -102,7 +102,7 @@ def overview(conn: Connection, p: Principal, today: date, now_ms: int, silent_da
     figures["women_pct"] = pct(figures["women"], figures["members"])
     figures["attendance_pct"] = pct(figures["attended"], figures["slots"])
 
-    silent_before = now_ms - silent_days * 86_400_000
+    silent_before = silent_cutoff(now_ms, silent_days)
     k = conn.execute(
         select(
             func.count().label("kiosks"),
@@ -164,6 +164,14 @@ def attention_order(r: dict[str, Any]) -> tuple[Any, ...]:
     at risk; the name (then the ids) makes equal groups come in the same order at every visit."""
     name = r["name"] or ""
     return (-r["par30"], -(r["par30_pct"] or 0), name.casefold(), name, r["kiosk_id"], r["group_id"])
+
+
+DAY_MS = 86_400_000
+
+
+def silent_cutoff(now_ms: int, silent_days: int) -> int:
+    """The moment before which a kiosk's last push makes it silent (``silent_since``)."""
+    return now_ms - silent_days * DAY_MS
 
 
 def silent_since(before: int) -> Any:
@@ -248,14 +256,14 @@ def silence(conn: Connection, kiosk_id: str, now_ms: int, silent_days: int) -> d
     Silent as on the kiosks page (``silent_since``); the figures stop at its last push."""
     row = conn.execute(
         select(kiosks.c.last_push_at).where(
-            kiosks.c.kiosk_id == kiosk_id, silent_since(now_ms - silent_days * 86_400_000)
+            kiosks.c.kiosk_id == kiosk_id, silent_since(silent_cutoff(now_ms, silent_days))
         )
     ).first()
     if row is None or not row.last_push_at:
         return None
     last = int(row.last_push_at)
     at = datetime.fromtimestamp(last / 1000, UTC).date().isoformat()
-    return {"last_push_at": last, "date": at, "days": (now_ms - last) // 86_400_000}
+    return {"last_push_at": last, "date": at, "days": (now_ms - last) // DAY_MS}
 
 
 def _filters(search: str, country: str) -> list[Any]:

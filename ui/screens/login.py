@@ -68,8 +68,9 @@ class LoginScreen(Screen):
         group = self.s.group
         self.heading.setText(_("{group} : connexion d'un responsable", group=group["name"]))
         clear(self.names)
-        self.hint.setVisible(bool(self.s.officers()))
-        grid, _buttons = officer_buttons(self.s.officers(), self._pick)
+        officers = self.s.officers()
+        self.hint.setVisible(bool(officers))
+        grid, _buttons = officer_buttons(officers, self._pick)
         self.names.addLayout(grid)
         if G.needs_first_officer(self.k, group["group_id"]):
             # A group just set up: nobody can log in yet. Its first officer is added here, in front of it.

@@ -15,7 +15,7 @@ from kiosk.services import groups as G
 from kiosk.services import movements as V
 from kiosk.services import receipts as RC
 from kiosk.services import reports as R
-from kiosk.store.pins import check_new_pin, check_pin_format, verify_pin
+from kiosk.store.pins import check_new_pin, check_pin_format, has_pin, verify_pin
 
 from .. import theme
 from ..approval import ApprovalOverlay, NewPinOverlay, PinPad
@@ -437,9 +437,7 @@ class MemberFormScreen(Screen):
         if not changes:
             self._back()
             return
-        needs_pin = officer and not self.k.store.query(
-            "SELECT 1 FROM officer_pins WHERE member_id = ?", (self.member["member_id"],)
-        )
+        needs_pin = officer and not has_pin(self.k.store.conn, self.member["member_id"])
 
         def go(approvals: list[Approval] | None) -> None:
             if needs_pin:
