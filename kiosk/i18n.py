@@ -66,7 +66,7 @@ FR: dict[str, str] = {
     "group_rules_unavailable": "le règlement de {name} n'est pas arrivé sur ce kiosque : appelez le coordinateur",
     "kiosk_behind_server": (
         "le serveur a des séances que ce kiosque n'a pas (une ancienne sauvegarde remise en place ?) : "
-        "le technicien doit le restaurer (muso-kiosk restore) avant toute nouvelle séance"
+        "le technicien doit le restaurer (muso-kiosk restore) ; d'ici là, seule la séance déjà ouverte peut continuer"
     ),
     "meeting_date_before_last": "la date {date} est avant la dernière séance ({last}) : vérifiez l'horloge",
     "meeting_exists": "cette séance existe déjà",
@@ -196,7 +196,7 @@ EN: dict[str, str] = {
     "group_rules_unavailable": "the règlement of {name} has not reached this kiosk: call the coordinator",
     "kiosk_behind_server": (
         "the server holds meetings this kiosk lacks (an older backup put back?): "
-        "the technician must restore it (muso-kiosk restore) before any new meeting"
+        "the technician must restore it (muso-kiosk restore); until then, only a meeting already open may go on"
     ),
     "meeting_date_before_last": "date {date} is before the last meeting ({last}): check the clock",
     "meeting_exists": "this meeting already exists",

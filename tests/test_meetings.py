@@ -241,3 +241,33 @@ def test_no_meeting_opens_on_a_kiosk_the_server_knows_to_be_behind_it(kiosk: Kio
     assert kiosk.store.head() == head
     state.set_behind(kiosk.store, None)  # restored (or a sync found the histories the same)
     group.close(group.open(DAY))
+
+
+def test_a_kiosk_behind_the_server_records_nothing_new_but_finishes_the_meeting_already_open(
+    kiosk: Kiosk, group: Group
+) -> None:
+    """Whatever it records forks the group's history from the server's; cash already on the table
+    during an open meeting is recorded all the same, with its receipts."""
+    from kiosk.sync import state
+
+    meeting = group.open(DAY)
+    state.set_behind(kiosk.store, 612)
+    president = group.officers["president"]["member_id"]
+    head = kiosk.store.head()
+    refused = {
+        "group": lambda: G.create_group(kiosk, "MUSO Nouvelle"),
+        "member": lambda: G.add_member(kiosk, group.group_id, "Ama Nouvelle", "F", joined=DAY),
+        "rename": lambda: G.update_member(kiosk, group.member(0), phone="90000000"),
+        "pin": lambda: G.change_pin(kiosk, president, "8642", current_pin="0000"),  # a wrong one: never checked
+        "reset": lambda: G.reset_pin(kiosk, group.treasurer, "9753", group.two()),
+        "rules": lambda: G.adopt_rules(kiosk, meeting, {"paf_rate_bp": 100}, group.two()),
+    }
+    for what, attempt in refused.items():
+        with pytest.raises(DomainError, match="kiosk_behind_server"):
+            attempt()
+        assert kiosk.store.head() == head, what
+    # Refused before any PIN is checked: the wrong one did not count toward a lockout.
+    assert kiosk.store.conn.execute("SELECT SUM(failures) FROM officer_pins").fetchone()[0] == 0
+    V.contribution(kiosk, meeting, group.treasurer, group.member(0), "verte", 500)
+    group.close(meeting)
+    assert kiosk.meeting(meeting)["status"] == "closed"

@@ -511,7 +511,7 @@ EN: dict[str, str] = {
     "Perte retirée de l'épargne : {amount}.": "Loss taken from savings: {amount}.",
     "Rien n'est versé en espèces.": "Nothing is paid in cash.",
     "Partage enregistré.": "Share-out recorded.",
-    "Synchronisation : le serveur a des séances que ce kiosque n'a pas. Appelez le technicien avant toute nouvelle séance.": "Sync: the server holds meetings this kiosk lacks. Call the technician before any new meeting.",
+    "Synchronisation : le serveur a des séances que ce kiosque n'a pas. Appelez le technicien ; d'ici là, seule la séance déjà ouverte peut continuer.": "Sync: the server holds meetings this kiosk lacks. Call the technician; until then, only a meeting already open may go on.",
     "Synchronisation : l'historique de ce kiosque diffère de celui du serveur. Appelez le coordinateur.": "Sync: this kiosk's history differs from the server's. Call the coordinator.",
     "Attribué à ce kiosque par le coordinateur : touchez pour le créer": "Assigned to this kiosk by the coordinator: touch to create it",
     "Ce groupe n'a pas encore de responsable.": "This group has no officer yet.",

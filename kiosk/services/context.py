@@ -11,6 +11,7 @@ from kiosk.domain.rules import Rules
 from kiosk.store import Store
 from kiosk.store.clock import Clock
 from kiosk.store.pins import verify_pin
+from kiosk.sync import state as sync_state
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,20 @@ class Approval:
 
 def new_id() -> str:
     return str(uuid.uuid4())
+
+
+def check_not_behind_server(k: Kiosk) -> None:
+    """Refuse new business on a kiosk the server knows to be behind it.
+
+    The server holds events this kiosk lacks (an older backup put back on a new card): whatever is
+    recorded now forks the group's history from the server's, for good, and what the backup missed
+    stays missing here. A sync found it so (``server_ahead``) and noted it, until a restore
+    (``muso-kiosk restore``) fetches them or a sync finds the two histories the same. Refused: a new
+    meeting, a member's or group's change, a rule, a journaled PIN change. Not refused: the rest of a
+    meeting already open, where cash has changed hands and members must take a receipt home; its
+    events are on the fork already, and recorded they can be reconciled, unrecorded they are lost."""
+    if sync_state.is_behind(k.store):
+        raise DomainError("kiosk_behind_server", "journal")
 
 
 class Kiosk:

@@ -12,7 +12,7 @@ from kiosk.domain.members import office_needs_approval as group_has_met
 from kiosk.domain.rules import Rules
 from kiosk.store.pins import check_new_pin, check_pin_format, drop_pin, has_pin, set_pin, verify_pin
 
-from .context import Approval, Kiosk, new_id
+from .context import Approval, Kiosk, check_not_behind_server, new_id
 
 
 def create_group(
@@ -25,6 +25,7 @@ def create_group(
     rules: dict[str, Any] | None = None,
     group_id: str | None = None,
 ) -> str:
+    check_not_behind_server(k)
     group_id = group_id or new_id()
     name = clean_name(name)
     # Two groups of one name on a kiosk would be told apart by nobody at the meeting point (a scenario
@@ -123,6 +124,7 @@ def add_member(
     """Add a member (and, for an officer, their PIN) in one transaction.
 
     Once the group has met, a new officer needs two officers' ``approvals``."""
+    check_not_behind_server(k)
     group = k.group(group_id)
     member_id = member_id or new_id()
     role_ = parse_role(role)
@@ -155,6 +157,7 @@ def update_member(
 
     A name is whose money it is: one officer alone renaming an account with savings on it could hand
     them, and every receipt after, to someone else."""
+    check_not_behind_server(k)
     member = k.member(member_id)
     allowed = {"name", "phone", "sex", "role"}
     unknown = set(fields) - allowed
@@ -216,6 +219,7 @@ def change_pin(k: Kiosk, member_id: str, new_pin: str, current_pin: str | None =
         return
     if current_pin is None:
         raise DomainError("pin_current_required", "pin")
+    check_not_behind_server(k)
     verify_pin(k.store, member_id, current_pin)
     check_new_pin(k.store.conn, member_id, new_pin)
     with k.store.write() as w:
@@ -231,6 +235,7 @@ def reset_pin(k: Kiosk, member_id: str, new_pin: str, approvals: list[Approval])
     as the server does) but carries neither the PIN nor its hash, which stay in the kiosk's local
     table like every PIN (DESIGN §3, kiosk.store.pins).
     """
+    check_not_behind_server(k)
     member = _officer(k, member_id)
     if not member["active"]:
         raise DomainError("member_left", "member", name=member["name"])
@@ -251,6 +256,7 @@ def reset_pin(k: Kiosk, member_id: str, new_pin: str, approvals: list[Approval])
 
 def adopt_rules(k: Kiosk, meeting_id: str, changes: dict[str, Any], approvals: list[Approval]) -> int:
     """Adopt a new version of the règlement at an open meeting; history is never rewritten."""
+    check_not_behind_server(k)
     meeting = k.meeting(meeting_id)
     group = k.group(meeting["group_id"])
     rules = Rules.from_dict(changes, base=k.rules(group["group_id"]))

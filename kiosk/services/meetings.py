@@ -19,9 +19,8 @@ from kiosk.domain.meetings import (
     suggested_fine,
 )
 from kiosk.domain.rules import Rules
-from kiosk.sync import state as sync_state
 
-from .context import Approval, Kiosk, new_id
+from .context import Approval, Kiosk, check_not_behind_server, new_id
 from .receipts import issue_meeting_receipts, issue_movement_receipt
 
 
@@ -275,17 +274,6 @@ def set_step(k: Kiosk, meeting_id: str, step: str) -> None:
 def step(k: Kiosk, meeting_id: str) -> str:
     row = k.store.conn.execute("SELECT step FROM meeting_progress WHERE meeting_id = ?", (meeting_id,)).fetchone()
     return row[0] if row else "open"
-
-
-def check_not_behind_server(k: Kiosk) -> None:
-    """Refuse a new meeting on a kiosk the server knows to be behind it.
-
-    The server holds events this kiosk lacks (an older backup put back on a new card): a meeting
-    recorded now would fork the group's history from the server's, for good, and the meetings the
-    backup missed would stay missing here. A sync found it so (``server_ahead``) and noted it, until a
-    restore (``muso-kiosk restore``) fetches them or a sync finds the two histories the same."""
-    if sync_state.is_behind(k.store):
-        raise DomainError("kiosk_behind_server", "meeting")
 
 
 def open_meeting_of(k: Kiosk, group_id: str) -> str | None:

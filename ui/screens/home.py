@@ -193,8 +193,8 @@ class HomeScreen(Screen):
             # Not a network hiccup: this kiosk's history and the server's part ways. Said here, in red.
             behind = bool(info.get("behind_server"))
             text = (
-                _("Synchronisation : le serveur a des séances que ce kiosque n'a pas. Appelez le technicien "
-                  "avant toute nouvelle séance.")
+                _("Synchronisation : le serveur a des séances que ce kiosque n'a pas. Appelez le technicien ; "
+                  "d'ici là, seule la séance déjà ouverte peut continuer.")
                 if behind
                 else _("Synchronisation : l'historique de ce kiosque diffère de celui du serveur. Appelez le "
                        "coordinateur.")
