@@ -144,6 +144,40 @@ def test_the_daemon_of_a_kiosk_not_enrolled_yet_waits_for_it_and_then_syncs(
         assert server_journal_tuples(wired, "K01") == kiosk_journal(k)
 
 
+def test_the_daemon_of_a_kiosk_whose_app_never_started_waits_for_its_database(
+    wired: Server,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """systemd starts the sync daemon at boot, maybe before the app ever made the database: it must wait,
+    not exit and be restarted every 30 s, nor make an empty database the app would then race."""
+    db = tmp_path / "k.db"
+    monkeypatch.setattr("kiosk.sync.cli.signal.signal", lambda *args: None)
+    enrollment = wired.code("K01")
+
+    def first_start_then_enrollment() -> None:
+        time.sleep(0.3)
+        assert not db.exists()  # the daemon made nothing
+        st = station(db)
+        st.meeting()
+        enroll(st.k.store, URL, enrollment, http=wired.client)
+        st.k.close()
+
+    helper = threading.Thread(target=first_start_then_enrollment)
+    helper.start()
+    caplog.set_level(logging.INFO, logger="muso.sync")
+    try:
+        daemon = ["--db", str(db), "sync", "--daemon", "--rounds", "1", "--enroll-wait", "0.05"]
+        assert kiosk_cli.main(daemon) == 0
+    finally:
+        helper.join()
+    waits = [r.getMessage() for r in caplog.records if "waits" in r.getMessage()]
+    assert "no_database" in waits[0] and len([w for w in waits if "no_database" in w]) == 1
+    with Kiosk.open(db) as k:
+        assert server_journal_tuples(wired, "K01") == kiosk_journal(k)
+
+
 # -- what the technician reads ----------------------------------------------------------------------------
 
 

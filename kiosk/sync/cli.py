@@ -92,9 +92,9 @@ def cmd_sync(args: argparse.Namespace) -> int:
     from .client import SyncClient
     from .errors import SyncError
 
+    if args.daemon:
+        return _daemon(args)
     with _store(args, existing=True) as store:
-        if args.daemon:
-            return _daemon(store, args)
         try:
             client = SyncClient.open(store)
         except SyncError as exc:
@@ -117,19 +117,40 @@ def cmd_sync(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _daemon(store: Any, args: argparse.Namespace) -> int:
+def _daemon(args: argparse.Namespace) -> int:
     import logging
+
+    from kiosk.cli import db_file
+    from kiosk.store import Store
 
     from . import daemon
     from .client import SyncClient
+    from .errors import SyncError
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
+    path = db_file(args)
+    stores: list[Store] = []
+
+    def open_client() -> SyncClient:
+        # No database yet (the app makes it at its first start, `init` on a technician's bench): made
+        # here it would race the app's own first start, so the daemon waits for it like for enrollment.
+        if not path.is_file():
+            raise SyncError("no_database", f"no kiosk database at {path} yet")
+        store = Store(path)
+        try:
+            client = SyncClient.open(store)
+        except BaseException:
+            store.close()
+            raise
+        stores.append(store)
+        return client
+
     # Not enrolled yet (a Pi installed before its code came): wait here, on our own slow timer, rather than
     # exit and be restarted by systemd every 30 s, a log line each time on the SD card.
-    client = daemon.wait_for_client(lambda: SyncClient.open(store), stop, args.enroll_wait)
+    client = daemon.wait_for_client(open_client, stop, args.enroll_wait)
     if client is None:
         return EXIT_OK  # stopped while waiting
     schedule = daemon.Schedule(interval_s=args.interval, min_backoff_s=args.min_backoff, max_backoff_s=args.max_backoff)
@@ -137,6 +158,7 @@ def _daemon(store: Any, args: argparse.Namespace) -> int:
         daemon.run(client, schedule, stop, rounds=args.rounds)
     finally:
         client.close()
+        stores[-1].close()
     return EXIT_OK
 
 
