@@ -311,6 +311,23 @@ def test_the_fleet_page_shows_what_kiosks_report(w: World, admin: TestClient) ->
     assert all(k["app_version"] and k["reported_at"] and k["print_pending"] is not None for k in kiosks)
     assert all(k["events_pending"] == 0 for k in kiosks)  # everything was sent
     assert f"v{kiosks[0]['app_version']}" in page.text
+    assert "en état" in page.text  # each printer reported working
+
+
+def test_a_phone_sees_quarantined_events_beside_the_kiosk_s_name(w: World, admin: TestClient) -> None:
+    """On a phone the quarantine column gives way to the printer's (it ran off the side): a kiosk with
+    quarantined events says so under its name instead, and only then."""
+    engine = w.server.engine
+    page = admin.get("/kiosks").text
+    assert '<th class="num ph">Quarantaine</th>' in page and "en quarantaine" not in page
+    with engine.begin() as conn:
+        conn.execute(update(kiosks).where(kiosks.c.kiosk_id == "K01").values(quarantined=3))
+    try:
+        page = admin.get("/kiosks").text
+        assert '<span class="tag bad only-phone">3 en quarantaine</span>' in page
+    finally:
+        with engine.begin() as conn:
+            conn.execute(update(kiosks).where(kiosks.c.kiosk_id == "K01").values(quarantined=0))
 
 
 def test_enrollment_codes_are_created_listed_and_revoked(w: World) -> None:

@@ -136,6 +136,7 @@ T: dict[str, tuple[str, str]] = {
     # kiosks
     "acked": ("Événements", "Events"),
     "quarantined": ("Quarantaine", "Quarantined"),
+    "n_quarantined": ("{n} en quarantaine", "{n} quarantined"),
     # incidents: refusals that looked like tampering or abuse, and events quarantined
     "incidents": ("Incidents", "Incidents"),
     "no_incidents": ("Aucun incident.", "No incident."),
@@ -174,7 +175,7 @@ T: dict[str, tuple[str, str]] = {
     "print_pending": ("Reçus en attente", "Receipts waiting"),
     "printer_error": ("Imprimante", "Printer"),
     "events_pending": ("À envoyer", "To send"),
-    "printer_ok": ("bien", "fine"),
+    "printer_ok": ("en état", "working"),
     "kiosk_pending": ("en attente", "pending"),
     "kiosk_active": ("actif", "active"),
     "kiosk_revoked": ("révoqué", "revoked"),
