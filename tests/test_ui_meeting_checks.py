@@ -24,7 +24,7 @@ from kiosk.domain.funds import count_for
 from kiosk.services import Approval
 from kiosk.services import meetings as M
 from kiosk.services import movements as V
-from ui.i18n import francs
+from ui.i18n import francs, money
 
 
 def events(a: App) -> int:
@@ -75,6 +75,59 @@ def test_moving_on_from_contributions_nobody_paid_asks_first(qtbot: Any, db: tup
         d.tap("confirm_ok")
         d.tap("step_next")
         assert not a.win.overlays and screen.current == "repayments"
+
+
+def test_a_loan_or_an_aid_filled_in_and_never_granted_is_not_left_behind_unsaid(
+    qtbot: Any, db: tuple[Path, str]
+) -> None:
+    """The money would be handed over unrecorded, or the member sent home without it: moving on asks,
+    and the closing names what was never granted."""
+    with running_app(qtbot, *db) as a:
+        d = a.d
+        to_contributions(a)
+        d.tap("contrib_all")
+        d.tap("confirm_ok")
+        screen = a.win.screens["meeting"]
+        d.tap("step_loans")
+        d.tap("loan_member")
+        d.tap("pick_21")
+        d.tap("loan_amount")
+        d.amount(15000)
+        d.tap("loan_term_3")
+        assert d.text("loan_check").startswith("Le règlement permet ce prêt.")  # no tick: nothing is done yet
+        d.tap("step_next")
+        assert d.text("pending_text") == f"Le prêt de {money(15000)} à Membre 16 n'est pas accordé."
+        d.tap("pending_back")
+        assert screen.current == "loans" and d.find("loan_grant").isEnabled()  # the form is as it was
+        d.tap("step_repayments")  # going back asks nothing: the form stays filled
+        assert not a.win.overlays and screen.current == "repayments"
+        d.tap("step_loans")
+        d.tap("step_aid")  # a jump from the loans asks the same
+        d.tap("pending_continue")
+        assert screen.current == "aid"
+        d.tap("aid_naissance")
+        d.tap("aid_member")
+        d.tap("pick_22")
+        d.tap("step_other")
+        assert "n'est pas accordée" in d.text("pending_text")
+        d.tap("pending_continue")
+        d.tap("step_close")
+        for fund in ("verte", "rouge"):
+            count_box(a, fund, "close")
+        before = events(a)
+        d.tap("step_next")
+        lines = [w.text() for w in a.win.overlays[-1].findChildren(QLabel, "confirm_line")]
+        assert any(line.startswith(f"⚠ Le prêt de {money(15000)}") for line in lines)
+        assert any(line.startswith("⚠ L'aide") for line in lines)
+        d.tap("confirm_cancel")
+        assert events(a) == before  # nothing was granted on the way
+        # Granted, the loan is no longer pending: moving on from it asks nothing.
+        d.tap("step_loans")
+        d.tap("loan_grant")
+        d.tap("confirm_ok")
+        a.approve(PRESIDENT, CONTROLLER)
+        d.tap("step_next")
+        assert screen.current == "aid" and not a.win.overlays
 
 
 def test_a_member_let_off_by_hand_is_not_counted_as_forgotten(qtbot: Any, db: tuple[Path, str]) -> None:

@@ -61,6 +61,37 @@ class Overlay(QFrame):
         self.deleteLater()
 
 
+class GoOnOverlay(Overlay):
+    """Moving on from a step that left something undone (members who came and paid nothing, a loan
+    filled in and never granted).
+
+    Going back is the big button: the usual cause is the one tap forgotten, and once the meeting
+    is closed it can only be done at the next one, if the member is still there.
+    """
+
+    def __init__(
+        self, win: MainWindow, name: str, title: str, text: str, back: str, on_continue: Callable[[], Any]
+    ) -> None:
+        super().__init__(win, name)
+        self.on_continue = on_continue
+        m = theme.current
+        self.lay.addWidget(label(title, kind="title", name=f"{name}_title", center=True))
+        self.lay.addStretch(1)
+        self.lay.addWidget(label(text, kind="warn", name=f"{name}_text", center=True))
+        self.lay.addWidget(label(_("Continuer quand même ?"), name=f"{name}_question", center=True))
+        self.lay.addStretch(1)
+        back_button = button(back, f"{name}_back", kind="primary", on=self.close_overlay, expand=True)
+        back_button.setMinimumHeight(m.px(72))
+        go_on = button(_("Continuer quand même"), f"{name}_continue", on=self._continue, expand=True)
+        line = row(go_on, back_button)
+        line.setStretch(1, 2)
+        self.lay.addLayout(line)
+
+    def _continue(self) -> None:
+        self.close_overlay()
+        self.on_continue()
+
+
 class MessageOverlay(Overlay):
     def __init__(self, win: MainWindow, text: str, *, error: bool = True, title: str = "") -> None:
         super().__init__(win, "message")

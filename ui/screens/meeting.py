@@ -89,6 +89,11 @@ class MeetingScreen(Screen):
             self.pages.addWidget(self.steps[key])
         return self.steps[key]
 
+    def undone(self) -> list[str]:
+        """What steps of this meeting hold filled in and not recorded (a loan never granted), in words."""
+        found = (st.pending() for st in self.steps.values() if st.filled_for == self.meeting_id)
+        return [what for what in found if what]
+
     def enter(self, **kwargs: Any) -> None:
         self.meeting_id = self.s.meeting_id()
         if self.closed_id and self.k.meeting(self.closed_id)["group_id"] != self.s.group_id:

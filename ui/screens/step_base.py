@@ -7,8 +7,11 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
+from kiosk.domain.meetings import STEPS
+
 from .. import theme
 from ..i18n import _
+from ..overlays import GoOnOverlay
 
 if TYPE_CHECKING:
     from .meeting import MeetingScreen
@@ -43,6 +46,7 @@ def keep_owned(store: Any, key: str, owner: str, draft: dict[str, Any], drafts: 
 class Step(QWidget):
     key = ""
     filled_for: str | None = None  # the meeting this step's forms were last filled at
+    let_go = False  # the treasurer chose to move on although something here is undone (``ask_to_go_on``)
 
     def __init__(self, screen: MeetingScreen) -> None:
         super().__init__()
@@ -83,6 +87,43 @@ class Step(QWidget):
     def leave(self) -> bool:
         """About to be left; record what is pending. False keeps the treasurer here."""
         return True
+
+    def pending(self) -> str | None:
+        """What was filled in here and not recorded, in words (a loan never granted); None if nothing."""
+        return None
+
+    def leave_pending(self, back: str) -> bool:
+        """``leave`` for a step whose form records nothing until its button is tapped: moving on with it
+        filled in asks first, as the money is then handed over unrecorded, or not at all."""
+        what = self.pending() if self.moving_on() else None
+        if what is None:
+            return True
+        return self.ask_to_go_on("pending", _("Pas encore enregistré"), what, back)
+
+    def moving_on(self) -> bool:
+        """Being left for a later step of an open meeting (not back, not to the menu), and not already
+        let go by the treasurer (``ask_to_go_on``)."""
+        target = self.screen.target
+        if self.let_go:
+            self.let_go = False
+            return False
+        return (
+            self.screen.meeting_id is not None
+            and target in STEPS
+            and self.key in STEPS
+            and STEPS.index(target) > STEPS.index(self.key)
+        )
+
+    def ask_to_go_on(self, name: str, title: str, text: str, back: str) -> bool:
+        """Stay (False), asking whether to go on to the screen's target all the same."""
+        target = self.screen.target
+
+        def go_on() -> None:
+            self.let_go = True
+            self.screen.go(target)
+
+        GoOnOverlay(self.win, name, title, text, back, go_on).open()
+        return False
 
     def hint(self) -> str:
         """A word of guidance under the step, between Back and Next."""

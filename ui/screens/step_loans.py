@@ -153,6 +153,15 @@ class LoansStep(Step):
     def _candidates(self) -> list[dict[str, Any]]:
         return self.s.members()
 
+    def pending(self) -> str | None:
+        member, amount = self.form.values.get("member"), self.form.values.get("amount")
+        if not member or not amount:
+            return None
+        return _("Le prêt de {amount} à {name} n'est pas accordé.", amount=money(amount), name=member["name"])
+
+    def leave(self) -> bool:
+        return self.leave_pending(_("Retour au prêt"))
+
     def enter(self) -> None:
         rules = self.k.rules(self.s.group_id or "")
         bounds = (rules.loan_min_months, rules.loan_max_months)
@@ -216,9 +225,9 @@ class LoansStep(Step):
             set_kind(self.check, "error")
             return
         terms = Terms.from_rules(rules, amount, int(term), date.fromisoformat(self.meeting["date"]))
+        # No tick: it read "done", and nothing is until the officers approve (``leave`` asks).
         self.check.setText(
-            "✓ "
-            + _(
+            _(
                 "Le règlement permet ce prêt. PAF : {paf}, à rembourser avant le {due}.",
                 paf=money(terms.fixed_paf()),
                 due=short_date(terms.due_date),
@@ -320,6 +329,15 @@ class AidStep(Step):
             else ""
         )
         self._check()
+
+    def pending(self) -> str | None:
+        member = self.form.values.get("member")
+        if not member or not self.aid:
+            return None
+        return _("L'aide {aid} à {name} n'est pas accordée.", aid=aid_name(self.aid), name=member["name"])
+
+    def leave(self) -> bool:
+        return self.leave_pending(_("Retour à l'aide"))
 
     def _pick(self, name: str) -> None:
         self.aid = name

@@ -375,13 +375,15 @@ class CloseStep(Step):
             lines.append(_("Les écarts seront inscrits au procès-verbal."))
         if missing:
             lines.append("⚠ " + without_contribution_text(missing))
+        undone = self.screen.undone()
+        lines += ["⚠ " + what for what in undone]
         self.win.confirm(
             _("Clôturer la séance n° {n} ?", n=meeting["number"]),
             None,
             lines,
             confirmed,
             ok_text=_("Faire approuver"),
-            danger=self.count.discrepancy() or bool(missing),
+            danger=self.count.discrepancy() or bool(missing) or bool(undone),
         )
 
 

@@ -10,11 +10,11 @@ exceptions, partial payments and arrears are set by hand, member by member.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from PySide6.QtWidgets import QGridLayout
 
-from kiosk.domain.meetings import PAYING, STEPS
+from kiosk.domain.meetings import PAYING
 from kiosk.services import meetings as M
 from kiosk.services import movements as V
 
@@ -23,9 +23,6 @@ from ..i18n import _, attendance_name, francs, fund_name, fund_short, money
 from ..overlays import ChoiceOverlay, NumberOverlay, Overlay, TextOverlay
 from ..widgets import FundTag, Scroll, button, label, row, set_status
 from .step_base import Step
-
-if TYPE_CHECKING:
-    from ..app import MainWindow
 
 STATUSES = ("present", "late", "absent", "excused", "represented")
 
@@ -242,34 +239,6 @@ def without_contribution_text(n: int) -> str:
     return _("{n} membres présents n'ont aucune cotisation enregistrée.", n=n)
 
 
-class UnpaidOverlay(Overlay):
-    """Moving on from the contributions while members who came have paid nothing.
-
-    Going back is the big button: the usual cause is the one tap forgotten, and once the meeting
-    is closed those contributions can only be taken at the next one.
-    """
-
-    def __init__(self, win: MainWindow, count: int, on_continue: Callable[[], Any]) -> None:
-        super().__init__(win, "unpaid")
-        self.on_continue = on_continue
-        m = theme.current
-        self.lay.addWidget(label(_("Cotisations manquantes"), kind="title", name="unpaid_title", center=True))
-        self.lay.addStretch(1)
-        self.lay.addWidget(label(without_contribution_text(count), kind="warn", name="unpaid_text", center=True))
-        self.lay.addWidget(label(_("Continuer quand même ?"), name="unpaid_question", center=True))
-        self.lay.addStretch(1)
-        back = button(_("Retour aux cotisations"), "unpaid_back", kind="primary", on=self.close_overlay, expand=True)
-        back.setMinimumHeight(m.px(72))
-        go_on = button(_("Continuer quand même"), "unpaid_continue", on=self._continue, expand=True)
-        line = row(go_on, back)
-        line.setStretch(1, 2)
-        self.lay.addLayout(line)
-
-    def _continue(self) -> None:
-        self.close_overlay()
-        self.on_continue()
-
-
 class ContributionsStep(Step):
     key = "contributions"
 
@@ -287,25 +256,15 @@ class ContributionsStep(Step):
         self.lay.addWidget(self.list, 1)
         self.exceptions: dict[str, dict[str, int]] = {}
         self.exceptions_meeting: str | None = None
-        self.let_go = False  # the treasurer chose to move on although members paid nothing
 
     def leave(self) -> bool:
-        target = self.screen.target
-        if self.let_go or self.screen.meeting_id is None or target is None or target not in STEPS:
-            self.let_go = False
-            return True
-        if STEPS.index(target) < STEPS.index(self.key):
-            return True  # back to the attendance, say: not moving on (the closing step asks again)
-        missing = without_contribution(self)
+        # Going back (to the attendance, say) is not moving on: the closing step asks again.
+        missing = without_contribution(self) if self.moving_on() else []
         if not missing:
             return True
-
-        def go_on() -> None:
-            self.let_go = True
-            self.screen.go(target)
-
-        UnpaidOverlay(self.win, len(missing), go_on).open()
-        return False
+        return self.ask_to_go_on(
+            "unpaid", _("Cotisations manquantes"), without_contribution_text(len(missing)), _("Retour aux cotisations")
+        )
 
     def standard(self) -> dict[str, int]:
         rules = self.k.rules(self.s.group_id or "")
@@ -322,7 +281,6 @@ class ContributionsStep(Step):
         return out
 
     def enter(self) -> None:
-        self.let_go = False
         if self.exceptions_meeting != self.meeting_id:
             # Kept as a draft: lost, those members would be charged in full.
             self.exceptions, self.exceptions_meeting = self.draft(EXCEPTIONS), self.meeting_id
