@@ -27,6 +27,7 @@ from starlette.middleware.gzip import GZipMiddleware
 from starlette.requests import ClientDisconnect
 
 from .api import admin, sync
+from .bodycap import CapBody
 from .db import make_engine, now_ms
 from .errors import BadRequest, NotFound, SyncServerError
 from .ingest import record_incident
@@ -78,6 +79,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Responses (restore pages, pulls) compress well; pushes are compressed by the kiosk itself.
     app.add_middleware(GZipMiddleware, minimum_size=512)
     app.add_middleware(RefuseNul)
+    app.add_middleware(CapBody)  # outermost: before anything reads a body
     app.include_router(sync.router)
     app.include_router(admin.router)
     app.include_router(console_api.router)

@@ -243,6 +243,43 @@ def test_an_oversized_body_is_refused_before_it_is_read(backend: ServerDb, tmp_p
         _refused(server, "K01", "body_too_large", before, resp)
 
 
+@pytest.mark.parametrize("path", ["/v1/enroll", "/v1/admin/token", "/login"])
+def test_an_anonymous_oversized_body_is_refused_whatever_the_route(server: Server, path: str) -> None:
+    """Routes that do not cap their body themselves (FastAPI reads it whole before validating): one
+    anonymous 200 MB POST took 400 MB of the server's memory, before any rate limit."""
+    big = b"x" * (2 << 20)
+    declared = server.client.post(path, content=big, headers={"Content-Type": "application/json"})
+    assert declared.status_code == 413 and declared.json()["detail"]["code"] == "body_too_large"
+    chunked = server.client.post(path, content=iter([big[: 1 << 19]] * 4), headers={"Content-Type": "text/plain"})
+    assert chunked.status_code == 413
+    # A body of the usual size still reaches the route (and is refused there for what it says).
+    small = server.client.post(path, json={"code": "ABCD-EFGH-IJKL", "public_key": "x", "signature": "y"})
+    assert small.status_code not in (413, 500)
+
+
+def test_a_body_over_the_cap_is_refused_as_it_passes_it_not_after_it_is_all_read() -> None:
+    import asyncio
+
+    from sync_server.bodycap import CapBody
+
+    reached, sent, taken = [], [], []
+
+    async def app(scope, receive, send):  # type: ignore[no-untyped-def]
+        reached.append(scope["path"])
+
+    async def receive():  # type: ignore[no-untyped-def]
+        taken.append(1)
+        return {"type": "http.request", "body": b"x" * 65536, "more_body": True}  # endless, chunked
+
+    async def send(message):  # type: ignore[no-untyped-def]
+        sent.append(message)
+
+    scope = {"type": "http", "path": "/v1/enroll", "headers": []}
+    asyncio.run(CapBody(app, limit=1 << 20)(scope, receive, send))
+    assert not reached and sent[0]["status"] == 413
+    assert len(taken) == 17  # 1 MB and one chunk: not a byte more than it takes to know
+
+
 def test_a_decompression_bomb_is_stopped_at_the_cap(server: Server, tmp_path: Path) -> None:
     _st, client = _synced(server, tmp_path)
     before = server.snapshot("K01")
