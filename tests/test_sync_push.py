@@ -224,6 +224,32 @@ def test_events_the_reducer_refuses_are_quarantined_and_the_cursor_advances(serv
     assert any(i["code"] == "events_quarantined" for i in server.incidents())
 
 
+def test_values_no_database_can_store_are_quarantined_not_retried_for_ever(server: Server, tmp_path: Path) -> None:
+    """A signed event the reducer took but the database could not store (a 6,000-character id over
+    PostgreSQL's index limit, a dict where a text goes, an integer beyond 64 bits) failed the write on
+    every push: the kiosk retried it for ever and nothing after it ever synced."""
+    st = station(tmp_path / "k.db")
+    client = enrolled(st, server, "K01")
+    client.sync()
+    seq, head = st.store.head()
+    odd = [
+        {"group": "g" * 6000, "name": "MUSO Longue"},
+        {"group": str(uuid.uuid4()), "name": "MUSO Dict", "country": {"a": 1}},
+        {"group": str(uuid.uuid4()), "name": "MUSO Grand", "country": 10**30},
+        {"group": str(uuid.uuid4()), "name": "MUSO Juste", "country": "TG"},  # and the next one goes in
+    ]
+    events = chain(
+        [make_event(seq + i + 1, "group_created", {**b, "rules": {}}, 1, "b", i) for i, b in enumerate(odd)], head
+    )
+    resp = push_raw(client, raw_batch(client.key, "K01", events, head))
+    assert resp.status_code == 200, resp.text
+    assert resp.json()["acked_seq"] == seq + 4 and resp.json()["quarantined"] == [seq + 1, seq + 2, seq + 3]
+    rows = server.journal("K01")[-4:]
+    assert [r["status"] for r in rows] == ["quarantined"] * 3 + ["applied"]
+    assert all("value_unstorable" in r["reason"] for r in rows[:3])
+    assert "groups.group_id" in rows[0]["reason"] and "groups.country" in rows[1]["reason"]
+
+
 def test_time_is_corrected_per_boot_from_the_server_clock(server: Server, tmp_path: Path) -> None:
     clock = FixedClock(now=1_600_000_000_000, boot_id="boot-a")  # a Pi whose clock says September 2020
     st = station(tmp_path / "k.db", clock=clock)

@@ -94,6 +94,31 @@ TABLES: dict[str, Table] = {
 }
 
 
+# What any database stores in an indexed column: PostgreSQL refuses an index entry over 2,704 bytes, and
+# a text is up to 4 bytes a character. Ids are 36; names, places and reasons are typed on a touchscreen.
+KEY_TEXT_MAX = 200
+TEXT_MAX = 600
+INT_LIMIT = 1 << 63  # a 64-bit column's
+
+
+def unstorable(table: Table, row: Row) -> str | None:
+    """The first column of ``row`` no database could store as ``table`` says (a text that is not one, or
+    too long for an index; an integer beyond 64 bits), or None.
+
+    The reducer refuses such an event, so the server quarantines it: accepted, it would make the write
+    fail on every push of that kiosk, and nothing after it would ever sync."""
+    for col, kind in table.columns:
+        value = row[col]
+        if value is None or kind == "json":
+            continue
+        if kind == "int":
+            if not isinstance(value, int) or not -INT_LIMIT <= value < INT_LIMIT:
+                return col
+        elif not isinstance(value, str) or len(value) > (KEY_TEXT_MAX if col in table.key else TEXT_MAX):
+            return col
+    return None
+
+
 class View(Protocol):
     """Read access to the current projections, one row by key."""
 

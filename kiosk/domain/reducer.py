@@ -28,7 +28,7 @@ from .lookups import (
 from .meetings import MeetingStatus, check_counts, parse_attendance
 from .members import OFFICER_ROLES, clean_name, clean_phone, office_needs_approval, parse_role, parse_sex
 from .postings import cash, savings, transfer
-from .projections import Changes, Row, View
+from .projections import TABLES, Changes, Row, View, unstorable
 from .receipts import check_paper
 from .rules import Rules
 
@@ -50,6 +50,10 @@ def apply(view: View, event: Event) -> Changes:
         handler(changes, body, event)
     except (KeyError, TypeError, ValueError) as exc:  # a malformed body, not a bug to crash on
         raise DomainError("event_malformed", "body", detail=f"{type(exc).__name__}: {exc}") from None
+    for (table, _key), row in changes.rows.items():
+        column = unstorable(TABLES[table], row)
+        if column is not None:
+            raise DomainError("value_unstorable", f"{table}.{column}")
     return changes
 
 
