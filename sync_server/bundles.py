@@ -23,6 +23,7 @@ from .errors import Forbidden, SyncServerError, TooLarge, Unprocessable
 from .schemas import PushBatch
 from .settings import Settings
 
+KIOSK_ID_MAX = 64  # db.KioskId's length: a longer name on a stick is filed under no kiosk
 NAME = re.compile(r"^muso-(?P<kiosk>[A-Za-z0-9._-]+)-(?P<from>\d+)-(?P<to>\d+)\.batch\.gz$")
 
 
@@ -66,16 +67,23 @@ def read_batch(path: Path, settings: Settings) -> PushBatch:
 
 def import_folder(engine: Engine, settings: Settings, folder: Path) -> ImportResult:
     result = ImportResult()
-    stopped: set[str] = set()  # after a refusal, a kiosk's later batches would only gap
+    read: list[tuple[PushBatch, FileResult]] = []
     for path in batch_files(folder):
         out = FileResult(path.name)
         result.files.append(out)
         try:
-            batch = read_batch(path, settings)
-            out.kiosk_id = batch.kiosk
-            if batch.kiosk in stopped:
-                out.error = "skipped: an earlier batch of this kiosk was refused"
-                continue
+            read.append((read_batch(path, settings), out))
+        except SyncServerError as exc:
+            _refused(engine, out, exc, NAME.match(path.name)["kiosk"])  # type: ignore[index]
+    # In the order of their contents, not of their names: a file renamed on the way must not gap the rest.
+    read.sort(key=lambda found: (found[0].kiosk, found[0].from_seq))
+    stopped: set[str] = set()  # after a refusal, a kiosk's later batches would only gap
+    for batch, out in read:
+        out.kiosk_id = batch.kiosk
+        if batch.kiosk in stopped:
+            out.error = "skipped: an earlier batch of this kiosk was refused"
+            continue
+        try:
             # A clear "unknown" or "revoked kiosk" before any signature talk (its keys sign nothing then).
             if accounts.kiosk(engine, batch.kiosk)["status"] == "revoked":
                 raise Forbidden("kiosk_not_active", f"kiosk {batch.kiosk} has been revoked: its batches are refused")
@@ -84,7 +92,15 @@ def import_folder(engine: Engine, settings: Settings, folder: Path) -> ImportRes
             )
             out.acked_seq, out.new, out.quarantined = done.acked_seq, done.new, len(done.quarantined)
         except SyncServerError as exc:
-            out.error = f"{exc.code}: {exc.message}"
-            if out.kiosk_id:
-                stopped.add(out.kiosk_id)
+            _refused(engine, out, exc, batch.kiosk)
+            stopped.add(batch.kiosk)
     return result
+
+
+def _refused(engine: Engine, out: FileResult, exc: SyncServerError, kiosk_id: str) -> None:
+    """Said in the result, and flagged as the same refusal over HTTP would be. ``ingest.push`` flags its
+    own; those before it (a bomb, a file too large, a revoked kiosk's) name a kiosk nothing proved."""
+    out.error = f"{exc.code}: {exc.message}"
+    if exc.flag and not getattr(exc, "recorded", False):
+        detail = {**exc.detail(), "file": out.name, "source": "bundle", "claimed_not_proven": True}
+        ingest.record_incident(engine, kiosk_id if len(kiosk_id) <= KIOSK_ID_MAX else None, exc.code, detail, "usb")

@@ -246,6 +246,19 @@ def _push(engine: Engine, batch: PushBatch, *, kiosk_id: str, max_events: int, s
                 **_report(batch, received),
             )
         )
+        if source == "bundle" and reduced.fresh and _replaced(conn, signer):
+            # A stick may have been written before its Pi was replaced (the events it carries are then
+            # the group's, and the new Pi restores them); or the old Pi, thought dead, records on and
+            # forks the group's history from the new one's. Only a person can tell: imported, and said.
+            conn.execute(
+                incidents.insert().values(
+                    kiosk_id=kiosk_id,
+                    code="replaced_key_bundle",
+                    detail=json.dumps({"from_seq": batch.from_seq, "to_seq": to_seq, "new": len(reduced.fresh)}),
+                    remote=None,
+                    created_at=received,
+                )
+            )
         if quarantined:
             # Not a refusal: the kiosk did nothing wrong by sending them, but a person must look.
             conn.execute(
@@ -322,6 +335,10 @@ def _keys(conn: Any, kiosk_id: str, source: str) -> list[tuple[str, bool]]:
     allowed = ("active", "replaced") if source == "bundle" else ("active",)
     query = select(kiosk_keys.c.public_key, kiosk_keys.c.status).where(kiosk_keys.c.kiosk_id == kiosk_id)
     return [(key, status in allowed) for key, status in conn.execute(query)]
+
+
+def _replaced(conn: Any, public_key: str) -> bool:
+    return conn.scalar(select(kiosk_keys.c.status).where(kiosk_keys.c.public_key == public_key)) == "replaced"
 
 
 def _check_chain(

@@ -361,6 +361,69 @@ def test_a_tampered_or_foreign_bundle_is_refused(server: Server, tmp_path: Path)
     replacement.close()
 
 
+def test_a_stick_s_refusals_are_flagged_as_over_the_network(server: Server, tmp_path: Path) -> None:
+    """A bomb, a file too large, a revoked kiosk's batches: refused before ``ingest.push`` (which flags its
+    own), they left no incident, where the same over HTTP leaves one."""
+    import gzip
+
+    st = station(tmp_path / "k.db")
+    enrolled(st, server, "K01")
+    st.meeting()
+    stick = tmp_path / "usb"
+    files = bundle.export(st.store, stick, batch_events=30)
+    files[0].write_bytes(gzip.compress(b"[" + b" " * (server.settings.max_decompressed_bytes + 10) + b"]"))
+    files[1].write_bytes(os.urandom(server.settings.max_body_bytes + 1))
+    before = len(server.incidents())
+    result = import_folder(server.engine, server.settings, stick)
+    assert "decompressed_too_large" in result.files[0].error and "body_too_large" in result.files[1].error
+    filed = server.incidents()[before:]
+    assert [i["code"] for i in filed] == ["decompressed_too_large", "body_too_large"]
+    assert all(i["kiosk_id"] == "K01" and i["remote"] == "usb" and "claimed_not_proven" in i["detail"] for i in filed)
+    from sync_server.accounts import revoke
+
+    revoke(server.engine, "K01")
+    genuine = tmp_path / "usb2"
+    bundle.export(st.store, genuine, batch_events=30)
+    result = import_folder(server.engine, server.settings, genuine)
+    assert "kiosk_not_active" in result.files[0].error
+    assert server.incidents()[-1]["code"] == "kiosk_not_active"
+
+
+def test_a_stick_s_files_are_imported_in_the_order_of_their_contents_not_their_names(
+    server: Server, tmp_path: Path
+) -> None:
+    st = station(tmp_path / "k.db")
+    enrolled(st, server, "K01")
+    st.meeting(extra_movements=2)
+    stick = tmp_path / "usb"
+    files = bundle.export(st.store, stick, batch_events=30)
+    files[0].rename(stick / "muso-K01-999-1000.batch.gz")  # renamed on a laptop on the way: sorts last
+    result = import_folder(server.engine, server.settings, stick)
+    assert result.ok, [f.error for f in result.files]
+    assert server_journal_tuples(server, "K01") == kiosk_journal(st.k)
+
+
+def test_a_stick_signed_by_a_replaced_pi_s_key_is_imported_and_said_to_the_coordinators(
+    server: Server, tmp_path: Path
+) -> None:
+    """Written before its Pi was replaced, a stick carries the group's meetings; written by the old Pi
+    after, it forks the group's history from the new one's. Only a person can tell which."""
+    old = station(tmp_path / "old.db")
+    enrolled(old, server, "K07").sync()
+    new = Kiosk.open(tmp_path / "new.db", FixedClock(boot_id="new-boot"))
+    enroll(new.store, "http://testserver", server.code("K07", replace=True), http=server.client)
+    old.meeting()  # the old Pi, thought dead, records on
+    bundle.export(old.store, tmp_path / "usb")
+    before = len(server.incidents())
+    result = import_folder(server.engine, server.settings, tmp_path / "usb")
+    assert result.ok and sum(f.new for f in result.files) > 0
+    filed = server.incidents()[before:]
+    assert filed and {i["code"] for i in filed} == {"replaced_key_bundle"}
+    again = import_folder(server.engine, server.settings, tmp_path / "usb")  # nothing new: nothing to say
+    assert again.ok and len(server.incidents()) == before + len(filed)
+    new.close()
+
+
 def test_a_kiosk_put_back_from_a_backup_forgets_the_pins_changed_or_given_up_since(
     server: Server, tmp_path: Path
 ) -> None:

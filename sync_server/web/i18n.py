@@ -156,6 +156,14 @@ T: dict[str, tuple[str, str]] = {
     "i_signature_invalid": ("Signature qui n'est pas celle de ce kiosque", "Signature that is not this kiosk's"),
     "i_key_revoked": ("Signé par une clé révoquée (clé USB d'un kiosque révoqué)", "Signed with a revoked key"),
     "i_kiosk_revoked": ("Un kiosque révoqué a essayé de se synchroniser", "A revoked kiosk tried to sync"),
+    "i_replaced_key_bundle": (
+        "Clé USB signée par la clé d'un kiosque remplacé : importée. Vérifiez que l'ancien Pi ne sert plus",
+        "USB stick signed with a replaced kiosk's key: imported. Check that the old Pi is no longer used",
+    ),
+    "i_kiosk_not_active": (
+        "Événements d'un kiosque révoqué ou non inscrit (clé USB ?) : refusés",
+        "Events from a revoked or unenrolled kiosk (USB stick?): refused",
+    ),
     "i_kiosk_mismatch": ("Un kiosque a envoyé le lot d'un autre", "A kiosk sent another kiosk's batch"),
     "i_body_too_large": ("Envoi trop gros : refusé", "Upload too large: refused"),
     "i_batch_too_large": ("Lot trop gros : refusé", "Batch too large: refused"),
