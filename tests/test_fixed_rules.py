@@ -350,6 +350,7 @@ def test_the_reducer_refuses_a_pin_reset_the_kiosk_would_not_have_made(kiosk: Ki
 def test_no_text_of_the_books_holds_a_nul_character(kiosk: Kiosk, group: Group) -> None:
     # The server's PostgreSQL could not store it: every push of this kiosk would fail there.
     meeting = group.open(date(2026, 3, 2))
+    V.contribution(kiosk, meeting, group.treasurer, group.member(0), "rouge", 200)  # what the expense pays
     before = kiosk.store.head()
     with pytest.raises(DomainError, match="text_nul"):
         G.add_member(kiosk, group.group_id, "Ama\x00 Mensah", "F", joined=date(2026, 3, 2))

@@ -342,6 +342,30 @@ def test_amounts_beyond_any_box_are_refused_and_change_nothing(kiosk: Kiosk, gro
     assert kiosk.savings(group.group_id, group.member(0)) == 1000
 
 
+def test_what_refuses_a_movement_is_said_before_any_pin_is_checked(kiosk: Kiosk, group: Group, meeting: str) -> None:
+    """A wrong PIN among the approvals would be refused as such: these refusals come before it, so no
+    officer types a PIN (or counts a failure) for a movement that could never be recorded."""
+    from kiosk.services import Approval
+
+    president = group.officers["president"]["member_id"]
+    wrong = [Approval(president, "0000"), group.approval("controleur")]
+    before = kiosk.store.head()
+    with pytest.raises(DomainError, match="cash_insufficient"):
+        V.expense(kiosk, meeting, group.treasurer, "rouge", 100, "cahiers", wrong)
+    with pytest.raises(DomainError, match="amount_not_integer"):
+        V.outside_out(kiosk, meeting, group.treasurer, "ONG Espoir", 100.5, 0, wrong)  # type: ignore[arg-type]
+    with pytest.raises(DomainError, match="lender_overpaid"):
+        V.outside_out(kiosk, meeting, group.treasurer, "ONG Espoir", 100, 0, wrong)
+    other = make_group(kiosk, name="MUSO Voisine")
+    with pytest.raises(DomainError, match="member_unknown"):
+        V.withdraw(kiosk, meeting, group.treasurer, other.member(0), 100, wrong)
+    with pytest.raises(DomainError, match="member_unknown"):
+        V.grant_loan(kiosk, meeting, group.treasurer, other.member(0), 5000, 2, wrong)
+    assert kiosk.store.head()[0] == before[0] + len(other.members) + 5  # the other group's own making
+    failures = kiosk.store.conn.execute("SELECT failures FROM officer_pins WHERE member_id = ?", (president,))
+    assert failures.fetchone()[0] == 0
+
+
 def test_a_label_lender_or_reason_that_is_not_text_is_refused(kiosk: Kiosk, group: Group, meeting: str) -> None:
     # str() once made None a label reading "None"; a number as a reason crashed with AttributeError.
     txn = V.contribution(kiosk, meeting, group.treasurer, group.member(0), "rouge", 200)

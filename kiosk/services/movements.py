@@ -28,6 +28,14 @@ def _record(k: Kiosk, meeting_id: str, by: str, kind: str, **fields: Any) -> str
     return txn
 
 
+def _member_of(k: Kiosk, group_id: str, member_id: str) -> dict[str, Any]:
+    """A member of this group: another group's would read as one with no savings, or too few."""
+    member = k.member(member_id)
+    if member["group_id"] != group_id:
+        raise DomainError("member_unknown", "member", value=member_id)
+    return member
+
+
 def _meeting_group(k: Kiosk, meeting_id: str) -> str:
     return str(k.meeting(meeting_id)["group_id"])
 
@@ -83,6 +91,7 @@ def check_loan(
     """The rule check, shown in words before the officers approve."""
     meeting = k.meeting(meeting_id)
     group_id = meeting["group_id"]
+    _member_of(k, group_id, member_id)
     who = borrower(k, member_id, date.fromisoformat(meeting["date"]))
     return loan_problems(k.rules(group_id), who, amount, term_months, k.cash(group_id, parse_fund(fund).value))
 
@@ -223,7 +232,7 @@ def give_aid(k: Kiosk, meeting_id: str, by: str, member_id: str, aid_type: str, 
 def check_withdrawal(k: Kiosk, meeting_id: str, member_id: str, amount: int) -> None:
     """The règlement's word on a withdrawal, before any officer types a PIN (and again when recording)."""
     group_id = _meeting_group(k, meeting_id)
-    member = k.member(member_id)
+    member = _member_of(k, group_id, member_id)
     _refuse(
         withdrawal_problems(
             k.rules(group_id), k.savings(group_id, member_id), check_amount(amount), active_loans=member["active_loans"]
@@ -288,6 +297,7 @@ def _typed(value: object, code: str, field: str) -> str:
 
 def expense(k: Kiosk, meeting_id: str, by: str, fund: str, amount: int, label: str, approvals: list[Approval]) -> str:
     _typed(label, "label_missing", "label")
+    check_expense(k, meeting_id, fund, amount)  # before the PINs, as the screen does
     approvers = k.approve(approvals)
     return _record(
         k,
@@ -309,7 +319,7 @@ def outside_in(k: Kiosk, meeting_id: str, by: str, lender: str, amount: int) -> 
 def outside_out(
     k: Kiosk, meeting_id: str, by: str, lender: str, principal: int, interest: int, approvals: list[Approval]
 ) -> str:
-    _typed(lender, "lender_invalid", "lender")
+    check_outside_out(k, meeting_id, lender, principal, interest)  # before the PINs, as the screen does
     approvers = k.approve(approvals)
     return _record(
         k, meeting_id, by, "outside_out", lender=lender, principal=principal, interest=interest, approvers=approvers
