@@ -69,6 +69,15 @@ def test_attendance_suggests_fines_from_the_rules(kiosk: Kiosk, group: Group) ->
         M.record_attendance(kiosk, meeting, {group.member(4): "sleeping"})
 
 
+def test_fines_are_suggested_in_the_order_of_the_members_numbers(kiosk: Kiosk) -> None:
+    # Ids are random: in their order, the list came out differently at every meeting, hard to go through.
+    group = make_group(kiosk, 12)
+    meeting = group.open(DAY)
+    M.record_attendance(kiosk, meeting, {group.member(i): "late" for i in range(12)})
+    numbers = [kiosk.member(f["member_id"])["number"] for f in M.suggested_fines(kiosk, meeting)]
+    assert numbers == sorted(numbers) and len(numbers) == 12
+
+
 def test_an_absence_fine_is_asked_when_the_member_comes_back(kiosk: Kiosk, group: Group) -> None:
     # Charged on the day of the absence, the fine entered the box's books while nobody paid it:
     # the closing count came out 500 F short for every absent member.

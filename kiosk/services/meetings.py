@@ -79,7 +79,7 @@ def attendance(k: Kiosk, meeting_id: str, *, active_only: bool = False) -> dict[
     """``{member_id: status}`` as marked at this meeting; ``active_only``: without those who left since."""
     rows = k.store.query(
         "SELECT a.member_id, a.status FROM p_attendance a JOIN p_members m USING (member_id) "
-        "WHERE a.meeting_id = ?" + (" AND m.active = 1" if active_only else ""),
+        "WHERE a.meeting_id = ?" + (" AND m.active = 1" if active_only else "") + " ORDER BY m.number",
         (meeting_id,),
     )
     return {r["member_id"]: r["status"] for r in rows}

@@ -94,7 +94,8 @@ class CorrectionsScreen(Screen):
             # The group's last meetings by index: years of history must not make this screen slow.
             "WHERE t.meeting_id IN (SELECT meeting_id FROM p_meetings WHERE group_id = ? ORDER BY number DESC LIMIT ?) "
             + ("AND t.member_id = ? " if member else "")
-            + "ORDER BY t.seq DESC LIMIT ?",
+            # One tap records a whole meeting's contributions in one event: by member number within it.
+            + "ORDER BY t.seq DESC, m.number, t.fund DESC LIMIT ?",
             (self.s.group_id, RECENT_MEETINGS, *([member["member_id"]] if member else []), RECENT + latest),
         )
         for r in rows:
