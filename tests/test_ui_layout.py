@@ -70,3 +70,33 @@ def test_every_screen_fits(
     finally:
         tour.close()
     assert not tour.problems, "\n".join(tour.problems)
+
+
+def test_a_long_name_is_cut_with_an_ellipsis_on_its_tile_not_mid_word_at_the_edge(
+    qtbot: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from datetime import date
+
+    from PySide6.QtGui import QFontMetrics
+    from ui_support import prepare_db, running_app, to_contributions
+
+    from kiosk.services import Kiosk
+    from kiosk.services import groups as G
+    from ui.widgets import Tile
+
+    path, group_id = prepare_db(tmp_path, monkeypatch)
+    long_name = "Akouavi Mawuénam Kpodar-Agbodjan Amégnonvi"
+    with Kiosk.open(path) as k:
+        number = G.add_member(k, group_id, long_name, "F", joined=date(2026, 1, 5))["number"]
+    with running_app(qtbot, path, group_id) as a:
+        to_contributions(a)
+        for name in (f"contrib_member_{number}", "step_attendance", f"att_{number}"):
+            if name.startswith("step_"):
+                a.d.tap(name)
+                a.d.settle()
+                continue
+            tile = a.d.find(name)
+            assert isinstance(tile, Tile) and long_name in tile.text()  # the whole name, for whoever reads it
+            painted = QPushButton.text(tile).split("\n")[0]
+            assert painted.endswith("…") and painted.startswith(f"{number}. Akouavi")
+            assert QFontMetrics(tile.font()).horizontalAdvance(painted) <= tile.width() - theme.current.px(20)

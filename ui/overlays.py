@@ -17,7 +17,7 @@ from kiosk.domain.funds import SMALLEST_PIECE
 
 from . import theme
 from .i18n import _, money
-from .widgets import FundTag, Keyboard, Keypad, Scroll, button, column, edit_digits, label, row
+from .widgets import FundTag, Keyboard, Keypad, Scroll, Tile, button, column, edit_digits, label, row
 
 if TYPE_CHECKING:
     from .app import MainWindow
@@ -356,7 +356,8 @@ class MemberPicker(Overlay):
             text = f"{m['number']}. {m['name']}"
             if self.note:
                 text += f"\n{self.note(m)}"
-            b = button(text, f"pick_{m['number']}", kind="tile")
+            b = Tile(f"pick_{m['number']}")
+            b.setText(text)
             b.clicked.connect(lambda _c=False, m=m: self._pick(m))
             self.list.add(b)
         if self.list.count == 0:

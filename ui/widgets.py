@@ -66,6 +66,45 @@ def button(
     return b
 
 
+class Tile(QPushButton):
+    """A member's tile in a grid of three: each line cut with "…" to the tile's width. A long name ran
+    off its edge mid-word ("Akouavi Mawuénam K"), with nothing to say it went on.
+
+    ``text()`` is the whole text; what is painted is cut to fit. Its width is the grid's, never its
+    longest name's (which would push the grid wider than the screen)."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__("")
+        self.setObjectName(name)
+        self.setProperty("kind", "tile")
+        self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.whole = ""
+
+    def text(self) -> str:  # type: ignore[override]
+        return self.whole
+
+    def setText(self, text: str) -> None:  # type: ignore[override]
+        self.whole = text
+        self._fit()
+
+    def resizeEvent(self, event: Any) -> None:
+        super().resizeEvent(event)
+        self._fit()
+
+    def _fit(self) -> None:
+        from PySide6.QtGui import QFontMetrics
+
+        metrics = QFontMetrics(self.font())
+        room = self.width() - theme.current.px(24)  # the tile's padding and border, both sides
+        fitted = "\n".join(
+            metrics.elidedText(line, Qt.TextElideMode.ElideRight, room) if room > 0 else line
+            for line in self.whole.split("\n")
+        )
+        if fitted != super().text():
+            super().setText(fitted)
+
+
 def set_kind(widget: QWidget, kind: str) -> None:
     widget.setProperty("kind", kind)
     style_again(widget)

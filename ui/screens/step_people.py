@@ -21,7 +21,7 @@ from kiosk.services import movements as V
 from .. import theme
 from ..i18n import _, attendance_name, francs, fund_name, fund_short, money
 from ..overlays import ChoiceOverlay, NumberOverlay, Overlay, TextOverlay
-from ..widgets import FundTag, Scroll, button, label, row, set_status
+from ..widgets import FundTag, Scroll, Tile, button, label, row, set_status
 from .step_base import Step
 
 STATUSES = ("present", "late", "absent", "excused", "represented")
@@ -72,7 +72,7 @@ class AttendanceStep(Step):
         self.list.clear()
         self.buttons = {}
         for m in members:
-            b = button("", f"att_{m['number']}", kind="tile")
+            b = Tile(f"att_{m['number']}")
             b.clicked.connect(lambda _c=False, m=m: self._choose(m))
             self.buttons[m["member_id"]] = (b, m)
             self.list.add(b)
@@ -310,7 +310,7 @@ class ContributionsStep(Step):
         self.list.clear()
         for m in self.paying:
             mid = m["member_id"]
-            b = button("", f"contrib_member_{m['number']}", kind="tile")
+            b = Tile(f"contrib_member_{m['number']}")
             if mid in paid:
                 amounts, status = paid[mid], "paid"
                 text = " + ".join(francs(amounts.get(f, 0)) for f in standard) + " ✓"
