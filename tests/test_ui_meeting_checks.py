@@ -544,3 +544,29 @@ def test_drafts_of_an_earlier_version_are_read_back_and_closed_meetings_keep_non
         d.tap("contrib_ok")
         kept = json.loads(a.k.store.setting("contribution_exceptions"))
         assert list(kept) == [a.win.session.meeting_id()]  # the closed meeting's draft is gone
+
+
+def test_a_repayment_says_what_its_figure_is_made_of_and_refuses_too_much_before_the_confirmation(
+    qtbot: Any, db: tuple[Path, str]
+) -> None:
+    """ "impayés 9 540" beside "Payer 9 920": the late penalty was in the figure and on no line."""
+    with running_app(qtbot, *db) as a:
+        d = a.d
+        to_contributions(a)
+        d.tap("contrib_all")
+        d.tap("confirm_ok")
+        d.tap("step_repayments")
+        meeting_id = a.win.session.meeting_id()
+        late = [r for r in V.loans_due(a.k, meeting_id) if r["penalty"]]
+        assert late, "the history has a loan paid late"
+        r = late[0]
+        assert f"pénalité {francs(r['penalty'])}" in d.text(f"repay_{r['number']}_info")
+        d.tap(f"repay_{r['number']}")
+        lines = [w.text() for w in a.win.overlays[-1].findChildren(QLabel, "confirm_line")]
+        assert any(line.startswith(f"pénalité {francs(r['penalty'])} + ") for line in lines)
+        d.tap("confirm_cancel")
+        before = events(a)
+        d.tap(f"repay_{r['number']}_other")
+        d.amount(r["payoff"] + 1000)
+        assert f"{money(r['payoff'])} au plus" in d.text("message_text")
+        assert not d.exists("confirm_ok") and events(a) == before

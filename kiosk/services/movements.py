@@ -158,12 +158,7 @@ def repay(k: Kiosk, meeting_id: str, by: str, loan_id: str, amount: int) -> Spli
     """Record a repayment, split into penalty, PAF and principal by the loan's terms."""
     # What is due is read inside the transaction: two repayments at once must not both charge this month's PAF.
     with k.store.write():
-        meeting = k.meeting(meeting_id)
-        row = k.store.get("loans", (loan_id,))
-        if row is not None and row["status"] != "active":
-            raise DomainError("loan_not_active", "loan", status=row["status"])
-        due = loan_due(k, loan_id, date.fromisoformat(meeting["date"]))
-        split = split_payment(due, check_amount(amount))
+        due, split = _repayment(k, meeting_id, loan_id, amount)
         _record(
             k,
             meeting_id,
@@ -180,6 +175,20 @@ def repay(k: Kiosk, meeting_id: str, by: str, loan_id: str, amount: int) -> Spli
             penalty_until=due.penalty_until.isoformat() if due.penalty_until else None,
         )
     return split
+
+
+def check_repayment(k: Kiosk, meeting_id: str, loan_id: str, amount: int) -> Split:
+    """How a repayment would be split, or why it is refused, before the treasurer confirms it."""
+    return _repayment(k, meeting_id, loan_id, amount)[1]
+
+
+def _repayment(k: Kiosk, meeting_id: str, loan_id: str, amount: int) -> tuple[Due, Split]:
+    meeting = k.meeting(meeting_id)
+    row = k.store.get("loans", (loan_id,))
+    if row is not None and row["status"] != "active":
+        raise DomainError("loan_not_active", "loan", status=row["status"])
+    due = loan_due(k, loan_id, date.fromisoformat(meeting["date"]))
+    return due, split_payment(due, check_amount(amount))
 
 
 def loans_due(k: Kiosk, meeting_id: str) -> list[dict[str, Any]]:

@@ -69,6 +69,9 @@ class RepaymentsStep(Step):
             detail = _("Prêt de {amount} du {date}", amount=francs(r["principal"]), date=short_date(r["start"]))
             if r["arrears"]:
                 detail += " · " + _("impayés {arrears}", arrears=francs(r["arrears"]))
+            if r["penalty"]:
+                # Part of "Payer …" too: unsaid, the figure on the button did not add up for the member.
+                detail += " · " + _("pénalité {penalty}", penalty=francs(r["penalty"]))
             if r["loan_id"] in today:
                 detail += "\n" + _("Payé aujourd'hui : {paid} ✓", paid=francs(today[r["loan_id"]]))
             text = f"{r['number']}. {r['name']}\n{detail}"
@@ -99,6 +102,10 @@ class RepaymentsStep(Step):
         ).open()
 
     def _pay(self, r: dict[str, Any], amount: int) -> None:
+        ok, split = self.win.attempt(V.check_repayment, self.k, self.meeting_id, r["loan_id"], amount)
+        if not ok:
+            return  # more than the loan's balance, say: said before the confirmation, with the most
+
         def confirmed() -> None:
             ok, split = self.win.attempt(V.repay, self.k, self.meeting_id, self.s.by, r["loan_id"], amount)
             if ok:
@@ -111,7 +118,13 @@ class RepaymentsStep(Step):
                 )
                 self.after_change()
 
-        self.win.confirm(_("Remboursement"), amount, [f"{r['number']}. {r['name']}"], confirmed, fund=r["fund"])
+        parts = [
+            _("pénalité {amount}", amount=francs(split.penalty)) if split.penalty else "",
+            _("PAF {amount}", amount=francs(split.paf)) if split.paf else "",
+            _("capital {amount}", amount=francs(split.principal)) if split.principal else "",
+        ]
+        lines = [f"{r['number']}. {r['name']}", " + ".join(p for p in parts if p)]
+        self.win.confirm(_("Remboursement"), amount, lines, confirmed, fund=r["fund"])
 
 
 class LoansStep(Step):
