@@ -116,10 +116,6 @@ FR: dict[str, str] = {
         "ce mouvement est antérieur au partage de la caisse {fund} et a été partagé avec elle : "
         "il ne peut plus être annulé ; enregistrez un nouveau mouvement pour rectifier"
     ),
-    "reversal_is_withdrawal": (
-        "cette épargne a été versée à une séance passée : l'annuler aujourd'hui sortirait {amount:money} "
-        "de la caisse, comme un retrait"
-    ),
     "reverse_later_repayment_first": "annulez d'abord le remboursement le plus récent de ce prêt",
     "role_unknown": "rôle inconnu : {value}",
     "rounding_unit_invalid": "unité d'arrondi invalide : {value} (1, 5, 10, 25, 50 ou 100)",
@@ -250,10 +246,6 @@ EN: dict[str, str] = {
     "reversal_after_share_out": (
         "this movement came before the share-out of the {fund} fund and was shared with it: it can no "
         "longer be reversed; record a new movement to set things right"
-    ),
-    "reversal_is_withdrawal": (
-        "these savings were paid in at an earlier meeting: reversing them today would take {amount:money} "
-        "out of the box, like a withdrawal"
     ),
     "reverse_later_repayment_first": "reverse this loan's latest repayment first",
     "role_unknown": "unknown role: {value}",

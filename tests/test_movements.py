@@ -267,42 +267,6 @@ def test_reversal_points_at_the_original_and_nets_to_zero(kiosk: Kiosk, group: G
         V.reverse(kiosk, meeting, group.treasurer, rev, "annuler l'annulation", group.two())
 
 
-def test_savings_of_an_earlier_meeting_are_not_taken_back_by_a_correction_the_rules_refuse_as_a_withdrawal(
-    kiosk: Kiosk,
-) -> None:
-    """Cancelled now, savings counted into the box at an earlier meeting leave it now: a withdrawal in all
-    but name. Two officers could otherwise pay out the savings of a group whose rules keep them until the
-    member leaves, or that back a loan."""
-    g = make_group(kiosk, rules={"withdrawal": "exit_only"})
-    first = g.open(DAY)
-    paid = V.contribution(kiosk, first, g.treasurer, g.member(0), "verte", 10000)
-    typo = V.contribution(kiosk, first, g.treasurer, g.member(1), "verte", 500)
-    V.reverse(kiosk, first, g.treasurer, typo, "saisi deux fois", g.two())  # this meeting's own mistake: free
-    g.close(first)
-    later = g.open(date(2026, 3, 9))
-    before = kiosk.store.head()
-    with pytest.raises(DomainError) as refused:
-        V.reverse(kiosk, later, g.treasurer, paid, "erreur de saisie", g.two())
-    assert [p.code for p in refused.value.problems] == ["reversal_is_withdrawal", "withdrawal_exit_only"]
-    assert kiosk.store.head() == before and kiosk.savings(g.group_id, g.member(0)) == 10000
-
-
-def test_a_correction_of_earlier_savings_keeps_those_behind_a_loan(kiosk: Kiosk) -> None:
-    group = make_group(kiosk, rules={"withdrawal": "any_time"})
-    meeting = group.open(DAY)
-    _fund_group(group, meeting)
-    paid = V.contribution(kiosk, meeting, group.treasurer, group.member(0), "verte", 10000)
-    V.grant_loan(kiosk, meeting, group.treasurer, group.member(0), 10000, 2, group.two())
-    other = V.contribution(kiosk, meeting, group.treasurer, group.member(1), "verte", 1000)
-    group.close(meeting)
-    later = group.open(date(2026, 3, 9))
-    with pytest.raises(DomainError) as refused:
-        V.reverse(kiosk, later, group.treasurer, paid, "erreur de saisie", group.two())
-    assert [p.code for p in refused.value.problems] == ["reversal_is_withdrawal", "withdrawal_with_loan"]
-    # With no loan behind them, the same correction goes through (the group's rules allow withdrawals).
-    V.reverse(kiosk, later, group.treasurer, other, "erreur de saisie", group.two())
-
-
 def test_reversing_a_repayment_restores_the_loan(kiosk: Kiosk, group: Group, meeting: str) -> None:
     _fund_group(group, meeting)
     loan = V.grant_loan(kiosk, meeting, group.treasurer, group.member(0), 10000, 2, group.two())

@@ -131,28 +131,3 @@ def test_a_group_with_a_share_out_in_its_règlement_shares_at_a_meeting(qtbot: A
         assert "Ni gain ni perte" in a.d.text("share_summary")
         a.d.tap("share_credit")
         assert a.d.text("message_text") == "Rien à partager : ni gain ni perte depuis le dernier partage"
-
-
-def test_a_correction_that_would_pay_out_earlier_savings_is_refused_before_any_pin(
-    qtbot: Any, db: tuple[Path, str]
-) -> None:
-    path, group_id = db
-    with running_app(qtbot, path, group_id) as a:
-        to_contributions(a)  # a new meeting, the default règlement: savings come back only when one leaves
-        meeting_id = a.win.session.meeting_id()
-        [earlier] = a.k.store.query(
-            "SELECT txn_id FROM p_transactions WHERE group_id = ? AND meeting_id != ? AND kind = 'contribution' "
-            "AND fund = 'verte' AND reversed_by IS NULL ORDER BY seq DESC LIMIT 1",
-            (group_id, meeting_id),
-        )
-        head = a.k.store.head()
-        a.d.tap("nav_menu")
-        a.d.tap("menu_corrections")
-        a.d.tap(f"txn_{earlier['txn_id'][:8]}")
-        a.d.tap("corr_reason")
-        a.d.tap("chip_0")
-        a.d.tap("text_ok")
-        a.d.tap("corr_go")
-        assert "comme un retrait" in a.d.text("message_text") and "départ" in a.d.text("message_text")
-        assert not a.d.exists("confirm_ok") and not a.d.exists("officer_1")
-        assert a.k.store.head() == head

@@ -384,20 +384,11 @@ def check_share_out(k: Kiosk, meeting_id: str, *, payout: bool) -> dict[str, Any
 
 def reverse(k: Kiosk, meeting_id: str, by: str, txn_id: str, reason: str, approvals: list[Approval]) -> str:
     """Correct a mistake with a reversal that points at it; the original stays in the journal."""
-    check_reversal(k, meeting_id, txn_id)
-    if not isinstance(reason, str) or len(reason.strip()) < 3:
-        raise DomainError("reason_missing", "reason")
-    approvers = k.approve(approvals)
-    with k.store.write():
-        check_reversal(k, meeting_id, txn_id)
-        return _record(k, meeting_id, by, "reversal", reverses=txn_id, reason=reason.strip(), approvers=approvers)
-
-
-def check_reversal(k: Kiosk, meeting_id: str, txn_id: str) -> None:
-    """What refuses a correction before any officer types a PIN (the reducer checks the rest again)."""
     original = k.store.get("transactions", (txn_id,))
     if original is None:
         raise DomainError("transaction_unknown", "reverses", value=txn_id)
+    if not isinstance(reason, str) or len(reason.strip()) < 3:
+        raise DomainError("reason_missing", "reason")
     if k.store.query(
         "SELECT 1 FROM p_transactions WHERE group_id = ? AND fund = ? AND kind = 'share_out' "
         "AND reversed_by IS NULL AND seq > ? LIMIT 1",
@@ -406,22 +397,5 @@ def check_reversal(k: Kiosk, meeting_id: str, txn_id: str) -> None:
         # The share-out divided the box as it stood, this movement included: cancelled afterwards, its
         # money stays divided (PAF never paid, credited to every member's savings all the same).
         raise DomainError("reversal_after_share_out", "reverses", fund=original["fund"])
-    _not_a_withdrawal(k, meeting_id, original)
-
-
-def _not_a_withdrawal(k: Kiosk, meeting_id: str, original: dict[str, Any]) -> None:
-    """Savings paid in at an earlier meeting were counted into the box there: cancelled now, they leave
-    it now, a withdrawal in all but name, and are held to the withdrawal's règlement (a group whose
-    savings leave only with the member, or that keeps them behind a loan). A mistake of this meeting
-    is corrected freely: its money has not been counted yet."""
-    if original["kind"] != "contribution" or original["fund"] != Fund.VERTE or original["meeting_id"] == meeting_id:
-        return
-    group_id, member = original["group_id"], k.member(original["member_id"])
-    problems = withdrawal_problems(
-        k.rules(group_id),
-        k.savings(group_id, member["member_id"]),
-        original["amount"],
-        active_loans=member["active_loans"],
-    )
-    if problems:
-        raise DomainError.of([Problem("reversal_is_withdrawal", "reverses", {"amount": original["amount"]}), *problems])
+    approvers = k.approve(approvals)
+    return _record(k, meeting_id, by, "reversal", reverses=txn_id, reason=reason.strip(), approvers=approvers)

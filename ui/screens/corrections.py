@@ -164,8 +164,6 @@ class CorrectionsScreen(Screen):
         meeting_id = self.s.meeting_id()
         if r is None or meeting_id is None:
             return
-        if not self.win.attempt(V.check_reversal, self.k, meeting_id, r["txn_id"])[0]:
-            return  # refused in words before anyone types a PIN
         reason = self.reason
 
         def approved(approvals: list[Any]) -> None:
