@@ -54,7 +54,9 @@ def test_declining_paf_of_the_month_still_running_is_owed_not_late() -> None:
     # (January's and February's); March's PAF runs until 5 April.
     late = due_at(t, Standing(), date(2026, 3, 10))
     assert late.new_paf == 1800 and late.arrears == 2 * 10000 + 1200
-    assert late.new_penalty == 425  # 1 % a started month on 21 200, from 5 February: two months, rounded to 5
+    # 1 % a started month, each installment for its own lateness: February's 10 000 + 800 of PAF two months
+    # (5 February, 5 March), March's 10 000 + 400 one month (since 5 March): 320.
+    assert late.new_penalty == 320
 
 
 def test_one_time_paf_is_due_with_the_first_installment() -> None:
@@ -75,9 +77,36 @@ def test_arrears_and_late_penalty() -> None:
     due = due_at(t, Standing(paf_charged=1800), date(2026, 3, 10))
     # Two installments (5 Feb and 5 Mar) are late: 2 x 10 600 = 21 200.
     assert due.arrears == 21200
-    # 1 %/month on 21 200 for the two months begun since 5 Feb: 424, rounded to 425.
-    assert due.new_penalty == 425 and due.penalty == 425
-    assert due.now == 425 + 1200 + 20000
+    # 1 %/month, each installment for its own months late: February's 10 600 for the two months begun
+    # since 5 Feb, March's for the one begun since 5 Mar: 318, rounded to 320.
+    assert due.new_penalty == 320 and due.penalty == 320
+    assert due.now == 320 + 1200 + 20000
+
+
+def test_the_penalty_does_not_depend_on_when_it_was_paid() -> None:
+    """A member who pays nothing until the end owes the same penalty as one who paid each month's as it
+    came: all the arrears for as long as the oldest had been late charged the silent one a third more."""
+    t = terms(PafMethod.FLAT)
+    end = date(2026, 5, 11)
+    silent = due_at(t, Standing(paf_charged=1800), end).penalty
+    standing, paid = Standing(paf_charged=1800), 0
+    for day in (date(2026, 2, 9), date(2026, 3, 9), date(2026, 4, 13)):
+        due = due_at(t, standing, day)
+        paid += due.penalty
+        standing = Standing(
+            paf_charged=1800,
+            penalty_charged=standing.penalty_charged + due.new_penalty,
+            penalty_paid=standing.penalty_paid + due.penalty,
+            penalty_until=due.penalty_until,
+        )
+    assert paid > 0 and paid + due_at(t, standing, end).penalty == silent
+
+
+def test_late_paf_alone_is_late_too() -> None:
+    t = terms(PafMethod.FLAT)
+    # The principal paid ahead, the PAF of February's and March's installments (600 each) not at all.
+    due = due_at(t, Standing(principal_paid=20000, paf_charged=1800), date(2026, 3, 10))
+    assert due.arrears == 1200 and due.new_penalty == 20  # 600 two months + 600 one month, 1 %: 18 → 20
 
 
 def test_partial_repayment_then_arrears_on_what_is_left() -> None:
@@ -95,7 +124,7 @@ def test_paying_what_is_due_clears_arrears_and_extra_goes_to_principal() -> None
     t = terms(PafMethod.FLAT)
     due = due_at(t, Standing(paf_charged=1800), date(2026, 3, 10))
     split = split_payment(due, due.now)
-    assert (split.penalty, split.paf, split.principal) == (425, 1200, 20000)
+    assert (split.penalty, split.paf, split.principal) == (320, 1200, 20000)
     extra = split_payment(due, due.now + 3000)
     assert extra.principal == 23000 and extra.paf == 1200
 

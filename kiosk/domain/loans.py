@@ -186,19 +186,23 @@ def due_at(terms: Terms, standing: Standing, today: date, next_meeting: date | N
 
     overdue = [i for i in plan if i.due < today]
     overdue_principal = sum(i.principal for i in overdue)
-    arrears = max(0, overdue_principal - standing.principal_paid) + max(
-        0, min(paf_total_owed, overdue_paf_scheduled - standing.paf_paid)
-    )
+    paf_arrears = max(0, min(paf_total_owed, overdue_paf_scheduled - standing.paf_paid))
+    arrears = max(0, overdue_principal - standing.principal_paid) + paf_arrears
     new_penalty, penalty_until = 0, standing.penalty_until
     if arrears and terms.penalty_bp:
-        # Months on the loan's own calendar, as for declining PAF: counted on from a 28 February due
-        # date, the next month of penalty began on 28 March, three days before the installment's own.
-        first_late = _first_unpaid_due(plan, standing.principal_paid)
-        since = max(terms.month_of(first_late), terms.month_of(standing.penalty_until))
-        months = terms.month_of(today) - since
-        if months > 0:
-            new_penalty = terms.round(arrears * terms.penalty_bp * months)
-            penalty_until = add_months(terms.start, since + months)
+        # Each late installment for its own months late, on the loan's own calendar (as declining PAF:
+        # counted on from a 28 February due date, a month began on 28 March, three days before the
+        # installment's own). All the arrears for as long as the oldest had been late charged a member
+        # who paid nothing more than one who paid each month's penalty as it came, for the same lateness.
+        now, floor = terms.month_of(today), terms.month_of(standing.penalty_until)
+        late_months = sum(
+            part * (now - since)
+            for due, part in _late_parts(overdue, standing.principal_paid, paf_arrears)
+            if now > (since := max(terms.month_of(due), floor))
+        )
+        if late_months:
+            new_penalty = terms.round(late_months * terms.penalty_bp)
+            penalty_until = add_months(terms.start, now)
     penalty = standing.penalty_charged + new_penalty - standing.penalty_paid
     return Due(
         penalty=penalty,
@@ -214,13 +218,26 @@ def due_at(terms: Terms, standing: Standing, today: date, next_meeting: date | N
     )
 
 
-def _first_unpaid_due(plan: list[Installment], principal_paid: int) -> date:
+def _late_parts(overdue: list[Installment], principal_paid: int, paf_arrears: int) -> list[tuple[date, int]]:
+    """What is unpaid of each overdue installment, with its due date; they add up to the arrears.
+
+    Payments cover the oldest installments first: the principal unpaid is the newest ones', and so is
+    the PAF (each installment's own, as scheduled; what is left over, the oldest's). Late PAF alone is
+    late all the same."""
+    parts: dict[int, int] = {}
     covered = principal_paid
-    for inst in plan:
-        if covered < inst.principal:
-            return inst.due
-        covered -= inst.principal
-    return plan[-1].due
+    for i, inst in enumerate(overdue):
+        paid = min(covered, inst.principal)
+        covered -= paid
+        parts[i] = inst.principal - paid
+    owed = paf_arrears
+    for i in range(len(overdue) - 1, -1, -1):
+        share = min(owed, overdue[i].paf)
+        parts[i] += share
+        owed -= share
+    if owed and overdue:
+        parts[0] += owed
+    return [(overdue[i].due, amount) for i, amount in parts.items() if amount]
 
 
 @dataclass(frozen=True)
