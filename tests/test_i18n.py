@@ -27,4 +27,4 @@ def test_messages_format_amounts_and_name_the_field() -> None:
     p = Problem("cash_insufficient", "amount", {"missing": 12500})
     assert message(p) == "amount : pas assez d'argent dans la caisse (il manque 12 500 FCFA)"
     assert message(p, "en", with_field=False) == "not enough cash in the box (12 500 FCFA missing)"
-    assert message(Problem("pin_wrong", "pin", {})) == "pin : code incorrect (? essai(s) restant(s))"
+    assert message(Problem("pin_wrong", "pin", {})) == "pin : code incorrect : encore ? essai(s)"

@@ -130,12 +130,13 @@ def test_the_language_switches_everything_at_once() -> None:
         assert i18n._("Présences") == "Attendance"
         assert i18n._("{n} à imprimer", n=3) == "3 to print"
         assert i18n.long_date(__import__("datetime").date(2026, 3, 16)) == "Monday 16 March 2026"
-        assert i18n.error_text(DomainError("pin_wrong", "pin", left=2)) == "Wrong PIN (2 tries left)"
+        assert i18n.error_text(DomainError("pin_wrong", "pin", left=2)) == "Wrong PIN: 2 tries left"
         assert i18n.money(12500) == "12\u00a0500\u00a0FCFA"  # money reads the same in both
     finally:
         i18n.set_language("fr")
     assert i18n._("Présences") == "Présences"
-    assert i18n.error_text(DomainError("pin_wrong", "pin", left=2)) == "Code incorrect (2 essai(s) restant(s))"
+    assert i18n.error_text(DomainError("pin_wrong", "pin", left=2)) == "Code incorrect : encore 2 essais"
+    assert i18n.error_text(DomainError("pin_wrong", "pin", left=1)) == "Code incorrect : encore 1 essai"
 
 
 def test_french_elides_de_before_a_name_that_begins_with_a_vowel() -> None:
@@ -148,5 +149,27 @@ def test_french_elides_de_before_a_name_that_begins_with_a_vowel() -> None:
     try:
         i18n.set_language("en")
         assert i18n._("Code de {name}", name="Afi Mensah") == "PIN of Afi Mensah"
+    finally:
+        i18n.set_language("fr")
+
+
+def test_plurals_agree_with_their_count_and_counts_are_grouped_by_thousands() -> None:
+    """ "1 prêt(s) en cours" made a reader with little schooling stumble; "2701 événements" too."""
+    nbsp = "\u00a0"
+    try:
+        i18n.set_language("fr")
+        assert i18n._("{n} prêt(s) en cours · à rembourser aujourd'hui : {total}", n=1, total="0 F").startswith(
+            "1 prêt en cours"
+        )
+        assert i18n._("{n} changement(s) à enregistrer", n=0) == "0 changement à enregistrer"  # French: 0 is one
+        assert i18n._("{done} reçu(s) imprimé(s) sur {total}", done=2, total=30) == "2 reçus imprimés sur 30"
+        assert i18n._("{done} reçu(s) imprimé(s) sur {total}", done=1, total=30) == "1 reçu imprimé sur 30"
+        key = "Serveur : {server}\nDernière synchronisation : {when}\nÀ envoyer : {n} événement(s), {m} séance(s)"
+        text = i18n._(key, server="https://muso.example", when="29/11/2026", n=2701, m=1)
+        assert text.endswith(f"2{nbsp}701 événements, 1 séance")
+        assert i18n.agree("reçu(s)") == "reçu(s)"  # no count to agree with: left as it is
+        i18n.set_language("en")
+        assert i18n._("{n} changement(s) à enregistrer", n=0) == "0 changes to record"  # English: 0 is many
+        assert i18n._("{done} reçu(s) imprimé(s) sur {total}", done=1, total=3) == "1 of 3 receipts printed"
     finally:
         i18n.set_language("fr")

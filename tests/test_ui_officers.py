@@ -33,7 +33,7 @@ def test_a_wrong_pin_is_refused_and_five_lock_the_officer(qtbot: Any, db: tuple[
         d.tap(f"group_{a.k.group(a.group_id)['name']}")
         d.tap(f"officer_{TREASURER}")
         d.pin("1397")
-        assert d.text("login_error") == "Code incorrect (4 essai(s) restant(s))"
+        assert d.text("login_error") == "Code incorrect : encore 4 essais"
         assert a.win.session.officer is None
         for _ in range(pins.MAX_FAILURES - 1):
             if not d.exists("pin_ok"):
@@ -143,7 +143,7 @@ def test_an_officer_changes_their_pin_on_their_page(qtbot: Any, db: tuple[Path, 
         president = a.member_id(PRESIDENT)
         # A wrong current PIN counts toward the lockout, like any wrong PIN.
         d.pin("0000", "pinchange")
-        assert d.text("pinchange_error") == "Code incorrect (4 essai(s) restant(s))"
+        assert d.text("pinchange_error") == "Code incorrect : encore 4 essais"
         assert (
             a.k.store.query("SELECT failures FROM officer_pins WHERE member_id = ?", (president,))[0]["failures"] == 1
         )

@@ -39,7 +39,8 @@ _VOWEL = re.compile(r"[AEIOUÀÂÄÉÈÊËÎÏÔÖÙÛÜŒÆƐƆ]", re.IGNORECAS
 
 
 def _(text: str, /, **params: Any) -> str:
-    """The text in the current language, with ``{name}`` placeholders filled."""
+    """The text in the current language, with ``{name}`` placeholders filled: counts grouped by
+    thousands ("2 701 événements"), and "(s)" made to agree with the count before it."""
     out = EN.get(text, text) if _lang == "en" else text
     if not params:
         return out
@@ -49,13 +50,39 @@ def _(text: str, /, **params: Any) -> str:
             if isinstance(value, str) and _VOWEL.match(value):
                 # The word "de", not the end of another ("Aide {aid}" stays "Aide accident").
                 out = re.sub(rf"(?<!\w)de \{{{key}\}}", f"d'{{{key}}}", out)
-    return out.format(**params)
+    shown = {k: _count(v) if type(v) is int else v for k, v in params.items()}
+    return agree(out.format(**shown))
+
+
+def _count(n: int) -> str:
+    return group_thousands(n).replace(" ", NBSP) if abs(n) >= 1000 else str(n)
+
+
+_COUNT = re.compile(r"\d{1,3}(?:[ \u00a0]\d{3})+|\d+")
+_PLURAL_MARK = re.compile(r"\(s\)")
+
+
+def agree(text: str) -> str:
+    """Each "(s)" agrees with the last count before it: "1 reçu imprimé sur 3", "2 reçus imprimés".
+    A reader with little schooling stumbled on "1 prêt(s) en cours". French keeps 0 and 1 singular,
+    English only 1; an "(s)" with no count before it stays as it is."""
+    out, last = [], 0
+    for mark in _PLURAL_MARK.finditer(text):
+        counts = _COUNT.findall(text, 0, mark.start())
+        if counts:
+            n = int(re.sub(r"\D", "", counts[-1]))
+            plural = n > 1 if _lang == "fr" else n != 1
+            out += [text[last : mark.start()], "s" if plural else ""]
+        else:
+            out += [text[last : mark.end()]]
+        last = mark.end()
+    return "".join(out) + text[last:]
 
 
 def error_text(exc: DomainError | list[Problem]) -> str:
     """A domain refusal as sentences for people (no field names, no codes)."""
     lines = messages(exc, _lang, with_field=False)
-    return "\n".join(unbreakable_amounts(line[:1].upper() + line[1:]) for line in lines)
+    return "\n".join(agree(unbreakable_amounts(line[:1].upper() + line[1:])) for line in lines)
 
 
 _AMOUNT_SPACE = re.compile(r"(?<=\d) (?=\d{3}\b|FCFA\b)")

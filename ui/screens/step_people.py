@@ -341,16 +341,17 @@ class ContributionsStep(Step):
         n = len(self.to_pay)
 
         def confirmed() -> None:
-            ok, count = self.win.attempt(
+            ok, _count = self.win.attempt(
                 M.standard_contributions, self.k, self.meeting_id, self.s.by, exceptions=exceptions
             )
             if ok:
-                self.win.toast(_("{n} cotisation(s) enregistrée(s).", n=count))
+                # Members, as the confirmation said: its count of rows (two boxes each) read as double.
+                self.win.toast(_("Cotisations de {n} membre(s) enregistrées.", n=n))
                 self.after_change()
 
-        lines = [_("{n} membre(s) paient leurs cotisations.", n=n)]
+        lines = [_("Cotisations de {n} membre(s).", n=n)]
         if exceptions:
-            lines.append(_("dont {n} exception(s) saisie(s) à la main", n=len(exceptions)))
+            lines.append(_("Dont {n} exception(s) saisie(s) à la main.", n=len(exceptions)))
         self.win.confirm(_("Cotisations de la séance"), total, lines, confirmed)
 
     def _member(self, member: dict[str, Any]) -> None:
