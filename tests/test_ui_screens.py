@@ -244,6 +244,32 @@ def test_a_member_leaves_from_their_page_with_their_savings_paid_back(qtbot: Any
         assert not d.find("member_exit").isEnabled()
 
 
+def test_a_member_leaving_a_box_at_a_loss_is_said_to_leave_their_part_of_it_to_the_others(
+    qtbot: Any, db: tuple[Path, str]
+) -> None:
+    from PySide6.QtWidgets import QLabel
+    from ui_support import CONTROLLER, NUMBER_PIN, PRESIDENT, open_meeting
+
+    from kiosk.services import Approval
+    from kiosk.services import movements as V
+
+    with running_app(qtbot, *db) as a:
+        d = a.d
+        a.login()
+        open_meeting(a)
+        meeting = a.win.session.meeting_id()
+        earned = V.share_out_plan(a.k, a.group_id)["distributable"]
+        officers = [Approval(a.member_id(n), NUMBER_PIN[n]) for n in (PRESIDENT, CONTROLLER)]
+        V.expense(a.k, meeting, a.win.session.by, "verte", earned + 6000, "Vol de la caisse", officers)
+        d.tap("nav_menu")
+        d.tap("menu_members")
+        d.tap("member_20")
+        d.tap("member_exit")
+        lines = [w.text() for w in a.win.overlays[-1].findChildren(QLabel, "confirm_line")]
+        part = -V.share_out_plan(a.k, a.group_id)["shares"][a.member_id(20)]
+        assert part > 0 and any(line.startswith("⚠ La caisse verte a perdu 6") for line in lines), lines
+
+
 def test_a_kiosk_behind_the_server_says_so_and_opens_no_meeting(qtbot: Any, db: tuple[Path, str]) -> None:
     """An older backup put back: the server holds meetings it lacks. A meeting recorded now would fork the
     group's history from the server's for good; said on the home screen, refused before the count."""

@@ -222,14 +222,21 @@ class MemberScreen(Screen):
                 beneficiary=self.member_id,
             ).open()  # fmt: skip
 
+        lines = [f"{member['number']}. {member['name']}", _("Toute son épargne lui est rendue.")]
+        plan = V.share_out_plan(self.k, member["group_id"])
+        part = -plan["shares"].get(self.member_id, 0)
+        if plan["distributable"] < 0 and part > 0:
+            # The règlement pays a leaver all their savings; the officers should know who then bears the loss.
+            lines.append(
+                "⚠ "
+                + _(
+                    "La caisse verte a perdu {loss} : sa part, {part}, restera à la charge des autres.",
+                    loss=money(-plan["distributable"]),
+                    part=money(part),
+                )
+            )
         self.win.confirm(
-            _("Départ du membre"),
-            -savings,
-            [f"{member['number']}. {member['name']}", _("Toute son épargne lui est rendue.")],
-            confirmed,
-            fund="verte",
-            ok_text=_("Faire approuver"),
-            danger=True,
+            _("Départ du membre"), -savings, lines, confirmed, fund="verte", ok_text=_("Faire approuver"), danger=True
         )
 
     def _change_pin(self) -> None:
