@@ -104,6 +104,29 @@ def cmd_rebuild_rollups(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_reapply(args: argparse.Namespace) -> int:
+    from sqlalchemy import select
+
+    from .db import kiosks, read
+    from .reapply import reapply
+
+    engine = _engine(args)
+    if args.kiosk:
+        from .accounts import kiosk
+
+        for kiosk_id in args.kiosk:
+            kiosk(engine, kiosk_id)  # NotFound: a typo must not report success
+    with read(engine) as conn:
+        ids = args.kiosk or list(conn.execute(select(kiosks.c.kiosk_id).order_by(kiosks.c.kiosk_id)).scalars())
+    for kiosk_id in ids:
+        done = reapply(engine, kiosk_id)
+        print(
+            f"{kiosk_id}: {done.events} event(s) applied again; {done.now_applied} applied now that were "
+            f"quarantined, {done.now_quarantined} quarantined now that were applied, {done.quarantined} quarantined"
+        )
+    return EXIT_OK
+
+
 def _password(args: argparse.Namespace) -> str | None:
     """From standard input (scripts), or typed twice without echo; None when the two differ."""
     if args.password_stdin:
@@ -238,6 +261,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("rebuild-rollups", help="recompute the console's rollups from the journals")
     p.add_argument("--kiosk", action="append", default=[], help="only this kiosk (repeatable)")
     p.set_defaults(func=cmd_rebuild_rollups)
+
+    p = sub.add_parser(
+        "reapply",
+        help="apply the journals again with this server's reducer (after an upgrade: events an older one quarantined)",
+    )
+    p.add_argument("--kiosk", action="append", default=[], help="only this kiosk (repeatable)")
+    p.set_defaults(func=cmd_reapply)
 
     p = sub.add_parser("create-user", help="create a console account (the first one: an admin)")
     p.add_argument("username")

@@ -288,7 +288,7 @@ class Reduced:
 def _reduce(conn: Connection, kiosk_id: str, chained: list[Event], acked: int) -> Reduced:
     fresh = [ev for ev in chained if ev.seq > acked]
     view = ServerView(conn, kiosk_id)
-    view.prefetch([_body_or_none(ev) for ev in fresh])
+    view.prefetch([body_or_none(ev) for ev in fresh])
     rollup = Rollup()
     outcomes: list[tuple[str, str | None]] = []
     quarantined = []
@@ -299,9 +299,14 @@ def _reduce(conn: Connection, kiosk_id: str, chained: list[Event], acked: int) -
             view.apply(changes)
             outcomes.append(("applied", None))
         except DomainError as exc:
-            outcomes.append(("quarantined", json.dumps({"code": exc.code, "message": str(exc)}, ensure_ascii=False)))
+            outcomes.append(("quarantined", quarantine_reason(exc)))
             quarantined.append(ev.seq)
     return Reduced(acked, fresh, outcomes, quarantined, view, rollup)
+
+
+def quarantine_reason(exc: DomainError) -> str:
+    """Why the reducer refused an event, as the journal keeps it."""
+    return json.dumps({"code": exc.code, "message": str(exc)}, ensure_ascii=False)
 
 
 def preset_dictionary(engine: Engine, kiosk_id: str, header: str) -> bytes:
@@ -390,7 +395,7 @@ def _stored_anchors(conn: Any, kiosk_id: str, batch: PushBatch) -> dict[str, tup
     return {row[0]: (row[1], row[2]) for row in found}
 
 
-def _body_or_none(ev: Any) -> Any:
+def body_or_none(ev: Any) -> Any:
     try:
         return ev.body
     except ValueError:  # a malformed body is quarantined by the reducer, not by the prefetch

@@ -35,6 +35,7 @@ from kiosk.sync import keys, state
 from kiosk.sync.client import SyncClient, batch_body, preset_dictionary
 from kiosk.sync.errors import SyncError
 from sync_server.db import batches
+from sync_server.errors import SyncServerError
 
 
 def test_a_synced_journal_is_on_the_server_and_both_reducers_agree_row_by_row(server: Server, tmp_path: Path) -> None:
@@ -248,6 +249,52 @@ def test_values_no_database_can_store_are_quarantined_not_retried_for_ever(serve
     assert [r["status"] for r in rows] == ["quarantined"] * 3 + ["applied"]
     assert all("value_unstorable" in r["reason"] for r in rows[:3])
     assert "groups.group_id" in rows[0]["reason"] and "groups.country" in rows[1]["reason"]
+
+
+def test_an_upgraded_server_applies_again_what_its_older_self_quarantined(
+    server: Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A server one version behind its kiosks quarantined what it could not read yet (here: fines), and
+    what leaned on it (the receipts citing them, the closing count then short): its books differed from
+    the kiosk's for good, and so did a Pi restored from it. ``muso-server reapply`` replays the journal."""
+    import sync_server.ingest
+    from kiosk.domain.errors import DomainError
+    from sync_server import cli as server_cli
+    from sync_server.reapply import reapply
+
+    real_apply = sync_server.ingest.apply
+
+    def older(view: Any, ev: Any) -> Any:
+        if ev.type == "movement_recorded" and ev.body.get("kind") == "fine":
+            raise DomainError("movement_unknown", "kind", value="fine")
+        return real_apply(view, ev)
+
+    st = station(tmp_path / "k.db")
+    client = enrolled(st, server, "K01")
+    monkeypatch.setattr(sync_server.ingest, "apply", older)
+    st.meeting(extra_movements=3)
+    client.sync()
+    assert server.kiosk("K01")["quarantined"] >= 3
+    assert server.projections("K01") != kiosk_projections(st.k)
+    monkeypatch.setattr(sync_server.ingest, "apply", real_apply)  # the server upgraded
+    before = server_journal_tuples(server, "K01")
+    done = reapply(server.engine, "K01")
+    assert done.now_applied >= 3 and done.now_quarantined == 0 and done.quarantined == 0
+    assert server.projections("K01") == kiosk_projections(st.k)
+    assert {r["status"] for r in server.journal("K01")} == {"applied"} and server.kiosk("K01")["quarantined"] == 0
+    assert server_journal_tuples(server, "K01") == before  # the journal itself: not a byte changed
+    st.meeting()  # and pushes go on from there
+    client.sync()
+    assert server.projections("K01") == kiosk_projections(st.k)
+    again = reapply(server.engine, "K01")  # nothing left to change
+    assert (again.now_applied, again.now_quarantined) == (0, 0)
+    assert server.projections("K01") == kiosk_projections(st.k)
+    with pytest.raises(SyncServerError, match="kiosk_unknown"):
+        reapply(server.engine, "K99")
+    url = server.settings.database_url
+    assert server_cli.main(["--database-url", url, "reapply"]) == 0  # every kiosk
+    assert server.projections("K01") == kiosk_projections(st.k)
+    assert server_cli.main(["--database-url", url, "reapply", "--kiosk", "K99"]) != 0
 
 
 def test_time_is_corrected_per_boot_from_the_server_clock(server: Server, tmp_path: Path) -> None:
