@@ -173,3 +173,10 @@ def test_plurals_agree_with_their_count_and_counts_are_grouped_by_thousands() ->
         assert i18n._("{done} reçu(s) imprimé(s) sur {total}", done=1, total=3) == "1 of 3 receipts printed"
     finally:
         i18n.set_language("fr")
+
+
+def test_words_said_of_a_member_agree_with_her_or_him() -> None:
+    assert (i18n.attendance_name("present", "F"), i18n.attendance_name("present", "M")) == ("Présente", "Présent")
+    assert i18n.attendance_name("excused") == "Excusé"  # the status itself, in a list of choices
+    assert (i18n.role_name("tresorier", "F"), i18n.role_name("controleur", "M")) == ("Trésorière", "Contrôleur")
+    assert i18n.role_name("president") == "Président·e"  # the office itself

@@ -100,3 +100,4 @@ def test_a_long_name_is_cut_with_an_ellipsis_on_its_tile_not_mid_word_at_the_edg
             painted = QPushButton.text(tile).split("\n")[0]
             assert painted.endswith("…") and painted.startswith(f"{number}. Akouavi")
             assert QFontMetrics(tile.font()).horizontalAdvance(painted) <= tile.width() - theme.current.px(20)
+        assert a.d.text(f"att_{number}").endswith("\nPrésente")  # she is a woman: said of her, it agrees

@@ -71,7 +71,7 @@ def officer_buttons(
     grid.setSpacing(theme.current.px(8))
     buttons = {}
     for i, o in enumerate(officers):
-        b = button(f"{o['name']}\n{role_name(o['role'])}", f"officer_{o['number']}", kind="tile", expand=True)
+        b = button(f"{o['name']}\n{role_name(o['role'], o['sex'])}", f"officer_{o['number']}", kind="tile", expand=True)
         b.clicked.connect(lambda _c=False, o=o: on_pick(o))
         grid.addWidget(b, i // columns, i % columns)
         buttons[o["member_id"]] = b

@@ -171,7 +171,16 @@ def kind_name(kind: str) -> str:
     }.get(kind, kind)
 
 
-def attendance_name(status: str) -> str:
+def attendance_name(status: str, sex: str = "") -> str:
+    """``sex``: the member's, when the word is said of one ("Présente"); none for the status itself."""
+    if sex == "F":
+        return {
+            "present": _("Présente"),
+            "late": _("En retard"),
+            "absent": _("Absente"),
+            "excused": _("Excusée"),
+            "represented": _("Représentée"),
+        }.get(status, status)
     return {
         "present": _("Présent"),
         "late": _("En retard"),
@@ -181,7 +190,17 @@ def attendance_name(status: str) -> str:
     }.get(status, status)
 
 
-def role_name(role: str) -> str:
+def role_name(role: str, sex: str = "") -> str:
+    """``sex``: the officer's, when the word is said of one ("Trésorière"); none for the office itself."""
+    if sex in ("F", "M"):
+        woman = sex == "F"
+        return {
+            "membre": _("Membre"),
+            "president": _("Présidente") if woman else _("Président"),
+            "secretaire": _("Secrétaire"),
+            "tresorier": _("Trésorière") if woman else _("Trésorier"),
+            "controleur": _("Contrôleuse") if woman else _("Contrôleur"),
+        }.get(role, role)
     return {
         "membre": _("Membre"),
         "president": _("Président·e"),

@@ -61,7 +61,7 @@ class MembersScreen(Screen):
             )
         }
         for m in members:
-            role = "" if m["role"] == Role.MEMBER else " · " + role_name(m["role"])
+            role = "" if m["role"] == Role.MEMBER else " · " + role_name(m["role"], m["sex"])
             left = "" if m["active"] else " · " + _("parti")
             text = f"{m['number']}. {m['name']}{role}{left}\n" + _(
                 "Épargne {amount}", amount=money(savings.get(m["member_id"], 0))
@@ -139,7 +139,8 @@ class MemberScreen(Screen):
         member = k.member(self.member_id)
         group_id = member["group_id"]
         self.name.setText(f"{member['number']}. {member['name']}")
-        info = [role_name(member["role"]), _("membre depuis le {date}", date=short_date(member["joined"]))]
+        since = _("membre depuis le {date}", date=short_date(member["joined"]))
+        info = [role_name(member["role"], member["sex"]), since]
         if member["phone"]:
             info.append(member["phone"])
         former = G.former_names(k, self.member_id)

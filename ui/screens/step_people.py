@@ -83,7 +83,7 @@ class AttendanceStep(Step):
     def _show(self, member_id: str) -> None:
         b, m = self.buttons[member_id]
         status, by = self.status[member_id]
-        text = f"{m['number']}. {m['name']}\n{attendance_name(status)}" + (f" ({by})" if by else "")
+        text = f"{m['number']}. {m['name']}\n{attendance_name(status, m['sex'])}" + (f" ({by})" if by else "")
         b.setText(text)
         set_status(b, status)
 
