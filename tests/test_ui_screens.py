@@ -270,6 +270,36 @@ def test_a_member_leaving_a_box_at_a_loss_is_said_to_leave_their_part_of_it_to_t
         assert part > 0 and any(line.startswith("⚠ La caisse verte a perdu 6") for line in lines), lines
 
 
+def test_a_member_leaving_with_absence_fines_unpaid_is_said_to_owe_them(qtbot: Any, db: tuple[Path, str]) -> None:
+    from datetime import date, timedelta
+
+    from PySide6.QtWidgets import QLabel
+    from ui_support import CONTROLLER, NUMBER_PIN, PRESIDENT
+
+    from kiosk.domain.funds import count_for
+    from kiosk.services import Approval
+
+    with running_app(qtbot, *db) as a:
+        d = a.d
+        officers = [Approval(a.member_id(n), NUMBER_PIN[n]) for n in (PRESIDENT, CONTROLLER)]
+
+        def counts() -> dict[str, dict[str, int]]:
+            return {f: count_for(x) for f, x in M.expected_cash(a.k, a.group_id).items()}
+
+        day = date.fromisoformat(a.k.group(a.group_id)["last_meeting_date"]) + timedelta(days=7)
+        away = M.open_meeting(a.k, a.group_id, day, counts(), officers)  # another day, at the kiosk
+        M.record_attendance(a.k, away, {a.member_id(20): "absent"})
+        M.close_meeting(a.k, away, counts(), officers)
+        now = M.open_meeting(a.k, a.group_id, day + timedelta(days=7), counts(), officers)
+        assert M.absence_fines_owed(a.k, now, a.member_id(20))[0] == 1
+        a.login()
+        d.tap("menu_members")
+        d.tap("member_20")
+        d.tap("member_exit")
+        lines = [w.text() for w in a.win.overlays[-1].findChildren(QLabel, "confirm_line")]
+        assert any(line.startswith("⚠ Amendes d'absence non payées : 1 (") for line in lines), lines
+
+
 def test_a_kiosk_behind_the_server_says_so_and_opens_no_meeting(qtbot: Any, db: tuple[Path, str]) -> None:
     """An older backup put back: the server holds meetings it lacks. A meeting recorded now would fork the
     group's history from the server's for good; said on the home screen, refused before the count."""

@@ -375,6 +375,7 @@ EN: dict[str, str] = {
     "Le prêt de {amount} à {name} n'est pas accordé.": "The loan of {amount} to {name} is not granted.",
     "L'aide {aid} à {name} n'est pas accordée.": "The {aid} aid to {name} is not granted.",
     "Pas encore enregistré": "Not recorded yet",
+    "Amendes d'absence non payées : {n} ({amount}).": "Absence fines unpaid: {n} ({amount}).",
     "La caisse verte a perdu {loss} : sa part, {part}, restera à la charge des autres.": "The green box has lost {loss}: this member's part of it, {part}, will be borne by the others.",
     "pénalité {penalty}": "penalty {penalty}",
     "pénalité {amount}": "penalty {amount}",

@@ -118,6 +118,12 @@ def suggested_fines(k: Kiosk, meeting_id: str) -> list[dict[str, Any]]:
     return out
 
 
+def absence_fines_owed(k: Kiosk, meeting_id: str, member_id: str) -> tuple[int, int]:
+    """(absences, francs) of absence fine ``member_id`` still owes at this meeting; (0, 0) if none."""
+    meeting = k.meeting(meeting_id)
+    return _absences_owed(k, meeting, k.rules(meeting["group_id"]).absence_fine).get(member_id, (0, 0))
+
+
 def _absences_owed(k: Kiosk, meeting: dict[str, Any], name: str | None) -> dict[str, tuple[int, int]]:
     """Per member: (absences since they last came, francs of absence fine still unpaid for them).
 

@@ -12,6 +12,7 @@ from kiosk.domain.errors import DomainError
 from kiosk.domain.members import OFFICER_ROLES, Role
 from kiosk.services import Approval
 from kiosk.services import groups as G
+from kiosk.services import meetings as M
 from kiosk.services import movements as V
 from kiosk.services import receipts as RC
 from kiosk.services import reports as R
@@ -236,6 +237,10 @@ class MemberScreen(Screen):
                     part=money(part),
                 )
             )
+        absences, owed = M.absence_fines_owed(self.k, meeting_id, self.member_id)
+        if owed:
+            # Once the member has gone nobody asks for them again: said now, they can be paid first (Autres).
+            lines.append("⚠ " + _("Amendes d'absence non payées : {n} ({amount}).", n=absences, amount=money(owed)))
         self.win.confirm(
             _("Départ du membre"), -savings, lines, confirmed, fund="verte", ok_text=_("Faire approuver"), danger=True
         )
