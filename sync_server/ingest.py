@@ -194,11 +194,9 @@ def _push(engine: Engine, batch: PushBatch, *, kiosk_id: str, max_events: int, s
                         head=kiosk["head"],
                     )
         if to_seq <= acked:
-            conn.execute(
-                update(kiosks_table)
-                .where(kiosks_table.c.kiosk_id == kiosk_id)
-                .values(last_seen_at=received, **_report(batch, received))
-            )
+            # A resend, or a signed request replayed within its window: its report is as old as its
+            # events, and would put back what a later push said of the kiosk (receipts waiting, printer).
+            conn.execute(update(kiosks_table).where(kiosks_table.c.kiosk_id == kiosk_id).values(last_seen_at=received))
             return Outcome(acked, kiosk["head"], now_ms(), ref)
         if pre is not None and pre.acked == acked:
             reduced, stored_anchors = pre, pre_anchors

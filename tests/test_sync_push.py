@@ -297,6 +297,21 @@ def test_an_upgraded_server_applies_again_what_its_older_self_quarantined(
     assert server_cli.main(["--database-url", url, "reapply", "--kiosk", "K99"]) != 0
 
 
+def test_a_push_sent_again_does_not_put_back_what_the_kiosk_said_of_itself_then(server: Server, tmp_path: Path) -> None:
+    st = station(tmp_path / "k.db")
+    client = enrolled(st, server, "K01")
+    st.meeting()
+    first = batch_body(st.store, "K01", client.key, list(st.store.events()), now=True)
+    assert push_raw(client, first).status_code == 200
+    said_then = server.kiosk("K01")["print_pending"]
+    st.meeting()
+    client.sync()
+    said_now = server.kiosk("K01")["print_pending"]
+    assert said_now > said_then  # the second meeting's receipts wait too
+    assert push_raw(client, first).status_code == 200  # sent again (an answer lost), or replayed
+    assert server.kiosk("K01")["print_pending"] == said_now
+
+
 def test_time_is_corrected_per_boot_from_the_server_clock(server: Server, tmp_path: Path) -> None:
     clock = FixedClock(now=1_600_000_000_000, boot_id="boot-a")  # a Pi whose clock says September 2020
     st = station(tmp_path / "k.db", clock=clock)
