@@ -570,3 +570,30 @@ def test_a_repayment_says_what_its_figure_is_made_of_and_refuses_too_much_before
         d.amount(r["payoff"] + 1000)
         assert f"{money(r['payoff'])} au plus" in d.text("message_text")
         assert not d.exists("confirm_ok") and events(a) == before
+
+
+def test_who_represents_a_member_is_a_tap_for_the_usual_relatives(qtbot: Any, db: tuple[Path, str]) -> None:
+    with running_app(qtbot, *db) as a:
+        d = a.d
+        a.login()
+        d.tap("menu_meeting")
+        to_cash_count(a)
+        for fund, amount in M.expected_cash(a.k, a.group_id).items():
+            if amount:
+                d.count(fund, count_for(amount), "open")
+        d.tap("step_next")
+        d.tap("confirm_ok")
+        a.approve(PRESIDENT, CONTROLLER)
+        d.tap("att_9")
+        d.tap("choice_represented")
+        taps = d.taps
+        d.tap("chip_3")
+        d.tap("text_ok")
+        assert d.taps - taps == 2 and d.text("att_9").endswith("(Sa fille)")  # no keyboard
+        d.tap("step_next")
+        meeting = a.win.session.meeting_id()
+        row = a.k.store.query(
+            "SELECT status, represented_by FROM p_attendance WHERE meeting_id = ? AND member_id = ?",
+            (meeting, a.member_id(9)),
+        )[0]
+        assert (row["status"], row["represented_by"]) == ("represented", "Sa fille")

@@ -107,7 +107,11 @@ class AttendanceStep(Step):
     def _choose(self, member: dict[str, Any]) -> None:
         def chosen(status: str) -> None:
             if status == "represented":
-                TextOverlay(self.win, _("Représenté par"), lambda by: self._set(member, status, by)).open()
+                # Most often a relative: a tap for the usual ones, the keyboard for a name.
+                relatives = [_("Son mari"), _("Sa femme"), _("Son fils"), _("Sa fille"), _("Un parent")]
+                TextOverlay(
+                    self.win, _("Représenté par"), lambda by: self._set(member, status, by), chips=relatives
+                ).open()
             else:
                 self._set(member, status, None)
 
