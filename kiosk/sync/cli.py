@@ -164,7 +164,7 @@ def _daemon(args: argparse.Namespace) -> int:
 
 def _gap(ms: int) -> str:
     """A clock gap a person reads at a glance: days and hours, hours and minutes, or minutes."""
-    minutes = abs(ms) // 60_000
+    minutes = round(abs(ms) / 60_000)  # to the nearest: the milliseconds a command takes must not make 12 h read 11 h
     days, hours, mins = minutes // 1440, minutes % 1440 // 60, minutes % 60
     if days:
         return f"{days} j {hours} h"
