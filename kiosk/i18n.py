@@ -231,7 +231,7 @@ EN: dict[str, str] = {
     "pin_reset_self": "{name} cannot approve the reset of their own PIN",
     "pin_same": "the new PIN must differ from the old one",
     "pin_too_simple": "PIN too simple (e.g. 1111 or 1234)",
-    "pin_wrong": "wrong PIN: {left} tries left",
+    "pin_wrong": "wrong PIN: {left} attempt(s) left",
     "rate_too_high": "rate too high (at most {max} basis points a month)",
     "reason_missing": "give the reason for the correction",
     "receipt_exists": "this receipt already exists",

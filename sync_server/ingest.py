@@ -244,7 +244,7 @@ def _push(engine: Engine, batch: PushBatch, *, kiosk_id: str, max_events: int, s
                 **_report(batch, received),
             )
         )
-        if source == "bundle" and reduced.fresh and _replaced(conn, signer):
+        if source == "bundle" and reduced.fresh and _replaced(conn, kiosk_id, signer):
             # A stick may have been written before its Pi was replaced (the events it carries are then
             # the group's, and the new Pi restores them); or the old Pi, thought dead, records on and
             # forks the group's history from the new one's. Only a person can tell: imported, and said.
@@ -340,8 +340,9 @@ def _keys(conn: Any, kiosk_id: str, source: str) -> list[tuple[str, bool]]:
     return [(key, status in allowed) for key, status in conn.execute(query)]
 
 
-def _replaced(conn: Any, public_key: str) -> bool:
-    return conn.scalar(select(kiosk_keys.c.status).where(kiosk_keys.c.public_key == public_key)) == "replaced"
+def _replaced(conn: Any, kiosk_id: str, public_key: str) -> bool:
+    status = select(kiosk_keys.c.status).where(kiosk_keys.c.kiosk_id == kiosk_id, kiosk_keys.c.public_key == public_key)
+    return conn.scalar(status) == "replaced"
 
 
 def _check_chain(

@@ -159,6 +159,9 @@ def test_the_daemon_of_a_kiosk_whose_app_never_started_waits_for_its_database(
     def first_start_then_enrollment() -> None:
         time.sleep(0.3)
         assert not db.exists()  # the daemon made nothing
+        db.write_bytes(b"half a database")  # the app making it, caught in the middle
+        time.sleep(0.3)
+        db.unlink()
         st = station(db)
         st.meeting()
         enroll(st.k.store, URL, enrollment, http=wired.client)
@@ -174,6 +177,7 @@ def test_the_daemon_of_a_kiosk_whose_app_never_started_waits_for_its_database(
         helper.join()
     waits = [r.getMessage() for r in caplog.records if "waits" in r.getMessage()]
     assert "no_database" in waits[0] and len([w for w in waits if "no_database" in w]) == 1
+    assert any("not ready yet" in r.getMessage() for r in caplog.records)  # the half-made file: waited on too
     with Kiosk.open(db) as k:
         assert server_journal_tuples(wired, "K01") == kiosk_journal(k)
 

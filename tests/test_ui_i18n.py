@@ -130,7 +130,8 @@ def test_the_language_switches_everything_at_once() -> None:
         assert i18n._("Présences") == "Attendance"
         assert i18n._("{n} à imprimer", n=3) == "3 to print"
         assert i18n.long_date(__import__("datetime").date(2026, 3, 16)) == "Monday 16 March 2026"
-        assert i18n.error_text(DomainError("pin_wrong", "pin", left=2)) == "Wrong PIN: 2 tries left"
+        assert i18n.error_text(DomainError("pin_wrong", "pin", left=2)) == "Wrong PIN: 2 attempts left"
+        assert i18n.error_text(DomainError("pin_wrong", "pin", left=1)) == "Wrong PIN: 1 attempt left"
         assert i18n.money(12500) == "12\u00a0500\u00a0FCFA"  # money reads the same in both
     finally:
         i18n.set_language("fr")

@@ -597,3 +597,20 @@ def test_who_represents_a_member_is_a_tap_for_the_usual_relatives(qtbot: Any, db
             (meeting, a.member_id(9)),
         )[0]
         assert (row["status"], row["represented_by"]) == ("represented", "Sa fille")
+
+
+def test_a_loan_the_règlement_refuses_is_not_asked_about_when_moving_on(qtbot: Any, db: tuple[Path, str]) -> None:
+    with running_app(qtbot, *db) as a:
+        d = a.d
+        to_contributions(a)
+        d.tap("contrib_all")
+        d.tap("confirm_ok")
+        d.tap("step_loans")
+        d.tap("loan_member")
+        d.tap("pick_20")
+        d.tap("loan_amount")
+        d.amount(5_000_000)  # far above any ceiling: refused on the form, nothing to grant
+        d.tap("loan_term_3")
+        assert not d.find("loan_grant").isEnabled()
+        d.tap("step_next")
+        assert not a.win.overlays and a.win.screens["meeting"].current == "aid"

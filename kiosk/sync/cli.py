@@ -119,9 +119,10 @@ def cmd_sync(args: argparse.Namespace) -> int:
 
 def _daemon(args: argparse.Namespace) -> int:
     import logging
+    import sqlite3
 
     from kiosk.cli import db_file
-    from kiosk.store import Store
+    from kiosk.store import Store, StoreError
 
     from . import daemon
     from .client import SyncClient
@@ -139,7 +140,11 @@ def _daemon(args: argparse.Namespace) -> int:
         # here it would race the app's own first start, so the daemon waits for it like for enrollment.
         if not path.is_file():
             raise SyncError("no_database", f"no kiosk database at {path} yet")
-        store = Store(path)
+        try:
+            store = Store(path)
+        except (StoreError, sqlite3.Error) as exc:
+            # The app making it this very moment (a half-made file, a migration under way): wait.
+            raise SyncError("database_not_ready", f"kiosk database at {path} not ready yet: {exc}") from None
         try:
             client = SyncClient.open(store)
         except BaseException:

@@ -22,6 +22,7 @@ class SyncError(Exception):
 FR = {
     "not_enrolled": "ce kiosque n'est pas encore inscrit auprès du serveur (muso-kiosk enroll)",
     "no_database": "pas encore de base de kiosque (l'application la crée à son premier démarrage)",
+    "database_not_ready": "la base du kiosque n'est pas encore prête (l'application la crée)",
     "network": "serveur injoignable (réseau) : nouvel essai plus tard",
     "server_error": "le serveur a répondu une erreur : nouvel essai plus tard",
     "rate_limited": "le serveur demande d'attendre avant de réessayer",
@@ -46,6 +47,7 @@ FR = {
 EN = {
     "not_enrolled": "this kiosk is not enrolled with the server yet (muso-kiosk enroll)",
     "no_database": "no kiosk database yet (the app makes it at its first start)",
+    "database_not_ready": "the kiosk database is not ready yet (the app is making it)",
     "network": "server unreachable (network): will retry later",
     "server_error": "the server answered with an error: will retry later",
     "rate_limited": "the server asks to wait before retrying",

@@ -121,6 +121,7 @@ class Step(QWidget):
         def go_on() -> None:
             self.let_go = True
             self.screen.go(target)
+            self.let_go = False  # spent, or not (the target was not available): never kept for a later move
 
         GoOnOverlay(self.win, name, title, text, back, go_on).open()
         return False

@@ -168,8 +168,8 @@ class LoansStep(Step):
 
     def pending(self) -> str | None:
         member, amount = self.form.values.get("member"), self.form.values.get("amount")
-        if not member or not amount:
-            return None
+        if not member or not amount or not self.grant.isEnabled():
+            return None  # nothing to grant: not filled in, or a loan the règlement refuses (said on the form)
         return _("Le prêt de {amount} à {name} n'est pas accordé.", amount=money(amount), name=member["name"])
 
     def leave(self) -> bool:
