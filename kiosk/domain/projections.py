@@ -94,11 +94,17 @@ TABLES: dict[str, Table] = {
 }
 
 
-# What any database stores in an indexed column: PostgreSQL refuses an index entry over 2,704 bytes, and
-# a text is up to 4 bytes a character. Ids are 36; names, places and reasons are typed on a touchscreen.
-KEY_TEXT_MAX = 200
-TEXT_MAX = 600
+# What any database stores in an indexed column: PostgreSQL refuses an index entry over 2,704 bytes, a
+# text is up to 4 bytes a character, and an index has up to three text columns beside the kiosk's id.
+# Ids are 36 characters; places, statuses, kinds and dates a few. Other texts (names, reasons) are
+# indexed nowhere, and capped nowhere here: a journal with a long reason must replay everywhere.
+INDEXED_TEXT_MAX = 200
+INDEXED_TEXTS = frozenset({"country", "cooperative", "status", "kind", "date", "fund", "account"})
 INT_LIMIT = 1 << 63  # a 64-bit column's
+
+
+def _indexed(table: Table, col: str) -> bool:
+    return col in table.key or col.endswith("_id") or col in INDEXED_TEXTS
 
 
 def unstorable(table: Table, row: Row) -> str | None:
@@ -114,7 +120,7 @@ def unstorable(table: Table, row: Row) -> str | None:
         if kind == "int":
             if not isinstance(value, int) or not -INT_LIMIT <= value < INT_LIMIT:
                 return col
-        elif not isinstance(value, str) or len(value) > (KEY_TEXT_MAX if col in table.key else TEXT_MAX):
+        elif not isinstance(value, str) or (len(value) > INDEXED_TEXT_MAX and _indexed(table, col)):
             return col
     return None
 
