@@ -67,33 +67,39 @@ def read_batch(path: Path, settings: Settings) -> PushBatch:
 
 def import_folder(engine: Engine, settings: Settings, folder: Path) -> ImportResult:
     result = ImportResult()
-    read: list[tuple[PushBatch, FileResult]] = []
+    # In the order of their contents, not of their names: a file renamed on the way must not gap the rest.
+    # Only where each begins is kept from this first reading: a stick of many kiosks' months, parsed
+    # whole at once, would not fit in the server's memory.
+    found: list[tuple[str, int, Path, FileResult]] = []
     for path in batch_files(folder):
         out = FileResult(path.name)
         result.files.append(out)
         try:
-            read.append((read_batch(path, settings), out))
+            batch = read_batch(path, settings)
         except SyncServerError as exc:
             _refused(engine, out, exc, NAME.match(path.name)["kiosk"])  # type: ignore[index]
-    # In the order of their contents, not of their names: a file renamed on the way must not gap the rest.
-    read.sort(key=lambda found: (found[0].kiosk, found[0].from_seq))
+            continue
+        found.append((batch.kiosk, batch.from_seq, path, out))
+    found.sort(key=lambda f: (f[0], f[1]))
     stopped: set[str] = set()  # after a refusal, a kiosk's later batches would only gap
-    for batch, out in read:
-        out.kiosk_id = batch.kiosk
-        if batch.kiosk in stopped:
+    for kiosk_id, _from_seq, path, out in found:
+        out.kiosk_id = kiosk_id
+        if kiosk_id in stopped:
             out.error = "skipped: an earlier batch of this kiosk was refused"
             continue
         try:
+            batch = read_batch(path, settings)
             # A clear "unknown" or "revoked kiosk" before any signature talk (its keys sign nothing then).
-            if accounts.kiosk(engine, batch.kiosk)["status"] == "revoked":
-                raise Forbidden("kiosk_not_active", f"kiosk {batch.kiosk} has been revoked: its batches are refused")
+            if accounts.kiosk(engine, kiosk_id)["status"] == "revoked":
+                raise Forbidden("kiosk_not_active", f"kiosk {kiosk_id} has been revoked: its batches are refused")
+            # ``kiosk_id`` as first read: a file changed between the two readings is another kiosk's, refused.
             done = ingest.push(
-                engine, batch, kiosk_id=batch.kiosk, max_events=settings.max_batch_events, source="bundle", remote="usb"
+                engine, batch, kiosk_id=kiosk_id, max_events=settings.max_batch_events, source="bundle", remote="usb"
             )
             out.acked_seq, out.new, out.quarantined = done.acked_seq, done.new, len(done.quarantined)
         except SyncServerError as exc:
-            _refused(engine, out, exc, batch.kiosk)
-            stopped.add(batch.kiosk)
+            _refused(engine, out, exc, kiosk_id)
+            stopped.add(kiosk_id)
     return result
 
 
