@@ -2,11 +2,13 @@
 
 from dataclasses import replace
 from datetime import date, timedelta
+from typing import Any
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from kiosk.domain.dates import add_months
 from kiosk.domain.errors import DomainError
 from kiosk.domain.loans import Due, Split, Standing, Terms, due_at, schedule, split_payment
 from kiosk.domain.meetings import next_meeting
@@ -54,8 +56,8 @@ def test_declining_paf_of_the_month_still_running_is_owed_not_late() -> None:
     # (January's and February's); March's PAF runs until 5 April.
     late = due_at(t, Standing(), date(2026, 3, 10))
     assert late.new_paf == 1800 and late.arrears == 2 * 10000 + 1200
-    # 1 % a started month, each installment for its own lateness: February's 10 000 + 800 of PAF two months
-    # (5 February, 5 March), March's 10 000 + 400 one month (since 5 March): 320.
+    # 1 % a started month, each for its own lateness: February's 10 000 and its month's 600 of PAF two
+    # months (5 February, 5 March), March's 10 000 and 600 one month (since 5 March): 318, rounded to 320.
     assert late.new_penalty == 320
 
 
@@ -83,23 +85,32 @@ def test_arrears_and_late_penalty() -> None:
     assert due.now == 320 + 1200 + 20000
 
 
-def test_the_penalty_does_not_depend_on_when_it_was_paid() -> None:
+@pytest.mark.parametrize("method", list(PafMethod))
+@pytest.mark.parametrize("months", [3, 6])
+def test_the_penalty_does_not_depend_on_when_it_was_paid(method: PafMethod, months: int) -> None:
     """A member who pays nothing until the end owes the same penalty as one who paid each month's as it
-    came: all the arrears for as long as the oldest had been late charged the silent one a third more."""
-    t = terms(PafMethod.FLAT)
-    end = date(2026, 5, 11)
-    silent = due_at(t, Standing(paf_charged=1800), end).penalty
-    standing, paid = Standing(paf_charged=1800), 0
-    for day in (date(2026, 2, 9), date(2026, 3, 9), date(2026, 4, 13)):
-        due = due_at(t, standing, day)
-        paid += due.penalty
-        standing = Standing(
-            paf_charged=1800,
+    came: all the arrears for as long as the oldest had been late charged the silent one a third more,
+    and late declining PAF dated back to the first installment did much the same."""
+    t = Terms(30000, method, 200, months, 1, 100, START)  # a unit of 1 F: no rounding between the two
+    end = add_months(START, months + 2) + timedelta(days=6)
+    days = [add_months(START, n) + timedelta(days=4) for n in range(1, months + 2)]
+
+    def charged(standing: Standing, due: Any, penalty_paid: int) -> Standing:
+        return Standing(
+            paf_charged=standing.paf_charged + due.new_paf,
+            paf_until=due.paf_until,
             penalty_charged=standing.penalty_charged + due.new_penalty,
-            penalty_paid=standing.penalty_paid + due.penalty,
+            penalty_paid=penalty_paid,
             penalty_until=due.penalty_until,
         )
-    assert paid > 0 and paid + due_at(t, standing, end).penalty == silent
+
+    silent = due_at(t, Standing(), end).penalty
+    standing = Standing()
+    for day in days:
+        due = due_at(t, standing, day)
+        standing = charged(standing, due, standing.penalty_paid + due.penalty)  # the penalty, nothing else
+    assert standing.penalty_paid > 0
+    assert standing.penalty_paid + due_at(t, standing, end).penalty == silent
 
 
 def test_late_paf_alone_is_late_too() -> None:

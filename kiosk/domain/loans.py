@@ -195,9 +195,17 @@ def due_at(terms: Terms, standing: Standing, today: date, next_meeting: date | N
         # installment's own). All the arrears for as long as the oldest had been late charged a member
         # who paid nothing more than one who paid each month's penalty as it came, for the same lateness.
         now, floor = terms.month_of(today), terms.month_of(standing.penalty_until)
+        if terms.method is PafMethod.DECLINING:
+            # The months charged and ended, newest first, each at what it charged on what is owed now
+            # (the schedule's figures assume every earlier installment paid on time; a late loan's are more).
+            ended = terms.month_of(paf_until) - (1 if running else 0)
+            monthly = terms.round(outstanding * terms.rate_bp)
+            paf_dues = [(add_months(terms.start, m), monthly) for m in range(ended, 0, -1)]
+        else:
+            paf_dues = [(inst.due, inst.paf) for inst in reversed(overdue)]
         late_months = sum(
             part * (now - since)
-            for due, part in _late_parts(overdue, standing.principal_paid, paf_arrears)
+            for due, part in _late_parts(overdue, standing.principal_paid, paf_dues, paf_arrears)
             if now > (since := max(terms.month_of(due), floor))
         )
         if late_months:
@@ -218,26 +226,30 @@ def due_at(terms: Terms, standing: Standing, today: date, next_meeting: date | N
     )
 
 
-def _late_parts(overdue: list[Installment], principal_paid: int, paf_arrears: int) -> list[tuple[date, int]]:
-    """What is unpaid of each overdue installment, with its due date; they add up to the arrears.
+def _late_parts(
+    overdue: list[Installment], principal_paid: int, paf_dues: list[tuple[date, int]], paf_arrears: int
+) -> list[tuple[date, int]]:
+    """What is unpaid of what fell due, with the date it fell due; the parts add up to the arrears.
 
-    Payments cover the oldest installments first: the principal unpaid is the newest ones', and so is
-    the PAF (each installment's own, as scheduled; what is left over, the oldest's). Late PAF alone is
+    Payments cover the oldest first: the principal unpaid is the newest installments', and the PAF
+    unpaid the newest of ``paf_dues`` (newest first); what is left over, the oldest's. Late PAF alone is
     late all the same."""
-    parts: dict[int, int] = {}
+    parts = []
     covered = principal_paid
-    for i, inst in enumerate(overdue):
+    for inst in overdue:
         paid = min(covered, inst.principal)
         covered -= paid
-        parts[i] = inst.principal - paid
+        if inst.principal > paid:
+            parts.append((inst.due, inst.principal - paid))
     owed = paf_arrears
-    for i in range(len(overdue) - 1, -1, -1):
-        share = min(owed, overdue[i].paf)
-        parts[i] += share
-        owed -= share
-    if owed and overdue:
-        parts[0] += owed
-    return [(overdue[i].due, amount) for i, amount in parts.items() if amount]
+    for due, amount in paf_dues:
+        share = min(owed, amount)
+        if share:
+            parts.append((due, share))
+            owed -= share
+    if owed and (paf_dues or overdue):
+        parts.append((paf_dues[-1][0] if paf_dues else overdue[0].due, owed))
+    return parts
 
 
 @dataclass(frozen=True)
