@@ -135,6 +135,9 @@ kiosks = Table(
     Column("printer_error", Text),
     Column("events_pending", BigInteger),
     Column("reported_at", BigInteger),
+    # When `muso-server reapply` last rebuilt its projections (sync_server/reapply.py): a push reduced on
+    # a snapshot taken before is reduced again under the lock, as when the cursor moved.
+    Column("reapplied_at", BigInteger),
 )
 
 kiosk_keys = Table(

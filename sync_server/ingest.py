@@ -152,10 +152,12 @@ def _push(engine: Engine, batch: PushBatch, *, kiosk_id: str, max_events: int, s
         if pre_prev is not None:
             pre_checked = _check_chain(kiosk_id, batch, events, to_seq, pre_prev, keys)
             seen = conn.execute(
-                select(kiosks_table.c.acked_seq, kiosks_table.c.status).where(kiosks_table.c.kiosk_id == kiosk_id)
+                select(kiosks_table.c.acked_seq, kiosks_table.c.status, kiosks_table.c.reapplied_at).where(
+                    kiosks_table.c.kiosk_id == kiosk_id
+                )
             ).first()
             if seen is not None and seen.status == "active" and batch.from_seq <= seen.acked_seq + 1:
-                pre = _reduce(conn, kiosk_id, pre_checked[0], int(seen.acked_seq))
+                pre = _reduce(conn, kiosk_id, pre_checked[0], int(seen.acked_seq), seen.reapplied_at)
                 pre_anchors = _stored_anchors(conn, kiosk_id, batch)
     received = now_ms()
     with write(engine) as conn:
@@ -198,10 +200,10 @@ def _push(engine: Engine, batch: PushBatch, *, kiosk_id: str, max_events: int, s
             # events, and would put back what a later push said of the kiosk (receipts waiting, printer).
             conn.execute(update(kiosks_table).where(kiosks_table.c.kiosk_id == kiosk_id).values(last_seen_at=received))
             return Outcome(acked, kiosk["head"], now_ms(), ref)
-        if pre is not None and pre.acked == acked:
+        if pre is not None and (pre.acked, pre.reapplied_at) == (acked, kiosk["reapplied_at"]):
             reduced, stored_anchors = pre, pre_anchors
         else:
-            reduced, stored_anchors = _reduce(conn, kiosk_id, chained, acked), None
+            reduced, stored_anchors = _reduce(conn, kiosk_id, chained, acked, kiosk["reapplied_at"]), None
 
         batch_id = conn.execute(
             batches.insert()
@@ -276,6 +278,7 @@ class Reduced:
     """A batch's new events through the kiosk's reducer, from the kiosk's projections at ``acked``."""
 
     acked: int
+    reapplied_at: int | None  # the projections' rebuild it was reduced on (sync_server/reapply.py)
     fresh: list[Event]
     outcomes: list[tuple[str, str | None]]  # (status, reason) of each fresh event
     quarantined: list[int]
@@ -283,7 +286,7 @@ class Reduced:
     rollup: Rollup  # what the console's rollups gain from this batch (sync_server/rollup.py)
 
 
-def _reduce(conn: Connection, kiosk_id: str, chained: list[Event], acked: int) -> Reduced:
+def _reduce(conn: Connection, kiosk_id: str, chained: list[Event], acked: int, reapplied_at: int | None) -> Reduced:
     fresh = [ev for ev in chained if ev.seq > acked]
     view = ServerView(conn, kiosk_id)
     view.prefetch([body_or_none(ev) for ev in fresh])
@@ -299,7 +302,7 @@ def _reduce(conn: Connection, kiosk_id: str, chained: list[Event], acked: int) -
         except DomainError as exc:
             outcomes.append(("quarantined", quarantine_reason(exc)))
             quarantined.append(ev.seq)
-    return Reduced(acked, fresh, outcomes, quarantined, view, rollup)
+    return Reduced(acked, reapplied_at, fresh, outcomes, quarantined, view, rollup)
 
 
 def quarantine_reason(exc: DomainError) -> str:

@@ -11,8 +11,10 @@ projections are rebuilt, each event's status and reason are what this
 reducer says, and the console's rollups follow. Nothing in the journal
 itself changes: its events, hashes and signatures are what the kiosk sent.
 
-All of it under the kiosk's lock, in one transaction: a push of that kiosk
-waits for it, and a failure leaves the books as they were.
+All of it under the kiosk's lock, in one transaction, rollups included: a
+push of that kiosk waits for it, and a failure leaves the books as they were.
+A push reduced on a snapshot taken before is reduced again under the lock:
+``kiosks.reapplied_at`` moves, as the cursor does for a push.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from kiosk.domain.projections import TABLES
 from kiosk.domain.reducer import apply
 
 from . import rollup
-from .db import EVENT_COLUMNS, journal, lock_kiosk, projections, write
+from .db import EVENT_COLUMNS, journal, lock_kiosk, now_ms, projections, write
 from .db import kiosks as kiosks_table
 from .errors import NotFound
 from .ingest import body_or_none, quarantine_reason
@@ -51,6 +53,8 @@ def reapply(engine: Engine, kiosk_id: str, page: int = 1000) -> Reapplied:
             raise NotFound("kiosk_unknown", f"kiosk {kiosk_id} is unknown")
         for name in TABLES:
             conn.execute(delete(projections[name]).where(projections[name].c.kiosk_id == kiosk_id))
+        # Strictly later than the last: two reapplies in one millisecond must still tell a push apart.
+        generation = max(now_ms(), (kiosk["reapplied_at"] or 0) + 1)
         view = ServerView(conn, kiosk_id)
         after, changed = 0, []
         while True:
@@ -86,7 +90,9 @@ def reapply(engine: Engine, kiosk_id: str, page: int = 1000) -> Reapplied:
                 .values(status=change["status"], reason=change["reason"])
             )
         conn.execute(
-            update(kiosks_table).where(kiosks_table.c.kiosk_id == kiosk_id).values(quarantined=done.quarantined)
+            update(kiosks_table)
+            .where(kiosks_table.c.kiosk_id == kiosk_id)
+            .values(quarantined=done.quarantined, reapplied_at=generation)
         )
-    rollup.rebuild(engine, [kiosk_id])  # the console's figures, from the events applied now
+        rollup.rebuild_locked(conn, kiosk_id, upto=int(kiosk["acked_seq"]), page=page)  # from what applies now
     return done

@@ -192,12 +192,17 @@ def rebuild(engine: Engine, kiosk_ids: list[str] | None = None, page: int = 5000
     return len(ids)
 
 
+def rebuild_locked(conn: Connection, kiosk_id: str, upto: int, page: int) -> None:
+    """The kiosk's rollups from its events applied up to ``upto``, in ``conn``'s transaction (which holds
+    the kiosk's lock)."""
+    _replace(conn, kiosk_id, replay(_applied(conn, kiosk_id, page, upto=upto)))
+
+
 def _rebuild_one(engine: Engine, kiosk_id: str, page: int, locked: bool) -> bool:
     if locked:
         with write(engine) as conn:
             kiosk = lock_kiosk(conn, kiosk_id)
-            seen = int(kiosk["acked_seq"]) if kiosk is not None else 0
-            _replace(conn, kiosk_id, replay(_applied(conn, kiosk_id, page, upto=seen)))
+            rebuild_locked(conn, kiosk_id, int(kiosk["acked_seq"]) if kiosk is not None else 0, page)
         return True
     with read(engine) as conn:
         seen = conn.scalar(select(kiosks_table.c.acked_seq).where(kiosks_table.c.kiosk_id == kiosk_id)) or 0

@@ -128,9 +128,9 @@ def test_a_push_reduced_on_a_snapshot_that_another_push_overtook_is_reduced_agai
     reductions: list[int] = []
     real_reduce, real_write = ingest._reduce, ingest.write
 
-    def counting_reduce(conn: Any, kiosk_id: str, chained: list[Any], acked: int) -> Any:
+    def counting_reduce(conn: Any, kiosk_id: str, chained: list[Any], acked: int, *rest: Any) -> Any:
         reductions.append(acked)
-        return real_reduce(conn, kiosk_id, chained, acked)
+        return real_reduce(conn, kiosk_id, chained, acked, *rest)
 
     @contextlib.contextmanager
     def overtaken(engine: Any) -> Any:

@@ -312,6 +312,57 @@ def test_a_push_sent_again_does_not_put_back_what_the_kiosk_said_of_itself_then(
     assert server.kiosk("K01")["print_pending"] == said_now
 
 
+def test_a_push_reduced_before_a_reapply_is_reduced_again_after_it(
+    server: Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A push reduces its batch on a snapshot, outside the kiosk's lock, and keeps that work if nothing
+    moved meanwhile. A reapply rebuilds the books without moving the cursor: a push whose snapshot came
+    before it wrote rows reduced from the old books (the fines an older server had quarantined)."""
+    import contextlib
+
+    import sync_server.ingest
+    from kiosk.domain.errors import DomainError
+    from sync_server.reapply import reapply
+
+    real_apply, real_write = sync_server.ingest.apply, sync_server.ingest.write
+
+    def older(view: Any, ev: Any) -> Any:
+        if ev.type == "movement_recorded" and ev.body.get("kind") == "fine":
+            raise DomainError("movement_unknown", "kind", value="fine")
+        return real_apply(view, ev)
+
+    st = station(tmp_path / "k.db")
+    client = enrolled(st, server, "K01")
+    monkeypatch.setattr(sync_server.ingest, "apply", older)
+    st.meeting(extra_movements=3)
+    client.sync()
+    monkeypatch.setattr(sync_server.ingest, "apply", real_apply)  # the server upgraded
+
+    @contextlib.contextmanager
+    def overtaken(engine: Any) -> Any:
+        if not overtaken.done:  # type: ignore[attr-defined]
+            overtaken.done = True  # type: ignore[attr-defined]
+            reapply(engine, "K01")  # between the push's snapshot and its lock
+        with real_write(engine) as conn:
+            yield conn
+
+    overtaken.done = False  # type: ignore[attr-defined]
+    monkeypatch.setattr(sync_server.ingest, "write", overtaken)
+    st.meeting(extra_movements=1)
+    client.sync()
+    assert overtaken.done  # type: ignore[attr-defined]
+    assert server.projections("K01") == kiosk_projections(st.k)
+    monkeypatch.setattr(sync_server.ingest, "write", real_write)
+    from sync_server import rollup
+
+    rebuilt = server.engine  # the rollups as a rebuild from the journal makes them: nothing counted twice
+    with rebuilt.connect() as conn:
+        before = sorted(map(tuple, conn.execute(select(rollup.console_totals)).all()))
+    rollup.rebuild(server.engine, ["K01"])
+    with rebuilt.connect() as conn:
+        assert sorted(map(tuple, conn.execute(select(rollup.console_totals)).all())) == before
+
+
 def test_time_is_corrected_per_boot_from_the_server_clock(server: Server, tmp_path: Path) -> None:
     clock = FixedClock(now=1_600_000_000_000, boot_id="boot-a")  # a Pi whose clock says September 2020
     st = station(tmp_path / "k.db", clock=clock)
