@@ -48,24 +48,28 @@ class CapBody:
                 return
             more = message.get("more_body", False)
 
-        async def replay() -> Any:
-            return messages.pop(0) if messages else await receive()
+        await self.app(scope, replaying(messages, receive), send)
 
-        await self.app(scope, replay, send)
+
+def replaying(messages: list[Any], receive: Any) -> Any:
+    """A ``receive`` that hands out the messages already read, then the rest as it comes."""
+
+    async def replay() -> Any:
+        return messages.pop(0) if messages else await receive()
+
+    return replay
 
 
 async def _refuse(send: Any, limit: int) -> None:
-    detail = {"code": "body_too_large", "message": f"request bodies are limited to {limit} bytes", "limit": limit}
+    message = f"request bodies are limited to {limit} bytes"
+    await refuse(send, 413, {"code": "body_too_large", "message": message, "limit": limit}, close=True)
+
+
+async def refuse(send: Any, status: int, detail: dict[str, Any], *, close: bool = False) -> None:
+    """A JSON refusal, as the app's own (``{"detail": {"code", "message", …}}``), sent before the app runs."""
     payload = json.dumps({"detail": detail}).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 413,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(payload)).encode()),
-                (b"connection", b"close"),
-            ],
-        }
-    )
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())]
+    if close:  # the rest of an oversized body is not worth reading
+        headers.append((b"connection", b"close"))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": payload})

@@ -10,8 +10,9 @@ by one when a text holds a NUL).
 
 from __future__ import annotations
 
-import json
 from typing import Any
+
+from .bodycap import refuse, replaying
 
 Scope = dict[str, Any]
 
@@ -48,20 +49,8 @@ class RefuseNul:
             await _refuse(send)
             return
 
-        async def replay() -> Any:
-            return messages.pop(0) if messages else await receive()
-
-        await self.app(scope, replay, send)
+        await self.app(scope, replaying(messages, receive), send)
 
 
 async def _refuse(send: Any) -> None:
-    detail = {"code": "nul_in_request", "message": "a NUL character has no place in any field"}
-    payload = json.dumps({"detail": detail}).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 400,
-            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())],
-        }
-    )
-    await send({"type": "http.response.body", "body": payload})
+    await refuse(send, 400, {"code": "nul_in_request", "message": "a NUL character has no place in any field"})

@@ -251,16 +251,12 @@ def test_values_no_database_can_store_are_quarantined_not_retried_for_ever(serve
     assert "groups.group_id" in rows[0]["reason"] and "groups.country" in rows[1]["reason"]
 
 
-def test_an_upgraded_server_applies_again_what_its_older_self_quarantined(
+def _synced_to_a_server_that_knew_no_fines(
     server: Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A server one version behind its kiosks quarantined what it could not read yet (here: fines), and
-    what leaned on it (the receipts citing them, the closing count then short): its books differed from
-    the kiosk's for good, and so did a Pi restored from it. ``muso-server reapply`` replays the journal."""
+) -> tuple[Any, SyncClient]:
+    """A kiosk whose meeting with fines went to a server one version behind, whose reducer refused them."""
     import sync_server.ingest
     from kiosk.domain.errors import DomainError
-    from sync_server import cli as server_cli
-    from sync_server.reapply import reapply
 
     real_apply = sync_server.ingest.apply
 
@@ -274,9 +270,22 @@ def test_an_upgraded_server_applies_again_what_its_older_self_quarantined(
     monkeypatch.setattr(sync_server.ingest, "apply", older)
     st.meeting(extra_movements=3)
     client.sync()
+    return st, client
+
+
+def test_an_upgraded_server_applies_again_what_its_older_self_quarantined(
+    server: Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A server one version behind its kiosks quarantined what it could not read yet (here: fines), and
+    what leaned on it (the receipts citing them, the closing count then short): its books differed from
+    the kiosk's for good, and so did a Pi restored from it. ``muso-server reapply`` replays the journal."""
+    from sync_server import cli as server_cli
+    from sync_server.reapply import reapply
+
+    st, client = _synced_to_a_server_that_knew_no_fines(server, tmp_path, monkeypatch)
     assert server.kiosk("K01")["quarantined"] >= 3
     assert server.projections("K01") != kiosk_projections(st.k)
-    monkeypatch.setattr(sync_server.ingest, "apply", real_apply)  # the server upgraded
+    monkeypatch.undo()  # the server upgraded
     before = server_journal_tuples(server, "K01")
     done = reapply(server.engine, "K01")
     assert done.now_applied >= 3 and done.now_quarantined == 0 and done.quarantined == 0
@@ -321,22 +330,11 @@ def test_a_push_reduced_before_a_reapply_is_reduced_again_after_it(
     import contextlib
 
     import sync_server.ingest
-    from kiosk.domain.errors import DomainError
     from sync_server.reapply import reapply
 
-    real_apply, real_write = sync_server.ingest.apply, sync_server.ingest.write
-
-    def older(view: Any, ev: Any) -> Any:
-        if ev.type == "movement_recorded" and ev.body.get("kind") == "fine":
-            raise DomainError("movement_unknown", "kind", value="fine")
-        return real_apply(view, ev)
-
-    st = station(tmp_path / "k.db")
-    client = enrolled(st, server, "K01")
-    monkeypatch.setattr(sync_server.ingest, "apply", older)
-    st.meeting(extra_movements=3)
-    client.sync()
-    monkeypatch.setattr(sync_server.ingest, "apply", real_apply)  # the server upgraded
+    real_write = sync_server.ingest.write
+    st, client = _synced_to_a_server_that_knew_no_fines(server, tmp_path, monkeypatch)
+    monkeypatch.undo()  # the server upgraded
 
     @contextlib.contextmanager
     def overtaken(engine: Any) -> Any:

@@ -15,6 +15,7 @@ from ui_support import (
     PRESIDENT,
     App,
     db_fixture,  # noqa: F401  (the fixture ``db``)
+    open_meeting,
     running_app,
     to_cash_count,
     to_contributions,
@@ -576,14 +577,7 @@ def test_who_represents_a_member_is_a_tap_for_the_usual_relatives(qtbot: Any, db
     with running_app(qtbot, *db) as a:
         d = a.d
         a.login()
-        d.tap("menu_meeting")
-        to_cash_count(a)
-        for fund, amount in M.expected_cash(a.k, a.group_id).items():
-            if amount:
-                d.count(fund, count_for(amount), "open")
-        d.tap("step_next")
-        d.tap("confirm_ok")
-        a.approve(PRESIDENT, CONTROLLER)
+        open_meeting(a)
         d.tap("att_9")
         d.tap("choice_represented")
         taps = d.taps
