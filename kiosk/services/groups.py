@@ -235,11 +235,8 @@ def reset_pin(k: Kiosk, member_id: str, new_pin: str, approvals: list[Approval])
     as the server does) but carries neither the PIN nor its hash, which stay in the kiosk's local
     table like every PIN (DESIGN §3, kiosk.store.pins).
     """
+    check_not_behind_server(k)
     member = _officer(k, member_id)
-    if k.group(member["group_id"])["open_meeting"] is None:
-        # Behind the server, a meeting already open may finish (check_not_behind_server), and closing it
-        # takes two officers' PINs: one locked out must be reset then, or the meeting could not close.
-        check_not_behind_server(k)
     if not member["active"]:
         raise DomainError("member_left", "member", name=member["name"])
     # The format only: "not the old PIN" would tell whoever resets which PIN the officer has now,
