@@ -182,6 +182,24 @@ def test_the_daemon_of_a_kiosk_whose_app_never_started_waits_for_its_database(
         assert server_journal_tuples(wired, "K01") == kiosk_journal(k)
 
 
+def test_a_reason_to_wait_that_lasts_is_said_again_not_only_once(caplog: pytest.LogCaptureFixture) -> None:
+    """A database that stays unreadable is a broken card, not one being made: said again each day."""
+    from kiosk.sync import daemon
+
+    stop, tries = threading.Event(), []
+
+    def broken() -> Any:
+        tries.append(1)
+        if len(tries) == 6:
+            stop.set()
+        raise SyncError("database_not_ready", "file is not a database")
+
+    caplog.set_level(logging.INFO, logger="muso.sync")
+    assert daemon.wait_for_client(broken, stop, every_s=0.02, remind_s=0.05) is None
+    said = [r for r in caplog.records if "database_not_ready" in r.getMessage()]
+    assert 2 <= len(said) < len(tries)  # again after a while, never at every try
+
+
 # -- what the technician reads ----------------------------------------------------------------------------
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import random
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -40,18 +41,19 @@ class Schedule:
 
 
 def wait_for_client(
-    open_client: Callable[[], SyncClient], stop: threading.Event, every_s: float = 600.0
+    open_client: Callable[[], SyncClient], stop: threading.Event, every_s: float = 600.0, remind_s: float = 86_400.0
 ) -> SyncClient | None:
     """``open_client()`` once it works (the kiosk enrolled, its key readable), trying every ``every_s``;
-    None if ``stop`` is set first. Each reason to wait is logged once, not at every try."""
-    said = None
+    None if ``stop`` is set first. Each reason to wait is logged once, not at every try, and again each
+    ``remind_s`` it lasts: a database that stays unreadable is a broken card, not one being made."""
+    said, said_at = None, 0.0
     while not stop.is_set():
         try:
             client = open_client()
         except SyncError as exc:
-            if exc.code != said:
+            if exc.code != said or time.monotonic() - said_at >= remind_s:
                 log.warning("sync waits (%s: %s): trying again every %.0f s", exc.code, exc.message, every_s)
-                said = exc.code
+                said, said_at = exc.code, time.monotonic()
         else:
             if said:
                 log.info("sync can start (%s resolved)", said)
