@@ -109,9 +109,10 @@ def test_a_long_name_wraps_and_never_widens_the_window(qtbot: Any, db: tuple[Pat
 def test_receipts_going_to_a_file_are_said_on_every_screen(qtbot: Any, db: tuple[Path, str]) -> None:
     # One officer can set the printer to "fichier": paper stops while the receipts still read "imprimé".
     with running_app(qtbot, *db) as a:
-        assert a.d.text("nav_printer") == "Pas de papier :\nreçus en fichier"
+        assert a.d.text("nav_printer") == "Reçus en fichier :\nrien n'est imprimé"
+        assert "fichier, rien n'est imprimé" in a.d.text("home_printer")  # the footer says the same, not "prête"
         a.login()
-        assert a.d.text("nav_printer") == "Pas de papier :\nreçus en fichier"
+        assert a.d.text("nav_printer") == "Reçus en fichier :\nrien n'est imprimé"
         a.win.printer.restart({"connection": "network", "host": "127.0.0.1", "port": 9, "width": 32})
         a.win.header.refresh_printer()
         assert "fichier" not in a.d.text("nav_printer")

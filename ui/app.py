@@ -123,7 +123,7 @@ class Header(QFrame):
         if self.win.printer.to_file and status.state in (State.READY, State.PRINTING):
             # No paper comes out: members would take nothing home. Said on every screen, since one
             # officer can choose this setting and the receipts' list still says "imprimé".
-            text, colour = _("Pas de papier :\nreçus en fichier"), PRINTER_COLOURS[State.PAPER_OUT]
+            text, colour = _("Reçus en fichier :\nrien n'est imprimé"), PRINTER_COLOURS[State.PAPER_OUT]
         elif status.state in (State.READY, State.PRINTING) and pending:
             text = _("{n} à imprimer", n=pending)
         else:

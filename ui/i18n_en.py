@@ -8,7 +8,7 @@ placeholders, and that no entry is left over.
 EN: dict[str, str] = {
     "Menu": "Menu",
     "{n} à imprimer": "{n} to print",
-    "Pas de papier :\nreçus en fichier": "No paper:\nreceipts to a file",
+    "Reçus en fichier :\nrien n'est imprimé": "Receipts to a file:\nnothing is printed",
     "Imprimante {state}": "Printer {state}",
     "Déconnexion": "Log out",
     "Quitter l'application": "Quit the app",
@@ -375,6 +375,7 @@ EN: dict[str, str] = {
     "Le prêt de {amount} à {name} n'est pas accordé.": "The loan of {amount} to {name} is not granted.",
     "L'aide {aid} à {name} n'est pas accordée.": "The {aid} aid to {name} is not granted.",
     "Pas encore enregistré": "Not recorded yet",
+    "fichier, rien n'est imprimé": "a file, nothing is printed",
     "Son mari": "Her husband",
     "Sa femme": "His wife",
     "Son fils": "Their son",

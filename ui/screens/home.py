@@ -175,9 +175,9 @@ class HomeScreen(Screen):
     def poll(self) -> None:
         status = self.win.printer.status
         pending = PrintQueue(self.k.store).pending_count()
-        self.printer.setText(
-            _("Imprimante : {state} · {n} reçu(s) en attente", state=printer_state_name(status.state.value), n=pending)
-        )
+        # A file printer is "ready" and prints nothing: said as the header says it, not "prête".
+        state = _("fichier, rien n'est imprimé") if self.win.printer.to_file else printer_state_name(status.state.value)
+        self.printer.setText(_("Imprimante : {state} · {n} reçu(s) en attente", state=state, n=pending))
 
     def _sync(self) -> None:
         info = self.win.sync.info
