@@ -113,6 +113,16 @@ def test_the_penalty_does_not_depend_on_when_it_was_paid(method: PafMethod, mont
     assert standing.penalty_paid + due_at(t, standing, end).penalty == silent
 
 
+def test_declining_paf_left_unpaid_after_the_principal_is_late_from_its_own_month() -> None:
+    t = terms(PafMethod.DECLINING)
+    # All the principal paid by 10 March, not the 1 200 of PAF of January's and February's months.
+    due = due_at(t, Standing(principal_paid=30000, paf_charged=1200, paf_until=date(2026, 3, 5)), date(2026, 3, 10))
+    assert due.arrears == 1200
+    # January's month's 600 two months late (since 5 February), February's one month (since 5 March): 1 %,
+    # 18 → 20. (All of it dated from the first due date, it was 25.)
+    assert due.new_penalty == 20
+
+
 def test_late_paf_alone_is_late_too() -> None:
     t = terms(PafMethod.FLAT)
     # The principal paid ahead, the PAF of February's and March's installments (600 each) not at all.

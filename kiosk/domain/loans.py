@@ -199,7 +199,8 @@ def due_at(terms: Terms, standing: Standing, today: date, next_meeting: date | N
             # The months charged and ended, newest first, each at what it charged on what is owed now
             # (the schedule's figures assume every earlier installment paid on time; a late loan's are more).
             ended = terms.month_of(paf_until) - (1 if running else 0)
-            monthly = terms.round(outstanding * terms.rate_bp)
+            # All the principal paid, a month charges nothing now: what was charged, a month on average.
+            monthly = terms.round(outstanding * terms.rate_bp) or -(-paf_charged // max(1, terms.month_of(paf_until)))
             paf_dues = [(add_months(terms.start, m), monthly) for m in range(ended, 0, -1)]
         else:
             paf_dues = [(inst.due, inst.paf) for inst in reversed(overdue)]
