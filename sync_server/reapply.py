@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Engine, delete, select, update
+from sqlalchemy import Engine, bindparam, delete, select, update
 
 from kiosk.domain.errors import DomainError
 from kiosk.domain.events import Event
@@ -55,7 +55,7 @@ def reapply(engine: Engine, kiosk_id: str, page: int = 1000) -> Reapplied:
             conn.execute(delete(projections[name]).where(projections[name].c.kiosk_id == kiosk_id))
         # Strictly later than the last: two reapplies in one millisecond must still tell a push apart.
         generation = max(now_ms(), (kiosk["reapplied_at"] or 0) + 1)
-        view = ServerView(conn, kiosk_id)
+        view, rollups = ServerView(conn, kiosk_id), rollup.Rollup()
         after, changed = 0, []
         while True:
             rows = conn.execute(
@@ -70,7 +70,9 @@ def reapply(engine: Engine, kiosk_id: str, page: int = 1000) -> Reapplied:
             view.prefetch([body_or_none(ev) for ev in events])
             for ev, row in zip(events, rows, strict=True):
                 try:
-                    view.apply(apply(view, ev))
+                    changes = apply(view, ev)
+                    rollups.observe(view.peek, changes, ev)  # the console's figures, in the same pass (as ingest)
+                    view.apply(changes)
                     status, reason = "applied", None
                 except DomainError as exc:
                     status, reason = "quarantined", quarantine_reason(exc)
@@ -79,20 +81,21 @@ def reapply(engine: Engine, kiosk_id: str, page: int = 1000) -> Reapplied:
                     done.now_applied += status == "applied"
                     done.now_quarantined += status == "quarantined"
                 if (status, reason) != (row.status, row.reason):
-                    changed.append({"k": kiosk_id, "s": ev.seq, "status": status, "reason": reason})
+                    changed.append({"s": ev.seq, "st": status, "rs": reason})
             view.flush(conn)
             done.events += len(rows)
             after = rows[-1].seq
-        for change in changed:
+        if changed:
             conn.execute(
                 update(journal)
-                .where(journal.c.kiosk_id == change["k"], journal.c.seq == change["s"])
-                .values(status=change["status"], reason=change["reason"])
+                .where(journal.c.kiosk_id == kiosk_id, journal.c.seq == bindparam("s"))
+                .values(status=bindparam("st"), reason=bindparam("rs")),
+                changed,
             )
         conn.execute(
             update(kiosks_table)
             .where(kiosks_table.c.kiosk_id == kiosk_id)
             .values(quarantined=done.quarantined, reapplied_at=generation)
         )
-        rollup.rebuild_locked(conn, kiosk_id, upto=int(kiosk["acked_seq"]), page=page)  # from what applies now
+        rollup.replace(conn, kiosk_id, rollups)
     return done

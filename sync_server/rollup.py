@@ -192,17 +192,12 @@ def rebuild(engine: Engine, kiosk_ids: list[str] | None = None, page: int = 5000
     return len(ids)
 
 
-def rebuild_locked(conn: Connection, kiosk_id: str, upto: int, page: int) -> None:
-    """The kiosk's rollups from its events applied up to ``upto``, in ``conn``'s transaction (which holds
-    the kiosk's lock)."""
-    _replace(conn, kiosk_id, replay(_applied(conn, kiosk_id, page, upto=upto)))
-
-
 def _rebuild_one(engine: Engine, kiosk_id: str, page: int, locked: bool) -> bool:
     if locked:
         with write(engine) as conn:
             kiosk = lock_kiosk(conn, kiosk_id)
-            rebuild_locked(conn, kiosk_id, int(kiosk["acked_seq"]) if kiosk is not None else 0, page)
+            seen = int(kiosk["acked_seq"]) if kiosk is not None else 0
+            replace(conn, kiosk_id, replay(_applied(conn, kiosk_id, page, upto=seen)))
         return True
     with read(engine) as conn:
         seen = conn.scalar(select(kiosks_table.c.acked_seq).where(kiosks_table.c.kiosk_id == kiosk_id)) or 0
@@ -211,11 +206,12 @@ def _rebuild_one(engine: Engine, kiosk_id: str, page: int, locked: bool) -> bool
         kiosk = lock_kiosk(conn, kiosk_id)
         if kiosk is not None and int(kiosk["acked_seq"]) != seen:
             return False
-        _replace(conn, kiosk_id, rollup)
+        replace(conn, kiosk_id, rollup)
     return True
 
 
-def _replace(conn: Connection, kiosk_id: str, rollup: Rollup) -> None:
+def replace(conn: Connection, kiosk_id: str, rollup: Rollup) -> None:
+    """The kiosk's rollups, all of them, replaced by ``rollup`` (in a transaction holding its lock)."""
     conn.execute(delete(console_months).where(console_months.c.kiosk_id == kiosk_id))
     conn.execute(delete(console_totals).where(console_totals.c.kiosk_id == kiosk_id))
     rollup.flush(conn, kiosk_id)

@@ -133,7 +133,6 @@ def _daemon(args: argparse.Namespace) -> int:
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
     path = db_file(args)
-    stores: list[Store] = []
 
     def open_client() -> SyncClient:
         # No database yet (the app makes it at its first start, `init` on a technician's bench): made
@@ -146,12 +145,10 @@ def _daemon(args: argparse.Namespace) -> int:
             # The app making it this very moment (a half-made file, a migration under way): wait.
             raise SyncError("database_not_ready", f"kiosk database at {path} not ready yet: {exc}") from None
         try:
-            client = SyncClient.open(store)
+            return SyncClient.open(store)
         except BaseException:
             store.close()
             raise
-        stores.append(store)
-        return client
 
     # Not enrolled yet (a Pi installed before its code came): wait here, on our own slow timer, rather than
     # exit and be restarted by systemd every 30 s, a log line each time on the SD card.
@@ -163,7 +160,7 @@ def _daemon(args: argparse.Namespace) -> int:
         daemon.run(client, schedule, stop, rounds=args.rounds)
     finally:
         client.close()
-        stores[-1].close()
+        client.store.close()
     return EXIT_OK
 
 

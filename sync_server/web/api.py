@@ -47,13 +47,9 @@ def groups(
     country: Text = "",
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
 ) -> dict[str, Any]:
+    silent_before = queries.silent_cutoff(now_ms(), settings.silent_days)
     with read(engine) as conn:
-        total = queries.count_groups(conn, me, q, country)
-        silent_before = queries.silent_cutoff(now_ms(), settings.silent_days)
-        rows = queries.group_rows(
-            conn, me, search=q, country=country, offset=(page - 1) * 50, limit=50, silent_before=silent_before
-        )
-        par = queries.par_for(conn, [(r["kiosk_id"], r["group_id"]) for r in rows], today(request))
+        total, rows, par = queries.groups_page(conn, me, q, country, page, 50, today(request), silent_before)
     for r in rows:
         r["par30"] = par.get((r["kiosk_id"], r["group_id"]), 0)
     return {"total": total, "page": page, "groups": rows}

@@ -44,17 +44,7 @@ def groups(
 ) -> HTMLResponse:
     silent_before = queries.silent_cutoff(now_ms(), settings.silent_days)
     with read(engine) as conn:
-        total = queries.count_groups(conn, me, q, country)
-        rows = queries.group_rows(
-            conn,
-            me,
-            search=q,
-            country=country,
-            offset=(page - 1) * PER_PAGE,
-            limit=PER_PAGE,
-            silent_before=silent_before,
-        )
-        par = queries.par_for(conn, [(r["kiosk_id"], r["group_id"]) for r in rows], today(request))
+        total, rows, par = queries.groups_page(conn, me, q, country, page, PER_PAGE, today(request), silent_before)
     for r in rows:
         r["par30_pct"] = queries.pct(par.get((r["kiosk_id"], r["group_id"]), 0), r["loans"])
         r["women_pct"] = queries.pct(r["women"], r["members"])

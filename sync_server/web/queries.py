@@ -207,6 +207,17 @@ def _folded(element: folded, compiler: Any, **kw: Any) -> str:
     return f"muso_fold({compiler.process(element.clauses, **kw)})"
 
 
+def groups_page(
+    conn: Connection, p: Principal, q: str, country: str, page: int, per_page: int, today: date, silent_before: int
+) -> tuple[int, list[dict[str, Any]], dict[tuple[str, str], int]]:
+    """One page of the groups list: how many match in all, the page's rows, and each row's PAR30."""
+    total = count_groups(conn, p, q, country)
+    rows = group_rows(
+        conn, p, search=q, country=country, offset=(page - 1) * per_page, limit=per_page, silent_before=silent_before
+    )
+    return total, rows, par_for(conn, [(r["kiosk_id"], r["group_id"]) for r in rows], today)
+
+
 def group_rows(
     conn: Connection,
     p: Principal,
