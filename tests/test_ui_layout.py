@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 import ui_support  # noqa: F401  (chooses the offscreen platform before Qt loads)
+from PySide6.QtCore import QPoint
 from PySide6.QtWidgets import QLabel, QPushButton, QWidget
 
 from kiosk.store.print_queue import PrintQueue
@@ -37,7 +38,23 @@ def layout_problems(root: QWidget, m: theme.Metrics) -> list[str]:
             continue
         if lab.sizeHint().width() > lab.width() + SLACK:
             problems.append(f"label {lab.objectName() or lab.text()[:20]!r}: text cut ({lab.text()!r})")
-    return problems
+    return problems + cancel_problems(root)
+
+
+def cancel_problems(root: QWidget) -> list[str]:
+    """'Annuler' sits in the bottom-left corner everywhere, where the hand finds it without reading:
+    the thumb that goes there to back out must never land on an OK."""
+    # Tiles scrolled out of sight are visible to Qt but not to the eye.
+    shown = [b for b in root.findChildren(QPushButton) if b.isVisible() and not b.visibleRegion().isEmpty()]
+    spots = {b: b.mapTo(root, QPoint(0, 0)) for b in shown}
+    bottom = max((p.y() + b.height() for b, p in spots.items()), default=0)
+    # The lower half's left edge: a screen's header (above) starts a few pixels further left.
+    left = min((p.x() for p in spots.values() if p.y() > root.height() // 2), default=0)
+    return [
+        f"button {b.objectName()!r} is not in the bottom-left corner"
+        for b, p in spots.items()
+        if b.objectName().endswith("_cancel") and (p.y() + b.height() < bottom - SLACK or p.x() > left + SLACK)
+    ]
 
 
 class CheckedTour(Tour):

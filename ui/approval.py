@@ -119,7 +119,7 @@ class ApprovalOverlay(Overlay):
         pin_page.setLayout(row(column(self.who, change, None), self.pad, spacing=theme.current.px(16)))
         self.pages.addWidget(pin_page)
         self.lay.addWidget(self.pages, 1)
-        self.lay.addLayout(row(None, button(_("Annuler"), "approval_cancel", on=self.close_overlay)))
+        self.lay.addLayout(row(button(_("Annuler"), "approval_cancel", on=self.close_overlay), None))
         self._refresh()
 
     def _refresh(self) -> None:
@@ -183,7 +183,7 @@ class NewPinOverlay(Overlay):
         self.pad.submitted.connect(self._pin)
         side = column(*([label(hint, kind="small", name="newpin_hint")] if hint else []), self.step, self.error, None)
         self.lay.addLayout(row(side, self.pad, spacing=theme.current.px(16)), 1)
-        self.lay.addLayout(row(None, button(_("Annuler"), "newpin_cancel", on=self.close_overlay)))
+        self.lay.addLayout(row(button(_("Annuler"), "newpin_cancel", on=self.close_overlay), None))
 
     def _pin(self, pin: str) -> None:
         if self.first is None:

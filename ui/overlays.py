@@ -317,7 +317,7 @@ class ChoiceOverlay(Overlay):
             b.clicked.connect(lambda _c=False, k=key: self._pick(k))
             grid.addWidget(b, i // columns, i % columns)
         self.lay.addLayout(grid, 1)
-        self.lay.addLayout(row(None, button(_("Annuler"), "choice_cancel", on=self.close_overlay)))
+        self.lay.addLayout(row(button(_("Annuler"), "choice_cancel", on=self.close_overlay), None))
 
     def _pick(self, key: str) -> None:
         self.close_overlay()
@@ -344,7 +344,7 @@ class MemberPicker(Overlay):
         self.list = Scroll(columns=3)
         self.list.set_columns(self.list.columns)
         self.lay.addWidget(self.list, 1)
-        self.lay.addLayout(row(None, button(_("Annuler"), "pick_cancel", on=self.close_overlay)))
+        self.lay.addLayout(row(button(_("Annuler"), "pick_cancel", on=self.close_overlay), None))
         self._fill()
 
     def _fill(self) -> None:

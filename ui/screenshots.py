@@ -13,6 +13,7 @@ import os
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -73,6 +74,13 @@ class Tour:
         path = self.out / f"{name}.png"
         self.win.grab_png(path)
         self.shots.append(path)
+
+    def wait_until(self, done: Callable[[], bool], timeout: float = 10.0) -> None:
+        deadline = time.monotonic() + timeout
+        while not done() and time.monotonic() < deadline:
+            self.d.settle()
+            time.sleep(0.02)
+        self.d.settle()
 
     def wait_for_printer(self, timeout: float = 30.0) -> None:
         """Let the print worker hand out the meeting's receipts, as it would while the treasurer looks on."""
@@ -196,6 +204,7 @@ class Tour:
         self.win.show_screen("settings")
         shot("31-settings-printer")
         d.tap("settings_sync")
+        self.wait_until(lambda: not self.win.sync.info.get("loading"))  # the status is read off the UI thread
         shot("32-settings-sync")
         d.tap("settings_backup")
         shot("33-settings-backup")

@@ -322,7 +322,7 @@ class PinChangeOverlay(Overlay):
         self.pad = PinPad("pinchange")
         self.pad.submitted.connect(self._pin)
         self.lay.addLayout(row(column(self.step, self.error, None), self.pad, spacing=theme.current.px(16)), 1)
-        self.lay.addLayout(row(None, button(_("Annuler"), "pinchange_cancel", on=self.close_overlay)))
+        self.lay.addLayout(row(button(_("Annuler"), "pinchange_cancel", on=self.close_overlay), None))
         self._show_step()
 
     def _show_step(self) -> None:
