@@ -128,6 +128,7 @@ def test_a_whole_meeting_of_thirty_members(
         d.tap("loan_amount")
         d.amount(LOAN)
         assert d.text("loan_check").startswith("Le règlement permet ce prêt.")  # allowed, not done: no tick
+        assert "Participation aux frais (PAF) :" in d.text("loan_check")  # the word members use, spelled out
         d.tap("loan_grant")
         assert d.text("confirm_amount") == money(LOAN)
         d.tap("confirm_ok")

@@ -369,7 +369,7 @@ EN: dict[str, str] = {
     "{n} mois": "{n} months",
     "Choisissez le membre, le montant et la durée.": "Choose the member, the amount and the term.",
     "Choisissez le montant et la durée.": "Choose the amount and the term.",
-    "Le règlement permet ce prêt. PAF : {paf}, à rembourser avant le {due}.": "The rules allow this loan. PAF: {paf}, to repay by {due}.",
+    "Le règlement permet ce prêt. Participation aux frais (PAF) : {paf}. À rembourser avant le {due}.": "The rules allow this loan. Fee (PAF, the interest): {paf}. To repay by {due}.",
     "Retour au prêt": "Back to the loan",
     "Retour à l'aide": "Back to the aid",
     "Le prêt de {amount} à {name} n'est pas accordé.": "The loan of {amount} to {name} is not granted.",

@@ -241,7 +241,7 @@ class LoansStep(Step):
         # No tick: it read "done", and nothing is until the officers approve (``leave`` asks).
         self.check.setText(
             _(
-                "Le règlement permet ce prêt. PAF : {paf}, à rembourser avant le {due}.",
+                "Le règlement permet ce prêt. Participation aux frais (PAF) : {paf}. À rembourser avant le {due}.",
                 paf=money(terms.fixed_paf()),
                 due=short_date(terms.due_date),
             )
