@@ -712,13 +712,14 @@ def test_a_per_movement_receipt_verifies_as_its_paper_reads(tmp_path: Path) -> N
     from kiosk.services import Kiosk
     from kiosk.services import movements as V
     from kiosk.store.clock import FixedClock
+    from kiosk.sync import state
 
     DAY = date(2026, 3, 2)
     db = server_db("sqlite", tmp_path)
     with running(db) as server:
         k = Kiosk.open(tmp_path / "k.db", FixedClock())
         k.store.set_setting("kiosk_id", "K01")
-        k.store.set_setting("server_url", "http://testserver")
+        state.update(k.store, server_url="http://testserver")
         g = make_group(k, n_members=2, rules={"share_out": True})
         k.store.set_setting("receipt_mode", "movement")
         first = g.open(DAY, attendance=None)

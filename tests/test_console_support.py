@@ -24,7 +24,7 @@ from kiosk.demo import demo_scenario
 from kiosk.scenario import Runner
 from kiosk.services import Kiosk
 from kiosk.store.clock import FixedClock
-from kiosk.sync import keys
+from kiosk.sync import keys, state
 from kiosk.sync.client import SyncClient, enroll
 from sync_server import accounts
 
@@ -82,7 +82,7 @@ class World:
 def make_kiosk(path: Path, kiosk_id: str, scenario: dict[str, Any], server_url: str = SERVER) -> tuple[Kiosk, str]:
     k = Kiosk.open(path, FixedClock())
     k.store.set_setting("kiosk_id", kiosk_id)
-    k.store.set_setting("server_url", server_url)
+    state.update(k.store, server_url=server_url)
     group_id = Runner(k).run(scenario)
     return k, group_id
 

@@ -104,6 +104,30 @@ def test_enroll_with_a_replacement_code_advises_restore_only_when_restore_can_wo
         assert server_journal_tuples(wired, "K01") == kiosk_journal(k)
 
 
+# -- receipts of an enrolled kiosk ----------------------------------------------------------------------
+
+
+def test_an_enrolled_kiosk_s_receipts_carry_a_qr_code_that_opens_their_check_on_its_server(
+    wired: Server,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture,  # type: ignore[type-arg]
+) -> None:
+    st = station(tmp_path / "k.db")
+    st.meeting()  # before enrollment: no server to send a member to
+    code, _, err = run(capsys, "--db", str(st.store.path), "enroll", "--server", URL, "--code", wired.code("K01"))
+    assert code == 0, err
+    st.meeting()
+    jobs = st.store.conn.execute("SELECT doc FROM print_jobs WHERE kind = 'member' ORDER BY id").fetchall()
+    docs = [json.loads(doc) for (doc,) in jobs]
+    before, after = docs[: len(docs) // 2], docs[len(docs) // 2 :]
+    assert before and all(d["verify_url"] is None for d in before)
+    assert after and all(d["verify_url"] == f"{URL}/v/{d['number']}/{d['code'].replace('-', '')}" for d in after)
+    code, _, err = run(capsys, "--db", str(st.store.path), "sync")
+    assert code == 0, err
+    page = wired.client.get(after[0]["verify_url"].removeprefix(URL))
+    assert page.status_code == 200 and "Reçu authentique" in page.text
+
+
 # -- the daemon of a kiosk not enrolled yet -------------------------------------------------------------
 
 

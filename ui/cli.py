@@ -25,6 +25,7 @@ from kiosk.services import groups as G
 from kiosk.services import receipts as RC
 from kiosk.services.movements import active_loans
 from kiosk.store.print_queue import PrintQueue
+from kiosk.sync import state
 from printer.escpos_out import as_text, render
 from printer.layout import layout, self_test_page
 from printer.preview import to_png
@@ -162,7 +163,7 @@ def cmd_setup(args: argparse.Namespace) -> int:
 def cmd_test(args: argparse.Namespace) -> int:
     with _kiosk(args) as k:
         cfg = printing.printer_config(k)
-        server = k.store.setting("server_url")
+        server = state.server_url(k.store)
     style = printing.style(cfg)
     blocks = self_test_page(style.width, server_url=server)
     if args.preview:

@@ -22,6 +22,7 @@ from kiosk.domain.meetings import PAYING
 from kiosk.domain.receipts import member_share, paper_figures, share_parts
 from kiosk.store.database import Writer
 from kiosk.store.print_queue import enqueue
+from kiosk.sync import state
 
 from .context import Kiosk, new_id
 
@@ -51,7 +52,7 @@ def _stamp(k: Kiosk, doc: dict[str, Any], event: Event) -> dict[str, Any]:
     """Number and code come from the receipt's own journal event."""
     number = receipt_number(k, event.seq)
     code = verification_code(event.hash)
-    server = k.store.setting("server_url")
+    server = state.server_url(k.store)
     doc |= {"number": number, "code": code, "kiosk": kiosk_id(k)}
     doc["verify_url"] = f"{server.rstrip('/')}/v/{number}/{code.replace('-', '')}" if server else None
     return doc

@@ -31,6 +31,12 @@ def load(store: Store) -> SyncState:
     return SyncState(**row)
 
 
+def server_url(store: Store) -> str | None:
+    """The server this kiosk is enrolled with: its receipts' QR codes lead there to be checked."""
+    rows = store.query("SELECT server_url FROM sync_state WHERE id = 1")
+    return rows[0]["server_url"] if rows else None
+
+
 def update(store: Store, **values: Any) -> None:
     cols = ", ".join(f"{k} = ?" for k in values)
     with store.write() as w:

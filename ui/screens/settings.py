@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QStackedWidget, QVBoxLayout, QWidget
 from kiosk.store import Store
 from kiosk.store.backup import backup
 from kiosk.store.print_queue import PrintQueue
+from kiosk.sync import state
 from printer.escpos_out import as_text, render
 from printer.layout import self_test_page
 from printer.transports import Job, State, Status
@@ -210,7 +211,7 @@ class SettingsScreen(Screen):
 
     def _printer_test(self) -> None:
         cfg = printing.printer_config(self.k)
-        server = self.k.store.setting("server_url")
+        server = state.server_url(self.k.store)
 
         def done(status: Any, error: BaseException | None) -> None:
             if error is not None:
