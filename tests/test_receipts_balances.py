@@ -90,6 +90,20 @@ def test_a_declining_loan_s_receipt_gives_its_monthly_rate(kiosk: Kiosk) -> None
     assert "30 000 FCFA 3 mois, PAF 2,00 %/mois du reste dû, 1re échéance le 12/02/2026" in _paper(receipt)
 
 
+@pytest.mark.parametrize("method", ["flat", "declining", "one_time"])
+def test_the_échéancier_s_paf_is_the_sum_of_its_installments_paf(kiosk: Kiosk, method: str) -> None:
+    g = make_group(kiosk, 2, rules={"paf_method": method})
+    meeting = g.open(GRANTED)
+    M.standard_contributions(kiosk, meeting, g.treasurer, exceptions={g.member(0): {"verte": 25000}})
+    loan = V.grant_loan(kiosk, meeting, g.treasurer, g.member(0), 30000, 3, g.two())
+    g.close(meeting)
+    RC.print_schedule(kiosk, loan)
+    [doc] = _docs(kiosk, "schedule")
+    planned = sum(i.paf for i in _plan(kiosk, loan))
+    assert planned > 0 and doc["loan"]["paf_total"] == planned == sum(i["paf"] for i in doc["installments"])
+    assert f"{planned:,} FCFA".replace(",", " ") in _paper(doc)
+
+
 def test_the_next_installment_is_its_own_amount_not_what_is_already_late(kiosk: Kiosk) -> None:
     g = make_group(kiosk, 2)
     loan, aid = _borrow(kiosk, g)

@@ -432,7 +432,7 @@ def schedule_doc(k: Kiosk, loan_id: str) -> dict[str, Any]:
 
         raise DomainError("loan_unknown", "loan", value=loan_id)
     member = k.member(row["member_id"])
-    terms = terms_of(row)
+    plan = schedule(terms_of(row))
     return _head_stamped(
         k,
         {
@@ -447,15 +447,16 @@ def schedule_doc(k: Kiosk, loan_id: str) -> dict[str, Any]:
                 "rate_bp": row["rate_bp"],
                 "term_months": row["term_months"],
                 "start": row["start"],
-                "paf_total": row["paf_charged"],
+                # The plan's PAF, as its lines add up: a declining loan's is charged month by month, and
+                # what is charged so far read as the whole of it (180 F printed above 360 F of installments).
+                "paf_total": sum(i.paf for i in plan),
                 "principal_paid": row["principal_paid"],
                 "paf_paid": row["paf_paid"],
                 "penalty_paid": row["penalty_paid"],
                 "kind": row["kind"],
             },
             "installments": [
-                {"number": i.number, "due": i.due.isoformat(), "principal": i.principal, "paf": i.paf}
-                for i in schedule(terms)
+                {"number": i.number, "due": i.due.isoformat(), "principal": i.principal, "paf": i.paf} for i in plan
             ],
         },
     )
