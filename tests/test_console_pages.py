@@ -216,7 +216,10 @@ def test_receipts_verify_against_the_journal(w: World, admin: TestClient) -> Non
     member = k.store.query("SELECT member_id FROM p_members ORDER BY number LIMIT 1")[0]["member_id"]
     statement = RC.statement_doc(k, member)
     page = anonymous.get(f"/verify?number=K01-{statement['journal_seq']:06d}&code={statement['code']}")
-    assert "Document authentique" in page.text
+    assert "Document authentique" in page.text and "Reçu authentique" not in page.text
+    assert "pas les montants du papier" in page.text  # no figures below: it must not say to compare them
+    scanned = anonymous.get(statement["verify_url"].replace("http://testserver", ""))  # what its QR code opens
+    assert "Document authentique" in scanned.text and statement["verify_url"].startswith("http://testserver/v/K01-")
     other = anonymous.get(f"/verify?number=K01-{statement['journal_seq'] - 1:06d}&code={statement['code']}")
     assert "Non vérifié" in other.text
 

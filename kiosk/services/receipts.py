@@ -52,10 +52,13 @@ def _stamp(k: Kiosk, doc: dict[str, Any], event: Event) -> dict[str, Any]:
     """Number and code come from the receipt's own journal event."""
     number = receipt_number(k, event.seq)
     code = verification_code(event.hash)
+    return doc | {"number": number, "code": code, "kiosk": kiosk_id(k), "verify_url": _verify_url(k, number, code)}
+
+
+def _verify_url(k: Kiosk, number: str, code: str) -> str | None:
+    """Where the paper's QR code leads: its check on the server this kiosk is enrolled with (none before)."""
     server = state.server_url(k.store)
-    doc |= {"number": number, "code": code, "kiosk": kiosk_id(k)}
-    doc["verify_url"] = f"{server.rstrip('/')}/v/{number}/{code.replace('-', '')}" if server else None
-    return doc
+    return f"{server.rstrip('/')}/v/{number}/{code.replace('-', '')}" if server else None
 
 
 def _movement(k: Kiosk, row: dict[str, Any]) -> dict[str, Any]:
@@ -465,7 +468,9 @@ def schedule_doc(k: Kiosk, loan_id: str) -> dict[str, Any]:
 def _head_stamped(k: Kiosk, doc: dict[str, Any]) -> dict[str, Any]:
     """Documents that record nothing carry the journal's head: proof of the history they summarise."""
     seq, head = k.store.head()
-    return doc | {"number": None, "kiosk": kiosk_id(k), "journal_seq": seq, "code": journal_point_code(head)}
+    code = journal_point_code(head)
+    url = _verify_url(k, receipt_number(k, seq), code)
+    return doc | {"number": None, "kiosk": kiosk_id(k), "journal_seq": seq, "code": code, "verify_url": url}
 
 
 def print_statement(k: Kiosk, member_id: str) -> int:

@@ -275,6 +275,13 @@ T: dict[str, tuple[str, str]] = {
         "au n° {seq} ({when}).",
         "Genuine document (statement or schedule): printed when kiosk {kiosk}'s journal stood at n° {seq} ({when}).",
     ),
+    "v_point_figures": (
+        "Ce code prouve ce moment du journal, pas les montants du papier : tous les documents imprimés à ce "
+        "moment portent le même. Pour vérifier les montants, comparez-les au relevé du membre sur cette console.",
+        "This code proves that point of the journal, not the figures on the paper: every document printed at "
+        "that moment carries the same one. To check the figures, compare them with the member's statement on "
+        "this console.",
+    ),
     "split_principal": ("dont capital", "of which principal"),
     "split_penalty": ("pénalité", "penalty"),
     "paper_paid": ("Total versé", "Total paid"),
