@@ -260,37 +260,86 @@ def meeting_report(doc: dict[str, Any], width: int = 32, *, duplicate: bool = Fa
 
 
 def statement(doc: dict[str, Any], width: int = 32, *, duplicate: bool = False) -> list[Block]:
-    """The member's relevé: recent movements and balances."""
+    """The member's relevé: in each balance's section, what it was, the lines that moved it, what it is.
+
+    The member adds each section up: savings carried + their lines = the savings printed below them, the
+    same for the loans' capital. What moved neither (the caisse rouge, fines, PAF, an aid received) is
+    listed apart, as paid or received: a single column of + and - mixing the three added up to nothing.
+    """
     _check_width(width)
     out = _header(doc, width, duplicate)
     member = doc["member"]
     out += [Line(t, bold=True) for t in wrap(f"Membre n° {member['number']} : {member['name']}", width)]
     out += centered(f"Situation au {date_fr(doc['as_of'])}", width)
     carried = doc.get("carried")  # only when older movements are left out
+    moves = doc["movements"]
     if carried:
-        out += centered(f"({len(doc['movements'])} derniers mouvements)", width)
-    out.append(Rule())
-    if carried:
-        # What the older movements left: from it the lines below add up to the balances at the bottom.
-        out.append(Line(f"Solde reporté au {date_fr(carried['date'])} :"))
-        out += pair("Épargne (verte)", money(carried["savings"]), width, indent=1)
-        if carried["loan_outstanding"]:
-            out += pair("Capital restant dû", money(carried["loan_outstanding"]), width, indent=1)
-        out.append(Rule())
-    for m in doc["movements"]:
-        sign = -1 if m["flow"] in ("out", "taken") else 1
-        label = f"{date_fr(m['date'])[:5]} {_label(m)}"
-        out += pair(label, money(sign * m["amount"], signed=True), width)
-    if not doc["movements"]:
-        out.append(Line("Aucun mouvement."))
-    out.append(Rule())
+        out += centered(f"({len(moves)} derniers mouvements)", width)
     b = doc["balances"]
-    out += pair("Épargne (verte)", money(b["savings"]), width, bold=True)
-    out += _loan_balances(b, width, indent=0, always=True)
-    out += _next_due(b, width, indent=0)
+    # Documents queued before the sections have no "savings" or "loan": all their lines go to the others.
+    saved = [(m, m.get("savings", 0)) for m in moves if m.get("savings")]
+    lent = [(m, m.get("loan", 0)) for m in moves if m.get("loan")]
+    rest = [(m, _rest(m)) for m in moves if _rest(m)]
+    out.append(Rule())
+    out += [Line("ÉPARGNE (caisse verte)", bold=True)]
+    if carried:
+        out += pair(f"Reporté du {_day(carried['date'])}", money(carried["savings"]), width, indent=1)
+    out += _statement_lines(saved, width, signed=True)
+    out += pair("Épargne", money(b["savings"]), width, bold=True)
+    if lent or b["loan_outstanding"] or b.get("late") or b["next_due"] or (carried and carried["loan_outstanding"]):
+        out.append(Rule())
+        out += [Line("PRÊTS : CAPITAL", bold=True)]
+        if carried and carried["loan_outstanding"]:
+            out += pair(f"Reporté du {_day(carried['date'])}", money(carried["loan_outstanding"]), width, indent=1)
+        out += _statement_lines(lent, width, signed=True)
+        out += _loan_balances(b, width, indent=0, always=True)
+        out += _next_due(b, width, indent=0)
+    for title, flows in (("AUTRES VERSEMENTS", ("in",)), ("AUTRES SOMMES REÇUES", ("out", "taken", "saved"))):
+        lines = [(m, amount) for m, amount in rest if m["flow"] in flows]
+        if lines:
+            out.append(Rule())
+            out += [Line(title, bold=True)]
+            out += _statement_lines(lines, width, rest=True)
+    if not moves:
+        out += [Rule(), Line("Aucun mouvement.")]
+    out.append(Rule())
     out += pair("Aides reçues (total)", money(b["aid_received"]), width)
     out += _footer(doc, width)
     return out
+
+
+def _statement_lines(
+    lines: list[tuple[dict[str, Any], int]], width: int, *, signed: bool = False, rest: bool = False
+) -> list[Line]:
+    return [
+        out
+        for m, amount in lines
+        for out in pair(_line_label(m, rest=rest), money(amount, signed=signed), width, indent=1)
+    ]
+
+
+def _rest(m: dict[str, Any]) -> int:
+    """What of a movement moved neither the member's savings nor their loans' capital (a correction's is
+    negative): the caisse rouge, a fine, a repayment's PAF and penalty."""
+    size = abs(m["amount"]) - abs(m.get("savings", 0)) - abs(m.get("loan", 0))
+    return -size if m["amount"] < 0 else size
+
+
+def _day(iso: str) -> str:
+    """12/01/26: the year, short, for a relevé that spans a new year."""
+    d = date_fr(iso)
+    return d[:6] + d[8:]
+
+
+def _line_label(m: dict[str, Any], *, rest: bool = False) -> str:
+    if rest and m["kind"] == "repayment":  # its capital is under the loans: what is left is PAF and penalty
+        d = m["detail"]
+        label = " et ".join(name for name, key in (("PAF", "paf"), ("pénalité", "penalty")) if d.get(key))
+        return f"{_day(m['date'])} {label or 'Remboursement'} ({m['fund']})"
+    label = _label(m)
+    if not rest and m["fund"] == "verte":  # savings, and most loans, are the caisse verte's: said once, above
+        label = label.replace(" (verte)", "", 1)
+    return f"{_day(m['date'])} {label}"
 
 
 def loan_schedule(doc: dict[str, Any], width: int = 32, *, duplicate: bool = False) -> list[Block]:

@@ -129,9 +129,24 @@ def statement() -> dict[str, Any]:
         "member": {"number": 9, "name": "Ɖɔvi Ŋuɖe-Ahouansou"},
         "as_of": "2026-07-20",
         "movements": [
-            {"kind": "contribution", "fund": "verte", "amount": 1000, "flow": "in", "detail": {}, "date": "2026-07-06"},
-            {"kind": "loan", "fund": "verte", "amount": 15000, "flow": "out", "detail": {}, "date": "2026-07-06"},
-            {"kind": "contribution", "fund": "verte", "amount": 1000, "flow": "in", "detail": {}, "date": "2026-07-13"},
+            {"kind": "contribution", "fund": "verte", "amount": 1000, "flow": "in", "detail": {}, "date": "2026-07-06"}
+            | {"savings": 1000, "loan": 0},
+            {"kind": "contribution", "fund": "rouge", "amount": 500, "flow": "in", "detail": {}, "date": "2026-07-06"}
+            | {"savings": 0, "loan": 0},
+            {"kind": "loan", "fund": "verte", "amount": 15000, "flow": "out", "detail": {}, "date": "2026-07-06"}
+            | {"savings": 0, "loan": 15000},
+            {"kind": "contribution", "fund": "verte", "amount": 1000, "flow": "in", "detail": {}, "date": "2026-07-13"}
+            | {"savings": 1000, "loan": 0},
+            {
+                "kind": "fine",
+                "fund": "rouge",
+                "amount": 200,
+                "flow": "in",
+                "detail": {"fine": "retard"},
+                "date": "2026-07-13",
+                "savings": 0,
+                "loan": 0,
+            },
             {
                 "kind": "repayment",
                 "fund": "verte",
@@ -139,8 +154,11 @@ def statement() -> dict[str, Any]:
                 "flow": "in",
                 "detail": {"principal": 5000, "paf": 300, "penalty": 55},
                 "date": "2026-07-20",
+                "savings": 0,
+                "loan": -5000,
             },
         ],
+        "carried": {"date": "2026-06-29", "savings": 18000, "loan_outstanding": 0},
         "balances": {
             "savings": 20000,
             "loan_outstanding": 10000,

@@ -239,9 +239,25 @@ def test_several_loans_due_the_same_day_are_said_so() -> None:
 
 def test_a_relevé_cut_short_says_so_and_carries_the_balances() -> None:
     doc = DOCS["statement"]()
-    doc["carried"] = {"date": "2026-06-29", "savings": 17000, "loan_outstanding": 0}
     text = as_text(layout(doc, 32), 32)
-    assert "(4 derniers mouvements)" in text
-    assert "Solde reporté au 29/06/2026 :\n Épargne (verte)     17 000 FCFA\n" + "-" * 32 + "\n06/07 Cotisation" in text
+    assert "(6 derniers mouvements)" in text
+    savings = (
+        "ÉPARGNE (caisse verte)\n"
+        " Reporté du 29/06/26 18 000 FCFA\n"
+        " 06/07/26 Cotisation +1 000 FCFA\n"
+        " 13/07/26 Cotisation +1 000 FCFA\n"
+        "Épargne              20 000 FCFA\n"
+    )
+    assert savings in text, text
     doc["carried"]["loan_outstanding"] = 5000
-    assert " Capital restant dû   5 000 FCFA\n" + "-" * 32 + "\n06/07" in as_text(layout(doc, 32), 32)
+    assert " Reporté du 29/06/26  5 000 FCFA\n 06/07/26 Prêt" in as_text(layout(doc, 32), 32)
+
+
+def test_a_relevé_adds_up_section_by_section_and_lists_the_rest_apart() -> None:
+    doc = DOCS["statement"]()
+    text = " ".join(as_text(layout(doc, 48), 48).split())
+    assert "PRÊTS : CAPITAL 06/07/26 Prêt +15 000 FCFA 20/07/26 Remboursement -5 000 FCFA" in text
+    assert "Capital restant dû 10 000 FCFA" in text
+    paid = "AUTRES VERSEMENTS 06/07/26 Cotisation (rouge) 500 FCFA 13/07/26 Amende retard (rouge) 200 FCFA"
+    assert paid + " 20/07/26 PAF et pénalité (verte) 355 FCFA" in text
+    assert "AUTRES SOMMES REÇUES" not in text

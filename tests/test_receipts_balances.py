@@ -187,8 +187,31 @@ def test_a_long_relevé_carries_the_balances_of_what_it_leaves_out(kiosk: Kiosk)
     for width in (32, 48):
         paper = _paper(doc, width)
         assert "Situation au 20/04/2026 (28 derniers mouvements)" in paper
-        assert "Solde reporté au 12/01/2026 : Épargne (verte) 25 000 FCFA Capital restant dû 20 000 FCFA" in paper
-        assert paper.index("Solde reporté") < paper.index("19/01 Cotisation")
+        assert "ÉPARGNE (caisse verte) Reporté du 12/01/26 25 000 FCFA 19/01/26 Cotisation +1 000" in paper
+        assert "PRÊTS : CAPITAL Reporté du 12/01/26 20 000 FCFA Capital restant dû 20 000 FCFA" in paper
+
+
+def test_every_member_s_relevé_adds_up_to_their_balances(kiosk: Kiosk) -> None:
+    """Carried + the lines of a section = its balance, for every member of a group whose months hold
+    every kind of movement a member has: loans repaid late, fines, corrections, aids, a share-out."""
+    from kiosk.demo import demo_scenario
+    from kiosk.scenario import Runner
+
+    group = Runner(kiosk).run(demo_scenario())
+    members = kiosk.store.query("SELECT member_id FROM p_members WHERE group_id = ?", (group,))
+    kinds = set()
+    for row in members:
+        for limit in (1000, 8):  # all of it, and cut short
+            doc = RC.statement_doc(kiosk, row["member_id"], limit=limit)
+            carried = doc.get("carried") or {"savings": 0, "loan_outstanding": 0}
+            moves = doc["movements"]
+            kinds |= {m["kind"] for m in moves}
+            assert carried["savings"] + sum(m["savings"] for m in moves) == doc["balances"]["savings"]
+            assert carried["loan_outstanding"] + sum(m["loan"] for m in moves) == doc["balances"]["loan_outstanding"]
+            for m in moves:  # what moved neither balance is the rest, never more than the movement itself
+                rest = abs(m["amount"]) - abs(m["savings"]) - abs(m["loan"])
+                assert 0 <= rest <= abs(m["amount"]), m
+    assert {"contribution", "loan", "repayment", "fine", "reversal"} <= kinds, kinds
 
 
 def test_the_procès_verbal_lists_loans_in_the_order_they_were_granted(

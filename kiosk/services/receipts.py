@@ -383,9 +383,12 @@ def statement_doc(k: Kiosk, member_id: str, limit: int = 30) -> dict[str, Any]:
         (member_id, limit + 1),  # one more than printed: whether older movements are left out
     )
     lines = []
+    mine = _own_accounts(k, member_id)
     for row in reversed(rows):
-        lines.append(_movement(k, row) | {"date": row["date"], "seq": row["seq"]})
-    lines += _shares_of(k, member_id, "t.group_id = ?", (member["group_id"],))
+        lines.append(_movement(k, row) | {"date": row["date"], "seq": row["seq"], **_moved(k, row["txn_id"], mine)})
+    for line in _shares_of(k, member_id, "t.group_id = ?", (member["group_id"],)):
+        # A share-out's parts: the gain put to savings, the loss taken from them, the cash paid out of them.
+        lines.append(line | {"savings": -line["amount"] if line["flow"] in ("taken", "out") else line["amount"]})
     lines = sorted(lines, key=lambda line: line["seq"])
     cut = len(lines) - limit
     if cut > 0:
@@ -411,6 +414,24 @@ def statement_doc(k: Kiosk, member_id: str, limit: int = 30) -> dict[str, Any]:
     if carried:
         doc["carried"] = carried
     return _head_stamped(k, doc)
+
+
+def _own_accounts(k: Kiosk, member_id: str) -> dict[str, str]:
+    """The member's own accounts, named by the balance of the relevé they move: their savings and each
+    of their loans' capital."""
+    loans = k.store.query("SELECT loan_id, fund FROM p_loans WHERE member_id = ?", (member_id,))
+    return {postings.savings(member_id): "savings"} | {f"{r['fund']}:loan:{r['loan_id']}": "loan" for r in loans}
+
+
+def _moved(k: Kiosk, txn_id: str, mine: dict[str, str]) -> dict[str, int]:
+    """How much a movement changed the member's savings and loan capital (its postings on their accounts):
+    the relevé adds these up to its balances. Savings are owed to the member: a credit adds to them."""
+    moved = {"savings": 0, "loan": 0}
+    for leg in k.store.query("SELECT account, amount FROM p_postings WHERE txn_id = ?", (txn_id,)):
+        if leg["account"] in mine:
+            name = mine[leg["account"]]
+            moved[name] += -leg["amount"] if name == "savings" else leg["amount"]
+    return moved
 
 
 def _carried(k: Kiosk, member_id: str, last: dict[str, Any]) -> dict[str, Any]:
