@@ -224,6 +224,29 @@ def test_receipts_verify_against_the_journal(w: World, admin: TestClient) -> Non
     assert "Non vérifié" in other.text
 
 
+def test_a_procès_verbal_verifies_with_the_cash_its_paper_prints(w: World, admin: TestClient) -> None:
+    """The treasurer's paper: its check shows each box's counts, opening and closing, so an altered
+    figure on the PV shows against the journal's."""
+    from kiosk.domain.funds import count_total
+
+    anonymous = TestClient(admin.app)
+    for pv in w.receipts("K01", kind="report")[-3:]:
+        page = anonymous.get(pv["verify_url"].replace("http://testserver", ""))
+        assert "Reçu authentique" in page.text
+        meeting = w.kiosks["K01"].store.query(
+            "SELECT close_count, close_expected FROM p_meetings WHERE number = ? AND group_id = ?",
+            (pv["meeting"]["number"], w.groups["K01"]),
+        )[0]
+        counted, expected = json.loads(meeting["close_count"]), json.loads(meeting["close_expected"])
+        for fund, paper in pv["funds"].items():
+            assert paper["closing_counted"] == count_total(counted[fund])  # the paper's figure is the journal's
+            assert paper["closing_expected"] == expected[fund]
+            row = re.search(rf"<td>Caisse {fund}</td>(.*?)</tr>", page.text)[1]
+            shown = [html.unescape(v).replace("\u00a0", " ") for v in re.findall(r'class="num">([^<]*)<', row)]
+            figures = ("opening_counted", "opening_expected", "closing_expected", "closing_counted")
+            assert shown == [f"{paper[name]:,} F".replace(",", " ") for name in figures], (shown, paper)
+
+
 def test_exports_read_back(w: World, admin: TestClient) -> None:
     key = f"K01/{w.groups['K01']}"
     xlsx = admin.get(f"/exports/movements.xlsx?group={key}")

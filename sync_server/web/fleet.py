@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import Connection, and_, delete, func, select, update
 
 from kiosk.domain.events import journal_point_code, verification_code
+from kiosk.domain.funds import Fund, count_total
 from kiosk.domain.receipts import PAPER, member_share
 
 from ..authz import Principal
@@ -289,11 +290,35 @@ def _content(conn: Connection, kiosk_id: str, body: dict[str, Any]) -> dict[str,
         "meeting": dict(meeting) if meeting else None,
         "member": dict(member) if member else None,
         "movements": moves,
+        "cash": _cash(conn, kiosk_id, body["meeting"]) if body.get("kind") == "report" and meeting else [],
         # What the paper prints beyond its movements (receipts issued before these were added have none).
         "paper": {name: int(body["paper"].get(name, 0)) for name in PAPER}
         if isinstance(body.get("paper"), dict)
         else None,
     }
+
+
+def _cash(conn: Connection, kiosk_id: str, meeting_id: str) -> list[dict[str, Any]]:
+    """A procès-verbal's boxes: counted and expected at opening and at closing, as the meeting's events
+    recorded them (the reducer computed what was expected). The figures a treasurer would alter."""
+    row = conn.execute(
+        select(MT.c.open_count, MT.c.open_expected, MT.c.close_count, MT.c.close_expected).where(
+            MT.c.kiosk_id == kiosk_id, MT.c.meeting_id == meeting_id
+        )
+    ).first()
+    if row is None:
+        return []
+    open_count, open_expected, close_count, close_expected = (json.loads(v) if v else {} for v in row)
+    return [
+        {
+            "fund": fund.value,
+            "opening_counted": count_total(open_count.get(fund.value) or {}),
+            "opening_expected": open_expected.get(fund.value, 0),
+            "closing_expected": close_expected.get(fund.value),
+            "closing_counted": count_total(close_count[fund.value]) if fund.value in close_count else None,
+        }
+        for fund in Fund
+    ]
 
 
 def _signed(row: Any) -> dict[str, Any]:

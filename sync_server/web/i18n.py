@@ -282,6 +282,10 @@ T: dict[str, tuple[str, str]] = {
         "that moment carries the same one. To check the figures, compare them with the member's statement on "
         "this console.",
     ),
+    "pv_opening_counted": ("Ouverture, compté", "Opening, counted"),
+    "pv_opening_expected": ("Ouverture, attendu", "Opening, expected"),
+    "pv_closing_expected": ("Clôture, attendu", "Closing, expected"),
+    "pv_closing_counted": ("Clôture, compté", "Closing, counted"),
     "split_principal": ("dont capital", "of which principal"),
     "split_penalty": ("pénalité", "penalty"),
     "paper_paid": ("Total versé", "Total paid"),
