@@ -539,10 +539,20 @@ def test_groups_sort_without_regard_to_accents_or_case_and_kiosk_ids_match_any_c
 
 
 def test_french_pages_write_dates_day_first_and_english_ones_iso(w: World, admin: TestClient) -> None:
-    from sync_server.web.i18n import day, when
+    from sync_server.web.i18n import day, when, zone_for
 
     ms = int(datetime(2026, 12, 2, 10, 5, tzinfo=UTC).timestamp() * 1000)
     assert (when(ms, "fr"), when(ms, "en")) == ("02/12/2026 10:05 UTC", "2026-12-02 10:05 UTC")
+    # In the reader's own time, named: Benin is an hour ahead of Togo, which keeps UTC.
+    assert when(ms, "fr", zone_for(["BJ"])) == "02/12/2026 11:05 WAT"
+    assert when(ms, "en", zone_for(["TG"])) == "2026-12-02 10:05 GMT"
+    assert zone_for(["TG", "BJ"]) is zone_for(["*"]) is zone_for([]) is UTC  # several countries: no one's time
+    for user, zone in (("coord_bj", "WAT"), ("coord_tg", "GMT"), ("admin", "UTC")):
+        reader = TestClient(w.client.app, base_url="http://testserver")
+        login(reader, user)
+        kiosks = reader.get("/kiosks").text
+        assert re.search(rf"\d\d:\d\d {zone}", kiosks), user
+        assert not re.search(rf"\d\d:\d\d (?!{zone})[A-Z]{{3}}\b", kiosks), user
     assert (day("2026-10-26", "fr"), day("2026-10-26", "en"), day(None, "fr"), day("26 oct.", "fr")) == (
         "26/10/2026",
         "2026-10-26",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
+from datetime import UTC, date
 from functools import partial
 from pathlib import Path
 from typing import Annotated, Any
@@ -20,7 +20,7 @@ from ..api.deps import EngineDep, SettingsDep
 from ..authz import Principal
 from ..errors import CsrfRefused, LoginRequired, SyncServerError
 from . import sessions
-from .i18n import LANGS, T, day, duration, money, percent, translate, when
+from .i18n import LANGS, T, day, duration, money, percent, translate, when, zone_for
 
 HERE = Path(__file__).resolve().parent
 env = Environment(
@@ -88,7 +88,7 @@ def render(request: Request, name: str, me: Principal | None = None, status: int
         me=me,
         lang=lang,
         t=t,
-        when=partial(when, lang=lang),
+        when=partial(when, lang=lang, zone=zone_for(me.countries) if me else UTC),
         duration=partial(duration, lang=lang),
         pc=(lambda v: percent(v).replace(",", ".")) if lang == "en" else percent,
         csrf=me.csrf if me else context.pop("csrf", ""),

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from collections.abc import Iterable
+from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 
 from kiosk.domain.money import group_thousands
 
@@ -591,12 +592,22 @@ def money(amount: int | None) -> str:
     return f"{group_thousands(int(amount))}\u00a0F".replace(" ", "\u00a0")
 
 
-def when(ms: int | None, lang: str = "fr") -> str:
-    """A moment as people read it: '02/12/2026 10:05 UTC' in French, ISO in English."""
+# The countries' own time, which none of them shifts in summer: fixed offsets, no time zone database needed.
+ZONES = {"TG": timezone(timedelta(0), "GMT"), "BJ": timezone(timedelta(hours=1), "WAT")}
+
+
+def zone_for(countries: Iterable[str]) -> tzinfo:
+    """The time a reader lives by: their one country's, else UTC (an administrator, a scope of several)."""
+    found = {ZONES.get(c) for c in countries}
+    return found.pop() if len(found) == 1 and None not in found else UTC  # type: ignore[return-value]
+
+
+def when(ms: int | None, lang: str = "fr", zone: tzinfo = UTC) -> str:
+    """A moment as people read it, in their time, named: '02/12/2026 10:05 WAT' in French, ISO in English."""
     if not ms:
         return translate(lang, "never")
-    shape = "%d/%m/%Y %H:%M UTC" if lang == "fr" else "%Y-%m-%d %H:%M UTC"
-    return datetime.fromtimestamp(ms / 1000, UTC).strftime(shape)
+    moment = datetime.fromtimestamp(ms / 1000, zone)
+    return moment.strftime("%d/%m/%Y %H:%M " if lang == "fr" else "%Y-%m-%d %H:%M ") + (moment.tzname() or "UTC")
 
 
 def day(value: str | None, lang: str = "fr") -> str:
