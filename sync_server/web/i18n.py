@@ -143,7 +143,7 @@ T: dict[str, tuple[str, str]] = {
     "no_incidents": ("Aucun incident.", "No incident."),
     "when": ("Quand", "When"),
     "what": ("Quoi", "What"),
-    "from_address": ("Depuis", "From"),
+    "from_address": ("Adresse", "Address"),  # the remote address (or "usb" for a stick)
     "unproven": ("se dit ce kiosque", "claims to be it"),
     "i_events_quarantined": (
         "Événements mis en quarantaine : refusés par les règles, à examiner",
@@ -171,6 +171,26 @@ T: dict[str, tuple[str, str]] = {
     "i_decompressed_too_large": (
         "Envoi qui grossit démesurément une fois décompressé : refusé",
         "Upload that grows beyond bounds once decompressed: refused",
+    ),
+    "i_proof_invalid": (
+        "Inscription refusée : la demande n'est pas signée par la clé qu'elle inscrit",
+        "Enrollment refused: the request is not signed by the key it enrolls",
+    ),
+    "i_enrollment_code_unknown": (
+        "Inscription refusée : code d'inscription inconnu",
+        "Enrollment refused: unknown enrollment code",
+    ),
+    "i_enrollment_code_used": (
+        "Inscription refusée : code d'inscription déjà utilisé par un autre appareil",
+        "Enrollment refused: enrollment code already used by another device",
+    ),
+    "i_enrollment_code_expired": (
+        "Inscription refusée : code d'inscription expiré",
+        "Enrollment refused: enrollment code expired",
+    ),
+    "i_export_too_large": (
+        "Export de plus d'un million de lignes en Excel : refusé",
+        "Excel export of more than a million rows: refused",
     ),
     "clock_skew": ("Horloge", "Clock"),
     "key_since": ("Clé depuis", "Key since"),
