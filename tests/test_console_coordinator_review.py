@@ -8,6 +8,7 @@ The world is the usual two kiosks (K01 Togo, Coopérative ELIKE; K02 Benin, Coop
 from __future__ import annotations
 
 import ast
+import html
 import importlib
 import inspect
 import pkgutil
@@ -125,3 +126,36 @@ def test_the_incidents_table_names_the_remote_address(w: World) -> None:
         page = _as(w, lang=lang).get("/kiosks").text
         assert words in page and "enrollment_code_used" not in page, lang
         assert f'<th class="ph">{header}</th>' in page and "Depuis" not in page, lang
+
+
+# -- 1. loans outstanding leaves aid loans out, and says so; what a member owes counts them --------------
+
+
+def _text(resp: Any) -> str:
+    assert resp.status_code == 200, resp.text[:300]
+    return html.unescape(resp.text)
+
+
+def test_loans_outstanding_says_it_leaves_aid_loans_out_and_members_owe_them(w: World) -> None:
+    """K01's demo has a caisse rouge aid loan still running (5 000 F, 1 670 F left): the group's card said
+    "Prêts en cours 179 000 F" while its members column summed to 180 670 F under the same words."""
+    kiosk = w.kiosks["K01"].store
+    owed = "SELECT COALESCE(SUM(principal - principal_paid), 0) FROM p_loans WHERE status = 'active' AND kind = ?"
+    loans, aid_loans = (kiosk.conn.execute(owed, (kind,)).fetchone()[0] for kind in ("loan", "aid"))
+    assert aid_loans > 0  # the case the review saw
+    admin = _as(w)
+    data = admin.get(f"/v1/console{w.group_url('K01')}").json()
+    assert data["figures"]["loans"] == loans
+    assert sum(m["loans_owed"] for m in data["members"]) == loans + aid_loans
+    page = _text(admin.get(w.group_url("K01")))
+    assert "Prêts en cours, hors prêts d'aide" in page and "Capital restant dû, prêts d'aide compris" in page
+    assert ">Prêts en cours<" not in page  # no figure under the bare words any more
+    overview = _text(admin.get("/"))
+    assert "Prêts en cours, hors prêts d'aide" in overview
+    members = _text(admin.get("/exports/members.csv")).removeprefix("\ufeff").splitlines()
+    column = members[0].split(";").index("Capital restant dû, prêts d'aide compris (F)")
+    assert sum(int(r.split(";")[column]) for r in members[1:] if r.startswith("K01;")) == loans + aid_loans
+    indicators = _text(admin.get("/exports/indicators.csv")).removeprefix("\ufeff").splitlines()
+    assert "Prêts en cours hors prêts d'aide (F)" in indicators[0].split(";")
+    english = _text(_as(w, lang="en").get(w.group_url("K01")))
+    assert "Loans outstanding, aid loans excluded" in english and "Principal owed, aid loans included" in english

@@ -423,7 +423,7 @@ def test_a_member_owes_aid_loans_too_and_a_loan_no_longer_running_owes_nothing(w
         rows = admin.get("/exports/members.csv").text.removeprefix("\ufeff").splitlines()
         header = rows[0].split(";")
         mine = next(r.split(";") for r in rows[1:] if r.split(";")[0] == "K01" and r.split(";")[2] == str(number))
-        assert int(mine[header.index("Prêts restant dus (F)")]) == owed
+        assert int(mine[header.index("Capital restant dû, prêts d'aide compris (F)")]) == owed
     loan = dict(kiosk.store.query("SELECT * FROM p_loans LIMIT 1")[0])
     for status in ("cancelled", "repaid"):
         figures = standing(loan | {"status": status}, TODAY)

@@ -43,7 +43,7 @@ XLSX_MAX_ROWS = 1_000_000
 
 HEADERS = {
     "members": ("kiosk_id", "group", "number", "name", "sex", "role", "phone", "joined", "left_on", "active",
-                "savings", "loans_outstanding", "aid_received"),
+                "savings", "loans_owed", "aid_received"),
     "movements": ("kiosk_id", "group", "seq", "date", "meeting", "kind", "fund", "amount", "member_number",
                   "member", "reverses_seq", "reversed", "reason"),
     "loans": ("kiosk_id", "group", "member_number", "member", "kind", "fund", "principal", "method", "rate_bp",

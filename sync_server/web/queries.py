@@ -362,7 +362,7 @@ def group(conn: Connection, p: Principal, kiosk_id: str, group_id: str, today: d
         outstanding[loan["member_id"]] = outstanding.get(loan["member_id"], 0) + loan["outstanding"]
     for m in members:
         m["savings"] = savings.get(m["member_id"], 0)
-        m["loan_outstanding"] = outstanding.get(m["member_id"], 0)
+        m["loans_owed"] = outstanding.get(m["member_id"], 0)
     loans.sort(key=lambda r: (-r["days_late"], r["member"]))
     totals = conn.execute(select(CT).where(CT.c.kiosk_id == kiosk_id, CT.c.group_id == group_id)).mappings().first()
     figures = {f: int(totals[f]) if totals else 0 for f in ROLLUP_FIELDS}
