@@ -43,9 +43,10 @@ def _nice_max(value: int) -> int:
     return value
 
 
-def _short(value: int) -> str:
+def _short(value: int, lang: str = "fr") -> str:
     if abs(value) >= 1_000_000:
-        return f"{value / 1_000_000:.1f} M".replace(".", ",")
+        text = f"{value / 1_000_000:.1f} M"
+        return text.replace(".", ",") if lang == "fr" else text  # 1,2 M in French, 1.2 M in English
     if abs(value) >= 10_000:
         return f"{value // 1000} k"
     return group_thousands(value)
@@ -57,8 +58,12 @@ def _ticks(xs: list[str]) -> list[str]:
     return [xs[0], xs[len(xs) // 2], xs[-1]]
 
 
-def _empty(title: str, empty: str) -> str:
-    return f'<p class="empty">{escape(title)} : {escape(empty)}.</p>'
+def _colon(lang: str) -> str:
+    return " :" if lang == "fr" else ":"
+
+
+def _empty(title: str, empty: str, lang: str = "fr") -> str:
+    return f'<p class="empty">{escape(title)}{_colon(lang)} {escape(empty)}.</p>'
 
 
 def _spread(ys: list[float], gap: float = 13.0) -> list[float]:
@@ -71,10 +76,12 @@ def _spread(ys: list[float], gap: float = 13.0) -> list[float]:
     return out
 
 
-def line_chart(title: str, series: Sequence[Series], *, unit: str = "F CFA", empty: str = EMPTY) -> str:
+def line_chart(
+    title: str, series: Sequence[Series], *, unit: str = "F CFA", empty: str = EMPTY, lang: str = "fr"
+) -> str:
     xs = sorted({x for s in series for x, _ in s.points})
     if not xs or not any(v for s in series for _, v in s.points):
-        return _empty(title, empty)
+        return _empty(title, empty, lang)
     top = _nice_max(max((v for s in series for _, v in s.points), default=0))
     plot_w, plot_h = W - PAD_L - PAD_R, H - PAD_T - PAD_B
     index = {x: i for i, x in enumerate(xs)}
@@ -93,7 +100,7 @@ def line_chart(title: str, series: Sequence[Series], *, unit: str = "F CFA", emp
     for frac in (0, 0.5, 1):
         y = y_of(int(top * frac))
         out.append(f'<line x1="{PAD_L}" x2="{W - PAD_R}" y1="{y:.0f}" y2="{y:.0f}" stroke="#ddd"/>')
-        out.append(f'<text x="{PAD_L - 6}" y="{y + 4:.0f}" text-anchor="end">{_short(int(top * frac))}</text>')
+        out.append(f'<text x="{PAD_L - 6}" y="{y + 4:.0f}" text-anchor="end">{_short(int(top * frac), lang)}</text>')
     ticks = _ticks(xs)
     for i, x in enumerate(ticks):
         anchor = "middle" if len(ticks) == 1 or 0 < i < len(ticks) - 1 else "start" if i == 0 else "end"
@@ -105,19 +112,24 @@ def line_chart(title: str, series: Sequence[Series], *, unit: str = "F CFA", emp
     for s, (last_x, last_v), ly in zip(drawn, ends, label_ys, strict=True):
         pts = " ".join(f"{x_of(x):.1f},{y_of(v):.1f}" for x, v in sorted(s.points))
         out.append(f'<polyline fill="none" stroke="{s.colour}" stroke-width="2.5" points="{pts}"/>')
-        out.append(
-            f'<text x="{x_of(last_x) + 6:.0f}" y="{ly:.0f}" fill="{s.colour}">{escape(s.label)} {_short(last_v)}</text>'
-        )
+        end = f"{escape(s.label)} {_short(last_v, lang)}"
+        out.append(f'<text x="{x_of(last_x) + 6:.0f}" y="{ly:.0f}" fill="{s.colour}">{end}</text>')
     out.append("</g></svg>")
     return "".join(out)
 
 
 def bar_chart(
-    title: str, bars: Sequence[tuple[str, int]], *, maximum: int = 100, unit: str = "%", empty: str = EMPTY
+    title: str,
+    bars: Sequence[tuple[str, int]],
+    *,
+    maximum: int = 100,
+    unit: str = "%",
+    empty: str = EMPTY,
+    lang: str = "fr",
 ) -> str:
     """Vertical bars (e.g. attendance per meeting, in %), each with its value in a tooltip."""
     if not bars:
-        return _empty(title, empty)
+        return _empty(title, empty, lang)
     plot_w, plot_h = W - PAD_L - 16, H - PAD_T - PAD_B
     step = plot_w / len(bars)
     width = max(2.0, step * 0.7)
@@ -135,7 +147,7 @@ def bar_chart(
         x = PAD_L + i * step + (step - width) / 2
         out.append(
             f'<rect x="{x:.1f}" y="{PAD_T + plot_h - h:.1f}" width="{width:.1f}" height="{h:.1f}" fill="{COLOURS[2]}">'
-            f"<title>{escape(label)} : {value} {unit}</title></rect>"
+            f"<title>{escape(label)}{_colon(lang)} {value} {unit}</title></rect>"
         )
     out.append(f'<text x="{PAD_L}" y="{H - 8}">{escape(bars[0][0])}</text>')
     if len(bars) > 1:

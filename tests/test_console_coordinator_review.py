@@ -11,7 +11,9 @@ import ast
 import html
 import importlib
 import inspect
+import io
 import pkgutil
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -159,3 +161,100 @@ def test_loans_outstanding_says_it_leaves_aid_loans_out_and_members_owe_them(w: 
     assert "Prêts en cours hors prêts d'aide (F)" in indicators[0].split(";")
     english = _text(_as(w, lang="en").get(w.group_url("K01")))
     assert "Loans outstanding, aid loans excluded" in english and "Principal owed, aid loans included" in english
+
+
+# -- 3. small words and numbers ---------------------------------------------------------------------------
+
+
+def test_counts_agree_with_their_noun_in_each_language() -> None:
+    """The group card read "1 prêts" / "1 loans"; French takes the singular for 0 and 1, English for 1."""
+    from functools import partial
+
+    from sync_server.web.common import env
+    from sync_server.web.i18n import percent, plural, translate
+
+    cards = env.from_string('{% from "macros.html" import health_cards with context %}{{ health_cards(f) }}')
+    figures = {"members": 3, "women_pct": 50.0, "savings": 0, "loans": 5000, "par30": 0, "par30_pct": 0.0}
+    figures |= {"aid": 0, "attendance_pct": None}
+    said = {}
+    for lang in ("fr", "en"):
+        for n in (0, 1, 2):
+            html_ = cards.render(
+                t=partial(translate, lang), pc=percent, plural=partial(plural, lang), f=figures | {"loans_active": n}
+            )
+            said[(lang, n)] = re.search(r'<div class="hint">(\d+ \w+)</div></div>\s*<div class="card', html_)[1]
+    assert said == {
+        ("fr", 0): "0 prêt",
+        ("fr", 1): "1 prêt",
+        ("fr", 2): "2 prêts",
+        ("en", 0): "0 loans",
+        ("en", 1): "1 loan",
+        ("en", 2): "2 loans",
+    }
+
+
+def test_english_charts_write_a_decimal_point_and_no_space_before_colons() -> None:
+    from sync_server.charts import Series, bar_chart, line_chart
+
+    money = [Series("Savings", [("2026-09", 900_000), ("2026-10", 1_200_000)])]
+    assert "Savings 1.2 M" in line_chart("Savings", money, lang="en")
+    assert "Savings 1,2 M" in line_chart("Savings", money, lang="fr")
+    assert "2026-10-05: 90 %" in bar_chart("Attendance", [("2026-10-05", 90)], lang="en")
+    assert "Savings: no data yet." in line_chart("Savings", [], empty="no data yet", lang="en")
+
+
+def test_a_clock_offset_that_rounds_to_nothing_has_no_sign() -> None:
+    from sync_server.web.i18n import duration
+
+    assert [duration(ms) for ms in (-300, 0, 400, -1500, 90_000)] == ["0 s", "0 s", "0 s", "−2 s", "+90 s"]
+
+
+def test_excel_sheets_are_named_in_full_within_excel_s_31_characters(w: World) -> None:
+    from openpyxl import load_workbook
+
+    from sync_server.web.exports import KINDS, sheet_title
+
+    assert all(len(sheet_title(kind, lang)) <= 31 for kind in KINDS for lang in ("fr", "en", None))
+    book = load_workbook(io.BytesIO(_as(w).get("/exports/indicators.xlsx").content))
+    assert book.sheetnames[0].startswith("Indicateurs trimestriels") and "(style" not in book.sheetnames[0]
+
+
+def _words(page: str) -> str:
+    """A page's text as read: no tags, entities decoded."""
+    return re.sub(r"[ \t\n]+", " ", html.unescape(re.sub(r"<[^>]+>", " ", page)))
+
+
+def test_english_pages_write_english_colons_and_numbers(w: World) -> None:
+    """ "Members : CSV" on a group page and "n° 9" on a receipt's check are French typography and words."""
+    real = next(r for r in w.receipts("K01") if r["movements"])
+    english, french = _as(w, lang="en"), _as(w)
+    group_id = w.groups["K01"]
+    member = re.search(rf'href="(/groups/K01/{group_id}/members/[^"]+)"', english.get(w.group_url("K01")).text)[1]
+    verify = f"/verify?number={real['number']}&code={real['code']}"
+    for url in ("/", "/groups", w.group_url("K01"), member, "/kiosks", "/exports", "/enrollments", "/users", verify):
+        text = _words(_text(english.get(url)))
+        assert not re.search(r"\w[ \u00a0]:", text), (url, re.findall(r".{30}\w[ \u00a0]:.{10}", text))
+        assert "n°" not in text, url
+    assert "Members: CSV" in _words(english.get(w.group_url("K01")).text)
+    assert f"no. {real['member']['number']}" in _words(english.get(verify).text)
+    assert "Membres\u00a0: CSV" in _words(french.get(w.group_url("K01")).text)  # French keeps its own
+
+
+def test_a_kiosk_without_a_name_has_no_stray_separator_on_the_codes_page(w: World) -> None:
+    from test_console_support import token
+
+    made = w.client.post(
+        "/v1/admin/enrollments",
+        json={"kiosk_id": "K71", "country": "TG", "cooperative": "Coopérative ELIKE"},
+        headers=token(w.client, "admin"),
+    )
+    assert made.status_code == 201, made.text
+    page = _as(w).get("/enrollments").text
+    assert '<div class="muted small">TG · Coopérative ELIKE</div>' in page
+    assert not re.search(r'<div class="muted small">\s*·', page)
+
+
+def test_a_page_past_the_end_of_the_groups_says_so(w: World) -> None:
+    page = _words(_as(w).get("/groups", params={"page": 5}).text)
+    assert "2 groupes" in page and "Aucun groupe dans votre périmètre" not in page
+    assert "Cette page est au-delà de la fin de la liste." in page and "Dernière page (1)" in page

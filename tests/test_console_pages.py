@@ -209,7 +209,7 @@ def test_receipts_verify_against_the_journal(w: World, admin: TestClient) -> Non
     corrected = next(r for r in w.receipts("K01") if any(m["kind"] == "reversal" for m in r["movements"]))
     page = admin.get(corrected["verify_url"].replace("http://testserver", ""))
     cancelled = next(m for m in corrected["movements"] if m["kind"] == "reversal")
-    assert cancelled["of"] == "contribution" and "correction : cotisation" in page.text
+    assert cancelled["of"] == "contribution" and "correction\u00a0: cotisation" in page.text
     assert f"-{-cancelled['amount']:,}".replace(",", "\u00a0") in page.text
     # A relevé prints the journal's head: its code proves that point of the journal.
     k = w.kiosks["K01"]

@@ -20,7 +20,7 @@ from ..api.deps import EngineDep, SettingsDep
 from ..authz import Principal
 from ..errors import CsrfRefused, LoginRequired, SyncServerError
 from . import sessions
-from .i18n import LANGS, T, day, duration, money, percent, translate, when, zone_for
+from .i18n import LANGS, T, day, duration, money, percent, plural, translate, when, zone_for
 
 HERE = Path(__file__).resolve().parent
 env = Environment(
@@ -38,8 +38,6 @@ def _day(context: Context, value: str | None) -> str:
 
 
 env.filters["day"] = _day  # {{ loan.start|day }}: 26/10/2026 on the French side, ISO on the English one
-env.globals["line_chart"] = charts.line_chart
-env.globals["bar_chart"] = charts.bar_chart
 env.globals["Series"] = charts.Series
 env.globals["COLOURS"] = charts.COLOURS
 env.globals["known"] = T.__contains__  # {{ t(key) if known(key) else raw }}: codes without a sentence yet
@@ -90,6 +88,9 @@ def render(request: Request, name: str, me: Principal | None = None, status: int
         t=t,
         when=partial(when, lang=lang, zone=zone_for(me.countries) if me else UTC),
         duration=partial(duration, lang=lang),
+        plural=partial(plural, lang),
+        line_chart=partial(charts.line_chart, lang=lang),
+        bar_chart=partial(charts.bar_chart, lang=lang),
         pc=(lambda v: percent(v).replace(",", ".")) if lang == "en" else percent,
         csrf=me.csrf if me else context.pop("csrf", ""),
         here=here_param(request),

@@ -90,7 +90,10 @@ def in_words(kind: str, lang: str | None, data: Iterator[tuple[Any, ...]]) -> It
 
 
 def sheet_title(kind: str, lang: str | None) -> str:
-    return kind if lang is None else translate(lang, f"export_{kind}")
+    """The sheet's name: at most 31 characters in Excel, so a long heading has a short name of its own."""
+    if lang is None:
+        return kind
+    return translate(lang, f"sheet_{kind}" if f"sheet_{kind}" in WORDS else f"export_{kind}")
 
 
 def _where(p: Principal, table: Any, group: tuple[str, str] | None) -> list[Any]:

@@ -80,6 +80,8 @@ T: dict[str, tuple[str, str]] = {
         "Kiosk silent for {days} d: figures as of {date}.",
     ),
     "no_groups": ("Aucun groupe dans votre périmètre.", "No group in your scope."),
+    "page_past_end": ("Cette page est au-delà de la fin de la liste.", "This page is past the end of the list."),
+    "last_page": ("Dernière page ({pages})", "Last page ({pages})"),
     "no_groups_match": ("Aucun groupe ne correspond à cette recherche.", "No group matches this search."),
     "no_meetings": ("Aucune séance.", "No meeting."),
     "no_movements": ("Aucun mouvement.", "No movement."),
@@ -96,7 +98,14 @@ T: dict[str, tuple[str, str]] = {
         "Votre compte n'a pas encore de périmètre : demandez à un administrateur.",
         "Your account has no scope yet: ask an administrator.",
     ),
-    "groups_found": ("{n} groupe(s)", "{n} group(s)"),
+    "groups_found": ("{n} groupes", "{n} groups"),  # counts: the key, and key_one for the singular (plural())
+    "groups_found_one": ("{n} groupe", "{n} group"),
+    "n_loans": ("{n} prêts", "{n} loans"),
+    "n_loans_one": ("{n} prêt", "{n} loan"),
+    "n_meetings": ("{n} séances", "{n} meetings"),
+    "n_meetings_one": ("{n} séance", "{n} meeting"),
+    "colon": ("\u00a0:", ":"),  # French writes a (no-break) space before a colon, English none
+    "number_of": ("n°\u00a0{n}", "no. {n}"),
     # group page
     "funds": ("Caisses", "Funds"),
     "fund_verte": ("Caisse verte", "Green fund"),
@@ -299,7 +308,7 @@ T: dict[str, tuple[str, str]] = {
     "v_journal_point": (
         "Document authentique (relevé ou échéancier) : imprimé quand le journal du kiosque {kiosk} en était "
         "au n° {seq} ({when}).",
-        "Genuine document (statement or schedule): printed when kiosk {kiosk}'s journal stood at n° {seq} ({when}).",
+        "Genuine document (statement or schedule): printed when kiosk {kiosk}'s journal stood at no. {seq} ({when}).",
     ),
     "v_point_figures": (
         "Ce code prouve ce moment du journal, pas les montants du papier : tous les documents imprimés à ce "
@@ -333,6 +342,7 @@ T: dict[str, tuple[str, str]] = {
     "export_loans": ("Prêts", "Loans"),
     "export_meetings": ("Séances", "Meetings"),
     "export_indicators": ("Indicateurs trimestriels (style SAVIX)", "Quarterly indicators (SAVIX style)"),
+    "sheet_indicators": ("Indicateurs trimestriels", "Quarterly indicators"),  # an Excel sheet's name: 31 at most
     "quarter": ("Trimestre (ex. 2026-Q3)", "Quarter (e.g. 2026-Q3)"),
     "since": ("Du (AAAA-MM-JJ)", "From (YYYY-MM-DD)"),
     "until": ("Au (AAAA-MM-JJ)", "To (YYYY-MM-DD)"),
@@ -610,6 +620,12 @@ def translate(lang: str, key: str, **params: object) -> str:
     return text.format(**params) if params else text
 
 
+def plural(lang: str, key: str, n: int) -> str:
+    """A count that agrees with its noun: ``key_one`` for the singular (French: 0 and 1; English: 1 alone)."""
+    one = n in (0, 1) if lang == "fr" else n == 1
+    return translate(lang, f"{key}_one" if one and f"{key}_one" in T else key, n=n)
+
+
 def money(amount: int | None) -> str:
     """12500 -> '12 500 F', with no-break spaces so that an amount never splits over two lines."""
     if amount is None:
@@ -652,12 +668,16 @@ def duration(ms: int | None, lang: str = "fr") -> str:
     """A clock offset people can read: '+12 s', '−5 min', '+332 j' (days)."""
     if ms is None:
         return "—"
-    sign = "+" if ms >= 0 else "−"
     s = abs(ms) / 1000
-    for limit, div, unit in ((120, 1, "s"), (7200, 60, "min"), (172_800, 3600, "h")):
+    amount, unit = s / 86400, "d" if lang == "en" else "j"
+    for limit, div, name in ((120, 1, "s"), (7200, 60, "min"), (172_800, 3600, "h")):
         if s < limit:
-            return f"{sign}{s / div:.0f} {unit}"
-    return f"{sign}{s / 86400:.0f} {'d' if lang == 'en' else 'j'}"
+            amount, unit = s / div, name
+            break
+    shown = f"{amount:.0f}"
+    # Signed by what is shown: an offset that rounds to nothing is no offset, not "−0 s".
+    sign = "" if shown == "0" else "+" if ms >= 0 else "−"
+    return f"{sign}{shown} {unit}"
 
 
 def percent(value: float | None) -> str:
