@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from test_console_support import World, login, served_world
+from test_console_support import World, login, served_world, token
 from test_sync_support import BACKENDS
 
 import sync_server
@@ -216,7 +216,7 @@ def test_excel_sheets_are_named_in_full_within_excel_s_31_characters(w: World) -
 
     assert all(len(sheet_title(kind, lang)) <= 31 for kind in KINDS for lang in ("fr", "en", None))
     book = load_workbook(io.BytesIO(_as(w).get("/exports/indicators.xlsx").content))
-    assert book.sheetnames[0].startswith("Indicateurs trimestriels") and "(style" not in book.sheetnames[0]
+    assert book.sheetnames[0].startswith("Indicateurs ") and "(style" not in book.sheetnames[0]
 
 
 def _words(page: str) -> str:
@@ -241,8 +241,6 @@ def test_english_pages_write_english_colons_and_numbers(w: World) -> None:
 
 
 def test_a_kiosk_without_a_name_has_no_stray_separator_on_the_codes_page(w: World) -> None:
-    from test_console_support import token
-
     made = w.client.post(
         "/v1/admin/enrollments",
         json={"kiosk_id": "K71", "country": "TG", "cooperative": "Coopérative ELIKE"},
@@ -258,3 +256,48 @@ def test_a_page_past_the_end_of_the_groups_says_so(w: World) -> None:
     page = _words(_as(w).get("/groups", params={"page": 5}).text)
     assert "2 groupes" in page and "Aucun groupe dans votre périmètre" not in page
     assert "Cette page est au-delà de la fin de la liste." in page and "Dernière page (1)" in page
+
+
+# -- 4. exports refuse bad input clearly, and say when a quarter is still running -------------------------
+
+
+def test_a_quarter_that_has_not_started_is_refused_and_the_running_one_is_provisional(w: World) -> None:
+    """2027-Q1 returned today's balances labelled 2027-Q1; today (2026-11-20) is in 2026-Q4."""
+    from openpyxl import load_workbook
+
+    french, english = _as(w), _as(w, lang="en")
+    refused = french.get("/exports/indicators.xlsx", params={"quarter": "2027-Q1"})
+    assert refused.status_code == 400 and "Le trimestre 2027-Q1 n'a pas encore commencé" in _words(refused.text)
+    assert "Quarter 2027-Q1 has not started yet" in _words(english.get("/exports/indicators.csv?quarter=2027-Q1").text)
+    auth = token(w.client, "admin")
+    for url in ("/v1/console/indicators?quarter=2027-Q1", "/v1/console/exports/indicators?quarter=2027-Q1"):
+        answer = w.client.get(url, headers=auth)
+        assert answer.status_code == 400 and answer.json()["detail"]["code"] == "quarter_future", url
+    running = french.get("/exports/indicators.xlsx")  # the quarter under way, by default
+    assert load_workbook(io.BytesIO(running.content)).sheetnames == ["Indicateurs 2026-Q4 en cours"]
+    assert "2026-Q4-en-cours.xlsx" in running.headers["content-disposition"]
+    running_en = english.get("/exports/indicators.xlsx?quarter=2026-Q4")
+    assert load_workbook(io.BytesIO(running_en.content)).sheetnames == ["Indicators 2026-Q4 provisional"]
+    over = french.get("/exports/indicators.xlsx?quarter=2026-Q3")
+    assert load_workbook(io.BytesIO(over.content)).sheetnames == ["Indicateurs 2026-Q3"]
+    assert "en-cours" not in over.headers["content-disposition"]
+    api = {q: w.client.get(f"/v1/console/indicators?quarter={q}", headers=auth).json() for q in ("2026-Q3", "2026-Q4")}
+    assert (api["2026-Q3"]["provisional"], api["2026-Q4"]["provisional"]) == (False, True)
+
+
+def test_a_period_that_ends_before_it_begins_is_refused(w: World) -> None:
+    resp = _as(w).get("/exports/meetings.csv", params={"from": "2026-10-01", "to": "2026-05-01"})
+    assert resp.status_code == 400 and "La date de début est après la date de fin" in _words(resp.text)
+    api = w.client.get("/v1/console/exports/movements?from=2026-10-01&to=2026-05-01", headers=token(w.client, "admin"))
+    assert api.status_code == 400 and api.json()["detail"]["code"] == "date_range_invalid"
+
+
+def test_french_export_dates_may_be_written_day_first_as_the_pages_write_them(w: World) -> None:
+    french = _as(w)
+    iso = french.get("/exports/meetings.csv", params={"from": "2026-05-01", "to": "2026-06-30"})
+    day_first = french.get("/exports/meetings.csv", params={"from": "01/05/2026", "to": "30/06/2026"})
+    assert day_first.status_code == 200 and day_first.text == iso.text
+    assert len(iso.text.splitlines()) > 1  # meetings in May and June: the filter kept some
+    assert "JJ/MM/AAAA" in french.get("/exports").text
+    # English pages write ISO dates: 01/05/2026 could be read either way there, so it is refused
+    assert _as(w, lang="en").get("/exports/meetings.csv", params={"from": "01/05/2026"}).status_code == 400

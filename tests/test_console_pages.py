@@ -447,13 +447,16 @@ def _as(w: World, username: str, lang: str = "fr") -> TestClient:
     return c
 
 
+DATE_WRITTEN = "Une date s'écrit JJ/MM/AAAA ou AAAA-MM-JJ, par exemple 01/10/2026 ou 2026-10-01."
+
+
 def test_refusals_on_the_pages_read_in_french_and_the_api_keeps_its_codes(w: World, admin: TestClient) -> None:
     group = w.group_url("K01")
     expected = {
         "/groups?page=abc": (400, "Numéro de page invalide : un nombre entier à partir de 1."),
         group + "?mp=0": (400, "Numéro de page invalide : un nombre entier à partir de 1."),
-        "/exports/movements.csv?from=01/05/2026": (400, "Une date s'écrit AAAA-MM-JJ, par exemple 2026-10-01."),
-        "/exports/meetings.xlsx?to=2026-13-01": (400, "Une date s'écrit AAAA-MM-JJ, par exemple 2026-10-01."),
+        "/exports/movements.csv?from=2026/05/01": (400, DATE_WRITTEN),
+        "/exports/meetings.xlsx?to=2026-13-01": (400, DATE_WRITTEN),
         "/exports/indicators.csv?quarter=2026-Q5": (
             400,
             "Un trimestre s'écrit comme 2026-Q3 (Q1 à Q4, années 2000 à 2200).",

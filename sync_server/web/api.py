@@ -111,8 +111,9 @@ def quarterly(
 ) -> dict[str, Any]:
     day = today(request)
     q = quarter or indicators.current_quarter(day)
+    provisional = indicators.check_quarter(q, day)  # the quarter under way: its figures will still move
     with read(engine) as conn:
-        return {"quarter": q, "rows": indicators.quarterly(conn, me, q, day)}
+        return {"quarter": q, "provisional": provisional, "rows": indicators.quarterly(conn, me, q, day)}
 
 
 @router.get(

@@ -140,6 +140,8 @@ ERROR_KEYS = {
     # the exports' filters
     "date_invalid": "e_date_invalid",
     "quarter_invalid": "e_quarter_invalid",
+    "quarter_future": "e_quarter_future",
+    "date_range_invalid": "e_date_range_invalid",
     "group_invalid": "e_group_invalid",
     "export_too_large": "e_export_too_large",
     # the enrollment form, and revoking codes and kiosks

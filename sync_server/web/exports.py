@@ -89,10 +89,15 @@ def in_words(kind: str, lang: str | None, data: Iterator[tuple[Any, ...]]) -> It
         yield tuple(out)
 
 
-def sheet_title(kind: str, lang: str | None) -> str:
-    """The sheet's name: at most 31 characters in Excel, so a long heading has a short name of its own."""
+def sheet_title(kind: str, lang: str | None, quarter: str = "", provisional: bool = False) -> str:
+    """The sheet's name: at most 31 characters in Excel, so a long heading has a short name of its own.
+
+    The indicators' sheet names its quarter, and says when the quarter is still running: its figures
+    will still move."""
     if lang is None:
         return kind
+    if kind == "indicators" and quarter:
+        return translate(lang, "sheet_indicators_running" if provisional else "sheet_indicators_of", quarter=quarter)
     return translate(lang, f"sheet_{kind}" if f"sheet_{kind}" in WORDS else f"export_{kind}")
 
 
@@ -165,10 +170,20 @@ def _members(conn: Connection, p: Principal, group: tuple[str, str] | None) -> I
         )  # fmt: skip
 
 
-def check_dates(since: str, until: str) -> None:
-    # Exactly YYYY-MM-DD: the filter compares with the stored dates as text, and fromisoformat alone
-    # would also take 20260504 or 2026-W19-1, which then match nothing.
-    for value, name in ((since, "from"), (until, "to")):
+_FRENCH_DAY = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
+
+
+def iso_dates(since: str, until: str, lang: str | None = None) -> tuple[str, str]:
+    """A period's bounds as the dates are stored (YYYY-MM-DD), or a clear refusal: never an empty file.
+
+    In French, JJ/MM/AAAA is read too, as the pages write dates; the English pages write ISO, and an
+    English 10/01/2026 might mean 1 October."""
+    out = []
+    for value, name in ((since.strip(), "from"), (until.strip(), "to")):
+        if value and lang == "fr" and (found := _FRENCH_DAY.fullmatch(value)):
+            value = f"{found[3]}-{int(found[2]):02d}-{int(found[1]):02d}"
+        # Exactly YYYY-MM-DD: the filter compares with the stored dates as text, and fromisoformat alone
+        # would also take 20260504 or 2026-W19-1, which then match nothing.
         if value:
             try:
                 if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
@@ -176,10 +191,14 @@ def check_dates(since: str, until: str) -> None:
                 date.fromisoformat(value)
             except ValueError:
                 raise BadRequest("date_invalid", f"{name}: a date is written YYYY-MM-DD") from None
+        out.append(value)
+    if out[0] and out[1] and out[0] > out[1]:
+        raise BadRequest("date_range_invalid", "from is after to: no day lies between them")
+    return out[0], out[1]
 
 
 def _dated(q: Any, since: str, until: str) -> Any:
-    check_dates(since, until)
+    since, until = iso_dates(since, until)
     if since:
         q = q.where(MT.c.date >= since)
     if until:

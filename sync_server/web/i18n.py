@@ -343,9 +343,17 @@ T: dict[str, tuple[str, str]] = {
     "export_meetings": ("Séances", "Meetings"),
     "export_indicators": ("Indicateurs trimestriels (style SAVIX)", "Quarterly indicators (SAVIX style)"),
     "sheet_indicators": ("Indicateurs trimestriels", "Quarterly indicators"),  # an Excel sheet's name: 31 at most
+    "sheet_indicators_of": ("Indicateurs {quarter}", "Indicators {quarter}"),
+    "sheet_indicators_running": ("Indicateurs {quarter} en cours", "Indicators {quarter} provisional"),
+    "quarter_running_note": (
+        "Le trimestre en cours n'est pas fini : ses chiffres sont provisoires (le fichier le dit).",
+        "The current quarter is not over: its figures are provisional (the file says so).",
+    ),
     "quarter": ("Trimestre (ex. 2026-Q3)", "Quarter (e.g. 2026-Q3)"),
-    "since": ("Du (AAAA-MM-JJ)", "From (YYYY-MM-DD)"),
-    "until": ("Au (AAAA-MM-JJ)", "To (YYYY-MM-DD)"),
+    "since": ("Du (JJ/MM/AAAA)", "From (YYYY-MM-DD)"),
+    "until": ("Au (JJ/MM/AAAA)", "To (YYYY-MM-DD)"),
+    "since_example": ("01/01/2026", "2026-01-01"),
+    "until_example": ("31/12/2026", "2026-12-31"),
     "whole_scope": ("tout le périmètre", "whole scope"),
     # errors
     "error": ("Erreur", "Error"),
@@ -390,8 +398,16 @@ T: dict[str, tuple[str, str]] = {
     "e_user_inactive": ("Ce compte est désactivé.", "This account is disabled."),
     # the exports' filters
     "e_date_invalid": (
-        "Une date s'écrit AAAA-MM-JJ, par exemple 2026-10-01.",
+        "Une date s'écrit JJ/MM/AAAA ou AAAA-MM-JJ, par exemple 01/10/2026 ou 2026-10-01.",
         "A date is written YYYY-MM-DD, for example 2026-10-01.",
+    ),
+    "e_date_range_invalid": (
+        "La date de début est après la date de fin : aucun jour entre les deux.",
+        "The start date is after the end date: no day lies between them.",
+    ),
+    "e_quarter_future": (
+        "Le trimestre {quarter} n'a pas encore commencé : il n'a pas de chiffres.",
+        "Quarter {quarter} has not started yet: it has no figures.",
     ),
     "e_quarter_invalid": (
         "Un trimestre s'écrit comme 2026-Q3 (Q1 à Q4, années 2000 à 2200).",

@@ -70,6 +70,15 @@ def quarter(text: str) -> tuple[str, str, date]:
     return first.isoformat()[:7], date.fromordinal(end).isoformat()[:7], date.fromordinal(end)
 
 
+def check_quarter(text: str, today: date) -> bool:
+    """Refuse a quarter that has not begun (today's balances under its name would be made up); say
+    whether it is still running, its figures provisional."""
+    first, _, end = quarter(text)
+    if date.fromisoformat(f"{first}-01") > today:
+        raise BadRequest("quarter_future", f"{text} has not started: it has no figures yet", quarter=text.strip())
+    return today <= end
+
+
 def current_quarter(today: date) -> str:
     return f"{today.year}-Q{(today.month - 1) // 3 + 1}"
 
@@ -134,6 +143,7 @@ def portfolio_at(
 
 def quarterly(conn: Connection, p: Principal, quarter_text: str, today: date) -> list[dict[str, Any]]:
     """One row per group in scope, then a TOTAL row whose ratios are recomputed from the sums."""
+    check_quarter(quarter_text, today)
     first, last, end = quarter(quarter_text)
     groups = {
         (r["kiosk_id"], r["group_id"]): dict(r)

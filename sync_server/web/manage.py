@@ -19,7 +19,7 @@ from ..errors import BadRequest, TooManyRequests, Unauthorized
 from . import exports, fleet, sessions
 from .common import csrf_guard, error_text, lang_of, render, safe_next, today
 from .i18n import translate
-from .indicators import current_quarter
+from .indicators import check_quarter, current_quarter
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_guard)])
 
@@ -337,21 +337,22 @@ async def download(
             from .queries import the_group
 
             the_group(conn, me, kiosk_id, group_id)  # 404 outside the scope, before anything is sent
-    name = f"muso-{kind}" + (f"-{key[0]}-{key[1][:8]}" if key else "") + (f"-{quarter}" if quarter else "")
-    header = exports.header(kind, lang)
     day = today(request)
+    # Bad input is refused here, before a streamed answer has begun and can no longer become an error.
+    since, until = exports.iso_dates(since, until, lang)
+    provisional = False
+    if kind == "indicators":
+        quarter = quarter or current_quarter(day)
+        provisional = check_quarter(quarter, day)
+    name = f"muso-{kind}" + (f"-{key[0]}-{key[1][:8]}" if key else "") + (f"-{quarter}" if quarter else "")
+    name += ("-en-cours" if lang == "fr" else "-provisional") if provisional else ""
+    header = exports.header(kind, lang)
 
     def produce() -> Iterator[tuple[Any, ...]]:
         with read(engine) as conn:
             found = exports.rows(conn, me, kind, group=key, since=since, until=until, quarter=quarter, today=day)
             yield from exports.in_words(kind, lang, found)
 
-    # Bad input is refused here, before a streamed answer has begun and can no longer become an error.
-    exports.check_dates(since, until)
-    if kind == "indicators":
-        from .indicators import quarter as check_quarter
-
-        check_quarter(quarter or current_quarter(day))
     if fmt == "csv":
         first = exports.csv_chunks(header, produce(), lang)
         return StreamingResponse(
@@ -359,7 +360,7 @@ async def download(
             media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": f'attachment; filename="{name}.csv"', "Cache-Control": "no-store"},
         )
-    title = exports.sheet_title(kind, lang)
+    title = exports.sheet_title(kind, lang, quarter, provisional)
     body = await run_in_threadpool(exports.xlsx_bytes, title, header, produce(), exports.date_columns(kind))
     return Response(
         body,
