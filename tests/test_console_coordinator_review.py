@@ -301,3 +301,16 @@ def test_french_export_dates_may_be_written_day_first_as_the_pages_write_them(w:
     assert "JJ/MM/AAAA" in french.get("/exports").text
     # English pages write ISO dates: 01/05/2026 could be read either way there, so it is refused
     assert _as(w, lang="en").get("/exports/meetings.csv", params={"from": "01/05/2026"}).status_code == 400
+
+
+# -- 5. arrears say the day they are counted to ----------------------------------------------------------
+
+
+def test_pages_showing_arrears_say_the_day_they_are_counted_to(w: World) -> None:
+    """The console counts arrears to today (2026-11-20 in these tests), a kiosk's paper to its last meeting."""
+    group_id = w.groups["K01"]
+    page = _as(w).get(w.group_url("K01")).text
+    member = re.search(rf'href="(/groups/K01/{group_id}/members/[^"]+)"', page)[1]
+    for url in ("/", w.group_url("K01"), member):
+        assert "Impayés et portefeuille à risque au 20/11/2026" in _words(_as(w).get(url).text), url
+        assert "Arrears and portfolio at risk as of 2026-11-20" in _words(_as(w, lang="en").get(url).text), url

@@ -85,6 +85,13 @@ T: dict[str, tuple[str, str]] = {
     "no_groups_match": ("Aucun groupe ne correspond à cette recherche.", "No group matches this search."),
     "no_meetings": ("Aucune séance.", "No meeting."),
     "no_movements": ("Aucun mouvement.", "No movement."),
+    # Arrears are counted to the server's today, a kiosk's paper report to its last meeting: said beside them.
+    "arrears_as_of": (
+        "Impayés et portefeuille à risque au {date} (date du serveur) ; le rapport papier d'un kiosque les "
+        "compte à sa dernière séance.",
+        "Arrears and portfolio at risk as of {date} (the server's date); a kiosk's paper report counts them "
+        "to its last meeting.",
+    ),
     "needs_attention": ("Groupes à suivre (retards les plus lourds)", "Groups to follow (heaviest arrears)"),
     "no_arrears": ("Aucun prêt en retard de plus de 30 jours.", "No loan more than 30 days late."),
     "chart_money": (

@@ -28,7 +28,13 @@ def overview(request: Request, me: Reader, engine: EngineDep, settings: Settings
     with read(engine) as conn:
         data = queries.overview(conn, me, today(request), now_ms(), settings.silent_days)
     return render(
-        request, "overview.html", me, silent_days=settings.silent_days, stale_days=queries.STALE_MEETING_DAYS, **data
+        request,
+        "overview.html",
+        me,
+        silent_days=settings.silent_days,
+        stale_days=queries.STALE_MEETING_DAYS,
+        arrears_day=today(request).isoformat(),
+        **data,
     )
 
 
@@ -88,6 +94,7 @@ def group(
         mp=mp,
         more=more,
         silence=silence,
+        arrears_day=today(request).isoformat(),
         **data,
     )
 
@@ -98,7 +105,7 @@ def member(
 ) -> HTMLResponse:
     with read(engine) as conn:
         data = queries.member(conn, me, kiosk_id, group_id, member_id, today(request))
-    return render(request, "member.html", me, **data)
+    return render(request, "member.html", me, arrears_day=today(request).isoformat(), **data)
 
 
 @router.get("/kiosks", response_class=HTMLResponse)
