@@ -24,6 +24,7 @@ from kiosk.domain.wire import enrollment_message, request_message
 from . import reference
 from .db import (
     enrollment_codes,
+    fold_name,
     insert,
     kiosk_keys,
     kiosks,
@@ -31,6 +32,7 @@ from .db import (
     login_throttle,
     new_kiosk_row,
     now_ms,
+    projections,
     read,
     users,
     web_sessions,
@@ -72,6 +74,23 @@ def clean_scope(role: str, countries: list[str] | None, cooperatives: list[str] 
     if role == "admin":
         return [], []
     return cs, co  # empty: sees nothing until an administrator gives a scope (safe by default)
+
+
+def unmatched_scope(engine: Engine, countries: list[str], cooperatives: list[str]) -> list[str]:
+    """Countries and cooperatives of a scope that no known group carries, each with the known cooperative it
+    may have meant (the same name but for accents and case). A warning, never a refusal: the groups of a
+    new cooperative may not have synced yet. A scope that matches nothing shows an empty console."""
+    g = projections["groups"]
+    with read(engine) as conn:
+        known_countries = set(conn.scalars(select(g.c.country).distinct()))
+        known_coops = sorted(c for c in conn.scalars(select(g.c.cooperative).distinct()) if c)
+    out = [f"no known group in country {c} yet" for c in countries if c != "*" and c not in known_countries]
+    for coop in cooperatives:
+        if coop in known_coops:
+            continue
+        close = [k for k in known_coops if fold_name(k) == fold_name(coop)]
+        out.append(f"no known group in cooperative {coop!r} yet" + (f": did you mean {close[0]!r}?" if close else ""))
+    return out
 
 
 # -- console users -------------------------------------------------------------------------

@@ -145,7 +145,7 @@ def _password(args: argparse.Namespace) -> str | None:
 def cmd_create_user(args: argparse.Namespace) -> int:
     from sqlalchemy import func, select
 
-    from .accounts import create_user
+    from .accounts import clean_scope, create_user, unmatched_scope
     from .db import read, users
 
     engine = _engine(args)
@@ -164,6 +164,8 @@ def cmd_create_user(args: argparse.Namespace) -> int:
         engine, args.username, password, args.role, countries=args.country, cooperatives=args.cooperative
     )
     print(f"user {args.username} created (id {user_id}, {args.role})")
+    for warning in unmatched_scope(engine, *clean_scope(args.role, args.country, args.cooperative)):
+        print(f"warning: {warning}", file=sys.stderr)
     return EXIT_OK
 
 

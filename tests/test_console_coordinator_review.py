@@ -314,3 +314,48 @@ def test_pages_showing_arrears_say_the_day_they_are_counted_to(w: World) -> None
     for url in ("/", w.group_url("K01"), member):
         assert "Impayés et portefeuille à risque au 20/11/2026" in _words(_as(w).get(url).text), url
         assert "Arrears and portfolio at risk as of 2026-11-20" in _words(_as(w, lang="en").get(url).text), url
+
+
+# -- 6. a scope that holds no group says so --------------------------------------------------------------
+
+
+def test_a_scope_matching_no_group_is_said_not_shown_as_zeros(w: World) -> None:
+    """A viewer made with "Cooperative ELIKE" (no accent) saw "Aucun prêt en retard de plus de 30 jours"."""
+    from test_console_support import PASSWORD
+
+    from sync_server import accounts
+
+    accounts.create_user(w.server.engine, "viewer_typo", PASSWORD, "viewer", cooperatives=["Cooperative ELIKE"])
+    for lang, said in (
+        ("fr", "Votre périmètre (Cooperative ELIKE) ne contient encore aucun groupe"),
+        ("en", "Your scope (Cooperative ELIKE) holds no group yet"),
+    ):
+        client = _as(w, "viewer_typo", lang)
+        overview = _words(client.get("/").text)
+        assert said in overview, lang
+        assert "Aucun prêt en retard" not in overview and "No loan more than 30 days late" not in overview, lang
+        assert said in _words(client.get("/groups").text), lang
+    spelt_right = _words(_as(w, "coord_coop").get("/").text)  # "Coopérative ELIKE": K01's group, its figures
+    assert "Votre périmètre" not in spelt_right and "Prêts en cours, hors prêts d'aide" in spelt_right
+
+
+def test_create_user_warns_of_a_scope_that_matches_no_known_group(
+    w: World, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from test_sync_support import SECRET
+
+    from sync_server import cli as server_cli
+
+    monkeypatch.setenv("DATABASE_URL", w.server.settings.database_url)
+    monkeypatch.setenv("MUSO_SERVER_ENVIRONMENT", "test")
+    monkeypatch.setenv("MUSO_SERVER_SECRET_KEY", SECRET)
+    monkeypatch.setattr("sys.stdin", io.StringIO("a long enough password\n"))
+    args = ["create-user", "afi", "--role", "viewer", "--cooperative", "cooperative elike", "--country", "NE"]
+    assert server_cli.main([*args, "--password-stdin"]) == 0  # created all the same: groups may sync later
+    err = capsys.readouterr().err
+    assert "no known group in cooperative 'cooperative elike' yet: did you mean 'Coopérative ELIKE'?" in err
+    assert "no known group in country NE yet" in err
+    monkeypatch.setattr("sys.stdin", io.StringIO("a long enough password\n"))
+    fine = ["create-user", "kodjo", "--role", "viewer", "--cooperative", "Coopérative Zou", "--country", "BJ"]
+    assert server_cli.main([*fine, "--password-stdin"]) == 0
+    assert "warning" not in capsys.readouterr().err

@@ -80,6 +80,15 @@ T: dict[str, tuple[str, str]] = {
         "Kiosk silent for {days} d: figures as of {date}.",
     ),
     "no_groups": ("Aucun groupe dans votre périmètre.", "No group in your scope."),
+    # A scope that matches no group (a cooperative misspelt, or not synced yet): said, never shown as zeros.
+    "scope_empty": (
+        "Votre périmètre ({scope}) ne contient encore aucun groupe : il n'y a pas de chiffres à montrer. "
+        "Si des groupes auraient dû s'y trouver, faites vérifier par un administrateur l'orthographe du pays "
+        "ou de la coopérative (accents compris).",
+        "Your scope ({scope}) holds no group yet: there are no figures to show. If groups should be in it, "
+        "have an administrator check the spelling of the country or cooperative (accents included).",
+    ),
+    "no_group_synced": ("Aucun groupe n'a encore été synchronisé.", "No group has been synced yet."),
     "page_past_end": ("Cette page est au-delà de la fin de la liste.", "This page is past the end of the list."),
     "last_page": ("Dernière page ({pages})", "Last page ({pages})"),
     "no_groups_match": ("Aucun groupe ne correspond à cette recherche.", "No group matches this search."),

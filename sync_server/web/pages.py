@@ -13,7 +13,7 @@ from ..db import now_ms, read
 from ..errors import LoginRequired
 from . import fleet, queries
 from .common import csrf_guard, lang_of, render, today
-from .i18n import day
+from .i18n import day, translate
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_guard)])
 PER_PAGE = 50
@@ -21,6 +21,12 @@ MEETINGS_PER_PAGE = 20
 
 Page = Annotated[int, Query(ge=1, le=100_000)]
 Text = Annotated[str, Query(max_length=100)]
+
+
+def scope_words(me: Principal, lang: str) -> str:
+    """A person's scope as they would write it: 'TG, BJ · Coopérative ELIKE' ('*': all countries)."""
+    countries = ", ".join(translate(lang, "all_countries") if c == "*" else c for c in me.countries)
+    return " · ".join(part for part in (countries, ", ".join(me.cooperatives)) if part)
 
 
 @router.get("/", response_class=HTMLResponse)
@@ -34,6 +40,7 @@ def overview(request: Request, me: Reader, engine: EngineDep, settings: Settings
         silent_days=settings.silent_days,
         stale_days=queries.STALE_MEETING_DAYS,
         arrears_day=today(request).isoformat(),
+        scope=scope_words(me, lang_of(request)),
         **data,
     )
 
@@ -66,6 +73,7 @@ def groups(
         page=page,
         pages=pages,
         silent_days=settings.silent_days,
+        scope=scope_words(me, lang_of(request)),
     )
 
 
