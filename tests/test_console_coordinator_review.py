@@ -359,3 +359,29 @@ def test_create_user_warns_of_a_scope_that_matches_no_known_group(
     fine = ["create-user", "kodjo", "--role", "viewer", "--cooperative", "Coopérative Zou", "--country", "BJ"]
     assert server_cli.main([*fine, "--password-stdin"]) == 0
     assert "warning" not in capsys.readouterr().err
+
+
+# -- a group that no longer meets while its kiosk syncs ----------------------------------------------------
+
+
+def test_a_group_that_no_longer_meets_is_flagged_though_its_kiosk_syncs(w: World) -> None:
+    from datetime import date, timedelta
+
+    app = w.client.app
+    kiosk = w.kiosks["K01"]
+    last = date.fromisoformat(kiosk.store.get("groups", (w.groups["K01"],))["last_meeting_date"])
+    name = kiosk.store.get("groups", (w.groups["K01"],))["name"]
+    usual = app.state.today
+    try:
+        app.state.today = lambda: last + timedelta(days=30)  # a monthly group: not yet idle
+        page = _as(w).get("/").text
+        before = _as(w).get("/v1/console/overview").json()["figures"]["idle_groups"]
+        assert 'id="idle"' not in page or name not in page[page.index('id="idle"') :]
+        app.state.today = lambda: last + timedelta(days=60)
+        page = html.unescape(_as(w).get("/").text)
+        idle = page[page.index('id="idle"') :]
+        assert name in idle and f"{last:%d/%m/%Y}" in idle and "Groupes sans séance > 45 j" in page
+        assert _as(w).get("/v1/console/overview").json()["figures"]["idle_groups"] == before + 1
+        assert name not in _as(w, "coord_bj").get("/").text  # another country's group: out of scope
+    finally:
+        app.state.today = usual

@@ -70,6 +70,13 @@ T: dict[str, tuple[str, str]] = {
         "Never closed: no closing count, no receipts, no minutes. Call the treasurer.",
     ),
     "opened_on": ("Ouverte le", "Opened on"),
+    "idle_groups": ("Groupes sans séance > {days} j", "Groups without a meeting > {days} d"),
+    "idle_note": (
+        "Leur kiosque se synchronise, mais aucune séance n'y a été tenue depuis : appelez le président ou "
+        "la présidente.",
+        "Their kiosk syncs, but no meeting has been held on it since: call the group's president.",
+    ),
+    "last_meeting_on": ("Dernière séance", "Last meeting"),
     "silent_flag": ("muet", "silent"),
     "silent_flag_hint": (
         "Kiosque sans synchro depuis plus de {days} j : chiffres arrêtés à sa dernière synchro",

@@ -39,6 +39,7 @@ def overview(request: Request, me: Reader, engine: EngineDep, settings: Settings
         me,
         silent_days=settings.silent_days,
         stale_days=queries.STALE_MEETING_DAYS,
+        idle_days=queries.IDLE_GROUP_DAYS,
         arrears_day=today(request).isoformat(),
         scope=scope_words(me, lang_of(request)),
         **data,
