@@ -385,3 +385,14 @@ def test_a_group_that_no_longer_meets_is_flagged_though_its_kiosk_syncs(w: World
         assert name not in _as(w, "coord_bj").get("/").text  # another country's group: out of scope
     finally:
         app.state.today = usual
+
+
+def test_the_groups_to_follow_show_the_amount_they_are_ordered_by(w: World) -> None:
+    """Ordered by the amount late more than 30 days: a list showing only PAR % looked out of order."""
+    page = html.unescape(_as(w).get("/").text)
+    table = page[page.index("Groupes à suivre") :]
+    table = table[: table.index("</table>")]
+    assert "En retard > 30 j" in table
+    cells = re.findall(r'<td class="num bad">([\d\u00a0]+)\u00a0F</td>', table)
+    amounts = [int(v.replace("\u00a0", "")) for v in cells]
+    assert amounts and amounts == sorted(amounts, reverse=True)

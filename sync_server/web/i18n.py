@@ -109,6 +109,8 @@ T: dict[str, tuple[str, str]] = {
         "to its last meeting.",
     ),
     "needs_attention": ("Groupes à suivre (retards les plus lourds)", "Groups to follow (heaviest arrears)"),
+    # What orders the list: the amount late more than 30 days, then its share (PAR 30).
+    "at_risk": ("En retard > 30 j", "Late > 30 d"),
     "no_arrears": ("Aucun prêt en retard de plus de 30 jours.", "No loan more than 30 days late."),
     "chart_money": (
         "Épargne et prêts en cours hors prêts d'aide (fin de mois)",
