@@ -195,7 +195,7 @@ def member_receipt(doc: dict[str, Any], width: int = 32, *, duplicate: bool = Fa
     out.append(Rule())
     b = doc["balances"]
     out.append(Line("Vos soldes à ce jour :" if doc.get("per_movement") else "Vos soldes après la séance :"))
-    out += pair("Épargne (verte)", money(b["savings"]), width, indent=1)
+    out += pair("Épargne (verte)", money(b["savings"]), width, indent=1, bold=True)  # the figure a member looks for
     out += _loan_balances(b, width, indent=1)
     out += _next_due(b, width, indent=1)
     if b["aid_received"]:

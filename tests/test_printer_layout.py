@@ -261,3 +261,9 @@ def test_a_relevé_adds_up_section_by_section_and_lists_the_rest_apart() -> None
     paid = "AUTRES VERSEMENTS 06/07/26 Cotisation (rouge) 500 FCFA 13/07/26 Amende retard (rouge) 200 FCFA"
     assert paid + " 20/07/26 PAF et pénalité (verte) 355 FCFA" in text
     assert "AUTRES SOMMES REÇUES" not in text
+
+
+def test_a_member_s_savings_stand_out_on_the_receipt() -> None:
+    lines = [b for b in layout(DOCS["member"](), 32) if isinstance(b, Line)]
+    [savings] = [line for line in lines if line.text.strip().startswith("Épargne (verte)")]
+    assert savings.bold
