@@ -19,8 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fastapi.testclient import TestClient
-from test_console_support import World, login, served_world, token
+from test_console_support import World, served_world, signed_in, token
 from test_sync_support import BACKENDS
 
 import sync_server
@@ -35,17 +34,7 @@ def w(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) 
     yield from served_world(request.param, tmp_path_factory.mktemp("review"))
 
 
-_SIGNED_IN: dict[tuple[int, str, str], TestClient] = {}  # logins are slow (argon2) and rate-limited
-
-
-def _as(w: World, who: str = "admin", lang: str = "fr") -> TestClient:
-    key = (id(w), who, lang)
-    if key not in _SIGNED_IN:
-        client = TestClient(w.client.app, base_url="http://testserver")
-        assert login(client, who).status_code == 303
-        client.cookies.set("lang", lang)
-        _SIGNED_IN[key] = client
-    return _SIGNED_IN[key]
+_as = signed_in
 
 
 # -- incidents: every code the server can record has words ----------------------------------------------

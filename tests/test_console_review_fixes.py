@@ -18,10 +18,9 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 from sqlalchemy import func, insert, select, update
-from test_console_support import World, benin_scenario, csrf_of, login, make_kiosk, served_world, sync, token
+from test_console_support import World, benin_scenario, csrf_of, make_kiosk, served_world, signed_in, sync, token
 from test_sync_support import BACKENDS
 
 from kiosk.scenario import Runner
@@ -69,24 +68,17 @@ def w(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) 
         yield world
 
 
-_SIGNED_IN: dict[tuple[int, str, str], Any] = {}  # logins are slow (argon2) and rate-limited: one per person
+_client = signed_in
 
 
-def _client(w: World, who: str, lang: str = "fr") -> TestClient:
-    key = (id(w), who, lang)
-    if key not in _SIGNED_IN:
-        client = TestClient(w.client.app, base_url="http://testserver")
-        assert login(client, who).status_code == 303
-        client.cookies.set("lang", lang)
-        _SIGNED_IN[key] = client
-    return _SIGNED_IN[key]
+_TOKENS: dict[tuple[int, str], dict[str, str]] = {}
 
 
 def _auth(w: World, who: str) -> dict[str, str]:
-    key = (id(w), who, "token")
-    if key not in _SIGNED_IN:
-        _SIGNED_IN[key] = token(w.client, who)
-    return _SIGNED_IN[key]
+    key = (id(w), who)
+    if key not in _TOKENS:
+        _TOKENS[key] = token(w.client, who)
+    return _TOKENS[key]
 
 
 def _codes(w: World, kiosk_id: str) -> int:

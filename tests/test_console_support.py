@@ -145,6 +145,22 @@ def login(client: Any, username: str, password: str = PASSWORD, next_: str = "/"
     )
 
 
+_SIGNED_IN: dict[tuple[int, str, str], Any] = {}  # logins are slow (argon2) and rate-limited: one per person
+
+
+def signed_in(w: World, who: str = "admin", lang: str = "fr") -> Any:
+    """A client of ``w``'s app logged in as ``who``, reading ``lang``: made once per world, kept."""
+    from fastapi.testclient import TestClient
+
+    key = (id(w), who, lang)
+    if key not in _SIGNED_IN:
+        client = TestClient(w.client.app, base_url="http://testserver")
+        assert login(client, who).status_code == 303
+        client.cookies.set("lang", lang)
+        _SIGNED_IN[key] = client
+    return _SIGNED_IN[key]
+
+
 def token(client: Any, username: str) -> dict[str, str]:
     resp = client.post("/v1/admin/token", json={"username": username, "password": PASSWORD})
     assert resp.status_code == 200, resp.text
