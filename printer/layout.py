@@ -279,7 +279,8 @@ def statement(doc: dict[str, Any], width: int = 32, *, duplicate: bool = False) 
     # Documents queued before the sections have no "savings" or "loan": all their lines go to the others.
     saved = [(m, m.get("savings", 0)) for m in moves if m.get("savings")]
     lent = [(m, m.get("loan", 0)) for m in moves if m.get("loan")]
-    rest = [(m, _rest(m)) for m in moves if _rest(m)]
+    # A movement that moved no balance is listed with the rest even at 0 F: a departure with nothing saved.
+    rest = [(m, _rest(m)) for m in moves if _rest(m) or not (m.get("savings") or m.get("loan"))]
     out.append(Rule())
     out += [Line("ÉPARGNE (caisse verte)", bold=True)]
     if carried:

@@ -388,7 +388,8 @@ def statement_doc(k: Kiosk, member_id: str, limit: int = 30) -> dict[str, Any]:
         lines.append(_movement(k, row) | {"date": row["date"], "seq": row["seq"], **_moved(k, row["txn_id"], mine)})
     for line in _shares_of(k, member_id, "t.group_id = ?", (member["group_id"],)):
         # A share-out's parts: the gain put to savings, the loss taken from them, the cash paid out of them.
-        lines.append(line | {"savings": -line["amount"] if line["flow"] in ("taken", "out") else line["amount"]})
+        saved = -line["amount"] if line["flow"] in ("taken", "out") else line["amount"]
+        lines.append(line | {"savings": saved, "loan": 0})
     lines = sorted(lines, key=lambda line: line["seq"])
     cut = len(lines) - limit
     if cut > 0:
@@ -397,6 +398,10 @@ def statement_doc(k: Kiosk, member_id: str, limit: int = 30) -> dict[str, Any]:
         day = lines[cut - 1]["date"]
         whole = next((i for i in range(cut, len(lines)) if lines[i]["date"] != day), len(lines))
         cut = whole if whole < len(lines) else cut
+        # Nor one movement: a share-out's gain and payout are two lines of one transaction, and the
+        # balance carried takes a transaction whole.
+        while cut < len(lines) and lines[cut]["seq"] == lines[cut - 1]["seq"]:
+            cut += 1
     carried = _carried(k, member_id, lines[cut - 1]) if cut > 0 else None
     lines = lines[max(cut, 0) :]
     for line in lines:
