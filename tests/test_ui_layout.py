@@ -48,8 +48,11 @@ def cancel_problems(root: QWidget) -> list[str]:
     shown = [b for b in root.findChildren(QPushButton) if b.isVisible() and not b.visibleRegion().isEmpty()]
     spots = {b: b.mapTo(root, QPoint(0, 0)) for b in shown}
     bottom = max((p.y() + b.height() for b, p in spots.items()), default=0)
-    # The lower half's left edge: a screen's header (above) starts a few pixels further left.
-    left = min((p.x() for p in spots.values() if p.y() > root.height() // 2), default=0)
+    # The lower half's left edge (a screen's header, above, starts a few pixels further left), the cancel
+    # buttons left out of it; with nothing else down there, the overlay's own margin.
+    lower = [p.x() for b, p in spots.items() if p.y() > root.height() // 2 and not b.objectName().endswith("_cancel")]
+    margin = root.layout().contentsMargins().left() if root.layout() is not None else 0
+    left = min(lower, default=margin)
     return [
         f"button {b.objectName()!r} is not in the bottom-left corner"
         for b, p in spots.items()
@@ -118,3 +121,24 @@ def test_a_long_name_is_cut_with_an_ellipsis_on_its_tile_not_mid_word_at_the_edg
             assert painted.endswith("…") and painted.startswith(f"{number}. Akouavi")
             assert QFontMetrics(tile.font()).horizontalAdvance(painted) <= tile.width() - theme.current.px(20)
         assert a.d.text(f"att_{number}").endswith("\nPrésente")  # she is a woman: said of her, it agrees
+
+
+def test_the_pin_overlays_the_tour_never_shows_have_annuler_in_the_corner_too(
+    qtbot: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ui_support import prepare_db, running_app
+
+    from ui.approval import NewPinOverlay
+    from ui.screens.members import PinChangeOverlay
+
+    path, group_id = prepare_db(tmp_path, monkeypatch)
+    with running_app(qtbot, path, group_id) as a:
+        member = a.k.store.query("SELECT * FROM p_members WHERE group_id = ? LIMIT 1", (group_id,))[0]
+        for overlay in (
+            NewPinOverlay(a.win, member["name"], lambda pin: None),
+            PinChangeOverlay(a.win, member, lambda old, new: None, ask_current=True),
+        ):
+            overlay.open()
+            a.d.settle()
+            assert not cancel_problems(overlay), overlay.objectName()
+            overlay.close_overlay()
