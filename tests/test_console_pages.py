@@ -550,7 +550,8 @@ def test_french_pages_write_dates_day_first_and_english_ones_iso(w: World, admin
     assert when(ms, "fr", zone_for(["BJ"])) == "02/12/2026 11:05 WAT"
     assert when(ms, "en", zone_for(["TG"])) == "2026-12-02 10:05 GMT"
     assert zone_for(["TG", "BJ"]) is zone_for(["*"]) is zone_for([]) is UTC  # several countries: no one's time
-    for user, zone in (("coord_bj", "WAT"), ("coord_tg", "GMT"), ("admin", "UTC")):
+    # A scope of cooperatives only: the time of the countries its groups are in (ELIKE's: Togo).
+    for user, zone in (("coord_bj", "WAT"), ("coord_tg", "GMT"), ("coord_coop", "GMT"), ("admin", "UTC")):
         reader = TestClient(w.client.app, base_url="http://testserver")
         login(reader, user)
         kiosks = reader.get("/kiosks").text

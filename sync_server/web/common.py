@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import UTC, date
+from collections.abc import Callable, Iterable
+from datetime import UTC, date, tzinfo
 from functools import partial
 from pathlib import Path
 from typing import Annotated, Any
@@ -13,11 +13,13 @@ from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
 from jinja2.runtime import Context
+from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
 from .. import charts
 from ..api.deps import EngineDep, SettingsDep
 from ..authz import Principal
+from ..db import projections, read
 from ..errors import CsrfRefused, LoginRequired, SyncServerError
 from . import sessions
 from .i18n import LANGS, T, day, duration, money, percent, plural, translate, when, zone_for
@@ -78,7 +80,27 @@ def here_param(request: Request) -> str:
     return quote(here, safe="/")
 
 
-def render(request: Request, name: str, me: Principal | None = None, status: int = 200, **context: Any) -> HTMLResponse:
+def reader_zone(request: Request, me: Principal | None) -> tzinfo:
+    """The time a reader lives by: their countries', or for a scope of cooperatives only, the countries of
+    the groups in it (read from the groups themselves)."""
+    if me is None:
+        return UTC
+    countries: Iterable[str] = me.countries
+    if not me.countries and me.cooperatives:
+        groups = projections["groups"]
+        with read(request.app.state.engine) as conn:
+            countries = list(conn.scalars(select(groups.c.country).where(me.groups(groups)).distinct()))
+    return zone_for(countries)
+
+
+def render(
+    request: Request,
+    name: str,
+    me: Principal | None = None,
+    status: int = 200,
+    zone: tzinfo | None = None,
+    **context: Any,
+) -> HTMLResponse:
     lang = lang_of(request)
     t: Callable[..., str] = partial(translate, lang)
     html = env.get_template(name).render(
@@ -86,7 +108,7 @@ def render(request: Request, name: str, me: Principal | None = None, status: int
         me=me,
         lang=lang,
         t=t,
-        when=partial(when, lang=lang, zone=zone_for(me.countries) if me else UTC),
+        when=partial(when, lang=lang, zone=zone or reader_zone(request, me)),
         duration=partial(duration, lang=lang),
         plural=partial(plural, lang),
         line_chart=partial(charts.line_chart, lang=lang),
@@ -210,6 +232,7 @@ def error_page(request: Request, exc: SyncServerError) -> Response:
     headers = {}
     if exc.status == 429 and "retry_after" in exc.params:
         headers["Retry-After"] = str(exc.params["retry_after"])
-    response = render(request, "error.html", me, status=exc.status, message=message, code=exc.code)
+    # No time on it, and no query: this page also answers for a database that does not.
+    response = render(request, "error.html", me, status=exc.status, zone=UTC, message=message, code=exc.code)
     response.headers.update(headers)
     return response
