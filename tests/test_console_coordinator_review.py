@@ -272,6 +272,11 @@ def test_a_quarter_that_has_not_started_is_refused_and_the_running_one_is_provis
     assert "en-cours" not in over.headers["content-disposition"]
     api = {q: w.client.get(f"/v1/console/indicators?quarter={q}", headers=auth).json() for q in ("2026-Q3", "2026-Q4")}
     assert (api["2026-Q3"]["provisional"], api["2026-Q4"]["provisional"]) == (False, True)
+    # However it was typed, a quarter is named one way in the file, its sheet and the API.
+    typed = french.get("/exports/indicators.xlsx?quarter=2026q3")
+    assert load_workbook(io.BytesIO(typed.content)).sheetnames == ["Indicateurs 2026-Q3"]
+    assert "2026-Q3.xlsx" in typed.headers["content-disposition"]
+    assert w.client.get("/v1/console/indicators?quarter=%202026Q3", headers=auth).json()["quarter"] == "2026-Q3"
 
 
 def test_a_period_that_ends_before_it_begins_is_refused(w: World) -> None:

@@ -110,7 +110,7 @@ def quarterly(
     request: Request, me: Reader, engine: EngineDep, quarter: Annotated[str, Query(max_length=10)] = ""
 ) -> dict[str, Any]:
     day = today(request)
-    q = quarter or indicators.current_quarter(day)
+    q = indicators.normal_quarter(quarter) if quarter else indicators.current_quarter(day)
     provisional = indicators.check_quarter(q, day)  # the quarter under way: its figures will still move
     with read(engine) as conn:
         return {"quarter": q, "provisional": provisional, "rows": indicators.quarterly(conn, me, q, day)}

@@ -70,6 +70,12 @@ def quarter(text: str) -> tuple[str, str, date]:
     return first.isoformat()[:7], date.fromordinal(end).isoformat()[:7], date.fromordinal(end)
 
 
+def normal_quarter(text: str) -> str:
+    """``2026q3``, `` 2026Q3`` → ``2026-Q3``: a quarter is named one way in files, sheets and the API."""
+    first, _, _ = quarter(text)
+    return f"{first[:4]}-Q{(int(first[5:7]) - 1) // 3 + 1}"
+
+
 def check_quarter(text: str, today: date) -> bool:
     """Refuse a quarter that has not begun (today's balances under its name would be made up); say
     whether it is still running, its figures provisional."""

@@ -19,7 +19,7 @@ from ..errors import BadRequest, TooManyRequests, Unauthorized
 from . import exports, fleet, sessions
 from .common import csrf_guard, error_text, lang_of, render, safe_next, today
 from .i18n import translate
-from .indicators import check_quarter, current_quarter
+from .indicators import check_quarter, current_quarter, normal_quarter
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_guard)])
 
@@ -342,7 +342,7 @@ async def download(
     since, until = exports.iso_dates(since, until, lang)
     provisional = False
     if kind == "indicators":
-        quarter = quarter or current_quarter(day)
+        quarter = normal_quarter(quarter) if quarter else current_quarter(day)
         provisional = check_quarter(quarter, day)
     name = f"muso-{kind}" + (f"-{key[0]}-{key[1][:8]}" if key else "") + (f"-{quarter}" if quarter else "")
     name += ("-en-cours" if lang == "fr" else "-provisional") if provisional else ""
