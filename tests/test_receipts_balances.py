@@ -308,3 +308,19 @@ def test_a_relevé_adds_up_at_every_cut_through_loans_of_every_fund_a_loss_share
     assert {"loan", "repayment", "reversal", "withdrawal", "share_loss", "share_out"} <= kinds, kinds
     gone = " ".join(as_text(layout(RC.statement_doc(kiosk, g.member(2)), 48), 48).split())
     assert "Départ, épargne rendue (verte) 0 FCFA" in gone, gone
+
+
+def test_a_kiosk_behind_its_server_prints_no_qr_code_that_would_call_its_paper_forged(kiosk: Kiosk) -> None:
+    from kiosk.sync import state
+
+    state.update(kiosk.store, server_url="https://sync.example.org")
+    g = make_group(kiosk, 2)
+    g.close(g.open(GRANTED))
+    first = _docs(kiosk, "member")
+    assert first and all(d["verify_url"].startswith("https://sync.example.org/v/") for d in first)
+    meeting = g.open(GRANTED + timedelta(days=7))
+    state.set_behind(kiosk.store, 10_000)  # learnt during the meeting: an older backup was put back
+    g.close(meeting)  # a meeting already open may finish
+    later = _docs(kiosk, "member")[len(first) :]
+    assert later and all(d["verify_url"] is None for d in later)
+    assert RC.statement_doc(kiosk, g.member(0))["verify_url"] is None

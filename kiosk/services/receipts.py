@@ -56,9 +56,13 @@ def _stamp(k: Kiosk, doc: dict[str, Any], event: Event) -> dict[str, Any]:
 
 
 def _verify_url(k: Kiosk, number: str, code: str) -> str | None:
-    """Where the paper's QR code leads: its check on the server this kiosk is enrolled with (none before)."""
+    """Where the paper's QR code leads: its check on the server this kiosk is enrolled with. None before
+    enrollment, and none on a kiosk behind its server (an older backup put back): the server holds other
+    events under the numbers it prints, and would call a genuine paper a forgery."""
     server = state.server_url(k.store)
-    return f"{server.rstrip('/')}/v/{number}/{code.replace('-', '')}" if server else None
+    if not server or state.is_behind(k.store):
+        return None
+    return f"{server.rstrip('/')}/v/{number}/{code.replace('-', '')}"
 
 
 def _movement(k: Kiosk, row: dict[str, Any]) -> dict[str, Any]:
