@@ -357,6 +357,8 @@ def loan_schedule(doc: dict[str, Any], width: int = 32, *, duplicate: bool = Fal
     else:
         rate = _rate(loan["rate_bp"])
         out += pair(f"{METHOD[loan['method']]} {rate}", money(loan["paf_total"]), width)
+        if loan["method"] == "declining":  # charged on what is left each month: less if repaid early
+            out += [Line(" " + t) for t in wrap("si chaque échéance est payée à sa date", width - 1)]
     out += pair("Durée", _months(loan["term_months"]), width)
     out.append(Rule())
     num_w = 2

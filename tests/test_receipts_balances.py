@@ -324,3 +324,14 @@ def test_a_kiosk_behind_its_server_prints_no_qr_code_that_would_call_its_paper_f
     later = _docs(kiosk, "member")[len(first) :]
     assert later and all(d["verify_url"] is None for d in later)
     assert RC.statement_doc(kiosk, g.member(0))["verify_url"] is None
+
+
+def test_a_declining_loan_s_échéancier_says_its_paf_is_for_installments_paid_on_their_dates(kiosk: Kiosk) -> None:
+    g = make_group(kiosk, 2, rules={"paf_method": "declining"})
+    meeting = g.open(GRANTED)
+    M.standard_contributions(kiosk, meeting, g.treasurer, exceptions={g.member(0): {"verte": 25000}})
+    loan = V.grant_loan(kiosk, meeting, g.treasurer, g.member(0), 30000, 3, g.two())
+    g.close(meeting)
+    RC.print_schedule(kiosk, loan)
+    [doc] = _docs(kiosk, "schedule")
+    assert "1 200 FCFA si chaque échéance est payée à sa date" in _paper(doc)
