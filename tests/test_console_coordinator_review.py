@@ -390,3 +390,13 @@ def test_the_groups_to_follow_show_the_amount_they_are_ordered_by(w: World) -> N
     cells = re.findall(r'<td class="num bad">([\d\u00a0]+)\u00a0F</td>', table)
     amounts = [int(v.replace("\u00a0", "")) for v in cells]
     assert amounts and amounts == sorted(amounts, reverse=True)
+
+
+def test_a_member_s_sex_reads_as_the_export_writes_it(w: World) -> None:
+    """H for homme in French, as the export writes it, not the kiosk's code M."""
+    kiosk = w.kiosks["K01"]
+    man = kiosk.store.query("SELECT member_id FROM p_members WHERE sex = 'M' LIMIT 1")[0]["member_id"]
+    url = f"{w.group_url('K01')}/members/{man}"
+    assert '<p class="muted">H · ' in _as(w).get(url).text
+    assert '<p class="muted">M · ' in _as(w, lang="en").get(url).text
+    assert '<td class="ph">H</td>' in _as(w).get(w.group_url("K01")).text
