@@ -15,6 +15,7 @@ import io
 import pkgutil
 import re
 from collections.abc import Iterator
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -400,3 +401,21 @@ def test_a_member_s_sex_reads_as_the_export_writes_it(w: World) -> None:
     assert '<p class="muted">H · ' in _as(w).get(url).text
     assert '<p class="muted">M · ' in _as(w, lang="en").get(url).text
     assert '<td class="ph">H</td>' in _as(w).get(w.group_url("K01")).text
+
+
+def test_a_member_s_page_lists_what_moved_their_savings_as_their_relevé_does(w: World) -> None:
+    from kiosk.services import receipts as RC
+
+    kiosk = w.kiosks["K01"]
+    members = kiosk.store.query("SELECT member_id FROM p_members WHERE group_id = ?", (w.groups["K01"],))
+    for row in members[:8]:
+        relevé = RC.statement_doc(kiosk, row["member_id"], limit=1000)
+        printed = [m["savings"] for m in relevé["movements"] if m["savings"]]
+        url = f"/v1/console/groups/K01/{w.groups['K01']}/members/{row['member_id']}"
+        lines = w.client.get(url, headers=token(w.client, "admin")).json()["savings_lines"]
+        assert [s["change"] for s in reversed(lines)] == printed  # line for line, oldest first
+        balance = relevé["balances"]["savings"]
+        assert (lines[0]["after"] if lines else 0) == balance == sum(printed)
+        assert all(a["after"] - a["change"] == b["after"] for a, b in pairwise(lines))
+    page = html.unescape(_as(w).get(f"{w.group_url('K01')}/members/{members[5]['member_id']}").text)
+    assert "Épargne après" in page and "cotisation" in page

@@ -77,6 +77,14 @@ T: dict[str, tuple[str, str]] = {
         "Their kiosk syncs, but no meeting has been held on it since: call the group's president.",
     ),
     "last_meeting_on": ("Dernière séance", "Last meeting"),
+    "savings_history": ("Épargne (caisse verte)", "Savings (green fund)"),
+    "savings_history_note": (
+        "Ce qui a changé l'épargne du membre, et ce qu'il en restait après : les lignes de la section "
+        "« Épargne » de son relevé.",
+        "What changed the member's savings, and what they came to after: the lines of the Savings section "
+        "of their printed statement.",
+    ),
+    "savings_after": ("Épargne après", "Savings after"),
     "silent_flag": ("muet", "silent"),
     "silent_flag_hint": (
         "Kiosque sans synchro depuis plus de {days} j : chiffres arrêtés à sa dernière synchro",

@@ -39,6 +39,7 @@ L = projections["loans"]
 A = projections["accounts"]
 T = projections["transactions"]
 MT = projections["meetings"]
+P = projections["postings"]
 AT = projections["attendance"]
 CT, CM = console_totals, console_months
 CHART_MONTHS = 24
@@ -568,4 +569,44 @@ def member(
             .limit(limit)
         ).mappings()
     ]
-    return {"group": g, "member": dict(m), "savings": -(savings or 0), "loans": loans, "movements": moves}
+    current = -(savings or 0)
+    return {
+        "group": g,
+        "member": dict(m),
+        "savings": current,
+        "loans": loans,
+        "movements": moves,
+        "savings_lines": savings_lines(conn, kiosk_id, group_id, member_id, current, limit),
+    }
+
+
+def savings_lines(
+    conn: Connection, kiosk_id: str, group_id: str, member_id: str, current: int, limit: int
+) -> list[dict[str, Any]]:
+    """What moved a member's savings, newest first, each with the savings it left: the relevé's first
+    section, to compare line by line. The member's own movements and the group's share-outs (a share-out
+    is the group's transaction, and moves every member's savings), found through their indexes."""
+    own = select(T.c.txn_id).where(T.c.kiosk_id == kiosk_id, T.c.member_id == member_id)
+    shared = select(T.c.txn_id).where(T.c.kiosk_id == kiosk_id, T.c.group_id == group_id, T.c.kind == "share_out")
+    rows = conn.execute(
+        select(T.c.seq, T.c.kind, MT.c.date, func.sum(P.c.amount).label("amount"))
+        .select_from(
+            P.join(T, and_(T.c.kiosk_id == P.c.kiosk_id, T.c.txn_id == P.c.txn_id)).outerjoin(
+                MT, and_(MT.c.kiosk_id == T.c.kiosk_id, MT.c.meeting_id == T.c.meeting_id)
+            )
+        )
+        .where(
+            P.c.kiosk_id == kiosk_id,
+            P.c.account == f"verte:savings:{member_id}",
+            or_(P.c.txn_id.in_(own), P.c.txn_id.in_(shared)),
+        )
+        .group_by(T.c.seq, T.c.kind, MT.c.date)
+        .order_by(T.c.seq.desc())
+        .limit(limit)
+    ).mappings()
+    out, after = [], current
+    for r in rows:
+        change = -int(r["amount"])  # savings are owed to the member: a credit adds to them
+        out.append({"seq": r["seq"], "kind": r["kind"], "date": r["date"], "change": change, "after": after})
+        after -= change
+    return out
