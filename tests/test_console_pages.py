@@ -255,6 +255,9 @@ def test_exports_read_back(w: World, admin: TestClient) -> None:
     rows = list(sheet.iter_rows(values_only=True))
     count = w.kiosks["K01"].store.conn.execute("SELECT COUNT(*) FROM p_transactions").fetchone()[0]
     assert sheet.title == "Mouvements" and len(rows) == count + 1
+    # Headings in bold that stay in view and filter; columns as wide as their headings.
+    assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref == f"A1:M{count + 1}" and sheet["A1"].font.b
+    assert sheet.column_dimensions["C"].width >= len("N° d'événement")
     words = ("Kiosque", "Groupe", "N° d'événement", "Date", "Séance n°", "Nature", "Caisse", "Montant (F)")
     assert rows[0][:8] == words
     assert {r[5] for r in rows[1:]} >= {"cotisation", "prêt", "remboursement"}

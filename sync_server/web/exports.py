@@ -25,6 +25,8 @@ from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
 from sqlalchemy import Connection, and_, case, func, select
 
 from ..authz import Principal
@@ -366,18 +368,30 @@ def _xlsx_cell(ws: Any, value: Any, is_date: bool = False) -> Any:
     return value
 
 
+def _bold(ws: Any, value: str) -> Any:
+    cell = WriteOnlyCell(ws, value=value)
+    cell.font = Font(bold=True)
+    return cell
+
+
 def xlsx_bytes(
     title: str, header: tuple[str, ...], data: Iterator[tuple[Any, ...]], dates: frozenset[int] = frozenset()
 ) -> bytes:
     wb = Workbook(write_only=True)
     ws = wb.create_sheet(title[:31])
-    ws.append(list(header))
-    for i, row in enumerate(data, 1):
-        if i > XLSX_MAX_ROWS:
+    # A sheet a coordinator can read at once: its headings stay in view and filter, columns fit them.
+    ws.freeze_panes = "A2"
+    for j, name in enumerate(header, 1):
+        ws.column_dimensions[get_column_letter(j)].width = min(max(len(name) + 4, 10), 40)
+    ws.append([_bold(ws, name) for name in header])
+    rows = 0
+    for rows, row in enumerate(data, 1):
+        if rows > XLSX_MAX_ROWS:
             raise TooLarge("export_too_large", "more than a million rows: export CSV, or a group or a shorter period")
         ws.append(
             [_xlsx_cell(ws, json.dumps(v) if isinstance(v, (dict, list)) else v, j in dates) for j, v in enumerate(row)]
         )
+    ws.auto_filter.ref = f"A1:{get_column_letter(max(len(header), 1))}{rows + 1}"
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
