@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 from test_console_support import World, served_world, signed_in, token
 from test_sync_support import BACKENDS
 
@@ -419,3 +420,20 @@ def test_a_member_s_page_lists_what_moved_their_savings_as_their_relevé_does(w:
         assert all(a["after"] - a["change"] == b["after"] for a, b in pairwise(lines))
     page = html.unescape(_as(w).get(f"{w.group_url('K01')}/members/{members[5]['member_id']}").text)
     assert "Épargne après" in page and "cotisation" in page
+
+
+def test_a_receipt_s_check_names_the_fine_and_the_aid_as_its_paper_does(w: World) -> None:
+    """'Amende absence', 'Aide décès' on the paper: the check says which fine, which aid, to anyone."""
+    receipts = w.receipts("K01")
+    fined = next(r for r in receipts if any(m["kind"] == "fine" and m["detail"].get("fine") for m in r["movements"]))
+    fine = next(m for m in fined["movements"] if m["kind"] == "fine")["detail"]["fine"]
+    anonymous = TestClient(w.client.app, base_url="http://testserver")
+    assert f"amende {fine}" in html.unescape(anonymous.get(fined["verify_url"].removeprefix("http://testserver")).text)
+    helped = [r for r in receipts if any(m["kind"] == "aid" for m in r["movements"])]
+    assert helped  # the demo's aids
+    for r in helped:
+        aid = next(m for m in r["movements"] if m["kind"] == "aid")["detail"]["aid"]
+        url = r["verify_url"].removeprefix("http://testserver")
+        words = {"deces": "décès", "maladie": "maladie", "naissance": "naissance"}.get(aid, aid)
+        assert f"aide {words}" in html.unescape(_as(w).get(url).text)
+        assert f"aid {T['aid_' + aid][1]}" in html.unescape(_as(w, lang="en").get(url).text)

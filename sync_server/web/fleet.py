@@ -240,7 +240,7 @@ def verify(conn: Connection, p: Principal | None, number: str, code: str) -> dic
     return out | {"group": dict(g), "content": content}
 
 
-PRINTED = ("kind", "of", "fund", "amount", "split")  # what a receipt prints of each movement
+PRINTED = ("kind", "what", "of", "fund", "amount", "split")  # what a receipt prints of each movement
 
 
 def _event(conn: Connection, kiosk_id: str, seq: int) -> Any:
@@ -325,6 +325,8 @@ def _signed(row: Any) -> dict[str, Any]:
     """A correction as its paper shows it: minus the amount, naming the kind of movement it cancels."""
     move = dict(row)
     detail = json.loads(move["detail"]) if isinstance(move["detail"], str) else move["detail"] or {}
+    if move["kind"] in ("fine", "aid"):  # which one, as the paper says it: "Amende absence", "Aide décès"
+        move["what"] = detail.get("fine") or detail.get("aid")
     if move["kind"] == "reversal":
         move |= {"amount": -move["amount"], "of": detail.get("kind")}
     elif move["kind"] == "repayment":  # the paper prints how a repayment was split: so must this page
