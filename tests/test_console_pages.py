@@ -193,7 +193,7 @@ def test_receipts_verify_against_the_journal(w: World, admin: TestClient) -> Non
     corrected = next(r for r in w.receipts("K01") if any(m["kind"] == "reversal" for m in r["movements"]))
     seen_bj = bj.get(f"/v1/console/verify/{corrected['number']}/{corrected['code']}", headers=token(bj, "coord_bj"))
     content = seen_bj.json()["content"]
-    printed = {"kind", "of", "fund", "amount", "split"}
+    printed = {"kind", "what", "of", "fund", "amount", "split"}
     assert seen_bj.json()["outside_scope"] and all(set(m) == printed for m in content["movements"])
     assert "saisie deux fois" not in seen_bj.text and "name" not in content["member"]
     # A repayment's split, as its paper prints it: a paper that moved a penalty into capital is caught.
@@ -251,6 +251,8 @@ def test_exports_read_back(w: World, admin: TestClient) -> None:
     key = f"K01/{w.groups['K01']}"
     xlsx = admin.get(f"/exports/movements.xlsx?group={key}")
     assert xlsx.status_code == 200 and "attachment" in xlsx.headers["content-disposition"]
+    # Named after its group, as a person looks for it among their downloads.
+    assert f"muso-movements-K01-muso-elikem-de-bolou-{w.groups['K01'][:8]}.xlsx" in xlsx.headers["content-disposition"]
     sheet = load_workbook(io.BytesIO(xlsx.content)).active
     rows = list(sheet.iter_rows(values_only=True))
     count = w.kiosks["K01"].store.conn.execute("SELECT COUNT(*) FROM p_transactions").fetchone()[0]

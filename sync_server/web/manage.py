@@ -14,7 +14,7 @@ from starlette.concurrency import run_in_threadpool
 from .. import accounts
 from ..api.deps import Admin, EngineDep, Manager, Reader, SettingsDep, anonymous_limit, remote
 from ..authz import Principal
-from ..db import now_ms, read, write
+from ..db import fold_name, now_ms, read, write
 from ..errors import BadRequest, TooManyRequests, Unauthorized
 from . import exports, fleet, sessions
 from .common import csrf_guard, error_text, lang_of, render, safe_next, today
@@ -327,7 +327,7 @@ async def download(
     """One download (CSV streamed, or Excel built then sent); shared by the pages and the JSON API.
 
     ``lang``: the console's language, for a file in words; None (the API) for identifiers and codes."""
-    key = None
+    key, slug = None, ""
     if group:
         kiosk_id, _, group_id = group.partition("/")
         if not group_id:
@@ -336,7 +336,10 @@ async def download(
         with read(engine) as conn:
             from .queries import the_group
 
-            the_group(conn, me, kiosk_id, group_id)  # 404 outside the scope, before anything is sent
+            found = the_group(conn, me, kiosk_id, group_id)  # 404 outside the scope, before anything is sent
+        # The group's name in the file's, as a person finds it among their downloads (its id's start keeps
+        # two groups of one name apart).
+        slug = "-".join(re.findall(r"[a-z0-9]+", fold_name(found["name"] or "")))[:40]
     day = today(request)
     # Bad input is refused here, before a streamed answer has begun and can no longer become an error.
     since, until = exports.iso_dates(since, until, lang)
@@ -344,7 +347,8 @@ async def download(
     if kind == "indicators":
         quarter = normal_quarter(quarter) if quarter else current_quarter(day)
         provisional = check_quarter(quarter, day)
-    name = f"muso-{kind}" + (f"-{key[0]}-{key[1][:8]}" if key else "") + (f"-{quarter}" if quarter else "")
+    place = "-".join(part for part in (key[0], slug, key[1][:8]) if part) if key else ""
+    name = f"muso-{kind}" + (f"-{place}" if place else "") + (f"-{quarter}" if quarter else "")
     name += ("-en-cours" if lang == "fr" else "-provisional") if provisional else ""
     header = exports.header(kind, lang)
 
