@@ -41,6 +41,16 @@ def _borrow(k: Kiosk, g: Group) -> tuple[str, str]:
     return loan, aid
 
 
+def _granted(kiosk: Kiosk, method: str) -> tuple[Group, str]:
+    """Member 0 borrows 30 000 over 3 months, the PAF by ``method``, at a meeting then closed."""
+    g = make_group(kiosk, 2, rules={"paf_method": method})
+    meeting = g.open(GRANTED)
+    M.standard_contributions(kiosk, meeting, g.treasurer, exceptions={g.member(0): {"verte": 25000}})
+    loan = V.grant_loan(kiosk, meeting, g.treasurer, g.member(0), 30000, 3, g.two())
+    g.close(meeting)
+    return g, loan
+
+
 def _plan(k: Kiosk, loan_id: str) -> list:
     return schedule(terms_of(k.store.get("loans", (loan_id,))))
 
@@ -81,22 +91,14 @@ def test_a_loan_s_receipt_says_its_terms_not_only_its_sum(kiosk: Kiosk) -> None:
 
 
 def test_a_declining_loan_s_receipt_gives_its_monthly_rate(kiosk: Kiosk) -> None:
-    g = make_group(kiosk, 2, rules={"paf_method": "declining"})
-    meeting = g.open(GRANTED)
-    M.standard_contributions(kiosk, meeting, g.treasurer, exceptions={g.member(0): {"verte": 25000}})
-    V.grant_loan(kiosk, meeting, g.treasurer, g.member(0), 30000, 3, g.two())
-    g.close(meeting)
+    _granted(kiosk, "declining")
     receipt = next(d for d in _docs(kiosk, "member") if d["member"]["name"] == "Membre 0")
     assert "30 000 FCFA 3 mois, PAF 2,00 %/mois du reste dû, 1re échéance le 12/02/2026" in _paper(receipt)
 
 
 @pytest.mark.parametrize("method", ["flat", "declining", "one_time"])
 def test_the_échéancier_s_paf_is_the_sum_of_its_installments_paf(kiosk: Kiosk, method: str) -> None:
-    g = make_group(kiosk, 2, rules={"paf_method": method})
-    meeting = g.open(GRANTED)
-    M.standard_contributions(kiosk, meeting, g.treasurer, exceptions={g.member(0): {"verte": 25000}})
-    loan = V.grant_loan(kiosk, meeting, g.treasurer, g.member(0), 30000, 3, g.two())
-    g.close(meeting)
+    _, loan = _granted(kiosk, method)
     RC.print_schedule(kiosk, loan)
     [doc] = _docs(kiosk, "schedule")
     planned = sum(i.paf for i in _plan(kiosk, loan))
@@ -148,11 +150,7 @@ def test_an_installment_falling_due_on_the_meeting_day_and_not_paid_is_on_the_pa
 
 @pytest.mark.parametrize("method", ["flat", "declining"])
 def test_a_late_loan_s_next_installment_is_still_the_échéancier_s_figure(kiosk: Kiosk, method: str) -> None:
-    g = make_group(kiosk, 2, rules={"paf_method": method})
-    meeting = g.open(GRANTED)
-    M.standard_contributions(kiosk, meeting, g.treasurer, exceptions={g.member(0): {"verte": 25000}})
-    loan = V.grant_loan(kiosk, meeting, g.treasurer, g.member(0), 30000, 3, g.two())
-    g.close(meeting)
+    g, loan = _granted(kiosk, method)
     day = date(2026, 2, 16)
     balances = RC.member_balances(kiosk, g.group_id, g.member(0), day)
     plan = _plan(kiosk, loan)
@@ -327,11 +325,7 @@ def test_a_kiosk_behind_its_server_prints_no_qr_code_that_would_call_its_paper_f
 
 
 def test_a_declining_loan_s_échéancier_says_its_paf_is_for_installments_paid_on_their_dates(kiosk: Kiosk) -> None:
-    g = make_group(kiosk, 2, rules={"paf_method": "declining"})
-    meeting = g.open(GRANTED)
-    M.standard_contributions(kiosk, meeting, g.treasurer, exceptions={g.member(0): {"verte": 25000}})
-    loan = V.grant_loan(kiosk, meeting, g.treasurer, g.member(0), 30000, 3, g.two())
-    g.close(meeting)
+    _, loan = _granted(kiosk, "declining")
     RC.print_schedule(kiosk, loan)
     [doc] = _docs(kiosk, "schedule")
     assert "1 200 FCFA si chaque échéance est payée à sa date" in _paper(doc)
