@@ -333,10 +333,13 @@ async def download(
         if not group_id:
             raise BadRequest("group_invalid", "group is KIOSK/GROUP_ID")
         key = (kiosk_id, group_id)
-        with read(engine) as conn:
-            from .queries import the_group
+        from .queries import the_group
 
-            found = the_group(conn, me, kiosk_id, group_id)  # 404 outside the scope, before anything is sent
+        def scoped() -> dict[str, Any]:
+            with read(engine) as conn:
+                return the_group(conn, me, kiosk_id, group_id)
+
+        found = await run_in_threadpool(scoped)  # 404 outside the scope, before anything is sent
         # The group's name in the file's, as a person finds it among their downloads (its id's start keeps
         # two groups of one name apart).
         slug = "-".join(re.findall(r"[a-z0-9]+", fold_name(found["name"] or "")))[:40]
