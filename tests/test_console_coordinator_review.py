@@ -437,3 +437,13 @@ def test_a_receipt_s_check_names_the_fine_and_the_aid_as_its_paper_does(w: World
         words = {"deces": "décès", "maladie": "maladie", "naissance": "naissance"}.get(aid, aid)
         assert f"aide {words}" in html.unescape(_as(w).get(url).text)
         assert f"aid {T['aid_' + aid][1]}" in html.unescape(_as(w, lang="en").get(url).text)
+
+
+def test_a_group_s_name_in_a_file_s_is_letters_digits_and_single_dashes() -> None:
+    from sync_server.web.manage import file_slug
+
+    assert file_slug("MUSO Élikem de Bolou") == "muso-elikem-de-bolou"
+    assert file_slug('"; rm -rf / «Ɖɔvi»') == "rm-rf-dovi"
+    assert file_slug(None) == file_slug("") == file_slug("«»") == ""
+    long = file_slug("a" * 39 + " b")
+    assert len(long) <= 40 and not long.endswith("-")

@@ -794,6 +794,13 @@ def test_a_per_movement_receipt_verifies_as_its_paper_reads(tmp_path: Path) -> N
         assert [(m["kind"], m["amount"]) for m in api["content"]["movements"]] == [
             (m["kind"], m["amount"]) for m in closing["movements"]
         ]
+        # A member's savings lines on the console are their relevé's, the share-out's two lines included.
+        for member in (g.member(0), g.member(1)):
+            relevé = [(m["kind"], m["savings"]) for m in RC.statement_doc(k, member)["movements"] if m["savings"]]
+            url = f"/v1/console/groups/K01/{g.group_id}/members/{member}"
+            lines = c.get(url, headers=token(c, "admin")).json()["savings_lines"]
+            assert [(s["kind"], s["change"]) for s in reversed(lines)] == relevé
+            assert {"share_gain", "share_out"} <= {kind for kind, _ in relevé}
         k.close()
 
 

@@ -302,6 +302,9 @@ def test_a_relevé_adds_up_at_every_cut_through_loans_of_every_fund_a_loss_share
         full = _adds_up(kiosk, member, 1000)
         for limit in range(1, len(full["movements"]) + 1):
             _adds_up(kiosk, member, limit)
+    # The newest movement is the share-out: cut to one line, the relevé still prints both of its lines.
+    newest = RC.statement_doc(kiosk, g.member(0), limit=1)["movements"]
+    assert [m["kind"] for m in newest] == ["share_loss", "share_out"]
     kinds = {m["kind"] for m in RC.statement_doc(kiosk, g.member(0))["movements"]}
     assert {"loan", "repayment", "reversal", "withdrawal", "share_loss", "share_out"} <= kinds, kinds
     gone = " ".join(as_text(layout(RC.statement_doc(kiosk, g.member(2)), 48), 48).split())

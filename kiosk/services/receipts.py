@@ -403,9 +403,9 @@ def statement_doc(k: Kiosk, member_id: str, limit: int = 30) -> dict[str, Any]:
         whole = next((i for i in range(cut, len(lines)) if lines[i]["date"] != day), len(lines))
         cut = whole if whole < len(lines) else cut
         # Nor one movement: a share-out's gain and payout are two lines of one transaction, and the
-        # balance carried takes a transaction whole.
-        while cut < len(lines) and lines[cut]["seq"] == lines[cut - 1]["seq"]:
-            cut += 1
+        # balance carried takes a transaction whole (both printed, one line over the limit at most).
+        while 0 < cut < len(lines) and lines[cut]["seq"] == lines[cut - 1]["seq"]:
+            cut -= 1
     carried = _carried(k, member_id, lines[cut - 1]) if cut > 0 else None
     lines = lines[max(cut, 0) :]
     for line in lines:

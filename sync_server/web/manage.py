@@ -312,6 +312,11 @@ async def export_file(
     return await download(request, me, engine, kind, fmt, group, since, until, quarter, lang_of(request))
 
 
+def file_slug(name: str | None) -> str:
+    """A group's name in a file's: letters and digits, the rest one '-' ('MUSO Élikem' → 'muso-elikem')."""
+    return "-".join(re.findall(r"[a-z0-9]+", fold_name(name or "")))[:40].strip("-")
+
+
 async def download(
     request: Request,
     me: Principal,
@@ -342,7 +347,7 @@ async def download(
         found = await run_in_threadpool(scoped)  # 404 outside the scope, before anything is sent
         # The group's name in the file's, as a person finds it among their downloads (its id's start keeps
         # two groups of one name apart).
-        slug = "-".join(re.findall(r"[a-z0-9]+", fold_name(found["name"] or "")))[:40]
+        slug = file_slug(found["name"])
     day = today(request)
     # Bad input is refused here, before a streamed answer has begun and can no longer become an error.
     since, until = exports.iso_dates(since, until, lang)

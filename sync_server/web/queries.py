@@ -11,11 +11,12 @@ import json
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, String, and_, case, false, func, not_, or_, select, tuple_
+from sqlalchemy import Connection, String, and_, case, false, func, not_, or_, select, tuple_, union_all
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
 from kiosk.domain.funds import Fund, count_total
+from kiosk.domain.receipts import member_share
 
 from ..authz import Principal
 from ..db import (
@@ -585,11 +586,12 @@ def savings_lines(
 ) -> list[dict[str, Any]]:
     """What moved a member's savings, newest first, each with the savings it left: the relevé's first
     section, to compare line by line. The member's own movements and the group's share-outs (a share-out
-    is the group's transaction, and moves every member's savings), found through their indexes."""
+    is the group's transaction, and moves every member's savings): the transactions through their
+    indexes, then their postings by key."""
     own = select(T.c.txn_id).where(T.c.kiosk_id == kiosk_id, T.c.member_id == member_id)
     shared = select(T.c.txn_id).where(T.c.kiosk_id == kiosk_id, T.c.group_id == group_id, T.c.kind == "share_out")
     rows = conn.execute(
-        select(T.c.seq, T.c.kind, MT.c.date, func.sum(P.c.amount).label("amount"))
+        select(T.c.seq, T.c.kind, T.c.fund, T.c.detail, MT.c.date, func.sum(P.c.amount).label("amount"))
         .select_from(
             P.join(T, and_(T.c.kiosk_id == P.c.kiosk_id, T.c.txn_id == P.c.txn_id)).outerjoin(
                 MT, and_(MT.c.kiosk_id == T.c.kiosk_id, MT.c.meeting_id == T.c.meeting_id)
@@ -598,15 +600,21 @@ def savings_lines(
         .where(
             P.c.kiosk_id == kiosk_id,
             P.c.account == f"verte:savings:{member_id}",
-            or_(P.c.txn_id.in_(own), P.c.txn_id.in_(shared)),
+            # One list, not two INs joined by OR: PostgreSQL then reads the postings by key, not the kiosk's all.
+            P.c.txn_id.in_(union_all(own, shared)),
         )
-        .group_by(T.c.seq, T.c.kind, MT.c.date)
+        .group_by(T.c.seq, T.c.kind, T.c.fund, T.c.detail, MT.c.date)
         .order_by(T.c.seq.desc())
         .limit(limit)
     ).mappings()
     out, after = [], current
     for r in rows:
-        change = -int(r["amount"])  # savings are owed to the member: a credit adds to them
-        out.append({"seq": r["seq"], "kind": r["kind"], "date": r["date"], "change": change, "after": after})
-        after -= change
+        if r["kind"] == "share_out":  # the relevé's two lines: the gain (or loss), then the payout
+            parts = member_share(r["fund"], r["detail"], member_id)
+            moves = [(m["kind"], m["amount"] if m["flow"] == "saved" else -m["amount"]) for m in parts]
+        else:
+            moves = [(r["kind"], -int(r["amount"]))]  # savings are owed to the member: a credit adds to them
+        for kind, change in reversed(moves):
+            out.append({"seq": r["seq"], "kind": kind, "date": r["date"], "change": change, "after": after})
+            after -= change
     return out
