@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QLabel, QPushButton, QWidget
 
 from kiosk.store.print_queue import PrintQueue
 from ui import theme
+from ui.overlays import Overlay
 from ui.screenshots import Tour
 
 SLACK = 3  # px: rounding of font metrics
@@ -52,7 +53,7 @@ def cancel_problems(root: QWidget) -> list[str]:
     # buttons left out of it; with nothing else down there, the overlay's own margin.
     lower = [p.x() for b, p in spots.items() if p.y() > root.height() // 2 and not b.objectName().endswith("_cancel")]
     margin = root.layout().contentsMargins().left() if root.layout() is not None else 0
-    left = min(lower, default=margin)
+    left = margin if isinstance(root, Overlay) else min(lower, default=margin)  # an overlay: its own margin
     return [
         f"button {b.objectName()!r} is not in the bottom-left corner"
         for b, p in spots.items()
