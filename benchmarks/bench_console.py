@@ -8,8 +8,9 @@ reducer would have produced* for those meetings — groups, members, accounts, l
 attendance row per member and meeting, one transaction per contribution, loan and repayment — plus
 the console's rollups, exactly as ingest would have kept them. At full scale that is ~13 M attendance
 rows and ~27 M transactions (tens of millions of events' worth); ``--journal`` adds one journal row
-per event too (~40 M more rows: hours on this machine, and no console page reads it). Postings are not
-generated: no console query reads them. Replaying this through the real ingest would take days here
+per event too (~40 M more rows: hours on this machine, and no console page reads it). Each
+transaction's postings are generated too (~55 M rows): a member's page reads their savings lines.
+Replaying this through the real ingest would take days here
 (bench_sync_ingest measures that path: thousands of events per second).
 
 Then it starts ``muso-server serve`` (one worker, real uvicorn over loopback), logs in as an admin
@@ -85,6 +86,11 @@ class Gen:
     def member_id(self, i: int) -> str:
         return f"{self.g:08x}-{i:04x}-4000-8000-{i:012x}"
 
+    def legs(self, txn: str, *legs: tuple[str, int]) -> Iterator[tuple[str, tuple[Any, ...]]]:
+        """A transaction's postings, as the ledger writes them (balanced, one row per leg)."""
+        for leg, (account, amount) in enumerate(legs):
+            yield "postings", (self.kiosk, txn, leg, self.gid, account, amount)
+
     def rows(self) -> Iterator[tuple[str, tuple[Any, ...]]]:
         rnd, g, k, gid = self.rnd, self.g, self.kiosk, self.gid
         months: dict[str, dict[str, int]] = {}
@@ -125,9 +131,12 @@ class Gen:
                 mm["attended"] += 1
                 for fund, amount in (("verte", 1000), ("rouge", 200)):
                     seq += 1
-                    yield "transactions", (k, f"{mid}-{i:02d}{fund[0]}", gid, mid, seq, "contribution",
+                    txn = f"{mid}-{i:02d}{fund[0]}"
+                    yield "transactions", (k, txn, gid, mid, seq, "contribution",
                                            self.member_id(i), fund, amount, None, None, None, None, "{}",
                                            self.member_id(2), None, 2)  # fmt: skip
+                    other = f"verte:savings:{self.member_id(i)}" if fund == "verte" else f"{fund}:contributions"
+                    yield from self.legs(txn, (f"{fund}:cash", amount), (other, -amount))
                     cash[fund] += amount
                 savings[i] += 1000
                 mm["savings"] += 1000
@@ -147,6 +156,12 @@ class Gen:
                                            loan["member"], "verte", part + 600, loan["id"], None, None, None,
                                            json.dumps({"principal": part, "paf": 600, "penalty": 0}),
                                            self.member_id(2), None, 3)  # fmt: skip
+                    yield from self.legs(
+                        f"{loan['id']}-r{loan['paid_parts']}",
+                        ("verte:cash", part + 600),
+                        (f"verte:loan:{loan['id']}", -part),
+                        ("verte:paf", -600),
+                    )
                     mm["loans"] -= part
                     mm["income"] += 600
                     mm["cash_verte"] += part + 600
@@ -161,6 +176,7 @@ class Gen:
                 yield "transactions", (k, f"{loan_id}-d", gid, mid, seq, "loan", self.member_id(i), "verte", 30_000,
                                        loan_id, None, None, None, "{}", self.member_id(2),
                                        json.dumps([self.member_id(0), self.member_id(3)]), 2)  # fmt: skip
+                yield from self.legs(f"{loan_id}-d", (f"verte:loan:{loan_id}", 30_000), ("verte:cash", -30_000))
                 mm["loans"] += 30_000
                 mm["loans_active"] += 1
                 mm["cash_verte"] -= 30_000
@@ -196,6 +212,7 @@ TARGET = {
     "meetings": ("p_meetings", cols("meetings")),
     "attendance": ("p_attendance", cols("attendance")),
     "transactions": ("p_transactions", cols("transactions")),
+    "postings": ("p_postings", cols("postings")),
     "loans": ("p_loans", cols("loans")),
     "accounts": ("p_accounts", cols("accounts")),
     "console_months": ("console_months", ["kiosk_id", "group_id", "month", *ROLLUP_FIELDS]),
