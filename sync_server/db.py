@@ -273,6 +273,7 @@ Index(
     projections["transactions"].c.seq,
 )
 Index("ix_p_transactions_loan", projections["transactions"].c.kiosk_id, projections["transactions"].c.loan_id)
+Index("ix_p_meetings_status", projections["meetings"].c.status, projections["meetings"].c.date)  # open ones
 Index(
     "ix_p_meetings_group",
     projections["meetings"].c.kiosk_id,
