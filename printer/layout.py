@@ -280,7 +280,7 @@ def statement(doc: dict[str, Any], width: int = 32, *, duplicate: bool = False) 
     saved = [(m, m.get("savings", 0)) for m in moves if m.get("savings")]
     lent = [(m, m.get("loan", 0)) for m in moves if m.get("loan")]
     # A movement that moved no balance is listed with the rest even at 0 F: a departure with nothing saved.
-    rest = [(m, _rest(m)) for m in moves if _rest(m) or not (m.get("savings") or m.get("loan"))]
+    rest = [(m, r) for m in moves if (r := _rest(m)) or not (m.get("savings") or m.get("loan"))]
     out.append(Rule())
     out += [Line("ÉPARGNE (caisse verte)", bold=True)]
     if carried:

@@ -51,6 +51,12 @@ def member_share(fund: str, detail: Any, member_id: str) -> list[dict[str, Any]]
     return out
 
 
+def share_savings(part: dict[str, Any]) -> int:
+    """What one of ``member_share``'s lines does to the member's savings: a gain adds, a loss or a payout
+    takes away."""
+    return part["amount"] if part["flow"] == "saved" else -part["amount"]
+
+
 def totals(movements: Iterable[dict[str, Any]]) -> tuple[int, int]:
     """(paid, received) by the member. A correction takes back money that went one way; where it
     outweighs the rest, that money went the other way (a fee cancelled is paid back), so neither

@@ -19,7 +19,7 @@ from kiosk.domain.events import Event, journal_point_code, verification_code
 from kiosk.domain.funds import Fund
 from kiosk.domain.loans import Standing, Terms, due_at, schedule, standing_of, terms_of
 from kiosk.domain.meetings import PAYING
-from kiosk.domain.receipts import member_share, paper_figures, share_parts
+from kiosk.domain.receipts import member_share, paper_figures, share_parts, share_savings
 from kiosk.store.database import Writer
 from kiosk.store.print_queue import enqueue
 from kiosk.sync import state
@@ -392,8 +392,7 @@ def statement_doc(k: Kiosk, member_id: str, limit: int = 30) -> dict[str, Any]:
         lines.append(_movement(k, row) | {"date": row["date"], "seq": row["seq"], **_moved(k, row["txn_id"], mine)})
     for line in _shares_of(k, member_id, "t.group_id = ?", (member["group_id"],)):
         # A share-out's parts: the gain put to savings, the loss taken from them, the cash paid out of them.
-        saved = -line["amount"] if line["flow"] in ("taken", "out") else line["amount"]
-        lines.append(line | {"savings": saved, "loan": 0})
+        lines.append(line | {"savings": share_savings(line), "loan": 0})
     lines = sorted(lines, key=lambda line: line["seq"])
     cut = len(lines) - limit
     if cut > 0:

@@ -16,7 +16,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
 from kiosk.domain.funds import Fund, count_total
-from kiosk.domain.receipts import member_share
+from kiosk.domain.receipts import member_share, share_savings
 
 from ..authz import Principal
 from ..db import (
@@ -611,7 +611,7 @@ def savings_lines(
     for r in rows:
         if r["kind"] == "share_out":  # the relevé's two lines: the gain (or loss), then the payout
             parts = member_share(r["fund"], r["detail"], member_id)
-            moves = [(m["kind"], m["amount"] if m["flow"] == "saved" else -m["amount"]) for m in parts]
+            moves = [(m["kind"], share_savings(m)) for m in parts]
         else:
             moves = [(r["kind"], -int(r["amount"]))]  # savings are owed to the member: a credit adds to them
         for kind, change in reversed(moves):
