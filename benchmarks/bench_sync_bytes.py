@@ -30,7 +30,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_sync_common import CountingProxy, LiveServer, village
 
 from kiosk.store import Store
-from kiosk.sync.client import SyncClient, enroll, http_client
+from kiosk.sync.client import SyncClient, http_client
+from kiosk.sync.enrollment import enroll
 from sync_server import accounts
 from sync_server.db import make_engine
 from sync_server.migrate import upgrade

@@ -50,7 +50,7 @@ from sqlalchemy import select
 from kiosk.domain.projections import TABLES
 from kiosk.domain.wire import enrollment_message
 from kiosk.sync import keys
-from kiosk.sync.client import batch_body
+from kiosk.sync.batches import batch_body
 from sync_server import accounts, ingest
 from sync_server.db import journal, make_engine, param_mark, projections, write
 from sync_server.migrate import upgrade

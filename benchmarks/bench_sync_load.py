@@ -38,7 +38,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from kiosk.domain.events import GENESIS, Event
 from kiosk.domain.wire import batch_message, chain, dumps, encode_batch, request_message
 from kiosk.sync import keys
-from kiosk.sync.client import compress
+from kiosk.sync.batches import compress
 from sync_server.db import make_engine
 from sync_server.migrate import upgrade
 

@@ -263,7 +263,8 @@ def test_a_kiosk_whose_groups_are_all_elsewhere_is_out_of_a_coordinator_s_scope(
     from test_console_support import SERVER, benin_scenario, make_kiosk
 
     from kiosk.sync import keys
-    from kiosk.sync.client import SyncClient, enroll
+    from kiosk.sync.client import SyncClient
+    from kiosk.sync.enrollment import enroll
     from sync_server import accounts
 
     for world in served_world("sqlite", tmp_path):

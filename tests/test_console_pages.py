@@ -690,7 +690,7 @@ def test_groups_to_follow_are_those_with_the_most_money_at_risk_in_a_fixed_order
 def test_a_kiosk_enrolled_but_not_yet_synced_is_not_silent(backend: ServerDb, tmp_path: Path) -> None:
     from kiosk.services import Kiosk
     from kiosk.store.clock import FixedClock
-    from kiosk.sync.client import enroll
+    from kiosk.sync.enrollment import enroll
 
     with running(backend) as s:
         accounts.create_user(s.engine, "awa", PASSWORD, "admin")

@@ -25,7 +25,8 @@ from kiosk.scenario import Runner
 from kiosk.services import Kiosk
 from kiosk.store.clock import FixedClock
 from kiosk.sync import keys, state
-from kiosk.sync.client import SyncClient, enroll
+from kiosk.sync.client import SyncClient
+from kiosk.sync.enrollment import enroll
 from sync_server import accounts
 
 PASSWORD = "correct horse battery"

@@ -32,7 +32,8 @@ from test_sync_support import (  # noqa: F401  (backend_fixture, server_fixture:
 )
 
 from kiosk.store import Store
-from kiosk.sync.client import SyncClient, enroll, http_client
+from kiosk.sync.client import SyncClient, http_client
+from kiosk.sync.enrollment import enroll
 from kiosk.sync.errors import SyncError
 from sync_server.db import batches
 

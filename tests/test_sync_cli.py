@@ -265,7 +265,8 @@ def test_a_push_that_takes_longer_to_upload_than_the_signature_window_is_still_t
 
     from kiosk.domain.wire import request_message
     from kiosk.sync import keys
-    from kiosk.sync.client import batch_body, enroll
+    from kiosk.sync.batches import batch_body
+    from kiosk.sync.enrollment import enroll
     from sync_server import accounts
 
     with LiveServer(server_env, {"MUSO_SERVER_SIGNATURE_WINDOW_S": "10"}) as live:

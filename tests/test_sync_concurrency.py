@@ -26,7 +26,8 @@ from test_sync_support import (  # noqa: F401  (backend_fixture, server_fixture:
 
 from kiosk.store import Store
 from kiosk.sync import state
-from kiosk.sync.client import SyncClient, enroll
+from kiosk.sync.client import SyncClient
+from kiosk.sync.enrollment import enroll
 from sync_server.db import batches
 
 
@@ -111,7 +112,7 @@ def test_a_push_reduced_on_a_snapshot_that_another_push_overtook_is_reduced_agai
     """
     import contextlib
 
-    from kiosk.sync.client import batch_body
+    from kiosk.sync.batches import batch_body
     from sync_server import ingest
     from sync_server.schemas import PushBatch
 
@@ -186,7 +187,7 @@ def test_rollups_rebuilt_while_the_kiosk_keeps_pushing_miss_none_of_its_events(
 
     and a kiosk that keeps pushing is replayed under its lock the third time.
     """
-    from kiosk.sync.client import batch_body
+    from kiosk.sync.batches import batch_body
     from sync_server import ingest, rollup
     from sync_server.db import console_months, console_totals
     from sync_server.schemas import PushBatch

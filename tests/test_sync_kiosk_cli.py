@@ -34,7 +34,7 @@ from kiosk.services import groups as G
 from kiosk.store import Store
 from kiosk.store.clock import FixedClock
 from kiosk.sync import state
-from kiosk.sync.client import enroll
+from kiosk.sync.enrollment import enroll
 from kiosk.sync.errors import SyncError, describe
 from sync_server.db import enrollment_codes
 from sync_server.security import new_enrollment_code

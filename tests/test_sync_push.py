@@ -32,7 +32,8 @@ from kiosk.domain.wire import chain
 from kiosk.services import Kiosk
 from kiosk.store.clock import FixedClock
 from kiosk.sync import keys, state
-from kiosk.sync.client import SyncClient, batch_body, preset_dictionary
+from kiosk.sync.batches import batch_body, preset_dictionary
+from kiosk.sync.client import SyncClient
 from kiosk.sync.errors import SyncError
 from sync_server.db import batches
 from sync_server.errors import SyncServerError

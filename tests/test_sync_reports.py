@@ -11,7 +11,7 @@ from kiosk.services import Kiosk
 from kiosk.services import meetings as M
 from kiosk.store.clock import FixedClock
 from kiosk.store.print_queue import PrintQueue
-from kiosk.sync.client import kiosk_report
+from kiosk.sync.batches import kiosk_report
 from sync_server.schemas import PushBatch
 
 

@@ -27,7 +27,9 @@ from kiosk.services import groups as G
 from kiosk.store.clock import FixedClock
 from kiosk.store.verify import verify
 from kiosk.sync import bundle, keys, state
-from kiosk.sync.client import SyncClient, batch_body, enroll
+from kiosk.sync.batches import batch_body
+from kiosk.sync.client import SyncClient
+from kiosk.sync.enrollment import enroll
 from kiosk.sync.errors import SyncError
 from sync_server.bundles import import_folder
 

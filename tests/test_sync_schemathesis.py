@@ -22,7 +22,7 @@ from test_sync_support import SECRET, settings_for, station
 
 from kiosk.domain.wire import request_message
 from kiosk.sync import keys, state
-from kiosk.sync.client import enroll
+from kiosk.sync.enrollment import enroll
 from sync_server import accounts
 from sync_server.app import create_app
 from sync_server.migrate import upgrade

@@ -23,7 +23,9 @@ from test_sync_support import (  # noqa: F401  (backend_fixture, server_fixture:
 from kiosk.domain.events import Event, make_event
 from kiosk.domain.wire import chain, enrollment_message, request_message
 from kiosk.sync import keys, state
-from kiosk.sync.client import SyncClient, compress, enroll
+from kiosk.sync.batches import compress
+from kiosk.sync.client import SyncClient
+from kiosk.sync.enrollment import enroll
 from kiosk.sync.errors import SyncError
 
 

@@ -37,7 +37,8 @@ from kiosk.services import movements as V
 from kiosk.store.clock import FixedClock
 from kiosk.store.database import SqliteView
 from kiosk.sync import keys
-from kiosk.sync.client import SyncClient, enroll
+from kiosk.sync.client import SyncClient
+from kiosk.sync.enrollment import enroll
 from sync_server import accounts
 from sync_server.app import create_app
 from sync_server.db import incidents, journal, kiosks
@@ -338,7 +339,7 @@ def raw_batch(
 ) -> bytes:
     """A gzip push body for ``events`` (already chained), signed by ``key`` over ``head`` (default: the last hash)."""
     from kiosk.domain.wire import batch_message, dumps, encode_batch
-    from kiosk.sync.client import compress
+    from kiosk.sync.batches import compress
 
     head = head or events[-1].hash
     who = batch_kiosk or kiosk_id

@@ -14,7 +14,7 @@ from kiosk.store import Store
 from kiosk.store.files import fsync_dir
 
 from . import keys, state
-from .client import batch_body
+from .batches import batch_body
 from .errors import SyncError
 
 

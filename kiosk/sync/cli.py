@@ -42,7 +42,7 @@ def _when(ms: int | None) -> str:
 
 
 def cmd_enroll(args: argparse.Namespace) -> int:
-    from .client import enroll
+    from .enrollment import enroll
     from .errors import SyncError
 
     with _store(args) as store:

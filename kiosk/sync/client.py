@@ -1,4 +1,4 @@
-"""The sync client (httpx): enroll, push what the server has not acknowledged, pull reference data, restore.
+"""The sync client (httpx): push what the server has not acknowledged, pull reference data, restore.
 
 A sync whose cursor is known is one request: a push of everything after
 ``acked_seq`` (or a status request when there is nothing to push), whose
@@ -12,11 +12,8 @@ imported it: what the server holds is not sent again over 2G).
 
 from __future__ import annotations
 
-import gzip
-import json
 import logging
 import time
-import zlib
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -29,17 +26,13 @@ from kiosk.domain.errors import DomainError
 from kiosk.domain.events import Event
 from kiosk.domain.members import OFFICER_ROLES, parse_role
 from kiosk.domain.wire import (
-    dictionary,
-    dictionary_range,
-    dumps,
-    encode_batch,
-    enrollment_message,
     request_message,
 )
 from kiosk.store import Store, StoreError
 from kiosk.store.pins import drop_pin
 
 from . import keys, state
+from .batches import DICT_ENCODING, batch_body, hash_at, preset_dictionary
 from .errors import SyncError
 
 log = logging.getLogger(__name__)
@@ -60,75 +53,6 @@ class Report:
     bytes_sent: int = 0
 
 
-DICT_ENCODING = "x-muso-dict"  # raw deflate with kiosk.domain.wire.dictionary as preset dictionary
-
-
-def compress(body: bytes, zdict: bytes | None = None) -> bytes:
-    if zdict is None:
-        return gzip.compress(body, compresslevel=9, mtime=0)
-    packer = zlib.compressobj(9, zlib.DEFLATED, -15, 9, zlib.Z_DEFAULT_STRATEGY, zdict)
-    return packer.compress(body) + packer.flush()
-
-
-def batch_body(
-    store: Store, kiosk_id: str, key: Ed25519PrivateKey, events: list[Event], *, now: bool, zdict: bytes | None = None
-) -> bytes:
-    """A push body for ``events``: the same document goes over HTTP or into a USB bundle (gzip there)."""
-    from kiosk.domain.wire import batch_message
-
-    prev = _hash_before(store, events[0].seq)
-    message = batch_message(kiosk_id, events[0].seq, events[-1].seq, prev, events[-1].hash)
-    anchor = (store.clock.boot_id, store.clock.mono_ms()) if now else None
-    report = kiosk_report(store, events[-1].seq)
-    return compress(dumps(encode_batch(kiosk_id, events, keys.sign(key, message), anchor, report)), zdict)
-
-
-def kiosk_report(store: Store, last_sent: int) -> dict[str, Any]:
-    """What the coordinators' fleet page shows of this kiosk: version, receipts waiting, printer trouble."""
-    from importlib import metadata
-
-    try:
-        version = metadata.version("muso-kiosk")
-    except metadata.PackageNotFoundError:
-        version = None
-    pending = int(store.query("SELECT COUNT(*) AS n FROM print_jobs WHERE status != 'printed'")[0]["n"])
-    oldest = store.query("SELECT last_error FROM print_jobs WHERE status != 'printed' ORDER BY id LIMIT 1")
-    error = oldest[0]["last_error"] if oldest else None
-    report: dict[str, Any] = {"v": version, "pq": pending, "ep": max(0, store.head()[0] - last_sent)}
-    if error:
-        report["pe"] = str(error)[:200]
-    return {k: v for k, v in report.items() if v is not None}
-
-
-def preset_dictionary(store: Store, from_seq: int) -> tuple[str, bytes] | None:
-    """(header value, bytes) of the dictionary for a batch starting at ``from_seq``, if there is one."""
-    span = dictionary_range(from_seq)
-    if span is None:
-        return None
-    first, last = span
-    return f"{first}-{last}", dictionary(list(store.events(after=first - 1, limit=last - first + 1)))
-
-
-def _hash_before(store: Store, seq: int) -> str:
-    from kiosk.domain.events import GENESIS
-
-    if seq == 1:
-        return GENESIS
-    row = store.conn.execute("SELECT hash FROM journal WHERE seq = ?", (seq - 1,)).fetchone()
-    if row is None:
-        raise StoreError(f"journal has no event {seq - 1}")
-    return str(row[0])
-
-
-def _local_hash(store: Store, seq: int) -> str | None:
-    if seq == 0:
-        from kiosk.domain.events import GENESIS
-
-        return GENESIS
-    row = store.conn.execute("SELECT hash FROM journal WHERE seq = ?", (seq,)).fetchone()
-    return str(row[0]) if row else None
-
-
 def _detail(resp: httpx.Response) -> dict[str, Any]:
     try:
         data = resp.json()
@@ -138,7 +62,7 @@ def _detail(resp: httpx.Response) -> dict[str, Any]:
     return detail if isinstance(detail, dict) else {}
 
 
-def _answer(resp: httpx.Response, *required: str) -> dict[str, Any]:
+def answer(resp: httpx.Response, *required: str) -> dict[str, Any]:
     """A 200's JSON object with ``required`` keys. Anything else is not our server speaking (a captive
     portal's login page, a proxy's reply): a transient failure to retry later, not a crash."""
     try:
@@ -337,7 +261,7 @@ class SyncClient:
         resp = self.request("GET", "/v1/sync/status")
         if resp.status_code != 200:
             self._raise(resp)
-        data = _answer(resp, "acked_seq", "head", "ref")
+        data = answer(resp, "acked_seq", "head", "ref")
         self.max_body = min(self.max_body, int(data.get("max_body_bytes", self.max_body)))
         self.batch_events = min(self.batch_events, int(data.get("max_batch_events", self.batch_events)))
         return data
@@ -351,7 +275,7 @@ class SyncClient:
             raise SyncError(
                 "server_ahead", f"server holds {acked} events, this kiosk {local_head}", server=acked, local=local_head
             )
-        if _local_hash(self.store, acked) != head:
+        if hash_at(self.store, acked) != head:
             raise SyncError("chain_diverged", f"event {acked} differs between this kiosk and the server", seq=acked)
         state.acknowledge(self.store, acked, head)
         state.set_behind(self.store, None)
@@ -375,7 +299,7 @@ class SyncClient:
                 headers.update({"Content-Encoding": DICT_ENCODING, "Muso-Dict": preset[0]})
             resp = self.request("POST", "/v1/sync/push", body=body, **headers)
             if resp.status_code == 200:
-                ack = _answer(resp, "acked_seq", "head", "ref")
+                ack = answer(resp, "acked_seq", "head", "ref")
                 before = cursor
                 self._adopt(ack)
                 cursor = int(ack["acked_seq"])
@@ -420,7 +344,7 @@ class SyncClient:
                 continue
             if resp.status_code != 200:
                 self._raise(resp)
-            data = _answer(resp, "changes", "cursor", "more")
+            data = answer(resp, "changes", "cursor", "more")
             state.apply_reference(self.store, data["changes"], int(data["cursor"]))
             self.report.pulled += len(data["changes"])
             cursor = int(data["cursor"])
@@ -446,7 +370,7 @@ class SyncClient:
         server = self.status()
         target = int(server["acked_seq"])
         if local_head > target:
-            if _local_hash(self.store, target) == server["head"]:
+            if hash_at(self.store, target) == server["head"]:
                 raise SyncError("restore_not_needed", f"this kiosk holds {local_head} events, the server {target}")
             raise SyncError("chain_diverged", f"event {target} differs between this kiosk and the server", seq=target)
         rows: list[list[Any]] = []
@@ -504,7 +428,7 @@ class SyncClient:
         resp = self.request("GET", "/v1/sync/restore", params={"after": after, **({"limit": limit} if limit else {})})
         if resp.status_code != 200:
             self._raise(resp)
-        page = _answer(resp, "events")
+        page = answer(resp, "events")
         quarantined = {int(seq): str(reason) for seq, reason in page.get("quarantined") or []}
         return list(page["events"]), quarantined
 
@@ -516,7 +440,7 @@ class SyncClient:
         server = self.status()
         target = int(server["acked_seq"])
         if local_head >= target:
-            if _local_hash(self.store, target) != server["head"]:
+            if hash_at(self.store, target) != server["head"]:
                 return "fork"
             return "same" if local_head == target else "ahead"
         if local_head == 0:
@@ -555,61 +479,3 @@ def pin_gone(event: Event) -> str | None:
     if event.type == "movement_recorded" and body.get("kind") == "exit":
         return member
     return None
-
-
-def check_server_url(url: str) -> None:
-    """A typo in the address is the technician's to fix, not a network problem to wait out."""
-    try:
-        parsed = httpx.URL(url)
-    except (httpx.InvalidURL, TypeError, ValueError):
-        parsed = None
-    if parsed is None or parsed.scheme not in ("http", "https") or not parsed.host:
-        raise SyncError("server_url_invalid", f"not a server address: {url!r} (like https://sync.example.org)")
-
-
-def enroll(store: Store, server_url: str, code: str, http: httpx.Client | None = None) -> dict[str, Any]:
-    """Make this kiosk's key pair, enroll it with a one-time code, remember the server.
-
-    The key is written before the request, as ``….new``. If the answer is lost
-    on the way, the server may have bound the key and spent the code: the key
-    is kept, and enrolling again with the same code sends the same key, which
-    the server answers as the first time. A refusal discards it.
-    """
-    check_server_url(server_url)
-    path = keys.key_path(store.path)
-    pending_path = path.with_name(path.name + ".new")
-    key = keys.load(pending_path) if pending_path.exists() else keys.create(pending_path)
-    public = keys.public_text(key)
-    local_id = store.setting("kiosk_id")
-    body = {
-        "code": code,
-        "public_key": public,
-        "proof": keys.sign(key, enrollment_message(code, public)),
-        # A device that already keeps a journal must stay the kiosk it is.
-        "kiosk_id": local_id if local_id and store.head()[0] > 0 else None,
-    }
-    own = http is None
-    http = http or http_client(server_url)
-    try:
-        resp = http.post("/v1/enroll", content=json.dumps(body), headers={"Content-Type": "application/json"})
-    except httpx.TransportError as exc:  # the key stays: the server may have bound it (see above)
-        raise SyncError("network", f"{type(exc).__name__}: {exc}", transient=True) from None
-    finally:
-        if own:
-            http.close()
-    if resp.status_code != 200:
-        pending_path.unlink(missing_ok=True)
-        raise refusal(resp)
-    try:
-        data = _answer(resp, "kiosk_id")
-    except SyncError:
-        pending_path.unlink(missing_ok=True)
-        raise
-    pending_path.replace(path)
-    store.set_setting("kiosk_id", data["kiosk_id"])
-    # Forget what we believed about the server: the first sync asks it (status) before pushing.
-    state.update(store, server_url=server_url, last_error=None, failures=0, last_success_ms=None)
-    if isinstance(data.get("server_time"), int):
-        now = store.clock.mono_ms()
-        state.learn_clock(store, data["server_time"], now, now)
-    return data

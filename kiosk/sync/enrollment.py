@@ -1,0 +1,72 @@
+"""Enrollment: this kiosk's key pair, bound to the server with a coordinator's one-time code."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import httpx
+
+from kiosk.domain.wire import enrollment_message
+from kiosk.store import Store
+
+from . import client, keys, state
+from .errors import SyncError
+
+
+def check_server_url(url: str) -> None:
+    """A typo in the address is the technician's to fix, not a network problem to wait out."""
+    try:
+        parsed = httpx.URL(url)
+    except (httpx.InvalidURL, TypeError, ValueError):
+        parsed = None
+    if parsed is None or parsed.scheme not in ("http", "https") or not parsed.host:
+        raise SyncError("server_url_invalid", f"not a server address: {url!r} (like https://sync.example.org)")
+
+
+def enroll(store: Store, server_url: str, code: str, http: httpx.Client | None = None) -> dict[str, Any]:
+    """Make this kiosk's key pair, enroll it with a one-time code, remember the server.
+
+    The key is written before the request, as ``….new``. If the answer is lost
+    on the way, the server may have bound the key and spent the code: the key
+    is kept, and enrolling again with the same code sends the same key, which
+    the server answers as the first time. A refusal discards it.
+    """
+    check_server_url(server_url)
+    path = keys.key_path(store.path)
+    pending_path = path.with_name(path.name + ".new")
+    key = keys.load(pending_path) if pending_path.exists() else keys.create(pending_path)
+    public = keys.public_text(key)
+    local_id = store.setting("kiosk_id")
+    body = {
+        "code": code,
+        "public_key": public,
+        "proof": keys.sign(key, enrollment_message(code, public)),
+        # A device that already keeps a journal must stay the kiosk it is.
+        "kiosk_id": local_id if local_id and store.head()[0] > 0 else None,
+    }
+    own = http is None
+    http = http or client.http_client(server_url)
+    try:
+        resp = http.post("/v1/enroll", content=json.dumps(body), headers={"Content-Type": "application/json"})
+    except httpx.TransportError as exc:  # the key stays: the server may have bound it (see above)
+        raise SyncError("network", f"{type(exc).__name__}: {exc}", transient=True) from None
+    finally:
+        if own:
+            http.close()
+    if resp.status_code != 200:
+        pending_path.unlink(missing_ok=True)
+        raise client.refusal(resp)
+    try:
+        data = client.answer(resp, "kiosk_id")
+    except SyncError:
+        pending_path.unlink(missing_ok=True)
+        raise
+    pending_path.replace(path)
+    store.set_setting("kiosk_id", data["kiosk_id"])
+    # Forget what we believed about the server: the first sync asks it (status) before pushing.
+    state.update(store, server_url=server_url, last_error=None, failures=0, last_success_ms=None)
+    if isinstance(data.get("server_time"), int):
+        now = store.clock.mono_ms()
+        state.learn_clock(store, data["server_time"], now, now)
+    return data
