@@ -14,7 +14,7 @@ from fastapi.responses import Response
 
 from ..api.deps import EngineDep, Reader, SettingsDep
 from ..db import now_ms, read
-from . import fleet, indicators, queries
+from . import fleet, indicators, members, queries
 from .common import today
 from .manage import download
 
@@ -85,7 +85,7 @@ def member(
     request: Request, kiosk_id: Id, group_id: Id, member_id: Id, me: Reader, engine: EngineDep
 ) -> dict[str, Any]:
     with read(engine) as conn:
-        return _plain(queries.member(conn, me, kiosk_id, group_id, member_id, today(request)))
+        return _plain(members.member(conn, me, kiosk_id, group_id, member_id, today(request)))
 
 
 @router.get("/kiosks", summary="Kiosks in scope: last sync, cursor, quarantined events, clock skew")

@@ -11,7 +11,7 @@ from ..api.deps import EngineDep, Reader, SettingsDep, current_principal, limit
 from ..authz import Principal
 from ..db import now_ms, read
 from ..errors import LoginRequired
-from . import fleet, queries
+from . import fleet, members, queries
 from .common import csrf_guard, lang_of, render, today
 from .i18n import day, translate
 
@@ -88,7 +88,7 @@ def group(
         meetings = queries.meetings(conn, kiosk_id, group_id, MEETINGS_PER_PAGE, (mp - 1) * MEETINGS_PER_PAGE)
         recent = list(reversed(queries.meetings(conn, kiosk_id, group_id, 26))) if mp == 1 else []
         corrections = queries.corrections(conn, kiosk_id, group_id)
-        office_log = queries.office_log(conn, kiosk_id, group_id)
+        office_log = members.office_log(conn, kiosk_id, group_id)
     more = data["group"]["meeting_count"] > mp * MEETINGS_PER_PAGE
     lang = lang_of(request)
     bars = [(day(m["date"], lang), round(100 * m["attended"] / m["slots"])) for m in recent if m["slots"]]
@@ -113,7 +113,7 @@ def member(
     request: Request, kiosk_id: str, group_id: str, member_id: str, me: Reader, engine: EngineDep
 ) -> HTMLResponse:
     with read(engine) as conn:
-        data = queries.member(conn, me, kiosk_id, group_id, member_id, today(request))
+        data = members.member(conn, me, kiosk_id, group_id, member_id, today(request))
     return render(request, "member.html", me, arrears_day=today(request).isoformat(), **data)
 
 
