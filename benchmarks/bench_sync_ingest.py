@@ -52,7 +52,8 @@ from kiosk.domain.wire import enrollment_message
 from kiosk.sync import keys
 from kiosk.sync.batches import batch_body
 from sync_server import accounts, ingest
-from sync_server.db import journal, make_engine, param_mark, projections, write
+from sync_server.db import journal, make_engine, projections, write
+from sync_server.driver import param_mark
 from sync_server.migrate import upgrade
 from sync_server.schemas import PushBatch
 

@@ -42,7 +42,6 @@ from .db import (
     EVENT_COLUMNS,
     batches,
     boot_anchors,
-    bulk_upsert,
     incidents,
     insert,
     journal,
@@ -53,6 +52,7 @@ from .db import (
     write,
 )
 from .db import kiosks as kiosks_table
+from .driver import bulk_upsert
 from .errors import BadRequest, Conflict, Forbidden, SyncServerError, Tampered, TooLarge, Unprocessable
 from .projections import ServerView
 from .rollup import Rollup

@@ -21,7 +21,8 @@ from sqlalchemy import Connection, select
 from kiosk.domain.funds import Fund
 from kiosk.domain.projections import TABLES, Changes, Key, Row
 
-from .db import bulk_upsert, driver_query, param_mark, projections
+from .db import projections
+from .driver import bulk_upsert, driver_query, param_mark
 
 _MISSING = object()
 _FUNDS = [f.value for f in Fund]

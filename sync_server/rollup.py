@@ -32,7 +32,6 @@ from kiosk.domain.reducer import apply
 from .db import (
     EVENT_COLUMNS,
     ROLLUP_FIELDS,
-    bulk_upsert,
     console_months,
     console_totals,
     journal,
@@ -41,6 +40,7 @@ from .db import (
     write,
 )
 from .db import kiosks as kiosks_table
+from .driver import bulk_upsert
 
 # Income of the caisse verte (credit accounts; expenses is a debit account and counts against).
 INCOME_ACCOUNTS = frozenset({"verte:paf", "verte:penalties", "verte:fines", "verte:entry_fees", "verte:expenses"})
