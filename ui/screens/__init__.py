@@ -9,7 +9,8 @@ from .group import GroupScreen
 from .home import HomeScreen
 from .login import LoginScreen
 from .meeting import MeetingScreen
-from .members import MemberFormScreen, MemberScreen, MembersScreen
+from .member_form import MemberFormScreen
+from .members import MemberScreen, MembersScreen
 from .rules import RulesScreen
 from .settings import SettingsScreen
 
