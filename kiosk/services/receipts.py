@@ -94,11 +94,6 @@ def _movement(k: Kiosk, row: dict[str, Any]) -> dict[str, Any]:
     return entry
 
 
-def _name(k: Kiosk, member_id: str) -> str:
-    row = k.store.get("members", (member_id,))
-    return str(row["name"]) if row else member_id
-
-
 def _loan_terms(loan: dict[str, Any]) -> dict[str, Any]:
     """What a borrower must know on the day of the loan: how long, the PAF (fixed, or the monthly rate of a
     declining one, not known in francs until repaid), and when the first installment falls due."""
