@@ -308,14 +308,21 @@ def create_enrollment(
     groups: list[str] | None = None,
     country: str | None = None,
     cooperative: str | None = None,
+    template: str | None = None,
 ) -> tuple[str, int]:
-    """A one-time code for ``kiosk_id``; returns (code, expires_at). Only the code's hash is stored."""
+    """A one-time code for ``kiosk_id``; returns (code, expires_at). Only the code's hash is stored.
+
+    Each of ``groups`` (names) is offered on the kiosk's home screen after its first sync, to be set up
+    in one tap: in the kiosk's country and cooperative, on the règlement ``template`` names (or the
+    default one)."""
     # Checked here, whatever the caller (API, console, command line): a kiosk enrolled under an id the
     # protocol cannot carry would spend its code and then fail every sync.
     if not isinstance(kiosk_id, str) or not KIOSK_ID.fullmatch(kiosk_id):
         raise BadRequest("kiosk_id_invalid", "a kiosk id is 1 to 64 letters, digits, '.', '_' or '-'")
     if isinstance(hours, bool) or not isinstance(hours, int) or not 1 <= hours <= MAX_ENROLLMENT_HOURS:
         raise BadRequest("hours_invalid", f"an enrollment code is valid for 1 to {MAX_ENROLLMENT_HOURS} hours")
+    if country is not None and not is_country(country):
+        raise BadRequest("country_invalid", "a country is a two-letter code such as TG or BJ")
     code = new_enrollment_code()
     expires = now_ms() + hours * 3_600_000
     with write(engine) as conn:
@@ -330,6 +337,11 @@ def create_enrollment(
                 "kiosk_already_enrolled",
                 f"kiosk {kiosk_id} is already enrolled: create a replacement code to move it to a new device",
             )
+        # The kiosk sets a group up from this value as it is: without its country, a group of Benin
+        # would be filed under Togo's coordinators (the kiosk's fallback), out of its own's sight.
+        place = {"country": country or row["country"], "cooperative": cooperative or row["cooperative"]}
+        if groups and not place["country"]:
+            raise BadRequest("group_country_required", "groups need their country (TG, BJ): give the kiosk's country")
         conn.execute(
             enrollment_codes.insert().values(
                 code_hash=code_hash(code),
@@ -341,7 +353,10 @@ def create_enrollment(
             )
         )
         for group in groups or []:
-            reference.put(conn, "kiosk_group", str(uuid.uuid4()), {"name": group}, scope=kiosk_id)
+            value = (
+                {"name": group} | {k: v for k, v in place.items() if v} | ({"template": template} if template else {})
+            )
+            reference.put(conn, "kiosk_group", str(uuid.uuid4()), value, scope=kiosk_id)
     return code, expires
 
 

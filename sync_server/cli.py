@@ -201,6 +201,9 @@ def cmd_create_enrollment(args: argparse.Namespace) -> int:
         name=args.name,
         replace=args.replace,
         groups=args.group,
+        country=args.country.strip().upper() if args.country else None,
+        cooperative=args.cooperative.strip() if args.cooperative else None,
+        template=args.template,
     )
     if args.json:
         print(json.dumps({"kiosk_id": args.kiosk_id, "code": code, "expires_at": expires, "replace": args.replace}))
@@ -289,7 +292,15 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("create-enrollment", help="a one-time code with which a kiosk enrolls")
     p.add_argument("--kiosk-id", required=True)
     p.add_argument("--name", default="")
-    p.add_argument("--group", action="append", default=[], help="a group this kiosk will keep (repeatable)")
+    p.add_argument(
+        "--group",
+        action="append",
+        default=[],
+        help="a group to offer on the kiosk's home screen after its first sync, set up there in one tap (repeatable)",
+    )
+    p.add_argument("--country", help="where the kiosk stands (TG, BJ): its groups' country, and the coordinators'")
+    p.add_argument("--cooperative", help="the cooperative of the kiosk and its groups")
+    p.add_argument("--template", help="the règlement (a rule_template) the groups start on; default: the default one")
     p.add_argument("--replace", action="store_true", help="for a new device taking over this kiosk's journal")
     p.add_argument("--hours", type=int, default=None, help="validity (default: the server setting, 72)")
     p.add_argument("--created-by", default="cli")

@@ -134,6 +134,9 @@ class EnrollmentRequest(Strict):
         default=None, description="where the kiosk will stand (a coordinator must give a place in their scope)"
     )
     cooperative: Annotated[str, Field(max_length=200)] | None = None
+    template: Annotated[str, Field(max_length=200)] | None = Field(
+        default=None, description="the rule_template the groups start on (default: the default règlement)"
+    )
 
 
 class EnrollmentCode(BaseModel):

@@ -223,6 +223,14 @@ def test_post_routes_by_role(w: World) -> None:
     form = {"csrf": csrf, "nonce": "n" * 24, "kiosk_id": "K01", "replace": "true"}
     assert bj.post("/enrollments", data=form).status_code == 403
     assert "K01" not in bj.get("/enrollments").text
+    # Groups to set up need their country, or the kiosk would file them under Togo: said, nothing made.
+    csrf = csrf_of(admin.get("/enrollments").text)
+    form = {"csrf": csrf, "nonce": "g" * 24, "kiosk_id": "N-groups", "groups": "MUSO Bohicon\nMUSO Abomey"}
+    refused = admin.post("/enrollments", data=form)
+    assert refused.status_code == 400 and "indiquez le pays du kiosque" in refused.text
+    assert "N-groups" not in admin.get("/enrollments").text
+    made = admin.post("/enrollments", data=form | {"nonce": "h" * 24, "country": "BJ"})
+    assert made.status_code == 200 and "Code pour" in made.text
 
 
 def test_admin_api_writes_by_role(w: World) -> None:

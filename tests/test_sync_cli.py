@@ -101,7 +101,8 @@ def test_muso_server_commands(server_env: str, monkeypatch: pytest.MonkeyPatch, 
     assert server_cli.main(["create-enrollment", "--kiosk-id", "K06"]) == 0
     monkeypatch.setattr("sys.stdout", real)
     capsys.readouterr()
-    assert server_cli.main(["create-enrollment", "--kiosk-id", "K05", "--group", "MUSO Bolou", "--json"]) == 0
+    argv = ["create-enrollment", "--kiosk-id", "K05", "--country", "TG", "--group", "MUSO Bolou", "--json"]
+    assert server_cli.main(argv) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["kiosk_id"] == "K05" and len(out["code"]) == 14
     assert server_cli.main(["create-enrollment", "--kiosk-id", "K09", "--replace"]) == server_cli.EXIT_INPUT
@@ -138,6 +139,10 @@ def test_commands_before_migrate_say_to_migrate(
         (["create-enrollment", "--kiosk-id", "K07", "--hours", "-5"], "hours_invalid"),
         (["create-enrollment", "--kiosk-id", "K07", "--hours", "0"], "hours_invalid"),
         (["create-enrollment", "--kiosk-id", "K07", "--hours", "100000000000000"], "hours_invalid"),
+        # a group the kiosk will set up needs its country, or Togo's coordinators would get Benin's groups
+        (["create-enrollment", "--kiosk-id", "K07", "--group", "MUSO Bohicon"], "group_country_required"),
+        (["create-enrollment", "--kiosk-id", "K07", "--country", "Bénin", "--group", "G"], "country_invalid"),
+        (["create-enrollment", "--kiosk-id", "K07", "--country", "BJ", "--group", "G", "--template", "x"], "template"),
         (["migrate", "--revision", "nonsense"], "nonsense"),
         (["rebuild-rollups", "--kiosk", "NOPE"], "kiosk_unknown"),
     ],
@@ -184,7 +189,8 @@ def test_a_kiosk_enrolls_syncs_reports_and_exports_from_its_command_line(
         st.meeting()
         st.k.close()
         kiosk = ["--db", str(db)]
-        assert server_cli.main(["create-enrollment", "--kiosk-id", "K05", "--group", "MUSO Bolou", "--json"]) == 0
+        argv = ["create-enrollment", "--kiosk-id", "K05", "--country", "TG", "--group", "MUSO Bolou", "--json"]
+        assert server_cli.main(argv) == 0
         code = json.loads(capsys.readouterr().out)["code"]
         assert kiosk_cli.main([*kiosk, "sync"]) == 2  # not enrolled yet: a clear refusal
         assert "inscrit" in capsys.readouterr().err

@@ -465,6 +465,48 @@ def test_reference_data_is_pulled_with_a_version_cursor(server: Server, tmp_path
     assert state.load(st.store).ref_cursor < 10_000
 
 
+def test_groups_named_in_an_enrollment_are_offered_in_the_kiosk_s_country_on_its_template(
+    server: Server, tmp_path: Path
+) -> None:
+    from kiosk.services import groups as G
+    from kiosk.sync.enrollment import enroll
+    from sync_server import accounts, reference
+    from sync_server.db import enrollment_codes, kiosks, write
+    from sync_server.db import reference as reference_table
+
+    with write(server.engine) as conn:
+        reference.put(conn, "rule_template", "standard", {"contribution_verte": 1500})
+    # Without a country the kiosk would file the group under Togo, out of a Benin coordinator's sight.
+    with pytest.raises(SyncServerError, match="group_country_required"):
+        accounts.create_enrollment(server.engine, "K05", created_by="t", hours=1, groups=["MUSO Bohicon"])
+    with server.engine.connect() as conn:  # refused: nothing made, not even the kiosk's row
+        assert conn.scalar(select(func.count()).select_from(kiosks).where(kiosks.c.kiosk_id == "K05")) == 0
+        assert conn.scalar(select(func.count()).select_from(enrollment_codes)) == 0
+    for bad, code in (
+        ({"country": "Bénin"}, "country_invalid"),
+        ({"country": "BJ", "template": "standart"}, "template_unknown"),
+    ):
+        with pytest.raises(SyncServerError, match=code):
+            accounts.create_enrollment(server.engine, "K05", created_by="t", hours=1, groups=["G"], **bad)
+    code, _ = accounts.create_enrollment(
+        server.engine, "K05", created_by="t", hours=1, groups=["MUSO Bohicon"],
+        country="BJ", cooperative="Coop du Zou", template="standard",
+    )  # fmt: skip
+    k = Kiosk.open(tmp_path / "k.db", FixedClock())
+    enroll(k.store, "http://testserver", code, http=server.client)
+    SyncClient(k.store, server.client, keys.load(keys.key_path(k.store.path)), "K05").sync()
+    (offered,) = G.assigned_groups(k)
+    assert (offered["name"], offered["country"], offered["cooperative"]) == ("MUSO Bohicon", "BJ", "Coop du Zou")
+    G.create_assigned_group(k, offered["group_id"])
+    assert k.rules(offered["group_id"]).contribution_verte == 1500
+    assert k.group(offered["group_id"])["country"] == "BJ"
+    # A replacement code names more groups: they take the place the kiosk was enrolled for.
+    accounts.create_enrollment(server.engine, "K05", created_by="t", hours=1, replace=True, groups=["MUSO Abomey"])
+    with server.engine.connect() as conn:
+        values = list(conn.scalars(select(reference_table.c.value)))
+    assert any('"MUSO Abomey"' in v and '"country": "BJ"' in v and "Coop du Zou" in v for v in values if v)
+
+
 def test_requests_beyond_the_rate_limit_get_429_and_the_client_backs_off(backend: ServerDb, tmp_path: Path) -> None:
     with running(backend, kiosk_rate_per_minute=1, kiosk_burst=3) as server:
         st = station(tmp_path / "k.db")

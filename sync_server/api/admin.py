@@ -66,6 +66,7 @@ def create_enrollment(body: EnrollmentRequest, me: Manager, engine: EngineDep, s
         name=body.name,
         replace=body.replace,
         groups=body.groups,
+        template=body.template,
     )
     return EnrollmentCode(code=code, kiosk_id=body.kiosk_id, replace=body.replace, expires_at=expires)
 

@@ -172,6 +172,8 @@ ERROR_KEYS = {
     "kiosk_outside_scope": "e_kiosk_outside_scope",
     "kiosk_partly_outside_scope": "e_kiosk_partly_outside_scope",
     "place_outside_scope": "e_place_outside_scope",
+    "group_country_required": "e_group_country_required",
+    "template_unknown": "e_template_unknown",
     "kiosk_already_enrolled": "e_kiosk_already_enrolled",
     "kiosk_unknown": "e_kiosk_unknown",
     "code_unknown": "e_code_unknown",

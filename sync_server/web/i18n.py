@@ -266,7 +266,10 @@ T: dict[str, tuple[str, str]] = {
     "kiosk_name": ("Nom du kiosque", "Kiosk name"),
     "hours": ("Validité (heures)", "Valid for (hours)"),
     "replace": ("Remplacement d'un appareil", "Replacing a device"),
-    "groups_on_kiosk": ("Groupes (un par ligne)", "Groups (one per line)"),
+    "groups_on_kiosk": (
+        "Groupes à installer sur ce kiosque (un par ligne ; dans le pays et la coopérative ci-dessus)",
+        "Groups to set up on this kiosk (one per line; in the country and cooperative above)",
+    ),
     "code_created": (
         "Code pour {kiosk} : {code} — valable une fois, jusqu'au {until}. Notez-le : il ne sera plus affiché.",
         "Code for {kiosk}: {code} — valid once, until {until}. Write it down: it will not be shown again.",
@@ -480,6 +483,11 @@ T: dict[str, tuple[str, str]] = {
         "Choisissez un pays et une coopérative de votre périmètre.",
         "Choose a country and a cooperative inside your scope.",
     ),
+    "e_group_country_required": (
+        "Des groupes à installer sur ce kiosque ont besoin de leur pays : indiquez le pays du kiosque (TG, BJ).",
+        "Groups to set up on this kiosk need their country: give the kiosk's country (TG, BJ).",
+    ),
+    "e_template_unknown": ("Ce modèle de règlement n'existe pas.", "No such règlement template."),
     "e_kiosk_already_enrolled": (
         "Ce kiosque est déjà inscrit : cochez « Remplacement d'un appareil » pour le passer sur un nouvel appareil.",
         "This kiosk is already enrolled: tick 'Replacing a device' to move it to a new device.",
