@@ -45,7 +45,9 @@ def _check(entity: str, value: dict[str, Any]) -> dict[str, Any]:
                 raise Unprocessable("group_value_invalid", f"{key}: text of 200 characters at most", field=key)
         from .accounts import is_country  # accounts imports this module
 
-        if "country" in value and not (isinstance(value["country"], str) and is_country(value["country"])):
+        if "country" not in value:  # the kiosk would file it under Togo's, out of its coordinators' sight
+            raise Unprocessable("group_country_required", "a group needs its country (TG, BJ)", field="country")
+        if not (isinstance(value["country"], str) and is_country(value["country"])):
             raise Unprocessable("group_value_invalid", "country: two capital letters (TG, BJ)", field="country")
         if "rules" in value:
             if "template" in value:

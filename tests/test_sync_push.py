@@ -421,11 +421,15 @@ def test_reference_data_is_pulled_with_a_version_cursor(server: Server, tmp_path
     )
     assert resp.status_code == 200, resp.text
     resp = server.client.put(
-        "/v1/admin/reference/kiosk_group/g1", json={"value": {"name": "MUSO Bolou"}, "kiosk_id": "K01"}, headers=auth
+        "/v1/admin/reference/kiosk_group/g1",
+        json={"value": {"name": "MUSO Bolou", "country": "TG"}, "kiosk_id": "K01"},
+        headers=auth,
     )
     assert resp.status_code == 200
     server.client.put(
-        "/v1/admin/reference/kiosk_group/g2", json={"value": {"name": "Ailleurs"}, "kiosk_id": "K99"}, headers=auth
+        "/v1/admin/reference/kiosk_group/g2",
+        json={"value": {"name": "Ailleurs", "country": "TG"}, "kiosk_id": "K99"},
+        headers=auth,
     )
     bad = server.client.put(
         "/v1/admin/reference/rule_template/bad", json={"value": {"contribution_verte": -5}}, headers=auth
@@ -433,21 +437,22 @@ def test_reference_data_is_pulled_with_a_version_cursor(server: Server, tmp_path
     assert bad.status_code == 422 and bad.json()["detail"]["code"] == "rules_invalid"
     # A kiosk creates an assigned group from its value in one tap: whatever is wrong is said here, not there.
     for value, kiosk_id, code in (
-        ({"name": "Partout"}, None, "kiosk_group_needs_kiosk"),  # every kiosk would create its own
-        ({"name": "X", "template": "standart"}, "K01", "template_unknown"),
-        ({"name": "X", "rules": {"rounding_unit": 7}}, "K01", "rules_invalid"),
-        ({"name": "X", "rules": "défaut"}, "K01", "rules_invalid"),
-        ({"name": "X", "rules": {}, "template": "standard"}, "K01", "group_value_invalid"),
+        ({"name": "Partout", "country": "TG"}, None, "kiosk_group_needs_kiosk"),  # every kiosk would create its own
+        ({"name": "X"}, "K01", "group_country_required"),  # the kiosk would file it under Togo
+        ({"name": "X", "country": "TG", "template": "standart"}, "K01", "template_unknown"),
+        ({"name": "X", "country": "TG", "rules": {"rounding_unit": 7}}, "K01", "rules_invalid"),
+        ({"name": "X", "country": "TG", "rules": "défaut"}, "K01", "rules_invalid"),
+        ({"name": "X", "country": "TG", "rules": {}, "template": "standard"}, "K01", "group_value_invalid"),
         ({"name": "X", "country": "Togo"}, "K01", "group_value_invalid"),
-        ({"name": "X", "village": ["Bolou"]}, "K01", "group_value_invalid"),
-        ({"name": "X", "cooperative": "c" * 201}, "K01", "group_value_invalid"),
+        ({"name": "X", "country": "TG", "village": ["Bolou"]}, "K01", "group_value_invalid"),
+        ({"name": "X", "country": "TG", "cooperative": "c" * 201}, "K01", "group_value_invalid"),
     ):
         body = {"value": value} | ({"kiosk_id": kiosk_id} if kiosk_id else {})
         refused = server.client.put("/v1/admin/reference/kiosk_group/g3", json=body, headers=auth)
         assert refused.status_code == 422 and refused.json()["detail"]["code"] == code, (value, refused.text)
     client.sync()
     assert state.reference(st.store, "rule_template")["standard"]["contribution_verte"] == 1000
-    assert state.reference(st.store, "kiosk_group") == {"g1": {"name": "MUSO Bolou"}}
+    assert state.reference(st.store, "kiosk_group") == {"g1": {"name": "MUSO Bolou", "country": "TG"}}
     cursor = state.load(st.store).ref_cursor
     assert client.sync().requests == 1  # nothing changed: no pull
     assert server.client.delete("/v1/admin/reference/rule_template/standard", headers=auth).status_code == 204
@@ -461,7 +466,7 @@ def test_reference_data_is_pulled_with_a_version_cursor(server: Server, tmp_path
     with st.store.write() as w:
         w.execute("INSERT INTO sync_reference (entity, key, value, version) VALUES ('kiosk_group', 'lost', '{}', 9999)")
     client.sync()  # by itself: the server's version is below our cursor
-    assert state.reference(st.store, "kiosk_group") == {"g1": {"name": "MUSO Bolou"}}
+    assert state.reference(st.store, "kiosk_group") == {"g1": {"name": "MUSO Bolou", "country": "TG"}}
     assert state.load(st.store).ref_cursor < 10_000
 
 
