@@ -51,7 +51,9 @@ FR: dict[str, str] = {
     "key_not_text": "clé non textuelle",
     "label_missing": "indiquez l'objet de la dépense",
     "lender_invalid": "prêteur extérieur invalide : {value}",
-    "lender_overpaid": "remboursement supérieur à ce qui est dû au prêteur",
+    "lender_overpaid": "remboursement supérieur à ce qui est dû à {lender} ({owed:money})",
+    "lender_unknown": "aucun argent reçu de « {value} » (partenaires connus : {known})",
+    "lender_none": "la caisse bleue n'a jamais reçu d'argent d'un partenaire : rien à rendre à « {value} »",
     "loan_above_ceiling": "le prêt dépasse le plafond du règlement : {ceiling:money} au plus "
     "({multiple} fois l'épargne de {savings:money}, plafond {cap:money})",
     "loan_ceiling_missing": "le règlement doit fixer un plafond de prêt (multiple de l'épargne ou montant)",
@@ -182,7 +184,9 @@ EN: dict[str, str] = {
     "key_not_text": "key is not text",
     "label_missing": "say what the expense is for",
     "lender_invalid": "invalid outside lender: {value}",
-    "lender_overpaid": "more than what is owed to the lender",
+    "lender_overpaid": "more than what is owed to {lender} ({owed:money})",
+    "lender_unknown": "no money ever came from '{value}' (known partners: {known})",
+    "lender_none": "the blue box never received a partner's money: nothing to pay back to '{value}'",
     "loan_above_ceiling": "the loan is above the rules' ceiling: at most {ceiling:money} "
     "({multiple} times savings of {savings:money}, cap {cap:money})",
     "loan_ceiling_missing": "the rules must set a loan ceiling (multiple of savings or an amount)",

@@ -76,7 +76,27 @@ def test_paying_a_partner_more_than_is_owed_is_said_before_any_pin(qtbot: Any, d
         a.d.tap("outside_amount")
         a.d.amount(100000)
         a.d.tap("outside_go")
-        assert "dû au prêteur" in a.d.text("message_text")
+        assert "rien à rendre à « Ong »" in a.d.text("message_text")
+        assert not a.d.exists("officer_1")
+
+
+def test_a_partner_is_paid_back_under_the_name_their_money_came_in_by_one_tap(qtbot: Any, db: tuple[Path, str]) -> None:
+    path, group_id = db
+    with running_app(qtbot, path, group_id) as a:
+        _other_step(a, "outside")
+        V.outside_in(a.k, a.win.session.meeting_id(), a.win.session.by, "Plan Togo", 50000)
+        a.d.tap("other_fines")
+        a.d.tap("other_outside")  # the panel reads what the box owes again
+        assert "À rendre : Plan Togo 50 000" in a.d.text("outside_cash").replace("\u00a0", " ")
+        a.d.tap("outside_direction_out")
+        a.d.tap("outside_lender")
+        assert a.d.text("chip_0") == "Plan Togo"  # the name is a tap, not retyped as "Plan"
+        a.d.tap("chip_0")
+        a.d.tap("text_ok")
+        a.d.tap("outside_amount")
+        a.d.amount(60000)
+        a.d.tap("outside_go")
+        assert "dû à Plan Togo (50 000" in a.d.text("message_text").replace("\u00a0", " ")
         assert not a.d.exists("officer_1")
 
 

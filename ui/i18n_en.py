@@ -462,6 +462,7 @@ EN: dict[str, str] = {
     "Encaisser un droit d'adhésion": "Take an entry fee",
     "Enregistrer la dépense": "Record the expense",
     "Caisse bleue : {cash}, argent d'un partenaire à lui rendre.": "Blue box: {cash}, a partner's money, to be paid back.",
+    "À rendre : {who}": "Owed: {who}",
     "Remboursement au partenaire": "Repayment to the partner",
     "Retirer": "Withdraw",
     "Droits d'adhésion": "Entry fees",

@@ -286,13 +286,32 @@ def check_expense(k: Kiosk, meeting_id: str, fund: str, amount: int) -> None:
         raise DomainError("cash_insufficient", "amount", fund=box, missing=amount - cash)
 
 
+def lenders(k: Kiosk, group_id: str) -> list[tuple[str, int]]:
+    """The partners whose money the blue box has held, with what it still owes each (most first).
+
+    A partner's account is keyed by the name typed when their money came in: the screen offers these
+    names, so that "Plan" is not typed for "Plan Togo" when paying them back."""
+    prefix = lender_account("")
+    rows = k.store.query(
+        "SELECT account, balance FROM p_accounts WHERE group_id = ? AND substr(account, 1, ?) = ?",
+        (group_id, len(prefix), prefix),
+    )
+    return sorted(((r["account"][len(prefix) :], -int(r["balance"])) for r in rows), key=lambda x: (-x[1], x[0]))
+
+
 def check_outside_out(k: Kiosk, meeting_id: str, lender: str, principal: int, interest: int) -> None:
     """Paying a partner more than is owed, or more than the blue box holds, is refused before the PINs."""
     group_id = _meeting_group(k, meeting_id)
     name = _typed(lender, "lender_invalid", "lender").strip()
     row = k.store.get("accounts", (group_id, lender_account(name)))
-    if check_amount(principal, "principal", allow_zero=True) > -(row["balance"] if row else 0):
-        raise DomainError("lender_overpaid", "amount")
+    owed = -(row["balance"] if row else 0)
+    if check_amount(principal, "principal", allow_zero=True) > owed:
+        if row is None:  # a name typed differently from the one the money came in under
+            known = ", ".join(n for n, _ in lenders(k, group_id))
+            if not known:
+                raise DomainError("lender_none", "lender", value=name)
+            raise DomainError("lender_unknown", "lender", value=name, known=known)
+        raise DomainError("lender_overpaid", "amount", lender=name, owed=owed)
     check_expense(k, meeting_id, "bleue", principal + check_amount(interest, "interest", allow_zero=True))
 
 

@@ -311,12 +311,17 @@ class OtherStep(Step):
         return w
 
     def _refresh_outside(self) -> None:
-        self.outside_cash.setText(
-            _(
-                "Caisse bleue : {cash}, argent d'un partenaire à lui rendre.",
-                cash=money(self.k.cash(self.group_id, "bleue")),
-            )
+        known = V.lenders(self.k, self.group_id)
+        # The partner's name is the key of what the box owes them: offered in one tap, never retyped.
+        next(f for f in self.outside.fields if f.key == "lender").chips = [name for name, _owed in known][:4]
+        text = _(
+            "Caisse bleue : {cash}, argent d'un partenaire à lui rendre.",
+            cash=money(self.k.cash(self.group_id, "bleue")),
         )
+        owed = [f"{name} {money(amount)}" for name, amount in known if amount > 0]
+        if owed:
+            text += "\n" + _("À rendre : {who}", who=" ; ".join(owed))
+        self.outside_cash.setText(text)
 
     def _outside(self) -> None:
         v = dict(self.outside.values)
