@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import ui_support  # noqa: F401  (chooses the offscreen platform before Qt loads)
+from PySide6.QtWidgets import QWidget
 from ui_support import (  # noqa: F401  (the fixture ``db``)
     CONTROLLER,
     NUMBER_PIN,
@@ -32,13 +33,24 @@ def test_a_withdrawal_the_règlement_refuses_is_said_before_any_pin(qtbot: Any, 
     path, group_id = db
     with running_app(qtbot, path, group_id) as a:
         _other_step(a, "withdrawal")  # the default règlement: savings come back only when one leaves
+        # No form to fill for a refusal: the panel says where leaving members get their savings.
+        assert "Membres → le membre → Départ" in a.d.text("withdrawal_rule")
+        assert not a.win.findChild(QWidget, "withdrawal_member").isEnabled()
+        assert not a.win.findChild(QWidget, "withdrawal_go").isEnabled()
+        meeting = a.win.session.meeting_id()
+        two = [Approval(a.member_id(n), NUMBER_PIN[n]) for n in (1, 2)]
+        G.adopt_rules(a.k, meeting, {"withdrawal": "any_time"}, two)
+        a.d.tap("other_fines")
+        a.d.tap("other_withdrawal")
         head = a.k.store.head()
         a.d.tap("withdrawal_member")
         a.d.tap("pick_12")
+        savings = a.k.savings(group_id, a.member_id(12))
+        assert a.d.text("withdrawal_savings").replace("\u00a0", " ") == f"Épargne : {savings:,} FCFA".replace(",", " ")
         a.d.tap("withdrawal_amount")
-        a.d.amount(1000)
+        a.d.amount(savings + 1000)
         a.d.tap("withdrawal_go")
-        assert "départ" in a.d.text("message_text")
+        assert a.d.text("message_text").startswith("Épargne insuffisante")
         assert not a.d.exists("officer_1")  # no approval asked: two officers did not type PINs for nothing
         assert a.k.store.head() == head
 

@@ -473,7 +473,10 @@ EN: dict[str, str] = {
     "{n} amende(s)": "{n} fine(s)",
     "Fonds reçus du partenaire": "Money received from the partner",
     "Le règlement permet de retirer son épargne à tout moment.": "The rules allow savings to be withdrawn at any time.",
-    "Le règlement ne permet de retirer l'épargne qu'au départ du groupe.": "The rules allow savings to be taken out only when leaving the group.",
+    "Le règlement ne permet de retirer l'épargne qu'au départ du groupe : Menu → Membres → le membre → Départ.": (
+        "The rules allow savings to be taken out only when leaving the group: Menu → Members → the member → Exit."
+    ),
+    "Épargne : {amount}": "Savings: {amount}",
     "Amendes suggérées par le règlement :": "Fines the rules suggest:",
     "Aucune amende suggérée.": "No fine suggested.",
     "Amende enregistrée.": "Fine recorded.",

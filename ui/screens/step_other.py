@@ -374,19 +374,36 @@ class OtherStep(Step):
                 Field("amount", _("Montant"), "amount", quick=(1000, 2000, 5000, 10000)),
             ],
         )
-        go = button(_("Retirer"), "withdrawal_go", kind="primary", on=self._withdraw)
-        self.withdrawal.changed.connect(lambda: go.setEnabled(self.withdrawal.complete()))
+        self.withdrawal_open = False  # until the règlement is read (``_refresh_withdrawal``)
+        self.withdrawal_savings = label("", kind="small", name="withdrawal_savings")
+        self.withdrawal_go = go = button(_("Retirer"), "withdrawal_go", kind="primary", on=self._withdraw)
+        self.withdrawal.changed.connect(self._withdrawal_changed)
         go.setEnabled(False)
-        w.setLayout(column(self.withdrawal_rule, self.withdrawal, row(None, go), None))
+        line = row(self.withdrawal_savings, go)
+        line.setStretch(0, 1)
+        w.setLayout(column(self.withdrawal_rule, self.withdrawal, line, None))
         return w
 
+    def _withdrawal_changed(self) -> None:
+        member = self.withdrawal.values.get("member")
+        savings = self.k.savings(self.group_id, member["member_id"]) if member else None
+        # What the member has is what the treasurer checks the amount against: said before any PIN.
+        self.withdrawal_savings.setText("" if savings is None else _("Épargne : {amount}", amount=money(savings)))
+        self.withdrawal_go.setEnabled(self.withdrawal_open and self.withdrawal.complete())
+
     def _refresh_withdrawal(self) -> None:
-        rules = self.k.rules(self.group_id)
+        # A règlement that returns savings only on leaving: no form to fill for a refusal; the way is Départ.
+        self.withdrawal_open = self.k.rules(self.group_id).withdrawal.value == "any_time"
         self.withdrawal_rule.setText(
             _("Le règlement permet de retirer son épargne à tout moment.")
-            if rules.withdrawal.value == "any_time"
-            else _("Le règlement ne permet de retirer l'épargne qu'au départ du groupe.")
+            if self.withdrawal_open
+            else _(
+                "Le règlement ne permet de retirer l'épargne qu'au départ du groupe : "
+                "Menu → Membres → le membre → Départ."
+            )
         )
+        self.withdrawal.setEnabled(self.withdrawal_open)
+        self._withdrawal_changed()
 
     def _withdraw(self) -> None:
         v = dict(self.withdrawal.values)
