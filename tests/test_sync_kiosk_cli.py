@@ -29,11 +29,13 @@ from test_sync_support import (  # noqa: F401  (backend_fixture, server_fixture:
 )
 
 from kiosk import cli as kiosk_cli
+from kiosk.domain.errors import DomainError
 from kiosk.services import Kiosk
 from kiosk.services import groups as G
 from kiosk.store import Store
 from kiosk.store.clock import FixedClock
 from kiosk.sync import state
+from kiosk.sync.client import SyncClient
 from kiosk.sync.enrollment import enroll
 from kiosk.sync.errors import SyncError, describe
 from sync_server.db import enrollment_codes
@@ -102,6 +104,72 @@ def test_enroll_with_a_replacement_code_advises_restore_only_when_restore_can_wo
     assert code == 0 and "complété" in out, err
     with Kiosk.open(prefix) as k:
         assert server_journal_tuples(wired, "K01") == kiosk_journal(k)
+
+
+def test_a_replacement_pi_records_nothing_between_enroll_and_restore_and_status_says_why(
+    wired: Server,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture,  # type: ignore[type-arg]
+) -> None:
+    old, _ = synced(wired, tmp_path / "old.db")
+    old.meeting()
+    SyncClient.open(old.store, http=wired.client).sync()
+    server_seq = old.store.head()[0]
+    db = tmp_path / "new.db"
+    assert run(capsys, "--db", str(db), "init", "--kiosk-id", "K01")[0] == 0
+    code, out, err = run(capsys, "--db", str(db), "enroll", "--server", URL, "--code", wired.code("K01", replace=True))
+    assert code == 0 and "lancez `muso-kiosk restore`" in out, err
+
+    # Before any sync: the app refuses a new group or meeting, as it would after a sync found the server ahead.
+    with Kiosk.open(db) as k, pytest.raises(DomainError) as refused:
+        G.create_group(k, "MUSO Bolou")
+    assert refused.value.code == "kiosk_behind_server"
+    code, out, _ = run(capsys, "--db", str(db), "sync-status")
+    assert code == 0 and f"serveur {server_seq})" in out and "lancez `muso-kiosk restore`" in out
+    code, out, _ = run(capsys, "--db", str(db), "sync-status", "--json")
+    assert json.loads(out)["server_ahead_seq"] == server_seq
+
+    code, out, err = run(capsys, "--db", str(db), "restore")
+    assert code == 0 and "restauré" in out, err
+    with Kiosk.open(db) as k:
+        assert not state.is_behind(k.store) and kiosk_journal(k) == server_journal_tuples(wired, "K01")
+    code, out, _ = run(capsys, "--db", str(db), "sync-status", "--json")
+    assert json.loads(out)["server_ahead_seq"] is None
+
+
+def test_a_fork_is_said_from_the_first_event_that_differs_not_where_it_was_noticed(
+    wired: Server,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture,  # type: ignore[type-arg]
+) -> None:
+    old, _ = synced(wired, tmp_path / "old.db")
+    fork = backup_of(old, tmp_path / "fork.db")
+    shared = old.store.head()[0]
+    for _ in range(3):
+        old.meeting()
+    SyncClient.open(old.store, http=wired.client).sync()
+    server_seq = old.store.head()[0]
+
+    # A backup someone recorded on: the histories part at the first event recorded since it was made.
+    with Kiosk.open(fork, FixedClock(boot_id="fork")) as k:
+        for i in range(3):
+            G.create_group(k, f"Un autre groupe {i}")
+    code, _, err = run(capsys, "--db", str(fork), "restore")
+    assert code == 2 and f"à partir du n° {shared + 1})" in err, err
+
+    # A new Pi used on its own before it was enrolled as the replacement: more events than the server holds,
+    # none of them the server's.
+    new = station(tmp_path / "new.db", members=12)
+    for _ in range(4):
+        new.meeting()
+    assert new.store.head()[0] > server_seq
+    new.k.close()
+    db = str(tmp_path / "new.db")
+    code, _, err = run(capsys, "--db", db, "enroll", "--server", URL, "--code", wired.code("K01", replace=True))
+    assert code == 0 and "diffère de celui du serveur" in err
+    for command in ("restore", "sync"):
+        code, _, err = run(capsys, "--db", db, command)
+        assert code == 2 and "à partir du n° 1)" in err, (command, err)
 
 
 # -- receipts of an enrolled kiosk ----------------------------------------------------------------------
@@ -360,6 +428,7 @@ STATUS_KEYS = {
     "meetings_not_synced",
     "clock_offset_ms",
     "restore_in_progress",
+    "server_ahead_seq",
     "server_status",
 }
 

@@ -137,6 +137,10 @@ def test_an_interrupted_restore_resumes_and_sync_waits_for_it(server: Server, tm
 
     half = new.store.head()
     assert half[0] > 0 and state.pending(new.store)["events"] == 0  # what it holds came from the server
+    # Refused from the enrollment on (the server said it held more), and by the journal during the restore.
+    with pytest.raises(DomainError, match="kiosk_behind_server"):
+        G.create_group(new, "Un autre groupe")
+    state.set_behind(new.store, None)
     with pytest.raises(DomainError, match="restore_in_progress"):
         G.create_group(new, "Un autre groupe")
     assert new.store.head() == half

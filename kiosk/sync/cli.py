@@ -181,6 +181,7 @@ def cmd_status(args: argparse.Namespace) -> int:
         current = state.load(store)
         todo = state.pending(store)
         offset = state.clock_offset(store)
+        ahead = state.behind(store)
         info: dict[str, Any] = {
             "kiosk_id": store.setting("kiosk_id"),
             "server": current.server_url,
@@ -193,6 +194,8 @@ def cmd_status(args: argparse.Namespace) -> int:
             "meetings_not_synced": todo["meetings"],
             "clock_offset_ms": offset,
             "restore_in_progress": current.restore_to is not None,
+            # The server's count when it holds more than this kiosk (a sync or the enrollment said so).
+            "server_ahead_seq": ahead,
         }
         remote_error = None
         if args.remote:
@@ -214,9 +217,8 @@ def cmd_status(args: argparse.Namespace) -> int:
         return code
     print(f"Kiosque {info['kiosk_id'] or '?'} — serveur {info['server'] or 'non inscrit'}")
     print(f"  Dernière synchronisation réussie : {_when(current.last_success_ms)}")
-    print(
-        f"  Événements non synchronisés : {todo['events']} (journal n° {todo['head_seq']}, serveur {todo['acked_seq']})"
-    )
+    server_seq = todo["acked_seq"] if ahead is None else ahead
+    print(f"  Événements non synchronisés : {todo['events']} (journal n° {todo['head_seq']}, serveur {server_seq})")
     print(f"  Séances non synchronisées : {todo['meetings']}")
     if current.last_error:
         said = describe_stored(current.last_error, args.lang)
@@ -227,13 +229,18 @@ def cmd_status(args: argparse.Namespace) -> int:
         print(f"  ATTENTION : l'horloge du kiosque {way} de {_gap(offset)} sur celle du serveur")
     if current.restore_to is not None:
         print(f"  Restauration en cours (jusqu'au n° {current.restore_to}) : relancez `muso-kiosk restore`")
+    elif ahead is not None:
+        print(
+            f"  ATTENTION : le serveur a {ahead} événements de ce kiosque, celui-ci {todo['head_seq']} : "
+            "lancez `muso-kiosk restore` ; n'enregistrez rien avant (l'application refuse toute nouvelle séance)."
+        )
     if remote_error is not None:
         print(f"  Serveur : pas de réponse — {describe(remote_error, args.lang)}")
     elif "server_status" in info:
         remote = info["server_status"]
         status = {"active": "actif", "revoked": "révoqué"}.get(str(remote.get("status")), "?")
         print(f"  Serveur : a reçu jusqu'au n° {remote.get('acked_seq')} (kiosque {status})")
-        if remote.get("acked_seq", 0) > todo["head_seq"] and current.restore_to is None:
+        if remote.get("acked_seq", 0) > todo["head_seq"] and current.restore_to is None and ahead is None:
             print(
                 "  ATTENTION : le serveur a plus d'événements que ce kiosque. S'il en remplace un autre, ou s'il a "
                 "été remis d'une sauvegarde, lancez `muso-kiosk restore` ; n'enregistrez rien avant."

@@ -69,4 +69,9 @@ def enroll(store: Store, server_url: str, code: str, http: httpx.Client | None =
     if isinstance(data.get("server_time"), int):
         now = store.clock.mono_ms()
         state.learn_clock(store, data["server_time"], now, now)
+    server_seq = data.get("acked_seq")
+    if isinstance(server_seq, int) and server_seq > store.head()[0]:
+        # A device taking over a kiosk that had synced: until `muso-kiosk restore`, whatever it records forks
+        # the group's history. Noted as a sync would note it, so the app refuses now, not after the next sync.
+        state.set_behind(store, server_seq)
     return data
