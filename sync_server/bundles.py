@@ -10,7 +10,9 @@ same ``ingest.push`` as an HTTP push — the same checks, the same idempotency
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -52,17 +54,46 @@ def batch_files(folder: Path) -> list[Path]:
 
 
 def read_batch(path: Path, settings: Settings) -> PushBatch:
+    cap = settings.max_body_bytes
     try:
-        if path.stat().st_size > settings.max_body_bytes:
-            raise TooLarge("body_too_large", f"{path.name} is larger than {settings.max_body_bytes} bytes")
-        data = path.read_bytes()
-    except OSError as exc:  # a folder of that name, a stick pulled out or failing: this file is refused, not all
+        data = _read_regular(path, cap + 1)
+    except OSError as exc:  # a stick pulled out or failing: this file is refused, not all
         raise Unprocessable("batch_unreadable", f"{path.name} cannot be read: {exc.strerror or exc}") from None
+    if data is None:
+        raise Unprocessable(
+            "batch_unreadable", f"{path.name} is not a regular file (a folder, a link, a pipe or a device): not read"
+        )
+    if len(data) > cap:
+        raise TooLarge("body_too_large", f"{path.name} is larger than {cap} bytes")
     raw = decompress(data, "gzip", settings.max_decompressed_bytes)
     try:
         return PushBatch.model_validate_json(raw)
     except ValidationError as exc:
         raise Unprocessable("batch_invalid", f"{path.name} is not a batch: {exc.error_count()} problem(s)") from None
+
+
+def _read_regular(path: Path, limit: int) -> bytes | None:
+    """At most ``limit`` bytes of ``path`` if it is a regular file itself, else None, with nothing opened that
+    is not one. A stick is anyone's: a link named like a batch may lead to /dev/zero (a read without end, then
+    a MemoryError) or to a file of this server, and opening a FIFO waits forever for a writer."""
+    if not stat.S_ISREG(path.lstat().st_mode):
+        return None
+    # O_NOFOLLOW and O_NONBLOCK: the entry may have been swapped for a link or a FIFO since the lstat.
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+        chunks: list[bytes] = []
+        left = limit
+        while left > 0:
+            chunk = os.read(fd, min(left, 1 << 16))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            left -= len(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
 
 
 def import_folder(engine: Engine, settings: Settings, folder: Path) -> ImportResult:

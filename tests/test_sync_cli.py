@@ -5,6 +5,8 @@ from __future__ import annotations
 import io
 import json
 import os
+import resource
+import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,7 +16,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from fastapi.testclient import TestClient
 from pydantic import ValidationError
-from test_sync_support import BACKENDS, SECRET, LiveServer, ServerDb, server_db, station  # noqa: F401
+from test_sync_support import BACKENDS, ROOT, SECRET, LiveServer, ServerDb, server_db, station  # noqa: F401
 
 from kiosk import cli as kiosk_cli
 from sync_server import cli as server_cli
@@ -169,6 +171,37 @@ def test_an_unreadable_entry_of_a_bundle_folder_is_refused_in_words_not_a_traceb
     (stick / "muso-K01-1-40.batch.gz").mkdir(parents=True)  # a folder named like a batch
     assert server_cli.main(["import-bundle", str(stick)]) == server_cli.EXIT_REFUSED
     assert "batch_unreadable" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("entry", ["link to /dev/zero", "fifo", "link to a file"])
+def test_a_hostile_stick_s_links_pipes_and_devices_are_refused_unread(
+    server_env: str, tmp_path: Path, entry: str
+) -> None:
+    stick = tmp_path / "usb"
+    stick.mkdir()
+    name = stick / "muso-K00-000000001-000000200.batch.gz"
+    if entry == "link to /dev/zero":
+        name.symlink_to("/dev/zero")  # read whole, it never ends
+    elif entry == "fifo":
+        os.mkfifo(name)  # opened, it waits for a writer forever
+    else:
+        (tmp_path / "server-file").write_bytes(b"a file of the server's, not of the stick")
+        name.symlink_to(tmp_path / "server-file")
+
+    def bounded() -> None:  # a MemoryError here rather than at the end of the machine's memory
+        resource.setrlimit(resource.RLIMIT_AS, (4 << 30, 4 << 30))
+
+    done = subprocess.run(
+        [sys.executable, "-m", "sync_server.cli", "import-bundle", str(stick)],
+        cwd=ROOT,
+        env=os.environ,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        preexec_fn=bounded,
+    )
+    assert done.returncode == server_cli.EXIT_REFUSED, done.stderr
+    assert f"{name.name}: REFUSED batch_unreadable" in done.stdout and "not a regular file" in done.stdout
 
 
 def test_a_kiosk_enrolls_syncs_reports_and_exports_from_its_command_line(

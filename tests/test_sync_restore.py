@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import stat
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -269,6 +271,44 @@ def test_a_usb_bundle_is_imported_exactly_once_and_online_sync_carries_on(server
     assert report.requests == 2 and report.pushed == st.store.head()[0] - exported
     assert server_journal_tuples(server, "K01") == kiosk_journal(st.k)
     assert client.sync().requests == 1  # once, not at every sync
+
+
+def test_export_writes_its_own_files_whatever_a_stick_holds_under_their_names(server: Server, tmp_path: Path) -> None:
+    st = station(tmp_path / "k.db")
+    enrolled(st, server, "K01").sync()
+    st.meeting()
+    first = state.load(st.store).acked_seq + 1
+    stick = tmp_path / "usb"
+    stick.mkdir()
+    names = [f"muso-K01-{first:09d}-{first + 19:09d}.batch.gz", f"muso-K01-{first + 20:09d}-{first + 39:09d}.batch.gz"]
+    # A link to the kiosk's own database, which writing through it would truncate, and a FIFO, whose open would
+    # wait for a reader forever: left on the stick where the export makes its files.
+    database = st.store.path.read_bytes()
+    (stick / (names[0] + ".part")).symlink_to(st.store.path)
+    fifo = stick / (names[1] + ".part")
+    os.mkfifo(fifo)
+    done, stuck = threading.Event(), []
+
+    def unblock() -> None:  # without the fix the export waits in open(): a reader lets it go on, and fail the test
+        if not done.wait(10):
+            stuck.append(True)
+            fd = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
+            done.wait(30)
+            os.close(fd)
+
+    watchdog = threading.Thread(target=unblock, daemon=True)
+    watchdog.start()
+    try:
+        files = bundle.export(st.store, stick, batch_events=20)
+    finally:
+        done.set()
+        watchdog.join()
+    assert not stuck
+    assert [f.name for f in files[:2]] == names
+    assert all(stat.S_ISREG(f.lstat().st_mode) for f in files)
+    assert st.store.path.read_bytes()[:100] == database[:100] and verify(st.store).ok
+    assert import_folder(server.engine, server.settings, stick).ok
+    assert server_journal_tuples(server, "K01") == kiosk_journal(st.k)
 
 
 def test_after_a_usb_bundle_the_next_sync_sends_only_what_the_stick_did_not_carry(
