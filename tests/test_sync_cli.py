@@ -246,8 +246,12 @@ def test_a_kiosk_enrolls_syncs_reports_and_exports_from_its_command_line(
         # A new Pi takes over K05: a mistyped database is refused (and not made), then it is told to restore.
         typo = tmp_path / "nwe.db"
         assert kiosk_cli.main(["--db", str(typo), "restore"]) == 3 and not typo.exists()
-        assert server_cli.main(["create-enrollment", "--kiosk-id", "K05", "--replace", "--json"]) == 0
         spare = ["--db", str(tmp_path / "new.db")]
+        assert kiosk_cli.main([*spare, "enroll", "--server", live.base, "--code", "ABCD-EFGH-JKMN"]) == 3
+        assert "pas de base de kiosque" in capsys.readouterr().err  # `init` first, as the installer does
+        assert kiosk_cli.main([*spare, "init", "--kiosk-id", "K05"]) == 0
+        capsys.readouterr()
+        assert server_cli.main(["create-enrollment", "--kiosk-id", "K05", "--replace", "--json"]) == 0
         assert (
             kiosk_cli.main(
                 [*spare, "enroll", "--server", live.base, "--code", json.loads(capsys.readouterr().out)["code"]]

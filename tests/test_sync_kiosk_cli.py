@@ -70,6 +70,12 @@ def run(capsys: pytest.CaptureFixture, *argv: str) -> tuple[int, str, str]:  # t
     return code, out.out, out.err
 
 
+def initialized(db: Path, kiosk_id: str = "K01") -> str:
+    """An empty kiosk's database, as the installer's `muso-kiosk init` makes it before anyone enrolls."""
+    assert kiosk_cli.main(["--db", str(db), "init", "--kiosk-id", kiosk_id]) == 0
+    return str(db)
+
+
 # -- enroll with a replacement code: restore only when it can ------------------------------------------
 
 
@@ -96,7 +102,7 @@ def test_enroll_with_a_replacement_code_advises_restore_only_when_restore_can_wo
     assert "diffère de celui du serveur" in err
     code, out, err = takeover(same)
     assert code == 0 and "restore" not in out + err  # it holds the server's journal already: nothing to do
-    code, out, err = takeover(tmp_path / "new.db")
+    code, out, err = takeover(Path(initialized(tmp_path / "new.db")))
     assert code == 0 and "lancez `muso-kiosk restore`" in out
     code, out, err = takeover(prefix)
     assert code == 0 and "lancez `muso-kiosk restore`" in out
@@ -104,6 +110,25 @@ def test_enroll_with_a_replacement_code_advises_restore_only_when_restore_can_wo
     assert code == 0 and "complété" in out, err
     with Kiosk.open(prefix) as k:
         assert server_journal_tuples(wired, "K01") == kiosk_journal(k)
+
+
+def test_enroll_refuses_a_database_that_is_not_there_and_keeps_the_code_unspent(
+    wired: Server,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture,  # type: ignore[type-arg]
+) -> None:
+    # The README's steps on a laptop: `enroll` without --db, where the demo's database is elsewhere.
+    monkeypatch.delenv("MUSO_DB", raising=False)
+    monkeypatch.setenv("MUSO_DATA_DIR", str(tmp_path / "data"))
+    code_text = wired.code("K01")
+    code, out, err = run(capsys, "enroll", "--server", URL, "--code", code_text)
+    assert code == 3 and "inscrit" not in out
+    assert f"pas de base de kiosque à {tmp_path / 'data' / 'kiosk.db'}" in err
+    assert not (tmp_path / "data").exists() or not list((tmp_path / "data").iterdir())  # no database, no key
+    # The code was not spent: the kiosk it was meant for enrolls with it.
+    db = initialized(tmp_path / "real.db")
+    assert run(capsys, "--db", db, "enroll", "--server", URL, "--code", code_text)[0] == 0
 
 
 def test_a_replacement_pi_records_nothing_between_enroll_and_restore_and_status_says_why(
@@ -305,19 +330,22 @@ def test_the_server_s_refusals_are_told_in_french(
 ) -> None:
     st, _client = synced(wired, tmp_path / "k.db")
     st.k.close()
-    fresh = str(tmp_path / "fresh.db")
+    fresh = initialized(tmp_path / "fresh.db")
 
     said = {}
     code, _, said["unknown"] = run(capsys, "--db", fresh, "enroll", "--server", URL, "--code", new_enrollment_code())
     assert code == 2
     used = wired.code("K02")
     assert run(capsys, "--db", fresh, "enroll", "--server", URL, "--code", used)[0] == 0
-    code, _, said["used"] = run(capsys, "--db", str(tmp_path / "other.db"), "enroll", "--server", URL, "--code", used)
+    other = initialized(tmp_path / "other.db")
+    code, _, said["used"] = run(capsys, "--db", other, "enroll", "--server", URL, "--code", used)
     assert code == 2
     expired = wired.code("K03")
     with wired.engine.begin() as conn:
         conn.execute(update(enrollment_codes).values(expires_at=0).where(enrollment_codes.c.used_at.is_(None)))
-    code, _, said["expired"] = run(capsys, "--db", str(tmp_path / "x.db"), "enroll", "--server", URL, "--code", expired)
+    code, _, said["expired"] = run(
+        capsys, "--db", initialized(tmp_path / "x.db"), "enroll", "--server", URL, "--code", expired
+    )
     assert code == 2
     # K01's device, with its journal, given K04's code
     code, _, said["mismatch"] = run(
@@ -325,7 +353,7 @@ def test_the_server_s_refusals_are_told_in_french(
     )
     assert code == 2
     # another device took K01 over with a replacement code: the old one's key is no longer K01's
-    spare = str(tmp_path / "spare.db")
+    spare = initialized(tmp_path / "spare.db")
     assert run(capsys, "--db", spare, "enroll", "--server", URL, "--code", wired.code("K01", replace=True))[0] == 0
     code, _, said["replaced"] = run(capsys, "--db", str(st.store.path), "sync")
     assert code == 2
@@ -401,7 +429,7 @@ def test_an_address_that_is_not_a_muso_server_is_said_so(
     tmp_path: Path,
     capsys: pytest.CaptureFixture,  # type: ignore[type-arg]
 ) -> None:
-    db = str(tmp_path / "k.db")
+    db = initialized(tmp_path / "k.db")
     code, _, err = run(capsys, "--db", db, "enroll", "--server", not_muso, "--code", "ABCD-EFGH-JKMN")
     assert code == 2 and "ne répond pas comme un serveur MUSO" in err and "HTTP" not in err
     assert not list(tmp_path.glob("*.key*"))

@@ -45,7 +45,9 @@ def cmd_enroll(args: argparse.Namespace) -> int:
     from .enrollment import enroll
     from .errors import SyncError
 
-    with _store(args) as store:
+    # Enrolled where the kiosk's database is: one made here at a mistyped or default path would spend the code
+    # on an empty kiosk and leave the real one unenrolled, with "inscrit" printed.
+    with _store(args, existing=True) as store:
         try:
             data = enroll(store, args.server, args.code)
         except SyncError as exc:
