@@ -131,6 +131,39 @@ def test_enroll_refuses_a_database_that_is_not_there_and_keeps_the_code_unspent(
     assert run(capsys, "--db", db, "enroll", "--server", URL, "--code", code_text)[0] == 0
 
 
+def test_a_code_from_another_server_does_not_take_an_enrolled_kiosk_away_without_force(
+    wired: Server,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture,  # type: ignore[type-arg]
+) -> None:
+    st, _ = synced(wired, tmp_path / "k.db")
+    st.k.close()
+    db, key = str(tmp_path / "k.db"), tmp_path / "k.db.key"
+    original = key.read_bytes()
+    other = "https://autre-serveur.example.org"
+    code_text = wired.code("K01", replace=True)  # answered by the test's server, wherever the URL points
+    code, out, err = run(capsys, "--db", db, "enroll", "--server", other, "--code", code_text)
+    assert code == 2 and "inscrit auprès d'un autre serveur" in err and f"(inscrit auprès de {URL})" in err
+    assert "--force" in err and "inscrit auprès de https" not in out
+    assert key.read_bytes() == original and not list(tmp_path.glob("k.db.key.*"))
+    with Store(Path(db)) as store:
+        assert state.server_url(store) == URL
+    # The same server (spelled with a slash at the end) is no other: enrolling there goes as before.
+    code, _, err = run(capsys, "--db", db, "enroll", "--server", URL + "/", "--code", wired.code("K01", replace=True))
+    assert code == 0, err
+    enrolled_key = key.read_bytes()
+    assert enrolled_key != original and not (tmp_path / "k.db.key.old").exists()
+
+    code, out, err = run(capsys, "--db", db, "enroll", "--server", other, "--code", code_text, "--force")
+    assert code == 0, err
+    assert f"Il quitte le serveur {URL}/" in out and "k.db.key.old" in out
+    assert (tmp_path / "k.db.key.old").read_bytes() == enrolled_key and key.read_bytes() != enrolled_key
+    with Store(Path(db)) as store:
+        current = state.load(store)
+        assert current.server_url == other and current.acked_seq == 0 and current.ref_cursor == 0
+        assert state.pending(store)["events"] == store.head()[0]  # all of it, for the new server
+
+
 def test_a_replacement_pi_records_nothing_between_enroll_and_restore_and_status_says_why(
     wired: Server,
     tmp_path: Path,

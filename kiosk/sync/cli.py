@@ -49,11 +49,16 @@ def cmd_enroll(args: argparse.Namespace) -> int:
     # on an empty kiosk and leave the real one unenrolled, with "inscrit" printed.
     with _store(args, existing=True) as store:
         try:
-            data = enroll(store, args.server, args.code)
+            data = enroll(store, args.server, args.code, force=args.force)
         except SyncError as exc:
             return _fail(exc, args)
         kind, warning = _replacement_hint(store, data) if data["replace"] else ("", "")
     print(f"Kiosque {data['kiosk_id']} inscrit auprès de {args.server}{kind}")
+    if data.get("left_server"):
+        print(
+            f"Il quitte le serveur {data['left_server']} : son ancienne clé est gardée dans {data['old_key']}. "
+            f"La prochaine synchronisation envoie tout son journal à {args.server}."
+        )
     if warning:
         print(warning, file=sys.stderr)
     return EXIT_OK
@@ -307,6 +312,11 @@ def add_parsers(sub: Any) -> None:
     p = sub.add_parser("enroll", help="inscrire ce kiosque auprès du serveur de synchronisation")
     p.add_argument("--server", required=True, help="adresse du serveur, ex. https://sync.example.org")
     p.add_argument("--code", required=True, help="code d'inscription donné par le coordinateur")
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="quitter le serveur auprès duquel ce kiosque est inscrit pour celui-ci (l'ancienne clé est gardée)",
+    )
     p.set_defaults(func=cmd_enroll)
 
     p = sub.add_parser("sync", help="envoyer le journal au serveur (une fois, ou en continu avec --daemon)")

@@ -39,6 +39,10 @@ FR = {
     "restore_invalid": "le journal du serveur ne se reconstruit pas sur ce kiosque : appelez le coordinateur",
     "key_insecure": "la clé du kiosque est lisible par d'autres utilisateurs",
     "already_enrolled": "ce kiosque est déjà inscrit",
+    "enrolled_elsewhere": (
+        "ce kiosque est inscrit auprès d'un autre serveur : vérifiez l'adresse ; pour le quitter pour "
+        "celui-ci, le technicien relance l'inscription avec --force (l'ancienne clé est gardée à part)"
+    ),
     "server_url_invalid": "adresse de serveur invalide : corrigez-la (https://…)",
     "bad_reply": "la réponse ne vient pas du serveur (portail Wi-Fi, proxy ?) : nouvel essai plus tard",
     "unexpected": "échec imprévu, noté dans le journal : nouvel essai plus tard",
@@ -60,6 +64,10 @@ EN = {
     "restore_invalid": "the server's journal does not rebuild on this kiosk: call the coordinator",
     "key_insecure": "the kiosk's key is readable by other users",
     "already_enrolled": "this kiosk is already enrolled",
+    "enrolled_elsewhere": (
+        "this kiosk is enrolled with another server: check the address; to leave it for this one, the "
+        "technician enrolls again with --force (the old key is kept aside)"
+    ),
     "server_url_invalid": "invalid server address: correct it (https://…)",
     "bad_reply": "the answer is not the server's (a Wi-Fi portal, a proxy?): will retry later",
     "unexpected": "unforeseen failure, written to the log: will retry later",
@@ -129,6 +137,8 @@ def _details_fr(exc: SyncError, server_code: str) -> str:
         return f" (serveur : {p['server']} événements, ce kiosque : {p['local']})"
     if exc.code == "chain_diverged" and isinstance(p.get("seq"), int):
         return f" (à partir du n° {p['seq']})"
+    if exc.code == "enrolled_elsewhere" and p.get("current"):
+        return f" (inscrit auprès de {p['current']})"
     if exc.code == "rate_limited" and exc.retry_after:
         return f" (dans {exc.retry_after:.0f} s)"
     return ""
