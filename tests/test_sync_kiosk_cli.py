@@ -230,6 +230,14 @@ def test_a_fork_is_said_from_the_first_event_that_differs_not_where_it_was_notic
         assert code == 2 and "à partir du n° 1)" in err, (command, err)
 
 
+def test_the_app_s_enroll_button_enrolls_the_kiosk(wired: Server, tmp_path: Path) -> None:
+    from ui.workers import sync_enroll, sync_status
+
+    db = Path(initialized(tmp_path / "k.db"))
+    data = sync_enroll(db, URL, wired.code("K01"))
+    assert data["kiosk_id"] == "K01" and sync_status(db)["server"] == URL
+
+
 # -- receipts of an enrolled kiosk ----------------------------------------------------------------------
 
 
