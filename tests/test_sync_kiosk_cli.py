@@ -402,7 +402,8 @@ def test_the_server_s_refusals_are_told_in_french(
     assert "code d'inscription inconnu" in said["unknown"]
     assert "déjà servi" in said["used"]
     assert "a expiré" in said["expired"]
-    assert "pour un autre kiosque" in said["mismatch"] and "K04" in said["mismatch"]
+    assert "pour un autre kiosque" in said["mismatch"]
+    assert "(ce kiosque-ci : K01 ; ce code : kiosque K04)" in said["mismatch"]
     assert "un autre appareil l'a peut-être remplacé" in said["replaced"]
     for text in said.values():
         assert not any(english in text for english in ENGLISH), text

@@ -77,7 +77,10 @@ def enroll(
             http.close()
     if resp.status_code != 200:
         pending_path.unlink(missing_ok=True)
-        raise client.refusal(resp)
+        refused = client.refusal(resp)
+        if refused.params.get("server_code") == "kiosk_id_mismatch":
+            refused.params["own_id"] = body["kiosk_id"]  # the technician asks for a code naming this one
+        raise refused
     try:
         data = client.answer(resp, "kiosk_id")
     except SyncError:

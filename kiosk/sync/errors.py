@@ -128,7 +128,8 @@ def _details_fr(exc: SyncError, server_code: str) -> str:
     """The figures that help, said in French, where the English message had them."""
     p = exc.params
     if exc.code == "refused" and server_code == "kiosk_id_mismatch" and p.get("kiosk_id"):
-        return f" (code du kiosque {p['kiosk_id']})"
+        own = f"ce kiosque-ci : {p['own_id']} ; " if p.get("own_id") else ""
+        return f" ({own}ce code : kiosque {p['kiosk_id']})"
     if exc.code == "refused" and server_code not in FR_SERVER:
         bits = [f"code {server_code}"] if server_code else []
         bits += [f"HTTP {p['status']}"] if p.get("status") else []
