@@ -15,6 +15,7 @@ import re
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from pydantic import ValidationError
 from sqlalchemy import Engine
@@ -37,11 +38,19 @@ class FileResult:
     new: int = 0
     quarantined: int = 0
     error: str = ""
+    code: str = ""  # the refusal's code, and its parameters (a gap's acked_seq: where the server stands)
+    params: dict[str, Any] = field(default_factory=dict)
+    first: int | None = None  # the events the file holds, as read (or as its name claims, if unread)
+    last: int | None = None
 
 
 @dataclass
 class ImportResult:
     files: list[FileResult] = field(default_factory=list)
+    # Entries named ``muso-…`` that are no batch to import: a ``.part`` left by a stick pulled out during an
+    # export, a batch renamed on the way. Said, not silently passed over: events may be missing with them.
+    partial: list[str] = field(default_factory=list)
+    unexpected: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -51,6 +60,17 @@ class ImportResult:
 def batch_files(folder: Path) -> list[Path]:
     found = [p for p in folder.iterdir() if NAME.match(p.name)]
     return sorted(found, key=lambda p: (NAME.match(p.name)["kiosk"], int(NAME.match(p.name)["from"])))  # type: ignore[index]
+
+
+def stray_files(folder: Path) -> tuple[list[str], list[str]]:
+    """Names of the folder's ``muso-*`` files that are not batches: unfinished ``*.part`` ones, and the rest.
+    Folders are left out (a stick's ``muso-sauvegardes`` holds the kiosk's backups, not batches)."""
+    partial, unexpected = [], []
+    for p in sorted(folder.iterdir()):
+        if not p.name.startswith("muso-") or NAME.match(p.name) or stat.S_ISDIR(p.lstat().st_mode):
+            continue
+        (partial if p.name.endswith(".part") else unexpected).append(p.name)
+    return partial, unexpected
 
 
 def read_batch(path: Path, settings: Settings) -> PushBatch:
@@ -98,25 +118,29 @@ def _read_regular(path: Path, limit: int) -> bytes | None:
 
 def import_folder(engine: Engine, settings: Settings, folder: Path) -> ImportResult:
     result = ImportResult()
+    result.partial, result.unexpected = stray_files(folder)
     # In the order of their contents, not of their names: a file renamed on the way must not gap the rest.
     # Only where each begins is kept from this first reading: a stick of many kiosks' months, parsed
     # whole at once, would not fit in the server's memory.
     found: list[tuple[str, int, Path, FileResult]] = []
     for path in batch_files(folder):
-        out = FileResult(path.name)
+        named = NAME.match(path.name)
+        assert named is not None
+        out = FileResult(path.name, first=int(named["from"]), last=int(named["to"]))
         result.files.append(out)
         try:
             batch = read_batch(path, settings)
         except SyncServerError as exc:
-            _refused(engine, out, exc, NAME.match(path.name)["kiosk"])  # type: ignore[index]
+            _refused(engine, out, exc, named["kiosk"])
             continue
+        out.first, out.last = batch.from_seq, batch.from_seq + len(batch.events) - 1
         found.append((batch.kiosk, batch.from_seq, path, out))
     found.sort(key=lambda f: (f[0], f[1]))
     stopped: set[str] = set()  # after a refusal, a kiosk's later batches would only gap
     for kiosk_id, _from_seq, path, out in found:
         out.kiosk_id = kiosk_id
         if kiosk_id in stopped:
-            out.error = "skipped: an earlier batch of this kiosk was refused"
+            out.code, out.error = "skipped", "skipped: an earlier batch of this kiosk was refused"
             continue
         try:
             batch = read_batch(path, settings)
@@ -138,6 +162,7 @@ def _refused(engine: Engine, out: FileResult, exc: SyncServerError, kiosk_id: st
     """Said in the result, and flagged as the same refusal over HTTP would be. ``ingest.push`` flags its
     own; those before it (a bomb, a file too large, a revoked kiosk's) name a kiosk nothing proved."""
     out.error = f"{exc.code}: {exc.message}"
+    out.code, out.params = exc.code, dict(exc.params)
     if exc.flag and not getattr(exc, "recorded", False):
         detail = {**exc.detail(), "file": out.name, "source": "bundle", "claimed_not_proven": True}
         ingest.record_incident(engine, kiosk_id if len(kiosk_id) <= KIOSK_ID_MAX else None, exc.code, detail, "usb")
