@@ -517,6 +517,35 @@ def test_sync_status_gives_the_clock_gap_in_days_and_hours_and_which_way(
         state.learn_clock(store, store.clock.now_ms() + int(days * 86_400_000), mono, mono)
     code, out, _ = run(capsys, "--db", str(db), "sync-status")
     assert code == 0 and says in out and "min d'écart" not in out
+    assert "remettez-la à l'heure (docs/deploy.md, §6" in out  # where the procedure is
+
+
+def test_sync_status_remote_on_a_revoked_kiosk_says_the_server_answered(
+    server: Server,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture,  # type: ignore[type-arg]
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from sync_server.accounts import revoke
+
+    monkeypatch.setattr("kiosk.sync.client.http_client", lambda url, timeout=30.0: Kept(server.client))
+    st, _ = synced(server, tmp_path / "k.db")
+    st.k.close()
+    revoke(server.engine, "K01")
+    code, out, _ = run(capsys, "--db", str(tmp_path / "k.db"), "sync-status", "--remote")
+    assert code == 2
+    assert "Serveur : ce kiosque a été révoqué" in out and "pas de réponse" not in out
+
+
+def test_an_enrollment_that_gets_no_answer_says_to_run_it_again_with_the_same_code(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture,  # type: ignore[type-arg]
+) -> None:
+    db = initialized(tmp_path / "k.db")
+    code, _, err = run(capsys, "--db", db, "enroll", "--server", f"http://127.0.0.1:{free_port()}", "--code", "ABCD")
+    assert code == 4
+    assert "relancez-la avec le même code" in err and "nouvel essai plus tard" not in err
+    assert (tmp_path / "k.db.key.new").exists()  # kept for that second run: the server may have bound it
 
 
 def test_sync_status_remote_fails_when_the_server_does_not_answer_and_says_why_in_french(

@@ -233,7 +233,10 @@ def cmd_status(args: argparse.Namespace) -> int:
     if offset is not None and abs(offset) > 5 * 60_000:
         # offset > 0: the server's clock is later than the kiosk's, so the kiosk is behind.
         way = "retarde" if offset > 0 else "avance"
-        print(f"  ATTENTION : l'horloge du kiosque {way} de {_gap(offset)} sur celle du serveur")
+        print(
+            f"  ATTENTION : l'horloge du kiosque {way} de {_gap(offset)} sur celle du serveur : "
+            "remettez-la à l'heure (docs/deploy.md, §6, « the date warning » : `sudo date -s …`, ou une horloge RTC)"
+        )
     if current.restore_to is not None:
         print(f"  Restauration en cours (jusqu'au n° {current.restore_to}) : relancez `muso-kiosk restore`")
     elif ahead is not None:
@@ -242,7 +245,9 @@ def cmd_status(args: argparse.Namespace) -> int:
             "lancez `muso-kiosk restore` ; n'enregistrez rien avant (l'application refuse toute nouvelle séance)."
         )
     if remote_error is not None:
-        print(f"  Serveur : pas de réponse — {describe(remote_error, args.lang)}")
+        # "No answer" only when none came: a revoked kiosk's or a refused request's server did answer.
+        silent = "pas de réponse — " if remote_error.code == "network" else ""
+        print(f"  Serveur : {silent}{describe(remote_error, args.lang)}")
     elif "server_status" in info:
         remote = info["server_status"]
         status = {"active": "actif", "revoked": "révoqué"}.get(str(remote.get("status")), "?")

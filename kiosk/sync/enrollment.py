@@ -71,7 +71,8 @@ def enroll(
     try:
         resp = http.post("/v1/enroll", content=json.dumps(body), headers={"Content-Type": "application/json"})
     except httpx.TransportError as exc:  # the key stays: the server may have bound it (see above)
-        raise SyncError("network", f"{type(exc).__name__}: {exc}", transient=True) from None
+        # Not "network": nothing retries an enrollment by itself, a person runs it again with the same code.
+        raise SyncError("enroll_network", f"{type(exc).__name__}: {exc}", transient=True) from None
     finally:
         if own:
             http.close()

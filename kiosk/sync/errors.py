@@ -24,6 +24,10 @@ FR = {
     "no_database": "pas encore de base de kiosque (l'application la crée à son premier démarrage)",
     "database_not_ready": "la base du kiosque n'est pas encore prête (l'application la crée)",
     "network": "serveur injoignable (réseau) : nouvel essai plus tard",
+    "enroll_network": (
+        "serveur injoignable (réseau), ou sa réponse s'est perdue : l'inscription n'est pas faite ; "
+        "relancez-la avec le même code quand le réseau est là (elle reprend là où elle s'est arrêtée)"
+    ),
     "server_error": "le serveur a répondu une erreur : nouvel essai plus tard",
     "rate_limited": "le serveur demande d'attendre avant de réessayer",
     "chain_diverged": "l'historique de ce kiosque diffère de celui du serveur : appelez le coordinateur",
@@ -53,6 +57,10 @@ EN = {
     "no_database": "no kiosk database yet (the app makes it at its first start)",
     "database_not_ready": "the kiosk database is not ready yet (the app is making it)",
     "network": "server unreachable (network): will retry later",
+    "enroll_network": (
+        "server unreachable (network), or its answer was lost: the enrollment is not done; run it again with "
+        "the same code once the network is there (it carries on where it stopped)"
+    ),
     "server_error": "the server answered with an error: will retry later",
     "rate_limited": "the server asks to wait before retrying",
     "chain_diverged": "this kiosk's history differs from the server's: call the coordinator",
