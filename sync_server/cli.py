@@ -24,6 +24,13 @@ from .errors import SyncServerError
 
 EXIT_OK, EXIT_REFUSED, EXIT_INPUT, EXIT_DB = 0, 1, 2, 3
 
+# Migrating the wrong database makes a second, empty server: the usual cause is DATABASE_URL not set, where
+# the default SQLite file is relative to the directory the command runs in.
+MIGRATE_OR_CHECK = (
+    "if this is not the server's database, check DATABASE_URL (or --database-url; a relative SQLite path "
+    "depends on the working directory) before anything else; if it is a new server, run `muso-server migrate`"
+)
+
 
 def _settings(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     from .settings import Settings
@@ -51,9 +58,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     engine.dispose()
     if current != head:  # said here in one line; each worker would refuse to start with a traceback
         print(
-            f"the database is at {current or 'nothing'}, this server needs {head}: run `muso-server migrate`",
+            f"the database {_location(args)} is at {current or 'nothing'}, this server needs {head}",
             file=sys.stderr,
         )
+        print(MIGRATE_OR_CHECK, file=sys.stderr)
         return EXIT_INPUT
     uvicorn.run(
         "sync_server.app:create_app",
@@ -80,7 +88,7 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     except CommandError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_INPUT
-    print(f"database at {args.revision}")
+    print(f"database {database_location(settings.database_url)} at {args.revision}")
     if args.revision == "head":
         from .rollup import needs_rebuild, rebuild
 
@@ -280,6 +288,13 @@ def _bundle_refusal(f: Any, where: str, again: str) -> str:
     return str(f.error)
 
 
+def _location(args: argparse.Namespace) -> str:
+    try:
+        return database_location(_settings(args).database_url)
+    except ValidationError:
+        return "(settings invalid)"
+
+
 def database_location(url: str) -> str:
     """The database a URL names, as a person can check it: a SQLite file's full path (a relative one depends on
     the working directory the command ran in), else the URL without its password."""
@@ -380,7 +395,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         first = str(exc).splitlines()[0]
         print(f"database error: {exc.__class__.__name__}: {first}", file=sys.stderr)
         if "no such table" in first or "does not exist" in first:
-            print("is the database migrated? run `muso-server migrate`", file=sys.stderr)
+            print(f"the database {_location(args)} is not migrated.", file=sys.stderr)
+            print(MIGRATE_OR_CHECK, file=sys.stderr)
         return EXIT_DB
     except BrokenPipeError:  # `… | head`: the reader has gone, nothing more to say
         # Python's own recipe: point stdout at /dev/null, or flushing it at exit fails once more.

@@ -131,6 +131,28 @@ def test_commands_before_migrate_say_to_migrate(
     assert "run `muso-server migrate`" in capsys.readouterr().err
 
 
+def test_a_command_run_from_another_directory_names_the_database_it_opened(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:  # type: ignore[type-arg]
+    # DATABASE_URL forgotten: the default SQLite file is relative, made empty wherever the command runs.
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.delenv("MUSO_SERVER_DATABASE_URL", raising=False)
+    monkeypatch.setenv("MUSO_SERVER_ENVIRONMENT", "test")
+    monkeypatch.setenv("MUSO_SERVER_SECRET_KEY", SECRET)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    assert server_cli.main(["create-enrollment", "--kiosk-id", "K07"]) == server_cli.EXIT_DB
+    err = capsys.readouterr().err
+    assert f"the database SQLite file {elsewhere / 'muso-server.db'} is not migrated" in err
+    assert "check DATABASE_URL" in err and "working directory" in err
+    monkeypatch.setattr("uvicorn.run", lambda *a, **k: None)
+    assert server_cli.main(["serve"]) == server_cli.EXIT_INPUT
+    assert f"SQLite file {elsewhere / 'muso-server.db'} is at nothing" in capsys.readouterr().err
+    assert server_cli.main(["migrate"]) == 0
+    assert f"database SQLite file {elsewhere / 'muso-server.db'} at head" in capsys.readouterr().out
+
+
 @pytest.mark.parametrize(
     ("argv", "says"),
     [
