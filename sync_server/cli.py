@@ -15,6 +15,7 @@ import time
 from collections.abc import Sequence
 from contextlib import suppress
 from pathlib import Path
+from typing import Any
 
 from pydantic import ValidationError
 from sqlalchemy.exc import SQLAlchemyError
@@ -22,6 +23,13 @@ from sqlalchemy.exc import SQLAlchemyError
 from .errors import SyncServerError
 
 EXIT_OK, EXIT_REFUSED, EXIT_INPUT, EXIT_DB = 0, 1, 2, 3
+
+# Migrating the wrong database makes a second, empty server: the usual cause is DATABASE_URL not set, where
+# the default SQLite file is relative to the directory the command runs in.
+MIGRATE_OR_CHECK = (
+    "if this is not the server's database, check DATABASE_URL (or --database-url; a relative SQLite path "
+    "depends on the working directory) before anything else; if it is a new server, run `muso-server migrate`"
+)
 
 
 def _settings(args: argparse.Namespace):  # type: ignore[no-untyped-def]
@@ -50,9 +58,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     engine.dispose()
     if current != head:  # said here in one line; each worker would refuse to start with a traceback
         print(
-            f"the database is at {current or 'nothing'}, this server needs {head}: run `muso-server migrate`",
+            f"the database {_location(args)} is at {current or 'nothing'}, this server needs {head}",
             file=sys.stderr,
         )
+        print(MIGRATE_OR_CHECK, file=sys.stderr)
         return EXIT_INPUT
     uvicorn.run(
         "sync_server.app:create_app",
@@ -79,7 +88,7 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     except CommandError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_INPUT
-    print(f"database at {args.revision}")
+    print(f"database {database_location(settings.database_url)} at {args.revision}")
     if args.revision == "head":
         from .rollup import needs_rebuild, rebuild
 
@@ -232,17 +241,77 @@ def cmd_import_bundle(args: argparse.Namespace) -> int:
     settings = _settings(args)
     from .db import make_engine
 
+    where = database_location(settings.database_url)
     result = import_folder(make_engine(settings.database_url), settings, folder)
+    again = "run `muso-kiosk export-bundle DIR` on the kiosk again and import that stick"
+    for name in result.partial:
+        print(
+            f"warning: {name} was never finished (the stick pulled out during an export?): not imported; {again}",
+            file=sys.stderr,
+        )
+    for name in result.unexpected:
+        print(f"warning: {name} is not named like a batch (muso-KIOSK-FROM-TO.batch.gz): not imported", file=sys.stderr)
     if not result.files:
         print(f"no batch files (muso-*.batch.gz) in {folder}", file=sys.stderr)
         return EXIT_INPUT
     for f in result.files:
         if f.error:
-            print(f"  {f.name}: REFUSED {f.error}")
+            print(f"  {f.name}: REFUSED {_bundle_refusal(f, where, again)}")
         else:
             extra = f", {f.quarantined} quarantined" if f.quarantined else ""
             print(f"  {f.name}: kiosk {f.kiosk_id} now at {f.acked_seq} ({f.new} new{extra})")
+    done = [f for f in result.files if not f.error]
+    skipped = sum(f.code == "skipped" for f in result.files)
+    refused = len(result.files) - len(done) - skipped
+    quarantined = sum(f.quarantined for f in done)
+    warnings = len(result.partial) + len(result.unexpected)
+    print(
+        f"{len(result.files)} batch file(s) into {where}: {len(done)} imported "
+        f"({sum(f.new for f in done)} new event(s)" + (f", {quarantined} quarantined" if quarantined else "") + "), "
+        f"{refused} refused, {skipped} not tried after a refusal, {warnings} warning(s)"
+    )
     return EXIT_OK if result.ok else EXIT_REFUSED
+
+
+def _bundle_refusal(f: Any, where: str, again: str) -> str:
+    """A refused batch file in words a coordinator can act on: the numbers, and what to do next."""
+    acked = f.params.get("acked_seq")
+    if f.code == "gap" and isinstance(acked, int) and f.first is not None:
+        return (
+            f"gap: the server holds kiosk {f.kiosk_id} up to n° {acked}, this file n° {f.first}–{f.last}: "
+            f"n° {acked + 1}–{f.first - 1} are missing (a stick not imported, or lost); {again}"
+        )
+    if f.code == "kiosk_unknown":
+        return (
+            f"kiosk_unknown: kiosk {f.kiosk_id} is not known to the server database {where}: if it is enrolled, "
+            "this is not its server's database (check DATABASE_URL or --database-url)"
+        )
+    if f.code == "skipped":
+        return f"not tried: an earlier batch of kiosk {f.kiosk_id} was refused (import the stick again once it is)"
+    return str(f.error)
+
+
+def _location(args: argparse.Namespace) -> str:
+    try:
+        return database_location(_settings(args).database_url)
+    except ValidationError:
+        return "(settings invalid)"
+
+
+def database_location(url: str) -> str:
+    """The database a URL names, as a person can check it: a SQLite file's full path (a relative one depends on
+    the working directory the command ran in), else the URL without its password."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return url
+    if parsed.get_backend_name() == "sqlite":
+        name = parsed.database
+        return f"SQLite file {os.path.abspath(name)}" if name and name != ":memory:" else "SQLite in memory"
+    return parsed.render_as_string(hide_password=True)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -337,7 +406,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         first = str(exc).splitlines()[0]
         print(f"database error: {exc.__class__.__name__}: {first}", file=sys.stderr)
         if "no such table" in first or "does not exist" in first:
-            print("is the database migrated? run `muso-server migrate`", file=sys.stderr)
+            print(f"the database {_location(args)} is not migrated.", file=sys.stderr)
+            print(MIGRATE_OR_CHECK, file=sys.stderr)
         return EXIT_DB
     except BrokenPipeError:  # `… | head`: the reader has gone, nothing more to say
         # Python's own recipe: point stdout at /dev/null, or flushing it at exit fails once more.

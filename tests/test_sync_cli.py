@@ -5,6 +5,8 @@ from __future__ import annotations
 import io
 import json
 import os
+import resource
+import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,7 +16,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from fastapi.testclient import TestClient
 from pydantic import ValidationError
-from test_sync_support import BACKENDS, SECRET, LiveServer, ServerDb, server_db, station  # noqa: F401
+from test_sync_support import BACKENDS, ROOT, SECRET, LiveServer, ServerDb, server_db, station  # noqa: F401
 
 from kiosk import cli as kiosk_cli
 from sync_server import cli as server_cli
@@ -130,6 +132,28 @@ def test_commands_before_migrate_say_to_migrate(
     assert "run `muso-server migrate`" in capsys.readouterr().err
 
 
+def test_a_command_run_from_another_directory_names_the_database_it_opened(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:  # type: ignore[type-arg]
+    # DATABASE_URL forgotten: the default SQLite file is relative, made empty wherever the command runs.
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.delenv("MUSO_SERVER_DATABASE_URL", raising=False)
+    monkeypatch.setenv("MUSO_SERVER_ENVIRONMENT", "test")
+    monkeypatch.setenv("MUSO_SERVER_SECRET_KEY", SECRET)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    assert server_cli.main(["create-enrollment", "--kiosk-id", "K07"]) == server_cli.EXIT_DB
+    err = capsys.readouterr().err
+    assert f"the database SQLite file {elsewhere / 'muso-server.db'} is not migrated" in err
+    assert "check DATABASE_URL" in err and "working directory" in err
+    monkeypatch.setattr("uvicorn.run", lambda *a, **k: None)
+    assert server_cli.main(["serve"]) == server_cli.EXIT_INPUT
+    assert f"SQLite file {elsewhere / 'muso-server.db'} is at nothing" in capsys.readouterr().err
+    assert server_cli.main(["migrate"]) == 0
+    assert f"database SQLite file {elsewhere / 'muso-server.db'} at head" in capsys.readouterr().out
+
+
 @pytest.mark.parametrize(
     ("argv", "says"),
     [
@@ -176,6 +200,37 @@ def test_an_unreadable_entry_of_a_bundle_folder_is_refused_in_words_not_a_traceb
     assert "batch_unreadable" in capsys.readouterr().out
 
 
+@pytest.mark.parametrize("entry", ["link to /dev/zero", "fifo", "link to a file"])
+def test_a_hostile_stick_s_links_pipes_and_devices_are_refused_unread(
+    server_env: str, tmp_path: Path, entry: str
+) -> None:
+    stick = tmp_path / "usb"
+    stick.mkdir()
+    name = stick / "muso-K00-000000001-000000200.batch.gz"
+    if entry == "link to /dev/zero":
+        name.symlink_to("/dev/zero")  # read whole, it never ends
+    elif entry == "fifo":
+        os.mkfifo(name)  # opened, it waits for a writer forever
+    else:
+        (tmp_path / "server-file").write_bytes(b"a file of the server's, not of the stick")
+        name.symlink_to(tmp_path / "server-file")
+
+    def bounded() -> None:  # a MemoryError here rather than at the end of the machine's memory
+        resource.setrlimit(resource.RLIMIT_AS, (4 << 30, 4 << 30))
+
+    done = subprocess.run(
+        [sys.executable, "-m", "sync_server.cli", "import-bundle", str(stick)],
+        cwd=ROOT,
+        env=os.environ,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        preexec_fn=bounded,
+    )
+    assert done.returncode == server_cli.EXIT_REFUSED, done.stderr
+    assert f"{name.name}: REFUSED batch_unreadable" in done.stdout and "not a regular file" in done.stdout
+
+
 def test_a_kiosk_enrolls_syncs_reports_and_exports_from_its_command_line(
     server_env: str,
     tmp_path: Path,
@@ -219,8 +274,12 @@ def test_a_kiosk_enrolls_syncs_reports_and_exports_from_its_command_line(
         # A new Pi takes over K05: a mistyped database is refused (and not made), then it is told to restore.
         typo = tmp_path / "nwe.db"
         assert kiosk_cli.main(["--db", str(typo), "restore"]) == 3 and not typo.exists()
-        assert server_cli.main(["create-enrollment", "--kiosk-id", "K05", "--replace", "--json"]) == 0
         spare = ["--db", str(tmp_path / "new.db")]
+        assert kiosk_cli.main([*spare, "enroll", "--server", live.base, "--code", "ABCD-EFGH-JKMN"]) == 3
+        assert "pas de base de kiosque" in capsys.readouterr().err  # `init` first, as the installer does
+        assert kiosk_cli.main([*spare, "init", "--kiosk-id", "K05"]) == 0
+        capsys.readouterr()
+        assert server_cli.main(["create-enrollment", "--kiosk-id", "K05", "--replace", "--json"]) == 0
         assert (
             kiosk_cli.main(
                 [*spare, "enroll", "--server", live.base, "--code", json.loads(capsys.readouterr().out)["code"]]

@@ -29,11 +29,13 @@ from test_sync_support import (  # noqa: F401  (backend_fixture, server_fixture:
 )
 
 from kiosk import cli as kiosk_cli
+from kiosk.domain.errors import DomainError
 from kiosk.services import Kiosk
 from kiosk.services import groups as G
 from kiosk.store import Store
 from kiosk.store.clock import FixedClock
 from kiosk.sync import state
+from kiosk.sync.client import SyncClient
 from kiosk.sync.enrollment import enroll
 from kiosk.sync.errors import SyncError, describe
 from sync_server.db import enrollment_codes
@@ -68,6 +70,12 @@ def run(capsys: pytest.CaptureFixture, *argv: str) -> tuple[int, str, str]:  # t
     return code, out.out, out.err
 
 
+def initialized(db: Path, kiosk_id: str = "K01") -> str:
+    """An empty kiosk's database, as the installer's `muso-kiosk init` makes it before anyone enrolls."""
+    assert kiosk_cli.main(["--db", str(db), "init", "--kiosk-id", kiosk_id]) == 0
+    return str(db)
+
+
 # -- enroll with a replacement code: restore only when it can ------------------------------------------
 
 
@@ -94,7 +102,7 @@ def test_enroll_with_a_replacement_code_advises_restore_only_when_restore_can_wo
     assert "diffère de celui du serveur" in err
     code, out, err = takeover(same)
     assert code == 0 and "restore" not in out + err  # it holds the server's journal already: nothing to do
-    code, out, err = takeover(tmp_path / "new.db")
+    code, out, err = takeover(Path(initialized(tmp_path / "new.db")))
     assert code == 0 and "lancez `muso-kiosk restore`" in out
     code, out, err = takeover(prefix)
     assert code == 0 and "lancez `muso-kiosk restore`" in out
@@ -102,6 +110,132 @@ def test_enroll_with_a_replacement_code_advises_restore_only_when_restore_can_wo
     assert code == 0 and "complété" in out, err
     with Kiosk.open(prefix) as k:
         assert server_journal_tuples(wired, "K01") == kiosk_journal(k)
+
+
+def test_enroll_refuses_a_database_that_is_not_there_and_keeps_the_code_unspent(
+    wired: Server,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture,  # type: ignore[type-arg]
+) -> None:
+    # The README's steps on a laptop: `enroll` without --db, where the demo's database is elsewhere.
+    monkeypatch.delenv("MUSO_DB", raising=False)
+    monkeypatch.setenv("MUSO_DATA_DIR", str(tmp_path / "data"))
+    code_text = wired.code("K01")
+    code, out, err = run(capsys, "enroll", "--server", URL, "--code", code_text)
+    assert code == 3 and "inscrit" not in out
+    assert f"pas de base de kiosque à {tmp_path / 'data' / 'kiosk.db'}" in err
+    assert not (tmp_path / "data").exists() or not list((tmp_path / "data").iterdir())  # no database, no key
+    # The code was not spent: the kiosk it was meant for enrolls with it.
+    db = initialized(tmp_path / "real.db")
+    assert run(capsys, "--db", db, "enroll", "--server", URL, "--code", code_text)[0] == 0
+
+
+def test_a_code_from_another_server_does_not_take_an_enrolled_kiosk_away_without_force(
+    wired: Server,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture,  # type: ignore[type-arg]
+) -> None:
+    st, _ = synced(wired, tmp_path / "k.db")
+    st.k.close()
+    db, key = str(tmp_path / "k.db"), tmp_path / "k.db.key"
+    original = key.read_bytes()
+    other = "https://autre-serveur.example.org"
+    code_text = wired.code("K01", replace=True)  # answered by the test's server, wherever the URL points
+    code, out, err = run(capsys, "--db", db, "enroll", "--server", other, "--code", code_text)
+    assert code == 2 and "inscrit auprès d'un autre serveur" in err and f"(inscrit auprès de {URL})" in err
+    assert "--force" in err and "inscrit auprès de https" not in out
+    assert key.read_bytes() == original and not list(tmp_path.glob("k.db.key.*"))
+    with Store(Path(db)) as store:
+        assert state.server_url(store) == URL
+    # The same server (spelled with a slash at the end) is no other: enrolling there goes as before.
+    code, _, err = run(capsys, "--db", db, "enroll", "--server", URL + "/", "--code", wired.code("K01", replace=True))
+    assert code == 0, err
+    enrolled_key = key.read_bytes()
+    assert enrolled_key != original and not (tmp_path / "k.db.key.old").exists()
+
+    code, out, err = run(capsys, "--db", db, "enroll", "--server", other, "--code", code_text, "--force")
+    assert code == 0, err
+    assert f"Il quitte le serveur {URL}/" in out and "k.db.key.old" in out
+    assert (tmp_path / "k.db.key.old").read_bytes() == enrolled_key and key.read_bytes() != enrolled_key
+    with Store(Path(db)) as store:
+        current = state.load(store)
+        assert current.server_url == other and current.acked_seq == 0 and current.ref_cursor == 0
+        assert state.pending(store)["events"] == store.head()[0]  # all of it, for the new server
+
+
+def test_a_replacement_pi_records_nothing_between_enroll_and_restore_and_status_says_why(
+    wired: Server,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture,  # type: ignore[type-arg]
+) -> None:
+    old, _ = synced(wired, tmp_path / "old.db")
+    old.meeting()
+    SyncClient.open(old.store, http=wired.client).sync()
+    server_seq = old.store.head()[0]
+    db = tmp_path / "new.db"
+    assert run(capsys, "--db", str(db), "init", "--kiosk-id", "K01")[0] == 0
+    code, out, err = run(capsys, "--db", str(db), "enroll", "--server", URL, "--code", wired.code("K01", replace=True))
+    assert code == 0 and "lancez `muso-kiosk restore`" in out, err
+
+    # Before any sync: the app refuses a new group or meeting, as it would after a sync found the server ahead.
+    with Kiosk.open(db) as k, pytest.raises(DomainError) as refused:
+        G.create_group(k, "MUSO Bolou")
+    assert refused.value.code == "kiosk_behind_server"
+    code, out, _ = run(capsys, "--db", str(db), "sync-status")
+    assert code == 0 and f"serveur {server_seq})" in out and "lancez `muso-kiosk restore`" in out
+    code, out, _ = run(capsys, "--db", str(db), "sync-status", "--json")
+    assert json.loads(out)["server_ahead_seq"] == server_seq
+
+    code, out, err = run(capsys, "--db", str(db), "restore")
+    assert code == 0 and "restauré" in out, err
+    with Kiosk.open(db) as k:
+        assert not state.is_behind(k.store) and kiosk_journal(k) == server_journal_tuples(wired, "K01")
+    code, out, _ = run(capsys, "--db", str(db), "sync-status", "--json")
+    assert json.loads(out)["server_ahead_seq"] is None
+
+
+def test_a_fork_is_said_from_the_first_event_that_differs_not_where_it_was_noticed(
+    wired: Server,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture,  # type: ignore[type-arg]
+) -> None:
+    old, _ = synced(wired, tmp_path / "old.db")
+    fork = backup_of(old, tmp_path / "fork.db")
+    shared = old.store.head()[0]
+    for _ in range(3):
+        old.meeting()
+    SyncClient.open(old.store, http=wired.client).sync()
+    server_seq = old.store.head()[0]
+
+    # A backup someone recorded on: the histories part at the first event recorded since it was made.
+    with Kiosk.open(fork, FixedClock(boot_id="fork")) as k:
+        for i in range(3):
+            G.create_group(k, f"Un autre groupe {i}")
+    code, _, err = run(capsys, "--db", str(fork), "restore")
+    assert code == 2 and f"à partir du n° {shared + 1})" in err, err
+
+    # A new Pi used on its own before it was enrolled as the replacement: more events than the server holds,
+    # none of them the server's.
+    new = station(tmp_path / "new.db", members=12)
+    for _ in range(4):
+        new.meeting()
+    assert new.store.head()[0] > server_seq
+    new.k.close()
+    db = str(tmp_path / "new.db")
+    code, _, err = run(capsys, "--db", db, "enroll", "--server", URL, "--code", wired.code("K01", replace=True))
+    assert code == 0 and "diffère de celui du serveur" in err
+    for command in ("restore", "sync"):
+        code, _, err = run(capsys, "--db", db, command)
+        assert code == 2 and "à partir du n° 1)" in err, (command, err)
+
+
+def test_the_app_s_enroll_button_enrolls_the_kiosk(wired: Server, tmp_path: Path) -> None:
+    from ui.workers import sync_enroll, sync_status
+
+    db = Path(initialized(tmp_path / "k.db"))
+    data = sync_enroll(db, URL, wired.code("K01"))
+    assert data["kiosk_id"] == "K01" and sync_status(db)["server"] == URL
 
 
 # -- receipts of an enrolled kiosk ----------------------------------------------------------------------
@@ -237,19 +371,22 @@ def test_the_server_s_refusals_are_told_in_french(
 ) -> None:
     st, _client = synced(wired, tmp_path / "k.db")
     st.k.close()
-    fresh = str(tmp_path / "fresh.db")
+    fresh = initialized(tmp_path / "fresh.db")
 
     said = {}
     code, _, said["unknown"] = run(capsys, "--db", fresh, "enroll", "--server", URL, "--code", new_enrollment_code())
     assert code == 2
     used = wired.code("K02")
     assert run(capsys, "--db", fresh, "enroll", "--server", URL, "--code", used)[0] == 0
-    code, _, said["used"] = run(capsys, "--db", str(tmp_path / "other.db"), "enroll", "--server", URL, "--code", used)
+    other = initialized(tmp_path / "other.db")
+    code, _, said["used"] = run(capsys, "--db", other, "enroll", "--server", URL, "--code", used)
     assert code == 2
     expired = wired.code("K03")
     with wired.engine.begin() as conn:
         conn.execute(update(enrollment_codes).values(expires_at=0).where(enrollment_codes.c.used_at.is_(None)))
-    code, _, said["expired"] = run(capsys, "--db", str(tmp_path / "x.db"), "enroll", "--server", URL, "--code", expired)
+    code, _, said["expired"] = run(
+        capsys, "--db", initialized(tmp_path / "x.db"), "enroll", "--server", URL, "--code", expired
+    )
     assert code == 2
     # K01's device, with its journal, given K04's code
     code, _, said["mismatch"] = run(
@@ -257,7 +394,7 @@ def test_the_server_s_refusals_are_told_in_french(
     )
     assert code == 2
     # another device took K01 over with a replacement code: the old one's key is no longer K01's
-    spare = str(tmp_path / "spare.db")
+    spare = initialized(tmp_path / "spare.db")
     assert run(capsys, "--db", spare, "enroll", "--server", URL, "--code", wired.code("K01", replace=True))[0] == 0
     code, _, said["replaced"] = run(capsys, "--db", str(st.store.path), "sync")
     assert code == 2
@@ -265,7 +402,8 @@ def test_the_server_s_refusals_are_told_in_french(
     assert "code d'inscription inconnu" in said["unknown"]
     assert "déjà servi" in said["used"]
     assert "a expiré" in said["expired"]
-    assert "pour un autre kiosque" in said["mismatch"] and "K04" in said["mismatch"]
+    assert "pour un autre kiosque" in said["mismatch"]
+    assert "(ce kiosque-ci : K01 ; ce code : kiosque K04)" in said["mismatch"]
     assert "un autre appareil l'a peut-être remplacé" in said["replaced"]
     for text in said.values():
         assert not any(english in text for english in ENGLISH), text
@@ -333,7 +471,7 @@ def test_an_address_that_is_not_a_muso_server_is_said_so(
     tmp_path: Path,
     capsys: pytest.CaptureFixture,  # type: ignore[type-arg]
 ) -> None:
-    db = str(tmp_path / "k.db")
+    db = initialized(tmp_path / "k.db")
     code, _, err = run(capsys, "--db", db, "enroll", "--server", not_muso, "--code", "ABCD-EFGH-JKMN")
     assert code == 2 and "ne répond pas comme un serveur MUSO" in err and "HTTP" not in err
     assert not list(tmp_path.glob("*.key*"))
@@ -360,6 +498,7 @@ STATUS_KEYS = {
     "meetings_not_synced",
     "clock_offset_ms",
     "restore_in_progress",
+    "server_ahead_seq",
     "server_status",
 }
 
@@ -378,6 +517,35 @@ def test_sync_status_gives_the_clock_gap_in_days_and_hours_and_which_way(
         state.learn_clock(store, store.clock.now_ms() + int(days * 86_400_000), mono, mono)
     code, out, _ = run(capsys, "--db", str(db), "sync-status")
     assert code == 0 and says in out and "min d'écart" not in out
+    assert "remettez-la à l'heure (docs/deploy.md, §6" in out  # where the procedure is
+
+
+def test_sync_status_remote_on_a_revoked_kiosk_says_the_server_answered(
+    server: Server,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture,  # type: ignore[type-arg]
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from sync_server.accounts import revoke
+
+    monkeypatch.setattr("kiosk.sync.client.http_client", lambda url, timeout=30.0: Kept(server.client))
+    st, _ = synced(server, tmp_path / "k.db")
+    st.k.close()
+    revoke(server.engine, "K01")
+    code, out, _ = run(capsys, "--db", str(tmp_path / "k.db"), "sync-status", "--remote")
+    assert code == 2
+    assert "Serveur : ce kiosque a été révoqué" in out and "pas de réponse" not in out
+
+
+def test_an_enrollment_that_gets_no_answer_says_to_run_it_again_with_the_same_code(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture,  # type: ignore[type-arg]
+) -> None:
+    db = initialized(tmp_path / "k.db")
+    code, _, err = run(capsys, "--db", db, "enroll", "--server", f"http://127.0.0.1:{free_port()}", "--code", "ABCD")
+    assert code == 4
+    assert "relancez-la avec le même code" in err and "nouvel essai plus tard" not in err
+    assert (tmp_path / "k.db.key.new").exists()  # kept for that second run: the server may have bound it
 
 
 def test_sync_status_remote_fails_when_the_server_does_not_answer_and_says_why_in_french(

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import stat
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -137,6 +139,10 @@ def test_an_interrupted_restore_resumes_and_sync_waits_for_it(server: Server, tm
 
     half = new.store.head()
     assert half[0] > 0 and state.pending(new.store)["events"] == 0  # what it holds came from the server
+    # Refused from the enrollment on (the server said it held more), and by the journal during the restore.
+    with pytest.raises(DomainError, match="kiosk_behind_server"):
+        G.create_group(new, "Un autre groupe")
+    state.set_behind(new.store, None)
     with pytest.raises(DomainError, match="restore_in_progress"):
         G.create_group(new, "Un autre groupe")
     assert new.store.head() == half
@@ -265,6 +271,99 @@ def test_a_usb_bundle_is_imported_exactly_once_and_online_sync_carries_on(server
     assert report.requests == 2 and report.pushed == st.store.head()[0] - exported
     assert server_journal_tuples(server, "K01") == kiosk_journal(st.k)
     assert client.sync().requests == 1  # once, not at every sync
+
+
+def test_export_writes_its_own_files_whatever_a_stick_holds_under_their_names(server: Server, tmp_path: Path) -> None:
+    st = station(tmp_path / "k.db")
+    enrolled(st, server, "K01").sync()
+    st.meeting()
+    first = state.load(st.store).acked_seq + 1
+    stick = tmp_path / "usb"
+    stick.mkdir()
+    names = [f"muso-K01-{first:09d}-{first + 19:09d}.batch.gz", f"muso-K01-{first + 20:09d}-{first + 39:09d}.batch.gz"]
+    # A link to the kiosk's own database, which writing through it would truncate, and a FIFO, whose open would
+    # wait for a reader forever: left on the stick where the export makes its files.
+    database = st.store.path.read_bytes()
+    (stick / (names[0] + ".part")).symlink_to(st.store.path)
+    fifo = stick / (names[1] + ".part")
+    os.mkfifo(fifo)
+    done, stuck = threading.Event(), []
+
+    def unblock() -> None:  # without the fix the export waits in open(): a reader lets it go on, and fail the test
+        if not done.wait(10):
+            stuck.append(True)
+            fd = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
+            done.wait(30)
+            os.close(fd)
+
+    watchdog = threading.Thread(target=unblock, daemon=True)
+    watchdog.start()
+    try:
+        files = bundle.export(st.store, stick, batch_events=20)
+    finally:
+        done.set()
+        watchdog.join()
+    assert not stuck
+    assert [f.name for f in files[:2]] == names
+    assert all(stat.S_ISREG(f.lstat().st_mode) for f in files)
+    assert st.store.path.read_bytes()[:100] == database[:100] and verify(st.store).ok
+    assert import_folder(server.engine, server.settings, stick).ok
+    assert server_journal_tuples(server, "K01") == kiosk_journal(st.k)
+
+
+def test_import_bundle_says_what_is_missing_where_it_looked_and_what_it_passed_over(
+    server: Server,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture,  # type: ignore[type-arg]
+) -> None:
+    from sync_server import cli as server_cli
+
+    monkeypatch.setenv("DATABASE_URL", server.settings.database_url)
+    monkeypatch.setenv("MUSO_SERVER_ENVIRONMENT", "test")
+    monkeypatch.setenv("MUSO_SERVER_SECRET_KEY", "test-secret-not-for-production")
+    st = station(tmp_path / "k.db")
+    enrolled(st, server, "K01").sync()
+    acked = st.store.head()[0]
+    for _ in range(3):
+        st.meeting(extra_movements=2)
+    stick = tmp_path / "usb"
+    files = bundle.export(st.store, stick, batch_events=20)
+    files[0].unlink()  # the stick that carried the first batch never reached the coordinator
+    second = files[1].name.split("-")
+    (stick / (files[-1].name + ".part")).write_bytes(b"half")  # pulled out during an export
+    (stick / "muso-K01-copie.batch.gz").write_bytes(b"?")  # renamed on the way
+    (stick / "muso-sauvegardes").mkdir()  # the kiosk's backups: a folder, not a batch
+
+    code = server_cli.main(["import-bundle", str(stick)])
+    out, err = capsys.readouterr()
+    assert code == server_cli.EXIT_REFUSED
+    first, last = int(second[2]), int(second[3].split(".")[0])
+    assert (
+        f"gap: the server holds kiosk K01 up to n° {acked}, this file n° {first}–{last}: "
+        f"n° {acked + 1}–{first - 1} are missing"
+    ) in out
+    assert "muso-kiosk export-bundle DIR" in out
+    assert f"{files[-1].name}.part was never finished" in err and "muso-K01-copie.batch.gz is not named" in err
+    assert "muso-sauvegardes" not in err
+    rest = len(files) - 2
+    assert out.splitlines()[-1].endswith(
+        f": 0 imported (0 new event(s)), 1 refused, {rest} not tried after a refusal, 2 warning(s)"
+    )
+    assert f"{len(files) - 1} batch file(s) into " in out.splitlines()[-1]
+
+    # A kiosk this server does not know: which database was asked is said.
+    stranger = station(tmp_path / "stranger.db")
+    stranger.meeting()
+    stranger.store.set_setting("kiosk_id", "K99")
+    keys.create(keys.key_path(stranger.store.path))
+    other = tmp_path / "usb2"
+    bundle.export(stranger.store, other)
+    assert server_cli.main(["import-bundle", str(other)]) == server_cli.EXIT_REFUSED
+    out = capsys.readouterr().out
+    assert "kiosk_unknown: kiosk K99 is not known to the server database " in out and "DATABASE_URL" in out
+    if server.settings.is_sqlite:
+        assert str(Path(server.settings.database_url.removeprefix("sqlite:///"))) in out
 
 
 def test_after_a_usb_bundle_the_next_sync_sends_only_what_the_stick_did_not_carry(

@@ -139,7 +139,7 @@ def test_an_enrollment_whose_answer_is_lost_is_asked_again_with_the_same_code(se
     lossy = httpx.Client(transport=AnswerLost(), base_url="http://testserver")
     with pytest.raises(SyncError) as lost:
         enroll(st.store, "http://testserver", code, http=lossy)
-    assert lost.value.code == "network" and lost.value.transient
+    assert lost.value.code == "enroll_network" and lost.value.transient  # a person runs it again
     assert server.kiosk("K01")["status"] == "active"  # the server did bind the key
     answer = enroll(st.store, "http://testserver", code, http=server.client)  # the same code, again
     assert answer["kiosk_id"] == "K01"

@@ -166,10 +166,10 @@ def sync_now(db_path: Path) -> Any:
 
 
 def sync_enroll(db_path: Path, server: str, code: str) -> Any:
-    mods = sync_modules("client")
+    mods = sync_modules("enrollment")
     assert mods is not None
     with Store(db_path) as store:
-        return mods["client"].enroll(store, server, code)
+        return mods["enrollment"].enroll(store, server, code)
 
 
 def sync_error_text(exc: BaseException, lang: str) -> str:

@@ -46,7 +46,11 @@ def export(store: Store, folder: Path, *, from_seq: int | None = None, batch_eve
 def _write_atomic(path: Path, data: bytes) -> None:
     # A stick pulled out mid-write leaves a .part file, never a truncated batch under the final name.
     tmp = path.with_name(path.name + ".part")
-    with open(tmp, "wb") as fh:
+    # Made anew, never opened as found: on a stick that is anyone's, an entry of that name may be a link (to
+    # the kiosk's own database, which writing through it would truncate) or a FIFO (whose open never returns).
+    tmp.unlink(missing_ok=True)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
+    with open(fd, "wb") as fh:
         fh.write(data)
         fh.flush()
         os.fsync(fh.fileno())

@@ -45,13 +45,20 @@ def cmd_enroll(args: argparse.Namespace) -> int:
     from .enrollment import enroll
     from .errors import SyncError
 
-    with _store(args) as store:
+    # Enrolled where the kiosk's database is: one made here at a mistyped or default path would spend the code
+    # on an empty kiosk and leave the real one unenrolled, with "inscrit" printed.
+    with _store(args, existing=True) as store:
         try:
-            data = enroll(store, args.server, args.code)
+            data = enroll(store, args.server, args.code, force=args.force)
         except SyncError as exc:
             return _fail(exc, args)
         kind, warning = _replacement_hint(store, data) if data["replace"] else ("", "")
     print(f"Kiosque {data['kiosk_id']} inscrit auprès de {args.server}{kind}")
+    if data.get("left_server"):
+        print(
+            f"Il quitte le serveur {data['left_server']} : son ancienne clé est gardée dans {data['old_key']}. "
+            f"La prochaine synchronisation envoie tout son journal à {args.server}."
+        )
     if warning:
         print(warning, file=sys.stderr)
     return EXIT_OK
@@ -181,6 +188,7 @@ def cmd_status(args: argparse.Namespace) -> int:
         current = state.load(store)
         todo = state.pending(store)
         offset = state.clock_offset(store)
+        ahead = state.behind(store)
         info: dict[str, Any] = {
             "kiosk_id": store.setting("kiosk_id"),
             "server": current.server_url,
@@ -193,6 +201,8 @@ def cmd_status(args: argparse.Namespace) -> int:
             "meetings_not_synced": todo["meetings"],
             "clock_offset_ms": offset,
             "restore_in_progress": current.restore_to is not None,
+            # The server's count when it holds more than this kiosk (a sync or the enrollment said so).
+            "server_ahead_seq": ahead,
         }
         remote_error = None
         if args.remote:
@@ -214,9 +224,8 @@ def cmd_status(args: argparse.Namespace) -> int:
         return code
     print(f"Kiosque {info['kiosk_id'] or '?'} — serveur {info['server'] or 'non inscrit'}")
     print(f"  Dernière synchronisation réussie : {_when(current.last_success_ms)}")
-    print(
-        f"  Événements non synchronisés : {todo['events']} (journal n° {todo['head_seq']}, serveur {todo['acked_seq']})"
-    )
+    server_seq = todo["acked_seq"] if ahead is None else ahead
+    print(f"  Événements non synchronisés : {todo['events']} (journal n° {todo['head_seq']}, serveur {server_seq})")
     print(f"  Séances non synchronisées : {todo['meetings']}")
     if current.last_error:
         said = describe_stored(current.last_error, args.lang)
@@ -224,16 +233,26 @@ def cmd_status(args: argparse.Namespace) -> int:
     if offset is not None and abs(offset) > 5 * 60_000:
         # offset > 0: the server's clock is later than the kiosk's, so the kiosk is behind.
         way = "retarde" if offset > 0 else "avance"
-        print(f"  ATTENTION : l'horloge du kiosque {way} de {_gap(offset)} sur celle du serveur")
+        print(
+            f"  ATTENTION : l'horloge du kiosque {way} de {_gap(offset)} sur celle du serveur : "
+            "remettez-la à l'heure (docs/deploy.md, §6, « the date warning » : `sudo date -s …`, ou une horloge RTC)"
+        )
     if current.restore_to is not None:
         print(f"  Restauration en cours (jusqu'au n° {current.restore_to}) : relancez `muso-kiosk restore`")
+    elif ahead is not None:
+        print(
+            f"  ATTENTION : le serveur a {ahead} événements de ce kiosque, celui-ci {todo['head_seq']} : "
+            "lancez `muso-kiosk restore` ; n'enregistrez rien avant (l'application refuse toute nouvelle séance)."
+        )
     if remote_error is not None:
-        print(f"  Serveur : pas de réponse — {describe(remote_error, args.lang)}")
+        # "No answer" only when none came: a revoked kiosk's or a refused request's server did answer.
+        silent = "pas de réponse — " if remote_error.code == "network" else ""
+        print(f"  Serveur : {silent}{describe(remote_error, args.lang)}")
     elif "server_status" in info:
         remote = info["server_status"]
         status = {"active": "actif", "revoked": "révoqué"}.get(str(remote.get("status")), "?")
         print(f"  Serveur : a reçu jusqu'au n° {remote.get('acked_seq')} (kiosque {status})")
-        if remote.get("acked_seq", 0) > todo["head_seq"] and current.restore_to is None:
+        if remote.get("acked_seq", 0) > todo["head_seq"] and current.restore_to is None and ahead is None:
             print(
                 "  ATTENTION : le serveur a plus d'événements que ce kiosque. S'il en remplace un autre, ou s'il a "
                 "été remis d'une sauvegarde, lancez `muso-kiosk restore` ; n'enregistrez rien avant."
@@ -298,6 +317,11 @@ def add_parsers(sub: Any) -> None:
     p = sub.add_parser("enroll", help="inscrire ce kiosque auprès du serveur de synchronisation")
     p.add_argument("--server", required=True, help="adresse du serveur, ex. https://sync.example.org")
     p.add_argument("--code", required=True, help="code d'inscription donné par le coordinateur")
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="quitter le serveur auprès duquel ce kiosque est inscrit pour celui-ci (l'ancienne clé est gardée)",
+    )
     p.set_defaults(func=cmd_enroll)
 
     p = sub.add_parser("sync", help="envoyer le journal au serveur (une fois, ou en continu avec --daemon)")

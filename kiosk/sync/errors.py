@@ -24,6 +24,10 @@ FR = {
     "no_database": "pas encore de base de kiosque (l'application la crée à son premier démarrage)",
     "database_not_ready": "la base du kiosque n'est pas encore prête (l'application la crée)",
     "network": "serveur injoignable (réseau) : nouvel essai plus tard",
+    "enroll_network": (
+        "serveur injoignable (réseau), ou sa réponse s'est perdue : l'inscription n'est pas faite ; "
+        "relancez-la avec le même code quand le réseau est là (elle reprend là où elle s'est arrêtée)"
+    ),
     "server_error": "le serveur a répondu une erreur : nouvel essai plus tard",
     "rate_limited": "le serveur demande d'attendre avant de réessayer",
     "chain_diverged": "l'historique de ce kiosque diffère de celui du serveur : appelez le coordinateur",
@@ -39,6 +43,10 @@ FR = {
     "restore_invalid": "le journal du serveur ne se reconstruit pas sur ce kiosque : appelez le coordinateur",
     "key_insecure": "la clé du kiosque est lisible par d'autres utilisateurs",
     "already_enrolled": "ce kiosque est déjà inscrit",
+    "enrolled_elsewhere": (
+        "ce kiosque est inscrit auprès d'un autre serveur : vérifiez l'adresse ; pour le quitter pour "
+        "celui-ci, le technicien relance l'inscription avec --force (l'ancienne clé est gardée à part)"
+    ),
     "server_url_invalid": "adresse de serveur invalide : corrigez-la (https://…)",
     "bad_reply": "la réponse ne vient pas du serveur (portail Wi-Fi, proxy ?) : nouvel essai plus tard",
     "unexpected": "échec imprévu, noté dans le journal : nouvel essai plus tard",
@@ -49,6 +57,10 @@ EN = {
     "no_database": "no kiosk database yet (the app makes it at its first start)",
     "database_not_ready": "the kiosk database is not ready yet (the app is making it)",
     "network": "server unreachable (network): will retry later",
+    "enroll_network": (
+        "server unreachable (network), or its answer was lost: the enrollment is not done; run it again with "
+        "the same code once the network is there (it carries on where it stopped)"
+    ),
     "server_error": "the server answered with an error: will retry later",
     "rate_limited": "the server asks to wait before retrying",
     "chain_diverged": "this kiosk's history differs from the server's: call the coordinator",
@@ -60,6 +72,10 @@ EN = {
     "restore_invalid": "the server's journal does not rebuild on this kiosk: call the coordinator",
     "key_insecure": "the kiosk's key is readable by other users",
     "already_enrolled": "this kiosk is already enrolled",
+    "enrolled_elsewhere": (
+        "this kiosk is enrolled with another server: check the address; to leave it for this one, the "
+        "technician enrolls again with --force (the old key is kept aside)"
+    ),
     "server_url_invalid": "invalid server address: correct it (https://…)",
     "bad_reply": "the answer is not the server's (a Wi-Fi portal, a proxy?): will retry later",
     "unexpected": "unforeseen failure, written to the log: will retry later",
@@ -120,7 +136,8 @@ def _details_fr(exc: SyncError, server_code: str) -> str:
     """The figures that help, said in French, where the English message had them."""
     p = exc.params
     if exc.code == "refused" and server_code == "kiosk_id_mismatch" and p.get("kiosk_id"):
-        return f" (code du kiosque {p['kiosk_id']})"
+        own = f"ce kiosque-ci : {p['own_id']} ; " if p.get("own_id") else ""
+        return f" ({own}ce code : kiosque {p['kiosk_id']})"
     if exc.code == "refused" and server_code not in FR_SERVER:
         bits = [f"code {server_code}"] if server_code else []
         bits += [f"HTTP {p['status']}"] if p.get("status") else []
@@ -129,6 +146,8 @@ def _details_fr(exc: SyncError, server_code: str) -> str:
         return f" (serveur : {p['server']} événements, ce kiosque : {p['local']})"
     if exc.code == "chain_diverged" and isinstance(p.get("seq"), int):
         return f" (à partir du n° {p['seq']})"
+    if exc.code == "enrolled_elsewhere" and p.get("current"):
+        return f" (inscrit auprès de {p['current']})"
     if exc.code == "rate_limited" and exc.retry_after:
         return f" (dans {exc.retry_after:.0f} s)"
     return ""

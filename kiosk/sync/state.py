@@ -66,6 +66,12 @@ def is_behind(store: Store) -> bool:
     return store.setting(BEHIND) is not None
 
 
+def behind(store: Store) -> int | None:
+    """How many events the server said it holds, when it holds more than this kiosk; else None."""
+    value = store.setting(BEHIND)
+    return int(value) if value and value.isdigit() else None
+
+
 def succeeded(store: Store, server_ms: int) -> None:
     """A whole sync went through (not merely an answer on the way: a push may still fail after it)."""
     update(store, last_success_ms=server_ms, last_error=None, failures=0)
