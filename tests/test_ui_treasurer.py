@@ -1,0 +1,87 @@
+"""What a treasurer running a meeting found: a typo hidden in a total, refusals said only after the PINs,
+receipts doubled, toasts that told half the story."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import ui_support  # noqa: F401  (chooses the offscreen platform before Qt loads)
+from ui_support import (
+    App,
+    db_fixture,  # noqa: F401  (the fixture ``db``)
+    running_app,
+    to_contributions,
+)
+
+NBSP = "\u00a0"
+
+
+def plain(text: str) -> str:
+    return text.replace(NBSP, " ")
+
+
+def confirm_lines(a: App) -> list[str]:
+    from PySide6.QtWidgets import QLabel
+
+    return [plain(w.text()) for w in a.win.overlays[-1].findChildren(QLabel, "confirm_line") if w.isVisible()]
+
+
+def name(a: App, number: int) -> str:
+    return str(a.k.member_by_number(a.group_id, number)["name"])
+
+
+def test_an_outsized_contribution_is_asked_again_and_every_exception_is_listed(
+    qtbot: Any, db: tuple[Path, str]
+) -> None:
+    with running_app(qtbot, *db) as a:
+        d = a.d
+        to_contributions(a)
+        # A thumb that slipped: 9 999 995 F of verte for one member (the standard is 1 000 F).
+        d.tap("contrib_member_15")
+        d.tap("contrib_verte_other")
+        d.digits(9999995)
+        d.tap("number_ok")
+        assert d.text("confirm_title") == "Montant inhabituel : confirmer ?"
+        assert "Plus de 5 fois la cotisation verte (1 000 F)." in confirm_lines(a)
+        d.tap("confirm_cancel")  # back on the keypad: the next key starts a new amount
+        d.digits(5000)  # arrears of four meetings and today's: usual, not asked
+        d.tap("number_ok")
+        assert plain(d.text("contrib_value_verte")) == "5 000 FCFA"
+        d.tap("contrib_verte_other")
+        d.digits(9999995)
+        d.tap("number_ok")
+        d.tap("confirm_ok")  # the treasurer insists: it stands
+        assert plain(d.text("contrib_value_verte")) == "9 999 995 FCFA"
+        d.tap("contrib_ok")
+        d.tap("contrib_member_16")
+        d.tap("contrib_rouge_0")
+        d.tap("contrib_ok")
+        d.tap("contrib_all")
+        lines = confirm_lines(a)
+        assert lines[1:] == [
+            "Dont 2 exceptions saisies à la main :",
+            f"15. {name(a, 15)} : 9 999 995 F verte + 200 F rouge",
+            f"16. {name(a, 16)} : 1 000 F verte + 0 F rouge",
+        ]
+
+
+def test_many_exceptions_show_the_largest_and_sum_up_the_rest(qtbot: Any, db: tuple[Path, str]) -> None:
+    with running_app(qtbot, *db) as a:
+        d = a.d
+        to_contributions(a)
+        for number in range(11, 19):
+            d.tap(f"contrib_member_{number}")
+            d.tap("contrib_verte_500" if number != 17 else "contrib_verte_2000")
+            d.tap("contrib_ok")
+        d.tap("contrib_all")
+        lines = confirm_lines(a)
+        assert lines[1] == "Dont 8 exceptions saisies à la main :"
+        assert lines[2] == f"17. {name(a, 17)} : 2 000 F verte + 200 F rouge"  # the largest first
+        assert len(lines) == 2 + 4 + 1 and lines[-1] == "+ 4 autres : 2 800 F en tout"
+        a.win.grab().save(str(Path(a.db).parent / "confirm-exceptions.png"))
+        d.tap("confirm_ok")
+        assert a.k.store.query(
+            "SELECT amount FROM p_transactions WHERE member_id = ? AND fund = 'verte' AND meeting_id = ?",
+            (a.member_id(17), a.win.session.meeting_id()),
+        ) == [{"amount": 2000}]
