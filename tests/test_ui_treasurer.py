@@ -14,6 +14,8 @@ from ui_support import (
     to_contributions,
 )
 
+from kiosk.services import meetings as M
+
 NBSP = "\u00a0"
 
 
@@ -85,3 +87,25 @@ def test_many_exceptions_show_the_largest_and_sum_up_the_rest(qtbot: Any, db: tu
             "SELECT amount FROM p_transactions WHERE member_id = ? AND fund = 'verte' AND meeting_id = ?",
             (a.member_id(17), a.win.session.meeting_id()),
         ) == [{"amount": 2000}]
+
+
+def test_a_member_who_paid_is_not_marked_absent_and_the_tile_stays_as_it_was(qtbot: Any, db: tuple[Path, str]) -> None:
+    with running_app(qtbot, *db) as a:
+        d = a.d
+        to_contributions(a)
+        d.tap("contrib_all")
+        d.tap("confirm_ok")
+        d.tap("step_attendance")
+        before = d.text("att_15")
+        d.tap("att_15")
+        d.tap("choice_absent")
+        assert plain(d.text("message_text")) == (
+            f"{name(a, 15)} a déjà des mouvements à cette séance : corrigez-les d'abord (Corrections)"
+        )
+        a.win.grab().save(str(Path(a.db).parent / "absent-refused.png"))
+        d.tap("message_ok")
+        assert d.text("att_15") == before and "Présences enregistrées ✓" in d.text("attendance_saved")
+        d.tap("step_next")
+        assert a.win.screens["meeting"].current == "contributions"
+        assert M.attendance(a.k, a.win.session.meeting_id())[a.member_id(15)] == "present"
+        assert d.exists("contrib_member_15")

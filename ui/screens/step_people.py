@@ -124,6 +124,9 @@ class AttendanceStep(Step):
     def _set(self, member: dict[str, Any], status: str, by: str | None) -> None:
         if status == "represented" and not by:
             return
+        # Said at the tap, not at "Suivant" among the others: the tile stays as it was.
+        if not self.win.attempt(M.check_attendance, self.k, self.meeting_id, member["member_id"], status)[0]:
+            return
         self.status[member["member_id"]] = (status, by)
         self.dirty.add(member["member_id"])
         self.marked[member["member_id"]] = (status, by)
