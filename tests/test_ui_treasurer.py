@@ -109,3 +109,44 @@ def test_a_member_who_paid_is_not_marked_absent_and_the_tile_stays_as_it_was(qtb
         assert a.win.screens["meeting"].current == "contributions"
         assert M.attendance(a.k, a.win.session.meeting_id())[a.member_id(15)] == "present"
         assert d.exists("contrib_member_15")
+
+
+def unplugged(db: tuple[Path, str]) -> None:
+    """The kiosk's printer is a serial one that is not there: every receipt waits."""
+    from ui_support import FIRST_MEETING, ms
+
+    from kiosk.services import Kiosk
+    from kiosk.store.clock import FixedClock
+    from ui import printing
+
+    with Kiosk.open(db[0], FixedClock(ms(FIRST_MEETING))) as k:
+        printing.set_printer_config(k, {"connection": "serial", "port": str(db[0].parent / "no-printer-here")})
+
+
+def test_a_receipt_not_yet_printed_is_not_reprinted(qtbot: Any, db: tuple[Path, str]) -> None:
+    from kiosk.store.print_queue import PrintQueue
+
+    unplugged(db)
+    with running_app(qtbot, *db) as a:
+        d = a.d
+        a.login()
+        d.tap("menu_meeting")
+        d.tap("open_last_receipts")
+        page = a.win.screens["meeting"].page("receipts")
+        jobs = page.jobs()
+        assert jobs and all(j["status"] == "pending" for j in jobs)
+        assert d.exists("receipts_retry") and not any(d.exists(f"reprint_{j['id']}") for j in jobs)
+        a.win.grab().save(str(Path(a.db).parent / "receipts-waiting.png"))
+        count = len(PrintQueue(a.k.store).jobs(limit=1000))
+        assert not a.win.reprint(jobs[0]["id"])  # from anywhere else (settings, the command line): refused
+        assert plain(d.text("message_text")).startswith("Ce reçu est encore dans la file d'impression")
+        d.tap("message_ok")
+        assert len(PrintQueue(a.k.store).jobs(limit=1000)) == count
+        # The printer came back and printed it: now a duplicate may be asked for, once.
+        with a.k.store.write() as w:
+            w.execute("UPDATE print_jobs SET status = 'printed' WHERE id = ?", (jobs[0]["id"],))
+        page.enter()
+        d.tap(f"reprint_{jobs[0]['id']}")
+        copies = [j for j in PrintQueue(a.k.store).jobs(limit=1000) if j["copy_of"] == jobs[0]["id"]]
+        assert len(copies) == 1 and copies[0]["duplicate"] and copies[0]["status"] == "pending"
+        assert not d.exists(f"reprint_{jobs[0]['id']}")  # the copy waits: no second one

@@ -345,10 +345,12 @@ class MainWindow(QMainWindow):
         self.printer.wake()
         self.toast(_("Impression relancée."))
 
-    def reprint(self, job_id: int) -> None:
-        PrintQueue(self.session.k.store).reprint(job_id)
-        self.printer.wake()
-        self.toast(_("Duplicata ajouté à la file d'impression."))
+    def reprint(self, job_id: int) -> bool:
+        ok, _job = self.attempt(PrintQueue(self.session.k.store).reprint, job_id)
+        if ok:
+            self.printer.wake()
+            self.toast(_("Duplicata ajouté à la file d'impression."))
+        return ok
 
     def toast(self, text: str) -> None:
         self.last_toast = text
