@@ -150,3 +150,23 @@ def test_a_receipt_not_yet_printed_is_not_reprinted(qtbot: Any, db: tuple[Path, 
         copies = [j for j in PrintQueue(a.k.store).jobs(limit=1000) if j["copy_of"] == jobs[0]["id"]]
         assert len(copies) == 1 and copies[0]["duplicate"] and copies[0]["status"] == "pending"
         assert not d.exists(f"reprint_{jobs[0]['id']}")  # the copy waits: no second one
+
+
+def test_a_member_with_a_loan_is_told_before_the_exit_is_confirmed(qtbot: Any, db: tuple[Path, str]) -> None:
+    from ui_support import LOANS_TO, open_meeting
+
+    with running_app(qtbot, *db) as a:
+        d = a.d
+        a.login()
+        open_meeting(a)
+        d.tap("nav_menu")
+        d.tap("menu_members")
+        d.tap(f"member_{LOANS_TO[0]}")
+        d.tap("member_exit")
+        # Before "Toute son épargne lui est rendue" and the officers' PINs, not after.
+        assert a.win.overlays[-1].property("overlay") == "message"
+        assert d.text("message_text") == (
+            f"{name(a, LOANS_TO[0])} a un prêt en cours : il doit être remboursé avant le départ"
+        )
+        d.tap("message_ok")
+        assert not a.win.overlays and a.k.member(a.member_id(LOANS_TO[0]))["active"]
