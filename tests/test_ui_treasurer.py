@@ -170,3 +170,92 @@ def test_a_member_with_a_loan_is_told_before_the_exit_is_confirmed(qtbot: Any, d
         )
         d.tap("message_ok")
         assert not a.win.overlays and a.k.member(a.member_id(LOANS_TO[0]))["active"]
+
+
+def test_a_repayment_s_toast_names_the_penalty_too(qtbot: Any, db: tuple[Path, str]) -> None:
+    from kiosk.services import movements as V
+    from ui.i18n import francs
+
+    with running_app(qtbot, *db) as a:
+        d = a.d
+        to_contributions(a)
+        d.tap("contrib_all")
+        d.tap("confirm_ok")
+        d.tap("step_repayments")
+        r = next(r for r in V.loans_due(a.k, a.win.session.meeting_id()) if r["penalty"])
+        split = V.check_repayment(a.k, a.win.session.meeting_id(), r["loan_id"], r["due_now"])
+        assert split.penalty and split.paf and split.principal
+        d.tap(f"repay_{r['number']}")
+        d.tap("confirm_ok")
+        assert a.win.last_toast == (
+            f"Remboursement enregistré : pénalité {francs(split.penalty)}, PAF {francs(split.paf)}, "
+            f"capital {francs(split.principal)}."
+        )
+
+
+def test_fines_applied_together_say_which_were_refused(qtbot: Any, db: tuple[Path, str]) -> None:
+    from ui_support import CONTROLLER, NUMBER_PIN, PRESIDENT, open_meeting
+
+    from kiosk.services import Approval
+    from kiosk.services import movements as V
+
+    with running_app(qtbot, *db) as a:
+        d = a.d
+        a.login()
+        open_meeting(a)
+        for number in (13, 14, 15):
+            d.tap(f"att_{number}")
+            d.tap("choice_late")
+        d.tap("step_other")
+        d.tap("fines_all")
+        # Between the confirmation's opening and its tap, member 14 left (another hand at the kiosk's console).
+        officers = [Approval(a.member_id(n), NUMBER_PIN[n]) for n in (PRESIDENT, CONTROLLER)]
+        V.member_exit(a.k, a.win.session.meeting_id(), a.win.session.by, a.member_id(14), officers)
+        d.tap("confirm_ok")
+        assert plain(d.text("message_text")).split("\n") == [
+            "2 amendes enregistrées sur 3. Refus :",
+            f"14. {name(a, 14)} : {name(a, 14)} a quitté le groupe",
+        ]
+        fined = a.k.store.query(
+            "SELECT m.number FROM p_transactions t JOIN p_members m USING (member_id) "
+            "WHERE t.kind = 'fine' AND t.meeting_id = ? ORDER BY m.number",
+            (a.win.session.meeting_id(),),
+        )
+        assert [r["number"] for r in fined] == [13, 15]  # the one after the refusal too
+        d.tap("message_ok")
+        # All went through: the toast counts them.
+        for number in (16, 17):
+            d.tap("step_attendance")
+            d.tap(f"att_{number}")
+            d.tap("choice_late")
+            d.tap("step_other")
+        d.tap("fines_all")
+        d.tap("confirm_ok")
+        assert a.win.last_toast == "2 amendes enregistrées."
+
+
+def test_an_extra_contribution_refused_is_not_said_recorded(qtbot: Any, db: tuple[Path, str]) -> None:
+    from ui_support import CONTROLLER, NUMBER_PIN, PRESIDENT
+
+    from kiosk.services import Approval
+    from kiosk.services import movements as V
+
+    with running_app(qtbot, *db) as a:
+        d = a.d
+        to_contributions(a)
+        d.tap("contrib_all")
+        d.tap("confirm_ok")
+        d.tap("contrib_member_20")
+        d.tap("contrib_verte_1000")
+        d.tap("contrib_rouge_200")
+        d.tap("contrib_ok")
+        officers = [Approval(a.member_id(n), NUMBER_PIN[n]) for n in (PRESIDENT, CONTROLLER)]
+        V.member_exit(a.k, a.win.session.meeting_id(), a.win.session.by, a.member_id(20), officers)
+        a.win.last_toast = ""
+        d.tap("confirm_ok")
+        assert plain(d.text("message_text")).split("\n") == [
+            "0 contribution enregistrée sur 2. Refus :",
+            f"Caisse verte : {name(a, 20)} a quitté le groupe",
+            f"Caisse rouge : {name(a, 20)} a quitté le groupe",
+        ]
+        assert a.win.last_toast == ""  # not "Contribution enregistrée."

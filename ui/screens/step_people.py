@@ -10,6 +10,7 @@ exceptions, partial payments and arrears are set by hand, member by member.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from PySide6.QtWidgets import QGridLayout
@@ -452,13 +453,20 @@ class ContributionsStep(Step):
             return
 
         def confirmed() -> None:
-            for fund, amount in values.items():
-                ok, _txn = self.win.attempt(
-                    V.contribution, self.k, self.meeting_id, self.s.by, member["member_id"], fund, amount
-                )
-                if not ok:
-                    break
-            self.win.toast(_("Contribution enregistrée."))
+            done, refused = self.win.attempt_each(
+                [
+                    (
+                        fund_name(f),
+                        partial(V.contribution, self.k, self.meeting_id, self.s.by, member["member_id"], f, a),
+                    )
+                    for f, a in values.items()
+                ]
+            )
+            if refused:
+                head = _("{done} contribution(s) enregistrée(s) sur {n}. Refus :", done=done, n=len(values))
+                self.win.tell_refusals(head, refused)
+            else:
+                self.win.toast(_("Contribution enregistrée."))
             self.after_change()
 
         lines = [f"{member['number']}. {member['name']}"] + [f"{fund_name(f)} : {money(a)}" for f, a in values.items()]
