@@ -259,3 +259,39 @@ def test_an_extra_contribution_refused_is_not_said_recorded(qtbot: Any, db: tupl
             f"Caisse rouge : {name(a, 20)} a quitté le groupe",
         ]
         assert a.win.last_toast == ""  # not "Contribution enregistrée."
+
+
+def test_a_locked_officer_is_told_so_when_touching_their_name(qtbot: Any, db: tuple[Path, str]) -> None:
+    import pytest
+    from ui_support import NUMBER_PIN, PRESIDENT, SECRETARY, TREASURER, count_cash_exactly
+
+    from kiosk.domain.errors import DomainError
+    from kiosk.store import pins
+    from ui.i18n import clock_time
+
+    with running_app(qtbot, *db) as a:
+        d = a.d
+        d.tap(f"group_{a.k.group(a.group_id)['name']}")
+        d.tap(f"officer_{TREASURER}")
+        for _ in range(pins.MAX_FAILURES):
+            if not d.exists("pin_ok"):
+                d.tap(f"officer_{TREASURER}")
+            d.pin("9999")
+        until = plain(clock_time(pins.locked_until(a.k.store, a.member_id(TREASURER))))
+        d.tap(f"officer_{TREASURER}")  # straight away, not after a PIN typed for nothing
+        assert plain(d.text("login_error")) == (
+            f"Code d'{name(a, TREASURER)} bloqué après trop d'essais, jusqu'à {until} (encore 5 min)."
+        )
+        assert not d.exists("pin_ok")
+        # In an approval too: the president, locked, is told at once; another officer approves.
+        for _ in range(pins.MAX_FAILURES):
+            with pytest.raises(DomainError):
+                pins.verify_pin(a.k.store, a.member_id(PRESIDENT), "9999")
+        d.tap(f"officer_{SECRETARY}")
+        d.pin(NUMBER_PIN[SECRETARY])
+        d.tap("menu_meeting")
+        count_cash_exactly(a)
+        d.tap(f"officer_{PRESIDENT}")
+        assert plain(d.text("approval_error")).startswith(f"Code d'{name(a, PRESIDENT)} bloqué après trop d'essais")
+        assert d.text("approval_error").endswith("Un autre responsable peut approuver.")
+        assert not d.exists("approval_who")
