@@ -295,3 +295,25 @@ def test_a_locked_officer_is_told_so_when_touching_their_name(qtbot: Any, db: tu
         assert plain(d.text("approval_error")).startswith(f"Code d'{name(a, PRESIDENT)} bloqué après trop d'essais")
         assert d.text("approval_error").endswith("Un autre responsable peut approuver.")
         assert not d.exists("approval_who")
+
+
+def test_wording_of_an_empty_fines_button_and_of_the_500_note_and_coin(qtbot: Any, db: tuple[Path, str]) -> None:
+    from ui_support import CONTROLLER, PRESIDENT, to_cash_count
+
+    from kiosk.domain.funds import count_for
+
+    with running_app(qtbot, *db) as a:
+        d = a.d
+        a.login()
+        d.tap("menu_meeting")
+        to_cash_count(a)
+        assert (d.text("open_b500"), d.text("open_c500")) == ("Billet 500", "Pièce 500")
+        for fund, amount in M.expected_cash(a.k, a.group_id).items():
+            if amount:
+                d.count(fund, count_for(amount), "open")
+        d.tap("step_next")
+        d.tap("confirm_ok")
+        a.approve(PRESIDENT, CONTROLLER)
+        d.tap("step_other")
+        assert d.text("fines_all") == "Aucune amende à appliquer"  # not "Appliquer les 0 amendes (0 F)"
+        assert not d.find("fines_all").isEnabled()

@@ -94,11 +94,12 @@ class OtherStep(Step):
         members = {m["member_id"]: m for m in self.s.members()}
         self.fines_list.clear()
         total = sum(f["amount"] for f in suggested)
-        self.fines_all.setText(
-            _("Appliquer l'amende ({total})", total=francs(total))
-            if len(suggested) == 1
-            else _("Appliquer les {n} amendes ({total})", n=len(suggested), total=francs(total))
-        )
+        if not suggested:
+            self.fines_all.setText(_("Aucune amende à appliquer"))  # not "Appliquer les 0 amendes (0 F)"
+        elif len(suggested) == 1:
+            self.fines_all.setText(_("Appliquer l'amende ({total})", total=francs(total)))
+        else:
+            self.fines_all.setText(_("Appliquer les {n} amendes ({total})", n=len(suggested), total=francs(total)))
         self.fines_all.setEnabled(bool(suggested))
         for f in suggested:
             member = members.get(f["member_id"])
