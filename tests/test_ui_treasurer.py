@@ -130,8 +130,8 @@ def test_a_receipt_not_yet_printed_is_not_reprinted(qtbot: Any, db: tuple[Path, 
     with running_app(qtbot, *db) as a:
         d = a.d
         a.login()
-        d.tap("menu_meeting")
-        d.tap("open_last_receipts")
+        d.tap("menu_meeting")  # the last meeting's receipts wait: the meeting resumes there
+        assert a.win.screens["meeting"].current == "receipts"
         page = a.win.screens["meeting"].page("receipts")
         jobs = page.jobs()
         assert jobs and all(j["status"] == "pending" for j in jobs)
@@ -317,3 +317,30 @@ def test_wording_of_an_empty_fines_button_and_of_the_500_note_and_coin(qtbot: An
         d.tap("step_other")
         assert d.text("fines_all") == "Aucune amende à appliquer"  # not "Appliquer les 0 amendes (0 F)"
         assert not d.find("fines_all").isEnabled()
+
+
+def test_receipts_waiting_for_paper_are_not_left_behind_unsaid(qtbot: Any, db: tuple[Path, str]) -> None:
+    unplugged(db)  # the history's last meeting closed with its receipts waiting, then the kiosk restarted
+    with running_app(qtbot, *db) as a:
+        d = a.d
+        a.login()
+        d.tap("menu_meeting")
+        screen = a.win.screens["meeting"]
+        assert screen.current == "receipts" and d.text("header_title").startswith("Séance n° 6")
+        d.tap("step_prev")
+        assert d.text("receipts_waiting_text") == (
+            "31 reçus pas encore imprimés : ils sortiront dès que l'imprimante sera prête."
+        )
+        a.win.grab().save(str(Path(a.db).parent / "receipts-leave.png"))
+        d.tap("receipts_waiting_back")
+        assert screen.current == "receipts"
+        d.tap("step_next")  # "Terminer"
+        assert d.exists("receipts_waiting_text")
+        d.tap("receipts_waiting_continue")
+        assert a.win.current_name == "group"
+        d.tap("menu_meeting")  # left on purpose: not taken back to them, the next opening is shown
+        assert screen.current == "open" and d.exists("open_last_receipts")
+        d.tap("open_last_receipts")
+        d.tap("step_prev")
+        d.tap("receipts_waiting_continue")
+        assert screen.current == "open" and d.text("open_number") == "Ouverture de la séance n° 7"

@@ -14,6 +14,7 @@ from kiosk.services import meetings as M
 from .. import theme
 from ..approval import ApprovalOverlay
 from ..i18n import _, job_status_name, long_date, printer_state_name, short_date
+from ..overlays import GoOnOverlay
 from ..widgets import FitLabel, Scroll, button, column, label, line_card, row
 from .cash import BoxCount
 from .home import clock_warning
@@ -463,9 +464,48 @@ class ReceiptsStep(Step):
         self.win.reprint(job_id)
         self.enter()
 
+    def waiting(self) -> int:
+        """This meeting's receipts not yet out of a paper printer (a file printer leaves no paper to hand out)."""
+        if self.win.printer.to_file:
+            return 0
+        return sum(1 for j in self.jobs() if j["status"] != "printed")
+
+    def _ask_to_leave(self, n: int, on_leave: Any) -> None:
+        text = _("{n} reçu(s) pas encore imprimé(s) : ils sortiront dès que l'imprimante sera prête.", n=n)
+        GoOnOverlay(self.win, "receipts_waiting", _("Reçus en attente"), text, _("Rester aux reçus"), on_leave).open()
+
+    def leave(self) -> bool:
+        # "◀ Précédent" or the step bar, to the next opening: the members still waiting for their paper
+        # would go home without it. Asked once; the menu and the home button leave as before.
+        n = 0 if self.let_go or self.screen.target is None else self.waiting()
+        if not n:
+            if self.screen.closed_id:
+                self.screen.receipts_left.add(self.screen.closed_id)
+            return True
+        target = self.screen.target
+
+        def go_on() -> None:
+            self.let_go = True
+            try:
+                self.screen.go(target)
+            finally:
+                self.let_go = False
+
+        self._ask_to_leave(n, go_on)
+        return False
+
     def next_text(self) -> str:
         return _("Terminer")
 
     def next(self) -> None:
-        self.screen.closed_id = None
-        self.win.show_screen("group")
+        def finish() -> None:
+            if self.screen.closed_id:
+                self.screen.receipts_left.add(self.screen.closed_id)
+            self.screen.closed_id = None
+            self.win.show_screen("group")
+
+        n = self.waiting()
+        if n:
+            self._ask_to_leave(n, finish)
+        else:
+            finish()
