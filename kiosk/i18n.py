@@ -14,6 +14,7 @@ from kiosk.domain.errors import DomainError, Problem
 from kiosk.domain.money import format_xof
 
 FR: dict[str, str] = {
+    "absent_with_movements": "{name} a déjà des mouvements à cette séance : corrigez-les d'abord (Corrections)",
     "aid_term_for_grant": "un don n'a pas de durée de remboursement",
     "aid_term_invalid": "la durée d'une aide remboursable doit être de 1 à 60 mois (reçu : {value})",
     "aid_unknown": "aide inconnue « {value} » (connues : {known})",
@@ -111,6 +112,10 @@ FR: dict[str, str] = {
     "receipt_paper_wrong": "le reçu imprimerait {value:money} au lieu de {expected:money}",
     "repayment_exceeds_balance": "le montant {amount:money} dépasse ce qui reste dû : {payoff:money} au plus.",
     "repayment_split_wrong": "la répartition du remboursement ne fait pas le total",
+    "reprint_waiting": (
+        "ce reçu est encore dans la file d'impression : il sortira dès que l'imprimante sera prête, "
+        "inutile de le réimprimer"
+    ),
     "representative_missing": "indiquez qui représente le membre",
     "representative_unexpected": "un représentant n'est indiqué que pour « représenté »",
     "restore_in_progress": "restauration en cours (jusqu'au n° {until}) : terminez `muso-kiosk restore` d'abord",
@@ -147,6 +152,7 @@ FR: dict[str, str] = {
 }
 
 EN: dict[str, str] = {
+    "absent_with_movements": "{name} already has movements at this meeting: correct them first (Corrections)",
     "aid_term_for_grant": "a grant has no repayment term",
     "aid_term_invalid": "a repayable aid's term must be 1 to 60 months (got {value})",
     "aid_unknown": "unknown aid '{value}' (known: {known})",
@@ -244,6 +250,10 @@ EN: dict[str, str] = {
     "receipt_paper_wrong": "the receipt would print {value:money} instead of {expected:money}",
     "repayment_exceeds_balance": "{amount:money} is more than what is owed: {payoff:money} at most.",
     "repayment_split_wrong": "the repayment's parts do not add up",
+    "reprint_waiting": (
+        "this receipt is still in the print queue: it will come out as soon as the printer is ready, "
+        "no need to reprint it"
+    ),
     "representative_missing": "say who represents the member",
     "representative_unexpected": "a representative is given only for 'represented'",
     "restore_in_progress": "a restore is under way (up to no. {until}): finish `muso-kiosk restore` first",

@@ -69,6 +69,34 @@ def test_attendance_suggests_fines_from_the_rules(kiosk: Kiosk, group: Group) ->
         M.record_attendance(kiosk, meeting, {group.member(4): "sleeping"})
 
 
+def test_a_member_who_paid_at_this_meeting_is_not_marked_absent_until_corrected(kiosk: Kiosk, group: Group) -> None:
+    # Marked absent after paying, the money stayed with a member the contributions screen hid and the
+    # next meeting fined for the absence.
+    meeting = group.open(DAY)
+    paid, other = group.member(0), group.member(1)
+    txn = V.contribution(kiosk, meeting, group.treasurer, paid, "verte", 1000)
+    V.fine(kiosk, meeting, group.treasurer, paid, "retard")
+    events = kiosk.store.query("SELECT COUNT(*) AS n FROM journal")[0]["n"]
+    for status in ("absent", "excused"):
+        with pytest.raises(DomainError) as refused:
+            M.record_attendance(kiosk, meeting, {other: "absent", paid: status})
+        assert [p.code for p in refused.value.problems] == ["absent_with_movements"]
+        assert refused.value.params == {"name": kiosk.member(paid)["name"], "count": 2}
+        with pytest.raises(DomainError, match="absent_with_movements"):
+            M.check_attendance(kiosk, meeting, paid, status)
+    assert kiosk.store.query("SELECT COUNT(*) AS n FROM journal")[0]["n"] == events  # not even the other member
+    assert M.attendance(kiosk, meeting)[other] == "present"
+    # Late, or represented (the money came through whoever was sent), stands.
+    M.record_attendance(kiosk, meeting, {paid: ("represented", "sa fille Ama")})
+    M.record_attendance(kiosk, meeting, {paid: "late"})
+    # Once the movements are reversed (Corrections), the member can be marked absent.
+    fine = kiosk.store.query("SELECT txn_id FROM p_transactions WHERE member_id = ? AND kind = 'fine'", (paid,))
+    for reversed_txn in (txn, fine[0]["txn_id"]):
+        V.reverse(kiosk, meeting, group.treasurer, reversed_txn, "saisie par erreur", group.two())
+    M.record_attendance(kiosk, meeting, {paid: "absent"})
+    assert M.attendance(kiosk, meeting)[paid] == "absent"
+
+
 def test_fines_are_suggested_in_the_order_of_the_members_numbers(kiosk: Kiosk) -> None:
     # Ids are random: in their order, the list came out differently at every meeting, hard to go through.
     group = make_group(kiosk, 12)

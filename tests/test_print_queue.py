@@ -252,6 +252,30 @@ def test_reprint_is_a_duplicata(kiosk: Kiosk, group: Group) -> None:
         PrintQueue(kiosk.store).reprint(9999)
 
 
+def test_no_reprint_while_the_receipt_or_a_copy_still_waits(kiosk: Kiosk, group: Group) -> None:
+    # Printer unplugged: each tap on "Réimprimer" queued a DUPLICATA, all printed after the original.
+    _close_with_receipts(group)
+    queue = PrintQueue(kiosk.store)
+    queued = jobs(kiosk)
+    first = queued[0]["id"]
+    with pytest.raises(DomainError, match="reprint_waiting"):
+        queue.reprint(first)
+    assert jobs(kiosk) == queued
+    assert first in queue.waiting_originals()
+    dummy = DummyTransport()
+    _worker(kiosk, dummy).drain()
+    assert queue.waiting_originals() == set()
+    copy = queue.reprint(first)  # out of the printer: a duplicate may be asked for
+    assert queue.waiting_originals() == {first}
+    for again in (first, copy):  # not a second one while the first copy waits, from either line
+        with pytest.raises(DomainError, match="reprint_waiting"):
+            queue.reprint(again)
+    assert [j["id"] for j in jobs(kiosk) if j["copy_of"] == first] == [copy]
+    _worker(kiosk, dummy).drain()
+    assert queue.reprint(copy) > copy  # a copy of the copy is a copy of the original
+    assert jobs(kiosk)[-1]["copy_of"] == first
+
+
 class BlockingTransport(DummyTransport):
     def __init__(self) -> None:
         super().__init__()

@@ -40,9 +40,10 @@ def test_a_wrong_pin_is_refused_and_five_lock_the_officer(qtbot: Any, db: tuple[
                 d.tap(f"officer_{TREASURER}")
             d.pin("9999")
         assert "bloqué pendant 5 min" in d.text("login_error")
-        d.tap(f"officer_{TREASURER}")
-        d.pin(NUMBER_PIN[TREASURER])  # the right PIN, too late
-        assert "bloqué" in d.text("login_error")
+        d.tap(f"officer_{TREASURER}")  # even the right PIN is too late: said at the name, with no keypad
+        assert "bloqué" in d.text("login_error") and not d.exists("pin_ok")
+        with pytest.raises(DomainError, match="pin_locked"):
+            pins.verify_pin(a.k.store, a.member_id(TREASURER), NUMBER_PIN[TREASURER])
         assert a.win.session.officer is None
         # Another officer is not locked.
         d.tap(f"officer_{SECRETARY}")

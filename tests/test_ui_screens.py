@@ -182,7 +182,8 @@ def test_settings_language_backup_and_sync(qtbot: Any, db: tuple[Path, str], tmp
         a.approve(PRESIDENT)
         qtbot.waitUntil(lambda: "Sauvegarde écrite" in d.text("backup_result"), timeout=10_000)
         assert list(stick.glob("muso-*.db"))
-        # Printer: a reprint from the queue is a DUPLICATA.
+        # Printer: a reprint from the queue is a DUPLICATA (of a receipt that came out: PrintQueue.reprint).
+        qtbot.waitUntil(lambda: PrintQueue(a.k.store).pending_count() == 0, timeout=10_000)
         d.tap("settings_printer")
         job = PrintQueue(a.k.store).jobs(limit=1)[0]["id"]
         d.tap(f"queue_reprint_{job}")

@@ -114,16 +114,21 @@ def to_cash_count(a: App) -> None:
         a.d.tap("confirm_ok")
 
 
-def open_meeting(a: App) -> None:
-    """From the group's menu: open the meeting with an exact cash count and two officers."""
+def count_cash_exactly(a: App) -> None:
+    """On the opening's date: an exact cash count, confirmed, up to the officers' approval."""
     d = a.d
-    d.tap("menu_meeting")
     to_cash_count(a)
     for fund, amount in M.expected_cash(a.k, a.group_id).items():
         if amount:
             d.count(fund, count_for(amount), "open")
     d.tap("step_next")
     d.tap("confirm_ok")
+
+
+def open_meeting(a: App) -> None:
+    """From the group's menu: open the meeting with an exact cash count and two officers."""
+    a.d.tap("menu_meeting")
+    count_cash_exactly(a)
     a.approve(PRESIDENT, CONTROLLER)
 
 

@@ -11,7 +11,7 @@ import gc
 import signal
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -333,6 +333,31 @@ class MainWindow(QMainWindow):
             self.message(_("La base de données du kiosque ne répond pas : {error}", error=str(exc)))
         return False, None
 
+    def attempt_each(self, calls: Sequence[tuple[str, Callable[[], Any]]]) -> tuple[int, list[str]]:
+        """Use cases recorded one by one (``(who, call)``: a fine per member, a box per contribution):
+        a refusal of one does not stop the others, and is noted as "who : why" for ``tell_refusals``.
+        Returns how many were recorded, and the refusals. A database that stops answering stops it all."""
+        done, refused = 0, []
+        for who, call in calls:
+            try:
+                call()
+            except DomainError as exc:
+                refused.append(f"{who} : {error_text(exc)}")
+                continue
+            except StoreError as exc:
+                refused.append(f"{who} : " + _("La base de données du kiosque ne répond pas : {error}", error=str(exc)))
+                break
+            done += 1
+        return done, refused
+
+    def tell_refusals(self, head: str, refused: Sequence[str], *, most: int = 5) -> None:
+        """What ``attempt_each`` could not record, under ``head`` (what was): a message, not a toast that fades
+        while the treasurer reads it. The first ``most`` refusals, one a line: more would leave the screen."""
+        lines = list(refused[:most])
+        if len(refused) > most:
+            lines.append(_("+ {n} autre(s) refusé(s)", n=len(refused) - most))
+        self.message("\n".join([head, *lines]), title=_("Pas tout enregistré"))
+
     def message(self, text: str, *, error: bool = True, title: str = "") -> MessageOverlay:
         return MessageOverlay(self, text, error=error, title=title).open()  # type: ignore[return-value]
 
@@ -345,10 +370,12 @@ class MainWindow(QMainWindow):
         self.printer.wake()
         self.toast(_("Impression relancée."))
 
-    def reprint(self, job_id: int) -> None:
-        PrintQueue(self.session.k.store).reprint(job_id)
-        self.printer.wake()
-        self.toast(_("Duplicata ajouté à la file d'impression."))
+    def reprint(self, job_id: int) -> bool:
+        ok, _job = self.attempt(PrintQueue(self.session.k.store).reprint, job_id)
+        if ok:
+            self.printer.wake()
+            self.toast(_("Duplicata ajouté à la file d'impression."))
+        return ok
 
     def toast(self, text: str) -> None:
         self.last_toast = text

@@ -19,10 +19,10 @@ from kiosk.domain.errors import DomainError, Problem
 from kiosk.i18n import message
 from kiosk.services import Approval
 from kiosk.services import groups as G
-from kiosk.store.pins import check_pin_format, verify_pin
+from kiosk.store.pins import check_pin_format, locked_until, verify_pin
 
 from . import theme
-from .i18n import _, error_text, language, role_name
+from .i18n import NBSP, _, clock_time, error_text, language, role_name
 from .overlays import Overlay
 from .widgets import Keypad, button, column, label, row
 
@@ -76,6 +76,21 @@ def officer_buttons(
         grid.addWidget(b, i // columns, i % columns)
         buttons[o["member_id"]] = b
     return grid, buttons
+
+
+def lock_text(k: Any, officer: dict[str, Any]) -> str:
+    """Why this officer cannot type their PIN now, said when their name is touched (a keypad that only
+    says so after a PIN is typed again wastes the wait, and reads as a fault); "" if they can."""
+    until = locked_until(k.store, officer["member_id"])
+    if not until:
+        return ""
+    minutes = -(-(until - k.store.clock.now_ms()) // 60000)  # rounded up: "0 min" would read as unlocked
+    return _(
+        "Code de {name} bloqué après trop d'essais, jusqu'à {time} (encore {minutes}).",
+        name=officer["name"],
+        time=clock_time(until),
+        minutes=f"{minutes}{NBSP}min",  # never "5" at a line's end and "min" on the next
+    )
 
 
 class ApprovalOverlay(Overlay):
@@ -138,6 +153,10 @@ class ApprovalOverlay(Overlay):
             problem = Problem("self_approval", "", {"name": officer["name"]})
             text = message(problem, language(), with_field=False)
             self.error.setText(text[:1].upper() + text[1:])
+            return
+        locked = lock_text(self.k, officer)
+        if locked:
+            self.error.setText(locked + " " + _("Un autre responsable peut approuver."))
             return
         self.current = officer
         self.error.setText("")

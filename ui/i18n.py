@@ -11,7 +11,7 @@ kinds of movement, roles…) live here so that both languages stay in one place.
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from kiosk.domain.errors import DomainError, Problem
@@ -139,6 +139,12 @@ def short_date(value: date | str | None) -> str:
         return "—"
     d = date.fromisoformat(value) if isinstance(value, str) else value
     return f"{d.day:02d}/{d.month:02d}/{d.year}"
+
+
+def clock_time(ms: int) -> str:
+    """The kiosk's local time of day: ``14 h 05``."""
+    t = datetime.fromtimestamp(ms / 1000)
+    return _("{h} h {m}", h=str(t.hour), m=f"{t.minute:02d}").replace(" ", NBSP)
 
 
 # -- the domain's words ----------------------------------------------------------------------

@@ -168,9 +168,13 @@ class NumberOverlay(Overlay):
         allow_zero: bool = False,
         max_digits: int = 9,
         hint: str = "",
+        usual_max: int = 0,
+        usual_note: str = "",
     ) -> None:
         super().__init__(win, "number")
         self.on_done, self.unit, self.allow_zero, self.max_digits = on_done, unit, allow_zero, max_digits
+        # Above it the amount is asked again (0: never): a key pressed too often must not pass unseen.
+        self.usual_max, self.usual_note = usual_max, usual_note
         self.quick = set(quick)
         self.value = str(initial) if initial else ""
         self.fresh = bool(initial)
@@ -236,6 +240,23 @@ class NumberOverlay(Overlay):
             self.error.setText(_("Aucune pièce ne fait {amount}.", amount=money(n)))
             self.fresh = True
             return
+        if self.usual_max and n > self.usual_max:
+            # Asked on top of the keypad: "Annuler" comes back to it with the amount, to be typed again.
+            self.fresh = True
+            lines = [self.usual_note] if self.usual_note else []
+            ConfirmOverlay(
+                self.win,
+                _("Montant inhabituel : confirmer ?"),
+                n,
+                [*lines, _("Vérifiez le montant : « Annuler » revient au clavier.")],
+                lambda: self._done(n),
+                ok_text=_("Confirmer ce montant"),
+                danger=True,
+            ).open()
+            return
+        self._done(n)
+
+    def _done(self, n: int) -> None:
         self.close_overlay()
         self.on_done(n)
 

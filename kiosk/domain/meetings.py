@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from enum import StrEnum
 
 from .dates import add_months
-from .errors import DomainError
+from .errors import DomainError, Problem
 from .funds import Fund, check_count, count_total
 from .rules import Frequency, Rules
 
@@ -36,6 +36,19 @@ def parse_attendance(value: object, field: str = "status") -> Attendance:
         return Attendance(str(value))
     except ValueError:
         raise DomainError("attendance_unknown", field, value=value) from None
+
+
+def attendance_problem(status: Attendance, name: str, movements: int, field: str = "status") -> Problem | None:
+    """Why a member cannot be marked ``status`` when ``movements`` of theirs stand at this meeting.
+
+    Money a member paid or received in person (or through whoever represents them) says they were
+    there: marked absent or excused afterwards, their payment would sit with a member the screens and
+    the next meeting's fines count as away. The movements are corrected first (reversed), not hidden.
+    Reversals do not count: a correction of an earlier meeting needs nobody at this one.
+    """
+    if status in PAYING or not movements:
+        return None
+    return Problem("absent_with_movements", field, {"name": name, "count": movements})
 
 
 def suggested_fine(rules: Rules, status: Attendance) -> tuple[str, int] | None:

@@ -7,13 +7,14 @@ from collections.abc import Callable, Mapping
 from datetime import date
 from typing import Any
 
-from kiosk.domain.errors import DomainError
+from kiosk.domain.errors import DomainError, Problem
 from kiosk.domain.funds import Fund
 from kiosk.domain.meetings import (
     PAYING,
     STEPS,
     Attendance,
     MeetingStatus,
+    attendance_problem,
     check_counts,
     parse_attendance,
     suggested_fine,
@@ -61,8 +62,19 @@ def expected_cash(k: Kiosk, group_id: str) -> dict[str, int]:
 
 
 def record_attendance(k: Kiosk, meeting_id: str, entries: Mapping[str, str | tuple[str, str]]) -> None:
-    """Attendance for many members in one transaction: ``{member_id: status | (status, represented_by)}``."""
+    """Attendance for many members in one transaction: ``{member_id: status | (status, represented_by)}``.
+
+    A member with movements at this meeting is not marked absent or excused (see
+    kiosk.domain.meetings.attendance_problem): all of them are said, and nothing is recorded.
+    """
     with k.store.write() as w:
+        problems = [
+            problem
+            for member_id, entry in entries.items()
+            if (problem := _attendance_problem(k, meeting_id, member_id, entry if isinstance(entry, str) else entry[0]))
+        ]
+        if problems:
+            raise DomainError.of(problems)
         for member_id, entry in entries.items():
             status, by = (entry, None) if isinstance(entry, str) else entry
             body: dict[str, Any] = {
@@ -73,6 +85,24 @@ def record_attendance(k: Kiosk, meeting_id: str, entries: Mapping[str, str | tup
             if by:
                 body["represented_by"] = by
             w.append("attendance_recorded", body)
+
+
+def check_attendance(k: Kiosk, meeting_id: str, member_id: str, status: str) -> None:
+    """The refusal record_attendance would give this member's mark, said as soon as it is tapped."""
+    problem = _attendance_problem(k, meeting_id, member_id, status)
+    if problem:
+        raise DomainError.of([problem])
+
+
+def _attendance_problem(k: Kiosk, meeting_id: str, member_id: str, status: str) -> Problem | None:
+    movements = k.store.query(
+        "SELECT COUNT(*) AS n FROM p_transactions WHERE meeting_id = ? AND member_id = ? "
+        "AND reversed_by IS NULL AND reverses IS NULL",
+        (meeting_id, member_id),
+    )[0]["n"]
+    if not movements:
+        return None  # the member is read only when needed: most marks are of members with no movement yet
+    return attendance_problem(parse_attendance(status), k.member(member_id)["name"], movements)
 
 
 def attendance(k: Kiosk, meeting_id: str, *, active_only: bool = False) -> dict[str, str]:

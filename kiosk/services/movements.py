@@ -257,7 +257,8 @@ def withdraw(k: Kiosk, meeting_id: str, by: str, member_id: str, amount: int, ap
         return _record(k, meeting_id, by, "withdrawal", member=member_id, amount=amount, approvers=approvers)
 
 
-def _leaving(k: Kiosk, member_id: str) -> None:
+def check_exit(k: Kiosk, member_id: str) -> None:
+    """Why the member cannot leave now, before the confirmation and any PIN (and again when recording)."""
     member = k.member(member_id)
     if member["active_loans"]:
         raise DomainError("exit_with_loan", "member", name=member["name"])
@@ -265,10 +266,10 @@ def _leaving(k: Kiosk, member_id: str) -> None:
 
 def member_exit(k: Kiosk, meeting_id: str, by: str, member_id: str, approvals: list[Approval]) -> int:
     """A member leaves: their savings are paid back in full. Returns the amount paid."""
-    _leaving(k, member_id)
+    check_exit(k, member_id)
     approvers = k.approve(approvals)
     with k.store.write() as w:
-        _leaving(k, member_id)
+        check_exit(k, member_id)
         amount = k.savings(_meeting_group(k, meeting_id), member_id)
         _record(k, meeting_id, by, "exit", member=member_id, amount=amount, approvers=approvers)
         drop_pin(w, member_id)  # an officer who leaves leaves their office too

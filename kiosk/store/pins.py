@@ -77,6 +77,12 @@ def drop_pin(w: Writer, member_id: str) -> None:
     w.execute("DELETE FROM officer_pins WHERE member_id = ?", (member_id,))
 
 
+def locked_until(store: Store, member_id: str) -> int:
+    """When this officer's lockout ends (kiosk clock, ms); 0 if they are not locked out now."""
+    row = store.conn.execute("SELECT locked_until FROM officer_pins WHERE member_id = ?", (member_id,)).fetchone()
+    return row[0] if row and row[0] > store.clock.now_ms() else 0
+
+
 def verify_pin(store: Store, member_id: str, pin: str) -> None:
     """Raise unless ``pin`` is this officer's; count failures in their own transaction.
 

@@ -21,6 +21,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from kiosk.domain.errors import DomainError
+
 from .database import Store, Writer
 
 BACKOFF_MS = (2_000, 5_000, 15_000, 30_000, 60_000)
@@ -128,11 +130,24 @@ class PrintQueue:
             return w.execute("UPDATE print_jobs SET next_attempt_ms = 0 WHERE status = 'pending'").rowcount
 
     def reprint(self, job_id: int) -> int:
-        """A new copy of any receipt, always marked DUPLICATA."""
+        """A new copy of a printed receipt, always marked DUPLICATA.
+
+        Refused while the original or a copy of it still waits for the printer: each tap on a receipt
+        not yet out (printer unplugged) queued one more, and the member got the original and as many
+        duplicates when the printer came back.
+        """
         job = _row(self.store, "SELECT * FROM print_jobs WHERE id = ?", (job_id,))
         if job is None:
             raise KeyError(job_id)
+        original = job["copy_of"] or job_id
         with self.store.write() as w:
+            # Read under the writer's lock: two taps at once must not both find nothing waiting.
+            waiting = self.store.query(
+                "SELECT 1 FROM print_jobs WHERE (id = ? OR copy_of = ?) AND status != 'printed' LIMIT 1",
+                (original, original),
+            )
+            if waiting:
+                raise DomainError("reprint_waiting", "job", value=job_id)
             return enqueue(
                 w,
                 job["kind"],
@@ -140,11 +155,12 @@ class PrintQueue:
                 self.now_ms(),
                 receipt_seq=job["receipt_seq"],
                 duplicate=True,
-                copy_of=job["copy_of"] or job_id,
+                copy_of=original,
             )
 
     def jobs(self, *, pending_only: bool = False, limit: int = 50) -> list[dict[str, Any]]:
-        sql = "SELECT id, kind, receipt_seq, duplicate, status, attempts, last_error, created_ms, printed_ms, doc"
+        sql = "SELECT id, kind, receipt_seq, duplicate, copy_of, status, attempts, last_error, created_ms, printed_ms,"
+        sql += " doc"
         sql += " FROM print_jobs" + (" WHERE status != 'printed'" if pending_only else "") + " ORDER BY id DESC LIMIT ?"
         rows = self.store.query(sql, (limit,))
         for row in rows:
@@ -152,6 +168,11 @@ class PrintQueue:
             row["title"] = doc.get("title", "")
             row["number"] = doc.get("number")
         return rows
+
+    def waiting_originals(self) -> set[int]:
+        """The receipts (by their original job) with the original or a copy not yet printed: not reprinted."""
+        rows = self.store.query("SELECT DISTINCT COALESCE(copy_of, id) AS o FROM print_jobs WHERE status != 'printed'")
+        return {r["o"] for r in rows}
 
     def pending_count(self) -> int:
         return int(self.store.query("SELECT COUNT(*) AS n FROM print_jobs WHERE status != 'printed'")[0]["n"])

@@ -22,10 +22,11 @@ from ..widgets import Keypad, button, edit_digits, label, set_kind
 
 
 def denomination_label(key: str, value: int) -> str:
+    # The one value that is both a note and a coin: named first, as said aloud ("un billet de 500").
     if key == "b500":
-        return _("500 billet")
+        return _("Billet 500")
     if key == "c500":
-        return _("500 pièce")
+        return _("Pièce 500")
     return group_thousands(value).replace(" ", NBSP)
 
 

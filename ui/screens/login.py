@@ -12,7 +12,7 @@ from kiosk.services import groups as G
 from kiosk.store.pins import has_pin, verify_pin
 
 from .. import theme
-from ..approval import ApprovalOverlay, NewPinOverlay, PinPad, officer_buttons
+from ..approval import ApprovalOverlay, NewPinOverlay, PinPad, lock_text, officer_buttons
 from ..i18n import _, error_text
 from ..widgets import button, clear, column, label, row
 from .base import Screen
@@ -109,6 +109,10 @@ class LoginScreen(Screen):
     def _pick(self, officer: dict[str, Any]) -> None:
         if not has_pin(self.k.store.conn, officer["member_id"]):
             self._first_pin(officer)
+            return
+        locked = lock_text(self.k, officer)
+        if locked:
+            self.error.setText(locked)
             return
         self.officer = officer
         self.error.setText("")

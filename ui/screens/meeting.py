@@ -46,6 +46,9 @@ class MeetingScreen(Screen):
         self.lay.setSpacing(m.px(5))
         self.meeting_id: str | None = None
         self.closed_id: str | None = None  # the meeting just closed, for its receipts step
+        # Closed meetings whose receipts step the treasurer left on purpose ("Terminer", the next opening):
+        # not taken back to it while the app runs, though receipts may still wait for paper.
+        self.receipts_left: set[str] = set()
         self.current = ""
         # Where "go" is taking the treasurer while the current step is asked to let go: a step that
         # asks a question first (ContributionsStep) goes there once it is answered. None: the screen is left.
@@ -101,12 +104,28 @@ class MeetingScreen(Screen):
         if self.meeting_id:
             self.closed_id = None
             step = M.step(self.k, self.meeting_id)
-        elif self.closed_id:
-            step = "receipts"
         else:
-            step = "open"
+            self.closed_id = self.closed_id or self._receipts_waiting()
+            step = "receipts" if self.closed_id else "open"
         self.current = ""
         self.go(kwargs.get("step", step))
+
+    def _receipts_waiting(self) -> str | None:
+        """The group's last closed meeting if receipts of it still wait for paper and nobody left its receipts
+        step since the app started: after a restart (a power cut at the closing, say) the meeting resumes
+        there, as an open one resumes at its step, not at the next opening with the members' paper forgotten."""
+        last = self.k.store.query(
+            "SELECT meeting_id FROM p_meetings WHERE group_id = ? AND status = 'closed' ORDER BY number DESC LIMIT 1",
+            (self.s.group_id,),
+        )
+        if not last or last[0]["meeting_id"] in self.receipts_left or self.win.printer.to_file:
+            return None
+        waiting = self.k.store.query(
+            "SELECT 1 FROM p_receipts r JOIN print_jobs j ON j.receipt_seq = r.seq "
+            "WHERE r.meeting_id = ? AND j.status != 'printed' LIMIT 1",
+            (last[0]["meeting_id"],),
+        )
+        return str(last[0]["meeting_id"]) if waiting else None
 
     def leave_screen(self) -> None:
         if self.current and self.current in self.steps:

@@ -178,9 +178,12 @@ class SettingsScreen(Screen):
         from ..widgets import clear
 
         clear(self.queue)
+        waiting = queue.waiting_originals()
         for job in queue.jobs(limit=12):
             title = f"{job['number'] or job['title']}" + (" · " + _("DUPLICATA") if job["duplicate"] else "")
             reprint = button(_("Réimprimer"), f"queue_reprint_{job['id']}", on=lambda j=job["id"]: self._reprint(j))
+            # As on the receipts step: what has not come out yet is not reprinted (PrintQueue.reprint).
+            reprint.setVisible(job["status"] == "printed" and (job["copy_of"] or job["id"]) not in waiting)
             status = label(job_status_name(job["status"], to_file=self.win.printer.to_file), kind="small", wrap=False)
             self.queue.addWidget(line_card(title, status, reprint))
 

@@ -9,7 +9,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QGridLayout
 
 from kiosk.domain.errors import Problem
-from kiosk.domain.loans import Terms, max_loan
+from kiosk.domain.loans import Split, Terms, max_loan
 from kiosk.domain.rules import AidKind
 from kiosk.services import movements as V
 from kiosk.services import receipts as RC
@@ -109,22 +109,22 @@ class RepaymentsStep(Step):
         def confirmed() -> None:
             ok, split = self.win.attempt(V.repay, self.k, self.meeting_id, self.s.by, r["loan_id"], amount)
             if ok:
-                self.win.toast(
-                    _(
-                        "Remboursement enregistré : capital {p}, PAF {paf}.",
-                        p=francs(split.principal),
-                        paf=francs(split.paf),
-                    )
-                )
+                # Every part, as the confirmation said: the penalty left out, 2 000 F read as 1 970 F.
+                self.win.toast(_("Remboursement enregistré : {parts}.", parts=", ".join(split_parts(split))))
                 self.after_change()
 
-        parts = [
-            _("pénalité {amount}", amount=francs(split.penalty)) if split.penalty else "",
-            _("PAF {amount}", amount=francs(split.paf)) if split.paf else "",
-            _("capital {amount}", amount=francs(split.principal)) if split.principal else "",
-        ]
-        lines = [f"{r['number']}. {r['name']}", " + ".join(p for p in parts if p)]
+        lines = [f"{r['number']}. {r['name']}", " + ".join(split_parts(split))]
         self.win.confirm(_("Remboursement"), amount, lines, confirmed, fund=r["fund"])
+
+
+def split_parts(split: Split) -> list[str]:
+    """What a repayment is made of, in the order it is paid off (kiosk.domain.loans.split_payment)."""
+    parts = [
+        _("pénalité {amount}", amount=francs(split.penalty)) if split.penalty else "",
+        _("PAF {amount}", amount=francs(split.paf)) if split.paf else "",
+        _("capital {amount}", amount=francs(split.principal)) if split.principal else "",
+    ]
+    return [p for p in parts if p]
 
 
 class LoansStep(Step):

@@ -3,6 +3,7 @@ the caisse bleue's outside money in and out, savings withdrawals. Corrections ha
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from PySide6.QtWidgets import QStackedWidget, QVBoxLayout, QWidget
@@ -93,11 +94,12 @@ class OtherStep(Step):
         members = {m["member_id"]: m for m in self.s.members()}
         self.fines_list.clear()
         total = sum(f["amount"] for f in suggested)
-        self.fines_all.setText(
-            _("Appliquer l'amende ({total})", total=francs(total))
-            if len(suggested) == 1
-            else _("Appliquer les {n} amendes ({total})", n=len(suggested), total=francs(total))
-        )
+        if not suggested:
+            self.fines_all.setText(_("Aucune amende à appliquer"))  # not "Appliquer les 0 amendes (0 F)"
+        elif len(suggested) == 1:
+            self.fines_all.setText(_("Appliquer l'amende ({total})", total=francs(total)))
+        else:
+            self.fines_all.setText(_("Appliquer les {n} amendes ({total})", n=len(suggested), total=francs(total)))
         self.fines_all.setEnabled(bool(suggested))
         for f in suggested:
             member = members.get(f["member_id"])
@@ -140,13 +142,18 @@ class OtherStep(Step):
         total = sum(f["amount"] for f in suggested)
 
         def confirmed() -> None:
+            calls = []
             for f in suggested:
-                ok, _txn = self.win.attempt(
-                    V.fine, self.k, self.meeting_id, self.s.by, f["member_id"], f["fine"], f["amount"]
+                member = self.k.member(f["member_id"])
+                fine = partial(V.fine, self.k, self.meeting_id, self.s.by, f["member_id"], f["fine"], f["amount"])
+                calls.append((f"{member['number']}. {member['name']}", fine))
+            done, refused = self.win.attempt_each(calls)
+            if refused:
+                self.win.tell_refusals(
+                    _("{done} amende(s) enregistrée(s) sur {n}. Refus :", done=done, n=len(calls)), refused
                 )
-                if not ok:
-                    break
-            self.win.toast(_("Amendes enregistrées."))
+            else:
+                self.win.toast(_("{n} amende(s) enregistrée(s).", n=done))
             self._refresh_fines()
 
         rules = self.k.rules(self.group_id)

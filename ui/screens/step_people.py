@@ -10,6 +10,7 @@ exceptions, partial payments and arrears are set by hand, member by member.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from PySide6.QtWidgets import QGridLayout
@@ -124,6 +125,9 @@ class AttendanceStep(Step):
     def _set(self, member: dict[str, Any], status: str, by: str | None) -> None:
         if status == "represented" and not by:
             return
+        # Said at the tap, not at "Suivant" among the others: the tile stays as it was.
+        if not self.win.attempt(M.check_attendance, self.k, self.meeting_id, member["member_id"], status)[0]:
+            return
         self.status[member["member_id"]] = (status, by)
         self.dirty.add(member["member_id"])
         self.marked[member["member_id"]] = (status, by)
@@ -147,6 +151,18 @@ class AttendanceStep(Step):
         return ok
 
 
+# An amount typed for a box above this many standard contributions is asked again before it is kept.
+# Arrears are caught up one meeting's contribution at a time: five are today's and four missed
+# meetings, a month of a weekly group. More happens (a member back after a long illness) but rarely,
+# whereas a key pressed twice (10 000 for 1 000) or a slip of the thumb (9 999 995) is ten times or
+# more: asked once, never refused.
+USUAL_MULTIPLE = 5
+
+# Exceptions listed one a line on the "Tout le monde paie" confirmation; more are summed up in one
+# line, under the largest (a typo is too much far more often than too little, and costs more).
+LISTED_EXCEPTIONS = 4
+
+
 class ContributionOverlay(Overlay):
     """One member's amounts for each box: standard, partial, nothing, or more (arrears)."""
 
@@ -162,6 +178,7 @@ class ContributionOverlay(Overlay):
     ) -> None:
         super().__init__(win, "contribution")
         self.on_done = on_done
+        self.standard = standard
         self.values = dict(initial)
         self.lay.addWidget(label(title, kind="title"))
         if note:
@@ -199,7 +216,20 @@ class ContributionOverlay(Overlay):
         self._refresh()
 
     def _other(self, fund: str) -> None:
-        NumberOverlay(self.win, fund_name(fund), lambda a: self._set(fund, a), allow_zero=True).open()
+        standard = self.standard[fund]
+        NumberOverlay(
+            self.win,
+            fund_name(fund),
+            lambda a: self._set(fund, a),
+            allow_zero=True,
+            usual_max=USUAL_MULTIPLE * standard,
+            usual_note=_(
+                "Plus de {n} fois la cotisation {fund} ({amount}).",
+                n=USUAL_MULTIPLE,
+                fund=fund_short(fund),
+                amount=francs(standard),
+            ),
+        ).open()
 
     def _refresh(self) -> None:
         for fund, lab in self.shown.items():
@@ -353,10 +383,36 @@ class ContributionsStep(Step):
                 self.win.toast(_("Cotisations de {n} membre(s) enregistrées.", n=n))
                 self.after_change()
 
-        lines = [_("Cotisations de {n} membre(s).", n=n)]
-        if exceptions:
-            lines.append(_("Dont {n} exception(s) saisie(s) à la main.", n=len(exceptions)))
-        self.win.confirm(_("Cotisations de la séance"), total, lines, confirmed)
+        self.win.confirm(
+            _("Cotisations de la séance"),
+            total,
+            [_("Cotisations de {n} membre(s).", n=n), *self._exception_lines(exceptions)],
+            confirmed,
+        )
+
+    def _exception_lines(self, exceptions: dict[str, dict[str, int]]) -> list[str]:
+        """Each amount typed by hand that the tap records, "n. name : amount", largest first: the grand
+        total alone hid a 9 999 995 F typo among thirty members."""
+        paid = self.paid()
+        members = {m["member_id"]: m for m in self.paying}
+        # Those already paid are skipped by the tap (standard_contributions), their exception with them.
+        typed = [(m, e) for m, e in exceptions.items() if m not in paid]
+        typed.sort(key=lambda item: (-sum(item[1].values()), members[item[0]]["number"]))
+        if not typed:
+            return []
+        funds = list(self.standard())
+        shown = typed if len(typed) <= LISTED_EXCEPTIONS + 1 else typed[:LISTED_EXCEPTIONS]
+        lines = [_("Dont {n} exception(s) saisie(s) à la main :", n=len(typed))]
+        for member_id, amounts in shown:
+            m = members[member_id]
+            parts = [f"{francs(amounts.get(f, 0))} {fund_short(f)}" for f in funds]
+            lines.append(f"{m['number']}. {m['name']} : " + " + ".join(parts))
+        if len(typed) > len(shown):
+            rest = typed[len(shown) :]
+            lines.append(
+                _("+ {n} autre(s) : {total} en tout", n=len(rest), total=francs(sum(sum(e.values()) for _m, e in rest)))
+            )
+        return lines
 
     def _member(self, member: dict[str, Any]) -> None:
         standard = self.standard()
@@ -397,13 +453,20 @@ class ContributionsStep(Step):
             return
 
         def confirmed() -> None:
-            for fund, amount in values.items():
-                ok, _txn = self.win.attempt(
-                    V.contribution, self.k, self.meeting_id, self.s.by, member["member_id"], fund, amount
-                )
-                if not ok:
-                    break
-            self.win.toast(_("Contribution enregistrée."))
+            done, refused = self.win.attempt_each(
+                [
+                    (
+                        fund_name(f),
+                        partial(V.contribution, self.k, self.meeting_id, self.s.by, member["member_id"], f, a),
+                    )
+                    for f, a in values.items()
+                ]
+            )
+            if refused:
+                head = _("{done} contribution(s) enregistrée(s) sur {n}. Refus :", done=done, n=len(values))
+                self.win.tell_refusals(head, refused)
+            else:
+                self.win.toast(_("Contribution enregistrée."))
             self.after_change()
 
         lines = [f"{member['number']}. {member['name']}"] + [f"{fund_name(f)} : {money(a)}" for f, a in values.items()]
