@@ -362,6 +362,8 @@ def test_a_partner_is_paid_back_no_more_than_owed_nor_than_the_blue_box_holds(
     with pytest.raises(DomainError, match="cash_insufficient"):
         V.check_outside_out(kiosk, meeting, "ONG Espoir", 50000, 21000)  # the interest: more than the box holds
     # A name typed otherwise than the money came in under is no partner the box owes: said, with the known ones.
+    with pytest.raises(DomainError, match="lender_unknown"):
+        V.check_outside_out(kiosk, meeting, "Plan", 0, 500)  # interest only, to no known partner
     with pytest.raises(DomainError, match="lender_unknown") as unknown:
         V.check_outside_out(kiosk, meeting, "Plan", 100, 0)
     assert "partenaires connus : ONG Espoir, Plan Togo" in message(unknown.value.problems[0])
