@@ -164,6 +164,28 @@ def test_a_code_from_another_server_does_not_take_an_enrolled_kiosk_away_without
         assert state.pending(store)["events"] == store.head()[0]  # all of it, for the new server
 
 
+def test_a_running_sync_follows_an_enrollment_made_while_it_runs(
+    wired: Server,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture,  # type: ignore[type-arg]
+) -> None:
+    # The sync daemon holds one client for as long as it runs: `enroll --force` happens under it.
+    st, _ = synced(wired, tmp_path / "k.db")
+    running = SyncClient.open(st.store)
+    other = "https://autre-serveur.example.org"
+    db = str(tmp_path / "k.db")
+    code, _, err = run(
+        capsys, "--db", db, "enroll", "--server", other, "--code", wired.code("K01", replace=True), "--force"
+    )
+    assert code == 0, err
+    st.meeting()
+    report = running.sync()  # with the key the old one gave way to, the server refused it (401)
+    assert running.server_url == other and report.acked_seq == st.store.head()[0]
+    with Store(Path(db)) as store:
+        assert state.server_url(store) == other  # not taken back to the server it left
+    running.close()
+
+
 def test_a_replacement_pi_records_nothing_between_enroll_and_restore_and_status_says_why(
     wired: Server,
     tmp_path: Path,

@@ -129,6 +129,8 @@ class SyncClient:
         self.use_dictionary = True
         self.report = Report()
         self.pins_dropped: set[str] = set()  # officers whose PIN a restore onto an older backup forgot
+        self.server_url: str | None = None  # set by ``open``: the enrollment this client follows
+        self._own_http = False
 
     @classmethod
     def open(cls, store: Store, http: httpx.Client | None = None, **kwargs: Any) -> SyncClient:
@@ -138,7 +140,29 @@ class SyncClient:
         if not kiosk_id or not current.server_url:
             raise SyncError("not_enrolled", "run `muso-kiosk enroll --server URL --code CODE` first")
         key = keys.load(keys.key_path(store.path))
-        return cls(store, http or http_client(current.server_url), key, kiosk_id, **kwargs)
+        client = cls(store, http or http_client(current.server_url), key, kiosk_id, **kwargs)
+        client.server_url = current.server_url
+        client._own_http = http is None
+        return client
+
+    def _follow_enrollment(self, current: state.SyncState) -> None:
+        """Take up a new enrollment made while this client was open (``muso-kiosk enroll --force``, with the
+        sync daemon running): otherwise it would go on signing for the server the kiosk left, and take back
+        that server's cursor and reference data that the enrollment had just forgotten."""
+        if self.server_url is None:
+            return  # made directly (tests, benchmarks): nothing to follow
+        kiosk_id = self.store.setting("kiosk_id")
+        key = keys.load(keys.key_path(self.store.path))
+        if (current.server_url, kiosk_id, keys.public_text(key)) == (
+            self.server_url, self.kiosk_id, keys.public_text(self.key)
+        ):  # fmt: skip
+            return
+        if not self._own_http or not current.server_url or not kiosk_id:
+            raise SyncError("enrollment_changed", "this kiosk was enrolled again: restart the sync")
+        log.info("enrolled again (%s): syncing with it from now on", current.server_url)
+        self.http.close()
+        self.http = http_client(current.server_url)
+        self.server_url, self.kiosk_id, self.key = current.server_url, kiosk_id, key
 
     def close(self) -> None:
         self.http.close()
@@ -219,6 +243,7 @@ class SyncClient:
         """Push everything the server has not acknowledged, then pull reference data if it changed."""
         self.report = Report()
         current = state.load(self.store)
+        self._follow_enrollment(current)
         if current.restore_to is not None:
             raise SyncError("restore_in_progress", "finish the restore before syncing")
         try:

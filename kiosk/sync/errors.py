@@ -28,6 +28,7 @@ FR = {
         "serveur injoignable (réseau), ou sa réponse s'est perdue : l'inscription n'est pas faite ; "
         "relancez-la avec le même code quand le réseau est là (elle reprend là où elle s'est arrêtée)"
     ),
+    "enrollment_changed": "ce kiosque a été inscrit à nouveau : relancez la synchronisation",
     "server_error": "le serveur a répondu une erreur : nouvel essai plus tard",
     "rate_limited": "le serveur demande d'attendre avant de réessayer",
     "chain_diverged": "l'historique de ce kiosque diffère de celui du serveur : appelez le coordinateur",
@@ -61,6 +62,7 @@ EN = {
         "server unreachable (network), or its answer was lost: the enrollment is not done; run it again with "
         "the same code once the network is there (it carries on where it stopped)"
     ),
+    "enrollment_changed": "this kiosk was enrolled again: restart the sync",
     "server_error": "the server answered with an error: will retry later",
     "rate_limited": "the server asks to wait before retrying",
     "chain_diverged": "this kiosk's history differs from the server's: call the coordinator",
