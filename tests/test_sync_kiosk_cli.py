@@ -164,6 +164,32 @@ def test_a_code_from_another_server_does_not_take_an_enrolled_kiosk_away_without
         assert state.pending(store)["events"] == store.head()[0]  # all of it, for the new server
 
 
+def test_a_kiosk_put_back_without_its_key_or_half_restored_is_not_moved_to_another_server_unasked(
+    wired: Server,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture,  # type: ignore[type-arg]
+) -> None:
+    st, _ = synced(wired, tmp_path / "k.db")
+    st.k.close()
+    db, other = str(tmp_path / "k.db"), "https://autre-serveur.example.org"
+    (tmp_path / "k.db.key").unlink()  # a backup carries the database, not the key
+    code, _, err = run(capsys, "--db", db, "enroll", "--server", other, "--code", wired.code("K01", replace=True))
+    assert code == 2 and "inscrit auprès d'un autre serveur" in err
+    with Store(Path(db)) as store:
+        state.update(store, restore_to=store.head()[0] + 10)
+        before = state.load(store)
+    for extra in ((), ("--force",)):
+        replacing = wired.code("K01", replace=True)
+        code, _, err = run(capsys, "--db", db, "enroll", "--server", other, "--code", replacing, *extra)
+        assert code == 2 and "une restauration est en cours" in err and f"(inscrit auprès de {URL})" in err
+        with Store(Path(db)) as store:
+            assert state.load(store) == before and not (tmp_path / "k.db.key").exists()
+    with Store(Path(db)) as store:
+        state.update(store, restore_to=None)
+    code, out, err = run(capsys, "--db", db, "enroll", "--server", other, "--code", replacing, "--force")
+    assert code == 0 and f"Il quitte le serveur {URL}. " in out and "ancienne clé" not in out, err
+
+
 def test_a_running_sync_follows_an_enrollment_made_while_it_runs(
     wired: Server,
     tmp_path: Path,

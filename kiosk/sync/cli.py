@@ -55,8 +55,9 @@ def cmd_enroll(args: argparse.Namespace) -> int:
         kind, warning = _replacement_hint(store, data) if data["replace"] else ("", "")
     print(f"Kiosque {data['kiosk_id']} inscrit auprès de {args.server}{kind}")
     if data.get("left_server"):
+        kept = f" : son ancienne clé est gardée dans {data['old_key']}" if data["old_key"] else ""
         print(
-            f"Il quitte le serveur {data['left_server']} : son ancienne clé est gardée dans {data['old_key']}. "
+            f"Il quitte le serveur {data['left_server']}{kept}. "
             f"La prochaine synchronisation envoie tout son journal à {args.server}."
         )
     if warning:

@@ -46,8 +46,14 @@ def enroll(
     """
     check_server_url(server_url)
     path = keys.key_path(store.path)
-    previous = state.server_url(store)
-    leaving = path.exists() and previous is not None and not same_server(previous, server_url)
+    current = state.load(store)
+    previous = current.server_url
+    # Not "and the key file exists": a database put back from a backup comes without its key, and is
+    # still the kiosk of the server it names.
+    leaving = previous is not None and not same_server(previous, server_url)
+    if leaving and current.restore_to is not None:
+        # Half a journal restored from one server, the rest from another: finished where it began, or not at all.
+        raise SyncError("enroll_during_restore", f"a restore from {previous} is under way", current=previous)
     if leaving and not force:
         raise SyncError(
             "enrolled_elsewhere",
@@ -88,7 +94,7 @@ def enroll(
         pending_path.unlink(missing_ok=True)
         raise
     old_key = None
-    if leaving:
+    if leaving and path.exists():
         # Kept, not overwritten: with it the kiosk can still sign for the server it leaves, if that was a mistake.
         old_key = path.with_name(path.name + ".old")
         n = 0
@@ -107,7 +113,7 @@ def enroll(
         state.set_behind(store, None)
         with store.write() as w:
             w.execute("DELETE FROM sync_reference")
-        data = {**data, "left_server": previous, "old_key": str(old_key)}
+        data = {**data, "left_server": previous, "old_key": str(old_key) if old_key else None}
     if isinstance(data.get("server_time"), int):
         now = store.clock.mono_ms()
         state.learn_clock(store, data["server_time"], now, now)

@@ -29,6 +29,9 @@ FR = {
         "relancez-la avec le même code quand le réseau est là (elle reprend là où elle s'est arrêtée)"
     ),
     "enrollment_changed": "ce kiosque a été inscrit à nouveau : relancez la synchronisation",
+    "enroll_during_restore": (
+        "une restauration est en cours : terminez-la (muso-kiosk restore) avant d'inscrire ce kiosque ailleurs"
+    ),
     "server_error": "le serveur a répondu une erreur : nouvel essai plus tard",
     "rate_limited": "le serveur demande d'attendre avant de réessayer",
     "chain_diverged": "l'historique de ce kiosque diffère de celui du serveur : appelez le coordinateur",
@@ -63,6 +66,9 @@ EN = {
         "the same code once the network is there (it carries on where it stopped)"
     ),
     "enrollment_changed": "this kiosk was enrolled again: restart the sync",
+    "enroll_during_restore": (
+        "a restore is under way: finish it (muso-kiosk restore) before enrolling this kiosk elsewhere"
+    ),
     "server_error": "the server answered with an error: will retry later",
     "rate_limited": "the server asks to wait before retrying",
     "chain_diverged": "this kiosk's history differs from the server's: call the coordinator",
@@ -148,7 +154,7 @@ def _details_fr(exc: SyncError, server_code: str) -> str:
         return f" (serveur : {p['server']} événements, ce kiosque : {p['local']})"
     if exc.code == "chain_diverged" and isinstance(p.get("seq"), int):
         return f" (à partir du n° {p['seq']})"
-    if exc.code == "enrolled_elsewhere" and p.get("current"):
+    if exc.code in ("enrolled_elsewhere", "enroll_during_restore") and p.get("current"):
         return f" (inscrit auprès de {p['current']})"
     if exc.code == "rate_limited" and exc.retry_after:
         return f" (dans {exc.retry_after:.0f} s)"
