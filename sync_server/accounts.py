@@ -323,6 +323,8 @@ def create_enrollment(
         raise BadRequest("hours_invalid", f"an enrollment code is valid for 1 to {MAX_ENROLLMENT_HOURS} hours")
     if country is not None and not is_country(country):
         raise BadRequest("country_invalid", "a country is a two-letter code such as TG or BJ")
+    if template and not groups:  # said, not dropped: whoever gave it meant some group to start on it
+        raise BadRequest("template_without_groups", "a template is the règlement of the groups named with it")
     code = new_enrollment_code()
     expires = now_ms() + hours * 3_600_000
     with write(engine) as conn:
@@ -342,6 +344,9 @@ def create_enrollment(
         place = {"country": country or row["country"], "cooperative": cooperative or row["cooperative"]}
         if groups and not place["country"]:
             raise BadRequest("group_country_required", "groups need their country (TG, BJ): give the kiosk's country")
+        missing = {k: v for k, v in place.items() if v and not row[k]}
+        if missing:  # a kiosk made without its place: where its groups now stand is where it stands
+            conn.execute(kiosks.update().where(kiosks.c.kiosk_id == kiosk_id).values(**missing))
         conn.execute(
             enrollment_codes.insert().values(
                 code_hash=code_hash(code),
@@ -353,9 +358,9 @@ def create_enrollment(
             )
         )
         for group in groups or []:
-            value = (
-                {"name": group} | {k: v for k, v in place.items() if v} | ({"template": template} if template else {})
-            )
+            value = {"name": group, **{k: v for k, v in place.items() if v}}
+            if template:
+                value["template"] = template
             reference.put(conn, "kiosk_group", str(uuid.uuid4()), value, scope=kiosk_id)
     return code, expires
 

@@ -167,6 +167,7 @@ def test_a_command_run_from_another_directory_names_the_database_it_opened(
         (["create-enrollment", "--kiosk-id", "K07", "--group", "MUSO Bohicon"], "group_country_required"),
         (["create-enrollment", "--kiosk-id", "K07", "--country", "Bénin", "--group", "G"], "country_invalid"),
         (["create-enrollment", "--kiosk-id", "K07", "--country", "BJ", "--group", "G", "--template", "x"], "template"),
+        (["create-enrollment", "--kiosk-id", "K07", "--country", "BJ", "--template", "x"], "template_without_groups"),
         (["migrate", "--revision", "nonsense"], "nonsense"),
         (["rebuild-rollups", "--kiosk", "NOPE"], "kiosk_unknown"),
     ],

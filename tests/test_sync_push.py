@@ -510,6 +510,13 @@ def test_groups_named_in_an_enrollment_are_offered_in_the_kiosk_s_country_on_its
     with server.engine.connect() as conn:
         values = list(conn.scalars(select(reference_table.c.value)))
     assert any('"MUSO Abomey"' in v and '"country": "BJ"' in v and "Coop du Zou" in v for v in values if v)
+    # A kiosk made without its place takes the one its groups are given; a template needs groups to apply to.
+    accounts.create_enrollment(server.engine, "K06", created_by="t", hours=1)
+    accounts.create_enrollment(server.engine, "K06", created_by="t", hours=1, groups=["G"], country="TG")
+    with server.engine.connect() as conn:
+        assert conn.scalar(select(kiosks.c.country).where(kiosks.c.kiosk_id == "K06")) == "TG"
+    with pytest.raises(SyncServerError, match="template_without_groups"):
+        accounts.create_enrollment(server.engine, "K07", created_by="t", hours=1, country="TG", template="standard")
 
 
 def test_requests_beyond_the_rate_limit_get_429_and_the_client_backs_off(backend: ServerDb, tmp_path: Path) -> None:

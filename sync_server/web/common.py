@@ -174,6 +174,7 @@ ERROR_KEYS = {
     "place_outside_scope": "e_place_outside_scope",
     "group_country_required": "e_group_country_required",
     "template_unknown": "e_template_unknown",
+    "template_without_groups": "e_template_without_groups",
     "kiosk_already_enrolled": "e_kiosk_already_enrolled",
     "kiosk_unknown": "e_kiosk_unknown",
     "code_unknown": "e_code_unknown",

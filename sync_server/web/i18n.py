@@ -488,6 +488,10 @@ T: dict[str, tuple[str, str]] = {
         "Groups to set up on this kiosk need their country: give the kiosk's country (TG, BJ).",
     ),
     "e_template_unknown": ("Ce modèle de règlement n'existe pas.", "No such règlement template."),
+    "e_template_without_groups": (
+        "Un modèle de règlement s'applique aux groupes nommés avec lui : indiquez les groupes.",
+        "A règlement template applies to the groups named with it: give the groups.",
+    ),
     "e_kiosk_already_enrolled": (
         "Ce kiosque est déjà inscrit : cochez « Remplacement d'un appareil » pour le passer sur un nouvel appareil.",
         "This kiosk is already enrolled: tick 'Replacing a device' to move it to a new device.",
