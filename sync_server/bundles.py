@@ -67,8 +67,13 @@ def stray_files(folder: Path) -> tuple[list[str], list[str]]:
     Folders are left out (a stick's ``muso-sauvegardes`` holds the kiosk's backups, not batches)."""
     partial, unexpected = [], []
     for p in sorted(folder.iterdir()):
-        if not p.name.startswith("muso-") or NAME.match(p.name) or stat.S_ISDIR(p.lstat().st_mode):
+        if not p.name.startswith("muso-") or NAME.match(p.name):
             continue
+        try:
+            if stat.S_ISDIR(p.lstat().st_mode):
+                continue
+        except OSError:  # gone since the listing, or the stick failing: still a name to mention
+            pass
         (partial if p.name.endswith(".part") else unexpected).append(p.name)
     return partial, unexpected
 

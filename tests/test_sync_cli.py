@@ -232,6 +232,25 @@ def test_a_hostile_stick_s_links_pipes_and_devices_are_refused_unread(
     assert f"{name.name}: REFUSED batch_unreadable" in done.stdout and "not a regular file" in done.stdout
 
 
+def test_a_stick_entry_that_fails_as_it_is_looked_at_is_still_named_not_a_traceback(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sync_server.bundles import stray_files
+
+    stick = tmp_path / "usb"
+    stick.mkdir()
+    (stick / "muso-K01-000000001-000000200.batch.gz.part").write_bytes(b"")
+    real = Path.lstat
+
+    def failing(self: Path) -> os.stat_result:
+        if self.name.endswith(".part"):
+            raise OSError(5, "Input/output error")  # a stick pulled out between the listing and the look
+        return real(self)
+
+    monkeypatch.setattr(Path, "lstat", failing)
+    assert stray_files(stick) == (["muso-K01-000000001-000000200.batch.gz.part"], [])
+
+
 def test_a_kiosk_enrolls_syncs_reports_and_exports_from_its_command_line(
     server_env: str,
     tmp_path: Path,
