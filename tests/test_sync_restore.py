@@ -563,14 +563,14 @@ def test_what_the_app_records_while_a_restore_is_checked_stops_the_restore_not_t
 
     restored = Kiosk.open(backup, FixedClock(boot_id="after-backup"))
     again = SyncClient(restored.store, server.client, keys.load(keys.key_path(backup)), "K01")
-    page = again._restore_page
+    page = again.restore_page
 
     def and_meanwhile(after: int, limit: int | None = None) -> Any:
         G.create_group(restored, "Saisi pendant la restauration")  # the treasurer, at the touchscreen
-        monkeypatch.setattr(again, "_restore_page", page)
+        monkeypatch.setattr(again, "restore_page", page)
         return page(after, limit)
 
-    monkeypatch.setattr(again, "_restore_page", and_meanwhile)
+    monkeypatch.setattr(again, "restore_page", and_meanwhile)
     with pytest.raises(SyncError) as err:
         again.restore()
     assert err.value.code == "chain_diverged"
