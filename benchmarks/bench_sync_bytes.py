@@ -32,7 +32,7 @@ from bench_sync_common import CountingProxy, LiveServer, village
 from kiosk.store import Store
 from kiosk.sync.client import SyncClient, http_client
 from kiosk.sync.enrollment import enroll
-from sync_server import accounts
+from sync_server import enrollment
 from sync_server.db import make_engine
 from sync_server.migrate import upgrade
 
@@ -46,7 +46,7 @@ def main() -> None:
         url = f"sqlite:///{Path(tmp) / 'server.db'}"
         upgrade(url)
         engine = make_engine(url)
-        code, _ = accounts.create_enrollment(engine, "K07", created_by="bench", hours=1)
+        code, _ = enrollment.create_enrollment(engine, "K07", created_by="bench", hours=1)
         v = village(Path(tmp) / "kiosk.db", args.members)
         v.meeting(rnd)
         with LiveServer(url, {}) as server:

@@ -51,7 +51,7 @@ from kiosk.domain.projections import TABLES
 from kiosk.domain.wire import enrollment_message
 from kiosk.sync import keys
 from kiosk.sync.batches import batch_body
-from sync_server import accounts, ingest
+from sync_server import enrollment, ingest
 from sync_server.db import journal, make_engine, projections, write
 from sync_server.driver import param_mark
 from sync_server.migrate import upgrade
@@ -61,9 +61,9 @@ BATCH = 200
 
 
 def enroll_direct(engine: Any, kiosk_id: str, key: Any) -> None:
-    code, _ = accounts.create_enrollment(engine, kiosk_id, created_by="bench", hours=1)
+    code, _ = enrollment.create_enrollment(engine, kiosk_id, created_by="bench", hours=1)
     public = keys.public_text(key)
-    accounts.enroll(engine, code, public, keys.sign(key, enrollment_message(code, public)), None)
+    enrollment.enroll(engine, code, public, keys.sign(key, enrollment_message(code, public)), None)
 
 
 def _together(target: Any, jobs: list[tuple[Any, ...]]) -> float:

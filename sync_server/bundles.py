@@ -20,7 +20,7 @@ from typing import Any
 from pydantic import ValidationError
 from sqlalchemy import Engine
 
-from . import accounts, ingest
+from . import enrollment, ingest
 from .api.deps import decompress
 from .errors import Forbidden, SyncServerError, TooLarge, Unprocessable
 from .schemas import PushBatch
@@ -150,7 +150,7 @@ def import_folder(engine: Engine, settings: Settings, folder: Path) -> ImportRes
         try:
             batch = read_batch(path, settings)
             # A clear "unknown" or "revoked kiosk" before any signature talk (its keys sign nothing then).
-            if accounts.kiosk(engine, kiosk_id)["status"] == "revoked":
+            if enrollment.kiosk(engine, kiosk_id)["status"] == "revoked":
                 raise Forbidden("kiosk_not_active", f"kiosk {kiosk_id} has been revoked: its batches are refused")
             # ``kiosk_id`` as first read: a file changed between the two readings is another kiosk's, refused.
             done = ingest.push(

@@ -104,7 +104,7 @@ def cmd_rebuild_rollups(args: argparse.Namespace) -> int:
 
     engine = _engine(args)
     if args.kiosk:
-        from .accounts import kiosk
+        from .enrollment import kiosk
 
         for kiosk_id in args.kiosk:
             kiosk(engine, kiosk_id)  # NotFound: a typo must not report success
@@ -121,7 +121,7 @@ def cmd_reapply(args: argparse.Namespace) -> int:
 
     engine = _engine(args)
     if args.kiosk:
-        from .accounts import kiosk
+        from .enrollment import kiosk
 
         for kiosk_id in args.kiosk:
             kiosk(engine, kiosk_id)  # NotFound: a typo must not report success
@@ -199,7 +199,7 @@ def cmd_set_password(args: argparse.Namespace) -> int:
 
 
 def cmd_create_enrollment(args: argparse.Namespace) -> int:
-    from .accounts import create_enrollment
+    from .enrollment import create_enrollment
 
     settings = _settings(args)
     code, expires = create_enrollment(
@@ -224,7 +224,7 @@ def cmd_create_enrollment(args: argparse.Namespace) -> int:
 
 
 def cmd_revoke(args: argparse.Namespace) -> int:
-    from .accounts import revoke
+    from .enrollment import revoke
 
     revoke(_engine(args), args.kiosk_id)
     print(f"kiosk {args.kiosk_id} revoked: its requests are refused from now on")

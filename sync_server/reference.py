@@ -22,6 +22,7 @@ from sqlalchemy import Connection, func, or_, select, update
 from kiosk.domain.errors import DomainError
 from kiosk.domain.rules import Rules
 
+from .accounts import is_country
 from .db import counters, insert, reference
 from .errors import Gone, NotFound, Unprocessable
 
@@ -43,8 +44,6 @@ def _check(entity: str, value: dict[str, Any]) -> dict[str, Any]:
         for key in ("cooperative", "village", "template"):
             if key in value and (not isinstance(value[key], str) or len(value[key]) > 200):
                 raise Unprocessable("group_value_invalid", f"{key}: text of 200 characters at most", field=key)
-        from .accounts import is_country  # accounts imports this module
-
         if "country" not in value:  # the kiosk would file it under Togo's, out of its coordinators' sight
             raise Unprocessable("group_country_required", "a group needs its country (TG, BJ)", field="country")
         if not (isinstance(value["country"], str) and is_country(value["country"])):

@@ -273,11 +273,11 @@ def test_a_kiosk_whose_groups_are_all_elsewhere_is_out_of_a_coordinator_s_scope(
     from kiosk.sync import keys
     from kiosk.sync.client import SyncClient
     from kiosk.sync.enrollment import enroll
-    from sync_server import accounts
+    from sync_server.enrollment import create_enrollment
 
     for world in served_world("sqlite", tmp_path):
         k, _group = make_kiosk(tmp_path / "K03.db", "K03", benin_scenario(weeks=3))
-        code, _ = accounts.create_enrollment(world.server.engine, "K03", created_by="admin", hours=1, country="TG")
+        code, _ = create_enrollment(world.server.engine, "K03", created_by="admin", hours=1, country="TG")
         enroll(k.store, SERVER, code, http=world.server.client)
         SyncClient(k.store, world.server.client, keys.load(keys.key_path(k.store.path)), "K03").sync()
         tg = TestClient(world.client.app, base_url="http://testserver")

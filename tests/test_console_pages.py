@@ -22,7 +22,7 @@ from test_sync_support import BACKENDS, ServerDb, backend_fixture, running  # no
 
 from kiosk.domain.projections import TABLES
 from kiosk.services import receipts as RC
-from sync_server import accounts, rollup
+from sync_server import accounts, enrollment, rollup
 from sync_server.db import (
     console_months,
     console_totals,
@@ -371,10 +371,9 @@ def test_enrollment_codes_are_created_listed_and_revoked(w: World) -> None:
     code = re.search(r"Code pour K55 : ([A-Z0-9-]{14})", made.text)[1]
     handle = re.search(r'action="/enrollments/([0-9a-f]+)/revoke"', made.text)[1]
     assert c.post(f"/enrollments/{handle}/revoke", data={"csrf": csrf}).status_code == 200
-    from sync_server import accounts
 
     with pytest.raises(SyncServerError) as err:
-        accounts.enroll(w.server.engine, code, "A" * 43, "B" * 86, None)
+        enrollment.enroll(w.server.engine, code, "A" * 43, "B" * 86, None)
     assert err.value.code in ("proof_invalid", "enrollment_code_expired")
     bad = c.post("/enrollments", data={**form, "nonce": "m" * 24, "kiosk_id": "bad id!"})
     assert bad.status_code == 400 and "identifiant de kiosque" in bad.text

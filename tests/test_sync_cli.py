@@ -20,6 +20,7 @@ from test_sync_support import BACKENDS, ROOT, SECRET, LiveServer, ServerDb, serv
 
 from kiosk import cli as kiosk_cli
 from sync_server import cli as server_cli
+from sync_server import enrollment
 from sync_server.app import SchemaNotReady, create_app
 from sync_server.db import make_engine, metadata
 from sync_server.settings import Settings
@@ -352,13 +353,12 @@ def test_a_push_that_takes_longer_to_upload_than_the_signature_window_is_still_t
     from kiosk.sync import keys
     from kiosk.sync.batches import batch_body
     from kiosk.sync.enrollment import enroll
-    from sync_server import accounts
 
     with LiveServer(server_env, {"MUSO_SERVER_SIGNATURE_WINDOW_S": "10"}) as live:
         st = station(tmp_path / "k.db")
         st.meeting()
         engine = make_engine(server_env)
-        code, _ = accounts.create_enrollment(engine, "K01", created_by="test", hours=1)
+        code, _ = enrollment.create_enrollment(engine, "K01", created_by="test", hours=1)
         engine.dispose()
         enroll(st.store, live.base, code, http=httpx.Client(base_url=live.base))
         key = keys.load(keys.key_path(st.store.path))

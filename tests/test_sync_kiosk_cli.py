@@ -574,7 +574,7 @@ def test_sync_status_remote_on_a_revoked_kiosk_says_the_server_answered(
     capsys: pytest.CaptureFixture,  # type: ignore[type-arg]
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from sync_server.accounts import revoke
+    from sync_server.enrollment import revoke
 
     monkeypatch.setattr("kiosk.sync.client.http_client", lambda url, timeout=30.0: Kept(server.client))
     st, _ = synced(server, tmp_path / "k.db")

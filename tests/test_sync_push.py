@@ -475,7 +475,7 @@ def test_groups_named_in_an_enrollment_are_offered_in_the_kiosk_s_country_on_its
 ) -> None:
     from kiosk.services import groups as G
     from kiosk.sync.enrollment import enroll
-    from sync_server import accounts, reference
+    from sync_server import enrollment, reference
     from sync_server.db import enrollment_codes, kiosks, write
     from sync_server.db import reference as reference_table
 
@@ -483,7 +483,7 @@ def test_groups_named_in_an_enrollment_are_offered_in_the_kiosk_s_country_on_its
         reference.put(conn, "rule_template", "standard", {"contribution_verte": 1500})
     # Without a country the kiosk would file the group under Togo, out of a Benin coordinator's sight.
     with pytest.raises(SyncServerError, match="group_country_required"):
-        accounts.create_enrollment(server.engine, "K05", created_by="t", hours=1, groups=["MUSO Bohicon"])
+        enrollment.create_enrollment(server.engine, "K05", created_by="t", hours=1, groups=["MUSO Bohicon"])
     with server.engine.connect() as conn:  # refused: nothing made, not even the kiosk's row
         assert conn.scalar(select(func.count()).select_from(kiosks).where(kiosks.c.kiosk_id == "K05")) == 0
         assert conn.scalar(select(func.count()).select_from(enrollment_codes)) == 0
@@ -492,8 +492,8 @@ def test_groups_named_in_an_enrollment_are_offered_in_the_kiosk_s_country_on_its
         ({"country": "BJ", "template": "standart"}, "template_unknown"),
     ):
         with pytest.raises(SyncServerError, match=code):
-            accounts.create_enrollment(server.engine, "K05", created_by="t", hours=1, groups=["G"], **bad)
-    code, _ = accounts.create_enrollment(
+            enrollment.create_enrollment(server.engine, "K05", created_by="t", hours=1, groups=["G"], **bad)
+    code, _ = enrollment.create_enrollment(
         server.engine, "K05", created_by="t", hours=1, groups=["MUSO Bohicon"],
         country="BJ", cooperative="Coop du Zou", template="standard",
     )  # fmt: skip
@@ -506,17 +506,17 @@ def test_groups_named_in_an_enrollment_are_offered_in_the_kiosk_s_country_on_its
     assert k.rules(offered["group_id"]).contribution_verte == 1500
     assert k.group(offered["group_id"])["country"] == "BJ"
     # A replacement code names more groups: they take the place the kiosk was enrolled for.
-    accounts.create_enrollment(server.engine, "K05", created_by="t", hours=1, replace=True, groups=["MUSO Abomey"])
+    enrollment.create_enrollment(server.engine, "K05", created_by="t", hours=1, replace=True, groups=["MUSO Abomey"])
     with server.engine.connect() as conn:
         values = list(conn.scalars(select(reference_table.c.value)))
     assert any('"MUSO Abomey"' in v and '"country": "BJ"' in v and "Coop du Zou" in v for v in values if v)
     # A kiosk made without its place takes the one its groups are given; a template needs groups to apply to.
-    accounts.create_enrollment(server.engine, "K06", created_by="t", hours=1)
-    accounts.create_enrollment(server.engine, "K06", created_by="t", hours=1, groups=["G"], country="TG")
+    enrollment.create_enrollment(server.engine, "K06", created_by="t", hours=1)
+    enrollment.create_enrollment(server.engine, "K06", created_by="t", hours=1, groups=["G"], country="TG")
     with server.engine.connect() as conn:
         assert conn.scalar(select(kiosks.c.country).where(kiosks.c.kiosk_id == "K06")) == "TG"
     with pytest.raises(SyncServerError, match="template_without_groups"):
-        accounts.create_enrollment(server.engine, "K07", created_by="t", hours=1, country="TG", template="standard")
+        enrollment.create_enrollment(server.engine, "K07", created_by="t", hours=1, country="TG", template="standard")
 
 
 def test_requests_beyond_the_rate_limit_get_429_and_the_client_backs_off(backend: ServerDb, tmp_path: Path) -> None:

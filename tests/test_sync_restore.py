@@ -443,7 +443,7 @@ def test_a_tampered_or_foreign_bundle_is_refused(server: Server, tmp_path: Path)
     result = import_folder(server.engine, server.settings, other)
     assert not result.ok and "kiosk_unknown" in result.files[0].error
     # a kiosk revoked (stolen, say): said so, not "signature invalid"
-    from sync_server.accounts import revoke
+    from sync_server.enrollment import revoke
 
     revoke(server.engine, "K01")
     revoked = server.snapshot("K01")
@@ -480,7 +480,7 @@ def test_a_stick_s_refusals_are_flagged_as_over_the_network(server: Server, tmp_
     filed = server.incidents()[before:]
     assert [i["code"] for i in filed] == ["decompressed_too_large", "body_too_large"]
     assert all(i["kiosk_id"] == "K01" and i["remote"] == "usb" and "claimed_not_proven" in i["detail"] for i in filed)
-    from sync_server.accounts import revoke
+    from sync_server.enrollment import revoke
 
     revoke(server.engine, "K01")
     genuine = tmp_path / "usb2"

@@ -23,7 +23,7 @@ from test_sync_support import SECRET, settings_for, station
 from kiosk.domain.wire import request_message
 from kiosk.sync import keys, state
 from kiosk.sync.enrollment import enroll
-from sync_server import accounts
+from sync_server import accounts, enrollment
 from sync_server.app import create_app
 from sync_server.migrate import upgrade
 
@@ -43,7 +43,7 @@ class Harness:
         self.token = token.json()["access_token"]
         self.station = station(root / "k.db")
         self.station.meeting()
-        code, _ = accounts.create_enrollment(engine, "K01", created_by="fuzz", hours=1)
+        code, _ = enrollment.create_enrollment(engine, "K01", created_by="fuzz", hours=1)
         enroll(self.station.store, "http://testserver", code, http=self.client)
         self.key = keys.load(keys.key_path(self.station.store.path))
 

@@ -39,7 +39,7 @@ from kiosk.store.database import SqliteView
 from kiosk.sync import keys
 from kiosk.sync.client import SyncClient
 from kiosk.sync.enrollment import enroll
-from sync_server import accounts
+from sync_server import accounts, enrollment
 from sync_server.app import create_app
 from sync_server.db import incidents, journal, kiosks
 from sync_server.migrate import upgrade
@@ -107,7 +107,7 @@ class Server:
     engine: Engine
 
     def code(self, kiosk_id: str, *, replace: bool = False, hours: int = 1, groups: list[str] | None = None) -> str:
-        code, _ = accounts.create_enrollment(
+        code, _ = enrollment.create_enrollment(
             self.engine, kiosk_id, created_by="test", hours=hours, replace=replace, groups=groups
         )
         return code

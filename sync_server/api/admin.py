@@ -15,7 +15,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Request, Response
 from sqlalchemy import select
 
-from .. import accounts
+from .. import accounts, enrollment
 from .. import reference as ref
 from ..db import kiosks as kiosks_t
 from ..db import now_ms, read, write
@@ -56,7 +56,7 @@ def token(
 def create_enrollment(body: EnrollmentRequest, me: Manager, engine: EngineDep, settings: SettingsDep) -> Any:
     with read(engine) as conn:
         fleet.check_enrollment(conn, me, body.kiosk_id, body.country, body.cooperative)
-    code, expires = accounts.create_enrollment(
+    code, expires = enrollment.create_enrollment(
         engine,
         body.kiosk_id,
         created_by=me.username,
@@ -81,7 +81,7 @@ def kiosks(me: Reader, engine: EngineDep) -> Any:
 
 @router.post("/kiosks/{kiosk_id}/revoke", response_model=KioskInfo)
 def revoke(kiosk_id: str, _me: Admin, engine: EngineDep) -> Any:
-    return accounts.revoke(engine, kiosk_id)
+    return enrollment.revoke(engine, kiosk_id)
 
 
 @router.get("/reference", response_model=list[ReferenceRow])

@@ -11,7 +11,7 @@ from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBea
 from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
-from .. import accounts
+from .. import accounts, enrollment
 from ..authz import ADMIN, ENROLL, READ, Principal
 from ..db import now_ms
 from ..errors import BadRequest, CsrfRefused, LoginRequired, NotAllowed, TooLarge, TooManyRequests, Unauthorized
@@ -141,7 +141,7 @@ async def current_kiosk(
     received = now_ms()  # before the body: a slow upload must not age the signature
     body = await read_body(request, settings.max_body_bytes)
     kiosk_id = await run_in_threadpool(
-        accounts.authenticate,
+        enrollment.authenticate,
         engine,
         signed,
         request.method,

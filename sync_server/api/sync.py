@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Request
 from pydantic import ValidationError
 from sqlalchemy import select
 
-from .. import accounts, ingest
+from .. import enrollment, ingest
 from .. import reference as ref
 from ..db import EVENT_COLUMNS, journal, kiosks, now_ms, read
 from ..errors import Unprocessable
@@ -29,7 +29,7 @@ _ERRORS = {
 @router.post("/enroll", response_model=Enrolled, responses={403: {"description": "code unknown, used or expired"}})
 def enroll(body: EnrollRequest, engine: EngineDep, _limit: None = AnonymousLimit) -> Enrolled:
     """Bind this kiosk's public key to the kiosk id of a one-time enrollment code."""
-    return Enrolled(**accounts.enroll(engine, body.code, body.public_key, body.proof, body.kiosk_id))
+    return Enrolled(**enrollment.enroll(engine, body.code, body.public_key, body.proof, body.kiosk_id))
 
 
 @router.post(
@@ -73,7 +73,7 @@ def push(request: Request, kiosk: KioskDep, engine: EngineDep, settings: Setting
 @router.get("/sync/status", response_model=Status, responses=_ERRORS)
 def status(kiosk: KioskDep, engine: EngineDep, settings: SettingsDep) -> Status:
     """Where the server's copy of this kiosk's journal stands: a kiosk that lost its cursor re-learns it here."""
-    row = accounts.kiosk(engine, kiosk.kiosk_id)
+    row = enrollment.kiosk(engine, kiosk.kiosk_id)
     with read(engine) as conn:
         version = ref.version_for(conn, kiosk.kiosk_id)
     return Status(

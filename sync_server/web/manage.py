@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
-from .. import accounts
+from .. import accounts, enrollment
 from ..api.deps import Admin, EngineDep, Manager, Reader, SettingsDep, anonymous_limit, remote
 from ..authz import Principal
 from ..db import fold_name, now_ms, read, write
@@ -191,7 +191,7 @@ def enrollment_create(
     if not first:
         return _enrollments(request, me, engine, settings, again=True)
     try:
-        code, expires = accounts.create_enrollment(
+        code, expires = enrollment.create_enrollment(
             engine,
             kiosk_id,
             created_by=me.username,
@@ -220,7 +220,7 @@ def enrollment_revoke(
 
 @router.post("/kiosks/{kiosk_id}/revoke")
 def kiosk_revoke(kiosk_id: Annotated[str, Path(max_length=64)], me: Admin, engine: EngineDep) -> Response:
-    accounts.revoke(engine, kiosk_id)
+    enrollment.revoke(engine, kiosk_id)
     return RedirectResponse("/kiosks", status_code=303)
 
 
