@@ -34,7 +34,7 @@ from kiosk.services import Kiosk
 from kiosk.services import groups as G
 from kiosk.store import Store
 from kiosk.store.clock import FixedClock
-from kiosk.sync import state
+from kiosk.sync import enrollment, state
 from kiosk.sync.client import SyncClient
 from kiosk.sync.enrollment import enroll
 from kiosk.sync.errors import SyncError, describe
@@ -148,9 +148,11 @@ def test_a_code_from_another_server_does_not_take_an_enrolled_kiosk_away_without
     assert key.read_bytes() == original and not list(tmp_path.glob("k.db.key.*"))
     with Store(Path(db)) as store:
         assert state.server_url(store) == URL
-    # The same server (spelled with a slash at the end) is no other: enrolling there goes as before.
+    # The same server (spelled with a slash at the end, or behind TLS since) is no other: enrolling goes as before.
     code, _, err = run(capsys, "--db", db, "enroll", "--server", URL + "/", "--code", wired.code("K01", replace=True))
     assert code == 0, err
+    assert enrollment.same_server(URL, URL.replace("http://", "https://"))
+    assert not enrollment.same_server(URL, "https://testserver.example.org")
     enrolled_key = key.read_bytes()
     assert enrolled_key != original and not (tmp_path / "k.db.key.old").exists()
 

@@ -26,7 +26,9 @@ def check_server_url(url: str) -> None:
 
 
 def same_server(a: str, b: str) -> bool:
-    return httpx.URL(a.rstrip("/")) == httpx.URL(b.rstrip("/"))
+    """One server whatever the spelling: a slash at the end, or TLS put in front of it since (http → https)."""
+    x, y = httpx.URL(a.rstrip("/")), httpx.URL(b.rstrip("/"))
+    return (x.host, x.path) == (y.host, y.path)
 
 
 def enroll(
