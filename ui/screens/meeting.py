@@ -21,9 +21,10 @@ from ..widgets import button, label, set_kind, style_again
 from .base import Screen
 from .step_base import Step
 from .step_loans import AidStep, LoansStep, RepaymentsStep
-from .step_open import CloseStep, OpenStep, ReceiptsStep
+from .step_open import CloseStep, OpenStep
 from .step_other import OtherStep
 from .step_people import AttendanceStep, ContributionsStep
+from .step_receipts import ReceiptsStep
 
 PAGES: dict[str, type[Step]] = {
     "open": OpenStep,
