@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from kiosk.store.print_queue import PrintQueue
+
 from ..i18n import _, job_status_name, printer_state_name
 from ..overlays import GoOnOverlay
 from ..widgets import Scroll, button, label, line_card, row
@@ -67,13 +69,12 @@ class ReceiptsStep(Step):
                 self.list.add_row(line_card(title, state_label, reprint, kind=""))
             self.list.done()
         # Same receipts, new states: updated in place, as rebuilding would also scroll back.
-        waiting = {j["copy_of"] or j["id"] for j in jobs if j["status"] != "printed"}
+        # Only what came out is reprinted: a receipt still waiting (printer unplugged) comes out by itself,
+        # and each tap queued a duplicate the member got on top of it.
+        reprintable = PrintQueue(self.k.store).reprintable(jobs)
         for job in jobs:
             self.states[job["id"]].setText(self._state(job))
-            # Only what came out is reprinted: a receipt still waiting (printer unplugged) comes out by itself,
-            # and each tap queued a duplicate the member got on top of it.
-            printed = job["status"] == "printed" and (job["copy_of"] or job["id"]) not in waiting
-            self.reprints[job["id"]].setVisible(printed)
+            self.reprints[job["id"]].setVisible(job["id"] in reprintable)
 
     def _state(self, job: dict[str, Any]) -> str:
         state = job_status_name(job["status"], to_file=self.win.printer.to_file)
