@@ -179,5 +179,14 @@ class PrintQueue:
         rows = self.store.query("SELECT DISTINCT COALESCE(copy_of, id) AS o FROM print_jobs WHERE status != 'printed'")
         return {r["o"] for r in rows}
 
+    def waiting_for_meeting(self, meeting_id: str) -> int:
+        """How many of a meeting's receipts (and copies of them) are not printed yet."""
+        rows = self.store.query(
+            "SELECT COUNT(*) AS n FROM p_receipts r JOIN print_jobs j ON j.receipt_seq = r.seq "
+            "WHERE r.meeting_id = ? AND j.status != 'printed'",
+            (meeting_id,),
+        )
+        return int(rows[0]["n"])
+
     def pending_count(self) -> int:
         return int(self.store.query("SELECT COUNT(*) AS n FROM print_jobs WHERE status != 'printed'")[0]["n"])

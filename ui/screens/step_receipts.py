@@ -12,6 +12,13 @@ from ..widgets import Scroll, button, label, line_card, row
 from .step_base import Step
 
 
+def waiting_for_paper(win: Any, meeting_id: str) -> int:
+    """A closed meeting's receipts not yet out of a paper printer (a file printer leaves no paper to hand out)."""
+    if win.printer.to_file:
+        return 0
+    return PrintQueue(win.session.k.store).waiting_for_meeting(meeting_id)
+
+
 class ReceiptsStep(Step):
     key = "receipts"
 
@@ -88,10 +95,7 @@ class ReceiptsStep(Step):
         self.enter()
 
     def waiting(self) -> int:
-        """This meeting's receipts not yet out of a paper printer (a file printer leaves no paper to hand out)."""
-        if self.win.printer.to_file:
-            return 0
-        return sum(1 for j in self.jobs() if j["status"] != "printed")
+        return waiting_for_paper(self.win, self.screen.closed_id) if self.screen.closed_id else 0
 
     def _ask_to_leave(self, n: int, on_leave: Any) -> None:
         text = _("{n} reçu(s) pas encore imprimé(s) : ils sortiront dès que l'imprimante sera prête.", n=n)
