@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from kiosk.store.print_queue import PrintQueue
 
 from ..i18n import _, job_status_name, printer_state_name
-from ..overlays import GoOnOverlay
 from ..widgets import Scroll, button, label, line_card, row
 from .step_base import Step
 
@@ -97,9 +97,9 @@ class ReceiptsStep(Step):
     def waiting(self) -> int:
         return waiting_for_paper(self.win, self.screen.closed_id) if self.screen.closed_id else 0
 
-    def _ask_to_leave(self, n: int, on_leave: Any) -> None:
+    def _ask_to_leave(self, n: int, then: Callable[[], Any] | None = None) -> bool:
         text = _("{n} reçu(s) pas encore imprimé(s) : ils sortiront dès que l'imprimante sera prête.", n=n)
-        GoOnOverlay(self.win, "receipts_waiting", _("Reçus en attente"), text, _("Rester aux reçus"), on_leave).open()
+        return self.ask_to_go_on("receipts_waiting", _("Reçus en attente"), text, _("Rester aux reçus"), then)
 
     def leave(self) -> bool:
         # "◀ Précédent" or the step bar, to the next opening: the members still waiting for their paper
@@ -109,17 +109,7 @@ class ReceiptsStep(Step):
             if self.screen.closed_id:
                 self.screen.receipts_left.add(self.screen.closed_id)
             return True
-        target = self.screen.target
-
-        def go_on() -> None:
-            self.let_go = True
-            try:
-                self.screen.go(target)
-            finally:
-                self.let_go = False
-
-        self._ask_to_leave(n, go_on)
-        return False
+        return self._ask_to_leave(n)
 
     def next_text(self) -> str:
         return _("Terminer")
