@@ -81,7 +81,6 @@ def test_many_exceptions_show_the_largest_and_sum_up_the_rest(qtbot: Any, db: tu
         assert lines[1] == "Dont 8 exceptions saisies à la main :"
         assert lines[2] == f"17. {name(a, 17)} : 2 000 F verte + 200 F rouge"  # the largest first
         assert len(lines) == 2 + 4 + 1 and lines[-1] == "+ 4 autres : 2 800 F en tout"
-        a.win.grab().save(str(Path(a.db).parent / "confirm-exceptions.png"))
         d.tap("confirm_ok")
         assert a.k.store.query(
             "SELECT amount FROM p_transactions WHERE member_id = ? AND fund = 'verte' AND meeting_id = ?",
@@ -102,7 +101,6 @@ def test_a_member_who_paid_is_not_marked_absent_and_the_tile_stays_as_it_was(qtb
         assert plain(d.text("message_text")) == (
             f"{name(a, 15)} a déjà des mouvements à cette séance : corrigez-les d'abord (Corrections)"
         )
-        a.win.grab().save(str(Path(a.db).parent / "absent-refused.png"))
         d.tap("message_ok")
         assert d.text("att_15") == before and "Présences enregistrées ✓" in d.text("attendance_saved")
         d.tap("step_next")
@@ -136,7 +134,6 @@ def test_a_receipt_not_yet_printed_is_not_reprinted(qtbot: Any, db: tuple[Path, 
         jobs = page.jobs()
         assert jobs and all(j["status"] == "pending" for j in jobs)
         assert d.exists("receipts_retry") and not any(d.exists(f"reprint_{j['id']}") for j in jobs)
-        a.win.grab().save(str(Path(a.db).parent / "receipts-waiting.png"))
         count = len(PrintQueue(a.k.store).jobs(limit=1000))
         assert not a.win.reprint(jobs[0]["id"])  # from anywhere else (settings, the command line): refused
         assert plain(d.text("message_text")).startswith("Ce reçu est encore dans la file d'impression")
@@ -331,7 +328,6 @@ def test_receipts_waiting_for_paper_are_not_left_behind_unsaid(qtbot: Any, db: t
         assert d.text("receipts_waiting_text") == (
             "31 reçus pas encore imprimés : ils sortiront dès que l'imprimante sera prête."
         )
-        a.win.grab().save(str(Path(a.db).parent / "receipts-leave.png"))
         d.tap("receipts_waiting_back")
         assert screen.current == "receipts"
         d.tap("step_next")  # "Terminer"

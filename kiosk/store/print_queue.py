@@ -19,6 +19,7 @@ never print a receipt twice nor put a printed one back in the queue.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from typing import Any
 
 from kiosk.domain.errors import DomainError
@@ -136,17 +137,12 @@ class PrintQueue:
         not yet out (printer unplugged) queued one more, and the member got the original and as many
         duplicates when the printer came back.
         """
-        job = _row(self.store, "SELECT * FROM print_jobs WHERE id = ?", (job_id,))
-        if job is None:
-            raise KeyError(job_id)
-        original = job["copy_of"] or job_id
         with self.store.write() as w:
             # Read under the writer's lock: two taps at once must not both find nothing waiting.
-            waiting = self.store.query(
-                "SELECT 1 FROM print_jobs WHERE (id = ? OR copy_of = ?) AND status != 'printed' LIMIT 1",
-                (original, original),
-            )
-            if waiting:
+            job = _row(self.store, "SELECT * FROM print_jobs WHERE id = ?", (job_id,))
+            if job is None:
+                raise KeyError(job_id)
+            if job_id not in self.reprintable([job]):
                 raise DomainError("reprint_waiting", "job", value=job_id)
             return enqueue(
                 w,
@@ -155,8 +151,17 @@ class PrintQueue:
                 self.now_ms(),
                 receipt_seq=job["receipt_seq"],
                 duplicate=True,
-                copy_of=original,
+                copy_of=job["copy_of"] or job_id,
             )
+
+    def reprintable(self, jobs: Iterable[dict[str, Any]]) -> set[int]:
+        """The ids, among ``jobs`` (rows with ``id``, ``status`` and ``copy_of``), of those a duplicate may be
+        asked for: printed, with neither their original nor another copy of it still waiting.
+
+        The one rule for ``reprint`` and for the screens that offer "Réimprimer"; one query for a whole list.
+        """
+        waiting = self.waiting_originals()
+        return {j["id"] for j in jobs if j["status"] == "printed" and (j["copy_of"] or j["id"]) not in waiting}
 
     def jobs(self, *, pending_only: bool = False, limit: int = 50) -> list[dict[str, Any]]:
         sql = "SELECT id, kind, receipt_seq, duplicate, copy_of, status, attempts, last_error, created_ms, printed_ms,"
@@ -173,6 +178,15 @@ class PrintQueue:
         """The receipts (by their original job) with the original or a copy not yet printed: not reprinted."""
         rows = self.store.query("SELECT DISTINCT COALESCE(copy_of, id) AS o FROM print_jobs WHERE status != 'printed'")
         return {r["o"] for r in rows}
+
+    def waiting_for_meeting(self, meeting_id: str) -> int:
+        """How many of a meeting's receipts (and copies of them) are not printed yet."""
+        rows = self.store.query(
+            "SELECT COUNT(*) AS n FROM p_receipts r JOIN print_jobs j ON j.receipt_seq = r.seq "
+            "WHERE r.meeting_id = ? AND j.status != 'printed'",
+            (meeting_id,),
+        )
+        return int(rows[0]["n"])
 
     def pending_count(self) -> int:
         return int(self.store.query("SELECT COUNT(*) AS n FROM print_jobs WHERE status != 'printed'")[0]["n"])

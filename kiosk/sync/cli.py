@@ -236,7 +236,8 @@ def cmd_status(args: argparse.Namespace) -> int:
         way = "retarde" if offset > 0 else "avance"
         print(
             f"  ATTENTION : l'horloge du kiosque {way} de {_gap(offset)} sur celle du serveur : "
-            "remettez-la à l'heure (docs/deploy.md, §6, « the date warning » : `sudo date -s …`, ou une horloge RTC)"
+            "remettez-la à l'heure (docs/deploy.md, §6, ligne de l'avertissement de date : `sudo date -s …`, "
+            "ou une horloge RTC)"
         )
     if current.restore_to is not None:
         print(f"  Restauration en cours (jusqu'au n° {current.restore_to}) : relancez `muso-kiosk restore`")

@@ -21,9 +21,10 @@ from ..widgets import button, label, set_kind, style_again
 from .base import Screen
 from .step_base import Step
 from .step_loans import AidStep, LoansStep, RepaymentsStep
-from .step_open import CloseStep, OpenStep, ReceiptsStep
+from .step_open import CloseStep, OpenStep
 from .step_other import OtherStep
 from .step_people import AttendanceStep, ContributionsStep
+from .step_receipts import ReceiptsStep, waiting_for_paper
 
 PAGES: dict[str, type[Step]] = {
     "open": OpenStep,
@@ -118,14 +119,10 @@ class MeetingScreen(Screen):
             "SELECT meeting_id FROM p_meetings WHERE group_id = ? AND status = 'closed' ORDER BY number DESC LIMIT 1",
             (self.s.group_id,),
         )
-        if not last or last[0]["meeting_id"] in self.receipts_left or self.win.printer.to_file:
+        meeting_id = str(last[0]["meeting_id"]) if last else None
+        if meeting_id is None or meeting_id in self.receipts_left:
             return None
-        waiting = self.k.store.query(
-            "SELECT 1 FROM p_receipts r JOIN print_jobs j ON j.receipt_seq = r.seq "
-            "WHERE r.meeting_id = ? AND j.status != 'printed' LIMIT 1",
-            (last[0]["meeting_id"],),
-        )
-        return str(last[0]["meeting_id"]) if waiting else None
+        return meeting_id if waiting_for_paper(self.win, meeting_id) else None
 
     def leave_screen(self) -> None:
         if self.current and self.current in self.steps:

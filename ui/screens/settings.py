@@ -178,12 +178,13 @@ class SettingsScreen(Screen):
         from ..widgets import clear
 
         clear(self.queue)
-        waiting = queue.waiting_originals()
-        for job in queue.jobs(limit=12):
+        jobs = queue.jobs(limit=12)
+        # As on the receipts step: what has not come out yet is not reprinted (PrintQueue.reprint refuses it).
+        reprintable = queue.reprintable(jobs)
+        for job in jobs:
             title = f"{job['number'] or job['title']}" + (" · " + _("DUPLICATA") if job["duplicate"] else "")
             reprint = button(_("Réimprimer"), f"queue_reprint_{job['id']}", on=lambda j=job["id"]: self._reprint(j))
-            # As on the receipts step: what has not come out yet is not reprinted (PrintQueue.reprint).
-            reprint.setVisible(job["status"] == "printed" and (job["copy_of"] or job["id"]) not in waiting)
+            reprint.setVisible(job["id"] in reprintable)
             status = label(job_status_name(job["status"], to_file=self.win.printer.to_file), kind="small", wrap=False)
             self.queue.addWidget(line_card(title, status, reprint))
 

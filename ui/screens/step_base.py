@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtWidgets import QVBoxLayout, QWidget
@@ -114,14 +115,21 @@ class Step(QWidget):
             and STEPS.index(target) > STEPS.index(self.key)
         )
 
-    def ask_to_go_on(self, name: str, title: str, text: str, back: str) -> bool:
-        """Stay (False), asking whether to go on to the screen's target all the same."""
+    def ask_to_go_on(self, name: str, title: str, text: str, back: str, then: Callable[[], Any] | None = None) -> bool:
+        """Stay (False), asking whether to go on to the screen's target all the same; ``back`` is the big
+        button's text, and ``then`` what going on does when it is not that target (leaving the screen)."""
         target = self.screen.target
 
         def go_on() -> None:
             self.let_go = True
-            self.screen.go(target)
-            self.let_go = False  # spent, or not (the target was not available): never kept for a later move
+            try:
+                if then:
+                    then()
+                else:
+                    self.screen.go(target)
+            finally:
+                # Spent, or not (the target was not available): never kept for a later move.
+                self.let_go = False
 
         GoOnOverlay(self.win, name, title, text, back, go_on).open()
         return False

@@ -1,4 +1,4 @@
-"""Opening (date check, cash count, two officers), closing (count, discrepancy, two officers), receipts."""
+"""Opening (date check, cash count, two officers) and closing (count, discrepancy, two officers)."""
 
 from __future__ import annotations
 
@@ -13,9 +13,8 @@ from kiosk.services import meetings as M
 
 from .. import theme
 from ..approval import ApprovalOverlay
-from ..i18n import _, job_status_name, long_date, printer_state_name, short_date
-from ..overlays import GoOnOverlay
-from ..widgets import FitLabel, Scroll, button, column, label, line_card, row
+from ..i18n import _, long_date, short_date
+from ..widgets import FitLabel, button, column, label, row
 from .cash import BoxCount
 from .home import clock_warning
 from .step_base import Step, keep_owned, owned_draft
@@ -386,126 +385,3 @@ class CloseStep(Step):
             ok_text=_("Faire approuver"),
             danger=self.count.discrepancy() or bool(missing) or bool(undone),
         )
-
-
-class ReceiptsStep(Step):
-    key = "receipts"
-
-    def __init__(self, screen: Any) -> None:
-        super().__init__(screen)
-        self.status = label("", name="receipts_status")
-        self.retry = button(_("Réessayer"), "receipts_retry", on=self._retry)
-        line = row(self.status, self.retry)
-        line.setStretch(0, 1)
-        self.lay.addLayout(line)
-        self.list = Scroll(columns=1)
-        self.lay.addWidget(self.list, 1)
-        self.shown: tuple[int, ...] = ()
-        self.states: dict[int, Any] = {}
-        self.reprints: dict[int, Any] = {}
-
-    def jobs(self) -> list[dict[str, Any]]:
-        """This meeting's receipts in the print queue, and their duplicates.
-
-        Found through the meeting's receipts, not among the newest jobs: an earlier meeting's receipts
-        are opened again (OpenStep's "Reçus de la séance n° N") after other jobs were queued.
-        """
-        rows = self.k.store.query(
-            "SELECT j.id, j.kind, j.receipt_seq, j.status, j.duplicate, j.copy_of, j.last_error, "
-            "r.kind AS receipt_kind, m.number, m.name FROM p_receipts r JOIN print_jobs j ON j.receipt_seq = r.seq "
-            "LEFT JOIN p_members m ON m.member_id = r.member_id WHERE r.meeting_id = ? ORDER BY j.id",
-            (self.screen.closed_id,),
-        )
-        return [r | {"who": {"kind": r["receipt_kind"], "number": r["number"], "name": r["name"]}} for r in rows]
-
-    def enter(self) -> None:
-        jobs = self.jobs()
-        status = self.win.printer.status
-        done = len(jobs) - sum(1 for j in jobs if j["status"] != "printed")
-        if self.win.printer.to_file:  # no paper came out: the members have nothing to take home
-            text = _("{done} reçu(s) sur {total} dans un fichier : pas de papier", done=done, total=len(jobs))
-            self.status.setText(text)
-        else:
-            self.status.setText(
-                _("{done} reçu(s) imprimé(s) sur {total}", done=done, total=len(jobs))
-                + " · "
-                + _("imprimante {state}", state=printer_state_name(status.state.value))
-            )
-        ids = tuple(j["id"] for j in jobs)
-        if ids != self.shown:
-            self.shown = ids
-            self.states, self.reprints = {}, {}
-            self.list.clear()
-            for job in jobs:
-                who = job["who"]
-                title = f"{who['number']}. {who['name']}" if who["name"] else _("Procès-verbal de la séance")
-                state_label = label("", kind="small", name=f"job_state_{job['id']}", wrap=False)
-                reprint = button(_("Réimprimer"), f"reprint_{job['id']}", on=lambda j=job["id"]: self._reprint(j))
-                self.states[job["id"]], self.reprints[job["id"]] = state_label, reprint
-                self.list.add_row(line_card(title, state_label, reprint, kind=""))
-            self.list.done()
-        # Same receipts, new states: updated in place, as rebuilding would also scroll back.
-        waiting = {j["copy_of"] or j["id"] for j in jobs if j["status"] != "printed"}
-        for job in jobs:
-            self.states[job["id"]].setText(self._state(job))
-            # Only what came out is reprinted: a receipt still waiting (printer unplugged) comes out by itself,
-            # and each tap queued a duplicate the member got on top of it.
-            printed = job["status"] == "printed" and (job["copy_of"] or job["id"]) not in waiting
-            self.reprints[job["id"]].setVisible(printed)
-
-    def _state(self, job: dict[str, Any]) -> str:
-        state = job_status_name(job["status"], to_file=self.win.printer.to_file)
-        return state + (" · " + _("DUPLICATA") if job["duplicate"] else "")
-
-    def _retry(self) -> None:
-        self.win.retry_printing()
-
-    def _reprint(self, job_id: int) -> None:
-        self.win.reprint(job_id)
-        self.enter()
-
-    def waiting(self) -> int:
-        """This meeting's receipts not yet out of a paper printer (a file printer leaves no paper to hand out)."""
-        if self.win.printer.to_file:
-            return 0
-        return sum(1 for j in self.jobs() if j["status"] != "printed")
-
-    def _ask_to_leave(self, n: int, on_leave: Any) -> None:
-        text = _("{n} reçu(s) pas encore imprimé(s) : ils sortiront dès que l'imprimante sera prête.", n=n)
-        GoOnOverlay(self.win, "receipts_waiting", _("Reçus en attente"), text, _("Rester aux reçus"), on_leave).open()
-
-    def leave(self) -> bool:
-        # "◀ Précédent" or the step bar, to the next opening: the members still waiting for their paper
-        # would go home without it. Asked once; the menu and the home button leave as before.
-        n = 0 if self.let_go or self.screen.target is None else self.waiting()
-        if not n:
-            if self.screen.closed_id:
-                self.screen.receipts_left.add(self.screen.closed_id)
-            return True
-        target = self.screen.target
-
-        def go_on() -> None:
-            self.let_go = True
-            try:
-                self.screen.go(target)
-            finally:
-                self.let_go = False
-
-        self._ask_to_leave(n, go_on)
-        return False
-
-    def next_text(self) -> str:
-        return _("Terminer")
-
-    def next(self) -> None:
-        def finish() -> None:
-            if self.screen.closed_id:
-                self.screen.receipts_left.add(self.screen.closed_id)
-            self.screen.closed_id = None
-            self.win.show_screen("group")
-
-        n = self.waiting()
-        if n:
-            self._ask_to_leave(n, finish)
-        else:
-            finish()
