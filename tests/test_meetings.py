@@ -97,6 +97,20 @@ def test_a_member_who_paid_at_this_meeting_is_not_marked_absent_until_corrected(
     assert M.attendance(kiosk, meeting)[paid] == "absent"
 
 
+def test_solidarity_aid_does_not_stop_marking_the_member_excused(kiosk: Kiosk, group: Group) -> None:
+    # The officers bring the caisse rouge's aid to a sick or bereaved member, who is typically excused.
+    meeting = group.open(DAY)
+    for i in range(4, 6):
+        V.contribution(kiosk, meeting, group.treasurer, group.member(i), "rouge", 10000)
+    sick, bereaved = group.member(0), group.member(1)
+    V.give_aid(kiosk, meeting, group.treasurer, sick, "maladie", group.two())  # an interest-free aid loan
+    V.give_aid(kiosk, meeting, group.treasurer, bereaved, "deces", group.two())  # a grant
+    M.check_attendance(kiosk, meeting, sick, "excused")
+    M.record_attendance(kiosk, meeting, {sick: "excused", bereaved: "absent"})
+    assert M.attendance(kiosk, meeting)[sick] == "excused"
+    assert M.attendance(kiosk, meeting)[bereaved] == "absent"
+
+
 def test_fines_are_suggested_in_the_order_of_the_members_numbers(kiosk: Kiosk) -> None:
     # Ids are random: in their order, the list came out differently at every meeting, hard to go through.
     group = make_group(kiosk, 12)

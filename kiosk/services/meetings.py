@@ -10,6 +10,7 @@ from typing import Any
 from kiosk.domain.errors import DomainError, Problem
 from kiosk.domain.funds import Fund
 from kiosk.domain.meetings import (
+    IN_PERSON,
     PAYING,
     STEPS,
     Attendance,
@@ -95,10 +96,11 @@ def check_attendance(k: Kiosk, meeting_id: str, member_id: str, status: str) -> 
 
 
 def _attendance_problem(k: Kiosk, meeting_id: str, member_id: str, status: str) -> Problem | None:
+    kinds = sorted(IN_PERSON)
     movements = k.store.query(
-        "SELECT COUNT(*) AS n FROM p_transactions WHERE meeting_id = ? AND member_id = ? "
-        "AND reversed_by IS NULL AND reverses IS NULL",
-        (meeting_id, member_id),
+        "SELECT COUNT(*) AS n FROM p_transactions WHERE meeting_id = ? AND member_id = ? AND reversed_by IS NULL "
+        f"AND kind IN ({', '.join('?' * len(kinds))})",
+        (meeting_id, member_id, *kinds),
     )[0]["n"]
     if not movements:
         return None  # the member is read only when needed: most marks are of members with no movement yet
