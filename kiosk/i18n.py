@@ -77,6 +77,14 @@ FR: dict[str, str] = {
     "meeting_not_open": "la séance n° {number} n'est pas ouverte : aucun mouvement possible",
     "meeting_number_wrong": "numéro de séance inattendu (attendu {expected})",
     "meeting_unknown": "séance inconnue",
+    "member_absent": (
+        "{name} est marqué(e) absent(e) à cette séance : marquez d'abord ce membre présent, en retard, "
+        "ou représenté par qui apporte ou reçoit l'argent (Présences)"
+    ),
+    "member_excused": (
+        "{name} est marqué(e) excusé(e) à cette séance : marquez d'abord ce membre présent, en retard, "
+        "ou représenté par qui apporte ou reçoit l'argent (Présences)"
+    ),
     "member_exists": "ce membre existe déjà",
     "member_left": "{name} a quitté le groupe",
     "member_number_wrong": "numéro de membre inattendu (attendu {expected})",
@@ -215,6 +223,14 @@ EN: dict[str, str] = {
     "meeting_not_open": "meeting no. {number} is not open: no movement possible",
     "meeting_number_wrong": "unexpected meeting number (expected {expected})",
     "meeting_unknown": "unknown meeting",
+    "member_absent": (
+        "{name} is marked absent at this meeting: first mark them present, late, "
+        "or represented by whoever brings or takes the money (Attendance)"
+    ),
+    "member_excused": (
+        "{name} is marked excused at this meeting: first mark them present, late, "
+        "or represented by whoever brings or takes the money (Attendance)"
+    ),
     "member_exists": "this member already exists",
     "member_left": "{name} has left the group",
     "member_number_wrong": "unexpected member number (expected {expected})",

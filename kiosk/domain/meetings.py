@@ -60,6 +60,20 @@ def attendance_problem(status: Attendance, name: str, movements: int, field: str
     return Problem("absent_with_movements", field, {"name": name, "count": movements})
 
 
+def away_problem(status: Attendance, name: str, field: str = "member") -> Problem | None:
+    """Why no money of the IN_PERSON kinds moves for a member marked ``status`` at this meeting.
+
+    Marked absent or excused, nobody came for them: money recorded for them anyway would sit with a
+    member the screens count as away, and the next meeting would fine the absence of who paid. Whoever
+    brought or takes the money for them makes them represented.
+    """
+    if status is Attendance.ABSENT:
+        return Problem("member_absent", field, {"name": name})
+    if status is Attendance.EXCUSED:
+        return Problem("member_excused", field, {"name": name})
+    return None
+
+
 def suggested_fine(rules: Rules, status: Attendance) -> tuple[str, int] | None:
     """The fine the règlement suggests for an attendance status; the treasurer confirms it."""
     name = {Attendance.ABSENT: rules.absence_fine, Attendance.LATE: rules.late_fine}.get(status)
