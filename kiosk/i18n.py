@@ -14,7 +14,10 @@ from kiosk.domain.errors import DomainError, Problem
 from kiosk.domain.money import format_xof
 
 FR: dict[str, str] = {
-    "absent_with_movements": "{name} a déjà des mouvements à cette séance : corrigez-les d'abord (Corrections)",
+    "absent_with_movements": (
+        "{name} a déjà des mouvements à cette séance : si quelqu'un a apporté son argent, marquez ce membre "
+        "représenté ; sinon corrigez d'abord ces mouvements (Corrections)"
+    ),
     "aid_term_for_grant": "un don n'a pas de durée de remboursement",
     "aid_term_invalid": "la durée d'une aide remboursable doit être de 1 à 60 mois (reçu : {value})",
     "aid_unknown": "aide inconnue « {value} » (connues : {known})",
@@ -160,7 +163,10 @@ FR: dict[str, str] = {
 }
 
 EN: dict[str, str] = {
-    "absent_with_movements": "{name} already has movements at this meeting: correct them first (Corrections)",
+    "absent_with_movements": (
+        "{name} already has movements at this meeting: if someone brought their money, mark them represented; "
+        "otherwise correct those movements first (Corrections)"
+    ),
     "aid_term_for_grant": "a grant has no repayment term",
     "aid_term_invalid": "a repayable aid's term must be 1 to 60 months (got {value})",
     "aid_unknown": "unknown aid '{value}' (known: {known})",

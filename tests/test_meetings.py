@@ -9,6 +9,7 @@ from conftest import Group, make_group
 
 from kiosk.domain.errors import DomainError
 from kiosk.domain.funds import count_for
+from kiosk.i18n import message
 from kiosk.services import Kiosk
 from kiosk.services import groups as G
 from kiosk.services import meetings as M
@@ -82,6 +83,11 @@ def test_a_member_who_paid_at_this_meeting_is_not_marked_absent_until_corrected(
             M.record_attendance(kiosk, meeting, {other: "absent", paid: status})
         assert [p.code for p in refused.value.problems] == ["absent_with_movements"]
         assert refused.value.params == {"name": kiosk.member(paid)["name"], "count": 2}
+        # Money brought by someone else is the usual case, and a correction is sometimes impossible
+        # (an exit, a movement before a share-out): the refusal names the way that always exists.
+        said = message(refused.value.problems[0], with_field=False)
+        assert "marquez ce membre représenté" in said and "(Corrections)" in said
+        assert "mark them represented" in message(refused.value.problems[0], "en")
         with pytest.raises(DomainError, match="absent_with_movements"):
             M.check_attendance(kiosk, meeting, paid, status)
     assert kiosk.store.query("SELECT COUNT(*) AS n FROM journal")[0]["n"] == events  # not even the other member

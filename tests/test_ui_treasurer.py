@@ -100,7 +100,8 @@ def test_a_member_who_paid_is_not_marked_absent_and_the_tile_stays_as_it_was(qtb
         d.tap("att_15")
         d.tap("choice_absent")
         assert plain(d.text("message_text")) == (
-            f"{name(a, 15)} a déjà des mouvements à cette séance : corrigez-les d'abord (Corrections)"
+            f"{name(a, 15)} a déjà des mouvements à cette séance : si quelqu'un a apporté son argent, "
+            "marquez ce membre représenté ; sinon corrigez d'abord ces mouvements (Corrections)"
         )
         a.win.grab().save(str(Path(a.db).parent / "absent-refused.png"))
         d.tap("message_ok")
