@@ -220,7 +220,7 @@ def loans_due(k: Kiosk, meeting_id: str) -> list[dict[str, Any]]:
     then = next_meeting(k.rules(meeting["group_id"]), today)
     out = []
     for row in k.store.query(
-        "SELECT l.*, m.name, m.number FROM p_loans l JOIN p_members m USING (member_id) "
+        "SELECT l.*, m.name, m.number, m.sex FROM p_loans l JOIN p_members m USING (member_id) "
         "WHERE l.group_id = ? AND l.status = 'active' ORDER BY m.number",
         (meeting["group_id"],),
     ):
