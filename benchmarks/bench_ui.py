@@ -91,7 +91,7 @@ def build_history(db: Path, years: int, groups: int = 3) -> dict[str, object]:
                         for fine in M.suggested_fines(k, meeting):
                             V.fine(k, meeting, treasurer, fine["member_id"], fine["fine"], fine["amount"])
                         for row in V.loans_due(k, meeting):
-                            if row["due_now"]:
+                            if row["due_now"] and row["member_id"] not in absent:  # away: nobody to pay it
                                 V.repay(k, meeting, treasurer, row["loan_id"], row["due_now"])
                         # Two new loans a week, to members without one, within three times their savings.
                         for m in (members[(n * 3) % MEMBERS], members[(n * 3 + 13) % MEMBERS]):

@@ -74,8 +74,9 @@ def demo_scenario(seed: int = 7) -> dict[str, Any]:
         if week == 0:
             ops += [{"op": "entry_fee", "member": n} for n in paying]
         ops.append({"op": "suggested_fines"})
-        # Repayments: everyone with a loan pays what is due, except the defaulters.
-        ops += [{"op": "repayment", "member": n, "amount": "due"} for n in sorted(borrowed - DEFAULTERS)]
+        # Repayments: everyone with a loan pays what is due, except the defaulters, and those away
+        # (nobody brings money for them: they pay at the next meeting they come to).
+        ops += [{"op": "repayment", "member": n, "amount": "due"} for n in sorted(borrowed - DEFAULTERS) if n in paying]
         # New loans from the fifth week: two a week, within three times savings.
         if week >= 4 and week % 2 == 0:
             candidates = [n for n in paying if n not in borrowed and n not in ROLES and savings[n] >= 4000]

@@ -14,7 +14,10 @@ from kiosk.domain.errors import DomainError, Problem
 from kiosk.domain.money import format_xof
 
 FR: dict[str, str] = {
-    "absent_with_movements": "{name} a déjà des mouvements à cette séance : corrigez-les d'abord (Corrections)",
+    "absent_with_movements": (
+        "{name} a déjà des mouvements à cette séance : si quelqu'un a apporté son argent, marquez ce membre "
+        "représenté ; sinon corrigez d'abord ces mouvements (Corrections)"
+    ),
     "aid_term_for_grant": "un don n'a pas de durée de remboursement",
     "aid_term_invalid": "la durée d'une aide remboursable doit être de 1 à 60 mois (reçu : {value})",
     "aid_unknown": "aide inconnue « {value} » (connues : {known})",
@@ -77,6 +80,14 @@ FR: dict[str, str] = {
     "meeting_not_open": "la séance n° {number} n'est pas ouverte : aucun mouvement possible",
     "meeting_number_wrong": "numéro de séance inattendu (attendu {expected})",
     "meeting_unknown": "séance inconnue",
+    "member_absent": (
+        "{name} est marqué(e) absent(e) à cette séance : marquez d'abord ce membre présent, en retard, "
+        "ou représenté par qui apporte ou reçoit l'argent (Présences)"
+    ),
+    "member_excused": (
+        "{name} est marqué(e) excusé(e) à cette séance : marquez d'abord ce membre présent, en retard, "
+        "ou représenté par qui apporte ou reçoit l'argent (Présences)"
+    ),
     "member_exists": "ce membre existe déjà",
     "member_left": "{name} a quitté le groupe",
     "member_number_wrong": "numéro de membre inattendu (attendu {expected})",
@@ -152,7 +163,10 @@ FR: dict[str, str] = {
 }
 
 EN: dict[str, str] = {
-    "absent_with_movements": "{name} already has movements at this meeting: correct them first (Corrections)",
+    "absent_with_movements": (
+        "{name} already has movements at this meeting: if someone brought their money, mark them represented; "
+        "otherwise correct those movements first (Corrections)"
+    ),
     "aid_term_for_grant": "a grant has no repayment term",
     "aid_term_invalid": "a repayable aid's term must be 1 to 60 months (got {value})",
     "aid_unknown": "unknown aid '{value}' (known: {known})",
@@ -215,6 +229,14 @@ EN: dict[str, str] = {
     "meeting_not_open": "meeting no. {number} is not open: no movement possible",
     "meeting_number_wrong": "unexpected meeting number (expected {expected})",
     "meeting_unknown": "unknown meeting",
+    "member_absent": (
+        "{name} is marked absent at this meeting: first mark them present, late, "
+        "or represented by whoever brings or takes the money (Attendance)"
+    ),
+    "member_excused": (
+        "{name} is marked excused at this meeting: first mark them present, late, "
+        "or represented by whoever brings or takes the money (Attendance)"
+    ),
     "member_exists": "this member already exists",
     "member_left": "{name} has left the group",
     "member_number_wrong": "unexpected member number (expected {expected})",

@@ -9,7 +9,7 @@ from conftest import Group, make_group
 
 from kiosk.domain.errors import DomainError
 from kiosk.i18n import message
-from kiosk.services import Kiosk
+from kiosk.services import Approval, Kiosk
 from kiosk.services import meetings as M
 from kiosk.services import movements as V
 
@@ -531,3 +531,95 @@ def test_a_weekly_group_asks_each_installment_before_it_is_late(kiosk: Kiosk, me
     assert loan_row["status"] == "repaid" and loan_row["penalty_paid"] == 0
     assert loan_row["paf_paid"] == sum(i.paf for i in plan) and sum(asked.values()) == 30000 + loan_row["paf_paid"]
     assert {date(2026, 2, 2), date(2026, 3, 2), date(2026, 3, 30)} <= set(asked)  # the Mondays before the 5ths
+
+
+# -- a member marked absent or excused at the meeting -------------------------------------------
+
+AWAY_KINDS = ("contribution", "fine", "entry_fee", "repayment", "loan", "withdrawal", "exit")
+
+
+def _marked(kiosk: Kiosk, status: str) -> tuple[Group, str, str]:
+    """A second meeting where members 0 to 3 are marked ``status``; member 0 borrowed at the first."""
+    from datetime import timedelta
+
+    g = make_group(kiosk, rules={"withdrawal": "any_time"})
+    first = g.open(DAY)
+    _fund_group(g, first)  # 5 000 of savings each
+    loan = V.grant_loan(kiosk, first, g.treasurer, g.member(0), 5000, 2, g.two())
+    g.close(first)
+    meeting = g.open(DAY + timedelta(days=7))
+    mark = (status, "sa fille Ama") if status == "represented" else status
+    M.record_attendance(kiosk, meeting, {g.member(i): mark for i in range(4)})
+    return g, meeting, loan
+
+
+def _movement(kiosk: Kiosk, g: Group, meeting: str, loan: str, kind: str, approvals: list | None = None) -> object:
+    t, two = g.treasurer, approvals or g.two()
+    return {
+        "contribution": lambda: V.contribution(kiosk, meeting, t, g.member(1), "verte", 1000),
+        "fine": lambda: V.fine(kiosk, meeting, t, g.member(1), "retard"),
+        "entry_fee": lambda: V.entry_fee(kiosk, meeting, t, g.member(1)),
+        "repayment": lambda: V.repay(kiosk, meeting, t, loan, 1000),
+        "withdrawal": lambda: V.withdraw(kiosk, meeting, t, g.member(1), 1000, two),
+        "loan": lambda: V.grant_loan(kiosk, meeting, t, g.member(2), 3000, 1, two),
+        "exit": lambda: V.member_exit(kiosk, meeting, t, g.member(3), two),
+    }[kind]()
+
+
+@pytest.mark.parametrize("status", ["absent", "excused"])
+@pytest.mark.parametrize("kind", AWAY_KINDS)
+def test_no_money_moves_for_a_member_marked_absent_or_excused(kiosk: Kiosk, kind: str, status: str) -> None:
+    # Marked away, then paid: the money sat with a member the screens count as away, and the next
+    # meeting suggested an absence fine to a member who had paid.
+    g, meeting, loan = _marked(kiosk, status)
+    head = kiosk.store.head()
+    with pytest.raises(DomainError) as refused:
+        _movement(kiosk, g, meeting, loan, kind)
+    assert refused.value.code == f"member_{status}"
+    assert "Présences" in message(refused.value.problems[0]) and "représenté" in message(refused.value.problems[0])
+    # Before any officer types a PIN: wrong ones are not even looked at.
+    wrong = [Approval(a.member_id, "0000") for a in g.two()]
+    with pytest.raises(DomainError, match=f"member_{status}"):
+        _movement(kiosk, g, meeting, loan, kind, wrong)
+    assert kiosk.store.head() == head  # nothing recorded
+    # The checks the screens run before the confirmation say it too.
+    if kind == "loan":
+        assert V.check_loan(kiosk, meeting, g.member(2), 3000, 1)[0].code == f"member_{status}"
+    checks = {
+        "repayment": lambda: V.check_repayment(kiosk, meeting, loan, 1000),
+        "withdrawal": lambda: V.check_withdrawal(kiosk, meeting, g.member(1), 1000),
+        "exit": lambda: V.check_exit(kiosk, meeting, g.member(3)),
+        "contribution": lambda: M.check_here(kiosk, meeting, g.member(1)),
+    }
+    if kind in checks:
+        with pytest.raises(DomainError, match=f"member_{status}"):
+            checks[kind]()
+
+
+@pytest.mark.parametrize("status", ["present", "late", "represented"])
+def test_money_moves_for_a_member_present_late_or_represented(kiosk: Kiosk, status: str) -> None:
+    g, meeting, loan = _marked(kiosk, status)
+    for kind in AWAY_KINDS:
+        _movement(kiosk, g, meeting, loan, kind)
+    kinds = {r["kind"] for r in kiosk.store.query("SELECT kind FROM p_transactions WHERE meeting_id = ?", (meeting,))}
+    assert set(AWAY_KINDS) <= kinds
+
+
+@pytest.mark.parametrize("status", ["absent", "excused"])
+def test_solidarity_aid_and_corrections_reach_a_member_away(kiosk: Kiosk, status: str) -> None:
+    # The officers bring the caisse rouge's aid to whom illness or a death keeps away; a correction
+    # of an earlier meeting's movement needs nobody at this one.
+    g, meeting, _loan = _marked(kiosk, status)
+    V.contribution(kiosk, meeting, g.treasurer, g.member(5), "rouge", 5000)  # the rouge: 6 000 + 5 000
+    V.give_aid(kiosk, meeting, g.treasurer, g.member(1), "naissance", g.two())  # a grant
+    V.give_aid(kiosk, meeting, g.treasurer, g.member(2), "maladie", g.two())  # an interest-free aid loan
+    # And the other way: aid first, then marked away.
+    V.give_aid(kiosk, meeting, g.treasurer, g.member(4), "naissance", g.two())
+    M.record_attendance(kiosk, meeting, {g.member(4): status})
+    assert M.attendance(kiosk, meeting)[g.member(4)] == status
+    earlier = kiosk.store.query(
+        "SELECT txn_id FROM p_transactions WHERE member_id = ? AND kind = 'contribution' AND meeting_id != ?",
+        (g.member(1), meeting),
+    )[0]["txn_id"]
+    V.reverse(kiosk, meeting, g.treasurer, earlier, "saisie en double", g.two())
+    assert kiosk.member(g.member(1))["aid_received"] == 3000

@@ -163,3 +163,28 @@ def test_a_group_with_a_share_out_in_its_règlement_shares_at_a_meeting(qtbot: A
         assert "Ni gain ni perte" in a.d.text("share_summary")
         a.d.tap("share_credit")
         assert a.d.text("message_text") == "Rien à partager : ni gain ni perte depuis le dernier partage"
+
+
+def test_a_fine_or_entry_fee_for_a_member_marked_absent_is_refused_when_the_member_is_picked(
+    qtbot: Any, db: tuple[Path, str]
+) -> None:
+    from ui_support import open_meeting
+
+    path, group_id = db
+    with running_app(qtbot, path, group_id) as a:
+        d = a.d
+        a.login()
+        open_meeting(a)
+        d.tap("att_12")
+        d.tap("choice_absent")
+        d.tap("step_other")
+        head = a.k.store.head()
+        for panel, start in (("fines", "fine_other"), ("entry", "entry_fee")):
+            d.tap(f"other_{panel}")
+            d.tap(start)
+            d.tap("pick_12")
+            # Not after choosing the fine and confirming it: at the name.
+            assert [o.property("overlay") for o in a.win.overlays] == ["message"]
+            assert d.text("message_text").startswith(f"{a.k.member(a.member_id(12))['name']} est marqué(e) absent(e)")
+            d.tap("message_ok")
+        assert a.k.store.head() == head

@@ -99,7 +99,8 @@ def test_a_member_who_paid_is_not_marked_absent_and_the_tile_stays_as_it_was(qtb
         d.tap("att_15")
         d.tap("choice_absent")
         assert plain(d.text("message_text")) == (
-            f"{name(a, 15)} a déjà des mouvements à cette séance : corrigez-les d'abord (Corrections)"
+            f"{name(a, 15)} a déjà des mouvements à cette séance : si quelqu'un a apporté son argent, "
+            "marquez ce membre représenté ; sinon corrigez d'abord ces mouvements (Corrections)"
         )
         d.tap("message_ok")
         assert d.text("att_15") == before and "Présences enregistrées ✓" in d.text("attendance_saved")
@@ -167,6 +168,59 @@ def test_a_member_with_a_loan_is_told_before_the_exit_is_confirmed(qtbot: Any, d
         )
         d.tap("message_ok")
         assert not a.win.overlays and a.k.member(a.member_id(LOANS_TO[0]))["active"]
+
+
+def test_a_borrower_marked_away_is_refused_before_any_pin_and_aid_still_reaches_them(
+    qtbot: Any, db: tuple[Path, str]
+) -> None:
+    from ui_support import LOANS_TO, PRESIDENT, SECRETARY, open_meeting
+
+    absent, excused = LOANS_TO[:2]  # a woman and a man, both with an installment due today
+    with running_app(qtbot, *db) as a:
+        d = a.d
+        a.login()
+        open_meeting(a)
+        d.tap(f"att_{absent}")
+        d.tap("choice_absent")
+        d.tap(f"att_{excused}")
+        d.tap("choice_excused")
+        d.tap("step_next")
+        d.tap("contrib_all")
+        d.tap("confirm_ok")
+        d.tap("step_repayments")
+        # The tile says it before the tap.
+        assert d.text(f"repay_{absent}_info").startswith(f"{absent}. {name(a, absent)} · Absente\n")
+        assert d.text(f"repay_{excused}_info").startswith(f"{excused}. {name(a, excused)} · Excusé\n")
+        assert " · " not in d.text(f"repay_{LOANS_TO[2]}_info").split("\n")[0]
+        head = a.k.store.head()
+        for tap in (f"repay_{absent}", f"repay_{absent}_other"):
+            d.tap(tap)
+            # Said at once: no confirmation, no keypad, no PIN to type.
+            assert [o.property("overlay") for o in a.win.overlays] == ["message"]
+            assert plain(d.text("message_text")) == (
+                f"{name(a, absent)} est marqué(e) absent(e) à cette séance : marquez d'abord ce membre présent, "
+                "en retard, ou représenté par qui apporte ou reçoit l'argent (Présences)"
+            )
+            d.tap("message_ok")
+        # A loan to the excused member: refused in words on the form, before the officers are called.
+        d.tap("step_loans")
+        d.tap("loan_member")
+        d.tap(f"pick_{excused}")
+        d.tap("loan_amount")
+        d.amount(5000)
+        d.tap("loan_term_3")
+        assert "est marqué(e) excusé(e) à cette séance" in d.text("loan_check")
+        assert not d.find("loan_grant").isEnabled()
+        assert a.k.store.head() == head  # nothing recorded
+        # Solidarity aid goes to whom illness keeps away: the officers bring it.
+        d.tap("step_aid")  # the refused loan is nothing pending: no question
+        d.tap("aid_naissance")
+        d.tap("aid_member")
+        d.tap(f"pick_{excused}")
+        d.tap("aid_give")
+        d.tap("confirm_ok")
+        a.approve(PRESIDENT, SECRETARY)
+        assert a.win.last_toast == f"Aide accordée à {name(a, excused)}."
 
 
 def test_a_repayment_s_toast_names_the_penalty_too(qtbot: Any, db: tuple[Path, str]) -> None:

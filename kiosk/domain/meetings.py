@@ -38,17 +38,40 @@ def parse_attendance(value: object, field: str = "status") -> Attendance:
         raise DomainError("attendance_unknown", field, value=value) from None
 
 
+# Movement kinds whose money passes between the box and the member's own hands (or those of whoever
+# they sent): the member, or their representative, is at the meeting. Left out, because they need
+# nobody there: "aid" (the caisse rouge's solidarity goes to whom illness or a death keeps away, most
+# often excused: the officers bring it, grant or aid loan alike), "reversal" (correcting a mistake,
+# often an earlier meeting's, is the officers' doing), "share_out" (it credits every member's share,
+# whether they came or not), and the movements of no member (expense, outside money, discrepancy).
+IN_PERSON = frozenset({"contribution", "fine", "entry_fee", "loan", "repayment", "withdrawal", "exit"})
+
+
 def attendance_problem(status: Attendance, name: str, movements: int, field: str = "status") -> Problem | None:
-    """Why a member cannot be marked ``status`` when ``movements`` of theirs stand at this meeting.
+    """Why a member cannot be marked ``status`` when ``movements`` of theirs (of the IN_PERSON kinds,
+    not reversed) stand at this meeting.
 
     Money a member paid or received in person (or through whoever represents them) says they were
     there: marked absent or excused afterwards, their payment would sit with a member the screens and
     the next meeting's fines count as away. The movements are corrected first (reversed), not hidden.
-    Reversals do not count: a correction of an earlier meeting needs nobody at this one.
     """
     if status in PAYING or not movements:
         return None
     return Problem("absent_with_movements", field, {"name": name, "count": movements})
+
+
+def away_problem(status: Attendance, name: str, field: str = "member") -> Problem | None:
+    """Why no money of the IN_PERSON kinds moves for a member marked ``status`` at this meeting.
+
+    Marked absent or excused, nobody came for them: money recorded for them anyway would sit with a
+    member the screens count as away, and the next meeting would fine the absence of who paid. Whoever
+    brought or takes the money for them makes them represented.
+    """
+    if status is Attendance.ABSENT:
+        return Problem("member_absent", field, {"name": name})
+    if status is Attendance.EXCUSED:
+        return Problem("member_excused", field, {"name": name})
+    return None
 
 
 def suggested_fine(rules: Rules, status: Attendance) -> tuple[str, int] | None:

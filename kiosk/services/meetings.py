@@ -10,11 +10,13 @@ from typing import Any
 from kiosk.domain.errors import DomainError, Problem
 from kiosk.domain.funds import Fund
 from kiosk.domain.meetings import (
+    IN_PERSON,
     PAYING,
     STEPS,
     Attendance,
     MeetingStatus,
     attendance_problem,
+    away_problem,
     check_counts,
     parse_attendance,
     suggested_fine,
@@ -95,14 +97,34 @@ def check_attendance(k: Kiosk, meeting_id: str, member_id: str, status: str) -> 
 
 
 def _attendance_problem(k: Kiosk, meeting_id: str, member_id: str, status: str) -> Problem | None:
+    kinds = sorted(IN_PERSON)
     movements = k.store.query(
-        "SELECT COUNT(*) AS n FROM p_transactions WHERE meeting_id = ? AND member_id = ? "
-        "AND reversed_by IS NULL AND reverses IS NULL",
-        (meeting_id, member_id),
+        "SELECT COUNT(*) AS n FROM p_transactions WHERE meeting_id = ? AND member_id = ? AND reversed_by IS NULL "
+        f"AND kind IN ({', '.join('?' * len(kinds))})",
+        (meeting_id, member_id, *kinds),
     )[0]["n"]
     if not movements:
         return None  # the member is read only when needed: most marks are of members with no movement yet
     return attendance_problem(parse_attendance(status), k.member(member_id)["name"], movements)
+
+
+def check_here(k: Kiosk, meeting_id: str, member_id: str) -> None:
+    """Refuses money of the IN_PERSON kinds for a member marked absent or excused at this meeting
+    (kiosk.domain.meetings.away_problem). The movements' checks ask it before the confirmation and any
+    PIN, and kiosk.services.movements records none without asking it again."""
+    problem = away_problem_of(k, meeting_id, member_id)
+    if problem:
+        raise DomainError.of([problem])
+
+
+def away_problem_of(k: Kiosk, meeting_id: str, member_id: str) -> Problem | None:
+    row = k.store.get("attendance", (meeting_id, member_id))
+    if row is None:
+        return None  # not marked yet: everyone counts as present until the treasurer says otherwise
+    status = parse_attendance(row["status"])
+    if status in PAYING:
+        return None  # the member is read only when needed: most are here
+    return away_problem(status, k.member(member_id)["name"])
 
 
 def attendance(k: Kiosk, meeting_id: str, *, active_only: bool = False) -> dict[str, str]:

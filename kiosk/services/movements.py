@@ -8,7 +8,7 @@ from typing import Any
 from kiosk.domain.errors import DomainError, Problem
 from kiosk.domain.funds import Fund, parse_fund
 from kiosk.domain.loans import Due, Split, Terms, due_at, split_payment, standing_of, terms_of
-from kiosk.domain.meetings import next_meeting
+from kiosk.domain.meetings import IN_PERSON, next_meeting
 from kiosk.domain.money import check_amount
 from kiosk.domain.policies import Borrower, aid_problem, loan_problems, share_out, withdrawal_problems
 from kiosk.domain.postings import lender as lender_account
@@ -16,16 +16,34 @@ from kiosk.domain.rules import AidKind
 from kiosk.store.pins import drop_pin
 
 from .context import Approval, Kiosk, new_id
+from .meetings import away_problem_of, check_here
 from .receipts import issue_movement_receipt
 
 
 def _record(k: Kiosk, meeting_id: str, by: str, kind: str, **fields: Any) -> str:
     txn = new_id()
     with k.store.write() as w:
+        # Every use case's last word, under the writer's lock: whatever it asked before the PINs, the
+        # member may have been marked absent since. The reducer does not judge it: journals recorded
+        # before this rule must still apply.
+        member = _in_person(k, kind, fields)
+        if member:
+            check_here(k, meeting_id, member)
         w.append("movement_recorded", {"txn": txn, "meeting": meeting_id, "kind": kind, "by": by, **fields})
         if k.store.setting("receipt_mode") == "movement":
             issue_movement_receipt(k, w, txn)
     return txn
+
+
+def _in_person(k: Kiosk, kind: str, fields: dict[str, Any]) -> str | None:
+    """The member whose money a movement of the IN_PERSON kinds moves (a repayment's is its loan's)."""
+    if kind not in IN_PERSON:
+        return None
+    if kind == "repayment":
+        row = k.store.get("loans", (fields["loan"],))
+        return row["member_id"] if row else None  # an unknown loan: the reducer says so
+    member = fields.get("member")
+    return member if isinstance(member, str) else None
 
 
 def _member_of(k: Kiosk, group_id: str, member_id: str) -> dict[str, Any]:
@@ -92,8 +110,10 @@ def check_loan(
     meeting = k.meeting(meeting_id)
     group_id = meeting["group_id"]
     _member_of(k, group_id, member_id)
+    away = away_problem_of(k, meeting_id, member_id)
     who = borrower(k, member_id, date.fromisoformat(meeting["date"]))
-    return loan_problems(k.rules(group_id), who, amount, term_months, k.cash(group_id, parse_fund(fund).value))
+    problems = loan_problems(k.rules(group_id), who, amount, term_months, k.cash(group_id, parse_fund(fund).value))
+    return [away, *problems] if away else problems
 
 
 def grant_loan(
@@ -187,6 +207,8 @@ def _repayment(k: Kiosk, meeting_id: str, loan_id: str, amount: int) -> tuple[Du
     row = k.store.get("loans", (loan_id,))
     if row is not None and row["status"] != "active":
         raise DomainError("loan_not_active", "loan", status=row["status"])
+    if row is not None:
+        check_here(k, meeting_id, row["member_id"])  # said at the tap, before the confirmation
     due = loan_due(k, loan_id, date.fromisoformat(meeting["date"]))
     return due, split_payment(due, check_amount(amount))
 
@@ -198,7 +220,7 @@ def loans_due(k: Kiosk, meeting_id: str) -> list[dict[str, Any]]:
     then = next_meeting(k.rules(meeting["group_id"]), today)
     out = []
     for row in k.store.query(
-        "SELECT l.*, m.name, m.number FROM p_loans l JOIN p_members m USING (member_id) "
+        "SELECT l.*, m.name, m.number, m.sex FROM p_loans l JOIN p_members m USING (member_id) "
         "WHERE l.group_id = ? AND l.status = 'active' ORDER BY m.number",
         (meeting["group_id"],),
     ):
@@ -242,11 +264,11 @@ def check_withdrawal(k: Kiosk, meeting_id: str, member_id: str, amount: int) -> 
     """The règlement's word on a withdrawal, before any officer types a PIN (and again when recording)."""
     group_id = _meeting_group(k, meeting_id)
     member = _member_of(k, group_id, member_id)
-    _refuse(
-        withdrawal_problems(
-            k.rules(group_id), k.savings(group_id, member_id), check_amount(amount), active_loans=member["active_loans"]
-        )
+    away = away_problem_of(k, meeting_id, member_id)
+    problems = withdrawal_problems(
+        k.rules(group_id), k.savings(group_id, member_id), check_amount(amount), active_loans=member["active_loans"]
     )
+    _refuse([away, *problems] if away else problems)
 
 
 def withdraw(k: Kiosk, meeting_id: str, by: str, member_id: str, amount: int, approvals: list[Approval]) -> str:
@@ -257,19 +279,22 @@ def withdraw(k: Kiosk, meeting_id: str, by: str, member_id: str, amount: int, ap
         return _record(k, meeting_id, by, "withdrawal", member=member_id, amount=amount, approvers=approvers)
 
 
-def check_exit(k: Kiosk, member_id: str) -> None:
+def check_exit(k: Kiosk, meeting_id: str, member_id: str) -> None:
     """Why the member cannot leave now, before the confirmation and any PIN (and again when recording)."""
     member = k.member(member_id)
+    away = away_problem_of(k, meeting_id, member_id)
+    problems = [away] if away else []
     if member["active_loans"]:
-        raise DomainError("exit_with_loan", "member", name=member["name"])
+        problems.append(Problem("exit_with_loan", "member", {"name": member["name"]}))
+    _refuse(problems)
 
 
 def member_exit(k: Kiosk, meeting_id: str, by: str, member_id: str, approvals: list[Approval]) -> int:
     """A member leaves: their savings are paid back in full. Returns the amount paid."""
-    check_exit(k, member_id)
+    check_exit(k, meeting_id, member_id)
     approvers = k.approve(approvals)
     with k.store.write() as w:
-        check_exit(k, member_id)
+        check_exit(k, meeting_id, member_id)
         amount = k.savings(_meeting_group(k, meeting_id), member_id)
         _record(k, meeting_id, by, "exit", member=member_id, amount=amount, approvers=approvers)
         drop_pin(w, member_id)  # an officer who leaves leaves their office too

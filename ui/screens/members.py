@@ -209,7 +209,7 @@ class MemberScreen(Screen):
         if meeting_id is None:
             return
         # A loan running: said now, not after "Toute son épargne lui est rendue" and two officers' PINs.
-        if not self.win.attempt(V.check_exit, self.k, self.member_id)[0]:
+        if not self.win.attempt(V.check_exit, self.k, meeting_id, self.member_id)[0]:
             return
         savings = self.k.savings(member["group_id"], self.member_id)
 

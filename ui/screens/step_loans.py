@@ -11,13 +11,14 @@ from PySide6.QtWidgets import QGridLayout
 from kiosk.domain.errors import Problem
 from kiosk.domain.loans import Split, Terms, max_loan
 from kiosk.domain.rules import AidKind
+from kiosk.services import meetings as M
 from kiosk.services import movements as V
 from kiosk.services import receipts as RC
 
 from .. import theme
 from ..approval import ApprovalOverlay
 from ..forms import Field, Form
-from ..i18n import _, aid_name, error_text, francs, money, short_date
+from ..i18n import _, aid_name, attendance_name, error_text, francs, money, short_date
 from ..overlays import NumberOverlay
 from ..widgets import FundTag, Scroll, button, column, label, line_card, row, set_kind
 from .step_base import Step
@@ -55,6 +56,7 @@ class RepaymentsStep(Step):
                 (self.meeting_id,),
             )
         }
+        away = {m: s for m, s in M.attendance(self.k, self.meeting_id).items() if s in ("absent", "excused")}
         self.list.clear()
         due_total = sum(r["due_now"] for r in rows)
         self.summary.setText(
@@ -74,7 +76,11 @@ class RepaymentsStep(Step):
                 detail += " · " + _("pénalité {penalty}", penalty=francs(r["penalty"]))
             if r["loan_id"] in today:
                 detail += "\n" + _("Payé aujourd'hui : {paid} ✓", paid=francs(today[r["loan_id"]]))
-            text = f"{r['number']}. {r['name']}\n{detail}"
+            text = f"{r['number']}. {r['name']}"
+            if r["member_id"] in away:
+                # Seen before "Payer", which is refused for them (the refusal says how: represented, say).
+                text += " · " + attendance_name(away[r["member_id"]], r["sex"])
+            text += f"\n{detail}"
             if r["due_now"]:
                 pay = button(
                     _("Payer {amount}", amount=francs(r["due_now"])),
@@ -92,6 +98,8 @@ class RepaymentsStep(Step):
         self.list.done()
 
     def _other(self, r: dict[str, Any]) -> None:
+        if not self.win.attempt(M.check_here, self.k, self.meeting_id, r["member_id"])[0]:
+            return  # a member marked away: said before the keypad, not after the amount
         quick = sorted({r["due_now"], r["payoff"]} - {0})
         NumberOverlay(
             self.win,

@@ -165,6 +165,8 @@ class OtherStep(Step):
         rules = self.k.rules(self.group_id)
 
         def picked(member: dict[str, Any]) -> None:
+            if not self.win.attempt(M.check_here, self.k, self.meeting_id, member["member_id"])[0]:
+                return  # marked absent or excused: said before the fine is chosen and confirmed
             options = [(name, f"{fine_name(name)} · {francs(amount)}") for name, amount in rules.fines.items()]
             ChoiceOverlay(
                 self.win, _("Quelle amende ?"), options, lambda name: self._fine(member, name, rules.fines[name])
@@ -207,6 +209,9 @@ class OtherStep(Step):
         rules = self.k.rules(self.group_id)
 
         def picked(member: dict[str, Any]) -> None:
+            if not self.win.attempt(M.check_here, self.k, self.meeting_id, member["member_id"])[0]:
+                return  # marked absent or excused: said before the confirmation
+
             def confirmed() -> None:
                 ok, _txn = self.win.attempt(V.entry_fee, self.k, self.meeting_id, self.s.by, member["member_id"])
                 if ok:
