@@ -238,11 +238,38 @@ def test_a_replacement_pi_records_nothing_between_enroll_and_restore_and_status_
     assert json.loads(out)["server_ahead_seq"] == server_seq
 
     code, out, err = run(capsys, "--db", str(db), "restore")
-    assert code == 0 and "restauré" in out, err
+    assert code == 0 and "restauré" in out and "refaire leur code" in out, err
+    assert "reçus restés sans papier sur l'ancien kiosque ne sont pas repris" in out  # print jobs are the device's
     with Kiosk.open(db) as k:
         assert not state.is_behind(k.store) and kiosk_journal(k) == server_journal_tuples(wired, "K01")
     code, out, _ = run(capsys, "--db", str(db), "sync-status", "--json")
     assert json.loads(out)["server_ahead_seq"] is None
+
+
+def test_a_new_pi_whose_restore_was_cut_off_is_told_as_a_new_pi_when_it_resumes(
+    wired: Server,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture,  # type: ignore[type-arg]
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    old, _ = synced(wired, tmp_path / "old.db")
+    old.meeting()
+    SyncClient.open(old.store, http=wired.client).sync()
+    db = str(initialized(tmp_path / "new.db"))
+    assert run(capsys, "--db", db, "enroll", "--server", URL, "--code", wired.code("K01", replace=True))[0] == 0
+    wired.settings.restore_page = 10
+    pages = SyncClient.restore_page
+
+    def then_the_2g_drops(self: SyncClient, after: int, limit: int | None = None) -> Any:
+        if after >= 10:
+            raise SyncError("network", "the 2G dropped", transient=True)
+        return pages(self, after, limit)
+
+    monkeypatch.setattr(SyncClient, "restore_page", then_the_2g_drops)
+    assert run(capsys, "--db", db, "restore")[0] != 0
+    monkeypatch.setattr(SyncClient, "restore_page", pages)
+    code, out, err = run(capsys, "--db", db, "restore")  # part of the journal is here: still a new Pi, no PINs
+    assert code == 0 and "Kiosque restauré" in out and "refaire leur code" in out and "complété" not in out, err
 
 
 def test_a_fork_is_said_from_the_first_event_that_differs_not_where_it_was_noticed(

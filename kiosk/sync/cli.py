@@ -292,6 +292,9 @@ def cmd_restore(args: argparse.Namespace) -> int:
 
     with _store(args, existing=True) as store:  # enrolled first: a mistyped path is no kiosk to restore
         before = store.head()[0]
+        # A backup put back has its officers' PINs; a new Pi has none, even when its restore, cut off
+        # half-way, resumes with part of the journal here already.
+        backup = before > 0 and bool(store.query("SELECT 1 FROM officer_pins LIMIT 1"))
         try:
             client = SyncClient.open(store)
             try:
@@ -303,7 +306,7 @@ def cmd_restore(args: argparse.Namespace) -> int:
         except SyncError as exc:
             return _fail(exc, args)
         names = sorted(str((store.get("members", (m,)) or {}).get("name", m)) for m in client.pins_dropped)
-    if before:  # put back from an older backup: its officers' PINs came back with it, but for those changed since
+    if backup:  # put back from an older backup: its officers' PINs came back with it, but for those changed since
         print(f"Kiosque complété : {seq} événements ({seq - before} reçus du serveur), même chaîne que le serveur.")
         if names:
             print("Codes changés ou retirés depuis la sauvegarde, à refaire à la connexion : " + ", ".join(names) + ".")
@@ -312,6 +315,12 @@ def cmd_restore(args: argparse.Namespace) -> int:
             f"Kiosque restauré : {seq} événements, même chaîne que le serveur. "
             "Les responsables doivent refaire leur code."
         )
+    # Print jobs live on the device that made them, never in the journal: what was waiting for paper there
+    # is not here. The figures are: a member who went home without a receipt gets them on a relevé.
+    print(
+        "Les reçus restés sans papier sur l'ancien kiosque ne sont pas repris : un membre qui n'a pas eu le sien "
+        "demande son relevé (Membres → le membre → Imprimer le relevé)."
+    )
     return EXIT_OK
 
 
