@@ -221,6 +221,18 @@ def test_a_borrower_marked_away_is_refused_before_any_pin_and_aid_still_reaches_
         d.tap("confirm_ok")
         a.approve(PRESIDENT, SECRETARY)
         assert a.win.last_toast == f"Aide accordée à {name(a, excused)}."
+        # The same aid to the same member again at this meeting: not refused (two deaths in one family
+        # happen), but said on the form and on the confirmation, before any PIN.
+        d.tap("aid_naissance")
+        d.tap("aid_member")
+        d.tap(f"pick_{excused}")
+        again = f"{name(a, excused)} a déjà reçu l'aide naissance à cette séance."
+        assert d.text("aid_check") == again
+        d.tap("aid_give")
+        from PySide6.QtWidgets import QLabel
+
+        assert any(w.isVisible() and w.text() == again for w in a.win.findChildren(QLabel))
+        d.tap("confirm_cancel")
 
 
 def test_a_repayment_s_toast_names_the_penalty_too(qtbot: Any, db: tuple[Path, str]) -> None:

@@ -366,6 +366,7 @@ EN: dict[str, str] = {
     "Nouveau prêt": "New loan",
     "Accorder l'aide": "Give the aid",
     "Caisse rouge : {cash} disponibles": "Red box: {cash} available",
+    "{name} a déjà reçu l'aide {aid} à cette séance.": "{name} already received the {aid} aid at this meeting.",
     "Aide de solidarité": "Solidarity aid",
     "Autre montant": "Other amount",
     "Prêts accordés aujourd'hui :": "Loans granted today:",

@@ -380,11 +380,27 @@ class AidStep(Step):
             self.check.setText(problem_lines([Problem("cash_insufficient", "", {"missing": aid.amount - cash})]))
             set_kind(self.check, "error")
             self.give.setEnabled(False)
+        elif member and self._given_today(member["member_id"], self.aid):
+            # Not refused (two deaths in one family happen), but never granted twice by a slip unseen.
+            self.check.setText(self._again_text(member, self.aid))
+            set_kind(self.check, "warn")
         else:
             self.check.setText(
                 _("{aid} : {amount} de la caisse rouge", aid=aid_name(self.aid), amount=money(aid.amount))
             )
             set_kind(self.check, "ok")
+
+    def _given_today(self, member_id: str, aid_type: str) -> bool:
+        return bool(
+            self.k.store.query(
+                "SELECT 1 FROM p_transactions WHERE meeting_id = ? AND member_id = ? AND kind = 'aid' "
+                "AND json_extract(detail, '$.aid') = ? AND reversed_by IS NULL LIMIT 1",
+                (self.meeting_id, member_id, aid_type),
+            )
+        )
+
+    def _again_text(self, member: dict[str, Any], aid_type: str) -> str:
+        return _("{name} a déjà reçu l'aide {aid} à cette séance.", name=member["name"], aid=aid_name(aid_type).lower())
 
     def _give(self) -> None:
         aid_type = self.aid
@@ -408,10 +424,11 @@ class AidStep(Step):
         def confirmed() -> None:
             ApprovalOverlay(self.win, _("Approuver l'aide"), summary, approved, beneficiary=member["member_id"]).open()
 
+        again = [self._again_text(member, aid_type)] if self._given_today(member["member_id"], aid_type) else []
         self.win.confirm(
             _("Aide de solidarité"),
             amount,
-            [f"{member['number']}. {member['name']}", aid_name(aid_type)],
+            [f"{member['number']}. {member['name']}", aid_name(aid_type), *again],
             confirmed,
             fund="rouge",
             ok_text=_("Faire approuver"),
