@@ -67,15 +67,17 @@ def stray_files(folder: Path) -> tuple[list[str], list[str]]:
     Folders are left out (a stick's ``muso-sauvegardes`` holds the kiosk's backups, not batches)."""
     partial, unexpected = [], []
     for p in sorted(folder.iterdir()):
-        if not p.name.startswith("muso-") or NAME.match(p.name):
+        if not p.name.startswith("muso-") or NAME.match(p.name) or _is_folder(p):
             continue
-        try:
-            if stat.S_ISDIR(p.lstat().st_mode):
-                continue
-        except OSError:  # gone since the listing, or the stick failing: still a name to mention
-            pass
         (partial if p.name.endswith(".part") else unexpected).append(p.name)
     return partial, unexpected
+
+
+def _is_folder(path: Path) -> bool:
+    try:
+        return stat.S_ISDIR(path.lstat().st_mode)
+    except OSError:  # gone since the listing, or the stick failing: still a name to mention
+        return False
 
 
 def read_batch(path: Path, settings: Settings) -> PushBatch:

@@ -15,12 +15,15 @@ import time
 from collections.abc import Sequence
 from contextlib import suppress
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 
 from .errors import SyncServerError
+
+if TYPE_CHECKING:
+    from .bundles import FileResult
 
 EXIT_OK, EXIT_REFUSED, EXIT_INPUT, EXIT_DB = 0, 1, 2, 3
 
@@ -273,7 +276,7 @@ def cmd_import_bundle(args: argparse.Namespace) -> int:
     return EXIT_OK if result.ok else EXIT_REFUSED
 
 
-def _bundle_refusal(f: Any, where: str, again: str) -> str:
+def _bundle_refusal(f: FileResult, where: str, again: str) -> str:
     """A refused batch file in words a coordinator can act on: the numbers, and what to do next."""
     acked = f.params.get("acked_seq")
     if f.code == "gap" and isinstance(acked, int) and f.first is not None:

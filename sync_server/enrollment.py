@@ -109,11 +109,9 @@ def create_enrollment(
                 expires_at=expires,
             )
         )
+        common = {k: v for k, v in place.items() if v} | ({"template": template} if template else {})
         for group in groups or []:
-            value = {"name": group, **{k: v for k, v in place.items() if v}}
-            if template:
-                value["template"] = template
-            reference.put(conn, "kiosk_group", str(uuid.uuid4()), value, scope=kiosk_id)
+            reference.put(conn, "kiosk_group", str(uuid.uuid4()), {"name": group, **common}, scope=kiosk_id)
     return code, expires
 
 

@@ -336,3 +336,13 @@ def step(k: Kiosk, meeting_id: str) -> str:
 
 def open_meeting_of(k: Kiosk, group_id: str) -> str | None:
     return k.group(group_id)["open_meeting"]
+
+
+def last_closed(k: Kiosk, group_id: str) -> dict[str, Any] | None:
+    """The group's last closed meeting (``meeting_id``, ``number``), whose receipts the screens go back to."""
+    rows = k.store.query(
+        "SELECT meeting_id, number FROM p_meetings WHERE group_id = ? AND status = 'closed' "
+        "ORDER BY number DESC LIMIT 1",
+        (group_id,),
+    )
+    return rows[0] if rows else None

@@ -329,8 +329,8 @@ def check_outside_out(k: Kiosk, meeting_id: str, lender: str, principal: int, in
     """Paying a partner more than is owed, or more than the blue box holds, is refused before the PINs."""
     group_id = _meeting_group(k, meeting_id)
     name = _typed(lender, "lender_invalid", "lender").strip()
-    check_amount(principal, "principal", allow_zero=True)
-    check_amount(interest, "interest", allow_zero=True)
+    principal = check_amount(principal, "principal", allow_zero=True)
+    interest = check_amount(interest, "interest", allow_zero=True)
     row = k.store.get("accounts", (group_id, lender_account(name)))
     if row is None:  # a name typed otherwise than the money came in under: no partner, even for interest only
         known = ", ".join(n for n, _ in lenders(k, group_id))
@@ -338,9 +338,9 @@ def check_outside_out(k: Kiosk, meeting_id: str, lender: str, principal: int, in
             raise DomainError("lender_none", "lender", value=name)
         raise DomainError("lender_unknown", "lender", value=name, known=known)
     owed = -row["balance"]
-    if check_amount(principal, "principal", allow_zero=True) > owed:
+    if principal > owed:
         raise DomainError("lender_overpaid", "amount", lender=name, owed=owed)
-    check_expense(k, meeting_id, "bleue", principal + check_amount(interest, "interest", allow_zero=True))
+    check_expense(k, meeting_id, "bleue", principal + interest)
 
 
 def _typed(value: object, code: str, field: str) -> str:

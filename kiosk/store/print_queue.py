@@ -164,9 +164,9 @@ class PrintQueue:
         return {j["id"] for j in jobs if j["status"] == "printed" and (j["copy_of"] or j["id"]) not in waiting}
 
     def jobs(self, *, pending_only: bool = False, limit: int = 50) -> list[dict[str, Any]]:
-        sql = "SELECT id, kind, receipt_seq, duplicate, copy_of, status, attempts, last_error, created_ms, printed_ms,"
-        sql += " doc"
-        sql += " FROM print_jobs" + (" WHERE status != 'printed'" if pending_only else "") + " ORDER BY id DESC LIMIT ?"
+        columns = "id, kind, receipt_seq, duplicate, copy_of, status, attempts, last_error, created_ms, printed_ms, doc"
+        where = " WHERE status != 'printed'" if pending_only else ""
+        sql = f"SELECT {columns} FROM print_jobs{where} ORDER BY id DESC LIMIT ?"
         rows = self.store.query(sql, (limit,))
         for row in rows:
             doc = json.loads(row.pop("doc"))

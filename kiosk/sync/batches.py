@@ -16,6 +16,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from kiosk.domain.events import GENESIS, Event
 from kiosk.domain.wire import batch_message, dictionary, dictionary_range, dumps, encode_batch
 from kiosk.store import Store, StoreError
+from kiosk.store.print_queue import PrintQueue
 
 from . import keys
 
@@ -48,7 +49,7 @@ def kiosk_report(store: Store, last_sent: int) -> dict[str, Any]:
         version = metadata.version("muso-kiosk")
     except metadata.PackageNotFoundError:
         version = None
-    pending = int(store.query("SELECT COUNT(*) AS n FROM print_jobs WHERE status != 'printed'")[0]["n"])
+    pending = PrintQueue(store).pending_count()
     oldest = store.query("SELECT last_error FROM print_jobs WHERE status != 'printed' ORDER BY id LIMIT 1")
     error = oldest[0]["last_error"] if oldest else None
     report: dict[str, Any] = {"v": version, "pq": pending, "ep": max(0, store.head()[0] - last_sent)}

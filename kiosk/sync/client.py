@@ -22,12 +22,11 @@ from urllib.parse import urlencode
 import httpx
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from kiosk.domain.wire import (
-    request_message,
-)
+from kiosk.domain.wire import request_message
 from kiosk.store import Store
 
 from . import keys, state
+from . import restore as restoring
 from .batches import DICT_ENCODING, batch_body, hash_at, preset_dictionary
 from .errors import SyncError
 
@@ -361,8 +360,7 @@ class SyncClient:
             resp = self.request("GET", "/v1/sync/pull", params={"since": cursor})
             if resp.status_code == 410:
                 cursor = 0  # the server forgot our cursor (restored from a backup): start over
-                with self.store.write() as w:
-                    w.execute("DELETE FROM sync_reference")
+                state.forget_reference(self.store)
                 continue
             if resp.status_code != 200:
                 self._raise(resp)
@@ -377,19 +375,13 @@ class SyncClient:
     # -- restore (kiosk/sync/restore.py) ------------------------------------------------------------
 
     def restore(self, progress: Any = None) -> int:
-        from . import restore
-
-        return restore.restore(self, progress)
+        return restoring.restore(self, progress)
 
     def first_difference(self, differs: int) -> int:
-        from . import restore
-
-        return restore.first_difference(self, differs)
+        return restoring.first_difference(self, differs)
 
     def standing(self) -> str:
-        from . import restore
-
-        return restore.standing(self)
+        return restoring.standing(self)
 
     def restore_page(self, after: int, limit: int | None = None) -> tuple[list[list[Any]], dict[int, str]]:
         """The server's journal of this kiosk after ``after``, and the reasons of what its reducer refused

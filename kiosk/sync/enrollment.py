@@ -7,11 +7,11 @@ from typing import Any
 
 import httpx
 
+from kiosk.domain.events import GENESIS
 from kiosk.domain.wire import enrollment_message
 from kiosk.store import Store
 
 from . import client, keys, state
-from .batches import hash_at
 from .errors import SyncError
 
 
@@ -111,10 +111,9 @@ def enroll(
     if leaving:
         # What the server left behind acknowledged, held or handed out is no word of the new one's: its cursor,
         # its "behind" mark, its reference data (pulled again whole from the new server at the first sync).
-        state.update(store, acked_seq=0, acked_head=hash_at(store, 0), ref_cursor=0)
+        state.update(store, acked_seq=0, acked_head=GENESIS)
         state.set_behind(store, None)
-        with store.write() as w:
-            w.execute("DELETE FROM sync_reference")
+        state.forget_reference(store)
         data = {**data, "left_server": previous, "old_key": str(old_key) if old_key else None}
     if isinstance(data.get("server_time"), int):
         now = store.clock.mono_ms()

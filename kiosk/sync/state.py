@@ -154,6 +154,13 @@ def apply_reference(store: Store, changes: list[dict[str, Any]], cursor: int) ->
         w.execute("UPDATE sync_state SET ref_cursor = ? WHERE id = 1", (cursor,))
 
 
+def forget_reference(store: Store) -> None:
+    """Drop the reference data and its cursor: the next pull takes it whole, from the server now named."""
+    with store.write() as w:
+        w.execute("DELETE FROM sync_reference")
+        w.execute("UPDATE sync_state SET ref_cursor = 0 WHERE id = 1")
+
+
 def reference(store: Store, entity: str) -> dict[str, Any]:
     rows = store.query("SELECT key, value FROM sync_reference WHERE entity = ? ORDER BY key", (entity,))
     return {r["key"]: json.loads(r["value"]) for r in rows}

@@ -115,11 +115,8 @@ class MeetingScreen(Screen):
         """The group's last closed meeting if receipts of it still wait for paper and nobody left its receipts
         step since the app started: after a restart (a power cut at the closing, say) the meeting resumes
         there, as an open one resumes at its step, not at the next opening with the members' paper forgotten."""
-        last = self.k.store.query(
-            "SELECT meeting_id FROM p_meetings WHERE group_id = ? AND status = 'closed' ORDER BY number DESC LIMIT 1",
-            (self.s.group_id,),
-        )
-        meeting_id = str(last[0]["meeting_id"]) if last else None
+        last = M.last_closed(self.k, self.s.group_id or "")
+        meeting_id = str(last["meeting_id"]) if last else None
         if meeting_id is None or meeting_id in self.receipts_left:
             return None
         return meeting_id if waiting_for_paper(self.win, meeting_id) else None

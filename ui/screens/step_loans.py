@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QGridLayout
 
 from kiosk.domain.errors import Problem
 from kiosk.domain.loans import Split, Terms, max_loan
+from kiosk.domain.meetings import PAYING
 from kiosk.domain.rules import AidKind
 from kiosk.services import meetings as M
 from kiosk.services import movements as V
@@ -56,7 +57,7 @@ class RepaymentsStep(Step):
                 (self.meeting_id,),
             )
         }
-        away = {m: s for m, s in M.attendance(self.k, self.meeting_id).items() if s in ("absent", "excused")}
+        away = {m: s for m, s in M.attendance(self.k, self.meeting_id).items() if s not in PAYING}
         self.list.clear()
         due_total = sum(r["due_now"] for r in rows)
         self.summary.setText(
@@ -309,6 +310,7 @@ class AidStep(Step):
         self.grid.setSpacing(m.px(6))
         self.lay.addLayout(self.grid)
         self.aid: str | None = None
+        self.given_today: set[tuple[str, str]] = set()  # (member, aid) granted at this meeting
         self.buttons: dict[str, Any] = {}
         self.form = Form(self.win, "aid", [Field("member", _("Membre"), "member", members=self.s.members)])
         self.form.changed.connect(self._check)
@@ -339,10 +341,12 @@ class AidStep(Step):
             _("Caisse rouge : {cash} disponibles", cash=money(self.k.cash(self.s.group_id or "", "rouge")))
         )
         rows = self.k.store.query(
-            "SELECT m.number, m.name, json_extract(t.detail, '$.aid') AS aid, t.amount FROM p_transactions t "
-            "JOIN p_members m USING (member_id) WHERE t.meeting_id = ? AND t.kind = 'aid' AND t.reversed_by IS NULL",
+            "SELECT m.member_id, m.number, m.name, json_extract(t.detail, '$.aid') AS aid, t.amount "
+            "FROM p_transactions t JOIN p_members m USING (member_id) "
+            "WHERE t.meeting_id = ? AND t.kind = 'aid' AND t.reversed_by IS NULL",
             (self.meeting_id,),
         )
+        self.given_today = {(r["member_id"], r["aid"]) for r in rows}  # read again after each aid (after_change)
         self.given.setText(
             _("Aides accordées aujourd'hui : ")
             + ", ".join(f"{r['name']} ({aid_name(r['aid'])}, {francs(r['amount'])})" for r in rows)
@@ -380,7 +384,7 @@ class AidStep(Step):
             self.check.setText(problem_lines([Problem("cash_insufficient", "", {"missing": aid.amount - cash})]))
             set_kind(self.check, "error")
             self.give.setEnabled(False)
-        elif member and self._given_today(member["member_id"], self.aid):
+        elif member and (member["member_id"], self.aid) in self.given_today:
             # Not refused (two deaths in one family happen), but never granted twice by a slip unseen.
             self.check.setText(self._again_text(member, self.aid))
             set_kind(self.check, "warn")
@@ -389,15 +393,6 @@ class AidStep(Step):
                 _("{aid} : {amount} de la caisse rouge", aid=aid_name(self.aid), amount=money(aid.amount))
             )
             set_kind(self.check, "ok")
-
-    def _given_today(self, member_id: str, aid_type: str) -> bool:
-        return bool(
-            self.k.store.query(
-                "SELECT 1 FROM p_transactions WHERE meeting_id = ? AND member_id = ? AND kind = 'aid' "
-                "AND json_extract(detail, '$.aid') = ? AND reversed_by IS NULL LIMIT 1",
-                (self.meeting_id, member_id, aid_type),
-            )
-        )
 
     def _again_text(self, member: dict[str, Any], aid_type: str) -> str:
         return _("{name} a déjà reçu l'aide {aid} à cette séance.", name=member["name"], aid=aid_name(aid_type).lower())
@@ -424,7 +419,7 @@ class AidStep(Step):
         def confirmed() -> None:
             ApprovalOverlay(self.win, _("Approuver l'aide"), summary, approved, beneficiary=member["member_id"]).open()
 
-        again = [self._again_text(member, aid_type)] if self._given_today(member["member_id"], aid_type) else []
+        again = [self._again_text(member, aid_type)] if (member["member_id"], aid_type) in self.given_today else []
         self.win.confirm(
             _("Aide de solidarité"),
             amount,

@@ -176,15 +176,11 @@ class OpenStep(Step):
             if group["last_meeting_date"]
             else _("C'est la première séance du groupe.")
         )
-        last = self.k.store.query(
-            "SELECT meeting_id, number FROM p_meetings WHERE group_id = ? AND status = 'closed' "
-            "ORDER BY number DESC LIMIT 1",
-            (group["group_id"],),
-        )
-        self.last_closed = last[0]["meeting_id"] if last else None
+        last = M.last_closed(self.k, group["group_id"])
+        self.last_closed = last["meeting_id"] if last else None
         self.receipts_btn.setVisible(bool(last))
         if last:
-            self.receipts_btn.setText(_("Reçus de la séance n° {n}", n=last[0]["number"]))
+            self.receipts_btn.setText(_("Reçus de la séance n° {n}", n=last["number"]))
         self.count.set_expected(M.expected_cash(self.k, group["group_id"]))
         opening = (group["group_id"], group["meeting_count"])
         if opening != self._opening:
