@@ -383,6 +383,31 @@ def test_a_group_that_no_longer_meets_is_flagged_though_its_kiosk_syncs(w: World
         app.state.today = usual
 
 
+def test_a_group_that_never_met_is_flagged_once_we_have_known_it_long_enough(tmp_path: Path) -> None:
+    """Set up, then never a meeting: no last meeting date to age, so it counts from the day it reached us."""
+    from datetime import date, timedelta
+
+    from test_console_support import add_people, benin_scenario, make_kiosk, sync
+    from test_sync_support import running, server_db
+
+    with running(server_db("sqlite", tmp_path)) as server:
+        k, group_id = make_kiosk(tmp_path / "K03.db", "K03", benin_scenario(weeks=0))
+        try:
+            sync(server, k, "K03")
+            add_people(server)
+            w = World(server, {"K03": k}, {"K03": group_id})
+            server.client.app.state.today = lambda: date.today() + timedelta(days=40)
+            assert 'id="idle"' not in _as(w).get("/").text
+            server.client.app.state.today = lambda: date.today() + timedelta(days=50)
+            page = html.unescape(_as(w).get("/").text)
+            row = page[page.index('id="idle"') :].split("</tr>")[1]
+            assert "MUSO Sèmè de Bohicon" in row and "jamais" in row
+            assert _as(w).get("/v1/console/overview").json()["figures"]["idle_groups"] == 1
+            assert "never" in _as(w, lang="en").get("/").text.split('id="idle"')[1].split("</tr>")[1]
+        finally:
+            k.close()
+
+
 def test_the_groups_to_follow_show_the_amount_they_are_ordered_by(w: World) -> None:
     """Ordered by the amount late more than 30 days: a list showing only PAR % looked out of order."""
     page = html.unescape(_as(w).get("/").text)

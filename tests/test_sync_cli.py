@@ -269,7 +269,10 @@ def test_a_kiosk_enrolls_syncs_reports_and_exports_from_its_command_line(
         assert server_cli.main(argv) == 0
         code = json.loads(capsys.readouterr().out)["code"]
         assert kiosk_cli.main([*kiosk, "sync"]) == 2  # not enrolled yet: a clear refusal
-        assert "inscrit" in capsys.readouterr().err
+        err = capsys.readouterr().err
+        assert "inscrit" in err and err.startswith("Erreur de synchronisation : ")  # French spacing, in French only
+        assert kiosk_cli.main(["--lang", "en", *kiosk, "sync"]) == 2
+        assert capsys.readouterr().err.startswith("Sync error: ")
         assert kiosk_cli.main([*kiosk, "enroll", "--server", live.base, "--code", code]) == 0
         assert kiosk_cli.main([*kiosk, "enroll", "--server", live.base, "--code", code]) == 2  # spent
         capsys.readouterr()

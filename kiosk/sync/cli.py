@@ -30,8 +30,8 @@ def _store(args: argparse.Namespace, *, existing: bool = False) -> Any:
 def _fail(exc: Any, args: argparse.Namespace) -> int:
     from .errors import describe
 
-    prefix = "Erreur de synchronisation" if args.lang == "fr" else "Sync error"
-    print(f"{prefix} : {describe(exc, args.lang)}", file=sys.stderr)
+    prefix = "Erreur de synchronisation :" if args.lang == "fr" else "Sync error:"  # French sets the colon apart
+    print(f"{prefix} {describe(exc, args.lang)}", file=sys.stderr)
     return EXIT_NETWORK if exc.transient else EXIT_INPUT
 
 

@@ -25,6 +25,7 @@ from ..db import (
     console_months,
     console_totals,
     fold_name,
+    journal,
     kiosk_keys,
     kiosks,
     projections,
@@ -130,20 +131,30 @@ def overview(conn: Connection, p: Principal, today: date, now_ms: int, silent_da
     figures["stale_meetings"] = len(stale)
     # A group that no longer meets while its kiosk syncs as usual: nothing else would flag it until its
     # loans fall late. (A silent kiosk's groups are counted with it, above: their figures stopped.)
-    idle_before = date.fromordinal(today.toordinal() - IDLE_GROUP_DAYS).isoformat()
+    idle_day = date.fromordinal(today.toordinal() - IDLE_GROUP_DAYS)
+    idle_before = idle_day.isoformat()
+    # A group that never met counts from the day its creation reached us (its kiosk's clock may be wrong).
+    created = journal.alias("created")
     idle = [
         dict(r)
         for r in conn.execute(
             select(G.c.kiosk_id, G.c.group_id, G.c.name, G.c.last_meeting_date)
-            .select_from(G.join(kiosks, kiosks.c.kiosk_id == G.c.kiosk_id))
+            .select_from(
+                G.join(kiosks, kiosks.c.kiosk_id == G.c.kiosk_id).join(
+                    created, and_(created.c.kiosk_id == G.c.kiosk_id, created.c.seq == G.c.created_seq)
+                )
+            )
             .where(
                 scope,
-                G.c.last_meeting_date < idle_before,
+                or_(
+                    G.c.last_meeting_date < idle_before,
+                    and_(G.c.last_meeting_date.is_(None), created.c.received_at < _day_ms(idle_day)),
+                ),
                 G.c.open_meeting.is_(None),  # one left open is listed as such
                 kiosks.c.status == "active",
                 not_(silent_since(silent_before)),
             )
-            .order_by(G.c.last_meeting_date, G.c.name, G.c.kiosk_id, G.c.group_id)
+            .order_by(G.c.last_meeting_date.nulls_first(), G.c.name, G.c.kiosk_id, G.c.group_id)
         ).mappings()
     ]
     figures["idle_groups"] = len(idle)
@@ -181,6 +192,11 @@ def overview(conn: Connection, p: Principal, today: date, now_ms: int, silent_da
 ATTENTION = 10
 STALE_MEETING_DAYS = 7
 IDLE_GROUP_DAYS = 45  # a monthly group that skipped one meeting is not yet idle
+
+
+def _day_ms(day: date) -> int:
+    """The first millisecond of ``day``, UTC (the server's clock, as ``received_at`` counts)."""
+    return int(datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp() * 1000)
 
 
 def attention_order(r: dict[str, Any]) -> tuple[Any, ...]:
