@@ -9,6 +9,14 @@ where a hard global limit matters, put one at the reverse proxy as well.
 Kiosks are limited by their *verified* id, never by the id a request
 claims: otherwise anyone could spend a victim kiosk's allowance with
 unsigned garbage and keep it from syncing.
+
+Before a kiosk is verified, its address is charged for each request that
+fails authentication (a bad signature, an unknown or revoked kiosk), and
+refused while that allowance is spent: checking a signature costs a database
+read and an Ed25519 verification, which nobody should get to run at will.
+Kiosks behind one 2G operator's address share that allowance, but only
+failures spend it: an attacker behind the same address can delay them, as it
+could by flooding the server anyway.
 """
 
 from __future__ import annotations
@@ -34,17 +42,26 @@ class RateLimiter:
 
     def take(self, key: str, now: float | None = None) -> float:
         """0 if the request may go ahead, else the seconds to wait before retrying."""
+        return self._spend(key, 1, now)
+
+    def waiting(self, key: str, now: float | None = None) -> float:
+        """What ``take`` would answer, spending nothing: for limits charged only when a request fails."""
+        return self._spend(key, 0, now)
+
+    def _spend(self, key: str, cost: int, now: float | None) -> float:
         now = time.monotonic() if now is None else now
         with self._lock:
             bucket = self._buckets.get(key)
             if bucket is None:
+                if not cost:
+                    return 0.0  # an unknown key has a full bucket: no need to make one
                 if len(self._buckets) >= self.max_keys:
                     self._forget_full(now)
                 bucket = self._buckets[key] = _Bucket(self.burst, now)
             bucket.tokens = min(self.burst, bucket.tokens + (now - bucket.at) * self.rate)
             bucket.at = now
             if bucket.tokens >= 1:
-                bucket.tokens -= 1
+                bucket.tokens -= cost
                 return 0.0
             return (1 - bucket.tokens) / self.rate
 

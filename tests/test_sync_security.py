@@ -349,3 +349,29 @@ def test_a_nul_character_anywhere_in_a_request_is_refused_at_the_door(server: Se
     # The same requests without the NUL are served as before.
     assert admin.get("/v1/console/groups?q=a", headers=auth).status_code == 200
     assert admin.post("/v1/admin/enrollments", json={"kiosk_id": "K09", "name": "a"}, headers=auth).status_code == 201
+
+
+def test_an_address_that_keeps_failing_to_authenticate_is_refused_before_any_signature_is_checked(
+    backend: ServerDb, tmp_path: Path
+) -> None:
+    from sqlalchemy import func, select
+
+    from sync_server.db import incidents
+
+    with running(backend, anonymous_rate_per_minute=1, anonymous_burst=3) as server:
+        st = station(tmp_path / "k.db")
+        client = enrolled(st, server, "K01")
+        for _ in range(5):  # requests that authenticate spend nothing of the address's allowance
+            assert client.request("GET", "/v1/sync/status").status_code == 200
+        impostor = SyncClient(st.store, server.client, Ed25519PrivateKey.generate(), "K01")
+        for _ in range(3):
+            assert impostor.request("GET", "/v1/sync/status").status_code == 401
+        with server.engine.connect() as conn:
+            flagged = conn.scalar(select(func.count()).select_from(incidents))
+        resp = impostor.request("GET", "/v1/sync/status")
+        assert resp.status_code == 429 and int(resp.headers["retry-after"]) >= 1
+        assert resp.json()["detail"]["code"] == "rate_limited"
+        # The kiosk itself, from that address, waits too: the check comes before its signature is read.
+        assert client.request("GET", "/v1/sync/status").status_code == 429
+        with server.engine.connect() as conn:  # nothing more was checked, so nothing more flagged
+            assert conn.scalar(select(func.count()).select_from(incidents)) == flagged

@@ -14,7 +14,16 @@ from starlette.concurrency import run_in_threadpool
 from .. import accounts, enrollment
 from ..authz import ADMIN, ENROLL, READ, Principal
 from ..db import now_ms
-from ..errors import BadRequest, CsrfRefused, LoginRequired, NotAllowed, TooLarge, TooManyRequests, Unauthorized
+from ..errors import (
+    BadRequest,
+    CsrfRefused,
+    Forbidden,
+    LoginRequired,
+    NotAllowed,
+    TooLarge,
+    TooManyRequests,
+    Unauthorized,
+)
 from ..ratelimit import RateLimiter
 from ..security import parse_authorization, password_mark, read_admin_token, same_text
 from ..settings import Settings
@@ -36,8 +45,8 @@ def remote(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-def limit(limiter: RateLimiter, key: str) -> None:
-    wait = limiter.take(key)
+def limit(limiter: RateLimiter, key: str, *, spend: bool = True) -> None:
+    wait = limiter.take(key) if spend else limiter.waiting(key)
     if wait:
         raise TooManyRequests("rate_limited", "too many requests: wait and retry", retry_after=round(wait + 0.5))
 
@@ -137,19 +146,25 @@ async def current_kiosk(
     engine: EngineDep,
     _header: Annotated[str | None, Depends(kiosk_signature)] = None,
 ) -> Kiosk:
-    signed = parse_authorization(request.headers.get("authorization"))
+    failures, address = request.app.state.auth_failure_limiter, remote(request)
+    limit(failures, address, spend=False)  # an address that keeps failing: refused before any signature is checked
     received = now_ms()  # before the body: a slow upload must not age the signature
-    body = await read_body(request, settings.max_body_bytes)
-    kiosk_id = await run_in_threadpool(
-        enrollment.authenticate,
-        engine,
-        signed,
-        request.method,
-        signed_target(request),
-        body,
-        settings.signature_window_s * 1000,
-        received,
-    )
+    try:
+        signed = parse_authorization(request.headers.get("authorization"))
+        body = await read_body(request, settings.max_body_bytes)
+        kiosk_id = await run_in_threadpool(
+            enrollment.authenticate,
+            engine,
+            signed,
+            request.method,
+            signed_target(request),
+            body,
+            settings.signature_window_s * 1000,
+            received,
+        )
+    except (Unauthorized, Forbidden):
+        failures.take(address)
+        raise
     request.state.kiosk_id = kiosk_id
     limit(request.app.state.kiosk_limiter, kiosk_id)
     return Kiosk(kiosk_id, body)
