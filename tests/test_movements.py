@@ -268,6 +268,42 @@ def test_reversal_points_at_the_original_and_nets_to_zero(kiosk: Kiosk, group: G
         V.reverse(kiosk, meeting, group.treasurer, rev, "annuler l'annulation", group.two())
 
 
+def test_a_member_marked_paid_who_paid_nothing_has_both_contributions_reversed_under_one_approval(
+    kiosk: Kiosk, group: Group, meeting: str
+) -> None:
+    M.standard_contributions(kiosk, meeting, group.treasurer)
+    member = group.member(0)
+    paid = {
+        r["fund"]: r["txn_id"]
+        for r in kiosk.store.query(
+            "SELECT fund, txn_id FROM p_transactions WHERE meeting_id = ? AND member_id = ? AND kind = 'contribution'",
+            (meeting, member),
+        )
+    }
+    assert set(paid) == {"verte", "rouge"}
+    before = kiosk.store.head()
+    for bad, code in (([], "transaction_unknown"), ([paid["verte"]] * 2, "transaction_unknown")):
+        with pytest.raises(DomainError, match=code):
+            V.reverse_together(kiosk, meeting, group.treasurer, bad, "n'a pas payé", group.two())
+    other = kiosk.store.query(
+        "SELECT txn_id FROM p_transactions WHERE meeting_id = ? AND member_id = ? AND fund = 'rouge'",
+        (meeting, group.member(1)),
+    )[0]["txn_id"]
+    V.reverse(kiosk, meeting, group.treasurer, other, "saisi deux fois", group.two())
+    before = kiosk.store.head()
+    with pytest.raises(DomainError, match="already_reversed"):  # one cannot be reversed: neither is
+        V.reverse_together(kiosk, meeting, group.treasurer, [paid["verte"], other], "n'a pas payé", group.two())
+    assert kiosk.store.head() == before and kiosk.savings(group.group_id, member) == 1000
+    reversals = V.reverse_together(
+        kiosk, meeting, group.treasurer, [paid["verte"], paid["rouge"]], "n'a pas payé", group.two()
+    )
+    assert kiosk.store.head()[0] == before[0] + 2
+    assert kiosk.savings(group.group_id, member) == 0
+    for fund, rev in zip(("verte", "rouge"), reversals, strict=True):
+        original = kiosk.store.get("transactions", (paid[fund],))
+        assert original["reversed_by"] == rev and kiosk.store.get("transactions", (rev,))["reason"] == "n'a pas payé"
+
+
 def test_reversing_a_repayment_restores_the_loan(kiosk: Kiosk, group: Group, meeting: str) -> None:
     _fund_group(group, meeting)
     loan = V.grant_loan(kiosk, meeting, group.treasurer, group.member(0), 10000, 2, group.two())

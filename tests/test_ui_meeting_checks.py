@@ -365,6 +365,47 @@ def test_a_member_s_movements_are_found_among_the_meeting_s_in_two_taps(qtbot: A
         assert rows() == everyone and d.text("corr_member") == "Membre : tous"
 
 
+def test_a_member_marked_paid_by_the_one_tap_has_both_contributions_undone_under_one_approval(
+    qtbot: Any, db: tuple[Path, str]
+) -> None:
+    with running_app(qtbot, *db) as a:
+        d = a.d
+        to_contributions(a)
+        d.tap("contrib_all")
+        d.tap("confirm_ok")
+        member = a.k.member_by_number(a.group_id, 12)["member_id"]
+        paid = {
+            r["fund"]: r["txn_id"]
+            for r in a.k.store.query(
+                "SELECT fund, txn_id FROM p_transactions "
+                "WHERE member_id = ? AND kind = 'contribution' AND meeting_id = ?",
+                (member, a.win.session.meeting_id()),
+            )
+        }
+        savings = a.k.savings(a.group_id, member)
+        d.tap("nav_menu")
+        d.tap("menu_corrections")
+        d.tap("corr_member")
+        d.tap("pick_12")
+        d.tap(f"txn_{paid['verte'][:8]}")
+        assert d.find("corr_also").isVisible() and not d.find("corr_also").isChecked()  # offered, never assumed
+        assert d.text("corr_also") == "Annuler aussi :\nCotisation · " + money(200)
+        d.tap("corr_also")
+        d.tap("corr_reason")
+        d.tap("chip_0")
+        d.tap("text_ok")
+        before = events(a)
+        d.tap("corr_go")
+        assert d.text("confirm_amount") == money(-1200)
+        d.tap("confirm_ok")
+        a.approve(PRESIDENT, CONTROLLER)  # one round of PINs for the two
+        assert events(a) == before + 2
+        assert all(a.k.store.get("transactions", (t,))["reversed_by"] for t in paid.values())  # type: ignore[index]
+        assert a.k.savings(a.group_id, member) == savings - 1000 and "2 mouvements" in a.win.last_toast
+        assert not any(d.find(f"txn_{t[:8]}").isEnabled() for t in paid.values())  # neither reversible again
+        assert a.win.screens["corrections"].also_btn.isHidden()
+
+
 def test_an_amount_no_coin_makes_is_refused_on_the_keypad(qtbot: Any, db: tuple[Path, str]) -> None:
     # 1 237 F recorded, the box can never be counted equal to the books: a discrepancy at every closing.
     from ui.overlays import NumberOverlay

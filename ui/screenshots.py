@@ -195,6 +195,7 @@ class Tour:
         d.tap("corr_reason")
         d.tap("chip_0")
         d.tap("text_ok")
+        d.tap("corr_also")  # the member paid nothing: the other fund's contribution goes too
         shot("28-corrections")
         self.win.show_screen("rules")
         shot("29-rules")

@@ -431,18 +431,34 @@ def check_share_out(k: Kiosk, meeting_id: str, *, payout: bool) -> dict[str, Any
 
 def reverse(k: Kiosk, meeting_id: str, by: str, txn_id: str, reason: str, approvals: list[Approval]) -> str:
     """Correct a mistake with a reversal that points at it; the original stays in the journal."""
-    original = k.store.get("transactions", (txn_id,))
-    if original is None:
-        raise DomainError("transaction_unknown", "reverses", value=txn_id)
+    return reverse_together(k, meeting_id, by, [txn_id], reason, approvals)[0]
+
+
+def reverse_together(
+    k: Kiosk, meeting_id: str, by: str, txn_ids: list[str], reason: str, approvals: list[Approval]
+) -> list[str]:
+    """Several movements reversed for one reason under one approval, all or none: a member marked paid by
+    the one-tap who paid nothing has two contributions (green and red) to undo, and two rounds of PINs for
+    one mistake were one too many."""
+    if not txn_ids or len(set(txn_ids)) != len(txn_ids):
+        raise DomainError("transaction_unknown", "reverses", value=",".join(map(str, txn_ids)))
+    for txn_id in txn_ids:
+        original = k.store.get("transactions", (txn_id,))
+        if original is None:
+            raise DomainError("transaction_unknown", "reverses", value=txn_id)
+        if k.store.query(
+            "SELECT 1 FROM p_transactions WHERE group_id = ? AND fund = ? AND kind = 'share_out' "
+            "AND reversed_by IS NULL AND seq > ? LIMIT 1",
+            (original["group_id"], original["fund"], original["seq"]),
+        ):
+            # The share-out divided the box as it stood, this movement included: cancelled afterwards, its
+            # money stays divided (PAF never paid, credited to every member's savings all the same).
+            raise DomainError("reversal_after_share_out", "reverses", fund=original["fund"])
     if not isinstance(reason, str) or len(reason.strip()) < 3:
         raise DomainError("reason_missing", "reason")
-    if k.store.query(
-        "SELECT 1 FROM p_transactions WHERE group_id = ? AND fund = ? AND kind = 'share_out' "
-        "AND reversed_by IS NULL AND seq > ? LIMIT 1",
-        (original["group_id"], original["fund"], original["seq"]),
-    ):
-        # The share-out divided the box as it stood, this movement included: cancelled afterwards, its
-        # money stays divided (PAF never paid, credited to every member's savings all the same).
-        raise DomainError("reversal_after_share_out", "reverses", fund=original["fund"])
     approvers = k.approve(approvals)
-    return _record(k, meeting_id, by, "reversal", reverses=txn_id, reason=reason.strip(), approvers=approvers)
+    with k.store.write():  # the reducer refuses one (already reversed, another group's): none is recorded
+        return [
+            _record(k, meeting_id, by, "reversal", reverses=txn_id, reason=reason.strip(), approvers=approvers)
+            for txn_id in txn_ids
+        ]

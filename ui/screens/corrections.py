@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from PySide6.QtCore import QSize
+
 from kiosk.domain.ledger import NOT_REVERSIBLE
 from kiosk.services import movements as V
 
@@ -42,8 +44,12 @@ class CorrectionsScreen(Screen):
         self.reason = ""
         self.chosen = label(_("Touchez le mouvement à corriger."), name="corr_selected")
         self.reason_btn = button(_("Raison : toucher pour saisir"), "corr_reason", kind="tile", on=self._reason)
+        # The one tap records a member's green and red contributions apart: one who paid nothing has both
+        # undone under one approval, not two rounds of PINs.
+        self.also: dict[str, Any] | None = None
+        self.also_btn = button("", "corr_also", kind="tile", checkable=True, on=self._refresh)
         self.go = button(_("Corriger"), "corr_go", kind="danger", on=self._go)
-        inner = column(label(_("Correction"), kind="title"), self.chosen, self.reason_btn, None, self.go)
+        inner = column(label(_("Correction"), kind="title"), self.chosen, self.reason_btn, self.also_btn, None, self.go)
         inner.setContentsMargins(m.px(10), m.px(8), m.px(10), m.px(8))
         side.setLayout(inner)
         body = row(self.list, side, spacing=m.px(10))
@@ -55,7 +61,7 @@ class CorrectionsScreen(Screen):
         return _("Corrections")
 
     def enter(self, **kwargs: Any) -> None:
-        self.selected, self.reason, self.member = None, "", None
+        self.selected, self.reason, self.member, self.also = None, "", None, None
         meeting_id = self.s.meeting_id()
         self.note.setText(
             _("Une correction s'inscrit à la séance ouverte ; le mouvement d'origine reste visible.")
@@ -69,7 +75,7 @@ class CorrectionsScreen(Screen):
         MemberPicker(self.win, _("Mouvements de quel membre ?"), self.s.members(), self._filter).open()
 
     def _filter(self, member: dict[str, Any] | None) -> None:
-        self.member, self.selected = member, None
+        self.member, self.selected, self.also = member, None, None
         self._fill()
         self._refresh()
 
@@ -89,7 +95,8 @@ class CorrectionsScreen(Screen):
         )[0]["n"]
         rows = self.k.store.query(
             "SELECT t.txn_id, t.kind, t.fund, t.amount, t.reverses, t.reversed_by, t.reason, t.member_id, "
-            "t.detail, m.number, m.name, mt.date, mt.number AS meeting_number FROM p_transactions t "
+            "t.detail, t.seq, t.meeting_id, m.number, m.name, mt.date, mt.number AS meeting_number "
+            "FROM p_transactions t "
             "LEFT JOIN p_members m USING (member_id) JOIN p_meetings mt USING (meeting_id) "
             # The group's last meetings by index: years of history must not make this screen slow.
             "WHERE t.meeting_id IN (SELECT meeting_id FROM p_meetings WHERE group_id = ? ORDER BY number DESC LIMIT ?) "
@@ -132,8 +139,28 @@ class CorrectionsScreen(Screen):
         return r["kind"] not in NOT_REVERSIBLE and not r["reversed_by"] and self.s.meeting_id() is not None
 
     def _pick(self, r: dict[str, Any]) -> None:
-        self.selected = r
+        self.selected, self.also = r, self._companion(r)
+        self.also_btn.setChecked(False)  # never reversed unasked: the treasurer says it is both
         self._refresh()
+
+    def _companion(self, r: dict[str, Any]) -> dict[str, Any] | None:
+        """The member's contribution to the other fund at the same meeting, still standing (the nearest, as
+        the one tap records the two together)."""
+        if r["kind"] != "contribution":
+            return None
+        found = self.k.store.query(
+            "SELECT txn_id, kind, fund, amount FROM p_transactions WHERE meeting_id = ? AND member_id = ? "
+            "AND kind = 'contribution' AND fund != ? AND reversed_by IS NULL ORDER BY abs(seq - ?) LIMIT 1",
+            (r["meeting_id"], r["member_id"], r["fund"], r["seq"]),
+        )
+        return found[0] if found else None
+
+    def _targets(self) -> list[dict[str, Any]]:
+        """What the correction will reverse: the movement chosen, and its companion if the treasurer said so."""
+        if self.selected is None:
+            return []
+        also = self.also if self.also is not None and self.also_btn.isChecked() else None
+        return [self.selected, *([also] if also else [])]
 
     def _reason(self) -> None:
         def done(text: str) -> None:
@@ -157,6 +184,15 @@ class CorrectionsScreen(Screen):
         self.reason_btn.setText(
             _("Raison : {reason}", reason=self.reason) if self.reason else _("Raison : toucher pour saisir")
         )
+        also = self.also
+        self.also_btn.setVisible(also is not None)
+        if also is not None:
+            self.also_btn.setText(
+                _("Annuler aussi :\n{kind} · {amount}", kind=kind_name(also["kind"]), amount=money(also["amount"]))
+            )
+            self.also_btn.setProperty("fund", also["fund"])
+            self.also_btn.setIcon(theme.fund_icon(also["fund"], 64))
+            self.also_btn.setIconSize(QSize(theme.current.px(26), theme.current.px(26)))
         self.go.setEnabled(r is not None and len(self.reason) >= 3 and self.s.meeting_id() is not None)
 
     def _go(self) -> None:
@@ -165,26 +201,38 @@ class CorrectionsScreen(Screen):
         if r is None or meeting_id is None:
             return
         reason = self.reason
+        targets = self._targets()
+        ids = [t["txn_id"] for t in targets]
 
         def approved(approvals: list[Any]) -> None:
-            ok, _txn = self.win.attempt(V.reverse, self.k, meeting_id, self.s.by, r["txn_id"], reason, approvals)
+            ok, _txns = self.win.attempt(V.reverse_together, self.k, meeting_id, self.s.by, ids, reason, approvals)
             if ok:
-                self.win.toast(_("Correction enregistrée : le mouvement est annulé."))
+                self.win.toast(
+                    _("Correction enregistrée : le mouvement est annulé.")
+                    if len(ids) == 1
+                    else _("Correction enregistrée : les {n} mouvements sont annulés.", n=len(ids))
+                )
                 self.enter()
 
-        summary = _("Annuler : {kind} de {amount}", kind=kind_name(r["kind"]), amount=money(r["amount"]))
+        lines = [
+            _("Annuler : {kind} de {amount}", kind=kind_name(t["kind"]), amount=money(t["amount"])) for t in targets
+        ]
 
         def confirmed() -> None:
             ApprovalOverlay(
-                self.win, _("Approuver la correction"), summary + f" — {reason}", approved, beneficiary=r["member_id"]
+                self.win,
+                _("Approuver la correction"),
+                " + ".join(lines) + f" — {reason}",
+                approved,
+                beneficiary=r["member_id"],
             ).open()
 
         self.win.confirm(
             _("Correction"),
-            -r["amount"],
-            [summary, _("motif : {reason}", reason=reason)],
+            -sum(t["amount"] for t in targets),
+            [*lines, _("motif : {reason}", reason=reason)],
             confirmed,
-            fund=r["fund"],
+            fund=r["fund"] if len({t["fund"] for t in targets}) == 1 else "",
             ok_text=_("Faire approuver"),
             danger=True,
         )
