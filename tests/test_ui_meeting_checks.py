@@ -131,6 +131,61 @@ def test_a_loan_or_an_aid_filled_in_and_never_granted_is_not_left_behind_unsaid(
         assert screen.current == "aid" and not a.win.overlays
 
 
+def test_a_loan_an_aid_and_an_expense_typed_in_outlive_a_restart_until_recorded(
+    qtbot: Any, db: tuple[Path, str]
+) -> None:
+    with running_app(qtbot, *db) as a:
+        d = a.d
+        to_contributions(a)
+        d.tap("contrib_all")
+        d.tap("confirm_ok")
+        d.tap("step_loans")
+        d.tap("loan_member")
+        d.tap("pick_21")
+        d.tap("loan_amount")
+        d.amount(15000)
+        d.tap("loan_term_3")
+        d.tap("step_aid")
+        d.tap("pending_continue")
+        d.tap("aid_naissance")
+        d.tap("aid_member")
+        d.tap("pick_22")
+        d.tap("step_other")
+        d.tap("pending_continue")
+        d.tap("other_expense")
+        d.tap("expense_fund_verte")
+        d.tap("expense_label")
+        d.type_text("Savon")
+        d.tap("text_ok")
+        # the power goes before the officers approve
+    with running_app(qtbot, *db) as b:
+        d = b.d
+        b.login()
+        d.tap("menu_meeting")
+        d.tap("step_loans")
+        loans = b.win.screens["meeting"].page("loans").form.values
+        assert (loans["member"]["number"], loans["amount"], loans["term"], loans["fund"]) == (21, 15000, "3", "verte")
+        assert d.text("loan_amount") == money(15000) and d.find("loan_term_3").isChecked()
+        d.tap("step_aid")
+        d.tap("pending_continue")
+        assert d.find("aid_naissance").isChecked() and d.text("aid_member").startswith("22. ")
+        assert d.find("aid_give").isEnabled()
+        d.tap("aid_give")
+        d.tap("confirm_ok")
+        b.approve(PRESIDENT, CONTROLLER)
+        assert "Aide accordée" in b.win.last_toast
+        expense = b.win.screens["meeting"].page("other").expense.values
+        assert (expense["fund"], expense["amount"], expense["label"]) == ("verte", None, "Savon")
+    with running_app(qtbot, *db) as c:  # the aid, given, is no longer a draft; the loan still is
+        d = c.d
+        c.login()
+        d.tap("menu_meeting")
+        d.tap("step_aid")
+        assert not d.find("aid_give").isEnabled() and not d.find("aid_naissance").isChecked()
+        d.tap("step_loans")
+        assert d.text("loan_amount") == money(15000)
+
+
 def test_a_member_let_off_by_hand_is_not_counted_as_forgotten(qtbot: Any, db: tuple[Path, str]) -> None:
     with running_app(qtbot, *db) as a:
         d = a.d

@@ -80,11 +80,13 @@ class Form(QWidget):
             self.toggles[f.key][value] = b
 
     def set_options(self, key: str, options: Sequence[tuple[str, str]]) -> None:
-        """New choices for a toggle field (e.g. loan terms after the règlement changed)."""
+        """New choices for a toggle field (e.g. loan terms after the règlement changed); the choice made
+        stays if it is still offered."""
         f = next(f for f in self.fields if f.key == key)
         f.options = list(options)
         self._toggle_buttons(f)
-        self.set(key, f.default)
+        current = self.values.get(key)
+        self.set(key, current if current in {v for v, _label in f.options} else f.default)
 
     def reset(self) -> None:
         for f in self.fields:
@@ -95,6 +97,38 @@ class Form(QWidget):
     def set(self, key: str, value: Any) -> None:
         self.values[key] = value
         self._show(next(f for f in self.fields if f.key == key))
+        self.changed.emit()
+
+    def snapshot(self) -> dict[str, Any]:
+        """What was typed, as a draft can keep it (a member by id): only the fields set off their default."""
+        kept: dict[str, Any] = {}
+        for f in self.fields:
+            value = self.values.get(f.key)
+            if value in (None, "") or value == f.default:
+                continue
+            kept[f.key] = value["member_id"] if f.kind == "member" else value
+        return kept
+
+    def restore(self, saved: Any) -> None:
+        """A ``snapshot`` typed back in. What no longer fits is left out, never guessed: a member who has
+        left since, a term the règlement no longer offers, a value of the wrong kind (a draft is a setting,
+        and a setting may come from an older version)."""
+        if not isinstance(saved, dict):
+            return
+        for f in self.fields:
+            value = saved.get(f.key)
+            if f.kind == "member":
+                found = [m for m in (f.members() if f.members else []) if m["member_id"] == value]
+                value = found[0] if found else None
+            elif f.kind in ("amount", "number"):
+                value = value if type(value) is int and value > 0 else None
+            elif f.kind == "toggle":
+                value = value if value in {v for v, _label in f.options} else None
+            else:
+                value = value if isinstance(value, str) and value else None
+            if value is not None:
+                self.values[f.key] = value
+                self._show(f)
         self.changed.emit()
 
     def complete(self) -> bool:

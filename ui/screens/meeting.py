@@ -148,10 +148,13 @@ class MeetingScreen(Screen):
         page = self.page(key)
         if page.filled_for != self.meeting_id:
             # A form half filled at another meeting (another group's, on a kiosk shared by several)
-            # would offer that meeting's member here.
-            for form in page.findChildren(Form):
-                form.reset()
+            # would offer that meeting's member here: this meeting's own draft instead, or nothing.
             page.filled_for = self.meeting_id
+            if self.meeting_id:
+                page.refill()
+            else:
+                for form in page.findChildren(Form):
+                    form.reset()
         page.enter()
         self.win.shield_taps()  # a double tap on "Suivant" must not skip the next step
         self.pages.setCurrentWidget(page)

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QVBoxLayout, QWidget
 from kiosk.domain.meetings import STEPS
 
 from .. import theme
+from ..forms import Form
 from ..i18n import _
 from ..overlays import GoOnOverlay
 
@@ -47,6 +48,8 @@ def keep_owned(store: Any, key: str, owner: str, draft: dict[str, Any], drafts: 
 class Step(QWidget):
     key = ""
     filled_for: str | None = None  # the meeting this step's forms were last filled at
+    _refilling = False  # forms being typed back in: not a change to keep
+    _keeping = False  # the forms' changes are kept as this meeting's draft (``refill``)
     let_go = False  # the treasurer chose to move on although something here is undone (``ask_to_go_on``)
 
     def __init__(self, screen: MeetingScreen) -> None:
@@ -81,6 +84,39 @@ class Step(QWidget):
         still_open = {r["meeting_id"] for r in rows}
         drafts = {m: d for m, d in drafts_of(self.k.store, key).items() if m in still_open}
         keep_owned(self.k.store, key, self.meeting_id, draft, drafts)
+
+    def refill(self) -> None:
+        """This meeting's forms as they were left: empty, or what was typed before a restart or a power cut
+        (a loan's member, amount and term; an expense's label), kept until it is recorded or cleared."""
+        forms = self.findChildren(Form)
+        if not forms:
+            return
+        self._refilling = True
+        try:
+            saved = self.draft(f"forms_{self.key}")
+            for form in forms:
+                form.reset()
+                form.restore(saved.get(form.name))
+            self.restore_extra(saved)
+        finally:
+            self._refilling = False
+        if not self._keeping:
+            for form in forms:
+                form.changed.connect(self.keep_forms)
+            self._keeping = True
+
+    def keep_forms(self) -> None:
+        if self._refilling or self.screen.meeting_id is None or self.filled_for != self.screen.meeting_id:
+            return
+        draft = {form.name: kept for form in self.findChildren(Form) if (kept := form.snapshot())}
+        self.keep_draft(f"forms_{self.key}", {**draft, **self.extra_draft()})
+
+    def extra_draft(self) -> dict[str, Any]:
+        """What a step keeps besides its forms (the aid chosen on its tiles)."""
+        return {}
+
+    def restore_extra(self, saved: dict[str, Any]) -> None:
+        """``extra_draft`` read back."""
 
     def enter(self) -> None:
         """Shown: rebuild from the ledger."""

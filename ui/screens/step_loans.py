@@ -184,12 +184,19 @@ class LoansStep(Step):
     def leave(self) -> bool:
         return self.leave_pending(_("Retour au prêt"))
 
-    def enter(self) -> None:
+    def _terms(self) -> None:
         rules = self.k.rules(self.s.group_id or "")
         bounds = (rules.loan_min_months, rules.loan_max_months)
         if bounds != self._term_buttons_for:
             self.form.set_options("term", [(str(n), str(n)) for n in term_choices(*bounds)])
             self._term_buttons_for = bounds
+
+    def refill(self) -> None:
+        self._terms()  # a term kept in the draft is typed back among this règlement's terms
+        super().refill()
+
+    def enter(self) -> None:
+        self._terms()
         self._check()
         self._list_today()
 
@@ -367,6 +374,14 @@ class AidStep(Step):
     def _pick(self, name: str) -> None:
         self.aid = name
         self._check()
+        self.keep_forms()
+
+    def extra_draft(self) -> dict[str, Any]:
+        return {"aid_type": self.aid} if self.aid else {}  # "aid" is the form's own key
+
+    def restore_extra(self, saved: dict[str, Any]) -> None:
+        aid = saved.get("aid_type")
+        self.aid = aid if isinstance(aid, str) and aid in self.k.rules(self.s.group_id or "").aids else None
 
     def _check(self) -> None:
         for n, b in self.buttons.items():
