@@ -231,6 +231,17 @@ def test_english_pages_write_english_colons_and_numbers(w: World) -> None:
     assert "Membres\u00a0: CSV" in _words(french.get(w.group_url("K01")).text)  # French keeps its own
 
 
+def test_a_usual_fine_is_named_in_the_reader_s_language_on_a_receipt_s_check(w: World) -> None:
+    fined = next(r for r in w.receipts("K01") if any(m["kind"] == "fine" for m in r["movements"]))
+    fine = next(m for m in fined["movements"] if m["kind"] == "fine")
+    assert fine["detail"]["fine"] in ("retard", "absence"), fine
+    verify = f"/verify?number={fined['number']}&code={fined['code']}"
+    english = _words(_text(_as(w, lang="en").get(verify)))
+    assert {"retard": "fine lateness", "absence": "fine absence"}[fine["detail"]["fine"]] in english.lower()
+    assert "retard" not in english
+    assert f"amende {fine['detail']['fine']}" in _words(_text(_as(w).get(verify))).lower()
+
+
 def test_a_kiosk_without_a_name_has_no_stray_separator_on_the_codes_page(w: World) -> None:
     made = w.client.post(
         "/v1/admin/enrollments",

@@ -588,6 +588,10 @@ T: dict[str, tuple[str, str]] = {
     "aid_naissance": ("naissance", "birth"),
     "aid_mariage": ("mariage", "wedding"),
     "aid_sinistre": ("sinistre", "disaster"),
+    # The règlement's usual fines, as the kiosk names them; a group's own fine keeps its own name.
+    "fine_absence": ("absence", "absence"),
+    "fine_retard": ("retard", "lateness"),
+    "fine_indiscipline": ("indiscipline", "misconduct"),
     "k_withdrawal": ("retrait", "withdrawal"),
     "k_exit": ("départ", "exit"),
     "k_expense": ("dépense", "expense"),
