@@ -17,6 +17,7 @@ from ui_support import (
     TREASURER,
     App,
     db_fixture,  # noqa: F401  (the fixture ``db``)
+    everyone_paid,
     ms,
     open_meeting,
     running_app,
@@ -298,9 +299,7 @@ def test_every_movement_of_the_meeting_can_be_corrected(qtbot: Any, db: tuple[Pa
     import time
 
     with running_app(qtbot, *db) as a:
-        to_contributions(a)
-        a.d.tap("contrib_all")
-        a.d.tap("confirm_ok")
+        everyone_paid(a)
         a.d.tap("step_repayments")
         for n in (5, 6, 7, 8, 9):
             a.d.tap(f"repay_{n}")

@@ -15,6 +15,8 @@ from ui_support import (
     PRESIDENT,
     App,
     db_fixture,  # noqa: F401  (the fixture ``db``)
+    everyone_paid,
+    fill_loan,
     open_meeting,
     running_app,
     to_cash_count,
@@ -85,16 +87,10 @@ def test_a_loan_or_an_aid_filled_in_and_never_granted_is_not_left_behind_unsaid(
     and the closing names what was never granted."""
     with running_app(qtbot, *db) as a:
         d = a.d
-        to_contributions(a)
-        d.tap("contrib_all")
-        d.tap("confirm_ok")
+        everyone_paid(a)
         screen = a.win.screens["meeting"]
         d.tap("step_loans")
-        d.tap("loan_member")
-        d.tap("pick_21")
-        d.tap("loan_amount")
-        d.amount(15000)
-        d.tap("loan_term_3")
+        fill_loan(a, 21, 15000, 3)
         assert d.text("loan_check").startswith("Le règlement permet ce prêt.")  # no tick: nothing is done yet
         d.tap("step_next")
         assert d.text("pending_text") == f"Le prêt de {money(15000)} à Membre 16 n'est pas accordé."
@@ -136,15 +132,9 @@ def test_a_loan_an_aid_and_an_expense_typed_in_outlive_a_restart_until_recorded(
 ) -> None:
     with running_app(qtbot, *db) as a:
         d = a.d
-        to_contributions(a)
-        d.tap("contrib_all")
-        d.tap("confirm_ok")
+        everyone_paid(a)
         d.tap("step_loans")
-        d.tap("loan_member")
-        d.tap("pick_21")
-        d.tap("loan_amount")
-        d.amount(15000)
-        d.tap("loan_term_3")
+        fill_loan(a, 21, 15000, 3)
         d.tap("step_aid")
         d.tap("pending_continue")
         d.tap("aid_naissance")
@@ -380,9 +370,7 @@ def test_loans_to_pay_today_come_first_in_the_repayments(qtbot: Any, db: tuple[P
 
     with running_app(qtbot, *db) as a:
         d = a.d
-        to_contributions(a)
-        d.tap("contrib_all")
-        d.tap("confirm_ok")
+        everyone_paid(a)
         d.tap("step_next")  # at the repayments: six loans, each with its first installment due
         d.tap("repay_5")
         d.tap("confirm_ok")
@@ -399,9 +387,7 @@ def test_a_member_s_movements_are_found_among_the_meeting_s_in_two_taps(qtbot: A
 
     with running_app(qtbot, *db) as a:
         d = a.d
-        to_contributions(a)
-        d.tap("contrib_all")
-        d.tap("confirm_ok")
+        everyone_paid(a)
         d.tap("nav_menu")
         d.tap("menu_corrections")
 
@@ -425,9 +411,7 @@ def test_a_member_marked_paid_by_the_one_tap_has_both_contributions_undone_under
 ) -> None:
     with running_app(qtbot, *db) as a:
         d = a.d
-        to_contributions(a)
-        d.tap("contrib_all")
-        d.tap("confirm_ok")
+        everyone_paid(a)
         member = a.k.member_by_number(a.group_id, 12)["member_id"]
         paid = {
             r["fund"]: r["txn_id"]
@@ -651,9 +635,7 @@ def test_a_repayment_says_what_its_figure_is_made_of_and_refuses_too_much_before
     """ "impayés 9 540" beside "Payer 9 920": the late penalty was in the figure and on no line."""
     with running_app(qtbot, *db) as a:
         d = a.d
-        to_contributions(a)
-        d.tap("contrib_all")
-        d.tap("confirm_ok")
+        everyone_paid(a)
         d.tap("step_repayments")
         meeting_id = a.win.session.meeting_id()
         late = [r for r in V.loans_due(a.k, meeting_id) if r["penalty"]]
@@ -694,15 +676,9 @@ def test_who_represents_a_member_is_a_tap_for_the_usual_relatives(qtbot: Any, db
 def test_a_loan_the_règlement_refuses_is_not_asked_about_when_moving_on(qtbot: Any, db: tuple[Path, str]) -> None:
     with running_app(qtbot, *db) as a:
         d = a.d
-        to_contributions(a)
-        d.tap("contrib_all")
-        d.tap("confirm_ok")
+        everyone_paid(a)
         d.tap("step_loans")
-        d.tap("loan_member")
-        d.tap("pick_20")
-        d.tap("loan_amount")
-        d.amount(5_000_000)  # far above any ceiling: refused on the form, nothing to grant
-        d.tap("loan_term_3")
+        fill_loan(a, 20, 5_000_000, 3)  # far above any ceiling: refused on the form, nothing to grant
         assert not d.find("loan_grant").isEnabled()
         d.tap("step_next")
         assert not a.win.overlays and a.win.screens["meeting"].current == "aid"

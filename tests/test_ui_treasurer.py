@@ -10,6 +10,7 @@ import ui_support  # noqa: F401  (chooses the offscreen platform before Qt loads
 from ui_support import (
     App,
     db_fixture,  # noqa: F401  (the fixture ``db``)
+    everyone_paid,
     running_app,
     to_contributions,
 )
@@ -91,9 +92,7 @@ def test_many_exceptions_show_the_largest_and_sum_up_the_rest(qtbot: Any, db: tu
 def test_a_member_who_paid_is_not_marked_absent_and_the_tile_stays_as_it_was(qtbot: Any, db: tuple[Path, str]) -> None:
     with running_app(qtbot, *db) as a:
         d = a.d
-        to_contributions(a)
-        d.tap("contrib_all")
-        d.tap("confirm_ok")
+        everyone_paid(a)
         d.tap("step_attendance")
         before = d.text("att_15")
         d.tap("att_15")
@@ -241,9 +240,7 @@ def test_a_repayment_s_toast_names_the_penalty_too(qtbot: Any, db: tuple[Path, s
 
     with running_app(qtbot, *db) as a:
         d = a.d
-        to_contributions(a)
-        d.tap("contrib_all")
-        d.tap("confirm_ok")
+        everyone_paid(a)
         d.tap("step_repayments")
         r = next(r for r in V.loans_due(a.k, a.win.session.meeting_id()) if r["penalty"])
         split = V.check_repayment(a.k, a.win.session.meeting_id(), r["loan_id"], r["due_now"])
@@ -305,9 +302,7 @@ def test_an_extra_contribution_refused_is_not_said_recorded(qtbot: Any, db: tupl
 
     with running_app(qtbot, *db) as a:
         d = a.d
-        to_contributions(a)
-        d.tap("contrib_all")
-        d.tap("confirm_ok")
+        everyone_paid(a)
         d.tap("contrib_member_20")
         d.tap("contrib_verte_1000")
         d.tap("contrib_rouge_200")

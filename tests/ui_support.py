@@ -139,6 +139,22 @@ def to_contributions(a: App) -> None:
     a.d.tap("step_next")
 
 
+def everyone_paid(a: App) -> None:
+    """On the contributions step, every member present paid the standard amounts (the one tap)."""
+    to_contributions(a)
+    a.d.tap("contrib_all")
+    a.d.tap("confirm_ok")
+
+
+def fill_loan(a: App, number: int, amount: int, term: int) -> None:
+    """On the loans step, the form filled in for member ``number`` (not granted)."""
+    a.d.tap("loan_member")
+    a.d.tap(f"pick_{number}")
+    a.d.tap("loan_amount")
+    a.d.amount(amount)
+    a.d.tap(f"loan_term_{term}")
+
+
 def prepare_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, str]:
     """A kiosk database with the history above and the file printer in tmp_path."""
     monkeypatch.setenv("MUSO_DATA_DIR", str(tmp_path))
