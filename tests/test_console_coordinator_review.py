@@ -242,6 +242,23 @@ def test_a_usual_fine_is_named_in_the_reader_s_language_on_a_receipt_s_check(w: 
     assert f"amende {fine['detail']['fine']}" in _words(_text(_as(w).get(verify))).lower()
 
 
+def test_a_receipt_s_check_shows_the_next_installment_the_paper_prints(w: World) -> None:
+    """ "Prochaine échéance le … pour 2 prêts" was on the paper and nowhere in what its code vouches for."""
+    from datetime import date
+
+    owing = [r for r in w.receipts("K01") if r["movements"] and r["balances"]["next_due"]]
+    assert owing
+    for real in (owing[-1], *[r for r in owing if r["balances"]["next_due"]["loans"] > 1][-1:]):
+        nxt = real["balances"]["next_due"]
+        verify = f"/verify?number={real['number']}&code={real['code']}"
+        day = f"{date.fromisoformat(nxt['date']):%d/%m/%Y}"
+        text = _words(_text(_as(w).get(verify)))
+        amount = f"{nxt['amount']:,}".replace(",", NBSP)
+        assert f"Prochaine échéance le {day}" in text and f"{amount}{NBSP}F" in text.replace(" F", f"{NBSP}F")
+        assert ("pour 2 prêts" in text) == (nxt["loans"] == 2)
+        assert f"Next installment on {nxt['date']}" in _words(_text(_as(w, lang="en").get(verify)))  # ISO in English
+
+
 def test_a_kiosk_without_a_name_has_no_stray_separator_on_the_codes_page(w: World) -> None:
     made = w.client.post(
         "/v1/admin/enrollments",

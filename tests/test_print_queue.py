@@ -149,6 +149,8 @@ def test_the_receipt_s_code_vouches_for_every_figure_on_the_paper(kiosk: Kiosk, 
     forged = {**event.body, "receipt": "r-forged", "paper": {**paper, "savings": 100_000}}
     cases = [forged, {**forged, "paper": {**paper, "savings": -1}}, {**forged, "paper": {"bonus": 5}}]
     cases.append({**forged, "paper": {"paid": 1400}})  # savings left out: it would read 0
+    for day in (20261399, 2026, 0):  # the next installment's day must be one (the books' figures are right)
+        cases.append({**event.body, "receipt": f"r-{day}", "paper": {**paper, "next": 500, "next_on": day}})
     for body in cases:
         with pytest.raises(DomainError, match="receipt_paper"), kiosk.store.write() as w:
             w.append("receipt_issued", body)

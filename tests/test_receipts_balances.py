@@ -122,9 +122,14 @@ def test_the_next_installment_is_its_own_amount_not_what_is_already_late(kiosk: 
     paper = _paper(receipt)
     assert f"EN RETARD, à payer {late // 1000} {late % 1000:03d} FCFA" in paper
     assert "Prochaine échéance le 12/03/2026 12 265 FCFA" in paper
-    # What the code vouches for is what the paper prints (the next installment is not among its figures).
+    # What the code vouches for is what the paper prints, the next installment and its day too.
     event = next(e for e in kiosk.store.events() if e.type == "receipt_issued" and e.seq == receipt_seq(kiosk))
     assert event.body["paper"]["late"] == late and event.body["paper"]["loan"] == 35000
+    assert (event.body["paper"]["next"], event.body["paper"]["next_on"], event.body["paper"]["next_loans"]) == (
+        12265,
+        20260312,
+        2,
+    )
 
 
 def receipt_seq(k: Kiosk) -> int:

@@ -3,14 +3,15 @@
 The code on a receipt is its ``receipt_issued`` event's hash. The event names
 the movements (the books hold their amounts); ``paper`` adds the figures the
 paper prints that no movement holds: the totals handed over and received, and
-the balances after. The hash then covers every figure on the paper, and the
-server can show them to whoever checks the code.
+the balances after, the next installment. The hash then covers every figure
+on the paper, and the server can show them to whoever checks the code.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from datetime import date
 from typing import Any
 
 from .errors import DomainError
@@ -27,6 +28,11 @@ PAPER = {
     "loan": "loan_outstanding",
     "late": "late",
     "aid": "aid_received",
+    # The next installment ("Prochaine échéance le 12/02/2026 … pour 2 prêts"): its amount, its day as
+    # the number 20260212 (a paper figure is a whole number), and how many loans fall due that day.
+    "next": None,
+    "next_on": None,
+    "next_loans": None,
 }
 
 
@@ -73,7 +79,22 @@ def paper_figures(movements: Iterable[dict[str, Any]], balances: dict[str, Any])
     paid, received = totals(movements)
     figures = {"paid": paid, "received": received}
     figures |= {name: int(balances.get(key) or 0) for name, key in PAPER.items() if key}
+    if nxt := balances.get("next_due"):
+        figures |= {
+            "next": int(nxt["amount"]),
+            "next_on": int(str(nxt["date"]).replace("-", "")),
+            "next_loans": int(nxt.get("loans", 1)),
+        }
     return {name: value for name, value in figures.items() if value}
+
+
+def paper_day(number: int) -> str | None:
+    """``next_on``'s day in ISO (2026-02-12), None when the number is not a date."""
+    text = f"{number:08d}"
+    try:
+        return date(int(text[:4]), int(text[4:6]), int(text[6:])).isoformat() if len(text) == 8 else None
+    except ValueError:
+        return None
 
 
 def check_paper(paper: Any) -> dict[str, int]:
@@ -83,4 +104,6 @@ def check_paper(paper: Any) -> dict[str, int]:
     for name, value in paper.items():
         if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= LIMIT:
             raise DomainError("receipt_paper_invalid", f"paper.{name}", value=value)
+    if "next_on" in paper and paper_day(paper["next_on"]) is None:
+        raise DomainError("receipt_paper_invalid", "paper.next_on", value=paper["next_on"])
     return paper

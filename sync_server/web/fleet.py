@@ -11,7 +11,7 @@ from sqlalchemy import Connection, and_, delete, func, select, update
 
 from kiosk.domain.events import journal_point_code, verification_code
 from kiosk.domain.funds import Fund, count_total
-from kiosk.domain.receipts import PAPER, member_share
+from kiosk.domain.receipts import PAPER, member_share, paper_day
 
 from ..authz import Principal
 from ..db import enrollment_codes, incidents, insert, journal, kiosk_keys, kiosks, projections, sent_forms
@@ -292,10 +292,15 @@ def _content(conn: Connection, kiosk_id: str, body: dict[str, Any]) -> dict[str,
         "movements": moves,
         "cash": _cash(conn, kiosk_id, body["meeting"]) if body.get("kind") == "report" and meeting else [],
         # What the paper prints beyond its movements (receipts issued before these were added have none).
-        "paper": {name: int(body["paper"].get(name, 0)) for name in PAPER}
-        if isinstance(body.get("paper"), dict)
-        else None,
+        "paper": _paper(body["paper"]) if isinstance(body.get("paper"), dict) else None,
     }
+
+
+def _paper(figures: dict[str, Any]) -> dict[str, Any]:
+    """The paper's figures (absent ones read 0), and the next installment's day as a date."""
+    paper: dict[str, Any] = {name: int(figures.get(name, 0)) for name in PAPER}
+    paper["next_day"] = paper_day(paper["next_on"]) if paper["next"] else None
+    return paper
 
 
 def _cash(conn: Connection, kiosk_id: str, meeting_id: str) -> list[dict[str, Any]]:

@@ -365,6 +365,8 @@ T: dict[str, tuple[str, str]] = {
     "paper_loan": ("Capital restant dû", "Loan capital left"),
     "paper_late": ("En retard, à payer", "Late, to pay"),
     "paper_aid": ("Aides reçues (total)", "Aid received (total)"),
+    "paper_next": ("Prochaine échéance le {date}", "Next installment on {date}"),
+    "paper_next_loans": ("pour {n} prêts", "for {n} loans"),
     "v_outside_scope": ("Ce reçu est hors de votre périmètre.", "This receipt is outside your scope."),
     "receipt_content": ("Contenu du reçu tel que synchronisé", "The receipt's content as synced"),
     "later_corrected": ("corrigé ensuite : {reason}", "corrected later: {reason}"),
