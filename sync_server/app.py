@@ -74,6 +74,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.kiosk_limiter = RateLimiter(settings.kiosk_rate_per_minute, settings.kiosk_burst)
     app.state.anonymous_limiter = RateLimiter(settings.anonymous_rate_per_minute, settings.anonymous_burst)
     app.state.auth_failure_limiter = RateLimiter(settings.anonymous_rate_per_minute, settings.anonymous_burst)
+    app.state.verify_failure_limiter = RateLimiter(settings.anonymous_rate_per_minute, settings.anonymous_burst)
     # Flagging refusals from unauthenticated clients is itself rate limited, or
     # anyone could fill the incidents table with garbage requests.
     app.state.incident_limiter = RateLimiter(settings.anonymous_rate_per_minute, settings.anonymous_burst)

@@ -52,6 +52,7 @@ class Site:
     base: str
     groups: dict[str, str]
     receipts: list[dict[str, Any]]
+    reports: list[dict[str, Any]]  # the treasurer's procès-verbaux
 
 
 @pytest.fixture(scope="module")
@@ -59,11 +60,11 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     tmp = tmp_path_factory.mktemp("e2e")
     db = server_db("sqlite", tmp)
     with world(db, tmp) as w:  # kiosks built and synced through the real client, then the app stops
-        groups, receipts = dict(w.groups), w.receipts("K01")
+        groups, receipts, reports = dict(w.groups), w.receipts("K01"), w.receipts("K01", kind="report")
     live = LiveServer(db.url, {})
     live.start()
     try:
-        yield Site(live.base, groups, receipts)
+        yield Site(live.base, groups, receipts, reports)
     finally:
         live.stop()
 
@@ -120,7 +121,7 @@ def test_verify_a_real_receipt_and_a_forged_one(browser: Browser, site: Site) ->
     page = _page(browser, site, 390, 844)
     _login(page, "admin")
     page.goto(real["verify_url"].replace("http://testserver", ""))  # what scanning the QR opens
-    assert "Reçu authentique" in page.inner_text(".verdict")
+    assert "Code authentique" in page.inner_text(".verdict")
     assert real["member"]["name"] in page.content()
     page.goto("/verify")
     page.fill("input[name=number]", real["number"])
@@ -130,7 +131,20 @@ def test_verify_a_real_receipt_and_a_forged_one(browser: Browser, site: Site) ->
     assert "Ne correspond pas" in page.inner_text(".verdict")
     page.fill("input[name=code]", real["code"])
     page.click("button:has-text('Vérifier')")
-    assert "Reçu authentique" in page.inner_text(".verdict")
+    assert "Code authentique" in page.inner_text(".verdict")
+    page.context.close()
+
+
+def test_a_procès_verbal_s_check_shows_every_count_on_a_phone(browser: Browser, site: Site) -> None:
+    """Four counts a box side by side ran off a 360 px screen: the closing count, where a shortfall
+    shows, was the one cut off."""
+    page = _page(browser, site, 360, 640)
+    page.goto(site.reports[-1]["verify_url"].replace("http://testserver", ""))
+    assert "Code authentique" in page.inner_text(".verdict")
+    table = page.locator("table.cash")
+    assert "Clôture, compté" in table.inner_text()
+    fits = table.evaluate("t => t.scrollWidth <= t.parentElement.clientWidth")
+    assert fits, table.evaluate("t => [t.scrollWidth, t.parentElement.clientWidth]")
     page.context.close()
 
 
@@ -145,6 +159,7 @@ PAGES = [
     ("exports", "/exports"),
     ("verify", "{receipt}"),
     ("verify-forged", "/verify?number={number}&code=AAAAA-AAAAA"),
+    ("verify-pv", "{pv}"),
 ]
 
 
@@ -166,6 +181,7 @@ def test_screenshots_of_every_page(browser: Browser, site: Site, tmp_path: Path)
                 member=member,
                 receipt=real["verify_url"].replace("http://testserver", ""),
                 number=real["number"],
+                pv=site.reports[-1]["verify_url"].replace("http://testserver", ""),
             )
             response = page.goto(url)
             assert response is not None and response.status == 200, url

@@ -170,31 +170,38 @@ def test_receipts_verify_against_the_journal(w: World, admin: TestClient) -> Non
     real = next(r for r in w.receipts("K01") if r["movements"])
     number, code = real["number"], real["code"]
     page = admin.get(real["verify_url"].replace("http://testserver", ""))
-    assert "Reçu authentique" in page.text and real["member"]["name"] in page.text
+    assert "Code authentique" in page.text and real["member"]["name"] in page.text
     amount = f"{real['movements'][0]['amount']:,}".replace(",", "\u00a0")
     assert amount in page.text
     typed = admin.get(f"/verify?number={number}&code={code.lower()}")  # typed by hand: dash, lower case
-    assert "Reçu authentique" in typed.text
+    assert "Code authentique" in typed.text
     forged = code[:-1] + ("A" if code[-1] != "A" else "B")
     assert "Ne correspond pas" in admin.get(f"/verify?number={number}&code={forged}").text
-    assert "Inconnu" in admin.get(f"/verify?number=K01-999999&code={code}").text
+    # Beyond what K01 has sent: a receipt printed since its last sync reads as such, not as a forgery.
+    assert "Pas encore reçu par le serveur" in admin.get(f"/verify?number=K01-999999&code={code}").text
+    assert "Inconnu" in admin.get(f"/verify?number=K99-000001&code={code}").text
     assert "Inconnu" in admin.get(f"/verify?number=nonsense&code={code}").text
     api = admin.get(f"/v1/console/verify/{number}/{code}").json()
     assert api["verdict"] == "genuine" and api["content"]["member"]["name"] == real["member"]["name"]
     anonymous = TestClient(w.client.app, base_url="http://testserver")
     anonymous.cookies.set("lang", "fr")
     seen = anonymous.get(real["verify_url"].replace("http://testserver", ""))
-    assert "Reçu authentique" in seen.text and real["member"]["name"] not in seen.text  # not whose it is…
+    assert "Code authentique" in seen.text and real["member"]["name"] not in seen.text  # not whose it is…
     savings = f"{real['balances']['savings']:,}".replace(",", "\u00a0")
     assert amount in seen.text and "Épargne (verte)" in seen.text and savings in seen.text  # …but what it says
     assert "Non vérifié" in anonymous.get(f"/verify?number={number}&code={forged}").text
+    assert "Pas encore reçu par le serveur" in anonymous.get(f"/verify?number=K01-999999&code={code}").text
     # A coordinator of another country reads what the paper prints, nothing of who recorded it or why.
     bj = TestClient(w.client.app, base_url="http://testserver")
     corrected = next(r for r in w.receipts("K01") if any(m["kind"] == "reversal" for m in r["movements"]))
     seen_bj = bj.get(f"/v1/console/verify/{corrected['number']}/{corrected['code']}", headers=token(bj, "coord_bj"))
     content = seen_bj.json()["content"]
-    printed = {"kind", "what", "of", "fund", "amount", "split"}
+    printed = {"kind", "what", "of", "fund", "amount", "split", "corrected"}
     assert seen_bj.json()["outside_scope"] and all(set(m) == printed for m in content["movements"])
+    # A movement corrected since is said to whoever holds the paper (it is their money), without the reason.
+    reversed_txns = [m for m in content["movements"] if m["corrected"]]
+    later = anonymous.get(corrected["verify_url"].replace("http://testserver", "")).text
+    assert ("corrigé ensuite" in later) == bool(reversed_txns)
     assert "saisie deux fois" not in seen_bj.text and "name" not in content["member"]
     # A repayment's split, as its paper prints it: a paper that moved a penalty into capital is caught.
     repaid = next(r for r in w.receipts("K01") if any(m["kind"] == "repayment" for m in r["movements"]))
@@ -204,7 +211,7 @@ def test_receipts_verify_against_the_journal(w: World, admin: TestClient) -> Non
     assert f"dont capital {principal}" in shown and (not split["paf"] or "PAF" in shown)
     # Typed from the paper: digits for the letters they look like, the kiosk's id in small letters.
     misread = code.replace("-", "").replace("O", "0").replace("I", "1").replace("B", "8")
-    assert "Reçu authentique" in anonymous.get(f"/verify?number={number.lower()}&code={misread}").text
+    assert "Code authentique" in anonymous.get(f"/verify?number={number.lower()}&code={misread}").text
     # A correction reads as on its paper: minus, and what it cancels.
     corrected = next(r for r in w.receipts("K01") if any(m["kind"] == "reversal" for m in r["movements"]))
     page = admin.get(corrected["verify_url"].replace("http://testserver", ""))
@@ -216,12 +223,42 @@ def test_receipts_verify_against_the_journal(w: World, admin: TestClient) -> Non
     member = k.store.query("SELECT member_id FROM p_members ORDER BY number LIMIT 1")[0]["member_id"]
     statement = RC.statement_doc(k, member)
     page = anonymous.get(f"/verify?number=K01-{statement['journal_seq']:06d}&code={statement['code']}")
-    assert "Document authentique" in page.text and "Reçu authentique" not in page.text
+    assert "échéancier : imprimé quand" in page.text and "Code authentique" not in page.text
     assert "pas les montants du papier" in page.text  # no figures below: it must not say to compare them
     scanned = anonymous.get(statement["verify_url"].replace("http://testserver", ""))  # what its QR code opens
-    assert "Document authentique" in scanned.text and statement["verify_url"].startswith("http://testserver/v/K01-")
+    assert "échéancier : imprimé quand" in scanned.text and statement["verify_url"].startswith(
+        "http://testserver/v/K01-"
+    )
     other = anonymous.get(f"/verify?number=K01-{statement['journal_seq'] - 1:06d}&code={statement['code']}")
     assert "Non vérifié" in other.text
+
+
+def test_a_group_checking_its_receipts_from_one_phone_is_not_slowed_only_wrong_codes_are(tmp_path: Path) -> None:
+    from test_console_support import benin_scenario, make_kiosk, sync
+    from test_sync_support import running, server_db
+
+    with running(server_db("sqlite", tmp_path), anonymous_rate_per_minute=1, anonymous_burst=3) as server:
+        k, _group = make_kiosk(tmp_path / "K01.db", "K01", benin_scenario(weeks=2))
+        try:
+            sync(server, k, "K01")
+            rows = k.store.conn.execute("SELECT doc FROM print_jobs WHERE kind = 'member' ORDER BY id").fetchall()
+            papers = [json.loads(r[0]) for r in rows]
+        finally:
+            k.close()
+        phone = TestClient(server.client.app, base_url="http://testserver")
+        phone.cookies.set("lang", "fr")
+        assert len(papers) > 6
+        for paper in papers[:6]:  # twice the burst, all genuine
+            assert (
+                "Code authentique"
+                in phone.get("/verify", params={"number": paper["number"], "code": paper["code"]}).text
+            )
+        wrong = {"number": papers[0]["number"], "code": "AAAAA-AAAAA"}
+        for _ in range(3):
+            assert "Non vérifié" in phone.get("/verify", params=wrong).text
+        assert phone.get("/verify", params=wrong).status_code == 429
+        genuine = {"number": papers[1]["number"], "code": papers[1]["code"]}
+        assert phone.get("/verify", params=genuine).status_code == 429  # the address waits, whatever it asks
 
 
 def test_a_procès_verbal_verifies_with_the_cash_its_paper_prints(w: World, admin: TestClient) -> None:
@@ -232,19 +269,24 @@ def test_a_procès_verbal_verifies_with_the_cash_its_paper_prints(w: World, admi
     anonymous = TestClient(admin.app)
     for pv in w.receipts("K01", kind="report")[-3:]:
         page = anonymous.get(pv["verify_url"].replace("http://testserver", ""))
-        assert "Reçu authentique" in page.text
+        assert "Code authentique" in page.text
         meeting = w.kiosks["K01"].store.query(
             "SELECT close_count, close_expected FROM p_meetings WHERE number = ? AND group_id = ?",
             (pv["meeting"]["number"], w.groups["K01"]),
         )[0]
         counted, expected = json.loads(meeting["close_count"]), json.loads(meeting["close_expected"])
+        table = page.text[page.text.index('<table class="cash">') :]
+        table = table[: table.index("</table>")]
+        boxes = [html.unescape(h) for h in re.findall(r'<th class="num">([^<]*)</th>', table)]
+        lines = [re.findall(r"<td[^>]*>([^<]*)</td>", row) for row in re.findall(r"<tr><td>.*?</tr>", table)]
+        cells = {line[0]: dict(zip(boxes, line[1:], strict=True)) for line in lines}
+        labels = {"opening_counted": "Ouverture, compté", "opening_expected": "Ouverture, attendu"}
+        labels |= {"closing_expected": "Clôture, attendu", "closing_counted": "Clôture, compté"}
         for fund, paper in pv["funds"].items():
             assert paper["closing_counted"] == count_total(counted[fund])  # the paper's figure is the journal's
             assert paper["closing_expected"] == expected[fund]
-            row = re.search(rf"<td>Caisse {fund}</td>(.*?)</tr>", page.text)[1]
-            shown = [html.unescape(v).replace("\u00a0", " ") for v in re.findall(r'class="num">([^<]*)<', row)]
-            figures = ("opening_counted", "opening_expected", "closing_expected", "closing_counted")
-            assert shown == [f"{paper[name]:,} F".replace(",", " ") for name in figures], (shown, paper)
+            shown = [html.unescape(cells[labels[n]][f"Caisse {fund}"]).replace("\u00a0", " ") for n in labels]
+            assert shown == [f"{paper[name]:,} F".replace(",", " ") for name in labels], (shown, paper)
 
 
 def test_exports_read_back(w: World, admin: TestClient) -> None:

@@ -336,7 +336,7 @@ def test_an_enrolled_kiosk_s_receipts_carry_a_qr_code_that_opens_their_check_on_
     code, _, err = run(capsys, "--db", str(st.store.path), "sync")
     assert code == 0, err
     page = wired.client.get(after[0]["verify_url"].removeprefix(URL))
-    assert page.status_code == 200 and "Reçu authentique" in page.text
+    assert page.status_code == 200 and "Code authentique" in page.text
 
 
 # -- the daemon of a kiosk not enrolled yet -------------------------------------------------------------

@@ -217,7 +217,10 @@ def verify(conn: Connection, p: Principal | None, number: str, code: str) -> dic
         kiosk_id = kiosk_id.upper()
         row = _event(conn, kiosk_id, seq)
     if row is None:
-        return out | {"verdict": "unknown"}
+        # A receipt printed after its kiosk's last push is genuine and not here yet (2G, a USB stick): said as
+        # such, not as a forgery. Receipt numbers follow each other: this tells nobody anything worth hiding.
+        acked = conn.scalar(select(kiosks.c.acked_seq).where(kiosks.c.kiosk_id == kiosk_id))
+        return out | {"verdict": "not_yet" if acked is not None and seq > acked else "unknown"}
     point = same_text(journal_point_code(row["hash"]).replace("-", ""), given)
     if not point and not same_text(verification_code(row["hash"]).replace("-", ""), given):
         return out | {"verdict": "mismatch"}
@@ -240,7 +243,8 @@ def verify(conn: Connection, p: Principal | None, number: str, code: str) -> dic
     return out | {"group": dict(g), "content": content}
 
 
-PRINTED = ("kind", "what", "of", "fund", "amount", "split")  # what a receipt prints of each movement
+# What a receipt prints of each movement, and whether it was corrected since (not who did it, nor why).
+PRINTED = ("kind", "what", "of", "fund", "amount", "split", "corrected")
 
 
 def _event(conn: Connection, kiosk_id: str, seq: int) -> Any:
@@ -329,6 +333,7 @@ def _cash(conn: Connection, kiosk_id: str, meeting_id: str) -> list[dict[str, An
 def _signed(row: Any) -> dict[str, Any]:
     """A correction as its paper shows it: minus the amount, naming the kind of movement it cancels."""
     move = dict(row)
+    move["corrected"] = bool(move.get("reversed_by"))  # said to whoever holds the paper: it is their money
     detail = json.loads(move["detail"]) if isinstance(move["detail"], str) else move["detail"] or {}
     if move["kind"] in ("fine", "aid"):  # which one, as the paper says it: "Amende absence", "Aide décès"
         move["what"] = detail.get("fine") or detail.get("aid")

@@ -312,10 +312,10 @@ T: dict[str, tuple[str, str]] = {
     "receipt_code": ("Code de vérification (ex. ABCDE-FGHIJ)", "Verification code (e.g. ABCDE-FGHIJ)"),
     "check": ("Vérifier", "Verify"),
     "v_genuine": (
-        "Reçu authentique : ce code est celui d'un reçu du journal synchronisé. Le papier dit vrai si chaque "
+        "Code authentique : c'est celui d'un reçu du journal synchronisé. Le papier ne dit vrai que si chaque "
         "montant ci-dessous est le même que le sien.",
-        "Genuine receipt: this code is that of a receipt in the synced journal. The paper is true if every "
-        "amount below is the same as its own.",
+        "Genuine code: it is that of a receipt in the synced journal. The paper is true only if every amount "
+        "below is the same as its own.",
     ),
     "v_quarantined": (
         "Le reçu figure au journal, mais l'événement a été refusé par les contrôles du serveur : à examiner.",
@@ -330,8 +330,16 @@ T: dict[str, tuple[str, str]] = {
         "Unknown: no receipt with this number has been synced (not yet, or a wrong number).",
     ),
     "v_not_verified": (
-        "Non vérifié : numéro inconnu ou code erroné.",
-        "Not verified: unknown number or wrong code.",
+        "Non vérifié : numéro inconnu ou code erroné. Vérifiez chaque lettre et chaque chiffre ; si tout est "
+        "bien recopié, montrez le reçu au coordinateur.",
+        "Not verified: unknown number or wrong code. Check every letter and digit; if it is all copied right, "
+        "show the receipt to the coordinator.",
+    ),
+    "v_not_yet": (
+        "Pas encore reçu par le serveur : le kiosque de ce reçu n'a pas encore envoyé ce numéro. Si le reçu est "
+        "récent, réessayez après la prochaine synchronisation du kiosque ; sinon, vérifiez le numéro.",
+        "Not received by the server yet: this receipt's kiosk has not sent this number yet. If the receipt is "
+        "recent, try again after the kiosk's next sync; otherwise, check the number.",
     ),
     "v_login_for_content": (
         "Coordinateurs : connectez-vous pour voir le groupe et le nom du membre.",
@@ -342,16 +350,17 @@ T: dict[str, tuple[str, str]] = {
         "Compare with the paper: every amount must be the same.",
     ),
     "v_journal_point": (
-        "Document authentique (relevé ou échéancier) : imprimé quand le journal du kiosque {kiosk} en était "
-        "au n° {seq} ({when}).",
-        "Genuine document (statement or schedule): printed when kiosk {kiosk}'s journal stood at no. {seq} ({when}).",
+        "Code d'un relevé ou d'un échéancier : imprimé quand le journal du kiosque {kiosk} en était au n° {seq} "
+        "({when}).",
+        "Code of a statement or a schedule: printed when kiosk {kiosk}'s journal stood at no. {seq} ({when}).",
     ),
     "v_point_figures": (
         "Ce code prouve ce moment du journal, pas les montants du papier : tous les documents imprimés à ce "
-        "moment portent le même. Pour vérifier les montants, comparez-les au relevé du membre sur cette console.",
+        "moment portent le même. Les montants se vérifient avec les reçus de séance, chacun garanti par son "
+        "code, ou par un coordinateur sur cette console.",
         "This code proves that point of the journal, not the figures on the paper: every document printed at "
-        "that moment carries the same one. To check the figures, compare them with the member's statement on "
-        "this console.",
+        "that moment carries the same one. The figures are checked against the meeting receipts, each vouched "
+        "for by its own code, or by a coordinator on this console.",
     ),
     "pv_opening_counted": ("Ouverture, compté", "Opening, counted"),
     "pv_opening_expected": ("Ouverture, attendu", "Opening, expected"),
@@ -370,6 +379,7 @@ T: dict[str, tuple[str, str]] = {
     "v_outside_scope": ("Ce reçu est hors de votre périmètre.", "This receipt is outside your scope."),
     "receipt_content": ("Contenu du reçu tel que synchronisé", "The receipt's content as synced"),
     "later_corrected": ("corrigé ensuite : {reason}", "corrected later: {reason}"),
+    "later_corrected_plain": ("corrigé ensuite", "corrected later"),
     # exports
     "export_intro": (
         "CSV (tout volume) ou Excel, pour un groupe ou tout votre périmètre.",

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
 
-from ..api.deps import EngineDep, Reader, SettingsDep, current_principal, limit
+from ..api.deps import EngineDep, Reader, SettingsDep, current_principal, limit, remote
 from ..authz import Principal
 from ..db import now_ms, read
 from ..errors import LoginRequired
@@ -151,8 +151,13 @@ def verify_qr(request: Request, number: str, code: str, me: Maybe, engine: Engin
 def _verify(request: Request, me: Principal | None, engine: EngineDep, number: str, code: str) -> HTMLResponse:
     result = None
     if number or code:
-        if me is None:  # guessing codes anonymously is slowed down per address
-            limit(request.app.state.anonymous_limiter, request.client.host if request.client else "unknown")
+        # Guessing codes anonymously is slowed down per address; only the checks that fail count, since after
+        # a meeting a whole group checks its receipts from one phone, or from behind one operator's address.
+        failures, address = request.app.state.verify_failure_limiter, remote(request)
+        if me is None:
+            limit(failures, address, spend=False)
         with read(engine) as conn:
             result = fleet.verify(conn, me, number, code)
+        if me is None and result["verdict"] not in ("genuine", "quarantined"):
+            failures.take(address)
     return render(request, "verify.html", me, result=result, number=number, code=code)
