@@ -7,6 +7,7 @@ import itertools
 import os
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -228,6 +229,36 @@ def test_ready_watchdog_from_the_gui_thread_and_stopping(tmp_path: Path) -> None
     assert len(pings) >= 8
     assert max(gaps) >= 1.0  # the frozen GUI thread stopped the pings: systemd would restart it
     assert sorted(gaps)[len(gaps) // 2] < 0.3  # otherwise every ~100 ms (half of WatchdogSec)
+
+
+def test_systemd_s_sigterm_stops_the_full_screen_app_cleanly(tmp_path: Path) -> None:
+    """In kiosk mode closing the window asks for an officer's PIN: SIGTERM (``systemctl stop``, an update, a
+    restore) went through that refusal, was cancelled, and the app was killed 15 s later, its queue's
+    worker never stopped."""
+    db = tmp_path / "kiosk.db"
+    Kiosk.open(db, FixedClock()).close()
+    address = str(tmp_path / "notify.sock")
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    server.bind(address)
+    server.settimeout(30)
+    env = os.environ | {"NOTIFY_SOCKET": address, "QT_QPA_PLATFORM": "offscreen", "PYTHONPATH": str(ROOT)}
+    env |= {"MUSO_DATA_DIR": str(tmp_path)}
+    env.pop("WATCHDOG_USEC", None)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "kiosk.cli", "--db", str(db), "run"], env=env, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        while not server.recv(4096).decode().startswith("READY=1"):
+            pass
+        proc.send_signal(signal.SIGTERM)
+        said = server.recv(4096).decode()
+        code = proc.wait(10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        server.close()
+    assert code == 0 and said.startswith("STOPPING=1"), proc.stderr.read() if proc.stderr else ""
 
 
 def test_no_notify_socket_no_watchdog(monkeypatch: pytest.MonkeyPatch) -> None:

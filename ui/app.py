@@ -228,6 +228,14 @@ class MainWindow(QMainWindow):
         event.ignore()  # kiosk mode: leaving needs an officer's PIN
         self.request_quit()
 
+    def end(self) -> None:
+        """Quit at the system's word (SIGTERM), asking nobody. Qt's ``quit`` closes the windows first, and the
+        kiosk's refuses without an officer's PIN: the quit was cancelled and systemd killed the app."""
+        self._may_close = True
+        app = QApplication.instance()
+        if app is not None:
+            app.exit(0)
+
     def request_quit(self) -> None:
         from .approval import ApprovalOverlay
 
@@ -476,7 +484,7 @@ def run(
     QTimer.singleShot(0, lambda: sdnotify.ready("home screen shown"))
     # systemd stops the app with SIGTERM: quit cleanly (workers stopped, STOPPING sent). Python runs
     # signal handlers only between bytecodes, so a timer wakes the interpreter twice a second.
-    signal.signal(signal.SIGTERM, lambda *_args: app.quit())
+    signal.signal(signal.SIGTERM, lambda *_args: win.end())
     wake = QTimer(win)
     wake.timeout.connect(lambda: None)
     wake.start(500)  # for systemd's log, not a person
