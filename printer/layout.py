@@ -212,6 +212,11 @@ def _correction(r: dict[str, Any]) -> tuple[str, int]:
     return f"{who}{keep(what, ':')} {r['reason']}", r["amount"]  # a line never starts with ":"
 
 
+def _cash_error(label: str, diff: int, width: int) -> list[Line]:
+    """More cash than the books say is +, cash missing is -."""
+    return pair(label, money(diff, signed=True), width, indent=1, bold=True)
+
+
 def meeting_report(doc: dict[str, Any], width: int = 32, *, duplicate: bool = False) -> list[Block]:
     """The procès-verbal of a meeting."""
     out = _meeting_header(doc, width, duplicate)
@@ -227,16 +232,19 @@ def meeting_report(doc: dict[str, Any], width: int = 32, *, duplicate: bool = Fa
             continue
         out.append(Rule())
         out.append(Line(FUND[fund].upper(), bold=True))
+        # Each count's error under its own lines, from the figures printed above it: one sum of both let
+        # 100 F found at opening and 100 F missing at closing cancel out, and put either under the closing.
         out += pair("Ouverture, compté", money(f["opening_counted"]), width, indent=1)
         if f["opening_counted"] != f["opening_expected"]:
             out += pair("attendu", money(f["opening_expected"]), width, indent=3)
+            out += _cash_error("Écart à l'ouverture", f["opening_counted"] - f["opening_expected"], width)
         out += pair("Entrées", money(f["in"]), width, indent=1)
         out += pair("Sorties", money(f["out"]), width, indent=1)
         if f["closing_expected"] is not None:
             out += pair("Clôture, attendu", money(f["closing_expected"]), width, indent=1)
             out += pair("Clôture, compté", money(f["closing_counted"]), width, indent=1)
-        if f["discrepancy"]:
-            out += pair("ÉCART", money(f["discrepancy"], signed=True), width, indent=1, bold=True)
+            if f["closing_counted"] != f["closing_expected"]:
+                out += _cash_error("Écart à la clôture", f["closing_counted"] - f["closing_expected"], width)
     out.append(Rule())
     out.append(Line("MOUVEMENTS", bold=True))
     for t in doc["totals"]:

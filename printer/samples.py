@@ -73,7 +73,6 @@ def report() -> dict[str, Any]:
                 "out": 30000,
                 "closing_expected": 261355,
                 "closing_counted": 260855,
-                "discrepancy": -500,
             },
             "rouge": {
                 "opening_expected": 80000,
@@ -82,7 +81,6 @@ def report() -> dict[str, Any]:
                 "out": 10000,
                 "closing_expected": 76500,
                 "closing_counted": 76500,
-                "discrepancy": 100,
             },
             "bleue": {
                 "opening_expected": 0,
@@ -91,7 +89,6 @@ def report() -> dict[str, Any]:
                 "out": 0,
                 "closing_expected": 0,
                 "closing_counted": 0,
-                "discrepancy": 0,
             },
         },
         "totals": [

@@ -250,7 +250,6 @@ def report_doc(k: Kiosk, meeting_id: str) -> dict[str, Any]:
             "out": -flows.get((f, "out"), 0),
             "closing_expected": close_expected,
             "closing_counted": None if close_expected is None else close_expected + discrepancies.get((f, "close"), 0),
-            "discrepancy": discrepancies.get((f, "open"), 0) + discrepancies.get((f, "close"), 0),
         }
     totals = k.store.query(
         "SELECT fund, kind, COUNT(*) AS count, SUM(amount) AS amount FROM p_transactions "
