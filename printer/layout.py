@@ -95,9 +95,16 @@ def _kind(kind: str, detail: dict[str, Any]) -> str:
     return label
 
 
+def _repayable_aid(m: dict[str, Any]) -> bool:
+    """An aid lent, not given: its detail carries the loan's terms (jobs queued before they did cannot tell)."""
+    return m["kind"] == "aid" and bool(m["detail"].get("term_months"))
+
+
 def _label(m: dict[str, Any]) -> str:
     # A correction's detail names what it cancels (services.receipts copies the fine or aid type there).
     label = _kind(m["of"] if m["kind"] == "reversal" else m["kind"], m["detail"])
+    if _repayable_aid(m):  # "Vous avez reçu : Aide maladie 5 000" read as a gift, not as money owed
+        label += " " + keep("à", "rembourser")
     label += f" ({m['fund']})"
     if m["kind"] != "reversal":
         return label
@@ -115,7 +122,8 @@ def _movement_lines(m: dict[str, Any], width: int) -> list[Line]:
             parts.append(keep("pénalité", money(d["penalty"])))
         out += [Line("   " + t) for t in wrap("dont " + ", ".join(parts), width - 3)]
     if m["kind"] in ("loan", "aid") and m["detail"].get("term_months"):  # jobs queued before it have none
-        out += [Line("   " + t) for t in wrap(_loan_terms(m["amount"], m["detail"]), width - 3)]
+        terms = _loan_terms(m["amount"], m["detail"])
+        out += [Line("   " + t) for t in wrap(f"en {terms}" if _repayable_aid(m) else terms, width - 3)]
     if m["kind"] == "reversal" and m.get("reason"):
         out += [Line("   " + t) for t in wrap(f"{keep('motif', ':')} {m['reason']}", width - 3)]
     if m.get("approved_by"):  # jobs queued before it have none
@@ -140,7 +148,7 @@ def _loan_terms(amount: int, d: dict[str, Any]) -> str:
         parts += [keep("PAF", money(d["paf"])), keep("à rendre", money(amount + d["paf"]))]
     else:
         parts.append("sans PAF")
-    return ", ".join(parts) + f", {keep('1re', 'échéance', 'le')} {date_fr(d['first_due'])}"
+    return ", ".join(parts) + ", " + keep("1re", "échéance", "le", date_fr(d["first_due"]))
 
 
 def _loan_balances(b: dict[str, Any], width: int, indent: int, always: bool = False) -> list[Line]:
@@ -212,6 +220,13 @@ def _correction(r: dict[str, Any]) -> tuple[str, int]:
     return f"{who}{keep(what, ':')} {r['reason']}", r["amount"]  # a line never starts with ":"
 
 
+def _aid_row(r: dict[str, Any]) -> tuple[str, int]:
+    what = AID.get(r["aid"], r["aid"])
+    if r.get("repayable"):  # documents queued before it existed have none
+        what += ", " + keep("à", "rembourser")
+    return f"{r['member']} ({what})", r["amount"]
+
+
 def _cash_error(label: str, diff: int, width: int) -> list[Line]:
     """More cash than the books say is +, cash missing is -."""
     return pair(label, money(diff, signed=True), width, indent=1, bold=True)
@@ -252,7 +267,7 @@ def meeting_report(doc: dict[str, Any], width: int = 32, *, duplicate: bool = Fa
         out += pair(label, money(t["amount"]), width, indent=1)
     for title, rows, fmt in (
         ("PRÊTS ACCORDÉS", doc["loans"], lambda r: (f"{r['member']}, {_months(r['term_months'])}", r["amount"])),
-        ("AIDES", doc["aid"], lambda r: (f"{r['member']} ({AID.get(r['aid'], r['aid'])})", r["amount"])),
+        ("AIDES", doc["aid"], _aid_row),
         ("CORRECTIONS", doc["corrections"], _correction),
     ):
         if rows:

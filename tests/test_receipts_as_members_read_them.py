@@ -10,6 +10,8 @@ from conftest import Group, make_group
 from kiosk.domain.funds import count_for
 from kiosk.services import Kiosk
 from kiosk.services import meetings as M
+from kiosk.services import movements as V
+from kiosk.services import receipts as RC
 from printer.escpos_out import as_text
 from printer.layout import layout
 
@@ -55,3 +57,29 @@ def test_a_box_100_over_at_opening_and_100_short_at_closing_shows_both_errors(ki
     assert lines[lines.index(closing) - 1].startswith(" Clôture, compté")
     text = "\n".join(_lines(report))
     assert " Écart" not in text.split("CAISSE VERTE")[1].split("CAISSE ROUGE")[0]  # counted right: nothing said
+
+
+def _paper(doc: dict, width: int = 32) -> str:
+    """The paper's words, each amount's lines joined."""
+    return " ".join(as_text(layout(doc, width), width).split())
+
+
+def test_an_aid_to_repay_says_so_where_a_gift_does_not(kiosk: Kiosk) -> None:
+    # "Vous avez reçu : Aide maladie (rouge) 5 000 FCFA" read as a gift, though 5 000 F are owed back.
+    g = make_group(kiosk, 2)
+    meeting = g.open(DAY)
+    M.standard_contributions(kiosk, meeting, g.treasurer, exceptions={g.member(0): {"rouge": 20000}})
+    V.give_aid(kiosk, meeting, g.treasurer, g.member(0), "maladie", g.two())  # lent, over 3 months
+    V.give_aid(kiosk, meeting, g.treasurer, g.member(1), "deces", g.two())  # given
+    g.close(meeting)
+    lent, given = (next(d for d in _docs(kiosk, "member") if d["member"]["name"] == f"Membre {i}") for i in (0, 1))
+    for width in (32, 48):
+        paper = _paper(lent, width)
+        assert "Vous avez reçu : Aide maladie à rembourser (rouge) 5 000 FCFA en 3 mois, sans PAF," in paper
+        assert "Capital restant dû 5 000 FCFA" in paper
+        assert "Aide décès (rouge) 10 000 FCFA" in _paper(given, width) and "rembourser" not in _paper(given, width)
+        assert all(len(line) <= width for line in _lines(lent, width))
+        assert any(line.endswith(" 1re échéance le 02/04/2026") for line in _lines(lent, width))  # one piece
+    assert "Aide maladie à rembourser (rouge) +5 000 FCFA" in _paper(RC.statement_doc(kiosk, g.member(0)), 48)
+    report = _paper(_docs(kiosk, "report")[-1])
+    assert "(maladie, à rembourser) 5 000 FCFA" in report and "(décès) 10 000 FCFA" in report

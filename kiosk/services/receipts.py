@@ -272,9 +272,15 @@ def report_doc(k: Kiosk, meeting_id: str) -> dict[str, Any]:
         )
     ]
     aid = [
-        {"member": f"n° {r['number']} {r['name']}", "aid": r["aid"], "amount": r["amount"]}
+        {
+            "member": f"n° {r['number']} {r['name']}",
+            "aid": r["aid"],
+            "amount": r["amount"],
+            "repayable": bool(r["repayable"]),  # lent: the group's notebook says it is owed back
+        }
         for r in k.store.query(
-            "SELECT m.number, m.name, json_extract(t.detail, '$.aid') AS aid, t.amount FROM p_transactions t "
+            "SELECT m.number, m.name, json_extract(t.detail, '$.aid') AS aid, t.amount, "
+            "t.loan_id IS NOT NULL AS repayable FROM p_transactions t "
             "JOIN p_members m USING (member_id) WHERE t.meeting_id = ? AND t.kind = 'aid' AND t.reversed_by IS NULL",
             (meeting_id,),
         )
