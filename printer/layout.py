@@ -227,6 +227,25 @@ def _aid_row(r: dict[str, Any]) -> tuple[str, int]:
     return f"{r['member']} ({what})", r["amount"]
 
 
+def _share_out_lines(s: dict[str, Any], width: int) -> list[Line]:
+    """What a share-out moved: "Partage x1 0 FCFA" said nothing of the gains credited to every member."""
+    out: list[Line] = []
+    for label, amount, count, among in (
+        ("Gains partagés", s["gains"], s["gained_by"], "entre"),
+        ("Perte partagée", s["loss"], s["lost_by"], "entre"),
+        ("Épargne et gains versés", s["paid"], s["paid_to"], "à"),
+    ):
+        if amount:
+            out += pair(f"{label} ({s['fund']})", money(amount), width, indent=1)
+            out.append(Line("   " + _among(among, count)))
+    return out
+
+
+def _among(word: str, count: int) -> str:
+    """ "entre 23 membres", but "à 1 membre": one member shares with nobody."""
+    return keep(word, str(count), "membres") if count > 1 else keep("à", "1", "membre")
+
+
 def _cash_error(label: str, diff: int, width: int) -> list[Line]:
     """More cash than the books say is +, cash missing is -."""
     return pair(label, money(diff, signed=True), width, indent=1, bold=True)
@@ -265,6 +284,8 @@ def meeting_report(doc: dict[str, Any], width: int = 32, *, duplicate: bool = Fa
     for t in doc["totals"]:
         label = f"{KIND.get(t['kind'], t['kind'])} ({t['fund']}) x{t['count']}"
         out += pair(label, money(t["amount"]), width, indent=1)
+    for shared in doc.get("share_outs", []):  # documents queued before it have the share-out among the totals
+        out += _share_out_lines(shared, width)
     for title, rows, fmt in (
         ("PRÊTS ACCORDÉS", doc["loans"], lambda r: (f"{r['member']}, {_months(r['term_months'])}", r["amount"])),
         ("AIDES", doc["aid"], _aid_row),

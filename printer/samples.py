@@ -100,6 +100,10 @@ def report() -> dict[str, Any]:
             {"fund": "verte", "kind": "repayment", "count": 3, "amount": 15355},
             {"fund": "verte", "kind": "reversal", "count": 1, "amount": 1000},
         ],
+        # The cycle's gains credited to savings, the cash left in the box.
+        "share_outs": [
+            {"fund": "verte", "gains": 1370, "gained_by": 23, "loss": 0, "lost_by": 0, "paid": 0, "paid_to": 0}
+        ],
         "loans": [{"member": "n° 14 Enyonam Ʋɔdzi", "amount": 30000, "term_months": 3, "fund": "verte"}],
         "aid": [{"member": "n° 9 Ɖɔvi Ŋuɖe-Ahouansou", "aid": "deces", "amount": 10000}],
         "corrections": [

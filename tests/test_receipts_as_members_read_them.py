@@ -14,6 +14,7 @@ from kiosk.services import movements as V
 from kiosk.services import receipts as RC
 from printer.escpos_out import as_text
 from printer.layout import layout
+from printer.samples import DOCS
 
 DAY = date(2026, 3, 2)
 
@@ -83,3 +84,52 @@ def test_an_aid_to_repay_says_so_where_a_gift_does_not(kiosk: Kiosk) -> None:
     assert "Aide maladie à rembourser (rouge) +5 000 FCFA" in _paper(RC.statement_doc(kiosk, g.member(0)), 48)
     report = _paper(_docs(kiosk, "report")[-1])
     assert "(maladie, à rembourser) 5 000 FCFA" in report and "(décès) 10 000 FCFA" in report
+
+
+def _earn_400(k: Kiosk) -> tuple[Group, str]:
+    """Two members save 10 000 and 30 000; a loan repaid earns the caisse verte 400 F of PAF."""
+    g = make_group(k, n_members=2, rules={"share_out": True})
+    meeting = g.open(DAY, attendance=None)
+    V.contribution(k, meeting, g.treasurer, g.member(0), "verte", 10000)
+    V.contribution(k, meeting, g.treasurer, g.member(1), "verte", 30000)
+    loan = V.grant_loan(k, meeting, g.treasurer, g.member(1), 20000, 1, g.two())
+    V.repay(k, meeting, g.treasurer, loan, V.loan_due(k, loan, DAY).payoff)
+    return g, meeting
+
+
+def _movements_of(report: dict, width: int = 32) -> list[str]:
+    lines = _lines(report, width)
+    return lines[lines.index("MOUVEMENTS") + 1 : lines.index("PRÊTS ACCORDÉS")]
+
+
+def test_the_procès_verbal_says_what_a_share_out_credited_and_to_how_many(kiosk: Kiosk) -> None:
+    # The gains stay in the box, credited to savings: the share-out moved no cash, and the procès-verbal
+    # printed "Partage (verte) x1 0 FCFA" though every saver's savings grew.
+    g, meeting = _earn_400(kiosk)
+    V.do_share_out(kiosk, meeting, g.treasurer, g.two(), payout=False)
+    g.close(meeting)
+    report = _docs(kiosk, "report")[-1]
+    lines = _movements_of(report)
+    assert lines[-2:] == [" Gains partagés (verte) 400 FCFA", "   entre 2 membres"]
+    assert not any("Partage" in line for line in lines)
+    assert "Gains partagés (verte) 400 FCFA entre 2 membres" in _paper(report, 48)
+
+
+def test_the_procès_verbal_says_what_a_share_out_paid_out(kiosk: Kiosk) -> None:
+    g, meeting = _earn_400(kiosk)
+    V.do_share_out(kiosk, meeting, g.treasurer, g.two(), payout=True)
+    g.close(meeting)
+    lines = _movements_of(_docs(kiosk, "report")[-1], 48)
+    assert lines[-4:] == [
+        " Gains partagés (verte)                 400 FCFA",
+        "   entre 2 membres",
+        " Épargne et gains versés (verte)     40 400 FCFA",
+        "   à 2 membres",
+    ]
+
+
+def test_a_loss_shared_out_is_said_as_a_loss() -> None:
+    # A box 100 F short at the end of a cycle where one member saved: that member bears it.
+    loss = {"fund": "verte", "gains": 0, "gained_by": 0, "loss": 100, "lost_by": 1, "paid": 0, "paid_to": 0}
+    doc = DOCS["report"]() | {"share_outs": [loss]}
+    assert _movements_of(doc)[-2:] == [" Perte partagée (verte) 100 FCFA", "   à 1 membre"]

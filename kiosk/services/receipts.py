@@ -251,11 +251,20 @@ def report_doc(k: Kiosk, meeting_id: str) -> dict[str, Any]:
             "closing_expected": close_expected,
             "closing_counted": None if close_expected is None else close_expected + discrepancies.get((f, "close"), 0),
         }
+    # A share-out's amount is only the cash paid out (none when the shares stay in savings): the
+    # procès-verbal says what it shared instead, among how many members.
     totals = k.store.query(
         "SELECT fund, kind, COUNT(*) AS count, SUM(amount) AS amount FROM p_transactions "
-        "WHERE meeting_id = ? AND kind != 'discrepancy' GROUP BY fund, kind ORDER BY fund, kind",
+        "WHERE meeting_id = ? AND kind NOT IN ('discrepancy', 'share_out') GROUP BY fund, kind ORDER BY fund, kind",
         (meeting_id,),
     )
+    share_outs = [
+        _shared(row["fund"], row["detail"])
+        for row in k.store.query(
+            "SELECT fund, detail FROM p_transactions WHERE meeting_id = ? AND kind = 'share_out' ORDER BY seq",
+            (meeting_id,),
+        )
+    ]
     loans = [
         {
             "member": f"n° {r['number']} {r['name']}",
@@ -313,9 +322,25 @@ def report_doc(k: Kiosk, meeting_id: str) -> dict[str, Any]:
         "attendance": attendance,
         "funds": funds,
         "totals": totals,
+        "share_outs": share_outs,
         "loans": loans,
         "aid": aid,
         "corrections": corrections,
+    }
+
+
+def _shared(fund: str, detail: Any) -> dict[str, Any]:
+    """A share-out as the procès-verbal tells it: the gains (or the loss) spread over the members'
+    savings, and the cash paid out, each with how many members it went to."""
+    shares, payouts = share_parts(detail)
+    return {
+        "fund": fund,
+        "gains": sum(a for a in shares.values() if a > 0),
+        "gained_by": sum(1 for a in shares.values() if a > 0),
+        "loss": -sum(a for a in shares.values() if a < 0),
+        "lost_by": sum(1 for a in shares.values() if a < 0),
+        "paid": sum(payouts.values()),
+        "paid_to": sum(1 for a in payouts.values() if a),
     }
 
 
