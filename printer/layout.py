@@ -180,6 +180,8 @@ def member_receipt(doc: dict[str, Any], width: int = 32, *, duplicate: bool = Fa
     out = _meeting_header(doc, width, duplicate)
     member = doc["member"]
     out += [Line(t, bold=True) for t in wrap(f"Membre n° {member['number']} : {member['name']}", width)]
+    if doc.get("recap"):
+        out += [Line(t) for t in wrap("Reprend les reçus déjà remis à cette séance : ne pas les additionner.", width)]
     sections = (
         ("Vous avez versé", lambda m: m["flow"] == "in" and m["kind"] != "reversal"),
         ("Vous avez reçu", lambda m: m["flow"] == "out" and m["kind"] != "reversal"),

@@ -133,3 +133,34 @@ def test_a_loss_shared_out_is_said_as_a_loss() -> None:
     loss = {"fund": "verte", "gains": 0, "gained_by": 0, "loss": 100, "lost_by": 1, "paid": 0, "paid_to": 0}
     doc = DOCS["report"]() | {"share_outs": [loss]}
     assert _movements_of(doc)[-2:] == [" Perte partagée (verte) 100 FCFA", "   à 1 membre"]
+
+
+def test_with_a_receipt_per_movement_the_closing_one_reads_as_a_summary(kiosk: Kiosk) -> None:
+    # Each contribution had its receipt; the closing one listed them again as "REÇU DE MEMBRE", and a
+    # member adding up their papers counted the money twice.
+    kiosk.store.set_setting("receipt_mode", "movement")
+    g = make_group(kiosk, 2)
+    meeting = g.open(DAY)
+    V.contribution(kiosk, meeting, g.treasurer, g.member(0), "verte", 1500)
+    V.contribution(kiosk, meeting, g.treasurer, g.member(0), "rouge", 200)
+    g.close(meeting)
+    mine = [d for d in _docs(kiosk, "member") if d["member"]["name"] == "Membre 0"]
+    *given, closing = mine
+    assert len(given) == 2 and all(_lines(d)[1].strip() == "REÇU DE MEMBRE" for d in given)
+    assert not any("Reprend" in _paper(d) for d in given)
+    paper = _paper(closing)
+    assert paper.startswith("MUSO Test RÉCAPITULATIF DE LA SÉANCE Séance n° 1")
+    assert "Reprend les reçus déjà remis à cette séance : ne pas les additionner." in paper
+    assert "REÇU DE MEMBRE" not in paper
+    # Membre 1 paid nothing and got no receipt: the closing one is their only paper of the meeting.
+    other = next(d for d in _docs(kiosk, "member") if d["member"]["name"] == "Membre 1")
+    assert "REÇU DE MEMBRE" in _paper(other) and "Reprend" not in _paper(other)
+
+
+def test_with_receipts_at_closing_only_the_closing_one_is_the_member_s_receipt(kiosk: Kiosk) -> None:
+    g = make_group(kiosk, 2)
+    meeting = g.open(DAY)
+    V.contribution(kiosk, meeting, g.treasurer, g.member(0), "verte", 1500)
+    g.close(meeting)
+    [closing] = [d for d in _docs(kiosk, "member") if d["member"]["name"] == "Membre 0"]
+    assert "REÇU DE MEMBRE" in _paper(closing) and "Reprend" not in _paper(closing)

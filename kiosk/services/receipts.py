@@ -197,9 +197,19 @@ def member_doc(k: Kiosk, meeting_id: str, member_id: str, txn_ids: list[str] | N
     if txn_ids is None:
         shares = _shares_of(k, member_id, "t.meeting_id = ?", (meeting_id,))
         movements += [{key: v for key, v in entry.items() if key not in ("seq", "date")} for entry in shares]
+    # At closing, after receipts given movement by movement: the same money again under the same title
+    # was added up twice by whoever totals their papers. Receipts given, not the setting now: the mode may
+    # have changed during the meeting.
+    recap = txn_ids is None and bool(
+        k.store.query(
+            "SELECT 1 FROM p_receipts WHERE meeting_id = ? AND member_id = ? AND kind = 'member' LIMIT 1",
+            (meeting_id, member_id),
+        )
+    )
     return {
         "type": "member",
-        "title": "Reçu de membre",
+        "title": "Récapitulatif de la séance" if recap else "Reçu de membre",
+        "recap": recap,
         "group": group["name"],
         "meeting": {"number": meeting["number"], "date": meeting["date"]},
         "member": {"number": member["number"], "name": member["name"]},
