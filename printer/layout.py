@@ -181,7 +181,8 @@ def member_receipt(doc: dict[str, Any], width: int = 32, *, duplicate: bool = Fa
     member = doc["member"]
     out += [Line(t, bold=True) for t in wrap(f"Membre n° {member['number']} : {member['name']}", width)]
     if doc.get("recap"):
-        out += [Line(t) for t in wrap("Reprend les reçus déjà remis à cette séance : ne pas les additionner.", width)]
+        advice = keep("ne", "pas", "les", "additionner.")  # on one line: "ne" alone at a line's end read as cut
+        out += [Line(t) for t in wrap(f"Reprend les reçus déjà remis à cette séance : {advice}", width)]
     sections = (
         ("Vous avez versé", lambda m: m["flow"] == "in" and m["kind"] != "reversal"),
         ("Vous avez reçu", lambda m: m["flow"] == "out" and m["kind"] != "reversal"),

@@ -152,6 +152,8 @@ def test_with_a_receipt_per_movement_the_closing_one_reads_as_a_summary(kiosk: K
     assert paper.startswith("MUSO Test RÉCAPITULATIF DE LA SÉANCE Séance n° 1")
     assert "Reprend les reçus déjà remis à cette séance : ne pas les additionner." in paper
     assert "REÇU DE MEMBRE" not in paper
+    for width in (32, 42, 48):  # the advice whole on its line, never "ne" left at the end of one
+        assert any(line.endswith("ne pas les additionner.") for line in _lines(closing, width))
     # Membre 1 paid nothing and got no receipt: the closing one is their only paper of the meeting.
     other = next(d for d in _docs(kiosk, "member") if d["member"]["name"] == "Membre 1")
     assert "REÇU DE MEMBRE" in _paper(other) and "Reprend" not in _paper(other)
