@@ -95,9 +95,16 @@ def _kind(kind: str, detail: dict[str, Any]) -> str:
     return label
 
 
+def _repayable_aid(m: dict[str, Any]) -> bool:
+    """An aid lent, not given: its detail carries the loan's terms (jobs queued before they did cannot tell)."""
+    return m["kind"] == "aid" and bool(m["detail"].get("term_months"))
+
+
 def _label(m: dict[str, Any]) -> str:
     # A correction's detail names what it cancels (services.receipts copies the fine or aid type there).
     label = _kind(m["of"] if m["kind"] == "reversal" else m["kind"], m["detail"])
+    if _repayable_aid(m):  # "Vous avez reçu : Aide maladie 5 000" read as a gift, not as money owed
+        label += " " + keep("à", "rembourser")
     label += f" ({m['fund']})"
     if m["kind"] != "reversal":
         return label
@@ -115,7 +122,8 @@ def _movement_lines(m: dict[str, Any], width: int) -> list[Line]:
             parts.append(keep("pénalité", money(d["penalty"])))
         out += [Line("   " + t) for t in wrap("dont " + ", ".join(parts), width - 3)]
     if m["kind"] in ("loan", "aid") and m["detail"].get("term_months"):  # jobs queued before it have none
-        out += [Line("   " + t) for t in wrap(_loan_terms(m["amount"], m["detail"]), width - 3)]
+        terms = _loan_terms(m["amount"], m["detail"])
+        out += [Line("   " + t) for t in wrap(f"en {terms}" if _repayable_aid(m) else terms, width - 3)]
     if m["kind"] == "reversal" and m.get("reason"):
         out += [Line("   " + t) for t in wrap(f"{keep('motif', ':')} {m['reason']}", width - 3)]
     if m.get("approved_by"):  # jobs queued before it have none
@@ -140,7 +148,7 @@ def _loan_terms(amount: int, d: dict[str, Any]) -> str:
         parts += [keep("PAF", money(d["paf"])), keep("à rendre", money(amount + d["paf"]))]
     else:
         parts.append("sans PAF")
-    return ", ".join(parts) + f", {keep('1re', 'échéance', 'le')} {date_fr(d['first_due'])}"
+    return ", ".join(parts) + ", " + keep("1re", "échéance", "le", date_fr(d["first_due"]))
 
 
 def _loan_balances(b: dict[str, Any], width: int, indent: int, always: bool = False) -> list[Line]:
@@ -172,6 +180,9 @@ def member_receipt(doc: dict[str, Any], width: int = 32, *, duplicate: bool = Fa
     out = _meeting_header(doc, width, duplicate)
     member = doc["member"]
     out += [Line(t, bold=True) for t in wrap(f"Membre n° {member['number']} : {member['name']}", width)]
+    if doc.get("recap"):
+        advice = keep("ne", "pas", "les", "additionner.")  # on one line: "ne" alone at a line's end read as cut
+        out += [Line(t) for t in wrap(f"Reprend les reçus déjà remis à cette séance : {advice}", width)]
     sections = (
         ("Vous avez versé", lambda m: m["flow"] == "in" and m["kind"] != "reversal"),
         ("Vous avez reçu", lambda m: m["flow"] == "out" and m["kind"] != "reversal"),
@@ -212,6 +223,37 @@ def _correction(r: dict[str, Any]) -> tuple[str, int]:
     return f"{who}{keep(what, ':')} {r['reason']}", r["amount"]  # a line never starts with ":"
 
 
+def _aid_row(r: dict[str, Any]) -> tuple[str, int]:
+    what = AID.get(r["aid"], r["aid"])
+    if r.get("repayable"):  # documents queued before it existed have none
+        what += ", " + keep("à", "rembourser")
+    return f"{r['member']} ({what})", r["amount"]
+
+
+def _share_out_lines(s: dict[str, Any], width: int) -> list[Line]:
+    """What a share-out moved: "Partage x1 0 FCFA" said nothing of the gains credited to every member."""
+    out: list[Line] = []
+    for label, amount, count, among in (
+        ("Gains partagés", s["gains"], s["gained_by"], "entre"),
+        ("Perte partagée", s["loss"], s["lost_by"], "entre"),
+        ("Épargne et gains versés", s["paid"], s["paid_to"], "à"),
+    ):
+        if amount:
+            out += pair(f"{label} ({s['fund']})", money(amount), width, indent=1)
+            out.append(Line("   " + _among(among, count)))
+    return out
+
+
+def _among(word: str, count: int) -> str:
+    """ "entre 23 membres", but "à 1 membre": one member shares with nobody."""
+    return keep(word, str(count), "membres") if count > 1 else keep("à", "1", "membre")
+
+
+def _cash_error(label: str, diff: int, width: int) -> list[Line]:
+    """More cash than the books say is +, cash missing is -."""
+    return pair(label, money(diff, signed=True), width, indent=1, bold=True)
+
+
 def meeting_report(doc: dict[str, Any], width: int = 32, *, duplicate: bool = False) -> list[Block]:
     """The procès-verbal of a meeting."""
     out = _meeting_header(doc, width, duplicate)
@@ -227,24 +269,29 @@ def meeting_report(doc: dict[str, Any], width: int = 32, *, duplicate: bool = Fa
             continue
         out.append(Rule())
         out.append(Line(FUND[fund].upper(), bold=True))
+        # Each count's error under its own lines, from the figures printed above it: one sum of both let
+        # 100 F found at opening and 100 F missing at closing cancel out, and put either under the closing.
         out += pair("Ouverture, compté", money(f["opening_counted"]), width, indent=1)
         if f["opening_counted"] != f["opening_expected"]:
             out += pair("attendu", money(f["opening_expected"]), width, indent=3)
+            out += _cash_error("Écart à l'ouverture", f["opening_counted"] - f["opening_expected"], width)
         out += pair("Entrées", money(f["in"]), width, indent=1)
         out += pair("Sorties", money(f["out"]), width, indent=1)
         if f["closing_expected"] is not None:
             out += pair("Clôture, attendu", money(f["closing_expected"]), width, indent=1)
             out += pair("Clôture, compté", money(f["closing_counted"]), width, indent=1)
-        if f["discrepancy"]:
-            out += pair("ÉCART", money(f["discrepancy"], signed=True), width, indent=1, bold=True)
+            if f["closing_counted"] != f["closing_expected"]:
+                out += _cash_error("Écart à la clôture", f["closing_counted"] - f["closing_expected"], width)
     out.append(Rule())
     out.append(Line("MOUVEMENTS", bold=True))
     for t in doc["totals"]:
         label = f"{KIND.get(t['kind'], t['kind'])} ({t['fund']}) x{t['count']}"
         out += pair(label, money(t["amount"]), width, indent=1)
+    for shared in doc.get("share_outs", []):  # documents queued before it have the share-out among the totals
+        out += _share_out_lines(shared, width)
     for title, rows, fmt in (
         ("PRÊTS ACCORDÉS", doc["loans"], lambda r: (f"{r['member']}, {_months(r['term_months'])}", r["amount"])),
-        ("AIDES", doc["aid"], lambda r: (f"{r['member']} ({AID.get(r['aid'], r['aid'])})", r["amount"])),
+        ("AIDES", doc["aid"], _aid_row),
         ("CORRECTIONS", doc["corrections"], _correction),
     ):
         if rows:

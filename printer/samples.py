@@ -73,7 +73,6 @@ def report() -> dict[str, Any]:
                 "out": 30000,
                 "closing_expected": 261355,
                 "closing_counted": 260855,
-                "discrepancy": -500,
             },
             "rouge": {
                 "opening_expected": 80000,
@@ -82,7 +81,6 @@ def report() -> dict[str, Any]:
                 "out": 10000,
                 "closing_expected": 76500,
                 "closing_counted": 76500,
-                "discrepancy": 100,
             },
             "bleue": {
                 "opening_expected": 0,
@@ -91,7 +89,6 @@ def report() -> dict[str, Any]:
                 "out": 0,
                 "closing_expected": 0,
                 "closing_counted": 0,
-                "discrepancy": 0,
             },
         },
         "totals": [
@@ -102,6 +99,10 @@ def report() -> dict[str, Any]:
             {"fund": "verte", "kind": "loan", "count": 1, "amount": 30000},
             {"fund": "verte", "kind": "repayment", "count": 3, "amount": 15355},
             {"fund": "verte", "kind": "reversal", "count": 1, "amount": 1000},
+        ],
+        # The cycle's gains credited to savings, the cash left in the box.
+        "share_outs": [
+            {"fund": "verte", "gains": 1370, "gained_by": 23, "loss": 0, "lost_by": 0, "paid": 0, "paid_to": 0}
         ],
         "loans": [{"member": "n° 14 Enyonam Ʋɔdzi", "amount": 30000, "term_months": 3, "fund": "verte"}],
         "aid": [{"member": "n° 9 Ɖɔvi Ŋuɖe-Ahouansou", "aid": "deces", "amount": 10000}],

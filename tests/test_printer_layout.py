@@ -141,8 +141,38 @@ def test_meeting_report_cash_adds_up() -> None:
     for f in doc["funds"].values():
         assert f["opening_counted"] + f["in"] - f["out"] == f["closing_expected"]
     text = as_text(layout(doc, 32), 32)
-    assert "ÉCART" in text and "-500 FCFA" in text and "+100 FCFA" in text
+    verte, rouge = text.split("CAISSE VERTE")[1].split("CAISSE ROUGE")
+    assert verte.split("Clôture, compté")[1].splitlines()[1] == " Écart à la clôture    -500 FCFA"
+    assert "Écart à l'ouverture" not in verte
+    # The caisse rouge's 100 F over were found at opening: said there, not under its closing.
+    assert rouge.splitlines()[1:4] == [
+        " Ouverture, compté   80 100 FCFA",
+        "   attendu           80 000 FCFA",
+        " Écart à l'ouverture   +100 FCFA",
+    ]
+    assert "Écart à la clôture" not in rouge
     assert "CAISSE BLEUE" not in text  # an empty box is not printed
+
+
+def test_an_error_at_opening_and_its_opposite_at_closing_are_both_on_the_procès_verbal() -> None:
+    # 100 F too many counted at opening, 100 F missing at closing: summed, they printed no line at all.
+    doc = DOCS["report"]()
+    doc["funds"]["rouge"] |= {
+        "opening_expected": 94600,
+        "opening_counted": 94700,
+        "in": 6000,
+        "out": 10000,
+        "closing_expected": 90700,
+        "closing_counted": 90600,
+    }
+    for width in (32, 48):
+        lines = _lines(doc, width)
+        lines = lines[lines.index("CAISSE ROUGE") :]
+        opening = next(i for i, line in enumerate(lines) if line.startswith(" Écart à l'ouverture"))
+        closing = next(i for i, line in enumerate(lines) if line.startswith(" Écart à la clôture"))
+        assert lines[opening].endswith(" +100 FCFA") and lines[opening - 1].strip().startswith("attendu")
+        assert lines[closing].endswith(" -100 FCFA") and lines[closing - 1].startswith(" Clôture, compté")
+        assert "ÉCART" not in "\n".join(lines)
 
 
 def test_duplicata_is_marked() -> None:

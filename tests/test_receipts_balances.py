@@ -84,7 +84,7 @@ def test_a_loan_s_receipt_says_its_terms_not_only_its_sum(kiosk: Kiosk) -> None:
     receipt = next(d for d in _docs(kiosk, "member") if d["member"]["name"] == "Membre 0")
     paper = _paper(receipt)
     assert "Prêt (verte) 30 000 FCFA 3 mois, PAF 1 800 FCFA, à rendre 31 800 FCFA, 1re échéance le 12/02/2026" in paper
-    assert "Aide maladie (rouge) 5 000 FCFA 3 mois, sans PAF, 1re échéance le 12/02/2026" in paper
+    assert "Aide maladie à rembourser (rouge) 5 000 FCFA en 3 mois, sans PAF, 1re échéance le 12/02/2026" in paper
     # …and who let the money go: the two officers whose PINs approved it.
     names = " et ".join(kiosk.member(a.member_id)["name"] for a in g.two())
     assert paper.count(f"approuvé par {names}") == 2

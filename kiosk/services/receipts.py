@@ -197,9 +197,19 @@ def member_doc(k: Kiosk, meeting_id: str, member_id: str, txn_ids: list[str] | N
     if txn_ids is None:
         shares = _shares_of(k, member_id, "t.meeting_id = ?", (meeting_id,))
         movements += [{key: v for key, v in entry.items() if key not in ("seq", "date")} for entry in shares]
+    # At closing, after receipts given movement by movement: the same money again under the same title
+    # was added up twice by whoever totals their papers. Receipts given, not the setting now: the mode may
+    # have changed during the meeting.
+    recap = txn_ids is None and bool(
+        k.store.query(
+            "SELECT 1 FROM p_receipts WHERE meeting_id = ? AND member_id = ? AND kind = 'member' LIMIT 1",
+            (meeting_id, member_id),
+        )
+    )
     return {
         "type": "member",
-        "title": "Reçu de membre",
+        "title": "Récapitulatif de la séance" if recap else "Reçu de membre",
+        "recap": recap,
         "group": group["name"],
         "meeting": {"number": meeting["number"], "date": meeting["date"]},
         "member": {"number": member["number"], "name": member["name"]},
@@ -250,13 +260,21 @@ def report_doc(k: Kiosk, meeting_id: str) -> dict[str, Any]:
             "out": -flows.get((f, "out"), 0),
             "closing_expected": close_expected,
             "closing_counted": None if close_expected is None else close_expected + discrepancies.get((f, "close"), 0),
-            "discrepancy": discrepancies.get((f, "open"), 0) + discrepancies.get((f, "close"), 0),
         }
+    # A share-out's amount is only the cash paid out (none when the shares stay in savings): the
+    # procès-verbal says what it shared instead, among how many members.
     totals = k.store.query(
         "SELECT fund, kind, COUNT(*) AS count, SUM(amount) AS amount FROM p_transactions "
-        "WHERE meeting_id = ? AND kind != 'discrepancy' GROUP BY fund, kind ORDER BY fund, kind",
+        "WHERE meeting_id = ? AND kind NOT IN ('discrepancy', 'share_out') GROUP BY fund, kind ORDER BY fund, kind",
         (meeting_id,),
     )
+    share_outs = [
+        _shared(row["fund"], row["detail"])
+        for row in k.store.query(
+            "SELECT fund, detail FROM p_transactions WHERE meeting_id = ? AND kind = 'share_out' ORDER BY seq",
+            (meeting_id,),
+        )
+    ]
     loans = [
         {
             "member": f"n° {r['number']} {r['name']}",
@@ -273,9 +291,15 @@ def report_doc(k: Kiosk, meeting_id: str) -> dict[str, Any]:
         )
     ]
     aid = [
-        {"member": f"n° {r['number']} {r['name']}", "aid": r["aid"], "amount": r["amount"]}
+        {
+            "member": f"n° {r['number']} {r['name']}",
+            "aid": r["aid"],
+            "amount": r["amount"],
+            "repayable": bool(r["repayable"]),  # lent: the group's notebook says it is owed back
+        }
         for r in k.store.query(
-            "SELECT m.number, m.name, json_extract(t.detail, '$.aid') AS aid, t.amount FROM p_transactions t "
+            "SELECT m.number, m.name, json_extract(t.detail, '$.aid') AS aid, t.amount, "
+            "t.loan_id IS NOT NULL AS repayable FROM p_transactions t "
             "JOIN p_members m USING (member_id) WHERE t.meeting_id = ? AND t.kind = 'aid' AND t.reversed_by IS NULL",
             (meeting_id,),
         )
@@ -308,9 +332,25 @@ def report_doc(k: Kiosk, meeting_id: str) -> dict[str, Any]:
         "attendance": attendance,
         "funds": funds,
         "totals": totals,
+        "share_outs": share_outs,
         "loans": loans,
         "aid": aid,
         "corrections": corrections,
+    }
+
+
+def _shared(fund: str, detail: Any) -> dict[str, Any]:
+    """A share-out as the procès-verbal tells it: the gains (or the loss) spread over the members'
+    savings, and the cash paid out, each with how many members it went to."""
+    shares, payouts = share_parts(detail)
+    return {
+        "fund": fund,
+        "gains": sum(a for a in shares.values() if a > 0),
+        "gained_by": sum(1 for a in shares.values() if a > 0),
+        "loss": -sum(a for a in shares.values() if a < 0),
+        "lost_by": sum(1 for a in shares.values() if a < 0),
+        "paid": sum(payouts.values()),
+        "paid_to": sum(1 for a in payouts.values() if a),
     }
 
 
