@@ -7,6 +7,7 @@ Everything is in French; amounts are right-aligned as ``12 500 FCFA``.
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from kiosk.domain.receipts import totals
 
@@ -82,7 +83,16 @@ def _footer(doc: dict[str, Any], width: int, officer: str | None = None) -> list
     out.append(Line(f"Code : {doc['code']}", "center", bold=True))
     if doc.get("verify_url"):
         out.append(Qr(doc["verify_url"]))
+        # Where to type the number and code by hand: a smudged QR code, or no phone to scan it with.
+        out += [Line(t, "center") for t in wrap(f"Vérifier sur {verify_site(doc['verify_url'])}", width)]
     return out
+
+
+def verify_site(url: str) -> str:
+    """The check's page a person types (``ong.example.org/verify``) from a QR code's address
+    (``https://ong.example.org/v/K07-000123/ABCDEFGHJK``): no scheme, the server's path prefix kept."""
+    parts = urlsplit(url)
+    return f"{parts.netloc}{parts.path.rsplit('/v/', 1)[0]}/verify"
 
 
 def _kind(kind: str, detail: dict[str, Any]) -> str:

@@ -196,6 +196,23 @@ def test_qr_only_when_a_server_is_configured() -> None:
     doc = DOCS["member"]() | {"verify_url": None}
     assert not any(isinstance(b, Qr) for b in layout(doc, 32))
     assert b"\x1d(k" not in render(layout(doc, 32), Style(width=32))
+    assert "Vérifier sur" not in as_text(layout(doc, 32), 32)
+
+
+@pytest.mark.parametrize(
+    ("url", "site"),
+    [
+        ("https://muso.ong.tg/v/K07-000123/ABCDEFGHJK", "muso.ong.tg/verify"),
+        ("https://ong.example.org/muso/v/K07-000123/ABCDEFGHJK", "ong.example.org/muso/verify"),  # behind a prefix
+        ("http://192.168.1.20:8000/v/K07-000123/ABCDEFGHJK", "192.168.1.20:8000/verify"),
+    ],
+)
+def test_the_paper_says_where_to_check_it_by_hand(url: str, site: str) -> None:
+    """A smudged QR code, or no phone to scan it with: the member types the number and code on this page."""
+    for width in (32, 48):
+        text = as_text(layout(DOCS["member"]() | {"verify_url": url}, width), width)
+        joined = "".join(line.strip() for line in text.splitlines()).replace(" ", "")  # a long address wraps
+        assert f"Vérifiersur{site}" in joined
 
 
 def test_a_typical_receipt_fits_in_a_kilobyte_and_renders_fast() -> None:
