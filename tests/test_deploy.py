@@ -421,6 +421,8 @@ def test_bad_backup_places_are_refused_in_words(tmp_path: Path, capsys) -> None:
     assert main(["--db", str(db), "backup", str(afile / "x")]) == 3  # a file where a folder should be
     assert main(["--db", str(db), "backup", str(tmp_path / "nodir" / "usb" / "k.db")]) == 3
     assert "Traceback" not in capsys.readouterr().err
+    assert main(["--db", str(db), "backup", f"{tmp_path / 'cle'}/"]) == 3  # a folder meant, none there
+    assert "le dossier" in capsys.readouterr().err and not (tmp_path / "cle").exists()
     empty = tmp_path / "empty.db"
     empty.write_bytes(b"")  # SQLite would take it for an empty database, and the kiosk's journal gone
     assert main(["--db", str(db), "restore-backup", str(empty), "--force"]) == 1

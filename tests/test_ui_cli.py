@@ -74,6 +74,9 @@ def test_without_a_screen_the_demo_falls_back_to_the_report(
     assert main(["--db", str(tmp_path / "demo.db"), "demo"]) == EXIT_OK
     assert not launched
     assert "Pas d'écran" in capsys.readouterr().err
+    # A mistyped database is said before the missing screen: a screen would not fix it.
+    assert main(["--db", str(tmp_path / "kiosk.bd"), "run"]) == 3 and not launched
+    assert "pas de base de kiosque" in capsys.readouterr().err
 
 
 def test_run_uses_the_kiosk_database(

@@ -133,11 +133,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     """The kiosk itself: its own database (kiosk.config), fullscreen, leaving needs an officer's PIN."""
+    db = kiosk_cli.db_file(args, existing=True)  # a mistyped --db is said first: a screen would not fix it
     if _headless():
         print("Pas d'écran (ni DISPLAY ni WAYLAND_DISPLAY, ni QT_QPA_PLATFORM) : impossible d'ouvrir l'application.",
               file=sys.stderr)  # fmt: skip
         return EXIT_INPUT
-    return _launch(args, kiosk_cli.db_file(args, existing=True), None, None)
+    return _launch(args, db, None, None)
 
 
 def cmd_setup(args: argparse.Namespace) -> int:

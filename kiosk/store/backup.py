@@ -19,6 +19,10 @@ def _name(store: Store) -> str:
 
 
 def backup(store: Store, dest: str | Path) -> Path:
+    if str(dest).endswith(("/", os.sep)) and not Path(dest).is_dir():
+        # Meant as a folder ("/media/cle/"), and there is none: a stick not mounted. Written as a file
+        # named like the folder, the backup would sit on the SD card, where the stick was looked for.
+        raise StoreError(f"le dossier {dest} n'existe pas : branchez la clé USB, ou créez le dossier")
     dest = Path(dest)
     if dest.is_dir():
         seq, _ = store.head()
