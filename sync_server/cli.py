@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from .errors import SyncServerError
 
@@ -29,6 +29,10 @@ EXIT_OK, EXIT_REFUSED, EXIT_INPUT, EXIT_DB = 0, 1, 2, 3
 
 # Migrating the wrong database makes a second, empty server: the usual cause is DATABASE_URL not set, where
 # the default SQLite file is relative to the directory the command runs in.
+CANNOT_OPEN = (
+    "check DATABASE_URL (or --database-url), that the server answers, that the database exists (PostgreSQL: "
+    "createdb) and, for a SQLite file, that its folder exists and may be written to"
+)
 MIGRATE_OR_CHECK = (
     "if this is not the server's database, check DATABASE_URL (or --database-url; a relative SQLite path "
     "depends on the working directory) before anything else; if it is a new server, run `muso-server migrate`"
@@ -408,9 +412,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SQLAlchemyError as exc:
         first = str(exc).splitlines()[0]
         print(f"database error: {exc.__class__.__name__}: {first}", file=sys.stderr)
-        if "no such table" in first or "does not exist" in first:
+        if "no such table" in first or ('relation "' in first and "does not exist" in first):
             print(f"the database {_location(args)} is not migrated.", file=sys.stderr)
             print(MIGRATE_OR_CHECK, file=sys.stderr)
+        elif isinstance(exc, OperationalError):  # never reached: telling to migrate it would say the same again
+            print(f"cannot open the database {_location(args)}: {CANNOT_OPEN}", file=sys.stderr)
         return EXIT_DB
     except BrokenPipeError:  # `… | head`: the reader has gone, nothing more to say
         # Python's own recipe: point stdout at /dev/null, or flushing it at exit fails once more.

@@ -46,6 +46,7 @@ from sqlalchemy import (
     create_engine,
     event,
 )
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import NullPool
 
 from kiosk.domain.events import GENESIS
@@ -398,7 +399,10 @@ def _sqlite_write_turn(engine: Engine) -> Iterator[None]:
             return
         # Opened for each transaction (microseconds, against milliseconds for the write): an flock
         # belongs to an open file, so a descriptor kept across a fork would not exclude the child.
-        fd = os.open(f"{path}-writer.lock", os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fd = os.open(f"{path}-writer.lock", os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError as exc:  # no such folder, not ours to write: the database cannot be opened, as SQLite says
+            raise OperationalError(f"open {path}-writer.lock", None, exc) from exc
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
             yield

@@ -16,7 +16,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from fastapi.testclient import TestClient
 from pydantic import ValidationError
-from test_sync_support import BACKENDS, ROOT, SECRET, LiveServer, ServerDb, server_db, station  # noqa: F401
+from test_sync_support import BACKENDS, PG_URL, ROOT, SECRET, LiveServer, ServerDb, server_db, station  # noqa: F401
 
 from kiosk import cli as kiosk_cli
 from sync_server import cli as server_cli
@@ -131,6 +131,26 @@ def test_commands_before_migrate_say_to_migrate(
     monkeypatch.setattr("sys.stdin", io.StringIO("a long enough password\n"))
     assert server_cli.main(["create-user", "awa", "--role", "admin", "--password-stdin"]) == server_cli.EXIT_DB
     assert "run `muso-server migrate`" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("where", ["sqlite_folder", "postgresql_database"])
+def test_a_database_that_cannot_be_opened_is_named_and_not_told_to_migrate(
+    where: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:  # type: ignore[type-arg]
+    """`migrate` cannot reach it either: "run `muso-server migrate`" after migrate failed sent people in a circle."""
+    if where == "sqlite_folder":
+        url, named = f"sqlite:///{tmp_path / 'nope' / 'x.db'}", str(tmp_path / "nope" / "x.db")
+    else:
+        if not PG_URL:
+            pytest.skip("MUSO_TEST_DATABASE_URL is not set (no PostgreSQL)")
+        url, named = PG_URL.rsplit("/", 1)[0] + "/muso_no_such_database", "muso_no_such_database"
+    for argv in (["--database-url", url, "migrate"], ["--database-url", url, "create-enrollment", "--kiosk-id", "K07"]):
+        monkeypatch.setenv("MUSO_SERVER_ENVIRONMENT", "test")
+        monkeypatch.setenv("MUSO_SERVER_SECRET_KEY", SECRET)
+        assert server_cli.main(argv) == server_cli.EXIT_DB
+        err = capsys.readouterr().err
+        assert "cannot open the database" in err and named in err and "check DATABASE_URL" in err
+        assert "muso-server migrate" not in err
 
 
 def test_a_command_run_from_another_directory_names_the_database_it_opened(
