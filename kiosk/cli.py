@@ -34,12 +34,24 @@ EXIT_OK, EXIT_VERIFY, EXIT_INPUT, EXIT_STORE = 0, 1, 2, 3
 EXIT_INTERRUPTED = 130  # as a shell reports Ctrl-C
 
 
+def say(args: argparse.Namespace, fr: str, en: str) -> str:
+    """An error line in the language asked for (``--lang``): the commands' own, not the books' refusals,
+    which kiosk.i18n words."""
+    return en if getattr(args, "lang", "fr") == "en" else fr
+
+
 def db_file(args: argparse.Namespace, *, existing: bool = False) -> Path:
     """The kiosk's database; ``existing``: it must be there already (a command that only reads, copies or
     uses it would otherwise make an empty one at a mistyped path, and report it "intact")."""
     path = config.db_path(args.db)
     if existing and not path.is_file():
-        raise StoreError(f"pas de base de kiosque à {path} (vérifiez --db ou MUSO_DB ; `init` en fait une)")
+        raise StoreError(
+            say(
+                args,
+                f"pas de base de kiosque à {path} (vérifiez --db ou MUSO_DB ; `init` en fait une)",
+                f"no kiosk database at {path} (check --db or MUSO_DB; `init` makes one)",
+            )
+        )
     return path
 
 
@@ -137,7 +149,8 @@ def cmd_backup(args: argparse.Namespace) -> int:
         try:
             dest = backup(k.store, args.dest)
         except (OSError, sqlite3.Error) as exc:
-            print(f"Sauvegarde impossible vers {args.dest} : {exc}", file=sys.stderr)
+            print(say(args, f"Sauvegarde impossible vers {args.dest} : {exc}", f"Backup to {args.dest} failed: {exc}"),
+                  file=sys.stderr)  # fmt: skip
             return EXIT_STORE
     print(f"Sauvegarde écrite : {dest}")
     return EXIT_OK
@@ -287,13 +300,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"Erreur : {text}" if args.lang == "fr" else f"Error: {text}", file=sys.stderr)
         return EXIT_INPUT
     except ScenarioError as exc:
-        print(f"Erreur dans le scénario, {exc}", file=sys.stderr)
+        print(say(args, f"Erreur dans le scénario, {exc}", f"Error in the scenario, {exc}"), file=sys.stderr)
         return EXIT_INPUT
     except StoreError as exc:
-        print(f"Erreur de base de données : {exc}", file=sys.stderr)
+        print(say(args, f"Erreur de base de données : {exc}", f"Database error: {exc}"), file=sys.stderr)
         return EXIT_STORE
     except sqlite3.Error as exc:  # read-only, locked for too long, full: nothing was written
-        print(f"Erreur de base de données (rien n'a été enregistré) : {exc}", file=sys.stderr)
+        print(say(args, f"Erreur de base de données (rien n'a été enregistré) : {exc}",
+                  f"Database error (nothing was recorded): {exc}"), file=sys.stderr)  # fmt: skip
         return EXIT_STORE
     except KeyboardInterrupt:
         print("Interrompu : ce qui était enregistré l'est, le reste n'a pas été fait.", file=sys.stderr)

@@ -163,3 +163,21 @@ def test_the_console_script_runs(tmp_path: Path) -> None:
     command = f"{sys.executable} -m kiosk.cli --db {tmp_path / 'k.db'} report | true; exit ${{PIPESTATUS[0]}}"
     piped = subprocess.run(["bash", "-c", command], capture_output=True, text=True, timeout=60)
     assert piped.returncode == 0 and "Traceback" not in piped.stderr and "Exception" not in piped.stderr
+
+
+def test_the_commands_own_error_lines_follow_lang(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    """Under --lang en, the first errors a newcomer meets came out in French."""
+    typo = str(tmp_path / "kiosk.bd")
+    code, _, err = run_cli(capsys, "--db", typo, "--lang", "en", "report")
+    assert code == 3 and err.startswith("Database error: no kiosk database at") and "--db or MUSO_DB" in err
+    assert "pas de base de kiosque" in run_cli(capsys, "--db", typo, "report")[2]  # French stays the default
+    db = str(tmp_path / "k.db")
+    assert run_cli(capsys, "--db", db, "init", "--kiosk-id", "K07")[0] == EXIT_OK
+    code, _, err = run_cli(capsys, "--db", db, "--lang", "en", "export-bundle", str(tmp_path / "no-stick"))
+    assert code == EXIT_INPUT and "is not a folder: plug in the USB stick" in err
+    code, _, err = run_cli(capsys, "--db", db, "--lang", "en", "printer", "preview", "999", str(tmp_path / "x.png"))
+    assert code == EXIT_INPUT and "Unknown print job: 999" in err
+    afile = tmp_path / "afile"
+    afile.write_text("x")
+    code, _, err = run_cli(capsys, "--db", db, "--lang", "en", "backup", str(afile / "x"))
+    assert code == 3 and "Backup to" in err and "failed" in err and "Sauvegarde" not in err

@@ -202,7 +202,10 @@ def cmd_queue(args: argparse.Namespace) -> int:
             try:
                 job = queue.reprint(args.job)
             except KeyError:
-                print(f"Tâche d'impression inconnue : {args.job}", file=sys.stderr)
+                print(
+                    kiosk_cli.say(args, f"Tâche d'impression inconnue : {args.job}", f"Unknown print job: {args.job}"),
+                    file=sys.stderr,
+                )
                 return EXIT_INPUT
             print(f"Duplicata ajouté à la file (tâche {job}).")
         elif args.action == "print":
@@ -234,7 +237,10 @@ def cmd_preview(args: argparse.Namespace) -> int:
         cfg = printing.printer_config(k)
         rows = k.store.query("SELECT doc, duplicate FROM print_jobs WHERE id = ?", (args.job,))
     if not rows:
-        print(f"Tâche d'impression inconnue : {args.job}", file=sys.stderr)
+        print(
+            kiosk_cli.say(args, f"Tâche d'impression inconnue : {args.job}", f"Unknown print job: {args.job}"),
+            file=sys.stderr,
+        )
         return EXIT_INPUT
     style = printing.style(cfg)
     width = args.width or style.width

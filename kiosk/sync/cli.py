@@ -263,13 +263,20 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
+    from kiosk.cli import say
+
     from .bundle import export
     from .errors import SyncError
 
     target = Path(args.dir)
     if not target.is_dir():
         # Not created here: a stick that is not mounted would have the batches land on the SD card.
-        print(f"{target} n'est pas un dossier : branchez la clé USB et donnez son dossier.", file=sys.stderr)
+        said = say(
+            args,
+            f"{target} n'est pas un dossier : branchez la clé USB et donnez son dossier.",
+            f"{target} is not a folder: plug in the USB stick and give its folder.",
+        )
+        print(said, file=sys.stderr)
         return EXIT_INPUT
     with _store(args, existing=True) as store:
         try:
@@ -277,7 +284,9 @@ def cmd_export(args: argparse.Namespace) -> int:
         except SyncError as exc:
             return _fail(exc, args)
         except OSError as exc:  # read-only, full, pulled out
-            print(f"Écriture impossible dans {target} : {exc.strerror or exc}", file=sys.stderr)
+            why = exc.strerror or exc
+            print(say(args, f"Écriture impossible dans {target} : {why}", f"Cannot write to {target}: {why}"),
+                  file=sys.stderr)  # fmt: skip
             return EXIT_STORE
     if not files:
         print("Rien à exporter : le serveur a déjà tous les événements connus.")
