@@ -170,6 +170,8 @@ def _loan_balances(b: dict[str, Any], width: int, indent: int, always: bool = Fa
         out += pair("Capital restant dû", money(b["loan_outstanding"]), width, indent=indent)
     if late:
         out += pair("EN RETARD, à payer", money(late), width, indent=indent, bold=True)
+        if b.get("late_penalty"):  # 3 210 is no installment's figure: 3 180 late and 30 for the lateness
+            out += pair("dont pénalité", money(b["late_penalty"]), width, indent=indent + 2)
     return out
 
 

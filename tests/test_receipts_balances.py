@@ -121,6 +121,8 @@ def test_the_next_installment_is_its_own_amount_not_what_is_already_late(kiosk: 
     receipt = [d for d in _docs(kiosk, "member") if d["member"]["name"] == "Membre 0"][-1]
     paper = _paper(receipt)
     assert f"EN RETARD, à payer {late // 1000} {late % 1000:03d} FCFA" in paper
+    penalty = sum(V.loan_due(kiosk, lid, day).penalty for lid in (loan, aid))
+    assert penalty and f"dont pénalité {penalty} FCFA" in paper  # the late figure is no installment's: said why
     assert "Prochaine échéance le 12/03/2026 12 265 FCFA" in paper
     # What the code vouches for is what the paper prints, the next installment and its day too.
     event = next(e for e in kiosk.store.events() if e.type == "receipt_issued" and e.seq == receipt_seq(kiosk))

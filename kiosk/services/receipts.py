@@ -149,13 +149,14 @@ def member_balances(k: Kiosk, group_id: str, member_id: str, today: date) -> dic
     loans = k.store.query(
         "SELECT * FROM p_loans WHERE member_id = ? AND status = 'active' ORDER BY start", (member_id,)
     )
-    outstanding, late = 0, 0
+    outstanding, late, penalty = 0, 0, 0
     upcoming: list[tuple[date, int]] = []
     for row in loans:
         terms, standing = terms_of(row), standing_of(row)
         outstanding += terms.principal - standing.principal_paid
         owed = due_at(terms, standing, today)
         late += owed.arrears + owed.penalty  # what should have been paid already, and what lateness cost
+        penalty += owed.penalty
         if (step := _next_installment(terms, standing, today)) is not None:
             upcoming.append(step)
     next_due = None
@@ -170,6 +171,7 @@ def member_balances(k: Kiosk, group_id: str, member_id: str, today: date) -> dic
         "savings": k.savings(group_id, member_id),
         "loan_outstanding": outstanding,
         "late": late,
+        "late_penalty": penalty,  # printed under "late", of which it is a part (not a figure of its own)
         "next_due": next_due,
         "aid_received": member["aid_received"],
     }
