@@ -421,11 +421,16 @@ def loan_schedule(doc: dict[str, Any], width: int = 32, *, duplicate: bool = Fal
     out += pair("Durée", _months(loan["term_months"]), width)
     out.append(Rule())
     num_w = 2
+    repaid, planned = loan["principal_paid"], 0
     for inst in doc["installments"]:
         label = f"{inst['number']:>{num_w}}. {date_fr(inst['due'])}"
         out += pair(label, money(inst["principal"] + inst["paf"]), width)
-        if inst["paf"]:
-            out.append(Line(" " * (num_w + 2) + f"dont PAF {money(inst['paf'])}"))
+        planned += inst["principal"]
+        # Reprinted half-way, the plan alone read as all of it still due: an installment whose capital
+        # is repaid says so (capital is repaid in the plan's order, kiosk.domain.loans).
+        notes = [f"dont PAF {money(inst['paf'])}"] * bool(inst["paf"]) + ["payée"] * (planned <= repaid)
+        if notes:
+            out += [Line(" " * (num_w + 2) + t) for t in wrap(", ".join(notes), width - num_w - 2)]
     out.append(Rule())
     paid = loan["principal_paid"] + loan["paf_paid"] + loan["penalty_paid"]
     out += pair("Déjà payé", money(paid), width)

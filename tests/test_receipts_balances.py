@@ -339,3 +339,17 @@ def test_a_declining_loan_s_échéancier_says_its_paf_is_for_installments_paid_o
     RC.print_schedule(kiosk, loan)
     [doc] = _docs(kiosk, "schedule")
     assert "1 200 FCFA si chaque échéance est payée à sa date" in _paper(doc)
+
+
+def test_an_échéancier_reprinted_half_way_marks_the_installments_paid(kiosk: Kiosk) -> None:
+    """The plan alone, reprinted after a repayment, read as all of it still due."""
+    g, loan = _granted(kiosk, "flat")
+    plan = _plan(kiosk, loan)
+    meeting = g.open(date(2026, 2, 12))
+    V.repay(kiosk, meeting, g.treasurer, loan, plan[0].total)
+    g.close(meeting)
+    RC.print_schedule(kiosk, loan)
+    paper = _paper(_docs(kiosk, "schedule")[-1])
+    assert "1. 12/02/2026 10 600 FCFA dont PAF 600 FCFA, payée" in paper
+    assert "2. 12/03/2026 10 600 FCFA dont PAF 600 FCFA 3." in paper  # not yet
+    assert "Capital restant 20 000 FCFA" in paper
