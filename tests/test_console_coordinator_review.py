@@ -242,6 +242,16 @@ def test_a_usual_fine_is_named_in_the_reader_s_language_on_a_receipt_s_check(w: 
     assert f"amende {fine['detail']['fine']}" in _words(_text(_as(w).get(verify))).lower()
 
 
+def test_an_aid_lent_reads_as_owed_on_a_receipt_s_check_and_an_aid_given_does_not(w: World) -> None:
+    aided = [(r, m) for r in w.receipts("K01") + w.receipts("K02") for m in r["movements"] if m["kind"] == "aid"]
+    lent = [(r, m) for r, m in aided if m["detail"].get("term_months")]
+    given = [(r, m) for r, m in aided if not m["detail"].get("term_months")]
+    assert lent and given
+    for (paper, _m), owed in [*[(x, True) for x in lent[:1]], *[(x, False) for x in given[:1]]]:
+        text = _words(_text(_as(w).get(f"/verify?number={paper['number']}&code={paper['code']}")))
+        assert ("à rembourser" in text) == owed, paper["number"]
+
+
 def test_a_receipt_s_check_shows_the_next_installment_the_paper_prints(w: World) -> None:
     """ "Prochaine échéance le … pour 2 prêts" was on the paper and nowhere in what its code vouches for."""
     from datetime import date

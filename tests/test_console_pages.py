@@ -196,7 +196,7 @@ def test_receipts_verify_against_the_journal(w: World, admin: TestClient) -> Non
     corrected = next(r for r in w.receipts("K01") if any(m["kind"] == "reversal" for m in r["movements"]))
     seen_bj = bj.get(f"/v1/console/verify/{corrected['number']}/{corrected['code']}", headers=token(bj, "coord_bj"))
     content = seen_bj.json()["content"]
-    printed = {"kind", "what", "of", "fund", "amount", "split", "corrected"}
+    printed = {"kind", "what", "of", "fund", "amount", "split", "corrected", "repayable"}
     assert seen_bj.json()["outside_scope"] and all(set(m) == printed for m in content["movements"])
     # A movement corrected since is said to whoever holds the paper (it is their money), without the reason.
     reversed_txns = [m for m in content["movements"] if m["corrected"]]

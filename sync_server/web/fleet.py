@@ -244,7 +244,7 @@ def verify(conn: Connection, p: Principal | None, number: str, code: str) -> dic
 
 
 # What a receipt prints of each movement, and whether it was corrected since (not who did it, nor why).
-PRINTED = ("kind", "what", "of", "fund", "amount", "split", "corrected")
+PRINTED = ("kind", "what", "of", "fund", "amount", "split", "corrected", "repayable")
 
 
 def _event(conn: Connection, kiosk_id: str, seq: int) -> Any:
@@ -337,6 +337,7 @@ def _signed(row: Any) -> dict[str, Any]:
     detail = json.loads(move["detail"]) if isinstance(move["detail"], str) else move["detail"] or {}
     if move["kind"] in ("fine", "aid"):  # which one, as the paper says it: "Amende absence", "Aide décès"
         move["what"] = detail.get("fine") or detail.get("aid")
+    move["repayable"] = move["kind"] == "aid" and bool(move.get("loan_id"))  # lent, not given: owed back
     if move["kind"] == "reversal":
         move |= {"amount": -move["amount"], "of": detail.get("kind")}
     elif move["kind"] == "repayment":  # the paper prints how a repayment was split: so must this page

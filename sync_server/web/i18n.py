@@ -380,6 +380,7 @@ T: dict[str, tuple[str, str]] = {
     "receipt_content": ("Contenu du reçu tel que synchronisé", "The receipt's content as synced"),
     "later_corrected": ("corrigé ensuite : {reason}", "corrected later: {reason}"),
     "later_corrected_plain": ("corrigé ensuite", "corrected later"),
+    "to_repay": ("à rembourser", "to be repaid"),
     # exports
     "export_intro": (
         "CSV (tout volume) ou Excel, pour un groupe ou tout votre périmètre.",
