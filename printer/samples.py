@@ -77,10 +77,10 @@ def report() -> dict[str, Any]:
             "rouge": {
                 "opening_expected": 80000,
                 "opening_counted": 80100,
-                "in": 6400,
+                "in": 6200,
                 "out": 10000,
-                "closing_expected": 76500,
-                "closing_counted": 76500,
+                "closing_expected": 76300,
+                "closing_counted": 76300,
             },
             "bleue": {
                 "opening_expected": 0,
@@ -93,7 +93,8 @@ def report() -> dict[str, Any]:
         },
         "totals": [
             {"fund": "rouge", "kind": "aid", "count": 1, "amount": 10000},
-            {"fund": "rouge", "kind": "contribution", "count": 27, "amount": 5400},
+            # 26 paying members (present, late, represented); the verte has a 27th, typed twice and reversed.
+            {"fund": "rouge", "kind": "contribution", "count": 26, "amount": 5200},
             {"fund": "rouge", "kind": "fine", "count": 5, "amount": 1000},
             {"fund": "verte", "kind": "contribution", "count": 27, "amount": 27000},
             {"fund": "verte", "kind": "loan", "count": 1, "amount": 30000},
@@ -163,7 +164,7 @@ def statement() -> dict[str, Any]:
         "balances": {
             "savings": 20000,
             "loan_outstanding": 10000,
-            "late": 5300,
+            "late": 0,  # the same day as the member's receipt: its loan's first installment falls due in August
             "next_due": {"amount": 5300, "date": "2026-08-05"},
             "aid_received": 10000,
         },
