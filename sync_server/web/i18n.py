@@ -590,6 +590,7 @@ T: dict[str, tuple[str, str]] = {
     "r_controleur": ("contrôleur·euse", "controller"),
     "r_membre": ("membre", "member"),
     # movement kinds
+    # The words the member's paper prints (printer.layout.KIND), for a receipt's check to read as its paper.
     "k_contribution": ("cotisation", "contribution"),
     "k_entry_fee": ("droit d'adhésion", "entry fee"),
     "k_fine": ("amende", "fine"),
@@ -605,10 +606,10 @@ T: dict[str, tuple[str, str]] = {
     "fine_absence": ("absence", "absence"),
     "fine_retard": ("retard", "lateness"),
     "fine_indiscipline": ("indiscipline", "misconduct"),
-    "k_withdrawal": ("retrait", "withdrawal"),
-    "k_exit": ("départ", "exit"),
+    "k_withdrawal": ("retrait d'épargne", "savings withdrawal"),
+    "k_exit": ("départ, épargne rendue", "exit, savings returned"),
     "k_expense": ("dépense", "expense"),
-    "k_outside_in": ("apport extérieur", "outside money in"),
+    "k_outside_in": ("fonds extérieurs", "outside money in"),
     "k_outside_out": ("remboursement extérieur", "outside repayment"),
     "k_share_out": ("partage", "share-out"),
     "k_share_gain": ("gains du partage", "share-out earnings"),
