@@ -215,6 +215,9 @@ def member_receipt(doc: dict[str, Any], width: int = 32, *, duplicate: bool = Fa
     out += pair("TOTAL VERSÉ", money(paid), width, bold=True)
     if received:  # "TOTAL REÇU 0" under "Reçu n°" read as the receipt being worth nothing
         out += pair("TOTAL REÇU", money(received), width, bold=True)
+    if any(m["kind"] == "reversal" for m in doc["movements"]):
+        # The lines under "Vous avez versé" add up to more: the totals are after the corrections.
+        out += [Line(" " + t) for t in wrap("corrections déduites", width - 1)]
     out.append(Rule())
     b = doc["balances"]
     out.append(Line("Vos soldes à ce jour :" if doc.get("per_movement") else "Vos soldes après la séance :"))

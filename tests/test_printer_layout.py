@@ -100,6 +100,10 @@ def test_member_receipt_totals_add_up(width: int) -> None:
     assert paid == [1000, 200, 200, 5355] and corrected == [-1000]  # a contribution entered twice
     assert sum(paid) + sum(corrected) == _amount(total_paid) == 5755
     assert sum(received) == _amount(total_received) == 10000
+    # The lines under "Vous avez versé" add up to 6 755: the paper says the total is after the correction.
+    assert lines[lines.index(total_received) + 1].strip() == "corrections déduites"
+    plain = DOCS["member"]() | {"movements": [m for m in DOCS["member"]()["movements"] if m["kind"] != "reversal"]}
+    assert "corrections déduites" not in as_text(layout(plain, width), width)
     # every amount is right-aligned on the paper's edge
     assert all(len(ln) == width for ln in lines if AMOUNT.search(ln) and not ln.startswith("   "))
 
