@@ -190,6 +190,11 @@ def cmd_status(args: argparse.Namespace) -> int:
     return EXIT_OK if status.state is State.READY else EXIT_INPUT
 
 
+def _unknown_job(args: argparse.Namespace) -> None:
+    print(kiosk_cli.say(args, f"Tâche d'impression inconnue : {args.job}", f"Unknown print job: {args.job}"),
+          file=sys.stderr)  # fmt: skip
+
+
 def cmd_queue(args: argparse.Namespace) -> int:
     with _kiosk(args) as k:
         queue = PrintQueue(k.store)
@@ -202,10 +207,7 @@ def cmd_queue(args: argparse.Namespace) -> int:
             try:
                 job = queue.reprint(args.job)
             except KeyError:
-                print(
-                    kiosk_cli.say(args, f"Tâche d'impression inconnue : {args.job}", f"Unknown print job: {args.job}"),
-                    file=sys.stderr,
-                )
+                _unknown_job(args)
                 return EXIT_INPUT
             print(f"Duplicata ajouté à la file (tâche {job}).")
         elif args.action == "print":
@@ -237,10 +239,7 @@ def cmd_preview(args: argparse.Namespace) -> int:
         cfg = printing.printer_config(k)
         rows = k.store.query("SELECT doc, duplicate FROM print_jobs WHERE id = ?", (args.job,))
     if not rows:
-        print(
-            kiosk_cli.say(args, f"Tâche d'impression inconnue : {args.job}", f"Unknown print job: {args.job}"),
-            file=sys.stderr,
-        )
+        _unknown_job(args)
         return EXIT_INPUT
     style = printing.style(cfg)
     width = args.width or style.width

@@ -34,6 +34,10 @@ class Field:
     fund_icons: bool = False
     per_row: int = 4  # toggle buttons per line: five roles need two lines at 800 px
 
+    def offers(self, value: Any) -> bool:
+        """A toggle's value among its choices."""
+        return value in {v for v, _label in self.options}
+
 
 class Form(QWidget):
     """Fields in a grid: a label on the left, the value (a button) on the right."""
@@ -86,7 +90,7 @@ class Form(QWidget):
         f.options = list(options)
         self._toggle_buttons(f)
         current = self.values.get(key)
-        self.set(key, current if current in {v for v, _label in f.options} else f.default)
+        self.set(key, current if f.offers(current) else f.default)
 
     def reset(self) -> None:
         for f in self.fields:
@@ -123,7 +127,7 @@ class Form(QWidget):
             elif f.kind in ("amount", "number"):
                 value = value if type(value) is int and value > 0 else None
             elif f.kind == "toggle":
-                value = value if value in {v for v, _label in f.options} else None
+                value = value if f.offers(value) else None
             else:
                 value = value if isinstance(value, str) and value else None
             if value is not None:

@@ -53,10 +53,7 @@ def button(
     if kind:
         b.setProperty("kind", kind)
     if fund:
-        b.setProperty("fund", fund)
-        b.setIcon(theme.fund_icon(fund, 64))
-        size = theme.current.px(26)
-        b.setIconSize(QSize(size, size))
+        show_fund(b, fund)
     b.setCheckable(checkable)
     b.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # a touch screen has no focus ring to show
     if expand:
@@ -64,6 +61,14 @@ def button(
     if on is not None:
         b.clicked.connect(lambda _checked=False: on())
     return b
+
+
+def show_fund(b: QPushButton, fund: str) -> None:
+    """A button's box: its colour (the style sheet's ``fund`` property) and its icon."""
+    b.setProperty("fund", fund)
+    b.setIcon(theme.fund_icon(fund, 64))
+    size = theme.current.px(26)
+    b.setIconSize(QSize(size, size))
 
 
 class Tile(QPushButton):

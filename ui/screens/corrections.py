@@ -6,8 +6,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from PySide6.QtCore import QSize
-
 from kiosk.domain.ledger import NOT_REVERSIBLE
 from kiosk.services import movements as V
 
@@ -15,7 +13,7 @@ from .. import theme
 from ..approval import ApprovalOverlay
 from ..i18n import _, kind_name, money, short_date
 from ..overlays import MemberPicker, TextOverlay
-from ..widgets import Scroll, button, card, column, label, row, set_status
+from ..widgets import Scroll, button, card, column, label, row, set_status, show_fund
 from .base import Screen
 
 RECENT = 60  # the movements a treasurer may need to correct are the latest meeting's, all of them, and these
@@ -190,9 +188,7 @@ class CorrectionsScreen(Screen):
             self.also_btn.setText(
                 _("Annuler aussi :\n{kind} · {amount}", kind=kind_name(also["kind"]), amount=money(also["amount"]))
             )
-            self.also_btn.setProperty("fund", also["fund"])
-            self.also_btn.setIcon(theme.fund_icon(also["fund"], 64))
-            self.also_btn.setIconSize(QSize(theme.current.px(26), theme.current.px(26)))
+            show_fund(self.also_btn, also["fund"])
         self.go.setEnabled(r is not None and len(self.reason) >= 3 and self.s.meeting_id() is not None)
 
     def _go(self) -> None:
