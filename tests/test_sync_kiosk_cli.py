@@ -391,20 +391,27 @@ def test_the_daemon_of_a_kiosk_whose_app_never_started_waits_for_its_database(
     monkeypatch.setattr("kiosk.sync.cli.signal.signal", lambda *args: None)
     enrollment = wired.code("K01")
 
+    def logged(words: str) -> None:
+        # Waiting for the daemon's word, not a fixed time: on a slow machine its start alone took longer.
+        deadline = time.monotonic() + 60
+        # Past the deadline, on all the same: the assertions below say what was missed, and the daemon ends.
+        while not any(words in r.getMessage() for r in caplog.records) and time.monotonic() < deadline:
+            time.sleep(0.02)
+
     def first_start_then_enrollment() -> None:
-        time.sleep(0.3)
+        logged("no_database")
         assert not db.exists()  # the daemon made nothing
         db.write_bytes(b"half a database")  # the app making it, caught in the middle
-        time.sleep(0.3)
+        logged("not ready yet")
         db.write_bytes(b"")  # and on: never gone in between, or the daemon would say "no database" again
         st = station(db)
         st.meeting()
         enroll(st.k.store, URL, enrollment, http=wired.client)
         st.k.close()
 
+    caplog.set_level(logging.INFO, logger="muso.sync")
     helper = threading.Thread(target=first_start_then_enrollment)
     helper.start()
-    caplog.set_level(logging.INFO, logger="muso.sync")
     try:
         daemon = ["--db", str(db), "sync", "--daemon", "--rounds", "1", "--enroll-wait", "0.05"]
         assert kiosk_cli.main(daemon) == 0
