@@ -359,13 +359,17 @@ def test_the_daemon_of_a_kiosk_not_enrolled_yet_waits_for_it_and_then_syncs(
     enrollment = wired.code("K01")
 
     def technician_enrolls() -> None:
+        # After the daemon has said it waits (a fixed 0.4 s was shorter than its start on a slow machine).
+        deadline = time.monotonic() + 60
+        while not any("waits" in r.getMessage() for r in caplog.records) and time.monotonic() < deadline:
+            time.sleep(0.02)
         time.sleep(0.4)
         with Store(db) as store:
             enroll(store, URL, enrollment, http=wired.client)
 
+    caplog.set_level(logging.INFO, logger="muso.sync")
     helper = threading.Thread(target=technician_enrolls)
     helper.start()
-    caplog.set_level(logging.INFO, logger="muso.sync")
     try:
         started = time.monotonic()
         daemon = ["--db", str(db), "sync", "--daemon", "--rounds", "1", "--enroll-wait", "0.05"]
