@@ -432,6 +432,8 @@ def loan_schedule(doc: dict[str, Any], width: int = 32, *, duplicate: bool = Fal
         # Reprinted half-way, the plan alone read as all of it still due: an installment whose capital
         # is repaid says so (capital is repaid in the plan's order, kiosk.domain.loans).
         notes = [f"dont PAF {money(inst['paf'])}"] * bool(inst["paf"]) + ["payée"] * (planned <= repaid)
+        if planned - inst["principal"] < repaid < planned:  # paid in part: what of its capital is still due
+            notes.append(f"reste {money(planned - repaid)} de capital")
         if notes:
             out += [Line(" " * (num_w + 2) + t) for t in wrap(", ".join(notes), width - num_w - 2)]
     out.append(Rule())

@@ -353,3 +353,18 @@ def test_an_échéancier_reprinted_half_way_marks_the_installments_paid(kiosk: K
     assert "1. 12/02/2026 10 600 FCFA dont PAF 600 FCFA, payée" in paper
     assert "2. 12/03/2026 10 600 FCFA dont PAF 600 FCFA 3." in paper  # not yet
     assert "Capital restant 20 000 FCFA" in paper
+
+
+def test_an_échéancier_says_what_is_left_of_an_installment_paid_in_part(kiosk: Kiosk) -> None:
+    """Half an installment paid: 'payée' would be false, and the plan alone reads as all of it still due."""
+    g, loan = _granted(kiosk, "flat")
+    plan = _plan(kiosk, loan)
+    meeting = g.open(date(2026, 2, 12))
+    V.repay(kiosk, meeting, g.treasurer, loan, 5_000)  # the PAF 600 first, then 4 400 of capital
+    g.close(meeting)
+    RC.print_schedule(kiosk, loan)
+    paper = _paper(_docs(kiosk, "schedule")[-1])
+    assert plan[0].principal == 10_000
+    assert "1. 12/02/2026 10 600 FCFA dont PAF 600 FCFA, reste 5 600 FCFA de capital" in paper
+    assert "2. 12/03/2026 10 600 FCFA dont PAF 600 FCFA 3." in paper
+    assert "Capital restant 25 600 FCFA" in paper
