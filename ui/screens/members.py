@@ -22,7 +22,7 @@ from .. import theme
 from ..approval import ApprovalOverlay, PinPad
 from ..i18n import _, error_text, francs, kind_name, money, role_name, short_date
 from ..overlays import Overlay, TextOverlay
-from ..widgets import Scroll, button, card, column, fund_icon_label, label, line_card, row
+from ..widgets import Scroll, Tile, button, card, column, fund_icon_label, label, line_card, row
 from .base import Screen
 
 HISTORY_ROWS = 40  # a member's page shows the recent past; the printed relevé proves the rest
@@ -68,12 +68,9 @@ class MembersScreen(Screen):
             )
             if m["active_loans"]:
                 text += " · " + _("prêt en cours")
-            b = button(
-                text,
-                f"member_{m['number']}",
-                kind="tile",
-                on=lambda m=m: self.win.show_screen("member", member_id=m["member_id"]),
-            )
+            b = Tile(f"member_{m['number']}")  # wrapped whole: a plain button cut a long name at its edge
+            b.setText(text)
+            b.clicked.connect(lambda _c=False, m=m: self.win.show_screen("member", member_id=m["member_id"]))
             self.list.add(b)
         if not members:
             self.list.add_row(label(_("Personne ne correspond à « {text} ».", text=self.search), kind="muted"))
