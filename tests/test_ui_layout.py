@@ -16,6 +16,7 @@ from kiosk.store.print_queue import PrintQueue
 from ui import theme
 from ui.overlays import Overlay
 from ui.screenshots import Tour
+from ui.widgets import FitLabel
 
 SLACK = 3  # px: rounding of font metrics
 
@@ -37,6 +38,10 @@ def layout_problems(root: QWidget, m: theme.Metrics) -> list[str]:
         if not lab.isVisible() or not lab.text() or lab.wordWrap() or (lab.pixmap() is not None and lab.text() == ""):
             continue
         if lab.objectName() == "header_title":  # cut on purpose rather than widening the window
+            continue
+        if isinstance(lab, FitLabel):  # its size hint is the text at its largest: the letters it has now must fit
+            if QFontMetrics(lab.font()).horizontalAdvance(lab.text()) > lab.contentsRect().width() + SLACK:
+                problems.append(f"label {lab.objectName()!r}: text cut even at its smallest ({lab.text()!r})")
             continue
         if lab.sizeHint().width() > lab.width() + SLACK:
             problems.append(f"label {lab.objectName() or lab.text()[:20]!r}: text cut ({lab.text()!r})")

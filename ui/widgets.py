@@ -175,6 +175,19 @@ class FitLabel(QLabel):
         super().setText(text)
         self._fit()
 
+    def sizeHint(self) -> QSize:
+        # Under a Preferred policy, it asks for its text's width at the largest size (what its letters
+        # need now, shrunk, would hand its room to the others), and gives way down to nothing.
+        from PySide6.QtGui import QFont, QFontMetrics
+
+        font = QFont(self.font())
+        font.setPixelSize(self.largest)
+        width = QFontMetrics(font).horizontalAdvance(self.text()) + theme.current.px(16)
+        return QSize(width, super().sizeHint().height())
+
+    def minimumSizeHint(self) -> QSize:
+        return QSize(0, super().minimumSizeHint().height())
+
     def resizeEvent(self, event: Any) -> None:
         super().resizeEvent(event)
         self._fit()
