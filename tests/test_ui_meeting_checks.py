@@ -7,6 +7,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 import ui_support  # noqa: F401  (chooses the offscreen platform before Qt loads)
 from PySide6.QtWidgets import QLabel
 from ui_support import (
@@ -682,3 +683,26 @@ def test_a_loan_the_règlement_refuses_is_not_asked_about_when_moving_on(qtbot: 
         assert not d.find("loan_grant").isEnabled()
         d.tap("step_next")
         assert not a.win.overlays and a.win.screens["meeting"].current == "aid"
+
+
+@pytest.mark.parametrize("lang", ["fr", "en"])
+def test_every_reason_a_loan_is_refused_is_in_sight(qtbot: Any, db: tuple[Path, str], lang: str) -> None:
+    """Member 6 already has a loan with an installment unpaid, and asks above the ceiling and what the box
+    holds: four reasons. The list of today's loans under them left room for one and a half; the unpaid
+    installment, the one reason the treasurer can act on at once, was hidden."""
+    from kiosk.services import Kiosk
+
+    path, group_id = db
+    with Kiosk.open(path) as k:
+        k.store.set_setting("ui_lang", lang)
+    with running_app(qtbot, path, group_id) as a:
+        everyone_paid(a)
+        a.d.tap("step_loans")
+        fill_loan(a, 6, 5_000_000, 3)
+        check = a.d.find("loan_check")
+        assert check.text().count("✗") == 4
+        a.d.settle()
+        assert check.height() >= check.heightForWidth(check.width())  # every line of it painted
+        assert check.visibleRegion().boundingRect().height() >= check.heightForWidth(check.width())
+        fill_loan(a, 20, 10000, 3)  # a loan the règlement allows: today's loans are back in sight
+        assert a.d.find("loan_grant").isEnabled() and a.win.screens["meeting"].steps["loans"].today.isVisible()

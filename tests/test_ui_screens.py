@@ -390,3 +390,33 @@ def test_a_group_the_coordinator_assigned_is_set_up_on_the_touchscreen(qtbot: An
         assert not d.exists("assigned_MUSO Sika de Notsè")
         d.tap("group_MUSO Sika de Notsè")
         assert not d.exists("login_first_officer")
+
+
+def test_a_member_s_sums_of_millions_shrink_to_their_cards_and_never_widen_the_window(
+    qtbot: Any, db: tuple[Path, str]
+) -> None:
+    from PySide6.QtGui import QFontMetrics
+    from test_ui_layout import layout_problems
+    from ui_support import to_contributions
+
+    from ui import theme
+
+    with running_app(qtbot, *db) as a:
+        d = a.d
+        to_contributions(a)
+        d.tap("contrib_member_5")  # arrears of years paid at once: savings of eight figures
+        d.tap("contrib_verte_other")
+        d.digits(9999995)
+        d.tap("number_ok")
+        d.tap("confirm_ok")
+        d.tap("contrib_ok")
+        d.tap("contrib_all")
+        d.tap("confirm_ok")
+        a.win.show_screen("members")
+        d.tap("member_5")
+        assert d.text("member_savings") == "10\u00a0005\u00a0995\u00a0FCFA"
+        assert a.win.width() == 800 and not layout_problems(a.win, theme.current)
+        for key in ("savings", "loan", "arrears", "aid"):
+            figure = d.find(f"member_{key}")
+            assert QFontMetrics(figure.font()).horizontalAdvance(figure.text()) <= figure.width()
+        assert d.find("member_back").geometry().right() < a.win.width()

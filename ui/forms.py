@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QGridLayout, QPushButton, QWidget
 from . import theme
 from .i18n import _, money
 from .overlays import MemberPicker, NumberOverlay, TextOverlay
-from .widgets import button, clear, label
+from .widgets import Tile, button, clear, label
 
 if TYPE_CHECKING:
     from .app import MainWindow
@@ -66,7 +66,10 @@ class Form(QWidget):
                 self._toggle_buttons(f)
                 grid.addLayout(line, i, 1)
             else:
-                b = button("", f"{name}_{f.key}", kind="tile", on=lambda f=f: self._edit(f))
+                # Wrapped whole: "5. Adjoavi Kpodzro-Hounkanrin Épouse Agbod" ran off the edge mid-word,
+                # on the very field that says to whom a loan or an aid goes.
+                b = Tile(f"{name}_{f.key}")
+                b.clicked.connect(lambda _c=False, f=f: self._edit(f))
                 grid.addWidget(b, i, 1)
                 self.buttons[f.key] = b
         self.reset()

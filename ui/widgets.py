@@ -35,6 +35,8 @@ def style_again(widget: QWidget) -> None:
     """Re-apply the style sheet after a dynamic property changed (Qt does not do it by itself)."""
     widget.style().unpolish(widget)
     widget.style().polish(widget)
+    if isinstance(widget, Tile):
+        widget.hold_height()  # the polish put the style sheet's minimum back
 
 
 def button(
@@ -72,10 +74,12 @@ def show_fund(b: QPushButton, fund: str) -> None:
 
 
 class Tile(QPushButton):
-    """A member's tile in a grid of three: each line cut with "…" to the tile's width. A long name ran
-    off its edge mid-word ("Akouavi Mawuénam K"), with nothing to say it went on.
+    """A member's tile in a grid of three: each line wrapped between words to the tile's width, the tile
+    as tall as it needs. Cut with "…", three "Adjoavi Kpodzro-Hou…" in one grid could only be told apart
+    by their numbers, and an exception's amount lost its end ("1 250 000 F + 2…"): the treasurer reads
+    the name aloud and the member checks the figure.
 
-    ``text()`` is the whole text; what is painted is cut to fit. Its width is the grid's, never its
+    ``text()`` is the whole text; what is painted is that text wrapped. Its width is the grid's, never its
     longest name's (which would push the grid wider than the screen)."""
 
     def __init__(self, name: str) -> None:
@@ -103,11 +107,36 @@ class Tile(QPushButton):
         metrics = QFontMetrics(self.font())
         room = self.width() - theme.current.px(24)  # the tile's padding and border, both sides
         fitted = "\n".join(
-            metrics.elidedText(line, Qt.TextElideMode.ElideRight, room) if room > 0 else line
+            "\n".join(wrap_words(line, metrics.horizontalAdvance, room)) if room > 0 else line
             for line in self.whole.split("\n")
         )
         if fitted != super().text():
             super().setText(fitted)
+            self.hold_height()
+
+    def hold_height(self) -> None:
+        """As tall as the wrapped lines. The style sheet's min-height becomes the widget's own minimum,
+        which a layout obeys over any size hint: in a scrolled grid, a tile of three lines kept the
+        height of two and lost its first and last lines at the edges."""
+        self.setMinimumHeight(0)
+        self.setMinimumHeight(self.sizeHint().height())
+
+
+def wrap_words(text: str, width: Callable[[str], int], room: int) -> list[str]:
+    """``text`` in lines no wider than ``room``, broken between words, or after a hyphen inside a word
+    too long for a line ("Kpodzro-" / "Hounkanrin"). Only a single piece wider than the line alone
+    still runs over: a letter is never dropped."""
+    pieces: list[tuple[str, str]] = []  # (piece, what joins it to the one before)
+    for word in text.split(" "):
+        parts = word.split("-") if width(word) > room and "-" in word.strip("-") else [word]
+        pieces += [(p + "-" if i < len(parts) - 1 else p, "" if i else " ") for i, p in enumerate(parts)]
+    lines: list[str] = []
+    for piece, glue in pieces:
+        if lines and width(lines[-1] + glue + piece) <= room:
+            lines[-1] += glue + piece
+        else:
+            lines.append(piece)
+    return lines or [""]
 
 
 def set_kind(widget: QWidget, kind: str) -> None:
@@ -145,6 +174,19 @@ class FitLabel(QLabel):
     def setText(self, text: str) -> None:
         super().setText(text)
         self._fit()
+
+    def sizeHint(self) -> QSize:
+        # Under a Preferred policy, it asks for its text's width at the largest size (what its letters
+        # need now, shrunk, would hand its room to the others), and gives way down to nothing.
+        from PySide6.QtGui import QFont, QFontMetrics
+
+        font = QFont(self.font())
+        font.setPixelSize(self.largest)
+        width = QFontMetrics(font).horizontalAdvance(self.text()) + theme.current.px(16)
+        return QSize(width, super().sizeHint().height())
+
+    def minimumSizeHint(self) -> QSize:
+        return QSize(0, super().minimumSizeHint().height())
 
     def resizeEvent(self, event: Any) -> None:
         super().resizeEvent(event)

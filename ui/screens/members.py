@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QSizePolicy
 
 from kiosk.domain.errors import DomainError
@@ -22,7 +23,7 @@ from .. import theme
 from ..approval import ApprovalOverlay, PinPad
 from ..i18n import _, error_text, francs, kind_name, money, role_name, short_date
 from ..overlays import Overlay, TextOverlay
-from ..widgets import Scroll, button, card, column, fund_icon_label, label, line_card, row
+from ..widgets import FitLabel, Scroll, Tile, button, card, column, fund_icon_label, label, line_card, row
 from .base import Screen
 
 HISTORY_ROWS = 40  # a member's page shows the recent past; the printed relevé proves the rest
@@ -68,12 +69,9 @@ class MembersScreen(Screen):
             )
             if m["active_loans"]:
                 text += " · " + _("prêt en cours")
-            b = button(
-                text,
-                f"member_{m['number']}",
-                kind="tile",
-                on=lambda m=m: self.win.show_screen("member", member_id=m["member_id"]),
-            )
+            b = Tile(f"member_{m['number']}")  # wrapped whole: a plain button cut a long name at its edge
+            b.setText(text)
+            b.clicked.connect(lambda _c=False, m=m: self.win.show_screen("member", member_id=m["member_id"]))
             self.list.add(b)
         if not members:
             self.list.add_row(label(_("Personne ne correspond à « {text} ».", text=self.search), kind="muted"))
@@ -120,7 +118,12 @@ class MemberScreen(Screen):
             ("aid", _("Aides reçues"), "rouge"),
         ):
             box = card()
-            value = label("", kind="title", name=f"member_{key}", wrap=False)
+            # Letters that shrink to the card: four sums of seven figures ("10 005 995 FCFA") widened the
+            # window past the screen's edge, and took "Retour" off it.
+            value = FitLabel(f"member_{key}", largest=m.title, smallest=m.small)
+            value.setProperty("kind", "title")
+            value.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)  # the widest sum, more room
+            value.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
             inner = row(fund_icon_label(fund, m.px(26)), column(label(text, kind="small"), value))
             inner.setContentsMargins(m.px(8), m.px(4), m.px(8), m.px(4))
             box.setLayout(inner)

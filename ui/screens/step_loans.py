@@ -6,7 +6,7 @@ from datetime import date
 from typing import Any
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QGridLayout
+from PySide6.QtWidgets import QGridLayout, QSizePolicy
 
 from kiosk.domain.errors import Problem
 from kiosk.domain.loans import Split, Terms, max_loan
@@ -164,6 +164,10 @@ class LoansStep(Step):
         self.check = label("", name="loan_check")
         self.grant = button(_("Accorder le prêt"), "loan_grant", kind="primary", on=self._grant)
         self.today = Scroll(columns=1)
+        # The loans granted today give way to the règlement's reasons: kept at its usual height, the
+        # list left a refusal room for one reason and a half, and hid the rest ("Le membre a des
+        # impayés", the one the treasurer can act on) under it. It scrolls in whatever room is left.
+        self.today.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Ignored)
         right = column(self.info, self.check, row(None, self.grant), self.today)
         right.setStretch(3, 1)
         body = row(column(self.form, None), right, spacing=m.px(12))
@@ -229,6 +233,7 @@ class LoansStep(Step):
         member, amount, term, fund = v.get("member"), v.get("amount"), v.get("term"), v.get("fund") or "verte"
         self.grant.setEnabled(False)
         self.info.setText("")
+        self.today.setVisible(True)
         if not member:
             self.check.setText(_("Choisissez le membre, le montant et la durée."))
             set_kind(self.check, "muted")
@@ -249,6 +254,10 @@ class LoansStep(Step):
             return
         # The same check the use case makes, in words, before any officer types a PIN.
         problems = V.check_loan(self.k, self.meeting_id, member["member_id"], amount, int(term), fund)
+        # Several reasons can leave the list a sliver of a line: out of sight until the form is put right.
+        self.today.setVisible(len(problems) < 2)
+        # Four reasons (the box short too) still ran past the bottom at the usual size.
+        self.check.setStyleSheet(f"font-size: {theme.current.small}px;" if len(problems) > 2 else "")
         if problems:
             self.check.setText(problem_lines(problems))
             set_kind(self.check, "error")
