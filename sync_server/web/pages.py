@@ -86,7 +86,9 @@ def group(
         data = queries.group(conn, me, kiosk_id, group_id, today(request))  # 404 outside the scope, first
         silence = queries.silence(conn, kiosk_id, now_ms(), settings.silent_days)
         meetings = queries.meetings(conn, kiosk_id, group_id, MEETINGS_PER_PAGE, (mp - 1) * MEETINGS_PER_PAGE)
-        recent = list(reversed(queries.meetings(conn, kiosk_id, group_id, 26))) if mp == 1 else []
+        # The chart shows the latest meetings whatever page of the list is open: left out of later pages, it
+        # said "no data yet" above a list of meetings.
+        recent = list(reversed(queries.meetings(conn, kiosk_id, group_id, 26)))
         corrections = queries.corrections(conn, kiosk_id, group_id)
         office_log = members.office_log(conn, kiosk_id, group_id)
     more = data["group"]["meeting_count"] > mp * MEETINGS_PER_PAGE

@@ -1,0 +1,34 @@
+"""A second coordinator's review of the console, page by page at phone and laptop widths: what it showed
+wrong, or left out without a word.
+
+The world is the usual two kiosks (K01 Togo, Coopérative ELIKE, 26 weekly meetings; K02 Benin,
+Coopérative Zou, 10 meetings).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from test_console_support import World, served_world, signed_in
+from test_sync_support import BACKENDS
+
+from sync_server.web.i18n import T
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def w(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    yield from served_world(request.param, tmp_path_factory.mktemp("second-review"))
+
+
+_as = signed_in
+
+
+def test_the_attendance_chart_stays_on_later_pages_of_a_group_s_meetings(w: World) -> None:
+    """Page 2 of a group's meetings said "Présence par séance : pas encore de données" above 6 of its 26."""
+    c = _as(w, "coord_tg")
+    first, second = (c.get(w.group_url("K01") + q).text for q in ("", "?mp=2"))
+    assert "?mp=1#meetings" in second  # the second page, with a link back to the first
+    for page in (first, second):
+        assert T["no_data"][0] not in page
+        assert page.count("<rect") == first.count("<rect") > 20  # the same 26 bars, on every page
