@@ -7,12 +7,14 @@ Coopérative Zou, 10 meetings).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 import pytest
 from test_console_support import World, served_world, signed_in
 from test_sync_support import BACKENDS
 
+from sync_server.web import pages
 from sync_server.web.i18n import T
 
 
@@ -32,3 +34,18 @@ def test_the_attendance_chart_stays_on_later_pages_of_a_group_s_meetings(w: Worl
     for page in (first, second):
         assert T["no_data"][0] not in page
         assert page.count("<rect") == first.count("<rect") > 20  # the same 26 bars, on every page
+
+
+def test_a_member_s_page_says_when_it_leaves_older_movements_out(w: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A member's page showed their 200 latest movements and savings lines without a word: after some four
+    years of weekly meetings the oldest line shown passed for their first, its savings far from zero."""
+    c = _as(w, "coord_tg")
+    html = c.get(w.group_url("K01")).text
+    member = re.findall(r'href="(/groups/K01/[^"]+/members/[^"]+)"', html)[0]
+    note = T["only_latest"][0].split("{n}")[1][:20]
+    assert note not in c.get(member).text  # all of them shown: nothing to say
+    monkeypatch.setattr(pages, "MEMBER_LINES", 10)
+    page = c.get(member).text
+    assert page.count(note) == 2  # under the savings lines and under the movements
+    export = f"/exports/movements.csv?group=K01/{w.groups['K01']}"
+    assert export in page and c.get(export).status_code == 200

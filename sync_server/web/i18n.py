@@ -85,6 +85,10 @@ T: dict[str, tuple[str, str]] = {
         "of their printed statement.",
     ),
     "savings_after": ("Épargne après", "Savings after"),
+    "only_latest": (
+        "Les {n} plus récents seulement. Tous sont dans l'export des mouvements du groupe :",
+        "The {n} latest only. All of them are in the group's movements export:",
+    ),
     "silent_flag": ("muet", "silent"),
     "silent_flag_hint": (
         "Kiosque sans synchro depuis plus de {days} j : chiffres arrêtés à sa dernière synchro",

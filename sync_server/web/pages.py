@@ -18,6 +18,7 @@ from .i18n import day, translate
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_guard)])
 PER_PAGE = 50
 MEETINGS_PER_PAGE = 20
+MEMBER_LINES = 200  # a member's movements and savings lines shown, the newest (the export holds them all)
 
 Page = Annotated[int, Query(ge=1, le=100_000)]
 Text = Annotated[str, Query(max_length=100)]
@@ -115,7 +116,7 @@ def member(
     request: Request, kiosk_id: str, group_id: str, member_id: str, me: Reader, engine: EngineDep
 ) -> HTMLResponse:
     with read(engine) as conn:
-        data = members.member(conn, me, kiosk_id, group_id, member_id, today(request))
+        data = members.member(conn, me, kiosk_id, group_id, member_id, today(request), MEMBER_LINES)
     return render(request, "member.html", me, arrears_day=today(request).isoformat(), **data)
 
 
