@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from datetime import date
 
 import pytest
 from test_console_support import World, served_world, signed_in
 from test_sync_support import BACKENDS
 
-from sync_server.web import pages
+from sync_server.web import pages, queries
 from sync_server.web.i18n import T
 
 
@@ -49,3 +50,17 @@ def test_a_member_s_page_says_when_it_leaves_older_movements_out(w: World, monke
     assert page.count(note) == 2  # under the savings lines and under the movements
     export = f"/exports/movements.csv?group=K01/{w.groups['K01']}"
     assert export in page and c.get(export).status_code == 200
+
+
+def test_the_overview_says_when_its_list_of_idle_groups_is_cut_short(w: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The card counted every group without a meeting for 45 days; the list under it showed the first ten,
+    without a word: a coordinator read '25' above ten names."""
+    c = _as(w, "admin")
+    assert T["oldest_groups_of"][0][:8] not in c.get("/").text  # one idle group (K02), shown
+    # Two months on, both groups have stopped meeting, and their kiosks still sync.
+    monkeypatch.setattr(w.client.app.state, "today", lambda: date(2027, 1, 20))
+    monkeypatch.setattr(queries, "ATTENTION", 1)
+    page = c.get("/").text
+    assert T["oldest_groups_of"][0].format(shown=1, n=2) in page
+    idle = page[page.index('id="idle"') :]
+    assert "MUSO Sèmè de Bohicon" in idle and "MUSO Élikem de Bolou" not in idle  # the longer idle one, shown

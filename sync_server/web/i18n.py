@@ -77,6 +77,9 @@ T: dict[str, tuple[str, str]] = {
         "Their kiosk syncs, but no meeting has been held on it since: call the group's president.",
     ),
     "last_meeting_on": ("Dernière séance", "Last meeting"),
+    # Under a list cut short, beside a card that counts them all: "1" above a list of 10 read as a mistake.
+    "oldest_groups_of": ("Les {shown} plus anciens sur {n}.", "The {shown} oldest of {n}."),
+    "oldest_meetings_of": ("Les {shown} plus anciennes sur {n}.", "The {shown} oldest of {n}."),
     "savings_history": ("Épargne (caisse verte)", "Savings (green fund)"),
     "savings_history_note": (
         "Ce qui a changé l'épargne du membre, et ce qu'il en restait après : les lignes de la section "
