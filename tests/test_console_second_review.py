@@ -7,15 +7,18 @@ Coopérative Zou, 10 meetings).
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 from collections.abc import Iterator
 from datetime import date
 
 import pytest
-from test_console_support import World, served_world, signed_in
+from test_console_support import World, served_world, signed_in, token
 from test_sync_support import BACKENDS
 
 from sync_server.web import pages, queries
+from sync_server.web.exports import repayment_split
 from sync_server.web.i18n import T
 
 
@@ -58,9 +61,49 @@ def test_the_overview_says_when_its_list_of_idle_groups_is_cut_short(w: World, m
     c = _as(w, "admin")
     assert T["oldest_groups_of"][0][:8] not in c.get("/").text  # one idle group (K02), shown
     # Two months on, both groups have stopped meeting, and their kiosks still sync.
-    monkeypatch.setattr(w.client.app.state, "today", lambda: date(2027, 1, 20))
     monkeypatch.setattr(queries, "ATTENTION", 1)
-    page = c.get("/").text
+    state = w.client.app.state
+    kept = state.today  # put back by hand: undone by monkeypatch, the world's clock was gone for the next test
+    state.today = lambda: date(2027, 1, 20)
+    try:
+        page = c.get("/").text
+    finally:
+        state.today = kept
     assert T["oldest_groups_of"][0].format(shown=1, n=2) in page
     idle = page[page.index('id="idle"') :]
     assert "MUSO Sèmè de Bohicon" in idle and "MUSO Élikem de Bolou" not in idle  # the longer idle one, shown
+
+
+def _csv(text: str) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(text.lstrip("\ufeff")), delimiter=";"))
+
+
+def test_the_movements_export_splits_a_repayment_as_its_receipt_does(w: World) -> None:
+    """A repayment was one amount in the movements file: its PAF and penalty, the group's income, could not
+    be told from its capital, so no month's earnings could be read from it (the receipt prints the split)."""
+    c = _as(w, "coord_tg")
+    group = f"K01/{w.groups['K01']}"
+    moves = _csv(c.get(f"/exports/movements.csv?group={group}").text)
+    loans = _csv(c.get(f"/exports/loans.csv?group={group}").text)
+
+    def n(row: dict[str, str], key: str) -> int:
+        return int(row[T[key][0]] or 0)
+
+    repaid = [r for r in moves if r[T["x_kind"][0]] == T["k_repayment"][0]]
+    assert repaid
+    for r in repaid:
+        assert n(r, "x_of_principal") + n(r, "x_of_paf") + n(r, "x_of_penalty") == n(r, "x_amount")
+    assert sum(n(r, "x_of_paf") for r in repaid) == sum(n(r, "x_paf_paid") for r in loans) > 0
+    assert sum(n(r, "x_of_penalty") for r in repaid) == sum(n(r, "x_penalty_paid") for r in loans) > 0
+    others = [r for r in moves if r not in repaid]
+    assert all(r[T["x_of_paf"][0]] == "" for r in others)  # no split where there is none
+    api = w.client.get(f"/v1/console/exports/movements?group={group}", headers=token(w.client, "admin")).text
+    assert "amount,of_principal,of_paf,of_penalty,member_number" in api.splitlines()[0]
+
+
+def test_a_correction_of_a_repayment_takes_back_its_split_and_other_movements_have_none() -> None:
+    paid = '{"paf": 240, "penalty": 60, "principal": 4000}'
+    assert repayment_split("repayment", paid, None, None) == (4000, 240, 60)
+    assert repayment_split("reversal", '{"kind": "repayment"}', "repayment", paid) == (4000, 240, 60)
+    assert repayment_split("reversal", '{"kind": "contribution"}', "contribution", "{}") == (None, None, None)
+    assert repayment_split("loan", "{}", None, None) == (None, None, None)
