@@ -107,3 +107,17 @@ def test_a_correction_of_a_repayment_takes_back_its_split_and_other_movements_ha
     assert repayment_split("reversal", '{"kind": "repayment"}', "repayment", paid) == (4000, 240, 60)
     assert repayment_split("reversal", '{"kind": "contribution"}', "contribution", "{}") == (None, None, None)
     assert repayment_split("loan", "{}", None, None) == (None, None, None)
+
+
+def test_the_groups_page_offers_the_countries_of_the_reader_s_groups(w: World) -> None:
+    """The country filter was a fixed TG and BJ: a coordinator of Togo was offered Benin, which found nothing."""
+    options = re.compile(r'<select name="country".*?</select>', re.S)
+
+    def offered(who: str) -> list[str]:
+        found = options.search(_as(w, who).get("/groups").text)
+        return re.findall(r"<option[^>]*>([A-Z]{2})</option>", found[0]) if found else []
+
+    assert offered("admin") == offered("viewer_all") == ["BJ", "TG"]
+    assert offered("coord_tg") == [] and offered("coord_bj") == []  # one country: nothing to choose
+    page = _as(w, "coord_tg").get("/groups?country=BJ").text  # a link kept from before still says what it asks
+    assert "<option selected>BJ</option>" in page

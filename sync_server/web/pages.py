@@ -60,6 +60,7 @@ def groups(
     silent_before = queries.silent_cutoff(now_ms(), settings.silent_days)
     with read(engine) as conn:
         total, rows, par = queries.groups_page(conn, me, q, country, page, PER_PAGE, today(request), silent_before)
+        countries = queries.countries_seen(conn, me)
     for r in rows:
         r["par30_pct"] = queries.pct(par.get((r["kiosk_id"], r["group_id"]), 0), r["loans"])
         r["women_pct"] = queries.pct(r["women"], r["members"])
@@ -72,6 +73,7 @@ def groups(
         total=total,
         q=q,
         country=country,
+        countries=countries,
         page=page,
         pages=pages,
         silent_days=settings.silent_days,
