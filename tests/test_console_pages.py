@@ -300,13 +300,13 @@ def test_exports_read_back(w: World, admin: TestClient) -> None:
     count = w.kiosks["K01"].store.conn.execute("SELECT COUNT(*) FROM p_transactions").fetchone()[0]
     assert sheet.title == "Mouvements" and len(rows) == count + 1
     # Headings in bold that stay in view and filter; columns as wide as their headings.
-    assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref == f"A1:M{count + 1}" and sheet["A1"].font.b
+    assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref == f"A1:P{count + 1}" and sheet["A1"].font.b
     assert sheet.column_dimensions["C"].width >= len("N° d'événement")
     words = ("Kiosque", "Groupe", "N° d'événement", "Date", "Séance n°", "Nature", "Caisse", "Montant (F)")
     assert rows[0][:8] == words
     assert {r[5] for r in rows[1:]} >= {"cotisation", "prêt", "remboursement"}
     assert {r[6] for r in rows[1:]} <= {"Caisse verte", "Caisse rouge", "Caisse bleue"}
-    assert {r[11] for r in rows[1:]} == {"oui", "non"} and all(isinstance(r[7], int) for r in rows[1:])
+    assert {r[14] for r in rows[1:]} == {"oui", "non"} and all(isinstance(r[7], int) for r in rows[1:])
     # Dates are dates (sorted, filtered, subtracted), shown as French readers write them.
     assert all(isinstance(r[3], datetime) for r in rows[1:])
     assert next(sheet.iter_rows(min_row=2, max_row=2))[3].number_format == "DD/MM/YYYY"

@@ -46,8 +46,8 @@ XLSX_MAX_ROWS = 1_000_000
 HEADERS = {
     "members": ("kiosk_id", "group", "number", "name", "sex", "role", "phone", "joined", "left_on", "active",
                 "savings", "loans_owed", "aid_received"),
-    "movements": ("kiosk_id", "group", "seq", "date", "meeting", "kind", "fund", "amount", "member_number",
-                  "member", "reverses_seq", "reversed", "reason"),
+    "movements": ("kiosk_id", "group", "seq", "date", "meeting", "kind", "fund", "amount", "of_principal", "of_paf",
+                  "of_penalty", "member_number", "member", "reverses_seq", "reversed", "reason"),
     "loans": ("kiosk_id", "group", "member_number", "member", "kind", "fund", "principal", "method", "rate_bp",
               "term_months", "start", "due_date", "principal_paid", "paf_paid", "penalty_paid", "outstanding",
               "arrears", "days_late", "status"),
@@ -222,6 +222,9 @@ def _movements(
             T.c.kind,
             T.c.fund,
             T.c.amount,
+            T.c.detail,
+            orig.c.kind,
+            orig.c.detail,
             M.c.number,
             M.c.name,
             orig.c.seq,
@@ -239,7 +242,22 @@ def _movements(
     )
     result = conn.execution_options(stream_results=True, yield_per=2000).execute(_dated(q, since, until))
     for r in result:
-        yield tuple(r)
+        kind, detail, of_kind, of_detail = r[5], r[8], r[9], r[10]
+        yield (*r[:8], *repayment_split(kind, detail, of_kind, of_detail), *r[11:])
+
+
+def repayment_split(
+    kind: str, detail: str | None, of_kind: str | None, of_detail: str | None
+) -> tuple[int | None, int | None, int | None]:
+    """A repayment's capital, PAF and penalty, as its receipt prints them (a correction of one: the split it
+    takes back); empty for any other movement. PAF and penalties are the group's income and capital is not:
+    without them, a file of repayments could not say what a month earned."""
+    if kind == "reversal" and of_kind == "repayment":
+        detail = of_detail
+    elif kind != "repayment":
+        return (None, None, None)
+    d = json.loads(detail or "{}")
+    return (d.get("principal"), d.get("paf"), d.get("penalty"))
 
 
 def _loans(conn: Connection, p: Principal, group: tuple[str, str] | None, today: date) -> Iterator[tuple[Any, ...]]:

@@ -77,6 +77,9 @@ T: dict[str, tuple[str, str]] = {
         "Their kiosk syncs, but no meeting has been held on it since: call the group's president.",
     ),
     "last_meeting_on": ("Dernière séance", "Last meeting"),
+    # Under a list cut short, beside a card that counts them all: "1" above a list of 10 read as a mistake.
+    "oldest_groups_of": ("Les {shown} plus anciens sur {n}.", "The {shown} oldest of {n}."),
+    "oldest_meetings_of": ("Les {shown} plus anciennes sur {n}.", "The {shown} oldest of {n}."),
     "savings_history": ("Épargne (caisse verte)", "Savings (green fund)"),
     "savings_history_note": (
         "Ce qui a changé l'épargne du membre, et ce qu'il en restait après : les lignes de la section "
@@ -85,6 +88,10 @@ T: dict[str, tuple[str, str]] = {
         "of their printed statement.",
     ),
     "savings_after": ("Épargne après", "Savings after"),
+    "only_latest": (
+        "Les {n} plus récents seulement. Tous sont dans l'export des mouvements du groupe :",
+        "The {n} latest only. All of them are in the group's movements export:",
+    ),
     "silent_flag": ("muet", "silent"),
     "silent_flag_hint": (
         "Kiosque sans synchro depuis plus de {days} j : chiffres arrêtés à sa dernière synchro",
@@ -650,6 +657,9 @@ T: dict[str, tuple[str, str]] = {
     "x_kind": ("Nature", "Kind"),
     "x_fund": ("Caisse", "Fund"),
     "x_amount": ("Montant (F)", "Amount (F)"),
+    "x_of_principal": ("dont capital (F)", "of which principal (F)"),
+    "x_of_paf": ("dont PAF (F)", "of which PAF (F)"),
+    "x_of_penalty": ("dont pénalité (F)", "of which penalty (F)"),
     "x_member_number": ("N° membre", "Member no."),
     "x_member": ("Membre", "Member"),
     "x_reverses_seq": ("Corrige l'événement n°", "Corrects event no."),

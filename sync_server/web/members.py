@@ -48,27 +48,33 @@ def member(
             .select_from(T.outerjoin(MT, and_(MT.c.kiosk_id == T.c.kiosk_id, MT.c.meeting_id == T.c.meeting_id)))
             .where(T.c.kiosk_id == kiosk_id, T.c.member_id == member_id)
             .order_by(T.c.seq.desc())
-            .limit(limit)
+            .limit(limit + 1)  # one more than shown: whether older ones were left out
         ).mappings()
     ]
     current = -(savings or 0)
+    lines, older_lines = savings_lines(conn, kiosk_id, group_id, member_id, current, limit)
     return {
         "group": g,
         "member": dict(m),
         "savings": current,
         "loans": loans,
-        "movements": moves,
-        "savings_lines": savings_lines(conn, kiosk_id, group_id, member_id, current, limit),
+        "movements": moves[:limit],
+        "savings_lines": lines,
+        # After some four years of weekly meetings the lists stop short of the member's first movements:
+        # the page says so, or the oldest line shown passes for the first.
+        "limit": limit,
+        "older_movements": len(moves) > limit,
+        "older_savings_lines": older_lines,
     }
 
 
 def savings_lines(
     conn: Connection, kiosk_id: str, group_id: str, member_id: str, current: int, limit: int
-) -> list[dict[str, Any]]:
+) -> tuple[list[dict[str, Any]], bool]:
     """What moved a member's savings, newest first, each with the savings it left: the relevé's first
     section, to compare line by line. The member's own movements and the group's share-outs (a share-out
     is the group's transaction, and moves every member's savings): the transactions through their
-    indexes, then their postings by key."""
+    indexes, then their postings by key. With them, whether older ones than the ``limit`` newest were left out."""
     own = select(T.c.txn_id).where(T.c.kiosk_id == kiosk_id, T.c.member_id == member_id)
     shared = select(T.c.txn_id).where(T.c.kiosk_id == kiosk_id, T.c.group_id == group_id, T.c.kind == "share_out")
     rows = conn.execute(
@@ -86,10 +92,10 @@ def savings_lines(
         )
         .group_by(T.c.seq, T.c.kind, T.c.fund, T.c.detail, MT.c.date)
         .order_by(T.c.seq.desc())
-        .limit(limit)
-    ).mappings()
+        .limit(limit + 1)
+    ).all()
     out, after = [], current
-    for r in rows:
+    for r in (row._mapping for row in rows[:limit]):
         if r["kind"] == "share_out":  # the relevé's two lines: the gain (or loss), then the payout
             parts = member_share(r["fund"], r["detail"], member_id)
             moves = [(m["kind"], share_savings(m)) for m in parts]
@@ -98,7 +104,7 @@ def savings_lines(
         for kind, change in reversed(moves):
             out.append({"seq": r["seq"], "kind": kind, "date": r["date"], "change": change, "after": after})
             after -= change
-    return out
+    return out, len(rows) > limit
 
 
 def office_log(conn: Connection, kiosk_id: str, group_id: str, limit: int = 30) -> list[dict[str, Any]]:

@@ -18,6 +18,7 @@ from .i18n import day, translate
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_guard)])
 PER_PAGE = 50
 MEETINGS_PER_PAGE = 20
+MEMBER_LINES = 200  # a member's movements and savings lines shown, the newest (the export holds them all)
 
 Page = Annotated[int, Query(ge=1, le=100_000)]
 Text = Annotated[str, Query(max_length=100)]
@@ -59,6 +60,7 @@ def groups(
     silent_before = queries.silent_cutoff(now_ms(), settings.silent_days)
     with read(engine) as conn:
         total, rows, par = queries.groups_page(conn, me, q, country, page, PER_PAGE, today(request), silent_before)
+        countries = queries.countries_seen(conn, me)
     for r in rows:
         r["par30_pct"] = queries.pct(par.get((r["kiosk_id"], r["group_id"]), 0), r["loans"])
         r["women_pct"] = queries.pct(r["women"], r["members"])
@@ -71,6 +73,7 @@ def groups(
         total=total,
         q=q,
         country=country,
+        countries=countries,
         page=page,
         pages=pages,
         silent_days=settings.silent_days,
@@ -86,7 +89,9 @@ def group(
         data = queries.group(conn, me, kiosk_id, group_id, today(request))  # 404 outside the scope, first
         silence = queries.silence(conn, kiosk_id, now_ms(), settings.silent_days)
         meetings = queries.meetings(conn, kiosk_id, group_id, MEETINGS_PER_PAGE, (mp - 1) * MEETINGS_PER_PAGE)
-        recent = list(reversed(queries.meetings(conn, kiosk_id, group_id, 26))) if mp == 1 else []
+        # The chart shows the latest meetings whatever page of the list is open: left out of later pages, it
+        # said "no data yet" above a list of meetings.
+        recent = list(reversed(queries.meetings(conn, kiosk_id, group_id, 26)))
         corrections = queries.corrections(conn, kiosk_id, group_id)
         office_log = members.office_log(conn, kiosk_id, group_id)
     more = data["group"]["meeting_count"] > mp * MEETINGS_PER_PAGE
@@ -113,7 +118,7 @@ def member(
     request: Request, kiosk_id: str, group_id: str, member_id: str, me: Reader, engine: EngineDep
 ) -> HTMLResponse:
     with read(engine) as conn:
-        data = members.member(conn, me, kiosk_id, group_id, member_id, today(request))
+        data = members.member(conn, me, kiosk_id, group_id, member_id, today(request), MEMBER_LINES)
     return render(request, "member.html", me, arrears_day=today(request).isoformat(), **data)
 
 

@@ -334,6 +334,13 @@ def _filters(search: str, country: str) -> list[Any]:
     return out
 
 
+def countries_seen(conn: Connection, p: Principal) -> list[str]:
+    """The countries of the groups a reader may see, for the groups page's filter: a fixed TG and BJ offered
+    Benin to a coordinator of Togo (whose choice then found nothing), and no other country the NGO opens."""
+    found = conn.scalars(select(G.c.country).where(p.groups(G), G.c.country.is_not(None)).distinct())
+    return sorted(c for c in found if c)
+
+
 def count_groups(conn: Connection, p: Principal, search: str = "", country: str = "") -> int:
     return int(conn.scalar(select(func.count()).select_from(G).where(p.groups(G), *_filters(search, country))) or 0)
 
