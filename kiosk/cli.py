@@ -27,7 +27,7 @@ from kiosk.services import Kiosk
 from kiosk.services import groups as G
 from kiosk.services import reports as R
 from kiosk.store import Store, StoreError
-from kiosk.store.backup import backup, backup_to_usb, restore
+from kiosk.store.backup import backup, backup_to_usb, failure_reason, restore
 from kiosk.store.verify import verify
 
 EXIT_OK, EXIT_VERIFY, EXIT_INPUT, EXIT_STORE = 0, 1, 2, 3
@@ -149,11 +149,30 @@ def cmd_backup(args: argparse.Namespace) -> int:
         try:
             dest = backup(k.store, args.dest)
         except (OSError, sqlite3.Error) as exc:
-            print(say(args, f"Sauvegarde impossible vers {args.dest} : {exc}", f"Backup to {args.dest} failed: {exc}"),
-                  file=sys.stderr)  # fmt: skip
+            print(say(args, f"Sauvegarde impossible vers {args.dest} : {_backup_why(args, exc)}",
+                      f"Backup to {args.dest} failed: {_backup_why(args, exc)}"), file=sys.stderr)  # fmt: skip
             return EXIT_STORE
     print(f"Sauvegarde écrite : {dest}")
     return EXIT_OK
+
+
+def _backup_why(args: argparse.Namespace, exc: BaseException) -> str:
+    """Why a backup failed, with what to do where the technician can act (SQLite's own words are English)."""
+    reason = failure_reason(exc)
+    if reason == "full":
+        return say(
+            args,
+            "plus de place sur la clé ou le disque : libérez de la place ou prenez une autre clé "
+            "(rien n'y a été laissé)",
+            "no space left on the stick or disk: make room or use another stick (nothing was left on it)",
+        )
+    if reason == "read_only":
+        return say(
+            args,
+            f"écriture refusée (clé protégée en écriture ou montée en lecture seule ?) : {exc}",
+            f"writing refused (a write-protected stick, or mounted read-only?): {exc}",
+        )
+    return str(exc)
 
 
 def cmd_backup_usb(args: argparse.Namespace) -> int:

@@ -181,3 +181,34 @@ def test_the_commands_own_error_lines_follow_lang(tmp_path: Path, capsys) -> Non
     afile.write_text("x")
     code, _, err = run_cli(capsys, "--db", db, "--lang", "en", "backup", str(afile / "x"))
     assert code == 3 and "Backup to" in err and "failed" in err and "Sauvegarde" not in err
+
+
+def test_a_backup_to_a_full_stick_says_so_and_leaves_nothing_on_it(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import sqlite3
+
+    db = str(tmp_path / "k.db")
+    assert run_cli(capsys, "--db", db, "scenario", "run", str(EXAMPLE))[0] == EXIT_OK
+    stick = tmp_path / "stick"
+    stick.mkdir()
+    (stick / "photos.jpg").write_bytes(b"x")  # what the stick held before stays
+    connect = sqlite3.connect
+
+    def tiny(path: str, *args: object, **kwargs: object) -> sqlite3.Connection:
+        conn = connect(path, *args, **kwargs)  # type: ignore[arg-type]
+        if str(path).endswith(".part"):  # a stick with room for two pages: SQLite's own "disk is full"
+            conn.execute("PRAGMA max_page_count = 2")
+        return conn
+
+    monkeypatch.setattr(sqlite3, "connect", tiny)
+    code, _, err = run_cli(capsys, "--db", db, "backup", str(stick))
+    assert code == 3 and "plus de place sur la clé" in err and "disk is full" not in err
+    assert sorted(p.name for p in stick.iterdir()) == ["photos.jpg"]  # no half copy, no SQLite journal of one
+    code, _, err = run_cli(capsys, "--db", db, "--lang", "en", "backup", str(stick))
+    assert code == 3 and "no space left on the stick" in err
+    assert sorted(p.name for p in stick.iterdir()) == ["photos.jpg"]
+    monkeypatch.setattr(sqlite3, "connect", connect)
+    assert run_cli(capsys, "--db", db, "backup", str(stick))[0] == EXIT_OK  # room again: it works

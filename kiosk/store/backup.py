@@ -5,6 +5,8 @@ Never a file copy: in WAL mode the newest commits live in the -wal file.
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import os
 import sqlite3
 from pathlib import Path
@@ -32,17 +34,40 @@ def backup(store: Store, dest: str | Path) -> Path:
         # Written over the live database, the copy would be overwritten again by the next checkpoint.
         raise StoreError(f"{dest} is the kiosk's own database: choose another place for the backup")
     tmp = dest.with_suffix(dest.suffix + ".part")
-    tmp.unlink(missing_ok=True)
-    target = sqlite3.connect(str(tmp))
+    leftovers = (tmp, Path(f"{tmp}-journal"), Path(f"{tmp}-wal"), Path(f"{tmp}-shm"))
+    for stale in leftovers:
+        stale.unlink(missing_ok=True)
     try:
-        store.conn.backup(target)
-        target.execute("PRAGMA journal_mode=DELETE")  # one self-contained file on the stick
-    finally:
-        target.close()
-    with open(tmp, "rb") as fh:
-        os.fsync(fh.fileno())
-    publish(tmp, dest)  # a half-written backup never carries the final name
+        target = sqlite3.connect(str(tmp))
+        try:
+            store.conn.backup(target)
+            target.execute("PRAGMA journal_mode=DELETE")  # one self-contained file on the stick
+        finally:
+            target.close()
+        with open(tmp, "rb") as fh:
+            os.fsync(fh.fileno())
+        publish(tmp, dest)  # a half-written backup never carries the final name
+    except BaseException:
+        # A full stick would otherwise stay full of a useless half copy (and SQLite's journal of it): the
+        # next backup, or the technician's files, would find no room left, and nothing tells what it is.
+        for part in leftovers:
+            with contextlib.suppress(OSError):
+                part.unlink(missing_ok=True)
+        raise
     return dest
+
+
+def failure_reason(exc: BaseException) -> str | None:
+    """``"full"`` or ``"read_only"`` when a failed backup says why in terms a technician acts on, else None."""
+    if isinstance(exc, sqlite3.Error) and getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL:
+        return "full"
+    if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+        return "full"
+    if isinstance(exc, sqlite3.Error) and getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_READONLY:
+        return "read_only"
+    if isinstance(exc, OSError) and exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+        return "read_only"
+    return None
 
 
 def usb_mounts(roots: list[str] | None = None) -> list[Path]:
