@@ -192,6 +192,33 @@ def test_a_kiosk_put_back_without_its_key_or_half_restored_is_not_moved_to_anoth
     assert code == 0 and f"Il quitte le serveur {URL}. " in out and "ancienne clé" not in out, err
 
 
+def test_a_usb_backup_put_on_a_new_pi_is_told_to_enroll_with_a_replacement_code_and_then_syncs(
+    wired: Server,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture,  # type: ignore[type-arg]
+) -> None:
+    # docs/deploy.md §5, "From a USB backup": the stick holds the database (backup-usb), never the key.
+    st, _ = synced(wired, tmp_path / "dead.db")
+    st.meeting()  # recorded after the last sync: only the backup has it
+    code, out, err = run(capsys, "--db", str(st.store.path), "backup", str(tmp_path / "stick.db"))
+    assert code == 0, err
+    st.k.close()
+    new_pi = str(tmp_path / "new" / "kiosk.db")
+    assert run(capsys, "--db", new_pi, "restore-backup", str(tmp_path / "stick.db"))[0] == 0
+    for lang, says in (("fr", "code de remplacement"), ("en", "replacement code")):
+        code, _, err = run(capsys, "--db", new_pi, "--lang", lang, "sync")
+        assert code == 2 and says in err and "--replace" in err, err
+        assert "pas encore inscrit" not in err and "not enrolled with the server yet" not in err
+    code, out, _ = run(capsys, "--db", new_pi, "sync-status", "--remote")
+    assert code == 2 and "sa clé manque" in out
+    code, _, err = run(capsys, "--db", new_pi, "enroll", "--server", URL, "--code", wired.code("K01", replace=True))
+    assert code == 0, err
+    code, out, err = run(capsys, "--db", new_pi, "sync")
+    assert code == 0 and "événement(s) envoyé(s)" in out, err
+    with Kiosk.open(Path(new_pi)) as k:
+        assert server_journal_tuples(wired, "K01") == kiosk_journal(k)
+
+
 def test_a_running_sync_follows_an_enrollment_made_while_it_runs(
     wired: Server,
     tmp_path: Path,

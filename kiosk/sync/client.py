@@ -134,7 +134,17 @@ class SyncClient:
         current = state.load(store)
         if not kiosk_id or not current.server_url:
             raise SyncError("not_enrolled", "run `muso-kiosk enroll --server URL --code CODE` first")
-        key = keys.load(keys.key_path(store.path))
+        key_file = keys.key_path(store.path)
+        if not key_file.exists():
+            # Enrolled, but the key is not beside the database: a backup put back on a new Pi (backups carry
+            # the database, never the key). "Not enrolled" would send the technician for an ordinary code,
+            # which the server refuses for a kiosk it knows: only a replacement code binds a new key to it.
+            raise SyncError(
+                "key_missing",
+                f"no key at {key_file}, yet enrolled with {current.server_url}: a replacement code "
+                "(create-enrollment --replace) and `muso-kiosk enroll` give this device a key",
+            )
+        key = keys.load(key_file)
         client = cls(store, http or http_client(current.server_url), key, kiosk_id, **kwargs)
         client.server_url = current.server_url
         client._own_http = http is None

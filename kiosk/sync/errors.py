@@ -21,6 +21,11 @@ class SyncError(Exception):
 # What a treasurer or technician reads (French first, as everywhere on the kiosk).
 FR = {
     "not_enrolled": "ce kiosque n'est pas encore inscrit auprès du serveur (muso-kiosk enroll)",
+    "key_missing": (
+        "ce kiosque est inscrit mais sa clé manque (base remise d'une sauvegarde, ou venue d'un autre appareil) : "
+        "demandez au coordinateur un code de remplacement (muso-server create-enrollment --replace), puis "
+        "muso-kiosk enroll avec ce code"
+    ),
     "no_database": "pas encore de base de kiosque (l'application la crée à son premier démarrage)",
     "database_not_ready": "la base du kiosque n'est pas encore prête (l'application la crée)",
     "network": "serveur injoignable (réseau) : nouvel essai plus tard",
@@ -58,6 +63,11 @@ FR = {
 }
 EN = {
     "not_enrolled": "this kiosk is not enrolled with the server yet (muso-kiosk enroll)",
+    "key_missing": (
+        "this kiosk is enrolled but its key is missing (a database put back from a backup, or from another "
+        "device): ask the coordinator for a replacement code (muso-server create-enrollment --replace), then "
+        "run muso-kiosk enroll with it"
+    ),
     "no_database": "no kiosk database yet (the app makes it at its first start)",
     "database_not_ready": "the kiosk database is not ready yet (the app is making it)",
     "network": "server unreachable (network): will retry later",
