@@ -683,3 +683,25 @@ def test_sync_status_remote_fails_when_the_server_does_not_answer_and_says_why_i
     info = json.loads(out)
     assert set(info) == STATUS_KEYS and info["server_status"]["error"].startswith("network: ")
     assert info["last_error"].startswith("network: ")  # machine-readable as before
+
+
+def test_an_address_where_nothing_answers_is_named_so_a_mistyped_one_can_be_seen(
+    server: Server,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture,  # type: ignore[type-arg]
+) -> None:
+    # A wrong port or host looks like no network: "relancez quand le réseau est là" alone sends the
+    # technician to wait for a network that is there.
+    nobody = f"http://127.0.0.1:{free_port()}"
+    db = initialized(tmp_path / "k.db")
+    code, _, err = run(capsys, "--db", db, "enroll", "--server", nobody, "--code", "ABCD")
+    assert code == 4 and f"adresse essayée : {nobody} (si le réseau marche, vérifiez-la)" in err
+    code, _, err = run(capsys, "--db", db, "--lang", "en", "enroll", "--server", nobody, "--code", "ABCD")
+    assert code == 4 and f"address tried: {nobody} (if the network works, check it)" in err
+    st = station(tmp_path / "e.db")
+    enrolled(st, server, "K01")
+    state.update(st.store, server_url=nobody)
+    st.k.close()
+    code, _, err = run(capsys, "--db", str(tmp_path / "e.db"), "sync")
+    assert code == 4 and "serveur injoignable" in err and f"adresse essayée : {nobody}" in err
+    assert "ConnectError" not in err  # French stays French

@@ -194,7 +194,9 @@ class SyncClient:
                     headers={"Authorization": f"Muso {self.kiosk_id} {t} {sig}", **headers},
                 )
             except httpx.TransportError as exc:
-                raise SyncError("network", f"{type(exc).__name__}: {exc}", transient=True) from None
+                raise SyncError(
+                    "network", f"{type(exc).__name__}: {exc}", transient=True, server=self.server_url
+                ) from None
             finally:
                 self.report.requests += 1
                 self.report.bytes_sent += len(body)

@@ -80,7 +80,7 @@ def enroll(
         resp = http.post("/v1/enroll", content=json.dumps(body), headers={"Content-Type": "application/json"})
     except httpx.TransportError as exc:  # the key stays: the server may have bound it (see above)
         # Not "network": nothing retries an enrollment by itself, a person runs it again with the same code.
-        raise SyncError("enroll_network", f"{type(exc).__name__}: {exc}", transient=True) from None
+        raise SyncError("enroll_network", f"{type(exc).__name__}: {exc}", transient=True, server=server_url) from None
     finally:
         if own:
             http.close()

@@ -138,7 +138,19 @@ def describe(exc: SyncError, lang: str = "fr") -> str:
             return exc.message
         return head + _details_fr(exc, server_code)
     head = EN.get(exc.code)
-    return f"{head} ({exc.message})" if head else exc.message
+    return (f"{head} ({exc.message})" if head else exc.message) + _address_en(exc)
+
+
+# Nothing answering at an address looks the same whether the network is down or the address is wrong (a port,
+# a letter, http for https): the technician who typed it must see which address was tried, and that it may be it.
+_UNREACHABLE = ("network", "enroll_network")
+
+
+def _address_en(exc: SyncError) -> str:
+    server = exc.params.get("server")
+    if exc.code in _UNREACHABLE and server:
+        return f"; address tried: {server} (if the network works, check it)"
+    return ""
 
 
 def describe_stored(error: str, lang: str = "fr") -> str:
@@ -168,4 +180,6 @@ def _details_fr(exc: SyncError, server_code: str) -> str:
         return f" (inscrit auprès de {p['current']})"
     if exc.code == "rate_limited" and exc.retry_after:
         return f" (dans {exc.retry_after:.0f} s)"
+    if exc.code in _UNREACHABLE and p.get("server"):
+        return f" ; adresse essayée : {p['server']} (si le réseau marche, vérifiez-la)"
     return ""
