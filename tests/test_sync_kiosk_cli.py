@@ -705,3 +705,25 @@ def test_an_address_where_nothing_answers_is_named_so_a_mistyped_one_can_be_seen
     code, _, err = run(capsys, "--db", str(tmp_path / "e.db"), "sync")
     assert code == 4 and "serveur injoignable" in err and f"adresse essayée : {nobody}" in err
     assert "ConnectError" not in err  # French stays French
+
+
+def test_enrolling_again_with_the_code_that_enrolled_the_kiosk_says_there_is_nothing_to_do(
+    wired: Server,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture,  # type: ignore[type-arg]
+) -> None:
+    db = initialized(tmp_path / "k.db")
+    code_text = wired.code("K01")
+    assert run(capsys, "--db", db, "enroll", "--server", URL, "--code", code_text)[0] == 0
+    key = (tmp_path / "k.db.key").read_bytes()
+    code, out, err = run(capsys, "--db", db, "enroll", "--server", URL, "--code", code_text)  # the same, again
+    assert code == 2 and "déjà inscrit auprès de ce serveur" in err and "lancez `muso-kiosk sync`" in err
+    assert "demandez-en un nouveau" not in err and "inscrit auprès" not in out
+    code, _, err = run(capsys, "--db", db, "--lang", "en", "enroll", "--server", URL, "--code", code_text)
+    assert code == 2 and "already enrolled with this server" in err
+    assert (tmp_path / "k.db.key").read_bytes() == key and not list(tmp_path.glob("k.db.key.*"))
+    assert run(capsys, "--db", db, "sync")[0] == 0  # and it is indeed enrolled
+    # A kiosk not enrolled yet given a spent code is still told to ask for a new one.
+    other = initialized(tmp_path / "other.db", "K02")
+    code, _, err = run(capsys, "--db", other, "enroll", "--server", URL, "--code", code_text)
+    assert code == 2 and "déjà servi : demandez-en un nouveau" in err

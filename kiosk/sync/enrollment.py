@@ -87,6 +87,13 @@ def enroll(
     if resp.status_code != 200:
         pending_path.unlink(missing_ok=True)
         refused = client.refusal(resp)
+        if refused.params.get("server_code") == "enrollment_code_used" and previous is not None and path.exists():
+            # Typically the same enroll run twice: the first did it, and this run's fresh key met the spent code.
+            # "Ask for a new code" would send the technician for one the server then refuses (the kiosk is
+            # enrolled already), when there is nothing to do.
+            raise SyncError(
+                "already_enrolled", f"already enrolled with {previous}; this code is spent", current=previous
+            )
         if refused.params.get("server_code") == "kiosk_id_mismatch":
             refused.params["own_id"] = body["kiosk_id"]  # the technician asks for a code naming this one
         raise refused

@@ -51,7 +51,9 @@ FR = {
     "restore_in_progress": "une restauration est en cours : terminez-la (muso-kiosk restore)",
     "restore_invalid": "le journal du serveur ne se reconstruit pas sur ce kiosque : appelez le coordinateur",
     "key_insecure": "la clé du kiosque est lisible par d'autres utilisateurs",
-    "already_enrolled": "ce kiosque est déjà inscrit",
+    "already_enrolled": (
+        "ce kiosque est déjà inscrit auprès de ce serveur (ce code a servi) : rien à refaire, lancez `muso-kiosk sync`"
+    ),
     "enrolled_elsewhere": (
         "ce kiosque est inscrit auprès d'un autre serveur : vérifiez l'adresse ; pour le quitter pour "
         "celui-ci, le technicien relance l'inscription avec --force (l'ancienne clé est gardée à part)"
@@ -89,7 +91,10 @@ EN = {
     "restore_in_progress": "a restore is under way: finish it (muso-kiosk restore)",
     "restore_invalid": "the server's journal does not rebuild on this kiosk: call the coordinator",
     "key_insecure": "the kiosk's key is readable by other users",
-    "already_enrolled": "this kiosk is already enrolled",
+    "already_enrolled": (
+        "this kiosk is already enrolled with this server (this code is spent): nothing to do again, "
+        "run `muso-kiosk sync`"
+    ),
     "enrolled_elsewhere": (
         "this kiosk is enrolled with another server: check the address; to leave it for this one, the "
         "technician enrolls again with --force (the old key is kept aside)"
@@ -176,7 +181,7 @@ def _details_fr(exc: SyncError, server_code: str) -> str:
         return f" (serveur : {p['server']} événements, ce kiosque : {p['local']})"
     if exc.code == "chain_diverged" and isinstance(p.get("seq"), int):
         return f" (à partir du n° {p['seq']})"
-    if exc.code in ("enrolled_elsewhere", "enroll_during_restore") and p.get("current"):
+    if exc.code in ("enrolled_elsewhere", "enroll_during_restore", "already_enrolled") and p.get("current"):
         return f" (inscrit auprès de {p['current']})"
     if exc.code == "rate_limited" and exc.retry_after:
         return f" (dans {exc.retry_after:.0f} s)"
