@@ -192,7 +192,9 @@ def cmd_backup_usb(args: argparse.Namespace) -> int:
     for path in written:
         print(f"Sauvegarde sur clé USB : {path} (journal n° {seq})")
     for mount, why in failed.items():
-        print(f"Sauvegarde impossible sur {mount} (clé pleine, retirée ou protégée ?) : {why}", file=sys.stderr)
+        print(say(args, f"Sauvegarde impossible sur {mount} (clé pleine, retirée ou protégée ?) : {why}",
+                  f"Backup to {mount} failed (stick full, pulled out or write-protected?): {why}"),
+              file=sys.stderr)  # fmt: skip
     if not written and not failed:
         print("Aucune clé USB : pas de sauvegarde cette fois.")
     return EXIT_STORE if failed else EXIT_OK
@@ -202,13 +204,17 @@ def cmd_restore(args: argparse.Namespace) -> int:
     """Replace the kiosk's database by a backup, after checking the backup through and through."""
     source = Path(args.backup)
     if not source.is_file():
-        print(f"Sauvegarde introuvable : {source}", file=sys.stderr)
+        print(say(args, f"Sauvegarde introuvable : {source}", f"Backup not found: {source}"), file=sys.stderr)
         return EXIT_INPUT
     target = config.db_path(args.db)
     existed = target.exists()
     if existed and not args.force:
         print(
-            f"{target} existe déjà : ajoutez --force pour le remplacer (arrêtez l'application d'abord).",
+            say(
+                args,
+                f"{target} existe déjà : ajoutez --force pour le remplacer (arrêtez l'application d'abord).",
+                f"{target} exists already: add --force to replace it (stop the app first).",
+            ),
             file=sys.stderr,
         )
         return EXIT_INPUT
@@ -221,15 +227,35 @@ def cmd_restore(args: argparse.Namespace) -> int:
             with closing(sqlite3.connect(staged)) as conn:
                 journal = conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'journal'").fetchone()
         except sqlite3.Error as exc:
-            raise StoreError(f"cannot open {source}: {exc}") from None
+            # A stick pulled out mid-copy, a dying card: the technician's move is another backup, and to know
+            # that the kiosk's own database was not touched.
+            said = say(
+                args,
+                f"{source} ne se lit pas (sauvegarde abîmée ou incomplète : {exc}) : prenez-en une autre, "
+                "la précédente sur la clé ; rien n'a été remplacé.",
+                f"{source} cannot be read (a damaged or incomplete backup: {exc}): take another one, the "
+                "previous on the stick; nothing was replaced.",
+            )
+            print(said, file=sys.stderr)
+            return EXIT_STORE
         if journal is None:  # an empty file is an empty database to SQLite: not a kiosk's backup
-            print(f"{source} n'est pas une sauvegarde de kiosque (aucun journal).", file=sys.stderr)
+            print(
+                say(args, f"{source} n'est pas une sauvegarde de kiosque (aucun journal).",
+                    f"{source} is not a kiosk backup (no journal)."),
+                file=sys.stderr,
+            )  # fmt: skip
             return EXIT_VERIFY
         with Store(staged) as copy:
             report = verify(copy)
             if not report.ok:
                 problem = report.problems[0]
-                print(f"Sauvegarde refusée, {len(report.problems)} anomalie(s) : {problem}", file=sys.stderr)
+                n = len(report.problems)
+                said = say(
+                    args,
+                    f"Sauvegarde refusée, {n} anomalie(s) : {problem}",
+                    f"Backup refused, {n} problem(s): {problem}",
+                )
+                print(said, file=sys.stderr)
                 return EXIT_VERIFY
             with copy.write() as w:
                 # Receipts waiting when the backup was made may have printed since: nobody can tell, so

@@ -212,3 +212,36 @@ def test_a_backup_to_a_full_stick_says_so_and_leaves_nothing_on_it(
     assert sorted(p.name for p in stick.iterdir()) == ["photos.jpg"]
     monkeypatch.setattr(sqlite3, "connect", connect)
     assert run_cli(capsys, "--db", db, "backup", str(stick))[0] == EXIT_OK  # room again: it works
+
+
+def test_restore_backup_and_backup_usb_error_lines_follow_lang(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The README promises the commands' own error lines in English under --lang en: a failed backup's were French."""
+    db = str(tmp_path / "k.db")
+    assert run_cli(capsys, "--db", db, "init", "--kiosk-id", "K07")[0] == EXIT_OK
+    en = ("--db", db, "--lang", "en")
+    code, _, err = run_cli(capsys, *en, "restore-backup", str(tmp_path / "missing.db"))
+    assert code == EXIT_INPUT and err.startswith("Backup not found:")
+    assert run_cli(capsys, *en, "backup", str(tmp_path / "copy.db"))[0] == EXIT_OK
+    code, _, err = run_cli(capsys, *en, "restore-backup", str(tmp_path / "copy.db"))
+    assert code == EXIT_INPUT and "exists already: add --force" in err
+    empty = tmp_path / "empty.db"
+    empty.write_bytes(b"")
+    code, _, err = run_cli(capsys, *en, "restore-backup", str(empty), "--force")
+    assert code == EXIT_VERIFY and "is not a kiosk backup" in err
+    cut = tmp_path / "cut.db"  # a stick pulled out mid-copy
+    cut.write_bytes((tmp_path / "copy.db").read_bytes()[:5000])
+    before = Path(db).read_bytes()
+    for lang, says in (("fr", "prenez-en une autre"), ("en", "take another one")):
+        code, _, err = run_cli(capsys, "--db", db, "--lang", lang, "restore-backup", str(cut), "--force")
+        assert code == 3 and says in err and "cannot open" not in err, err
+    assert Path(db).read_bytes() == before
+    stick = tmp_path / "stick"
+    stick.mkdir()
+    (stick / "muso-sauvegardes").write_text("a file where the folder goes")  # the backup cannot go there
+    monkeypatch.setenv("MUSO_BACKUP_DIRS", str(stick))
+    code, _, err = run_cli(capsys, *en, "backup-usb")
+    assert code == 3 and err.startswith(f"Backup to {stick} failed") and "Sauvegarde" not in err
