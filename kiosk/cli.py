@@ -172,7 +172,20 @@ def _backup_why(args: argparse.Namespace, exc: BaseException) -> str:
             f"écriture refusée (clé protégée en écriture ou montée en lecture seule ?) : {exc}",
             f"writing refused (a write-protected stick, or mounted read-only?): {exc}",
         )
+    if reason == "missing":
+        return say(
+            args,
+            "ce dossier n'existe pas : branchez la clé USB, ou créez le dossier",
+            "no such folder: plug the USB stick in, or create the folder",
+        )
     return str(exc)
+
+
+def _usb_why(args: argparse.Namespace, exc: BaseException) -> str:
+    if failure_reason(exc) is None:
+        return say(args, f"clé pleine, retirée ou protégée ? ({type(exc).__name__}: {exc})",
+                   f"stick full, pulled out or write-protected? ({type(exc).__name__}: {exc})")  # fmt: skip
+    return _backup_why(args, exc)
 
 
 def cmd_backup_usb(args: argparse.Namespace) -> int:
@@ -191,10 +204,9 @@ def cmd_backup_usb(args: argparse.Namespace) -> int:
             k.store.set_setting("last_backup", json.dumps(note))
     for path in written:
         print(f"Sauvegarde sur clé USB : {path} (journal n° {seq})")
-    for mount, why in failed.items():
-        print(say(args, f"Sauvegarde impossible sur {mount} (clé pleine, retirée ou protégée ?) : {why}",
-                  f"Backup to {mount} failed (stick full, pulled out or write-protected?): {why}"),
-              file=sys.stderr)  # fmt: skip
+    for mount, exc in failed.items():
+        print(say(args, f"Sauvegarde impossible sur {mount} : {_usb_why(args, exc)}",
+                  f"Backup to {mount} failed: {_usb_why(args, exc)}"), file=sys.stderr)  # fmt: skip
     if not written and not failed:
         print("Aucune clé USB : pas de sauvegarde cette fois.")
     return EXIT_STORE if failed else EXIT_OK

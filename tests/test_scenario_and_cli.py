@@ -245,3 +245,42 @@ def test_restore_backup_and_backup_usb_error_lines_follow_lang(
     monkeypatch.setenv("MUSO_BACKUP_DIRS", str(stick))
     code, _, err = run_cli(capsys, *en, "backup-usb")
     assert code == 3 and err.startswith(f"Backup to {stick} failed") and "Sauvegarde" not in err
+
+
+def test_a_backup_to_a_stick_that_is_not_mounted_says_so_and_writes_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """It said "Erreur de base de données", and in French under --lang en."""
+    db = str(tmp_path / "k.db")
+    assert run_cli(capsys, "--db", db, "init", "--kiosk-id", "K07")[0] == EXIT_OK
+    stick = str(tmp_path / "media" / "cle") + "/"
+    code, _, err = run_cli(capsys, "--db", db, "backup", stick)
+    assert code == 3 and err.startswith(f"Sauvegarde impossible vers {stick} : ce dossier n'existe pas : branchez")
+    code, _, err = run_cli(capsys, "--db", db, "--lang", "en", "backup", stick)
+    assert code == 3 and err.startswith(f"Backup to {stick} failed: no such folder: plug the USB stick in")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["k.db"]  # no file named like the folder
+
+
+def test_a_write_protected_stick_is_named_not_taken_for_no_stick(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The backup timer skipped a read-only stick and said "Aucune clé USB": the technician looked for no fault."""
+    import os
+
+    from kiosk.store import backup as backup_module
+
+    db = str(tmp_path / "k.db")
+    assert run_cli(capsys, "--db", db, "init", "--kiosk-id", "K07")[0] == EXIT_OK
+    locked, free = tmp_path / "locked", tmp_path / "free"
+    locked.mkdir()
+    free.mkdir()
+    monkeypatch.setenv("MUSO_BACKUP_DIRS", f"{locked}:{free}")
+    access = os.access
+    # As a stick mounted read-only answers, whoever asks (root included: a chmod would not do).
+    monkeypatch.setattr(backup_module.os, "access", lambda p, mode: Path(p) != locked and access(p, mode))
+    for lang, says in (("fr", "écriture refusée (clé protégée en écriture"), ("en", "writing refused")):
+        code, out, err = run_cli(capsys, "--db", db, "--lang", lang, "backup-usb")
+        assert code == 3 and str(locked) in err and says in err, err
+        assert "Aucune clé USB" not in out
+    assert list(locked.iterdir()) == []
+    assert len(list((free / "muso-sauvegardes").glob("muso-K07-*.db"))) == 1  # the other stick still got its copy

@@ -24,7 +24,7 @@ def backup(store: Store, dest: str | Path) -> Path:
     if str(dest).endswith(("/", os.sep)) and not Path(dest).is_dir():
         # Meant as a folder ("/media/cle/"), and there is none: a stick not mounted. Written as a file
         # named like the folder, the backup would sit on the SD card, where the stick was looked for.
-        raise StoreError(f"le dossier {dest} n'existe pas : branchez la clé USB, ou créez le dossier")
+        raise FileNotFoundError(errno.ENOENT, "no such folder (is the stick plugged in?)", str(dest))
     dest = Path(dest)
     if dest.is_dir():
         seq, _ = store.head()
@@ -58,7 +58,8 @@ def backup(store: Store, dest: str | Path) -> Path:
 
 
 def failure_reason(exc: BaseException) -> str | None:
-    """``"full"`` or ``"read_only"`` when a failed backup says why in terms a technician acts on, else None."""
+    """``"full"``, ``"read_only"`` or ``"missing"`` (no such folder: a stick not mounted) when a failed
+    backup says why in terms a technician acts on, else None."""
     if isinstance(exc, sqlite3.Error) and getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL:
         return "full"
     if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
@@ -67,12 +68,15 @@ def failure_reason(exc: BaseException) -> str | None:
         return "read_only"
     if isinstance(exc, OSError) and exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
         return "read_only"
+    if isinstance(exc, FileNotFoundError):
+        return "missing"
     return None
 
 
 def usb_mounts(roots: list[str] | None = None) -> list[Path]:
-    """Writable removable mounts: under /media and /run/media (the desktop's automounter),
-    or the folders named in MUSO_BACKUP_DIRS (colon-separated) when set."""
+    """Removable mounts: under /media and /run/media (the desktop's automounter), or the folders
+    named in MUSO_BACKUP_DIRS (colon-separated) when set. Read-only ones too: left out, a
+    write-protected stick read as no stick at all, and the technician looked for no fault."""
     explicit = os.environ.get("MUSO_BACKUP_DIRS")
     if explicit:
         candidates = [Path(p) for p in explicit.split(":") if p]
@@ -87,7 +91,7 @@ def usb_mounts(roots: list[str] | None = None) -> list[Path]:
                         candidates.append(Path(point))
         except OSError:
             return []
-    return [p for p in candidates if p.is_dir() and os.access(p, os.W_OK)]
+    return [p for p in candidates if p.is_dir()]
 
 
 def rotate(directory: Path, keep: int, name: str = "*") -> list[Path]:
@@ -99,14 +103,16 @@ def rotate(directory: Path, keep: int, name: str = "*") -> list[Path]:
     return removed
 
 
-def backup_to_usb(store: Store, keep: int = 10) -> tuple[list[Path], dict[Path, str]]:
+def backup_to_usb(store: Store, keep: int = 10) -> tuple[list[Path], dict[Path, OSError | sqlite3.Error]]:
     """One backup on each stick present: where they went (possibly nowhere), and the sticks that
     failed with why. One stick failing (full, pulled out, read-only) does not stop the others."""
     written: list[Path] = []
-    failed: dict[Path, str] = {}
+    failed: dict[Path, OSError | sqlite3.Error] = {}
     for mount in usb_mounts():
         folder = mount / "muso-sauvegardes"
         try:
+            if not os.access(mount, os.W_OK):  # a read-only mount (EROFS), whoever we run as
+                raise OSError(errno.EROFS, os.strerror(errno.EROFS), str(mount))
             folder.mkdir(exist_ok=True)
             try:
                 written.append(backup(store, folder))
@@ -118,7 +124,7 @@ def backup_to_usb(store: Store, keep: int = 10) -> tuple[list[Path], dict[Path, 
                 written.append(backup(store, folder))
             rotate(folder, keep, _name(store))
         except (OSError, sqlite3.Error) as exc:
-            failed[mount] = f"{type(exc).__name__}: {exc}"
+            failed[mount] = exc
         finally:  # a half-written file must not stay to look like a backup
             for part in folder.glob("muso-*.db.part") if folder.is_dir() else ():
                 part.unlink(missing_ok=True)
