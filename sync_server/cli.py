@@ -280,6 +280,10 @@ def cmd_import_bundle(args: argparse.Namespace) -> int:
     return EXIT_OK if result.ok else EXIT_REFUSED
 
 
+# What a file cut short or garbled on the way is refused with: the kiosk still holds its events.
+DAMAGED = frozenset({"body_truncated", "body_not_compressed", "batch_unreadable", "batch_invalid", "batch_malformed"})
+
+
 def _bundle_refusal(f: FileResult, where: str, again: str) -> str:
     """A refused batch file in words a coordinator can act on: the numbers, and what to do next."""
     acked = f.params.get("acked_seq")
@@ -293,6 +297,8 @@ def _bundle_refusal(f: FileResult, where: str, again: str) -> str:
             f"kiosk_unknown: kiosk {f.kiosk_id} is not known to the server database {where}: if it is enrolled, "
             "this is not its server's database (check DATABASE_URL or --database-url)"
         )
+    if f.code in DAMAGED:
+        return f"{f.error} (the file is damaged: copied only in part, or a failing stick?); {again}"
     if f.code == "skipped":
         return f"not tried: an earlier batch of kiosk {f.kiosk_id} was refused (import the stick again once it is)"
     return str(f.error)

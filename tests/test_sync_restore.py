@@ -352,6 +352,17 @@ def test_import_bundle_says_what_is_missing_where_it_looked_and_what_it_passed_o
     )
     assert f"{len(files) - 1} batch file(s) into " in out.splitlines()[-1]
 
+    # A file cut short on the way (the stick pulled out while copying it on a laptop): what to do is said.
+    damaged = tmp_path / "usb-cut"
+    damaged.mkdir()
+    first_file = bundle.export(st.store, tmp_path / "again", batch_events=20)[0]
+    whole = first_file.read_bytes()
+    (damaged / first_file.name).write_bytes(whole[: len(whole) // 2])
+    assert server_cli.main(["import-bundle", str(damaged)]) == server_cli.EXIT_REFUSED
+    out = capsys.readouterr().out
+    assert "REFUSED body_truncated" in out and "the file is damaged" in out and "export-bundle DIR" in out
+    assert st.store.head()[0] > acked and server.kiosk("K01")["acked_seq"] == acked  # nothing imported
+
     # A kiosk this server does not know: which database was asked is said.
     stranger = station(tmp_path / "stranger.db")
     stranger.meeting()
