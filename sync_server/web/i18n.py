@@ -609,6 +609,10 @@ T: dict[str, tuple[str, str]] = {
     "aid_naissance": ("naissance", "birth"),
     "aid_mariage": ("mariage", "wedding"),
     "aid_sinistre": ("sinistre", "disaster"),
+    # Which fine, which aid, as the paper says it ("Amende absence"): the name after the noun in French,
+    # before it in English ("absence fine", not "fine absence").
+    "named_fine": ("amende {what}", "{what} fine"),
+    "named_aid": ("aide {what}", "{what} aid"),
     # The règlement's usual fines, as the kiosk names them; a group's own fine keeps its own name.
     "fine_absence": ("absence", "absence"),
     "fine_retard": ("retard", "lateness"),
