@@ -40,3 +40,20 @@ def test_the_exports_page_explains_the_indicators_itself_in_both_languages(w: Wo
         assert T["definitions"][i] in page
         for name in COLUMNS[4:]:  # every figure of the file, after the group's name and place
             assert f"{T['x_' + name][i]} {T['def_' + name][i]}" in page, (lang, name)
+
+
+def test_a_proces_verbal_s_check_is_titled_for_a_proces_verbal(w: World) -> None:
+    """Checking a procès-verbal's code showed 'Vérifier un reçu' and 'Contenu du reçu': the treasurer's
+    paper is not a receipt, and a coordinator comparing it wondered which paper the page meant."""
+    pv = w.receipts("K01", kind="report")[-1]
+    receipt = next(r for r in w.receipts("K01") if r["movements"])
+    for lang, i in (("fr", 0), ("en", 1)):
+        c = _as(w, "coord_tg", lang=lang)
+        page = html.unescape(c.get(pv["verify_url"].removeprefix("http://testserver")).text)
+        assert re.search(r"<h1>([^<]*)</h1>", page)[1] == T["verify_report"][i]
+        assert f"<title>{T['verify_report'][i]}" in page
+        assert T["report_content"][i] in page and T["receipt_content"][i] not in page
+        assert T["v_genuine_report"][i] in page and T["v_genuine"][i] not in page
+        # a receipt's check keeps its own words
+        page = html.unescape(c.get(receipt["verify_url"].removeprefix("http://testserver")).text)
+        assert re.search(r"<h1>([^<]*)</h1>", page)[1] == T["verify"][i] and T["receipt_content"][i] in page

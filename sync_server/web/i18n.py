@@ -324,6 +324,12 @@ T: dict[str, tuple[str, str]] = {
         "Genuine code: it is that of a receipt in the synced journal. The paper is true only if every amount "
         "below is the same as its own.",
     ),
+    "v_genuine_report": (
+        "Code authentique : c'est celui d'un procès-verbal du journal synchronisé. Le papier ne dit vrai que si "
+        "chaque montant ci-dessous est le même que le sien.",
+        "Genuine code: it is that of a meeting report in the synced journal. The paper is true only if every "
+        "amount below is the same as its own.",
+    ),
     "v_quarantined": (
         "Le reçu figure au journal, mais l'événement a été refusé par les contrôles du serveur : à examiner.",
         "The receipt is in the journal, but the server's checks refused its event: look into it.",
@@ -385,6 +391,16 @@ T: dict[str, tuple[str, str]] = {
     "paper_next_loans": ("pour {n} prêts", "for {n} loans"),
     "v_outside_scope": ("Ce reçu est hors de votre périmètre.", "This receipt is outside your scope."),
     "receipt_content": ("Contenu du reçu tel que synchronisé", "The receipt's content as synced"),
+    # the same page for a meeting's procès-verbal, which prints a number and a code as a receipt does
+    "verify_report": ("Vérifier un procès-verbal", "Verify a meeting report"),
+    "report_intro": (
+        "Saisissez le numéro et le code imprimés sur le procès-verbal, ou scannez son QR code.",
+        "Type the number and code printed on the meeting report, or scan its QR code.",
+    ),
+    "report_number": ("Numéro du procès-verbal (ex. K07-000123)", "Meeting report number (e.g. K07-000123)"),
+    "report_code": ("Code de vérification (ex. ABCDE-FGHIJ)", "Verification code (e.g. ABCDE-FGHIJ)"),
+    "report_content": ("Contenu du procès-verbal tel que synchronisé", "The meeting report's content as synced"),
+    "report": ("Procès-verbal", "Meeting report"),
     "later_corrected": ("corrigé ensuite : {reason}", "corrected later: {reason}"),
     "later_corrected_plain": ("corrigé ensuite", "corrected later"),
     "to_repay": ("à rembourser", "to be repaid"),
