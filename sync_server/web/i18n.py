@@ -771,6 +771,7 @@ T: dict[str, tuple[str, str]] = {
     "x_term_months": ("Durée (mois)", "Term (months)"),
     "x_start": ("Début", "Start"),
     "x_due_date": ("Échéance finale", "Final due date"),
+    "x_repaid_on": ("Remboursé le", "Repaid on"),
     "x_principal_paid": ("Capital remboursé (F)", "Principal repaid (F)"),
     "x_paf_paid": ("PAF payée (F)", "PAF paid (F)"),
     "x_penalty_paid": ("Pénalités payées (F)", "Penalties paid (F)"),
