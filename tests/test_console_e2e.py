@@ -190,7 +190,7 @@ def test_at_phone_width_no_table_scrolls_sideways(browser: Browser, site: Site) 
         "/users": ["button:has-text('Changer')", "button:has-text('Désactiver')", "button:has-text('Enregistrer')"],
         "/enrollments": ["button:has-text('Révoquer')", "td:has-text('Utilisé')"],
         group: ["table.corrections td[data-label=Montant]", "table.corrections td[data-label=Motif]"],
-        borrower: ["table.loans td[data-label='État']"],
+        borrower: ["table.loans td[data-label='État']", "table.loans td[data-label='Échéance finale']", "td.out"],
         "/kiosks": ["summary:has-text('Révoquer')"],
     }
     for url, selectors in wants.items():

@@ -16,7 +16,7 @@ import pytest
 from test_console_support import World, served_world, signed_in
 from test_sync_support import BACKENDS
 
-from sync_server.web.i18n import T
+from sync_server.web.i18n import T, day
 from sync_server.web.indicators import COLUMNS
 
 
@@ -57,3 +57,51 @@ def test_a_proces_verbal_s_check_is_titled_for_a_proces_verbal(w: World) -> None
         # a receipt's check keeps its own words
         page = html.unescape(c.get(receipt["verify_url"].removeprefix("http://testserver")).text)
         assert re.search(r"<h1>([^<]*)</h1>", page)[1] == T["verify"][i] and T["receipt_content"][i] in page
+
+
+def _rows(page: str, table_class: str) -> list[str]:
+    """The body rows of the table of that class, as HTML."""
+    table = page.split(f'<table class="{table_class}">', 1)[1].split("</table>", 1)[0]
+    return re.findall(r"<tr[^>]*>.*?</tr>", table.split("<tbody>", 1)[1], flags=re.S)
+
+
+def test_a_member_s_page_shows_which_way_money_went(w: World) -> None:
+    """'prêt 9 000 F' read like 'cotisation 1 000 F': one column of amounts, no direction."""
+    c = _as(w, "coord_tg")
+    borrower = re.search(r'<tr class="late"><td><a href="([^"]+/members/[^"]+)"', c.get(w.group_url("K01")).text)[1]
+    rows = _rows(c.get(borrower).text, "moves")
+    sides = {}
+    for row in rows:
+        kind = _text(re.findall(r"<td[^>]*>(.*?)</td>", row, flags=re.S)[1]).split()[0]
+        paid, received = (
+            _text(x).strip()
+            for x in re.search(r'class="num in">(.*?)</td><td class="num out">(.*?)</td>', row).groups()
+        )
+        assert bool(paid) != bool(received), row  # each amount in one column, and only one
+        sides.setdefault(kind, set()).add("in" if paid else "out")
+    assert sides["cotisation"] == {"in"} and sides["prêt"] == {"out"}, sides
+    assert T["paid_in"][0] in c.get(borrower).text and T["received"][0] in c.get(borrower).text
+
+
+def test_a_member_s_loans_show_their_final_due_date_and_mark_a_loan_over_30_days_late(w: World) -> None:
+    """The group's page gave a loan's final due date and marked one over 30 days late; the member's page,
+    where a coordinator goes next, did neither."""
+    c = _as(w, "coord_tg")
+    group = c.get(w.group_url("K01")).text
+    borrower = re.search(r'<tr class="late"><td><a href="([^"]+/members/[^"]+)"', group)[1]
+    api = c.get("/v1/console" + borrower).json()
+    rows = _rows(c.get(borrower).text, "stacked loans")
+    assert len(rows) == len(api["loans"]) and any(loan["days_late"] > 30 for loan in api["loans"])
+    for loan, row in zip(api["loans"], rows, strict=True):  # both newest first
+        assert f'data-label="{T["due_date"][0]}">{day(loan["due_date"])}</td>' in html.unescape(row)
+        late = loan["status"] == "active" and loan["days_late"] > 30
+        assert row.startswith('<tr class="late">') == late, row
+
+
+def test_the_console_sorts_paid_in_and_received_as_the_member_s_receipt_does() -> None:
+    from kiosk.services.receipts import FLOW
+    from sync_server.web.members import RECEIVED, flow
+
+    assert {kind for kind, way in FLOW.items() if way == "out"} == RECEIVED
+    assert {kind: flow(kind, None) for kind in FLOW} == FLOW
+    assert flow("reversal", '{"kind": "loan"}') == "out" and flow("reversal", {"kind": "fine"}) == "in"

@@ -185,6 +185,16 @@ T: dict[str, tuple[str, str]] = {
     "export_group": ("Exporter ce groupe", "Export this group"),
     "statement": ("Relevé", "Statement"),
     "movements": ("Mouvements", "Movements"),
+    "paid_in": ("Versé", "Paid in"),
+    "received": ("Reçu", "Received"),
+    "movements_note": (
+        "Versé : ce que le membre a payé au groupe (cotisation, amende, remboursement…). Reçu : ce que le groupe "
+        "lui a remis (prêt, aide, retrait, partage). Une correction reprend le montant, en négatif, dans la "
+        "colonne du mouvement qu'elle annule.",
+        "Paid in: what the member paid the group (contribution, fine, repayment…). Received: what the group "
+        "handed them (loan, aid, withdrawal, share-out). A correction takes the amount back, negative, in the "
+        "column of the movement it cancels.",
+    ),
     "kind": ("Nature", "Kind"),
     "fund": ("Caisse", "Fund"),
     "reversed": ("annulé", "reversed"),
