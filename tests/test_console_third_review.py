@@ -105,3 +105,26 @@ def test_the_console_sorts_paid_in_and_received_as_the_member_s_receipt_does() -
     assert {kind for kind, way in FLOW.items() if way == "out"} == RECEIVED
     assert {kind: flow(kind, None) for kind in FLOW} == FLOW
     assert flow("reversal", '{"kind": "loan"}') == "out" and flow("reversal", {"kind": "fine"}) == "in"
+
+
+def test_a_pending_enrollment_code_says_which_groups_it_will_set_up(w: World) -> None:
+    """The codes list said 'en attente' and nothing of the groups typed with the code: a coordinator
+    could not check, before the trip to the village, that the kiosk would set up the right ones."""
+    from sync_server import enrollment, reference
+    from sync_server.db import write
+
+    enrollment.create_enrollment(
+        w.server.engine, "K05", created_by="coord_tg", hours=72, country="TG", cooperative="Coopérative ELIKE",
+        groups=["MUSO Dzidudu d'Agou", "MUSO Mawuli de Kpodzi"],
+    )  # fmt: skip
+    with write(w.server.engine) as conn:  # a group of Benin on the same kiosk: not Togo's coordinators' to read
+        reference.put(conn, "kiosk_group", "g-bj", {"name": "MUSO Gbèdji", "country": "BJ"}, scope="K05")
+    for who, lang in (("coord_tg", "fr"), ("coord_tg", "en"), ("admin", "fr")):
+        page = _text(_as(w, who, lang=lang).get("/enrollments").text)
+        row = page.split("K05", 1)[1].split("K0", 1)[0]  # the code's row, up to the next kiosk's
+        said = "Groups it will set up:" if lang == "en" else "Groupes qu'il créera :"  # spaces made one
+        assert f"{said} MUSO Dzidudu d'Agou, MUSO Mawuli de Kpodzi" in row, row
+        assert ("MUSO Gbèdji" in row) == (who == "admin"), row
+    # a code already used sets nothing up any more: K01's groups are not listed as to come
+    page = _text(_as(w, "admin").get("/enrollments").text)
+    assert page.count(T["will_set_up"][0]) == 1

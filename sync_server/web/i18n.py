@@ -296,6 +296,7 @@ T: dict[str, tuple[str, str]] = {
     "used": ("Utilisé", "Used"),
     "expired": ("expiré", "expired"),
     "waiting": ("en attente", "waiting"),
+    "will_set_up": ("Groupes qu'il créera", "Groups it will set up"),
     # users
     "new_user": ("Nouvel utilisateur", "New user"),
     "countries_hint": ("Pays (ex. TG, BJ ; * pour tous)", "Countries (e.g. TG, BJ; * for all)"),
