@@ -24,6 +24,8 @@ from openpyxl import load_workbook
 from test_console_support import PASSWORD, world
 from test_sync_support import ROOT, LiveServer, server_db
 
+from sync_server import enrollment
+
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [
     "--headless",
@@ -61,6 +63,11 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     db = server_db("sqlite", tmp)
     with world(db, tmp) as w:  # kiosks built and synced through the real client, then the app stops
         groups, receipts, reports = dict(w.groups), w.receipts("K01"), w.receipts("K01", kind="report")
+        # A kiosk on its way: its code waits, with the groups it will set up (the enrollment codes page).
+        enrollment.create_enrollment(
+            w.server.engine, "K03", created_by="coord_tg", hours=72, name="Kiosque d'Agou", country="TG",
+            cooperative="Coopérative ELIKE", groups=["MUSO Dzidudu d'Agou", "MUSO Mawuli de Kpodzi"],
+        )  # fmt: skip
     live = LiveServer(db.url, {})
     live.start()
     try:
@@ -145,6 +152,56 @@ def test_a_procès_verbal_s_check_shows_every_count_on_a_phone(browser: Browser,
     assert "Clôture, compté" in table.inner_text()
     fits = table.evaluate("t => t.scrollWidth <= t.parentElement.clientWidth")
     assert fits, table.evaluate("t => [t.scrollWidth, t.parentElement.clientWidth]")
+    page.context.close()
+
+
+def _off_screen(page: Page, selector: str) -> list[str]:
+    """The texts of the elements matching ``selector`` that end past the window's right edge, or are empty
+    handed: a thing one must scroll sideways to see."""
+    found: list[str] = page.locator(selector).evaluate_all(
+        """(els, width) => els.filter(e => { const r = e.getBoundingClientRect();
+               return r.width === 0 || r.right > width; }).map(e => e.textContent.trim())""",
+        page.evaluate("document.documentElement.clientWidth"),
+    )
+    return found
+
+
+def _too_wide(page: Page) -> list[tuple[int, int, str]]:
+    """Each table wider than its box (what scrolls sideways), with the heading above it."""
+    found: list[tuple[int, int, str]] = page.evaluate(
+        """() => [...document.querySelectorAll('table')].filter(t => t.scrollWidth > t.parentElement.clientWidth)
+            .map(t => [t.scrollWidth, t.parentElement.clientWidth,
+                       (t.closest('.scroll') || t).previousElementSibling?.textContent.slice(0, 40) || ''])"""
+    )
+    return found
+
+
+def test_at_phone_width_no_table_scrolls_sideways(browser: Browser, site: Site) -> None:
+    """At 360 px the users' table was 440 px in a 338 px box: the Changer and Désactiver buttons, an
+    enrollment code's Révoquer and 'Utilisé le…', a correction's amount and reason, a loan's state all lay
+    off the screen. On a phone, those tables are read as cards."""
+    page = _page(browser, site, 360, 640)
+    _login(page, "admin")
+    group = f"/groups/K01/{site.groups['K01']}"
+    page.goto(group)
+    borrower = page.locator("table").first.locator("a[href*='/members/']").first.get_attribute("href")
+    assert borrower
+    wants = {
+        "/users": ["button:has-text('Changer')", "button:has-text('Désactiver')", "button:has-text('Enregistrer')"],
+        "/enrollments": ["button:has-text('Révoquer')", "td:has-text('Utilisé')"],
+        group: ["table.corrections td[data-label=Montant]", "table.corrections td[data-label=Motif]"],
+        borrower: ["table.loans td[data-label='État']", "table.loans td[data-label='Échéance finale']", "td.out"],
+        "/kiosks": ["summary:has-text('Révoquer')"],
+    }
+    for url, selectors in wants.items():
+        page.goto(url)
+        assert _too_wide(page) == [], (url, _too_wide(page))
+        for selector in selectors:
+            assert page.locator(selector).count() > 0, (url, selector)
+            assert _off_screen(page, selector) == [], (url, selector, _off_screen(page, selector))
+    for url in ("/", "/groups", "/exports", "/verify", site.reports[-1]["verify_url"].replace("http://testserver", "")):
+        page.goto(url)
+        assert _too_wide(page) == [], (url, _too_wide(page))
     page.context.close()
 
 

@@ -26,6 +26,8 @@ Q2 (at 2026-06-30): 1 meeting, attendance 100 %, savings 6 000, loans 3 000 (1),
 
 from __future__ import annotations
 
+import csv
+import io
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -160,3 +162,18 @@ def test_the_quarter_under_way_judges_lateness_today_not_at_its_end(calc: Server
     # a quarter that is over is judged at its end, whatever the day
     calc.client.app.state.today = lambda: date(2027, 3, 1)
     assert _rows(calc, "2026-Q3")[0]["par30"] == 3_000
+
+
+def test_the_loans_export_gives_every_loan_its_final_due_date_and_the_day_it_was_repaid(calc: Server) -> None:
+    """Loan A fell due on 07-29 and was repaid on 10-05: the file left a repaid loan's final due date empty
+    and had no day of repayment, so nobody could tell that A was repaid more than two months late."""
+    text = calc.client.get("/v1/console/exports/loans?format=csv").text.lstrip("\ufeff")
+    got = {(r["principal"], r["status"], r["due_date"], r["repaid_on"]) for r in csv.DictReader(io.StringIO(text))}
+    assert got == {("3000", "repaid", "2026-07-29", "2026-10-05"), ("6000", "active", "2026-10-06", "")}
+    page = calc.client.get("/exports/loans.csv").text.lstrip("\ufeff").splitlines()
+    header = page[0].split(";")
+    due, repaid = header.index("Échéance finale"), header.index("Remboursé le")
+    assert {(r.split(";")[due], r.split(";")[repaid]) for r in page[1:]} == {
+        ("2026-07-29", "2026-10-05"),
+        ("2026-10-06", ""),
+    }

@@ -49,8 +49,8 @@ HEADERS = {
     "movements": ("kiosk_id", "group", "seq", "date", "meeting", "kind", "fund", "amount", "of_principal", "of_paf",
                   "of_penalty", "member_number", "member", "reverses_seq", "reversed", "reason"),
     "loans": ("kiosk_id", "group", "member_number", "member", "kind", "fund", "principal", "method", "rate_bp",
-              "term_months", "start", "due_date", "principal_paid", "paf_paid", "penalty_paid", "outstanding",
-              "arrears", "days_late", "status"),
+              "term_months", "start", "due_date", "repaid_on", "principal_paid", "paf_paid", "penalty_paid",
+              "outstanding", "arrears", "days_late", "status"),
     "meetings": ("kiosk_id", "group", "number", "date", "status", "attended", "absent", "excused",
                  "represented", "slots", "discrepancy_open_verte", "discrepancy_open_rouge", "discrepancy_open_bleue",
                  "discrepancy_close_verte", "discrepancy_close_rouge", "discrepancy_close_bleue"),
@@ -261,18 +261,33 @@ def repayment_split(
 
 
 def _loans(conn: Connection, p: Principal, group: tuple[str, str] | None, today: date) -> Iterator[tuple[Any, ...]]:
+    # The day a loan was repaid in full is its last repayment's meeting day: beside its final due date, it
+    # tells a loan repaid late from one repaid on time, which the file could not say once a loan was repaid.
+    last, paid_at = T.alias("last"), MT.alias("paid_at")
     q = (
-        select(L, G.c.name.label("group_name"), M.c.number.label("member_number"), M.c.name.label("member_name"))
-        .select_from(_with_group(L).join(M, and_(M.c.kiosk_id == L.c.kiosk_id, M.c.member_id == L.c.member_id)))
+        select(
+            L,
+            G.c.name.label("group_name"),
+            M.c.number.label("member_number"),
+            M.c.name.label("member_name"),
+            paid_at.c.date.label("repaid_on"),
+        )
+        .select_from(
+            _with_group(L)
+            .join(M, and_(M.c.kiosk_id == L.c.kiosk_id, M.c.member_id == L.c.member_id))
+            .outerjoin(last, and_(last.c.kiosk_id == L.c.kiosk_id, last.c.txn_id == L.c.last_repayment))
+            .outerjoin(paid_at, and_(paid_at.c.kiosk_id == last.c.kiosk_id, paid_at.c.meeting_id == last.c.meeting_id))
+        )
         .where(*_where(p, L, group))
         .order_by(L.c.kiosk_id, G.c.name, L.c.start)
     )
     for r in conn.execution_options(stream_results=True, yield_per=2000).execute(q).mappings():
-        s = standing(dict(r), today) if r["status"] == "active" else {}
+        s = standing(dict(r), today)
         yield (
             r["kiosk_id"], r["group_name"], r["member_number"], r["member_name"], r["kind"], r["fund"],
             r["principal"], r["method"], r["rate_bp"], r["term_months"], r["start"],
-            s.get("due_date"), r["principal_paid"], r["paf_paid"], r["penalty_paid"],
+            s["due_date"], r["repaid_on"] if r["status"] == "repaid" else None,
+            r["principal_paid"], r["paf_paid"], r["penalty_paid"],
             r["principal"] - r["principal_paid"] if r["status"] == "active" else 0,
             s.get("arrears", 0), s.get("days_late", 0), r["status"],
         )  # fmt: skip
@@ -359,7 +374,7 @@ def csv_chunks(header: tuple[str, ...], data: Iterator[tuple[Any, ...]], lang: s
 
 
 _ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
-DATES = frozenset({"date", "joined", "left_on", "start", "due_date"})  # the columns that hold days
+DATES = frozenset({"date", "joined", "left_on", "start", "due_date", "repaid_on"})  # the columns that hold days
 
 
 def date_columns(kind: str) -> frozenset[int]:

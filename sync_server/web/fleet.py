@@ -14,7 +14,7 @@ from kiosk.domain.funds import Fund, count_total
 from kiosk.domain.receipts import PAPER, member_share, paper_day
 
 from ..authz import Principal
-from ..db import enrollment_codes, incidents, insert, journal, kiosk_keys, kiosks, projections, sent_forms
+from ..db import enrollment_codes, incidents, insert, journal, kiosk_keys, kiosks, projections, reference, sent_forms
 from ..errors import NotAllowed, NotFound
 from ..security import receipt_code, same_text
 
@@ -147,7 +147,34 @@ def codes(conn: Connection, p: Principal, secret: str, limit: int = 200) -> list
         d["handle"] = handle(secret, r["code_hash"])
         d["manageable"] = bool(r["manageable"])
         out.append(d)
+    waiting = groups_to_set_up(conn, p, {d["kiosk_id"] for d in out if d["used_at"] is None})
+    for d in out:
+        d["groups"] = waiting.get(d["kiosk_id"], []) if d["used_at"] is None else []
     return out
+
+
+def groups_to_set_up(conn: Connection, p: Principal, kiosk_ids: set[str]) -> dict[str, list[str]]:
+    """The groups assigned to each kiosk (with its code, or since) that it has not set up yet, by name: what a
+    code waiting to be used will set up. Groups are assigned to a kiosk, not to one of its codes. A group of
+    another scope, on a kiosk shared with it, is not named."""
+    if not kiosk_ids:
+        return {}
+    made = select(G.c.group_id).where(G.c.kiosk_id == reference.c.scope, G.c.group_id == reference.c.key)
+    found: dict[str, list[str]] = {}
+    for scope, value in conn.execute(
+        select(reference.c.scope, reference.c.value)
+        .where(
+            reference.c.entity == "kiosk_group",
+            reference.c.scope.in_(sorted(kiosk_ids)),
+            reference.c.deleted.is_(False),
+            ~made.exists(),
+        )
+        .order_by(reference.c.version)
+    ):
+        group = json.loads(value or "{}")
+        if p.place_allowed(group.get("country"), group.get("cooperative")):
+            found.setdefault(scope, []).append(str(group.get("name", "")))
+    return found
 
 
 def revoke_code(conn: Connection, p: Principal, secret: str, code_handle: str, now: int) -> str:

@@ -185,6 +185,16 @@ T: dict[str, tuple[str, str]] = {
     "export_group": ("Exporter ce groupe", "Export this group"),
     "statement": ("Relevé", "Statement"),
     "movements": ("Mouvements", "Movements"),
+    "paid_in": ("Versé", "Paid in"),
+    "received": ("Reçu", "Received"),
+    "movements_note": (
+        "Versé : ce que le membre a payé au groupe (cotisation, amende, remboursement…). Reçu : ce que le groupe "
+        "lui a remis (prêt, aide, retrait, partage). Une correction reprend le montant, en négatif, dans la "
+        "colonne du mouvement qu'elle annule.",
+        "Paid in: what the member paid the group (contribution, fine, repayment…). Received: what the group "
+        "handed them (loan, aid, withdrawal, share-out). A correction takes the amount back, negative, in the "
+        "column of the movement it cancels.",
+    ),
     "kind": ("Nature", "Kind"),
     "fund": ("Caisse", "Fund"),
     "reversed": ("annulé", "reversed"),
@@ -286,6 +296,7 @@ T: dict[str, tuple[str, str]] = {
     "used": ("Utilisé", "Used"),
     "expired": ("expiré", "expired"),
     "waiting": ("en attente", "waiting"),
+    "will_set_up": ("Groupes qu'il créera", "Groups it will set up"),
     # users
     "new_user": ("Nouvel utilisateur", "New user"),
     "countries_hint": ("Pays (ex. TG, BJ ; * pour tous)", "Countries (e.g. TG, BJ; * for all)"),
@@ -323,6 +334,12 @@ T: dict[str, tuple[str, str]] = {
         "montant ci-dessous est le même que le sien.",
         "Genuine code: it is that of a receipt in the synced journal. The paper is true only if every amount "
         "below is the same as its own.",
+    ),
+    "v_genuine_report": (
+        "Code authentique : c'est celui d'un procès-verbal du journal synchronisé. Le papier ne dit vrai que si "
+        "chaque montant ci-dessous est le même que le sien.",
+        "Genuine code: it is that of a meeting report in the synced journal. The paper is true only if every "
+        "amount below is the same as its own.",
     ),
     "v_quarantined": (
         "Le reçu figure au journal, mais l'événement a été refusé par les contrôles du serveur : à examiner.",
@@ -385,6 +402,16 @@ T: dict[str, tuple[str, str]] = {
     "paper_next_loans": ("pour {n} prêts", "for {n} loans"),
     "v_outside_scope": ("Ce reçu est hors de votre périmètre.", "This receipt is outside your scope."),
     "receipt_content": ("Contenu du reçu tel que synchronisé", "The receipt's content as synced"),
+    # the same page for a meeting's procès-verbal, which prints a number and a code as a receipt does
+    "verify_report": ("Vérifier un procès-verbal", "Verify a meeting report"),
+    "report_intro": (
+        "Saisissez le numéro et le code imprimés sur le procès-verbal, ou scannez son QR code.",
+        "Type the number and code printed on the meeting report, or scan its QR code.",
+    ),
+    "report_number": ("Numéro du procès-verbal (ex. K07-000123)", "Meeting report number (e.g. K07-000123)"),
+    "report_code": ("Code de vérification (ex. ABCDE-FGHIJ)", "Verification code (e.g. ABCDE-FGHIJ)"),
+    "report_content": ("Contenu du procès-verbal tel que synchronisé", "The meeting report's content as synced"),
+    "report": ("Procès-verbal", "Meeting report"),
     "later_corrected": ("corrigé ensuite : {reason}", "corrected later: {reason}"),
     "later_corrected_plain": ("corrigé ensuite", "corrected later"),
     "to_repay": ("à rembourser", "to be repaid"),
@@ -587,8 +614,88 @@ T: dict[str, tuple[str, str]] = {
     "receipt": ("Reçu", "Receipt"),
     "meeting": ("Séance", "Meeting"),
     "formulas": (
-        "Les formules des indicateurs sont dans docs/indicators.md.",
-        "The indicators' formulas are in docs/indicators.md.",
+        "Ce que compte chaque indicateur est expliqué plus bas.",
+        "What each indicator counts is explained below.",
+    ),
+    # The indicators' definitions, on the exports page: a coordinator reads them there (the repository's
+    # docs/indicators.md says the same at length, for whoever maintains the formulas).
+    "definitions": ("Les indicateurs : ce qu'ils comptent", "The indicators: what they count"),
+    "definitions_intro": (
+        "Montants en francs CFA. Un trimestre regroupe les séances par leur date (pas par la date de "
+        "synchronisation) ; celui en cours est provisoire. Pour tout un périmètre, les taux sont recalculés sur "
+        "les sommes, jamais en moyenne des taux des groupes. « Fin de période » : le dernier jour du trimestre.",
+        "Amounts in francs CFA. A quarter gathers meetings by their date (not by when they were synced); the "
+        "quarter under way is provisional. For a whole scope, rates are worked out from the sums, never as an "
+        "average of the groups' rates. 'Period's end': the quarter's last day.",
+    ),
+    "def_members": (
+        "Membres qui n'ont pas quitté le groupe, en fin de période.",
+        "Members who have not left, at the period's end.",
+    ),
+    "def_women_pct": ("Femmes parmi les membres actifs.", "Women among the active members."),
+    "def_attendance_pct": (
+        "Présents et en retard ÷ membres attendus aux séances de la période. Un membre représenté ou excusé "
+        "compte parmi les attendus, pas parmi les présents.",
+        "Present and late ÷ members expected at the period's meetings. A member represented or excused counts "
+        "among those expected, not among those present.",
+    ),
+    "def_meetings": ("Séances ouvertes pendant la période.", "Meetings opened during the period."),
+    "def_savings": (
+        "Épargne des membres (caisse verte) en fin de période : cotisations moins retraits et épargne rendue au "
+        "départ, plus le partage porté à l'épargne.",
+        "Members' savings (green fund) at the period's end: contributions less withdrawals and savings returned "
+        "on leaving, plus share-outs credited to savings.",
+    ),
+    "def_loans_count": (
+        "Prêts aux membres dont il reste du capital à rembourser en fin de période (hors prêts d'aide).",
+        "Loans to members with principal still to repay at the period's end (aid loans left out).",
+    ),
+    "def_loans": (
+        "Capital restant dû de ces prêts (caisses verte et bleue). Les prêts d'aide sans intérêt de la caisse "
+        "rouge sont de l'aide, pas du crédit : ils n'y sont pas.",
+        "Principal still owed on those loans (green and blue funds). Interest-free aid loans from the red fund "
+        "are aid, not credit: they are left out.",
+    ),
+    "def_par30": (
+        "Capital restant dû des prêts dont la plus ancienne échéance impayée a plus de 30 jours en fin de "
+        "période (pour le trimestre en cours : aujourd'hui).",
+        "Principal still owed on the loans whose oldest unpaid installment is more than 30 days overdue at the "
+        "period's end (for the quarter under way: today).",
+    ),
+    "def_par30_pct": ("Le même ÷ les prêts en cours.", "The same ÷ loans outstanding."),
+    "def_write_offs": (
+        "Toujours 0 : un groupe n'annule pas une dette dans le logiciel. Un prêt est remboursé, reste dû (et "
+        "compte dans le portefeuille à risque), ou, versé par erreur, est corrigé.",
+        "Always 0: a group does not cancel a debt in the software. A loan is repaid, stays due (and counts in "
+        "the portfolio at risk), or, paid out by mistake, is corrected.",
+    ),
+    "def_aid": (
+        "Aides versées par la caisse rouge pendant la période : dons et prêts d'aide, corrections déduites.",
+        "Aid paid from the red fund during the period: grants and aid loans, net of corrections.",
+    ),
+    "def_income": (
+        "Revenus de la caisse verte pendant la période : PAF, pénalités de retard, amendes et droits "
+        "d'adhésion versés à la caisse verte, moins ses dépenses.",
+        "Green fund income during the period: PAF, late penalties, fines and entry fees paid into the green "
+        "fund, less its expenses.",
+    ),
+    "def_return_pct": (
+        "Revenus ÷ épargne moyenne du trimestre (début + fin, ÷ 2) × 4 : ce qu'un franc épargné rapporterait "
+        "en un an à ce rythme. Vide sans épargne.",
+        "Income ÷ the quarter's average savings (start + end, ÷ 2) × 4: what a franc saved would earn in a "
+        "year at this pace. Empty without savings.",
+    ),
+    "def_cash_verte": (
+        "Argent attendu dans la caisse verte en fin de période, selon les comptes (un écart au comptage est "
+        "noté à part, dans l'export des séances).",
+        "Cash expected in the green fund at the period's end, by the books (a difference found when counting "
+        "is recorded apart, in the meetings export).",
+    ),
+    "def_cash_rouge": ("Le même, caisse rouge.", "The same, red fund."),
+    "def_cash_bleue": ("Le même, caisse bleue.", "The same, blue fund."),
+    "def_owed_outside": (
+        "Argent de la caisse bleue encore dû aux partenaires qui l'ont prêté.",
+        "Blue fund money still owed to the partners who lent it.",
     ),
     # members' roles in their group (as the kiosk records them)
     "r_president": ("président·e", "president"),
@@ -609,6 +716,10 @@ T: dict[str, tuple[str, str]] = {
     "aid_naissance": ("naissance", "birth"),
     "aid_mariage": ("mariage", "wedding"),
     "aid_sinistre": ("sinistre", "disaster"),
+    # Which fine, which aid, as the paper says it ("Amende absence"): the name after the noun in French,
+    # before it in English ("absence fine", not "fine absence").
+    "named_fine": ("amende {what}", "{what} fine"),
+    "named_aid": ("aide {what}", "{what} aid"),
     # The règlement's usual fines, as the kiosk names them; a group's own fine keeps its own name.
     "fine_absence": ("absence", "absence"),
     "fine_retard": ("retard", "lateness"),
@@ -671,6 +782,7 @@ T: dict[str, tuple[str, str]] = {
     "x_term_months": ("Durée (mois)", "Term (months)"),
     "x_start": ("Début", "Start"),
     "x_due_date": ("Échéance finale", "Final due date"),
+    "x_repaid_on": ("Remboursé le", "Repaid on"),
     "x_principal_paid": ("Capital remboursé (F)", "Principal repaid (F)"),
     "x_paf_paid": ("PAF payée (F)", "PAF paid (F)"),
     "x_penalty_paid": ("Pénalités payées (F)", "Penalties paid (F)"),

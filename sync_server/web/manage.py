@@ -289,7 +289,14 @@ def user_update(
 
 @router.get("/exports", response_class=HTMLResponse)
 def export_page(request: Request, me: Reader) -> HTMLResponse:
-    return render(request, "exports.html", me, kinds=exports.KINDS, quarter=current_quarter(today(request)))
+    return render(
+        request,
+        "exports.html",
+        me,
+        kinds=exports.KINDS,
+        quarter=current_quarter(today(request)),
+        indicator_columns=exports.HEADERS["indicators"],
+    )
 
 
 Kind = Annotated[str, Path(pattern="^(members|movements|loans|meetings|indicators)$")]

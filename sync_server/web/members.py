@@ -18,6 +18,17 @@ from ..errors import NotFound
 from .loans import standing
 from .queries import MT, A, L, M, P, T, the_group
 
+# What the group handed the member ("Vous avez reçu" on their receipt); everything else they paid in ("Vous
+# avez versé"). The kiosk's receipts say the same (kiosk.services.receipts.FLOW, which the server may not import).
+RECEIVED = frozenset({"loan", "aid", "withdrawal", "exit", "share_out"})
+
+
+def flow(kind: str, detail: Any) -> str:
+    """'in' (paid by the member) or 'out' (received): a correction goes the way of the movement it cancels."""
+    if kind == "reversal":
+        kind = (json.loads(detail) if isinstance(detail, str) else detail or {}).get("kind", kind)
+    return "out" if kind in RECEIVED else "in"
+
 
 def member(
     conn: Connection, p: Principal, kiosk_id: str, group_id: str, member_id: str, today: date, limit: int = 200
@@ -42,7 +53,7 @@ def member(
         ).mappings()
     ]
     moves = [
-        dict(r)
+        dict(r) | {"flow": flow(r["kind"], r["detail"])}
         for r in conn.execute(
             select(T, MT.c.date, MT.c.number.label("meeting_number"))
             .select_from(T.outerjoin(MT, and_(MT.c.kiosk_id == T.c.kiosk_id, MT.c.meeting_id == T.c.meeting_id)))
