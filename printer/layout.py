@@ -439,6 +439,8 @@ def loan_schedule(doc: dict[str, Any], width: int = 32, *, duplicate: bool = Fal
     out.append(Rule())
     paid = loan["principal_paid"] + loan["paf_paid"] + loan["penalty_paid"]
     out += pair("Déjà payé", money(paid), width)
+    if loan["penalty_paid"]:  # no installment holds it: 32 225 paid read as more than the plan's 31 800
+        out += pair("dont pénalités de retard", money(loan["penalty_paid"]), width, indent=2)
     out += pair("Capital restant", money(loan["principal"] - loan["principal_paid"]), width, bold=True)
     out += _footer(doc, width)
     return out

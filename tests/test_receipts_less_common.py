@@ -1,0 +1,58 @@
+"""The less common papers as a member reads them: a loan repaid late or early, a share-out, a member represented,
+the procès-verbal of a meeting where money left the boxes for other things than loans and aid."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+from conftest import Group, make_group
+
+from kiosk.services import Kiosk
+from kiosk.services import meetings as M
+from kiosk.services import movements as V
+from kiosk.services import receipts as RC
+from printer.escpos_out import as_text
+from printer.layout import layout
+
+GRANTED = date(2026, 1, 12)
+
+
+def _docs(k: Kiosk, kind: str) -> list[dict]:
+    rows = k.store.query("SELECT doc FROM print_jobs WHERE kind = ? ORDER BY id", (kind,))
+    return [json.loads(r["doc"]) for r in rows]
+
+
+def _paper(doc: dict, width: int = 32) -> str:
+    """The paper's words, each amount's lines joined."""
+    return " ".join(as_text(layout(doc, width), width).split())
+
+
+def _lent(k: Kiosk, name: str = "MUSO Test") -> tuple[Group, str]:
+    """Member 0 borrows 30 000 over 3 months (PAF 600 a month) at a meeting then closed."""
+    g = make_group(k, 2, name=name)
+    meeting = g.open(GRANTED)
+    M.standard_contributions(k, meeting, g.treasurer, exceptions={g.member(0): {"verte": 25000}})
+    loan = V.grant_loan(k, meeting, g.treasurer, g.member(0), 30000, 3, g.two())
+    g.close(meeting)
+    return g, loan
+
+
+def test_an_échéancier_says_which_part_of_what_was_paid_is_penalties(kiosk: Kiosk) -> None:
+    # Its installments add up to 31 800; "Déjà payé 31 905" under them read as 105 F paid too much.
+    g, loan = _lent(kiosk)
+    late = date(2026, 2, 16)  # the first installment fell due on 12 February
+    meeting = g.open(late)
+    due = V.loan_due(kiosk, loan, late)
+    assert due.penalty == 105
+    V.repay(kiosk, meeting, g.treasurer, loan, due.payoff)
+    g.close(meeting)
+    RC.print_schedule(kiosk, loan)
+    [doc] = _docs(kiosk, "schedule")
+    for width in (32, 48):
+        paper = _paper(doc, width)
+        assert "Déjà payé 31 905 FCFA dont pénalités de retard 105 FCFA Capital restant 0 FCFA" in paper
+    # Paid on time, nothing is said of penalties.
+    _, loan2 = _lent(kiosk, "MUSO Autre")
+    RC.print_schedule(kiosk, loan2)
+    assert "pénalité" not in _paper(_docs(kiosk, "schedule")[-1])
