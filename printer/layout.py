@@ -121,6 +121,11 @@ def _label(m: dict[str, Any]) -> str:
     return f"ANNULATION {label}" + (f" du {date_fr(m['of_date'])}" if m.get("of_date") else "")
 
 
+def _moves_a_loan(m: dict[str, Any]) -> bool:
+    """A loan or a repayable aid taken, a repayment, or the correction of one of these."""
+    return m["kind"] in ("loan", "repayment") or m.get("of") in ("loan", "repayment") or _repayable_aid(m)
+
+
 def _movement_lines(m: dict[str, Any], width: int) -> list[Line]:
     out = pair(_label(m), money(m["amount"]), width, indent=1)
     if m["kind"] == "repayment":
@@ -222,7 +227,9 @@ def member_receipt(doc: dict[str, Any], width: int = 32, *, duplicate: bool = Fa
     b = doc["balances"]
     out.append(Line("Vos soldes à ce jour :" if doc.get("per_movement") else "Vos soldes après la séance :"))
     out += pair("Épargne (verte)", money(b["savings"]), width, indent=1, bold=True)  # the figure a member looks for
-    out += _loan_balances(b, width, indent=1)
+    # A receipt that moved a loan says what is left of it, 0 included: the last repayment, or an early one,
+    # left the line out and the member nothing in hand saying the loan was finished.
+    out += _loan_balances(b, width, indent=1, always=any(_moves_a_loan(m) for m in doc["movements"]))
     out += _next_due(b, width, indent=1)
     if b["aid_received"]:
         out += pair("Aides reçues (total)", money(b["aid_received"]), width, indent=1)

@@ -56,3 +56,33 @@ def test_an_échéancier_says_which_part_of_what_was_paid_is_penalties(kiosk: Ki
     _, loan2 = _lent(kiosk, "MUSO Autre")
     RC.print_schedule(kiosk, loan2)
     assert "pénalité" not in _paper(_docs(kiosk, "schedule")[-1])
+
+
+def test_a_loan_repaid_early_leaves_a_receipt_saying_nothing_is_left_to_pay(kiosk: Kiosk) -> None:
+    # Repaid in full a month early, the receipt dropped its "Capital restant dû" line: nothing on the
+    # paper said the loan was finished, or that the next installment was no longer owed.
+    g, loan = _lent(kiosk)
+    early = date(2026, 1, 26)
+    meeting = g.open(early)
+    V.repay(kiosk, meeting, g.treasurer, loan, V.loan_due(kiosk, loan, early).payoff)
+    g.close(meeting)
+    receipt = [d for d in _docs(kiosk, "member") if d["member"]["name"] == "Membre 0"][-1]
+    for width in (32, 48):
+        paper = _paper(receipt, width)
+        assert "Remboursement (verte) 31 800 FCFA" in paper
+        assert "Capital restant dû 0 FCFA" in paper and "Prochaine échéance" not in paper
+    # A member who moved no loan is not told of one.
+    other = [d for d in _docs(kiosk, "member") if d["member"]["name"] == "Membre 1"][-1]
+    assert "Capital" not in _paper(other)
+
+
+def test_a_loan_cancelled_leaves_a_receipt_saying_nothing_is_owed(kiosk: Kiosk) -> None:
+    g = make_group(kiosk, 2)
+    meeting = g.open(GRANTED)
+    M.standard_contributions(kiosk, meeting, g.treasurer, exceptions={g.member(0): {"verte": 25000}})
+    V.grant_loan(kiosk, meeting, g.treasurer, g.member(0), 30000, 3, g.two())
+    [txn] = kiosk.store.query("SELECT txn_id FROM p_transactions WHERE kind = 'loan'")
+    V.reverse(kiosk, meeting, g.treasurer, txn["txn_id"], "prêt saisi deux fois", g.two())
+    g.close(meeting)
+    receipt = next(d for d in _docs(kiosk, "member") if d["member"]["name"] == "Membre 0")
+    assert "Capital restant dû 0 FCFA" in _paper(receipt)
