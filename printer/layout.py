@@ -240,7 +240,8 @@ def member_receipt(doc: dict[str, Any], width: int = 32, *, duplicate: bool = Fa
 
 def _correction(r: dict[str, Any]) -> tuple[str, int]:
     """Whose movement was cancelled (a group expense has nobody), what it was, and why."""
-    what = _kind(r["of"], r.get("detail") or {})  # jobs queued before it existed have no detail
+    detail = r.get("detail") or {}  # jobs queued before it existed have no detail
+    what = _kind(r["of"], detail) + (f" {detail['label']}" if r["of"] == "expense" and detail.get("label") else "")
     who = f"{r['member']}, " if r.get("member") else ""
     return f"{who}{keep(what, ':')} {r['reason']}", r["amount"]  # a line never starts with ":"
 
@@ -264,6 +265,11 @@ def _share_out_lines(s: dict[str, Any], width: int) -> list[Line]:
             out += pair(f"{label} ({s['fund']})", money(amount), width, indent=1)
             out.append(Line("   " + _among(among, count)))
     return out
+
+
+def _savings_paid_row(r: dict[str, Any]) -> tuple[str, int]:
+    what = "départ" if r["kind"] == "exit" else "retrait"
+    return f"{r['member']} ({what})", r["amount"]
 
 
 def _among(word: str, count: int) -> str:
@@ -311,9 +317,12 @@ def meeting_report(doc: dict[str, Any], width: int = 32, *, duplicate: bool = Fa
         out += pair(label, money(t["amount"]), width, indent=1)
     for shared in doc.get("share_outs", []):  # documents queued before it have the share-out among the totals
         out += _share_out_lines(shared, width)
+    # Documents queued before expenses and savings paid out were listed have neither.
     for title, rows, fmt in (
         ("PRÊTS ACCORDÉS", doc["loans"], lambda r: (f"{r['member']}, {_months(r['term_months'])}", r["amount"])),
         ("AIDES", doc["aid"], _aid_row),
+        ("ÉPARGNE RENDUE", doc.get("savings_paid", []), _savings_paid_row),
+        ("DÉPENSES", doc.get("expenses", []), lambda r: (f"{r['label']} ({r['fund']})", r["amount"])),
         ("CORRECTIONS", doc["corrections"], _correction),
     ):
         if rows:
@@ -321,6 +330,8 @@ def meeting_report(doc: dict[str, Any], width: int = 32, *, duplicate: bool = Fa
             for row in rows:
                 label, amount = fmt(row)
                 out += pair(label, money(amount), width, indent=1)
+                if row.get("approved_by"):  # the group's money spent: who let it go
+                    out += [Line("   " + t) for t in wrap("approuvé par " + " et ".join(row["approved_by"]), width - 3)]
     out.append(Rule())
     out += [Line(t) for t in wrap("Ouverture : " + ", ".join(meeting["opened_by"]), width)]
     out += [Line(t) for t in wrap("Clôture : " + ", ".join(meeting["closed_by"]), width)]

@@ -86,3 +86,24 @@ def test_a_loan_cancelled_leaves_a_receipt_saying_nothing_is_owed(kiosk: Kiosk) 
     g.close(meeting)
     receipt = next(d for d in _docs(kiosk, "member") if d["member"]["name"] == "Membre 0")
     assert "Capital restant dû 0 FCFA" in _paper(receipt)
+
+
+def test_the_procès_verbal_says_what_was_spent_and_whose_savings_were_paid_out(kiosk: Kiosk) -> None:
+    # "Dépense (verte) x1 1 500 FCFA", "Départ, épargne rendue (verte) x1", "Retrait d'épargne (verte) x1": the
+    # group's record said neither what the money bought, who approved it, nor whom it was paid to.
+    g = make_group(kiosk, 3, rules={"withdrawal": "any_time"})
+    meeting = g.open(GRANTED)
+    M.standard_contributions(kiosk, meeting, g.treasurer, exceptions={g.member(1): {"verte": 5000}})
+    V.expense(kiosk, meeting, g.treasurer, "verte", 1500, "Cahiers et stylos", g.two())
+    cancelled = V.expense(kiosk, meeting, g.treasurer, "rouge", 200, "Savon", g.two())
+    V.reverse(kiosk, meeting, g.treasurer, cancelled, "déjà payé", g.two())
+    V.withdraw(kiosk, meeting, g.treasurer, g.member(1), 2000, g.two())
+    V.member_exit(kiosk, meeting, g.treasurer, g.member(2), g.two())
+    g.close(meeting)
+    report = _docs(kiosk, "report")[-1]
+    names = " et ".join(kiosk.member(a.member_id)["name"] for a in g.two())
+    for width in (32, 48):
+        paper = _paper(report, width)
+        assert f"DÉPENSES Cahiers et stylos (verte) 1 500 FCFA approuvé par {names} CORRECTIONS" in paper
+        assert "ÉPARGNE RENDUE n° 6 Membre 1 (retrait) 2 000 FCFA n° 7 Membre 2 (départ) 1 000 FCFA" in paper
+        assert "Savon (rouge)" not in paper and "CORRECTIONS Dépense Savon : déjà payé 200 FCFA" in paper

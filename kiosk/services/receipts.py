@@ -108,9 +108,9 @@ def _loan_terms(loan: dict[str, Any]) -> dict[str, Any]:
 
 def _cancelled(original: dict[str, Any], detail: dict[str, Any]) -> dict[str, Any]:
     """A correction's detail with the fine or aid type of the movement it cancels: "ANNULATION Amende
-    indiscipline", as the original's line said, not a bare "Amende"."""
+    indiscipline", as the original's line said, not a bare "Amende"; an expense's label, what it paid for."""
     of = original["detail"] or {}  # from the store's view: JSON decoded
-    return detail | {key: of[key] for key in ("fine", "aid") if of.get(key)}
+    return detail | {key: of[key] for key in ("fine", "aid", "label") if of.get(key)}
 
 
 def _shares_of(k: Kiosk, member_id: str, where: str, params: tuple[Any, ...]) -> list[dict[str, Any]]:
@@ -306,6 +306,29 @@ def report_doc(k: Kiosk, meeting_id: str) -> dict[str, Any]:
             (meeting_id,),
         )
     ]
+    # Money that left the boxes for other things than loans and aid, each said with whom or what it went to:
+    # "Dépense (verte) x1 1 500" told the members nothing of a spending whose loss they then shared out.
+    savings_paid = [
+        {"member": f"n° {r['number']} {r['name']}", "kind": r["kind"], "amount": r["amount"]}
+        for r in k.store.query(
+            "SELECT t.kind, t.amount, m.number, m.name FROM p_transactions t JOIN p_members m USING (member_id) "
+            "WHERE t.meeting_id = ? AND t.kind IN ('withdrawal', 'exit') AND t.reversed_by IS NULL ORDER BY t.seq",
+            (meeting_id,),
+        )
+    ]
+    expenses = [
+        {
+            "label": json.loads(r["detail"] or "{}").get("label", ""),
+            "fund": r["fund"],
+            "amount": r["amount"],
+            "approved_by": [_name(k, m) for m in json.loads(r["approvers"] or "[]")],
+        }
+        for r in k.store.query(
+            "SELECT detail, fund, amount, approvers FROM p_transactions "
+            "WHERE meeting_id = ? AND kind = 'expense' AND reversed_by IS NULL ORDER BY seq",
+            (meeting_id,),
+        )
+    ]
     corrections = [
         {
             "of": r["of_kind"],
@@ -337,6 +360,8 @@ def report_doc(k: Kiosk, meeting_id: str) -> dict[str, Any]:
         "share_outs": share_outs,
         "loans": loans,
         "aid": aid,
+        "savings_paid": savings_paid,
+        "expenses": expenses,
         "corrections": corrections,
     }
 
