@@ -197,6 +197,9 @@ def member_receipt(doc: dict[str, Any], width: int = 32, *, duplicate: bool = Fa
     out = _meeting_header(doc, width, duplicate)
     member = doc["member"]
     out += [Line(t, bold=True) for t in wrap(f"Membre n° {member['number']} : {member['name']}", width)]
+    if doc.get("represented_by"):  # jobs queued before it have none
+        word = "Représentée" if member.get("sex") == "F" else "Représenté"
+        out += [Line(t) for t in wrap(f"{word} à la séance par : {doc['represented_by']}", width)]
     if doc.get("recap"):
         advice = keep("ne", "pas", "les", "additionner.")  # on one line: "ne" alone at a line's end read as cut
         out += [Line(t) for t in wrap(f"Reprend les reçus déjà remis à cette séance : {advice}", width)]
@@ -290,6 +293,9 @@ def meeting_report(doc: dict[str, Any], width: int = 32, *, duplicate: bool = Fa
     out.append(Line("PRÉSENCE", bold=True))
     for key, label in ATTENDANCE.items():
         out += pair(label, str(att.get(key, 0)), width, indent=1)
+        if key == "represented":  # who stood in for whom: documents queued before it have no names
+            for r in doc.get("represented", []):
+                out += [Line("   " + t) for t in wrap(f"{r['member']}, par : {r['by']}", width - 3)]
     out += pair("Total des membres", str(sum(att.values())), width, indent=1)
     for fund in FUND:
         f = doc["funds"][fund]

@@ -107,3 +107,20 @@ def test_the_procès_verbal_says_what_was_spent_and_whose_savings_were_paid_out(
         assert f"DÉPENSES Cahiers et stylos (verte) 1 500 FCFA approuvé par {names} CORRECTIONS" in paper
         assert "ÉPARGNE RENDUE n° 6 Membre 1 (retrait) 2 000 FCFA n° 7 Membre 2 (départ) 1 000 FCFA" in paper
         assert "Savon (rouge)" not in paper and "CORRECTIONS Dépense Savon : déjà payé 200 FCFA" in paper
+
+
+def test_a_member_represented_has_a_receipt_naming_who_stood_in_for_them(kiosk: Kiosk) -> None:
+    # The husband paid for his wife and brought her receipt home: it said nothing of him, and the
+    # procès-verbal counted "Représentés 1" without saying whom, or by whom.
+    g = make_group(kiosk, 2)
+    meeting = g.open(GRANTED)
+    M.record_attendance(kiosk, meeting, {g.member(0): ("represented", "Son mari")})
+    M.standard_contributions(kiosk, meeting, g.treasurer)
+    g.close(meeting)
+    mine, other = (next(d for d in _docs(kiosk, "member") if d["member"]["name"] == f"Membre {i}") for i in (0, 1))
+    for width in (32, 48):
+        assert "Membre n° 5 : Membre 0 Représentée à la séance par : Son mari Vous avez versé" in _paper(mine, width)
+        assert "Représenté" not in _paper(other, width)
+        assert "Représentés 1 n° 5 Membre 0, par : Son mari Total des membres 6" in _paper(
+            _docs(kiosk, "report")[-1], width
+        )

@@ -208,13 +208,20 @@ def member_doc(k: Kiosk, meeting_id: str, member_id: str, txn_ids: list[str] | N
             (meeting_id, member_id),
         )
     )
+    # Whoever stood in for the member carried their money and brings this paper home: it names them.
+    [mark] = k.store.query(
+        "SELECT COALESCE(MAX(CASE WHEN status = 'represented' THEN represented_by END), '') AS by "
+        "FROM p_attendance WHERE meeting_id = ? AND member_id = ?",
+        (meeting_id, member_id),
+    )
     return {
         "type": "member",
         "title": "Récapitulatif de la séance" if recap else "Reçu de membre",
+        "represented_by": mark["by"] or None,
         "recap": recap,
         "group": group["name"],
         "meeting": {"number": meeting["number"], "date": meeting["date"]},
-        "member": {"number": member["number"], "name": member["name"]},
+        "member": {"number": member["number"], "name": member["name"], "sex": member["sex"]},
         "movements": movements,
         "balances": member_balances(k, group["group_id"], member_id, date.fromisoformat(meeting["date"])),
         # Who recorded the movements; with none, who opened the meeting (not necessarily the treasurer).
@@ -233,6 +240,14 @@ def report_doc(k: Kiosk, meeting_id: str) -> dict[str, Any]:
         "SELECT status, COUNT(*) AS n FROM p_attendance WHERE meeting_id = ? GROUP BY status", (meeting_id,)
     ):
         attendance[row["status"]] = row["n"]
+    represented = [
+        {"member": f"n° {r['number']} {r['name']}", "by": r["represented_by"]}
+        for r in k.store.query(
+            "SELECT m.number, m.name, a.represented_by FROM p_attendance a JOIN p_members m USING (member_id) "
+            "WHERE a.meeting_id = ? AND a.status = 'represented' ORDER BY m.number",
+            (meeting_id,),
+        )
+    ]
     flows = {
         (r["fund"], r["dir"]): r["total"]
         for r in k.store.query(
@@ -355,6 +370,7 @@ def report_doc(k: Kiosk, meeting_id: str) -> dict[str, Any]:
             "closed_by": [_name(k, m) for m in meeting["close_officers"] or []],
         },
         "attendance": attendance,
+        "represented": represented,
         "funds": funds,
         "totals": totals,
         "share_outs": share_outs,
