@@ -146,6 +146,22 @@ def _movement_lines(m: dict[str, Any], width: int) -> list[Line]:
     return out
 
 
+def _share_out_parts(paid: dict[str, Any], movements: list[dict[str, Any]], width: int) -> list[Line]:
+    """What a share-out paid is the member's savings and their part of the gains (or less their part of the
+    loss): "Partage 28 530" above "Gains 1 530" and "Épargne 0" added up to nothing the member could check."""
+    shared = sum(
+        m["amount"] if m["kind"] == "share_gain" else -m["amount"]
+        for m in movements
+        if m["kind"] in ("share_gain", "share_loss") and m["fund"] == paid["fund"]
+    )
+    if not shared:
+        return []
+    # The sign kept with its word: "-" alone at a line's end read as a word cut in two.
+    part = keep("+", "gains", money(shared)) if shared > 0 else keep("-", "perte", money(-shared))
+    text = f"soit {keep('épargne', money(paid['amount'] - shared))} {part}"
+    return [Line("   " + t) for t in wrap(text, width - 3)]
+
+
 def _months(n: int) -> str:
     return keep(str(n), "mois")
 
@@ -216,6 +232,8 @@ def member_receipt(doc: dict[str, Any], width: int = 32, *, duplicate: bool = Fa
             out.append(Line(f"{title} :"))
         for m in moves:
             out += _movement_lines(m, width)
+            if m["kind"] == "share_out":
+                out += _share_out_parts(m, doc["movements"], width)
     if not doc["movements"]:
         out.append(Line("Aucun mouvement à cette séance."))
     out.append(Rule())

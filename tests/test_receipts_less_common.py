@@ -124,3 +124,37 @@ def test_a_member_represented_has_a_receipt_naming_who_stood_in_for_them(kiosk: 
         assert "Représentés 1 n° 5 Membre 0, par : Son mari Total des membres 6" in _paper(
             _docs(kiosk, "report")[-1], width
         )
+
+
+def test_a_share_out_paid_says_it_is_the_savings_and_the_gains(kiosk: Kiosk) -> None:
+    # "Vous avez reçu : Partage 28 530", then "Porté à votre épargne : Gains du partage 1 530" and
+    # "Épargne 0": nothing on the paper tied the three together.
+    g = make_group(kiosk, 2, rules={"share_out": True})
+    meeting = g.open(GRANTED, attendance=None)
+    V.contribution(kiosk, meeting, g.treasurer, g.member(0), "verte", 10000)
+    V.contribution(kiosk, meeting, g.treasurer, g.member(1), "verte", 30000)
+    loan = V.grant_loan(kiosk, meeting, g.treasurer, g.member(1), 20000, 1, g.two())
+    V.repay(kiosk, meeting, g.treasurer, loan, V.loan_due(kiosk, loan, GRANTED).payoff)  # 400 F of PAF
+    plan = V.do_share_out(kiosk, meeting, g.treasurer, g.two(), payout=True)
+    g.close(meeting)
+    gain = plan["shares"][g.member(0)]
+    assert gain == 100
+    receipt = next(d for d in _docs(kiosk, "member") if d["member"]["name"] == "Membre 0")
+    for width in (32, 48):
+        paper = _paper(receipt, width)
+        assert "Partage (verte) 10 100 FCFA soit épargne 10 000 FCFA + gains 100 FCFA" in paper
+        assert "Gains du partage (verte) 100 FCFA" in paper and "Épargne (verte) 0 FCFA" in paper
+
+
+def test_a_share_out_paid_after_a_loss_says_the_loss_was_taken_from_the_savings() -> None:
+    from printer.samples import DOCS
+
+    doc = DOCS["member"]() | {
+        "movements": [
+            {"kind": "share_loss", "fund": "verte", "amount": 1000, "flow": "taken", "detail": {}},
+            {"kind": "share_out", "fund": "verte", "amount": 9000, "flow": "out", "detail": {}},
+        ]
+    }
+    for width in (32, 48):
+        assert "Partage (verte) 9 000 FCFA soit épargne 10 000 FCFA - perte 1 000 FCFA" in _paper(doc, width)
+        assert not any(line.rstrip().endswith(" -") for line in as_text(layout(doc, width), width).splitlines())
