@@ -12,42 +12,13 @@ from urllib.parse import urlsplit
 from kiosk.domain.receipts import totals
 
 from .blocks import Block, Line, Qr, Rule, centered, date_fr, keep, money, pair, wrap
-from .blocks import wrap as wrap_words
 from .text import printable
+from .words import AID, ATTENDANCE, FUND, KIND, METHOD
 
 WIDTHS = (32, 42, 48)
 
-KIND = {
-    "contribution": "Cotisation",
-    "entry_fee": "Droit d'adhésion",
-    "fine": "Amende",
-    "loan": "Prêt",
-    "repayment": "Remboursement",
-    "aid": "Aide",
-    "withdrawal": "Retrait d'épargne",
-    "exit": "Départ, épargne rendue",
-    "share_out": "Partage",
-    "share_gain": "Gains du partage",
-    "share_loss": "Perte du partage",
-    "expense": "Dépense",
-    "outside_in": "Fonds extérieurs",
-    "outside_out": "Remboursement extérieur",
-    "reversal": "Annulation",
-    "discrepancy": "Écart de caisse",
-}
-FUND = {"verte": "caisse verte", "rouge": "caisse rouge", "bleue": "caisse bleue"}
-ATTENDANCE = {
-    "present": "Présents",
-    "late": "En retard",
-    "absent": "Absents",
-    "excused": "Excusés",
-    "represented": "Représentés",
-}
-AID = {"deces": "décès", "maladie": "maladie", "naissance": "naissance", "mariage": "mariage", "sinistre": "sinistre"}
-METHOD = {"flat": "PAF fixe", "declining": "PAF dégressive", "one_time": "PAF unique"}
 
-
-def _check_width(width: int) -> None:
+def check_width(width: int) -> None:
     if width not in WIDTHS:
         raise ValueError(f"width must be one of {WIDTHS}, not {width}")
 
@@ -62,7 +33,7 @@ def _header(doc: dict[str, Any], width: int, duplicate: bool) -> list[Block]:
 
 def _meeting_header(doc: dict[str, Any], width: int, duplicate: bool) -> list[Block]:
     """The group, the title and the meeting: the top of a member's receipt and of the procès-verbal."""
-    _check_width(width)
+    check_width(width)
     meeting = doc["meeting"]
     out = _header(doc, width, duplicate)
     out += centered(f"Séance n° {meeting['number']} du {date_fr(meeting['date'])}", width)
@@ -370,7 +341,7 @@ def statement(doc: dict[str, Any], width: int = 32, *, duplicate: bool = False) 
     same for the loans' capital. What moved neither (the caisse rouge, fines, PAF, an aid received) is
     listed apart, as paid or received: a single column of + and - mixing the three added up to nothing.
     """
-    _check_width(width)
+    check_width(width)
     out = _header(doc, width, duplicate)
     member = doc["member"]
     out += [Line(t, bold=True) for t in wrap(f"Membre n° {member['number']} : {member['name']}", width)]
@@ -449,7 +420,7 @@ def _line_label(m: dict[str, Any], *, rest: bool = False) -> str:
 
 def loan_schedule(doc: dict[str, Any], width: int = 32, *, duplicate: bool = False) -> list[Block]:
     """The échéancier: what falls due when, and what is already paid."""
-    _check_width(width)
+    check_width(width)
     out = _header(doc, width, duplicate)
     member = doc["member"]
     loan = doc["loan"]
@@ -505,37 +476,3 @@ def layout(doc: dict[str, Any], width: int = 32, *, duplicate: bool = False, cod
     """Lay a document out. Its text is first made printable, so that columns are
     counted on what the paper will show (Ŋ prints as two letters, Ng)."""
     return LAYOUTS[doc["type"]](_printable(doc, codepage), width, duplicate=duplicate)
-
-
-FRENCH_LETTERS = "àâæçéèêëîïôœùûüÿÀÂÆÇÉÈÊËÎÏÔŒÙÛÜŸ"
-EWE_FON_LETTERS = "ɖɛƒɣŋɔʋƉƐƑƔŊƆƲ"
-TONES = "àáâǎãèéêěẽìíîǐĩòóôǒõùúûǔũ"
-
-
-def self_test_page(width: int = 32, *, server_url: str | None = None, codepage: str = "cp1252") -> list[Block]:
-    """What a technician prints to check letters, widths and the QR on a new printer."""
-    _check_width(width)
-
-    def wrap(text: str, width: int) -> list[str]:
-        return wrap_words(printable(text, codepage), width)
-
-    out: list[Block] = [*centered("PAGE DE TEST", width, bold=True, big=True)]
-    out += centered("Kiosque MUSO", width)
-    out.append(Rule())
-    out += [Line(f"{n:<3}" + "".join(str(i % 10) for i in range(1, n - 2))) for n in WIDTHS if n <= width]
-    out.append(Rule("="))
-    out.append(Line("Lettres françaises :"))
-    out += [Line(t) for t in wrap(" ".join(FRENCH_LETTERS), width)]
-    out += [Line(t) for t in wrap("Le cœur de l'été à Lomé : ÇA VA !", width)]
-    out.append(Line("Lettres ewe et fon :"))
-    out += [Line(t) for t in wrap(" ".join(EWE_FON_LETTERS), width)]
-    out.append(Line("Tons :"))
-    out += [Line(t) for t in wrap(" ".join(TONES), width)]
-    out += [Line(t) for t in wrap("Ɖɔvi Ahouansou, Ablavi Ŋuɖe, Enyonam Ʋɔdzi, Edem Ƒiaga", width)]
-    out.append(Rule())
-    out += pair("Montant", money(1234567), width)
-    out += pair("Gras", money(12500), width, bold=True)
-    out.append(Line("Double hauteur", big=True))
-    out.append(Qr(server_url or "MUSO TEST"))
-    out += centered("Fin du test", width)
-    return out

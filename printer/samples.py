@@ -211,8 +211,9 @@ DOCS = {"member": member, "report": report, "statement": statement, "schedule": 
 
 def write_previews(directory: str) -> list[str]:
     """PNG previews of every layout at 32 and 48 columns (docs/receipts/)."""
-    from .layout import layout, self_test_page
+    from .layout import layout
     from .preview import to_png
+    from .test_page import self_test_page
 
     written = []
     for width in (32, 48):

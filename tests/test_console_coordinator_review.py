@@ -537,7 +537,7 @@ def test_a_movement_is_named_on_a_receipt_s_check_as_its_paper_names_it() -> Non
     """ "retrait" on the screen, "Retrait d'épargne" on the paper: a member comparing them line by line
     should not have to wonder. (A correction is "Annulation" on paper, "correction" on the console, and its
     check says which movement it cancels.)"""
-    from printer.layout import KIND
+    from printer.words import KIND
 
     differ = {kind: (word, T[f"k_{kind}"][0]) for kind, word in KIND.items() if T[f"k_{kind}"][0] != word.lower()}
     assert set(differ) == {"reversal"}, differ

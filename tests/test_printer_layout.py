@@ -12,8 +12,9 @@ import pytest
 
 from printer.blocks import Line, Qr, wrap
 from printer.escpos_out import Style, as_text, render
-from printer.layout import EWE_FON_LETTERS, FRENCH_LETTERS, TONES, layout, self_test_page
+from printer.layout import layout
 from printer.samples import DOCS
+from printer.test_page import EWE_FON_LETTERS, FRENCH_LETTERS, TONES, self_test_page
 from printer.text import encode, printable
 
 GOLDEN = Path(__file__).parent / "golden"

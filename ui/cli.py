@@ -27,8 +27,9 @@ from kiosk.services.movements import active_loans
 from kiosk.store.print_queue import PrintQueue
 from kiosk.sync import state
 from printer.escpos_out import as_text, render
-from printer.layout import layout, self_test_page
+from printer.layout import layout
 from printer.preview import to_png
+from printer.test_page import self_test_page
 from printer.transports import Job, State
 from printer.worker import render_job
 

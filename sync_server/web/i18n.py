@@ -704,7 +704,7 @@ T: dict[str, tuple[str, str]] = {
     "r_controleur": ("contrôleur·euse", "controller"),
     "r_membre": ("membre", "member"),
     # movement kinds
-    # The words the member's paper prints (printer.layout.KIND), for a receipt's check to read as its paper.
+    # The words the member's paper prints (printer.words.KIND), for a receipt's check to read as its paper.
     "k_contribution": ("cotisation", "contribution"),
     "k_entry_fee": ("droit d'adhésion", "entry fee"),
     "k_fine": ("amende", "fine"),

@@ -20,7 +20,7 @@ from kiosk.store.backup import backup
 from kiosk.store.print_queue import PrintQueue
 from kiosk.sync import state
 from printer.escpos_out import as_text, render
-from printer.layout import self_test_page
+from printer.test_page import self_test_page
 from printer.transports import Job, State, Status
 
 from .. import printing, theme
