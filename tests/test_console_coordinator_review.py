@@ -470,12 +470,12 @@ def test_a_member_s_sex_reads_as_the_export_writes_it(w: World) -> None:
 
 
 def test_a_member_s_page_lists_what_moved_their_savings_as_their_relevé_does(w: World) -> None:
-    from kiosk.services import receipts as RC
+    from kiosk.services import statements as ST
 
     kiosk = w.kiosks["K01"]
     members = kiosk.store.query("SELECT member_id FROM p_members WHERE group_id = ?", (w.groups["K01"],))
     for row in members[:8]:
-        relevé = RC.statement_doc(kiosk, row["member_id"], limit=1000)
+        relevé = ST.statement_doc(kiosk, row["member_id"], limit=1000)
         printed = [m["savings"] for m in relevé["movements"] if m["savings"]]
         url = f"/v1/console/groups/K01/{w.groups['K01']}/members/{row['member_id']}"
         lines = w.client.get(url, headers=token(w.client, "admin")).json()["savings_lines"]

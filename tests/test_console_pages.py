@@ -21,7 +21,7 @@ from test_console_support import PASSWORD, SERVER, TODAY, World, csrf_of, login,
 from test_sync_support import BACKENDS, ServerDb, backend_fixture, running  # noqa: F401  (fixture)
 
 from kiosk.domain.projections import TABLES
-from kiosk.services import receipts as RC
+from kiosk.services import statements as ST
 from sync_server import accounts, enrollment, rollup
 from sync_server.db import (
     console_months,
@@ -221,7 +221,7 @@ def test_receipts_verify_against_the_journal(w: World, admin: TestClient) -> Non
     # A relevé prints the journal's head: its code proves that point of the journal.
     k = w.kiosks["K01"]
     member = k.store.query("SELECT member_id FROM p_members ORDER BY number LIMIT 1")[0]["member_id"]
-    statement = RC.statement_doc(k, member)
+    statement = ST.statement_doc(k, member)
     page = anonymous.get(f"/verify?number=K01-{statement['journal_seq']:06d}&code={statement['code']}")
     assert "échéancier : imprimé quand" in page.text and "Code authentique" not in page.text
     assert "pas les montants du papier" in page.text  # no figures below: it must not say to compare them
@@ -840,7 +840,7 @@ def test_a_per_movement_receipt_verifies_as_its_paper_reads(tmp_path: Path) -> N
         ]
         # A member's savings lines on the console are their relevé's, the share-out's two lines included.
         for member in (g.member(0), g.member(1)):
-            relevé = [(m["kind"], m["savings"]) for m in RC.statement_doc(k, member)["movements"] if m["savings"]]
+            relevé = [(m["kind"], m["savings"]) for m in ST.statement_doc(k, member)["movements"] if m["savings"]]
             url = f"/v1/console/groups/K01/{g.group_id}/members/{member}"
             lines = c.get(url, headers=token(c, "admin")).json()["savings_lines"]
             assert [(s["kind"], s["change"]) for s in reversed(lines)] == relevé

@@ -499,7 +499,7 @@ def test_two_repayments_at_once_charge_the_month_once(tmp_path) -> None:  # type
 def test_a_share_out_is_on_each_member_s_receipt_and_statement(kiosk: Kiosk) -> None:
     import json
 
-    from kiosk.services import receipts as RC
+    from kiosk.services import statements as ST
     from printer.escpos_out import as_text
     from printer.layout import layout
 
@@ -525,7 +525,7 @@ def test_a_share_out_is_on_each_member_s_receipt_and_statement(kiosk: Kiosk) -> 
     assert "Porté à votre épargne :\n Gains du partage\n (verte)                300 FCFA" in receipt
     assert "Partage (verte)     30 300 FCFA" in receipt and "TOTAL REÇU           50 300 FCFA" in receipt
     assert [(m["kind"], m["amount"]) for m in docs[absent]["movements"]] == [("share_gain", 100), ("share_out", 10100)]
-    statement = RC.statement_doc(kiosk, g.member(0))
+    statement = ST.statement_doc(kiosk, g.member(0))
     assert [(m["kind"], m["amount"]) for m in statement["movements"]][-2:] == [
         ("share_gain", 100),
         ("share_out", 10100),

@@ -25,7 +25,7 @@ from kiosk.domain.events import journal_point_code, verification_code
 from kiosk.services import Kiosk
 from kiosk.services import meetings as M
 from kiosk.services import movements as V
-from kiosk.services import receipts as RC
+from kiosk.services import statements as ST
 from kiosk.store import Store
 from kiosk.store.clock import FixedClock
 from kiosk.store.print_queue import PrintQueue
@@ -161,8 +161,8 @@ def test_statement_and_schedule(kiosk: Kiosk, group: Group) -> None:
     meeting = group.open(DAY)
     V.contribution(kiosk, meeting, group.treasurer, group.member(0), "verte", 10000)
     loan = V.grant_loan(kiosk, meeting, group.treasurer, group.member(0), 9000, 3, group.two())
-    RC.print_statement(kiosk, group.member(0))
-    RC.print_schedule(kiosk, loan)
+    ST.print_statement(kiosk, group.member(0))
+    ST.print_schedule(kiosk, loan)
     statement, schedule = (j["doc"] for j in jobs(kiosk)[-2:])
     assert statement["balances"]["loan_outstanding"] == 9000
     assert [m["kind"] for m in statement["movements"]] == ["contribution", "loan"]

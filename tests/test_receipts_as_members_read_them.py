@@ -11,7 +11,7 @@ from kiosk.domain.funds import count_for
 from kiosk.services import Kiosk
 from kiosk.services import meetings as M
 from kiosk.services import movements as V
-from kiosk.services import receipts as RC
+from kiosk.services import statements as ST
 from printer.escpos_out import as_text
 from printer.layout import layout
 from printer.samples import DOCS
@@ -81,7 +81,7 @@ def test_an_aid_to_repay_says_so_where_a_gift_does_not(kiosk: Kiosk) -> None:
         assert "Aide décès (rouge) 10 000 FCFA" in _paper(given, width) and "rembourser" not in _paper(given, width)
         assert all(len(line) <= width for line in _lines(lent, width))
         assert any(line.endswith(" 1re échéance le 02/04/2026") for line in _lines(lent, width))  # one piece
-    assert "Aide maladie à rembourser (rouge) +5 000 FCFA" in _paper(RC.statement_doc(kiosk, g.member(0)), 48)
+    assert "Aide maladie à rembourser (rouge) +5 000 FCFA" in _paper(ST.statement_doc(kiosk, g.member(0)), 48)
     report = _paper(_docs(kiosk, "report")[-1])
     assert "(maladie, à rembourser) 5 000 FCFA" in report and "(décès) 10 000 FCFA" in report
 

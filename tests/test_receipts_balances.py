@@ -13,6 +13,7 @@ from kiosk.services import Kiosk
 from kiosk.services import meetings as M
 from kiosk.services import movements as V
 from kiosk.services import receipts as RC
+from kiosk.services import statements as ST
 from printer.escpos_out import as_text
 from printer.layout import layout
 
@@ -64,7 +65,7 @@ def test_the_next_installment_sums_every_loan_falling_due_that_day(kiosk: Kiosk)
     assert balances["next_due"] == {"amount": 12265, "date": "2026-02-12", "loans": 2}
     receipt = next(d for d in _docs(kiosk, "member") if d["member"]["name"] == "Membre 0")
     assert "Prochaine échéance le 12/02/2026 12 265 FCFA pour 2 prêts" in _paper(receipt)
-    statement = RC.statement_doc(kiosk, g.member(0))
+    statement = ST.statement_doc(kiosk, g.member(0))
     assert "Prochaine échéance le 12/02/2026 12 265 FCFA pour 2 prêts" in _paper(statement)
     # The aid repaid ahead at the next meeting: only the loan falls due on the 12th, and the aid's
     # next installment comes a month later.
@@ -99,7 +100,7 @@ def test_a_declining_loan_s_receipt_gives_its_monthly_rate(kiosk: Kiosk) -> None
 @pytest.mark.parametrize("method", ["flat", "declining", "one_time"])
 def test_the_échéancier_s_paf_is_the_sum_of_its_installments_paf(kiosk: Kiosk, method: str) -> None:
     _, loan = _granted(kiosk, method)
-    RC.print_schedule(kiosk, loan)
+    ST.print_schedule(kiosk, loan)
     [doc] = _docs(kiosk, "schedule")
     planned = sum(i.paf for i in _plan(kiosk, loan))
     assert planned > 0 and doc["loan"]["paf_total"] == planned == sum(i["paf"] for i in doc["installments"])
@@ -175,13 +176,13 @@ def test_a_long_relevé_carries_the_balances_of_what_it_leaves_out(kiosk: Kiosk)
     M.standard_contributions(kiosk, meeting, g.treasurer, exceptions={member: {"verte": 25000}})
     V.grant_loan(kiosk, meeting, g.treasurer, member, 20000, 6, g.two())
     g.close(meeting)
-    assert "carried" not in RC.statement_doc(kiosk, member)  # three movements: all printed, as before
+    assert "carried" not in ST.statement_doc(kiosk, member)  # three movements: all printed, as before
     for _ in range(14):  # 3 + 14 × 2 = 31 movements: one more than a relevé prints
         day += timedelta(days=7)
         meeting = g.open(day)
         M.standard_contributions(kiosk, meeting, g.treasurer)
         g.close(meeting)
-    doc = RC.statement_doc(kiosk, member)
+    doc = ST.statement_doc(kiosk, member)
     # The first meeting's three lines are left out together: a balance "at 12/01" followed by lines of
     # the 12th would count them twice.
     assert len(doc["movements"]) == 28 and doc["movements"][0]["date"] == "2026-01-19"
@@ -207,7 +208,7 @@ def test_every_member_s_relevé_adds_up_to_their_balances(kiosk: Kiosk) -> None:
     kinds = set()
     for row in members:
         for limit in (1000, 8):  # all of it, and cut short
-            doc = RC.statement_doc(kiosk, row["member_id"], limit=limit)
+            doc = ST.statement_doc(kiosk, row["member_id"], limit=limit)
             carried = doc.get("carried") or {"savings": 0, "loan_outstanding": 0}
             moves = doc["movements"]
             kinds |= {m["kind"] for m in moves}
@@ -269,12 +270,12 @@ def test_a_correction_says_which_fine_or_aid_it_cancels(kiosk: Kiosk) -> None:
     receipts = {d["member"]["name"]: d for d in _docs(kiosk, "member")}
     assert "ANNULATION Amende indiscipline (rouge) du 12/01/2026 -500 FCFA" in _paper(receipts["Membre 1"])
     assert "ANNULATION Aide naissance (rouge) du 12/01/2026" in _paper(receipts["Membre 2"])
-    statement = RC.statement_doc(kiosk, g.member(1))
+    statement = ST.statement_doc(kiosk, g.member(1))
     assert "ANNULATION Amende indiscipline (rouge)" in _paper(statement)
 
 
 def _adds_up(kiosk: Kiosk, member: str, limit: int) -> dict:
-    doc = RC.statement_doc(kiosk, member, limit=limit)
+    doc = ST.statement_doc(kiosk, member, limit=limit)
     carried = doc.get("carried") or {"savings": 0, "loan_outstanding": 0}
     moves = doc["movements"]
     assert carried["savings"] + sum(m["savings"] for m in moves) == doc["balances"]["savings"], (limit, moves)
@@ -310,11 +311,11 @@ def test_a_relevé_adds_up_at_every_cut_through_loans_of_every_fund_a_loss_share
         for limit in range(1, len(full["movements"]) + 1):
             _adds_up(kiosk, member, limit)
     # The newest movement is the share-out: cut to one line, the relevé still prints both of its lines.
-    newest = RC.statement_doc(kiosk, g.member(0), limit=1)["movements"]
+    newest = ST.statement_doc(kiosk, g.member(0), limit=1)["movements"]
     assert [m["kind"] for m in newest] == ["share_loss", "share_out"]
-    kinds = {m["kind"] for m in RC.statement_doc(kiosk, g.member(0))["movements"]}
+    kinds = {m["kind"] for m in ST.statement_doc(kiosk, g.member(0))["movements"]}
     assert {"loan", "repayment", "reversal", "withdrawal", "share_loss", "share_out"} <= kinds, kinds
-    gone = " ".join(as_text(layout(RC.statement_doc(kiosk, g.member(2)), 48), 48).split())
+    gone = " ".join(as_text(layout(ST.statement_doc(kiosk, g.member(2)), 48), 48).split())
     assert "Départ, épargne rendue (verte) 0 FCFA" in gone, gone
 
 
@@ -331,12 +332,12 @@ def test_a_kiosk_behind_its_server_prints_no_qr_code_that_would_call_its_paper_f
     g.close(meeting)  # a meeting already open may finish
     later = _docs(kiosk, "member")[len(first) :]
     assert later and all(d["verify_url"] is None for d in later)
-    assert RC.statement_doc(kiosk, g.member(0))["verify_url"] is None
+    assert ST.statement_doc(kiosk, g.member(0))["verify_url"] is None
 
 
 def test_a_declining_loan_s_échéancier_says_its_paf_is_for_installments_paid_on_their_dates(kiosk: Kiosk) -> None:
     _, loan = _granted(kiosk, "declining")
-    RC.print_schedule(kiosk, loan)
+    ST.print_schedule(kiosk, loan)
     [doc] = _docs(kiosk, "schedule")
     assert "1 200 FCFA si chaque échéance est payée à sa date" in _paper(doc)
 
@@ -348,7 +349,7 @@ def test_an_échéancier_reprinted_half_way_marks_the_installments_paid(kiosk: K
     meeting = g.open(date(2026, 2, 12))
     V.repay(kiosk, meeting, g.treasurer, loan, plan[0].total)
     g.close(meeting)
-    RC.print_schedule(kiosk, loan)
+    ST.print_schedule(kiosk, loan)
     paper = _paper(_docs(kiosk, "schedule")[-1])
     assert "1. 12/02/2026 10 600 FCFA dont PAF 600 FCFA, payée" in paper
     assert "2. 12/03/2026 10 600 FCFA dont PAF 600 FCFA 3." in paper  # not yet
@@ -362,7 +363,7 @@ def test_an_échéancier_says_what_is_left_of_an_installment_paid_in_part(kiosk:
     meeting = g.open(date(2026, 2, 12))
     V.repay(kiosk, meeting, g.treasurer, loan, 5_000)  # the PAF 600 first, then 4 400 of capital
     g.close(meeting)
-    RC.print_schedule(kiosk, loan)
+    ST.print_schedule(kiosk, loan)
     paper = _paper(_docs(kiosk, "schedule")[-1])
     assert plan[0].principal == 10_000
     assert "1. 12/02/2026 10 600 FCFA dont PAF 600 FCFA, reste 5 600 FCFA de capital" in paper

@@ -11,7 +11,7 @@ from conftest import Group, make_group
 from kiosk.services import Kiosk
 from kiosk.services import meetings as M
 from kiosk.services import movements as V
-from kiosk.services import receipts as RC
+from kiosk.services import statements as ST
 from printer.escpos_out import as_text
 from printer.layout import layout
 
@@ -47,14 +47,14 @@ def test_an_échéancier_says_which_part_of_what_was_paid_is_penalties(kiosk: Ki
     assert due.penalty == 105
     V.repay(kiosk, meeting, g.treasurer, loan, due.payoff)
     g.close(meeting)
-    RC.print_schedule(kiosk, loan)
+    ST.print_schedule(kiosk, loan)
     [doc] = _docs(kiosk, "schedule")
     for width in (32, 48):
         paper = _paper(doc, width)
         assert "Déjà payé 31 905 FCFA dont pénalités de retard 105 FCFA Capital restant 0 FCFA" in paper
     # Paid on time, nothing is said of penalties.
     _, loan2 = _lent(kiosk, "MUSO Autre")
-    RC.print_schedule(kiosk, loan2)
+    ST.print_schedule(kiosk, loan2)
     assert "pénalité" not in _paper(_docs(kiosk, "schedule")[-1])
 
 

@@ -22,7 +22,7 @@ from kiosk.demo import ROLES, demo_scenario
 from kiosk.scenario import Runner
 from kiosk.services import Kiosk
 from kiosk.services import groups as G
-from kiosk.services import receipts as RC
+from kiosk.services import statements as ST
 from kiosk.services.movements import active_loans
 from kiosk.store.print_queue import PrintQueue
 from kiosk.sync import state
@@ -266,9 +266,9 @@ def cmd_statement(args: argparse.Namespace) -> int:
             if not loans:
                 print(f"{member['name']} n'a pas de prêt en cours.", file=sys.stderr)
                 return EXIT_INPUT
-            job = RC.print_schedule(k, loans[0]["loan_id"])
+            job = ST.print_schedule(k, loans[0]["loan_id"])
         else:
-            job = RC.print_statement(k, member["member_id"])
+            job = ST.print_statement(k, member["member_id"])
     print(f"Ajouté à la file d'impression (tâche {job}).")
     return EXIT_OK
 

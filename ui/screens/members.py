@@ -15,8 +15,8 @@ from kiosk.services import Approval
 from kiosk.services import groups as G
 from kiosk.services import meetings as M
 from kiosk.services import movements as V
-from kiosk.services import receipts as RC
 from kiosk.services import reports as R
+from kiosk.services import statements as ST
 from kiosk.store.pins import check_new_pin, check_pin_format, verify_pin
 
 from .. import theme
@@ -290,13 +290,13 @@ class MemberScreen(Screen):
         ).open()  # fmt: skip
 
     def _statement(self) -> None:
-        ok, _job = self.win.attempt(RC.print_statement, self.k, self.member_id)
+        ok, _job = self.win.attempt(ST.print_statement, self.k, self.member_id)
         if ok:
             self.win.printer.wake()
             self.win.toast(_("Relevé ajouté à la file d'impression."))
 
     def _schedule(self, loan_id: str) -> None:
-        ok, _job = self.win.attempt(RC.print_schedule, self.k, loan_id)
+        ok, _job = self.win.attempt(ST.print_schedule, self.k, loan_id)
         if ok:
             self.win.printer.wake()
             self.win.toast(_("Échéancier ajouté à la file d'impression."))

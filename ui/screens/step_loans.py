@@ -14,7 +14,7 @@ from kiosk.domain.meetings import PAYING
 from kiosk.domain.rules import AidKind
 from kiosk.services import meetings as M
 from kiosk.services import movements as V
-from kiosk.services import receipts as RC
+from kiosk.services import statements as ST
 
 from .. import theme
 from ..approval import ApprovalOverlay
@@ -223,7 +223,7 @@ class LoansStep(Step):
         self.today.done()
 
     def _schedule(self, loan_id: str) -> None:
-        ok, _job = self.win.attempt(RC.print_schedule, self.k, loan_id)
+        ok, _job = self.win.attempt(ST.print_schedule, self.k, loan_id)
         if ok:
             self.win.printer.wake()
             self.win.toast(_("Échéancier ajouté à la file d'impression."))
