@@ -23,8 +23,9 @@ from kiosk.store.pins import check_pin_format, locked_until, verify_pin
 
 from . import theme
 from .i18n import NBSP, _, clock_time, error_text, language, role_name
+from .keys import Keypad
 from .overlays import Overlay
-from .widgets import Keypad, button, column, label, row
+from .widgets import button, column, label, row
 
 if TYPE_CHECKING:
     from .app import MainWindow

@@ -17,7 +17,8 @@ from kiosk.domain.funds import SMALLEST_PIECE
 
 from . import theme
 from .i18n import _, money
-from .widgets import FundTag, Keyboard, Keypad, Scroll, Tile, button, column, edit_digits, label, row
+from .keys import Keyboard, Keypad, edit_digits
+from .widgets import FundTag, Scroll, Tile, button, column, label, row
 
 if TYPE_CHECKING:
     from .app import MainWindow

@@ -18,7 +18,8 @@ from kiosk.domain.money import group_thousands
 
 from .. import theme
 from ..i18n import NBSP, _, francs, fund_name, fund_short, money
-from ..widgets import Keypad, button, edit_digits, label, set_kind
+from ..keys import Keypad, edit_digits
+from ..widgets import button, label, set_kind
 
 
 def denomination_label(key: str, value: int) -> str:
