@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from datetime import date
 
 from conftest import Group, make_group
+from paper_support import printed, queued
 
 from kiosk.domain.funds import count_for
 from kiosk.services import Kiosk
@@ -17,11 +17,6 @@ from printer.layout import layout
 from printer.samples import DOCS
 
 DAY = date(2026, 3, 2)
-
-
-def _docs(k: Kiosk, kind: str) -> list[dict]:
-    rows = k.store.query("SELECT doc FROM print_jobs WHERE kind = ? ORDER BY id", (kind,))
-    return [json.loads(r["doc"]) for r in rows]
 
 
 def _lines(doc: dict, width: int = 32) -> list[str]:
@@ -45,7 +40,7 @@ def test_a_box_100_over_at_opening_and_100_short_at_closing_shows_both_errors(ki
     meeting = _open_counting(g, date(2026, 3, 9), {"rouge": 100})
     M.standard_contributions(kiosk, meeting, g.treasurer)
     g.close(meeting, adjust={"rouge": -100})
-    report = _docs(kiosk, "report")[-1]
+    report = queued(kiosk, "report")[-1]
     rouge = report["funds"]["rouge"]
     assert rouge["opening_counted"] - rouge["opening_expected"] == 100
     assert rouge["closing_counted"] - rouge["closing_expected"] == -100
@@ -60,11 +55,6 @@ def test_a_box_100_over_at_opening_and_100_short_at_closing_shows_both_errors(ki
     assert " Écart" not in text.split("CAISSE VERTE")[1].split("CAISSE ROUGE")[0]  # counted right: nothing said
 
 
-def _paper(doc: dict, width: int = 32) -> str:
-    """The paper's words, each amount's lines joined."""
-    return " ".join(as_text(layout(doc, width), width).split())
-
-
 def test_an_aid_to_repay_says_so_where_a_gift_does_not(kiosk: Kiosk) -> None:
     # "Vous avez reçu : Aide maladie (rouge) 5 000 FCFA" read as a gift, though 5 000 F are owed back.
     g = make_group(kiosk, 2)
@@ -73,16 +63,16 @@ def test_an_aid_to_repay_says_so_where_a_gift_does_not(kiosk: Kiosk) -> None:
     V.give_aid(kiosk, meeting, g.treasurer, g.member(0), "maladie", g.two())  # lent, over 3 months
     V.give_aid(kiosk, meeting, g.treasurer, g.member(1), "deces", g.two())  # given
     g.close(meeting)
-    lent, given = (next(d for d in _docs(kiosk, "member") if d["member"]["name"] == f"Membre {i}") for i in (0, 1))
+    lent, given = (next(d for d in queued(kiosk, "member") if d["member"]["name"] == f"Membre {i}") for i in (0, 1))
     for width in (32, 48):
-        paper = _paper(lent, width)
+        paper = printed(lent, width)
         assert "Vous avez reçu : Aide maladie à rembourser (rouge) 5 000 FCFA en 3 mois, sans PAF," in paper
         assert "Capital restant dû 5 000 FCFA" in paper
-        assert "Aide décès (rouge) 10 000 FCFA" in _paper(given, width) and "rembourser" not in _paper(given, width)
+        assert "Aide décès (rouge) 10 000 FCFA" in printed(given, width) and "rembourser" not in printed(given, width)
         assert all(len(line) <= width for line in _lines(lent, width))
         assert any(line.endswith(" 1re échéance le 02/04/2026") for line in _lines(lent, width))  # one piece
-    assert "Aide maladie à rembourser (rouge) +5 000 FCFA" in _paper(ST.statement_doc(kiosk, g.member(0)), 48)
-    report = _paper(_docs(kiosk, "report")[-1])
+    assert "Aide maladie à rembourser (rouge) +5 000 FCFA" in printed(ST.statement_doc(kiosk, g.member(0)), 48)
+    report = printed(queued(kiosk, "report")[-1])
     assert "(maladie, à rembourser) 5 000 FCFA" in report and "(décès) 10 000 FCFA" in report
 
 
@@ -108,18 +98,18 @@ def test_the_procès_verbal_says_what_a_share_out_credited_and_to_how_many(kiosk
     g, meeting = _earn_400(kiosk)
     V.do_share_out(kiosk, meeting, g.treasurer, g.two(), payout=False)
     g.close(meeting)
-    report = _docs(kiosk, "report")[-1]
+    report = queued(kiosk, "report")[-1]
     lines = _movements_of(report)
     assert lines[-2:] == [" Gains partagés (verte) 400 FCFA", "   entre 2 membres"]
     assert not any("Partage" in line for line in lines)
-    assert "Gains partagés (verte) 400 FCFA entre 2 membres" in _paper(report, 48)
+    assert "Gains partagés (verte) 400 FCFA entre 2 membres" in printed(report, 48)
 
 
 def test_the_procès_verbal_says_what_a_share_out_paid_out(kiosk: Kiosk) -> None:
     g, meeting = _earn_400(kiosk)
     V.do_share_out(kiosk, meeting, g.treasurer, g.two(), payout=True)
     g.close(meeting)
-    lines = _movements_of(_docs(kiosk, "report")[-1], 48)
+    lines = _movements_of(queued(kiosk, "report")[-1], 48)
     assert lines[-4:] == [
         " Gains partagés (verte)                 400 FCFA",
         "   entre 2 membres",
@@ -144,19 +134,19 @@ def test_with_a_receipt_per_movement_the_closing_one_reads_as_a_summary(kiosk: K
     V.contribution(kiosk, meeting, g.treasurer, g.member(0), "verte", 1500)
     V.contribution(kiosk, meeting, g.treasurer, g.member(0), "rouge", 200)
     g.close(meeting)
-    mine = [d for d in _docs(kiosk, "member") if d["member"]["name"] == "Membre 0"]
+    mine = [d for d in queued(kiosk, "member") if d["member"]["name"] == "Membre 0"]
     *given, closing = mine
     assert len(given) == 2 and all(_lines(d)[1].strip() == "REÇU DE MEMBRE" for d in given)
-    assert not any("Reprend" in _paper(d) for d in given)
-    paper = _paper(closing)
+    assert not any("Reprend" in printed(d) for d in given)
+    paper = printed(closing)
     assert paper.startswith("MUSO Test RÉCAPITULATIF DE LA SÉANCE Séance n° 1")
     assert "Reprend les reçus déjà remis à cette séance : ne pas les additionner." in paper
     assert "REÇU DE MEMBRE" not in paper
     for width in (32, 42, 48):  # the advice whole on its line, never "ne" left at the end of one
         assert any(line.endswith("ne pas les additionner.") for line in _lines(closing, width))
     # Membre 1 paid nothing and got no receipt: the closing one is their only paper of the meeting.
-    other = next(d for d in _docs(kiosk, "member") if d["member"]["name"] == "Membre 1")
-    assert "REÇU DE MEMBRE" in _paper(other) and "Reprend" not in _paper(other)
+    other = next(d for d in queued(kiosk, "member") if d["member"]["name"] == "Membre 1")
+    assert "REÇU DE MEMBRE" in printed(other) and "Reprend" not in printed(other)
 
 
 def test_with_receipts_at_closing_only_the_closing_one_is_the_member_s_receipt(kiosk: Kiosk) -> None:
@@ -164,5 +154,5 @@ def test_with_receipts_at_closing_only_the_closing_one_is_the_member_s_receipt(k
     meeting = g.open(DAY)
     V.contribution(kiosk, meeting, g.treasurer, g.member(0), "verte", 1500)
     g.close(meeting)
-    [closing] = [d for d in _docs(kiosk, "member") if d["member"]["name"] == "Membre 0"]
-    assert "REÇU DE MEMBRE" in _paper(closing) and "Reprend" not in _paper(closing)
+    [closing] = [d for d in queued(kiosk, "member") if d["member"]["name"] == "Membre 0"]
+    assert "REÇU DE MEMBRE" in printed(closing) and "Reprend" not in printed(closing)

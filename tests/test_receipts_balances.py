@@ -7,6 +7,7 @@ from datetime import date, timedelta
 
 import pytest
 from conftest import Group, make_group
+from paper_support import printed, queued
 
 from kiosk.domain.loans import schedule, terms_of
 from kiosk.services import Kiosk
@@ -18,16 +19,6 @@ from printer.escpos_out import as_text
 from printer.layout import layout
 
 GRANTED = date(2026, 1, 12)
-
-
-def _docs(k: Kiosk, kind: str) -> list[dict]:
-    rows = k.store.query("SELECT doc FROM print_jobs WHERE kind = ? ORDER BY id", (kind,))
-    return [json.loads(r["doc"]) for r in rows]
-
-
-def _paper(doc: dict, width: int = 32) -> str:
-    """The receipt as printed, each amount's lines joined: "Prochaine échéance le 12/02/2026 12 265 FCFA"."""
-    return " ".join(as_text(layout(doc, width), width).split())
 
 
 def _borrow(k: Kiosk, g: Group) -> tuple[str, str]:
@@ -63,10 +54,10 @@ def test_the_next_installment_sums_every_loan_falling_due_that_day(kiosk: Kiosk)
     assert first == 10600 + 1665
     balances = RC.member_balances(kiosk, g.group_id, g.member(0), GRANTED)
     assert balances["next_due"] == {"amount": 12265, "date": "2026-02-12", "loans": 2}
-    receipt = next(d for d in _docs(kiosk, "member") if d["member"]["name"] == "Membre 0")
-    assert "Prochaine échéance le 12/02/2026 12 265 FCFA pour 2 prêts" in _paper(receipt)
+    receipt = next(d for d in queued(kiosk, "member") if d["member"]["name"] == "Membre 0")
+    assert "Prochaine échéance le 12/02/2026 12 265 FCFA pour 2 prêts" in printed(receipt)
     statement = ST.statement_doc(kiosk, g.member(0))
-    assert "Prochaine échéance le 12/02/2026 12 265 FCFA pour 2 prêts" in _paper(statement)
+    assert "Prochaine échéance le 12/02/2026 12 265 FCFA pour 2 prêts" in printed(statement)
     # The aid repaid ahead at the next meeting: only the loan falls due on the 12th, and the aid's
     # next installment comes a month later.
     meeting = g.open(GRANTED + timedelta(days=7))
@@ -74,16 +65,16 @@ def test_the_next_installment_sums_every_loan_falling_due_that_day(kiosk: Kiosk)
     g.close(meeting)
     balances = RC.member_balances(kiosk, g.group_id, g.member(0), GRANTED + timedelta(days=7))
     assert balances["next_due"] == {"amount": 10600, "date": "2026-02-12", "loans": 1}
-    receipt = [d for d in _docs(kiosk, "member") if d["member"]["name"] == "Membre 0"][-1]
-    assert "pour 1" not in _paper(receipt) and "prêts" not in _paper(receipt)
+    receipt = [d for d in queued(kiosk, "member") if d["member"]["name"] == "Membre 0"][-1]
+    assert "pour 1" not in printed(receipt) and "prêts" not in printed(receipt)
 
 
 def test_a_loan_s_receipt_says_its_terms_not_only_its_sum(kiosk: Kiosk) -> None:
     # The borrower took home "Prêt 30 000 FCFA" and nothing of what they had agreed to repay, or when.
     g = make_group(kiosk, 2)
     _borrow(kiosk, g)
-    receipt = next(d for d in _docs(kiosk, "member") if d["member"]["name"] == "Membre 0")
-    paper = _paper(receipt)
+    receipt = next(d for d in queued(kiosk, "member") if d["member"]["name"] == "Membre 0")
+    paper = printed(receipt)
     assert "Prêt (verte) 30 000 FCFA 3 mois, PAF 1 800 FCFA, à rendre 31 800 FCFA, 1re échéance le 12/02/2026" in paper
     assert "Aide maladie à rembourser (rouge) 5 000 FCFA en 3 mois, sans PAF, 1re échéance le 12/02/2026" in paper
     # …and who let the money go: the two officers whose PINs approved it.
@@ -93,18 +84,18 @@ def test_a_loan_s_receipt_says_its_terms_not_only_its_sum(kiosk: Kiosk) -> None:
 
 def test_a_declining_loan_s_receipt_gives_its_monthly_rate(kiosk: Kiosk) -> None:
     _granted(kiosk, "declining")
-    receipt = next(d for d in _docs(kiosk, "member") if d["member"]["name"] == "Membre 0")
-    assert "30 000 FCFA 3 mois, PAF 2,00 %/mois du reste dû, 1re échéance le 12/02/2026" in _paper(receipt)
+    receipt = next(d for d in queued(kiosk, "member") if d["member"]["name"] == "Membre 0")
+    assert "30 000 FCFA 3 mois, PAF 2,00 %/mois du reste dû, 1re échéance le 12/02/2026" in printed(receipt)
 
 
 @pytest.mark.parametrize("method", ["flat", "declining", "one_time"])
 def test_the_échéancier_s_paf_is_the_sum_of_its_installments_paf(kiosk: Kiosk, method: str) -> None:
     _, loan = _granted(kiosk, method)
     ST.print_schedule(kiosk, loan)
-    [doc] = _docs(kiosk, "schedule")
+    [doc] = queued(kiosk, "schedule")
     planned = sum(i.paf for i in _plan(kiosk, loan))
     assert planned > 0 and doc["loan"]["paf_total"] == planned == sum(i["paf"] for i in doc["installments"])
-    assert f"{planned:,} FCFA".replace(",", " ") in _paper(doc)
+    assert f"{planned:,} FCFA".replace(",", " ") in printed(doc)
 
 
 def test_the_next_installment_is_its_own_amount_not_what_is_already_late(kiosk: Kiosk) -> None:
@@ -119,8 +110,8 @@ def test_the_next_installment_is_its_own_amount_not_what_is_already_late(kiosk: 
     second = _plan(kiosk, loan)[1].total + _plan(kiosk, aid)[1].total
     assert balances["late"] == late
     assert balances["next_due"] == {"amount": second, "date": "2026-03-12", "loans": 2} and second == 12265
-    receipt = [d for d in _docs(kiosk, "member") if d["member"]["name"] == "Membre 0"][-1]
-    paper = _paper(receipt)
+    receipt = [d for d in queued(kiosk, "member") if d["member"]["name"] == "Membre 0"][-1]
+    paper = printed(receipt)
     assert f"EN RETARD, à payer {late // 1000} {late % 1000:03d} FCFA" in paper
     penalty = sum(V.loan_due(kiosk, lid, day).penalty for lid in (loan, aid))
     assert penalty and f"dont pénalité {penalty} FCFA" in paper  # the late figure is no installment's: said why
@@ -152,8 +143,8 @@ def test_an_installment_falling_due_on_the_meeting_day_and_not_paid_is_on_the_pa
     balances = RC.member_balances(kiosk, g.group_id, g.member(0), day)
     assert balances["late"] == 0
     assert balances["next_due"] == {"amount": _plan(kiosk, loan)[0].total, "date": "2026-02-12", "loans": 1}
-    receipt = [d for d in _docs(kiosk, "member") if d["member"]["name"] == "Membre 0"][-1]
-    assert "Prochaine échéance le 12/02/2026 10 600 FCFA" in _paper(receipt)
+    receipt = [d for d in queued(kiosk, "member") if d["member"]["name"] == "Membre 0"][-1]
+    assert "Prochaine échéance le 12/02/2026 10 600 FCFA" in printed(receipt)
 
 
 @pytest.mark.parametrize("method", ["flat", "declining"])
@@ -191,7 +182,7 @@ def test_a_long_relevé_carries_the_balances_of_what_it_leaves_out(kiosk: Kiosk)
     assert doc["carried"]["savings"] + saved == doc["balances"]["savings"] == 25000 + 14 * 1000
     assert doc["carried"]["loan_outstanding"] == doc["balances"]["loan_outstanding"]
     for width in (32, 48):
-        paper = _paper(doc, width)
+        paper = printed(doc, width)
         assert "Situation au 20/04/2026 (28 derniers mouvements)" in paper
         assert "ÉPARGNE (caisse verte) Reporté du 12/01/26 25 000 FCFA 19/01/26 Cotisation +1 000" in paper
         assert "PRÊTS : CAPITAL Reporté du 12/01/26 20 000 FCFA Capital restant dû 20 000 FCFA" in paper
@@ -234,7 +225,7 @@ def test_the_procès_verbal_lists_loans_in_the_order_they_were_granted(
     for i, amount in ((2, 12000), (0, 10000), (1, 11000)):  # not in member number order either
         V.grant_loan(kiosk, meeting, g.treasurer, g.member(i), amount, 3, g.two())
     g.close(meeting)
-    report = _docs(kiosk, "report")[-1]
+    report = queued(kiosk, "report")[-1]
     assert [loan["amount"] for loan in report["loans"]] == [12000, 10000, 11000]
 
 
@@ -245,12 +236,12 @@ def test_a_correction_names_the_member_and_the_fine_it_cancels(kiosk: Kiosk) -> 
     fine = V.fine(kiosk, meeting, g.treasurer, g.member(1), "indiscipline")
     V.reverse(kiosk, meeting, g.treasurer, fine, "erreur de membre", g.two())
     g.close(meeting)
-    report = _docs(kiosk, "report")[-1]
+    report = queued(kiosk, "report")[-1]
     number = kiosk.member(g.member(1))["number"]
     [correction] = report["corrections"]
     assert correction["member"] == f"n° {number} Membre 1"
     for width in (32, 48):
-        assert f"CORRECTIONS n° {number} Membre 1, Amende" in _paper(report, width)
+        assert f"CORRECTIONS n° {number} Membre 1, Amende" in printed(report, width)
 
 
 def test_a_correction_says_which_fine_or_aid_it_cancels(kiosk: Kiosk) -> None:
@@ -262,16 +253,16 @@ def test_a_correction_says_which_fine_or_aid_it_cancels(kiosk: Kiosk) -> None:
     aid = V.give_aid(kiosk, meeting, g.treasurer, g.member(2), "naissance", g.two())
     V.reverse(kiosk, meeting, g.treasurer, aid, "aide en double", g.two())
     g.close(meeting)
-    report = _docs(kiosk, "report")[-1]
+    report = queued(kiosk, "report")[-1]
     assert [c["detail"] for c in report["corrections"]] == [{"fine": "indiscipline"}, {"aid": "naissance"}]
-    paper = _paper(report, 48)
+    paper = printed(report, 48)
     assert "Membre 1, Amende indiscipline : erreur de membre 500 FCFA" in paper
     assert "Membre 2, Aide naissance : aide en double 3 000 FCFA" in paper
-    receipts = {d["member"]["name"]: d for d in _docs(kiosk, "member")}
-    assert "ANNULATION Amende indiscipline (rouge) du 12/01/2026 -500 FCFA" in _paper(receipts["Membre 1"])
-    assert "ANNULATION Aide naissance (rouge) du 12/01/2026" in _paper(receipts["Membre 2"])
+    receipts = {d["member"]["name"]: d for d in queued(kiosk, "member")}
+    assert "ANNULATION Amende indiscipline (rouge) du 12/01/2026 -500 FCFA" in printed(receipts["Membre 1"])
+    assert "ANNULATION Aide naissance (rouge) du 12/01/2026" in printed(receipts["Membre 2"])
     statement = ST.statement_doc(kiosk, g.member(1))
-    assert "ANNULATION Amende indiscipline (rouge)" in _paper(statement)
+    assert "ANNULATION Amende indiscipline (rouge)" in printed(statement)
 
 
 def _adds_up(kiosk: Kiosk, member: str, limit: int) -> dict:
@@ -325,12 +316,12 @@ def test_a_kiosk_behind_its_server_prints_no_qr_code_that_would_call_its_paper_f
     state.update(kiosk.store, server_url="https://sync.example.org")
     g = make_group(kiosk, 2)
     g.close(g.open(GRANTED))
-    first = _docs(kiosk, "member")
+    first = queued(kiosk, "member")
     assert first and all(d["verify_url"].startswith("https://sync.example.org/v/") for d in first)
     meeting = g.open(GRANTED + timedelta(days=7))
     state.set_behind(kiosk.store, 10_000)  # learnt during the meeting: an older backup was put back
     g.close(meeting)  # a meeting already open may finish
-    later = _docs(kiosk, "member")[len(first) :]
+    later = queued(kiosk, "member")[len(first) :]
     assert later and all(d["verify_url"] is None for d in later)
     assert ST.statement_doc(kiosk, g.member(0))["verify_url"] is None
 
@@ -338,8 +329,8 @@ def test_a_kiosk_behind_its_server_prints_no_qr_code_that_would_call_its_paper_f
 def test_a_declining_loan_s_échéancier_says_its_paf_is_for_installments_paid_on_their_dates(kiosk: Kiosk) -> None:
     _, loan = _granted(kiosk, "declining")
     ST.print_schedule(kiosk, loan)
-    [doc] = _docs(kiosk, "schedule")
-    assert "1 200 FCFA si chaque échéance est payée à sa date" in _paper(doc)
+    [doc] = queued(kiosk, "schedule")
+    assert "1 200 FCFA si chaque échéance est payée à sa date" in printed(doc)
 
 
 def test_an_échéancier_reprinted_half_way_marks_the_installments_paid(kiosk: Kiosk) -> None:
@@ -350,7 +341,7 @@ def test_an_échéancier_reprinted_half_way_marks_the_installments_paid(kiosk: K
     V.repay(kiosk, meeting, g.treasurer, loan, plan[0].total)
     g.close(meeting)
     ST.print_schedule(kiosk, loan)
-    paper = _paper(_docs(kiosk, "schedule")[-1])
+    paper = printed(queued(kiosk, "schedule")[-1])
     assert "1. 12/02/2026 10 600 FCFA dont PAF 600 FCFA, payée" in paper
     assert "2. 12/03/2026 10 600 FCFA dont PAF 600 FCFA 3." in paper  # not yet
     assert "Capital restant 20 000 FCFA" in paper
@@ -364,7 +355,7 @@ def test_an_échéancier_says_what_is_left_of_an_installment_paid_in_part(kiosk:
     V.repay(kiosk, meeting, g.treasurer, loan, 5_000)  # the PAF 600 first, then 4 400 of capital
     g.close(meeting)
     ST.print_schedule(kiosk, loan)
-    paper = _paper(_docs(kiosk, "schedule")[-1])
+    paper = printed(queued(kiosk, "schedule")[-1])
     assert plan[0].principal == 10_000
     assert "1. 12/02/2026 10 600 FCFA dont PAF 600 FCFA, reste 5 600 FCFA de capital" in paper
     assert "2. 12/03/2026 10 600 FCFA dont PAF 600 FCFA 3." in paper

@@ -3,10 +3,10 @@ the procès-verbal of a meeting where money left the boxes for other things than
 
 from __future__ import annotations
 
-import json
 from datetime import date
 
 from conftest import Group, make_group
+from paper_support import printed, queued
 
 from kiosk.services import Kiosk
 from kiosk.services import meetings as M
@@ -16,16 +16,6 @@ from printer.escpos_out import as_text
 from printer.layout import layout
 
 GRANTED = date(2026, 1, 12)
-
-
-def _docs(k: Kiosk, kind: str) -> list[dict]:
-    rows = k.store.query("SELECT doc FROM print_jobs WHERE kind = ? ORDER BY id", (kind,))
-    return [json.loads(r["doc"]) for r in rows]
-
-
-def _paper(doc: dict, width: int = 32) -> str:
-    """The paper's words, each amount's lines joined."""
-    return " ".join(as_text(layout(doc, width), width).split())
 
 
 def _lent(k: Kiosk, name: str = "MUSO Test") -> tuple[Group, str]:
@@ -48,14 +38,14 @@ def test_an_échéancier_says_which_part_of_what_was_paid_is_penalties(kiosk: Ki
     V.repay(kiosk, meeting, g.treasurer, loan, due.payoff)
     g.close(meeting)
     ST.print_schedule(kiosk, loan)
-    [doc] = _docs(kiosk, "schedule")
+    [doc] = queued(kiosk, "schedule")
     for width in (32, 48):
-        paper = _paper(doc, width)
+        paper = printed(doc, width)
         assert "Déjà payé 31 905 FCFA dont pénalités de retard 105 FCFA Capital restant 0 FCFA" in paper
     # Paid on time, nothing is said of penalties.
     _, loan2 = _lent(kiosk, "MUSO Autre")
     ST.print_schedule(kiosk, loan2)
-    assert "pénalité" not in _paper(_docs(kiosk, "schedule")[-1])
+    assert "pénalité" not in printed(queued(kiosk, "schedule")[-1])
 
 
 def test_a_loan_repaid_early_leaves_a_receipt_saying_nothing_is_left_to_pay(kiosk: Kiosk) -> None:
@@ -66,14 +56,14 @@ def test_a_loan_repaid_early_leaves_a_receipt_saying_nothing_is_left_to_pay(kios
     meeting = g.open(early)
     V.repay(kiosk, meeting, g.treasurer, loan, V.loan_due(kiosk, loan, early).payoff)
     g.close(meeting)
-    receipt = [d for d in _docs(kiosk, "member") if d["member"]["name"] == "Membre 0"][-1]
+    receipt = [d for d in queued(kiosk, "member") if d["member"]["name"] == "Membre 0"][-1]
     for width in (32, 48):
-        paper = _paper(receipt, width)
+        paper = printed(receipt, width)
         assert "Remboursement (verte) 31 800 FCFA" in paper
         assert "Capital restant dû 0 FCFA" in paper and "Prochaine échéance" not in paper
     # A member who moved no loan is not told of one.
-    other = [d for d in _docs(kiosk, "member") if d["member"]["name"] == "Membre 1"][-1]
-    assert "Capital" not in _paper(other)
+    other = [d for d in queued(kiosk, "member") if d["member"]["name"] == "Membre 1"][-1]
+    assert "Capital" not in printed(other)
 
 
 def test_a_loan_cancelled_leaves_a_receipt_saying_nothing_is_owed(kiosk: Kiosk) -> None:
@@ -84,8 +74,8 @@ def test_a_loan_cancelled_leaves_a_receipt_saying_nothing_is_owed(kiosk: Kiosk) 
     [txn] = kiosk.store.query("SELECT txn_id FROM p_transactions WHERE kind = 'loan'")
     V.reverse(kiosk, meeting, g.treasurer, txn["txn_id"], "prêt saisi deux fois", g.two())
     g.close(meeting)
-    receipt = next(d for d in _docs(kiosk, "member") if d["member"]["name"] == "Membre 0")
-    assert "Capital restant dû 0 FCFA" in _paper(receipt)
+    receipt = next(d for d in queued(kiosk, "member") if d["member"]["name"] == "Membre 0")
+    assert "Capital restant dû 0 FCFA" in printed(receipt)
 
 
 def test_the_procès_verbal_says_what_was_spent_and_whose_savings_were_paid_out(kiosk: Kiosk) -> None:
@@ -100,10 +90,10 @@ def test_the_procès_verbal_says_what_was_spent_and_whose_savings_were_paid_out(
     V.withdraw(kiosk, meeting, g.treasurer, g.member(1), 2000, g.two())
     V.member_exit(kiosk, meeting, g.treasurer, g.member(2), g.two())
     g.close(meeting)
-    report = _docs(kiosk, "report")[-1]
+    report = queued(kiosk, "report")[-1]
     names = " et ".join(kiosk.member(a.member_id)["name"] for a in g.two())
     for width in (32, 48):
-        paper = _paper(report, width)
+        paper = printed(report, width)
         assert f"DÉPENSES Cahiers et stylos (verte) 1 500 FCFA approuvé par {names} CORRECTIONS" in paper
         assert "ÉPARGNE RENDUE n° 6 Membre 1 (retrait) 2 000 FCFA n° 7 Membre 2 (départ) 1 000 FCFA" in paper
         assert "Savon (rouge)" not in paper and "CORRECTIONS Dépense Savon : déjà payé 200 FCFA" in paper
@@ -117,12 +107,12 @@ def test_a_member_represented_has_a_receipt_naming_who_stood_in_for_them(kiosk: 
     M.record_attendance(kiosk, meeting, {g.member(0): ("represented", "Son mari")})
     M.standard_contributions(kiosk, meeting, g.treasurer)
     g.close(meeting)
-    mine, other = (next(d for d in _docs(kiosk, "member") if d["member"]["name"] == f"Membre {i}") for i in (0, 1))
+    mine, other = (next(d for d in queued(kiosk, "member") if d["member"]["name"] == f"Membre {i}") for i in (0, 1))
     for width in (32, 48):
-        assert "Membre n° 5 : Membre 0 Représentée à la séance par : Son mari Vous avez versé" in _paper(mine, width)
-        assert "Représenté" not in _paper(other, width)
-        assert "Représentés 1 n° 5 Membre 0, par : Son mari Total des membres 6" in _paper(
-            _docs(kiosk, "report")[-1], width
+        assert "Membre n° 5 : Membre 0 Représentée à la séance par : Son mari Vous avez versé" in printed(mine, width)
+        assert "Représenté" not in printed(other, width)
+        assert "Représentés 1 n° 5 Membre 0, par : Son mari Total des membres 6" in printed(
+            queued(kiosk, "report")[-1], width
         )
 
 
@@ -139,9 +129,9 @@ def test_a_share_out_paid_says_it_is_the_savings_and_the_gains(kiosk: Kiosk) -> 
     g.close(meeting)
     gain = plan["shares"][g.member(0)]
     assert gain == 100
-    receipt = next(d for d in _docs(kiosk, "member") if d["member"]["name"] == "Membre 0")
+    receipt = next(d for d in queued(kiosk, "member") if d["member"]["name"] == "Membre 0")
     for width in (32, 48):
-        paper = _paper(receipt, width)
+        paper = printed(receipt, width)
         assert "Partage (verte) 10 100 FCFA soit épargne 10 000 FCFA + gains 100 FCFA" in paper
         assert "Gains du partage (verte) 100 FCFA" in paper and "Épargne (verte) 0 FCFA" in paper
 
@@ -156,5 +146,5 @@ def test_a_share_out_paid_after_a_loss_says_the_loss_was_taken_from_the_savings(
         ]
     }
     for width in (32, 48):
-        assert "Partage (verte) 9 000 FCFA soit épargne 10 000 FCFA - perte 1 000 FCFA" in _paper(doc, width)
+        assert "Partage (verte) 9 000 FCFA soit épargne 10 000 FCFA - perte 1 000 FCFA" in printed(doc, width)
         assert not any(line.rstrip().endswith(" -") for line in as_text(layout(doc, width), width).splitlines())
