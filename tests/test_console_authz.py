@@ -7,6 +7,7 @@ group exists in Benin.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -314,3 +315,43 @@ def test_guesses_at_once_are_counted_before_any_is_checked(tmp_path: Any, kind: 
     finally:
         if db.cleanup:
             db.cleanup()
+
+
+def test_a_coordinator_assigns_no_group_to_a_place_outside_their_scope(w: World) -> None:
+    """Groups given with a code for a kiosk already known are set up where the code's place says: a Togo
+    coordinator must not file a group under Benin's coordinators (their kiosk would then create it there,
+    seen by Benin, and out of the sight of the one who asked)."""
+    from sqlalchemy import select
+
+    from sync_server.db import read, reference
+
+    def assigned() -> list[str]:
+        with read(w.server.engine) as conn:
+            query = select(reference.c.value).where(reference.c.entity == "kiosk_group", reference.c.scope == "K01")
+            return [json.loads(v)["name"] for v in conn.scalars(query)]
+
+    client = TestClient(w.client.app, base_url="http://testserver")
+    auth = token(client, "coord_tg")
+    elsewhere = {"kiosk_id": "K01", "replace": True, "country": "BJ", "cooperative": "Coopérative Zou"}
+    resp = client.post("/v1/admin/enrollments", json=elsewhere | {"groups": ["MUSO Planted"]}, headers=auth)
+    assert resp.status_code == 403 and resp.json()["detail"]["code"] == "place_outside_scope", resp.text
+    # K01 was declared with no place: its groups would go nowhere in Togo's sight either.
+    resp = client.post(
+        "/v1/admin/enrollments", json={"kiosk_id": "K01", "replace": True, "groups": ["X"]}, headers=auth
+    )
+    assert resp.status_code == 403 and resp.json()["detail"]["code"] == "place_outside_scope", resp.text
+    tg = TestClient(w.client.app, base_url="http://testserver")
+    login(tg, "coord_tg")
+    csrf = csrf_of(tg.get("/enrollments").text)
+    form = {"csrf": csrf, "nonce": "p" * 24, "kiosk_id": "K01", "replace": "true", "groups": "MUSO Planted"}
+    assert tg.post("/enrollments", data=form | {"country": "BJ", "cooperative": "Coopérative Zou"}).status_code == 403
+    assert assigned() == []
+    # Inside their scope it is what the form is for; a replacement code with no group needs no place.
+    made = client.post(
+        "/v1/admin/enrollments", json={**elsewhere, "country": "TG", "groups": ["MUSO Agou"]}, headers=auth
+    )
+    assert made.status_code == 201, made.text
+    assert (
+        client.post("/v1/admin/enrollments", json={"kiosk_id": "K01", "replace": True}, headers=auth).status_code == 201
+    )
+    assert assigned() == ["MUSO Agou"]

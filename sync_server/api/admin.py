@@ -55,7 +55,7 @@ def token(
 @router.post("/enrollments", response_model=EnrollmentCode, status_code=201)
 def create_enrollment(body: EnrollmentRequest, me: Manager, engine: EngineDep, settings: SettingsDep) -> Any:
     with read(engine) as conn:
-        fleet.check_enrollment(conn, me, body.kiosk_id, body.country, body.cooperative)
+        fleet.check_enrollment(conn, me, body.kiosk_id, body.country, body.cooperative, bool(body.groups))
     code, expires = enrollment.create_enrollment(
         engine,
         body.kiosk_id,

@@ -183,8 +183,9 @@ def enrollment_create(
     country = country.strip().upper()
     if country and not accounts.is_country(country):  # as a user's scope
         raise BadRequest("country_invalid", "a country is a two-letter code such as TG or BJ")
+    names = [g.strip() for g in groups.splitlines() if g.strip()][:50]
     with read(engine) as conn:
-        fleet.check_enrollment(conn, me, kiosk_id, country or None, cooperative.strip() or None)
+        fleet.check_enrollment(conn, me, kiosk_id, country or None, cooperative.strip() or None, bool(names))
     secret = settings.secret_key.get_secret_value()
     with write(engine) as conn:
         first = fleet.first_sending(conn, secret, me.csrf or "", nonce, now_ms())
@@ -198,7 +199,7 @@ def enrollment_create(
             hours=hours,
             name=name.strip(),
             replace=replace,
-            groups=[g.strip() for g in groups.splitlines() if g.strip()][:50],
+            groups=names,
             country=country or None,
             cooperative=cooperative.strip() or None,
         )
