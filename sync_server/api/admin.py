@@ -30,7 +30,7 @@ from ..schemas import (
 )
 from ..security import make_admin_token, password_mark
 from ..web import fleet
-from .deps import Admin, AnonymousLimit, EngineDep, Manager, Reader, SettingsDep, remote
+from .deps import Admin, AnonymousLimit, EngineDep, Manager, Reader, SettingsDep, remote_key
 
 router = APIRouter(prefix="/v1/admin", tags=["admin"])
 
@@ -42,7 +42,7 @@ RefKey = Annotated[str, Path(min_length=1, max_length=100)]
 def token(
     request: Request, body: LoginRequest, engine: EngineDep, settings: SettingsDep, _limit: None = AnonymousLimit
 ) -> Token:
-    user = accounts.login_as_set(engine, settings, body.username, body.password, remote(request))
+    user = accounts.login_as_set(engine, settings, body.username, body.password, remote_key(request))
     expires = now_ms() + settings.admin_token_ttl_s * 1000
     return Token(
         access_token=make_admin_token(

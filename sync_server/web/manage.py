@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response, Streamin
 from starlette.concurrency import run_in_threadpool
 
 from .. import accounts, enrollment
-from ..api.deps import Admin, EngineDep, Manager, Reader, SettingsDep, anonymous_limit, remote
+from ..api.deps import Admin, EngineDep, Manager, Reader, SettingsDep, anonymous_limit, remote, remote_key
 from ..authz import Principal
 from ..db import fold_name, now_ms, read, write
 from ..errors import BadRequest, TooManyRequests, Unauthorized
@@ -55,7 +55,7 @@ def login(
     anonymous_limit(request)
 
     try:
-        user = accounts.login_as_set(engine, settings, username, password, remote(request))
+        user = accounts.login_as_set(engine, settings, username, password, remote_key(request))
     except Unauthorized:
         return _login_page(request, settings, safe_next(next), translate(lang_of(request), "e_login_failed"), 401)
     except TooManyRequests as exc:
@@ -121,7 +121,7 @@ def change_password(
     try:
         # The current password is checked as a login is, with the same throttle: a session left open on
         # a shared phone must not become a way to guess it.
-        accounts.login_as_set(engine, settings, me.username, current, remote(request))
+        accounts.login_as_set(engine, settings, me.username, current, remote_key(request))
     except Unauthorized:
         return _account(request, me, engine, translate(lang, "e_password_wrong"), 400)
     except TooManyRequests as exc:
