@@ -8,12 +8,13 @@ group exists in Benin.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from test_console_support import PEOPLE, World, all_routes, csrf_of, login, served_world, token
+from test_console_support import PEOPLE, World, all_routes, csrf_of, login, served_world, signed_in, token
 from test_sync_support import BACKENDS
 
 ANON = "anonymous"
@@ -355,3 +356,33 @@ def test_a_coordinator_assigns_no_group_to_a_place_outside_their_scope(w: World)
         client.post("/v1/admin/enrollments", json={"kiosk_id": "K01", "replace": True}, headers=auth).status_code == 201
     )
     assert assigned() == ["MUSO Agou"]
+
+
+def test_a_group_id_a_kiosk_chose_does_not_shape_an_export_s_headers(w: World) -> None:
+    """A group's id is whatever its kiosk's group_created said (the reducer stores any text): a part of it
+    goes into the export's file name. Quotes there ended the name early ('x.html";' made the browser
+    save a CSV of names as an HTML page) and a character beyond Latin-1 made the download fail."""
+    from sqlalchemy import delete, insert, select
+
+    from sync_server.db import projections, write
+
+    groups = projections["groups"]
+    with write(w.server.engine) as conn:
+        row = dict(conn.execute(select(groups).where(groups.c.kiosk_id == "K01")).mappings().one())
+    hostile = ['x.html";', "g\u20ac\u2028\u00e9-1", "a\r\nSet-Cookie: x=1"]
+    try:
+        with write(w.server.engine) as conn:
+            for gid in hostile:
+                conn.execute(insert(groups).values(row | {"group_id": gid}))
+        client = signed_in(w, "admin")
+        for gid in hostile:
+            for fmt in ("csv", "xlsx"):
+                resp = client.get(f"/exports/members.{fmt}", params={"group": f"K01/{gid}"})
+                assert resp.status_code == 200, (gid, fmt, resp.status_code)
+                disposition = resp.headers["content-disposition"]
+                name = disposition.removeprefix('attachment; filename="').removesuffix(f'.{fmt}"')
+                assert name.startswith("muso-members-K01-") and re.fullmatch(r"[A-Za-z0-9._-]+", name), disposition
+                assert "set-cookie" not in resp.headers
+    finally:
+        with write(w.server.engine) as conn:
+            conn.execute(delete(groups).where(groups.c.kiosk_id == "K01", groups.c.group_id.in_(hostile)))

@@ -366,6 +366,9 @@ async def download(
     place = "-".join(part for part in (key[0], slug, key[1][:8]) if part) if key else ""
     name = f"muso-{kind}" + (f"-{place}" if place else "") + (f"-{quarter}" if quarter else "")
     name += ("-en-cours" if lang == "fr" else "-provisional") if provisional else ""
+    # The group's id is the kiosk's word, any text: in a header, a quote would end the file's name early
+    # ('x.html";' saves the names as a web page) and a character beyond Latin-1 fails the download.
+    name = re.sub(r"[^A-Za-z0-9._-]", "-", name)
     header = exports.header(kind, lang)
 
     def produce() -> Iterator[tuple[Any, ...]]:
