@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from test_console_support import PEOPLE, World, all_routes, csrf_of, login, served_world, signed_in, token
+from test_console_support import PASSWORD, PEOPLE, World, all_routes, csrf_of, login, served_world, signed_in, token
 from test_sync_support import BACKENDS
 
 ANON = "anonymous"
@@ -386,3 +386,18 @@ def test_a_group_id_a_kiosk_chose_does_not_shape_an_export_s_headers(w: World) -
     finally:
         with write(w.server.engine) as conn:
             conn.execute(delete(groups).where(groups.c.kiosk_id == "K01", groups.c.group_id.in_(hostile)))
+
+
+def test_the_api_s_answers_are_kept_in_no_cache(w: World, clients: dict[str, TestClient]) -> None:
+    """The JSON API answers a browser's session cookie too, with the pages' personal data (names, phones,
+    balances): on a shared phone, the back button after logging out must not bring them back from the
+    browser's cache, as it cannot for the pages. And a token is no more to be cached than a password."""
+    admin = clients["admin"]
+    urls = [url for _route, url, who, kind in routes(w) if kind == "api" and "admin" in who]
+    assert len(urls) > 10
+    for url in urls:
+        resp = admin.get(url)
+        assert resp.status_code == 200, url
+        assert resp.headers.get("cache-control") == "no-store", url
+    tokens = admin.post("/v1/admin/token", json={"username": "viewer_bj", "password": PASSWORD})
+    assert tokens.status_code == 200 and tokens.headers.get("cache-control") == "no-store"

@@ -30,9 +30,9 @@ from ..schemas import (
 )
 from ..security import make_admin_token, password_mark
 from ..web import fleet
-from .deps import Admin, AnonymousLimit, EngineDep, Manager, Reader, SettingsDep, remote_key
+from .deps import Admin, AnonymousLimit, EngineDep, Manager, NoStore, Reader, SettingsDep, remote_key
 
-router = APIRouter(prefix="/v1/admin", tags=["admin"])
+router = APIRouter(prefix="/v1/admin", tags=["admin"], dependencies=[NoStore])
 
 Entity = Annotated[str, Path(max_length=32, description="rule_template | kiosk_group")]
 RefKey = Annotated[str, Path(min_length=1, max_length=100)]

@@ -7,7 +7,7 @@ import zlib
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Response
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
@@ -81,6 +81,15 @@ def anonymous_limit(request: Request) -> None:
 
 
 AnonymousLimit = Depends(anonymous_limit)
+
+
+def no_store(response: Response) -> None:
+    """The API's answers hold what the console's pages hold (names, phones, balances; a token): a browser
+    with the session cookie must keep them out of its cache as it keeps the pages (shared phones)."""
+    response.headers["Cache-Control"] = "no-store"
+
+
+NoStore = Depends(no_store)
 
 
 # -- bodies ---------------------------------------------------------------------------------
