@@ -27,6 +27,7 @@ from starlette.middleware.gzip import GZipMiddleware
 from starlette.requests import ClientDisconnect
 
 from .api import admin, sync
+from .api.deps import limit_key
 from .bodycap import CapBody
 from .db import make_engine, now_ms
 from .errors import BadRequest, NotFound, SyncServerError
@@ -94,7 +95,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         kiosk_id = getattr(request.state, "kiosk_id", None)  # authenticated
         if exc.flag and not getattr(exc, "recorded", False):
             who = request.client.host if request.client else "unknown"
-            if kiosk_id or not app.state.incident_limiter.take(who):
+            if kiosk_id or not app.state.incident_limiter.take(limit_key(who)):
                 filed = kiosk_id or getattr(exc, "claimed_kiosk", None)
                 await run_in_threadpool(record_incident, app.state.engine, filed, exc.code, exc.detail(), who)
         if web.is_page(request):  # the console's pages: a page in the reader's language, or the login form

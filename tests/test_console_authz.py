@@ -7,12 +7,14 @@ group exists in Benin.
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from test_console_support import PEOPLE, World, all_routes, csrf_of, login, served_world, token
+from test_console_support import PASSWORD, PEOPLE, World, all_routes, csrf_of, login, served_world, signed_in, token
 from test_sync_support import BACKENDS
 
 ANON = "anonymous"
@@ -314,3 +316,88 @@ def test_guesses_at_once_are_counted_before_any_is_checked(tmp_path: Any, kind: 
     finally:
         if db.cleanup:
             db.cleanup()
+
+
+def test_a_coordinator_assigns_no_group_to_a_place_outside_their_scope(w: World) -> None:
+    """Groups given with a code for a kiosk already known are set up where the code's place says: a Togo
+    coordinator must not file a group under Benin's coordinators (their kiosk would then create it there,
+    seen by Benin, and out of the sight of the one who asked)."""
+    from sqlalchemy import select
+
+    from sync_server.db import read, reference
+
+    def assigned() -> list[str]:
+        with read(w.server.engine) as conn:
+            query = select(reference.c.value).where(reference.c.entity == "kiosk_group", reference.c.scope == "K01")
+            return [json.loads(v)["name"] for v in conn.scalars(query)]
+
+    client = TestClient(w.client.app, base_url="http://testserver")
+    auth = token(client, "coord_tg")
+    elsewhere = {"kiosk_id": "K01", "replace": True, "country": "BJ", "cooperative": "Coopérative Zou"}
+    resp = client.post("/v1/admin/enrollments", json=elsewhere | {"groups": ["MUSO Planted"]}, headers=auth)
+    assert resp.status_code == 403 and resp.json()["detail"]["code"] == "place_outside_scope", resp.text
+    # K01 was declared with no place: its groups would go nowhere in Togo's sight either.
+    resp = client.post(
+        "/v1/admin/enrollments", json={"kiosk_id": "K01", "replace": True, "groups": ["X"]}, headers=auth
+    )
+    assert resp.status_code == 403 and resp.json()["detail"]["code"] == "place_outside_scope", resp.text
+    tg = TestClient(w.client.app, base_url="http://testserver")
+    login(tg, "coord_tg")
+    csrf = csrf_of(tg.get("/enrollments").text)
+    form = {"csrf": csrf, "nonce": "p" * 24, "kiosk_id": "K01", "replace": "true", "groups": "MUSO Planted"}
+    assert tg.post("/enrollments", data=form | {"country": "BJ", "cooperative": "Coopérative Zou"}).status_code == 403
+    assert assigned() == []
+    # Inside their scope it is what the form is for; a replacement code with no group needs no place.
+    made = client.post(
+        "/v1/admin/enrollments", json={**elsewhere, "country": "TG", "groups": ["MUSO Agou"]}, headers=auth
+    )
+    assert made.status_code == 201, made.text
+    assert (
+        client.post("/v1/admin/enrollments", json={"kiosk_id": "K01", "replace": True}, headers=auth).status_code == 201
+    )
+    assert assigned() == ["MUSO Agou"]
+
+
+def test_a_group_id_a_kiosk_chose_does_not_shape_an_export_s_headers(w: World) -> None:
+    """A group's id is whatever its kiosk's group_created said (the reducer stores any text): a part of it
+    goes into the export's file name. Quotes there ended the name early ('x.html";' made the browser
+    save a CSV of names as an HTML page) and a character beyond Latin-1 made the download fail."""
+    from sqlalchemy import delete, insert, select
+
+    from sync_server.db import projections, write
+
+    groups = projections["groups"]
+    with write(w.server.engine) as conn:
+        row = dict(conn.execute(select(groups).where(groups.c.kiosk_id == "K01")).mappings().one())
+    hostile = ['x.html";', "g\u20ac\u2028\u00e9-1", "a\r\nSet-Cookie: x=1"]
+    try:
+        with write(w.server.engine) as conn:
+            for gid in hostile:
+                conn.execute(insert(groups).values(row | {"group_id": gid}))
+        client = signed_in(w, "admin")
+        for gid in hostile:
+            for fmt in ("csv", "xlsx"):
+                resp = client.get(f"/exports/members.{fmt}", params={"group": f"K01/{gid}"})
+                assert resp.status_code == 200, (gid, fmt, resp.status_code)
+                disposition = resp.headers["content-disposition"]
+                name = disposition.removeprefix('attachment; filename="').removesuffix(f'.{fmt}"')
+                assert name.startswith("muso-members-K01-") and re.fullmatch(r"[A-Za-z0-9._-]+", name), disposition
+                assert "set-cookie" not in resp.headers
+    finally:
+        with write(w.server.engine) as conn:
+            conn.execute(delete(groups).where(groups.c.kiosk_id == "K01", groups.c.group_id.in_(hostile)))
+
+
+def test_the_api_s_answers_are_kept_in_no_cache(w: World, clients: dict[str, TestClient]) -> None:
+    """The JSON API answers a browser's session cookie too, with the pages' personal data (names, phones,
+    balances): on a shared phone, the back button after logging out must not bring them back from the
+    browser's cache, as it cannot for the pages. And a token is no more to be cached than a password."""
+    admin = clients["admin"]
+    urls = [url for _route, url, who, kind in routes(w) if kind == "api" and "admin" in who]
+    assert len(urls) > 10
+    for url in urls:
+        resp = admin.get(url)
+        assert resp.status_code == 200, url
+        assert resp.headers.get("cache-control") == "no-store", url
+    tokens = admin.post("/v1/admin/token", json={"username": "viewer_bj", "password": PASSWORD})
+    assert tokens.status_code == 200 and tokens.headers.get("cache-control") == "no-store"

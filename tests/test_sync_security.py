@@ -375,3 +375,29 @@ def test_an_address_that_keeps_failing_to_authenticate_is_refused_before_any_sig
         assert client.request("GET", "/v1/sync/status").status_code == 429
         with server.engine.connect() as conn:  # nothing more was checked, so nothing more flagged
             assert conn.scalar(select(func.count()).select_from(incidents)) == flagged
+
+
+def test_an_ipv6_client_cannot_escape_the_address_limits_by_changing_address(backend: ServerDb) -> None:
+    """Anyone given an IPv6 network holds at least a /64 of addresses (2**64 of them) and may send from any:
+    counted per address, each request from a new one would find a full allowance, and the login, receipt
+    and kiosk-authentication limits would hold nothing back. Counted per /64, the network is one client."""
+    from fastapi.testclient import TestClient
+
+    from sync_server.api import deps
+
+    with running(backend, anonymous_rate_per_minute=1, anonymous_burst=3) as server:
+        app = server.client.app
+
+        def enroll_from(host: str) -> int:
+            client = TestClient(app, base_url="http://testserver", client=(host, 40000))
+            body = {"code": "AAAA-BBBB-CCCC", "public_key": "x" * 43, "proof": "y" * 86}
+            return client.post("/v1/enroll", json=body).status_code
+
+        answers = [enroll_from(f"2001:db8:1:2::{i:x}") for i in range(1, 7)]
+        assert answers[3:] == [429] * 3, answers
+        # Another /64, or an IPv4 address, has its own allowance; an IPv4 address written as IPv6 is the same one.
+        assert enroll_from("2001:db8:1:3::1") != 429
+        assert [enroll_from("192.0.2.7") for _ in range(3)].count(429) == 0
+        assert enroll_from("::ffff:192.0.2.7") == 429
+        # The logins of a /64 are counted together too (accounts.login's per-address lock).
+        assert deps.limit_key("2001:db8:1:2:aaaa::1") == deps.limit_key("2001:db8:1:2:bbbb::2") == "2001:db8:1:2::/64"

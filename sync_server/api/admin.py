@@ -30,9 +30,9 @@ from ..schemas import (
 )
 from ..security import make_admin_token, password_mark
 from ..web import fleet
-from .deps import Admin, AnonymousLimit, EngineDep, Manager, Reader, SettingsDep, remote
+from .deps import Admin, AnonymousLimit, EngineDep, Manager, NoStore, Reader, SettingsDep, remote_key
 
-router = APIRouter(prefix="/v1/admin", tags=["admin"])
+router = APIRouter(prefix="/v1/admin", tags=["admin"], dependencies=[NoStore])
 
 Entity = Annotated[str, Path(max_length=32, description="rule_template | kiosk_group")]
 RefKey = Annotated[str, Path(min_length=1, max_length=100)]
@@ -42,7 +42,7 @@ RefKey = Annotated[str, Path(min_length=1, max_length=100)]
 def token(
     request: Request, body: LoginRequest, engine: EngineDep, settings: SettingsDep, _limit: None = AnonymousLimit
 ) -> Token:
-    user = accounts.login_as_set(engine, settings, body.username, body.password, remote(request))
+    user = accounts.login_as_set(engine, settings, body.username, body.password, remote_key(request))
     expires = now_ms() + settings.admin_token_ttl_s * 1000
     return Token(
         access_token=make_admin_token(
@@ -55,7 +55,7 @@ def token(
 @router.post("/enrollments", response_model=EnrollmentCode, status_code=201)
 def create_enrollment(body: EnrollmentRequest, me: Manager, engine: EngineDep, settings: SettingsDep) -> Any:
     with read(engine) as conn:
-        fleet.check_enrollment(conn, me, body.kiosk_id, body.country, body.cooperative)
+        fleet.check_enrollment(conn, me, body.kiosk_id, body.country, body.cooperative, bool(body.groups))
     code, expires = enrollment.create_enrollment(
         engine,
         body.kiosk_id,

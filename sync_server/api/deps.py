@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import ipaddress
 import zlib
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Response
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
@@ -42,7 +43,30 @@ EngineDep = Annotated[Engine, Depends(get_engine)]
 
 
 def remote(request: Request) -> str:
+    """The client's address, as sessions and incidents record it."""
     return request.client.host if request.client else "unknown"
+
+
+def limit_key(host: str) -> str:
+    """The client an address belongs to, for the per-address limits: an IPv6 address's /64.
+
+    Whoever has IPv6 at all has a /64 (2**64 addresses) and may send each request from a new one:
+    counted per address, every request would find a full allowance. An IPv4 address written as
+    IPv6 (``::ffff:192.0.2.7``) is that IPv4 address."""
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return host  # "unknown", a test client's name
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.IPv6Network((address, 64), strict=False))
+    return str(address)
+
+
+def remote_key(request: Request) -> str:
+    """The key of the per-address limits (anonymous requests, failed kiosk signatures, receipt checks, logins)."""
+    return limit_key(remote(request))
 
 
 def limit(limiter: RateLimiter, key: str, *, spend: bool = True) -> None:
@@ -53,10 +77,19 @@ def limit(limiter: RateLimiter, key: str, *, spend: bool = True) -> None:
 
 def anonymous_limit(request: Request) -> None:
     """Before authentication there is only the address to go by (enrollment, login)."""
-    limit(request.app.state.anonymous_limiter, remote(request))
+    limit(request.app.state.anonymous_limiter, remote_key(request))
 
 
 AnonymousLimit = Depends(anonymous_limit)
+
+
+def no_store(response: Response) -> None:
+    """The API's answers hold what the console's pages hold (names, phones, balances; a token): a browser
+    with the session cookie must keep them out of its cache as it keeps the pages (shared phones)."""
+    response.headers["Cache-Control"] = "no-store"
+
+
+NoStore = Depends(no_store)
 
 
 # -- bodies ---------------------------------------------------------------------------------
@@ -146,7 +179,7 @@ async def current_kiosk(
     engine: EngineDep,
     _header: Annotated[str | None, Depends(kiosk_signature)] = None,
 ) -> Kiosk:
-    failures, address = request.app.state.auth_failure_limiter, remote(request)
+    failures, address = request.app.state.auth_failure_limiter, remote_key(request)
     limit(failures, address, spend=False)  # an address that keeps failing: refused before any signature is checked
     received = now_ms()  # before the body: a slow upload must not age the signature
     try:

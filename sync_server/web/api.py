@@ -12,13 +12,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 
-from ..api.deps import EngineDep, Reader, SettingsDep
+from ..api.deps import EngineDep, NoStore, Reader, SettingsDep
 from ..db import now_ms, read
 from . import fleet, indicators, members, queries
 from .common import today
 from .manage import download
 
-router = APIRouter(prefix="/v1/console", tags=["console"])
+router = APIRouter(prefix="/v1/console", tags=["console"], dependencies=[NoStore])
 Text = Annotated[str, Query(max_length=100)]
 
 

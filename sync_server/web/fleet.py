@@ -197,16 +197,31 @@ PARTLY_OUTSIDE = "this kiosk also serves groups outside your scope: ask an admin
 
 
 def check_enrollment(
-    conn: Connection, p: Principal, kiosk_id: str, country: str | None, cooperative: str | None
+    conn: Connection,
+    p: Principal,
+    kiosk_id: str,
+    country: str | None,
+    cooperative: str | None,
+    groups: bool = False,
 ) -> None:
     """A coordinator enrolls kiosks only into their scope, and issues codes (replacement or not) only for
-    kiosks whose groups are all in it: a device enrolled with the code restores every group's journal."""
-    exists = conn.execute(select(kiosks.c.kiosk_id).where(kiosks.c.kiosk_id == kiosk_id)).first() is not None
-    if exists and kiosk_in_scope(conn, p, kiosk_id, whole=True) is None:
+    kiosks whose groups are all in it: a device enrolled with the code restores every group's journal.
+
+    ``groups``: the code assigns groups to the kiosk. They are set up where the place given says, else
+    where the kiosk was declared: that place must be in the scope too, for a kiosk already known as for a
+    new one, or a coordinator could file groups under another scope's coordinators, who never asked."""
+    row = conn.execute(select(kiosks.c.country, kiosks.c.cooperative).where(kiosks.c.kiosk_id == kiosk_id)).first()
+    if row is not None and kiosk_in_scope(conn, p, kiosk_id, whole=True) is None:
         if kiosk_in_scope(conn, p, kiosk_id) is not None:  # they see it already: say why, leaking nothing
             raise NotAllowed("kiosk_partly_outside_scope", PARTLY_OUTSIDE)
         raise NotAllowed("kiosk_outside_scope", "this kiosk id is taken outside your scope: choose another")
-    if not exists and not p.place_allowed(country, cooperative):
+    if row is None:
+        place_checked = True
+        place = (country, cooperative)
+    else:  # create_enrollment keeps the declared place where none is given
+        place_checked = groups or country is not None or cooperative is not None
+        place = (country or row.country, cooperative or row.cooperative)
+    if place_checked and not p.place_allowed(*place):
         raise NotAllowed("place_outside_scope", "choose a country and cooperative inside your scope")
 
 

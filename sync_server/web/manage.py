@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response, Streamin
 from starlette.concurrency import run_in_threadpool
 
 from .. import accounts, enrollment
-from ..api.deps import Admin, EngineDep, Manager, Reader, SettingsDep, anonymous_limit, remote
+from ..api.deps import Admin, EngineDep, Manager, Reader, SettingsDep, anonymous_limit, remote, remote_key
 from ..authz import Principal
 from ..db import fold_name, now_ms, read, write
 from ..errors import BadRequest, TooManyRequests, Unauthorized
@@ -55,7 +55,7 @@ def login(
     anonymous_limit(request)
 
     try:
-        user = accounts.login_as_set(engine, settings, username, password, remote(request))
+        user = accounts.login_as_set(engine, settings, username, password, remote_key(request))
     except Unauthorized:
         return _login_page(request, settings, safe_next(next), translate(lang_of(request), "e_login_failed"), 401)
     except TooManyRequests as exc:
@@ -121,7 +121,7 @@ def change_password(
     try:
         # The current password is checked as a login is, with the same throttle: a session left open on
         # a shared phone must not become a way to guess it.
-        accounts.login_as_set(engine, settings, me.username, current, remote(request))
+        accounts.login_as_set(engine, settings, me.username, current, remote_key(request))
     except Unauthorized:
         return _account(request, me, engine, translate(lang, "e_password_wrong"), 400)
     except TooManyRequests as exc:
@@ -183,8 +183,9 @@ def enrollment_create(
     country = country.strip().upper()
     if country and not accounts.is_country(country):  # as a user's scope
         raise BadRequest("country_invalid", "a country is a two-letter code such as TG or BJ")
+    names = [g.strip() for g in groups.splitlines() if g.strip()][:50]
     with read(engine) as conn:
-        fleet.check_enrollment(conn, me, kiosk_id, country or None, cooperative.strip() or None)
+        fleet.check_enrollment(conn, me, kiosk_id, country or None, cooperative.strip() or None, bool(names))
     secret = settings.secret_key.get_secret_value()
     with write(engine) as conn:
         first = fleet.first_sending(conn, secret, me.csrf or "", nonce, now_ms())
@@ -198,7 +199,7 @@ def enrollment_create(
             hours=hours,
             name=name.strip(),
             replace=replace,
-            groups=[g.strip() for g in groups.splitlines() if g.strip()][:50],
+            groups=names,
             country=country or None,
             cooperative=cooperative.strip() or None,
         )
@@ -365,6 +366,9 @@ async def download(
     place = "-".join(part for part in (key[0], slug, key[1][:8]) if part) if key else ""
     name = f"muso-{kind}" + (f"-{place}" if place else "") + (f"-{quarter}" if quarter else "")
     name += ("-en-cours" if lang == "fr" else "-provisional") if provisional else ""
+    # The group's id is the kiosk's word, any text: in a header, a quote would end the file's name early
+    # ('x.html";' saves the names as a web page) and a character beyond Latin-1 fails the download.
+    name = re.sub(r"[^A-Za-z0-9._-]", "-", name)
     header = exports.header(kind, lang)
 
     def produce() -> Iterator[tuple[Any, ...]]:

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
 
-from ..api.deps import EngineDep, Reader, SettingsDep, current_principal, limit, remote
+from ..api.deps import EngineDep, Reader, SettingsDep, current_principal, limit, remote_key
 from ..authz import Principal
 from ..db import now_ms, read
 from ..errors import LoginRequired
@@ -158,7 +158,7 @@ def _verify(request: Request, me: Principal | None, engine: EngineDep, number: s
     if number or code:
         # Guessing codes anonymously is slowed down per address; only the checks that fail count, since after
         # a meeting a whole group checks its receipts from one phone, or from behind one operator's address.
-        failures, address = request.app.state.verify_failure_limiter, remote(request)
+        failures, address = request.app.state.verify_failure_limiter, remote_key(request)
         if me is None:
             limit(failures, address, spend=False)
         with read(engine) as conn:
