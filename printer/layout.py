@@ -345,6 +345,8 @@ def statement(doc: dict[str, Any], width: int = 32, *, duplicate: bool = False) 
     out = _header(doc, width, duplicate)
     member = doc["member"]
     out += [Line(t, bold=True) for t in wrap(f"Membre n° {member['number']} : {member['name']}", width)]
+    if member.get("left_on"):  # a zero balance alone read as savings lost, not as savings handed back
+        out += centered(f"A quitté le groupe le {date_fr(member['left_on'])}", width)
     out += centered(f"Situation au {date_fr(doc['as_of'])}", width)
     carried = doc.get("carried")  # only when older movements are left out
     moves = doc["movements"]
@@ -426,9 +428,11 @@ def loan_schedule(doc: dict[str, Any], width: int = 32, *, duplicate: bool = Fal
     loan = doc["loan"]
     out += [Line(t, bold=True) for t in wrap(f"Membre n° {member['number']} : {member['name']}", width)]
     out.append(Rule())
-    out += pair(f"Prêt du {date_fr(loan['start'])}", money(loan["principal"]), width)
+    # An aid lent is no loan to the member who took it in a hard time: its paper says what it is.
+    what = "Aide remboursable du" if loan["kind"] == "aid" else "Prêt du"
+    out += pair(f"{what} {date_fr(loan['start'])}", money(loan["principal"]), width)
     if loan["kind"] == "aid":
-        out.append(Line("Aide remboursable, sans PAF"))
+        out.append(Line("Sans PAF"))
     else:
         rate = _rate(loan["rate_bp"])
         out += pair(f"{METHOD[loan['method']]} {rate}", money(loan["paf_total"]), width)

@@ -360,3 +360,24 @@ def test_an_échéancier_says_what_is_left_of_an_installment_paid_in_part(kiosk:
     assert "1. 12/02/2026 10 600 FCFA dont PAF 600 FCFA, reste 5 600 FCFA de capital" in paper
     assert "2. 12/03/2026 10 600 FCFA dont PAF 600 FCFA 3." in paper
     assert "Capital restant 25 600 FCFA" in paper
+
+
+def test_an_aid_lent_has_an_échéancier_that_calls_it_an_aid(kiosk: Kiosk) -> None:
+    """It opened with "Prêt du": to a member helped in a hard time, the aid read as a loan like any other."""
+    g = make_group(kiosk, 2)
+    _, aid = _borrow(kiosk, g)
+    ST.print_schedule(kiosk, aid)
+    paper = printed(queued(kiosk, "schedule")[-1])
+    assert "Aide remboursable du 12/01/2026 5 000 FCFA Sans PAF" in paper and "Prêt du" not in paper
+
+
+def test_the_relevé_of_a_member_who_left_says_so(kiosk: Kiosk) -> None:
+    """Savings at 0 F, and nothing said: it read as savings lost, not handed back at the departure."""
+    g = make_group(kiosk, 3)
+    meeting = g.open(GRANTED)
+    M.standard_contributions(kiosk, meeting, g.treasurer)
+    V.member_exit(kiosk, meeting, g.treasurer, g.member(2), g.two())
+    g.close(meeting)
+    paper = printed(ST.statement_doc(kiosk, g.member(2)))
+    assert "A quitté le groupe le 12/01/2026 Situation au 12/01/2026" in paper
+    assert "A quitté" not in printed(ST.statement_doc(kiosk, g.member(1)))

@@ -54,7 +54,8 @@ def statement_doc(k: Kiosk, member_id: str, limit: int = 30) -> dict[str, Any]:
         "type": "statement",
         "title": "Relevé de compte",
         "group": group["name"],
-        "member": {"number": member["number"], "name": member["name"]},
+        "member": {"number": member["number"], "name": member["name"]}
+        | ({"left_on": member["left_on"]} if member.get("left_on") else {}),
         "as_of": today.isoformat(),
         "movements": lines,
         "balances": member_balances(k, group["group_id"], member_id, today),
