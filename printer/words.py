@@ -20,6 +20,8 @@ KIND = {
     "outside_in": "Fonds extérieurs",
     "outside_out": "Remboursement extérieur",
     "reversal": "Annulation",
+    "reversal_in": "Annulation de sortie",  # cash back in the box: a loan, a withdrawal… taken back
+    "reversal_out": "Annulation d'entrée",  # cash out of the box: a contribution, a fine… taken back
     "discrepancy": "Écart de caisse",
 }
 FUND = {"verte": "caisse verte", "rouge": "caisse rouge", "bleue": "caisse bleue"}

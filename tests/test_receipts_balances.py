@@ -381,3 +381,25 @@ def test_the_relevé_of_a_member_who_left_says_so(kiosk: Kiosk) -> None:
     paper = printed(ST.statement_doc(kiosk, g.member(2)))
     assert "A quitté le groupe le 12/01/2026 Situation au 12/01/2026" in paper
     assert "A quitté" not in printed(ST.statement_doc(kiosk, g.member(1)))
+
+
+def test_the_procès_verbal_counts_corrections_each_way_apart(kiosk: Kiosk) -> None:
+    """A fine taken back is cash out, an aid taken back cash in: "Annulation (rouge) x2 3 500" meant nothing."""
+    g = make_group(kiosk, 3)
+    meeting = g.open(GRANTED)
+    M.standard_contributions(kiosk, meeting, g.treasurer, exceptions={g.member(0): {"rouge": 5000}})
+    fine = V.fine(kiosk, meeting, g.treasurer, g.member(1), "indiscipline")
+    V.reverse(kiosk, meeting, g.treasurer, fine, "erreur de membre", g.two())
+    aid = V.give_aid(kiosk, meeting, g.treasurer, g.member(2), "naissance", g.two())
+    V.reverse(kiosk, meeting, g.treasurer, aid, "aide en double", g.two())
+    g.close(meeting)
+    report = queued(kiosk, "report")[-1]
+    rows = {(t["kind"], t["fund"]): (t["count"], t["amount"]) for t in report["totals"]}
+    assert rows[("reversal_out", "rouge")] == (1, 500) and rows[("reversal_in", "rouge")] == (1, 3000)
+    assert not any(kind == "reversal" for kind, _ in rows)
+    paper = printed(report, 48)
+    assert "Annulation d'entrée (rouge) x1 500 FCFA" in paper
+    assert "Annulation de sortie (rouge) x1 3 000 FCFA" in paper
+    # The box's own figures were always right: the 3 000 came back in, the 500 went out again.
+    rouge = report["funds"]["rouge"]
+    assert rouge["closing_expected"] == rouge["opening_expected"] + rouge["in"] - rouge["out"]

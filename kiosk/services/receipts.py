@@ -279,9 +279,16 @@ def report_doc(k: Kiosk, meeting_id: str) -> dict[str, Any]:
         }
     # A share-out's amount is only the cash paid out (none when the shares stay in savings): the
     # procès-verbal says what it shared instead, among how many members.
+    # Corrections go both ways (a contribution taken back is cash out, a loan taken back cash in): summed
+    # as one "Annulation x3", their total meant nothing. Each way is its own line.
     totals = k.store.query(
-        "SELECT fund, kind, COUNT(*) AS count, SUM(amount) AS amount FROM p_transactions "
-        "WHERE meeting_id = ? AND kind NOT IN ('discrepancy', 'share_out') GROUP BY fund, kind ORDER BY fund, kind",
+        "SELECT fund, kind, COUNT(*) AS count, SUM(amount) AS amount FROM ("
+        " SELECT t.fund, t.amount, CASE WHEN t.kind != 'reversal' THEN t.kind ELSE ("
+        "  SELECT CASE WHEN SUM(p.amount) > 0 THEN 'reversal_in' WHEN SUM(p.amount) < 0 THEN 'reversal_out'"
+        "  ELSE 'reversal' END FROM p_postings p WHERE p.txn_id = t.txn_id AND p.account = t.fund || ':cash'"
+        " ) END AS kind FROM p_transactions t"
+        " WHERE t.meeting_id = ? AND t.kind NOT IN ('discrepancy', 'share_out'))"
+        " GROUP BY fund, kind ORDER BY fund, kind",
         (meeting_id,),
     )
     share_outs = [
