@@ -160,7 +160,7 @@ def set_user(
         if values:
             conn.execute(update(users).where(users.c.user_id == user_id).values(**values))
         if values.get("active") is False or "role" in values:
-            conn.execute(delete(web_sessions).where(web_sessions.c.user_id == user_id))
+            end_sessions(conn, user_id)
         return _public(conn.execute(select(users).where(users.c.user_id == user_id)).mappings().one())
 
 
@@ -171,7 +171,19 @@ def set_password(engine: Engine, user_id: int, password: str) -> None:
     with write(engine) as conn:
         if conn.execute(update(users).where(users.c.user_id == user_id).values(password_hash=hashed)).rowcount != 1:
             raise NotFound("user_unknown", "no such user")
-        conn.execute(delete(web_sessions).where(web_sessions.c.user_id == user_id))
+        end_sessions(conn, user_id)
+
+
+def end_sessions(conn: Connection, user_id: int, keep: str | None = None) -> int:
+    """End the account's console sessions, all but the one whose token hash is ``keep``, and every API token
+    made until now; returns how many sessions. Tokens are not stored: raising the account's epoch is what
+    refuses the ones already given (a re-enabled account must not find its old tokens working again either)."""
+    query = delete(web_sessions).where(web_sessions.c.user_id == user_id)
+    if keep is not None:
+        query = query.where(web_sessions.c.token_hash != keep)
+    gone = conn.execute(query).rowcount
+    conn.execute(update(users).where(users.c.user_id == user_id).values(token_epoch=users.c.token_epoch + 1))
+    return int(gone)
 
 
 def login(

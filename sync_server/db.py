@@ -77,6 +77,9 @@ users = Table(
     # Scope of a coordinator or viewer (JSON lists; "*" = all): see sync_server/web/scope.py.
     Column("countries", Text, nullable=False, server_default="[]"),
     Column("cooperatives", Text, nullable=False, server_default="[]"),
+    # Raised whenever the account's sessions are ended (logged out elsewhere, disabled, new role or password):
+    # API tokens carry the value they were made under, and one made before is refused (api/deps.py).
+    Column("token_epoch", Integer, nullable=False, server_default="0"),
 )
 
 # Console sessions, server-side: logging out, disabling a user or an admin ending a session takes

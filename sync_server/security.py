@@ -92,26 +92,30 @@ def password_mark(password_hash: str) -> str:
     return hashlib.sha256(password_hash.encode()).hexdigest()[:16]
 
 
-def make_admin_token(secret: str, user_id: int, expires_ms: int, mark: str) -> str:
-    payload = b64e(json.dumps({"u": user_id, "exp": expires_ms, "p": mark}, separators=(",", ":")).encode())
+def make_admin_token(secret: str, user_id: int, expires_ms: int, mark: str, epoch: int) -> str:
+    """``epoch`` is the account's ``token_epoch`` now: ending the account's sessions raises it, ending the
+    token too (a coordinator who logs out their other devices after losing a phone means its tokens as well)."""
+    claims = {"u": user_id, "exp": expires_ms, "p": mark, "e": epoch}
+    payload = b64e(json.dumps(claims, separators=(",", ":")).encode())
     mac = hmac.new(secret.encode(), payload.encode(), hashlib.sha256).digest()
     return f"{payload}.{b64e(mac)}"
 
 
-def read_admin_token(secret: str, token: str, now: int) -> tuple[int, str]:
-    """The user id and password mark in a valid, unexpired token; Unauthorized otherwise."""
+def read_admin_token(secret: str, token: str, now: int) -> tuple[int, str, int]:
+    """The user id, password mark and epoch in a valid, unexpired token; Unauthorized otherwise."""
     payload, _, mac = token.partition(".")
     expected = b64e(hmac.new(secret.encode(), payload.encode(), hashlib.sha256).digest())
     if not mac or not same_text(mac, expected):
         raise Unauthorized("token_invalid", "the session token is not valid")
     try:
         data = json.loads(b64d(payload))
-        user_id, expires, mark = int(data["u"]), int(data["exp"]), str(data["p"])
+        # No "e": made before epochs existed, when every account's was 0 (such a token lives an hour at most).
+        user_id, expires, mark, epoch = int(data["u"]), int(data["exp"]), str(data["p"]), int(data.get("e", 0))
     except (ValueError, KeyError, TypeError, BadRequest) as exc:
         raise Unauthorized("token_invalid", "the session token is not valid") from exc
     if expires < now:
         raise Unauthorized("token_expired", "the session has expired: log in again")
-    return user_id, mark
+    return user_id, mark, epoch
 
 
 # -- enrollment codes ------------------------------------------------------------------------------

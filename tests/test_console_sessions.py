@@ -277,6 +277,39 @@ def test_a_user_logs_out_their_other_devices(srv: Server) -> None:
     assert _sessions(srv, "awa") == 1  # another account's sessions are not touched
 
 
+def test_logging_out_other_devices_ends_the_api_tokens_made_before(srv: Server) -> None:
+    # A lost phone may hold an API token as well as a session: "log out my other devices" must end both.
+    here = client(srv)
+    login(here, "kofi")
+    on_the_phone, awa_s = api_token(client(srv), "kofi"), api_token(client(srv), "awa")
+    assert client(srv).get("/v1/console/kiosks", headers=on_the_phone).status_code == 200
+    csrf = csrf_of(here.get("/account").text)
+    assert here.post("/account/sessions", data={"csrf": csrf}, follow_redirects=False).status_code == 303
+    refused = client(srv).get("/v1/console/kiosks", headers=on_the_phone)
+    assert refused.status_code == 401 and refused.json()["detail"]["code"] == "token_expired"
+    assert here.get("/", follow_redirects=False).status_code == 200  # who logged the others out stays in
+    assert "jetons d&#39;API obtenus avant ne servent plus" in here.get("/account?saved=sessions").text
+    fresh = api_token(client(srv), "kofi")
+    assert client(srv).get("/v1/console/kiosks", headers=fresh).status_code == 200
+    assert client(srv).get("/v1/console/kiosks", headers=awa_s).status_code == 200  # another account's: untouched
+
+
+def test_an_administrator_ending_someone_s_sessions_ends_their_api_tokens(srv: Server) -> None:
+    kofi_id = _ids(srv, "kofi")[0]
+    admin = client(srv)
+    login(admin, "awa")
+    csrf = csrf_of(admin.get("/users").text)
+    before = api_token(client(srv), "kofi")
+    admin.post(f"/users/{kofi_id}", data={"csrf": csrf, "action": "disable"})
+    admin.post(f"/users/{kofi_id}", data={"csrf": csrf, "action": "enable"})
+    # Re-enabled, the account must not find the tokens it held before working again.
+    assert client(srv).get("/v1/console/kiosks", headers=before).status_code == 401
+    before = api_token(client(srv), "kofi")
+    admin.post(f"/users/{kofi_id}", data={"csrf": csrf, "action": "scope", "role": "viewer", "countries": "BJ"})
+    assert client(srv).get("/v1/console/kiosks", headers=before).status_code == 401
+    assert client(srv).get("/v1/console/kiosks", headers=api_token(client(srv), "kofi")).status_code == 200
+
+
 def test_an_administrator_resets_a_forgotten_password(srv: Server) -> None:
     kofi = client(srv)
     login(kofi, "kofi")

@@ -44,9 +44,10 @@ def token(
 ) -> Token:
     user = accounts.login_as_set(engine, settings, body.username, body.password, remote_key(request))
     expires = now_ms() + settings.admin_token_ttl_s * 1000
+    mark = password_mark(user["password_hash"])
     return Token(
         access_token=make_admin_token(
-            settings.secret_key.get_secret_value(), user["user_id"], expires, password_mark(user["password_hash"])
+            settings.secret_key.get_secret_value(), user["user_id"], expires, mark, user["token_epoch"]
         ),
         expires_at=expires,
     )

@@ -224,10 +224,16 @@ def current_principal(
     if known is not None:
         return known
     if credentials is not None:
-        user_id, mark = read_admin_token(settings.secret_key.get_secret_value(), credentials.credentials, now_ms())
+        user_id, mark, epoch = read_admin_token(
+            settings.secret_key.get_secret_value(), credentials.credentials, now_ms()
+        )
         user = accounts.user(engine, user_id)
         if not same_text(mark, password_mark(user["password_hash"])):
             raise Unauthorized("token_expired", "the password changed since this token was made: log in again")
+        if epoch != user["token_epoch"]:
+            raise Unauthorized(
+                "token_expired", "the account's sessions were ended since this token was made: log in again"
+            )
         principal = Principal.of(user, via="token")
     else:
         found = sessions.resume(engine, settings, request.cookies.get(sessions.COOKIE))

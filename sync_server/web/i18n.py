@@ -318,7 +318,10 @@ T: dict[str, tuple[str, str]] = {
     "sessions": ("Sessions", "Sessions"),
     "sessions_open": ("Sessions ouvertes, celle-ci comprise : {count}", "Open sessions, this one included: {count}"),
     "end_other_sessions": ("Fermer mes autres sessions", "Log out my other sessions"),
-    "sessions_ended": ("Vos autres sessions sont fermées.", "Your other sessions are closed."),
+    "sessions_ended": (
+        "Vos autres sessions sont fermées. Les jetons d'API obtenus avant ne servent plus.",
+        "Your other sessions are closed. API tokens obtained before no longer work.",
+    ),
     "reset_password": ("Nouveau mot de passe", "New password"),
     "reset": ("Changer", "Reset"),
     # verification

@@ -4,7 +4,8 @@ Why a server-side session table rather than a signed, expiring cookie
 holding the user id: coordinators share phones and lose them. With a table,
 logging out, disabling an account or changing its role or password ends its
 sessions at the very next request, and a user can log out their other
-devices; a self-contained cookie would stay valid until it expires, whatever
+devices (their API tokens too: see ``accounts.end_sessions``); a
+self-contained cookie would stay valid until it expires, whatever
 the server does. The cost is one primary-key read per page
 (and a write at most once a minute to slide the idle timeout), negligible
 next to the page's own queries.
@@ -35,6 +36,7 @@ from sqlalchemy import Engine, delete, func, select, update
 from starlette.requests import Request
 from starlette.responses import Response
 
+from .. import accounts
 from ..authz import Principal
 from ..db import now_ms, read, users, web_sessions, write
 from ..security import b64e, same_text
@@ -115,13 +117,11 @@ def end(engine: Engine, settings: Settings, cookie: str | None) -> None:
 
 
 def end_others(engine: Engine, settings: Settings, user_id: int, cookie: str | None) -> int:
-    """Log the account out everywhere but here (a phone left behind, a shared computer); returns how many."""
+    """Log the account out everywhere but here (a phone left behind, a shared computer), its API tokens
+    included: whoever holds the phone may have fetched one. Returns how many sessions ended."""
     token = _token(settings, cookie) or ""
     with write(engine) as conn:
-        gone = conn.execute(
-            delete(web_sessions).where(web_sessions.c.user_id == user_id, web_sessions.c.token_hash != _hash(token))
-        )
-        return int(gone.rowcount)
+        return accounts.end_sessions(conn, user_id, keep=_hash(token))
 
 
 def count(engine: Engine, user_id: int) -> int:
