@@ -13,7 +13,7 @@ from kiosk.domain.receipts import totals
 
 from .blocks import Block, Line, Qr, Rule, centered, date_fr, keep, money, pair, wrap
 from .text import printable
-from .words import AID, ATTENDANCE, FUND, KIND, METHOD
+from .words import AID, ATTENDANCE, FUND, KIND, METHOD, REVERSAL_WAY
 
 WIDTHS = (32, 42, 48)
 
@@ -308,7 +308,7 @@ def meeting_report(doc: dict[str, Any], width: int = 32, *, duplicate: bool = Fa
     out.append(Rule())
     out.append(Line("MOUVEMENTS", bold=True))
     for t in doc["totals"]:
-        label = f"{KIND.get(t['kind'], t['kind'])} ({t['fund']}) x{t['count']}"
+        label = f"{KIND.get(t['kind']) or REVERSAL_WAY.get(t['kind'], t['kind'])} ({t['fund']}) x{t['count']}"
         out += pair(label, money(t["amount"]), width, indent=1)
     for shared in doc.get("share_outs", []):  # documents queued before it have the share-out among the totals
         out += _share_out_lines(shared, width)

@@ -20,8 +20,6 @@ KIND = {
     "outside_in": "Fonds extérieurs",
     "outside_out": "Remboursement extérieur",
     "reversal": "Annulation",
-    "reversal_in": "Annulation de sortie",  # cash back in the box: a loan, a withdrawal… taken back
-    "reversal_out": "Annulation d'entrée",  # cash out of the box: a contribution, a fine… taken back
     "discrepancy": "Écart de caisse",
 }
 FUND = {"verte": "caisse verte", "rouge": "caisse rouge", "bleue": "caisse bleue"}
@@ -34,3 +32,9 @@ ATTENDANCE = {
 }
 AID = {"deces": "décès", "maladie": "maladie", "naissance": "naissance", "mariage": "mariage", "sinistre": "sinistre"}
 METHOD = {"flat": "PAF fixe", "declining": "PAF dégressive", "one_time": "PAF unique"}
+# The procès-verbal counts corrections by the way their cash went (kiosk.services.receipts.report_doc):
+# these are lines of its totals, not kinds of movement.
+REVERSAL_WAY = {
+    "reversal_in": "Annulation de sortie",  # cash back in the box: a loan, a withdrawal… taken back
+    "reversal_out": "Annulation d'entrée",  # cash out of the box: a contribution, a fine… taken back
+}
