@@ -149,8 +149,9 @@ def cmd_backup(args: argparse.Namespace) -> int:
         try:
             dest = backup(k.store, args.dest)
         except (OSError, sqlite3.Error) as exc:
-            print(say(args, f"Sauvegarde impossible vers {args.dest} : {_backup_why(args, exc)}",
-                      f"Backup to {args.dest} failed: {_backup_why(args, exc)}"), file=sys.stderr)  # fmt: skip
+            why = _backup_why(args, exc)
+            print(say(args, f"Sauvegarde impossible vers {args.dest} : {why}", f"Backup to {args.dest} failed: {why}"),
+                  file=sys.stderr)  # fmt: skip
             return EXIT_STORE
     print(f"Sauvegarde écrite : {dest}")
     return EXIT_OK
@@ -205,8 +206,9 @@ def cmd_backup_usb(args: argparse.Namespace) -> int:
     for path in written:
         print(f"Sauvegarde sur clé USB : {path} (journal n° {seq})")
     for mount, exc in failed.items():
-        print(say(args, f"Sauvegarde impossible sur {mount} : {_usb_why(args, exc)}",
-                  f"Backup to {mount} failed: {_usb_why(args, exc)}"), file=sys.stderr)  # fmt: skip
+        why = _usb_why(args, exc)
+        print(say(args, f"Sauvegarde impossible sur {mount} : {why}", f"Backup to {mount} failed: {why}"),
+              file=sys.stderr)  # fmt: skip
     if not written and not failed:
         print("Aucune clé USB : pas de sauvegarde cette fois.")
     return EXIT_STORE if failed else EXIT_OK

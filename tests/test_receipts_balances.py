@@ -244,7 +244,8 @@ def test_a_correction_names_the_member_and_the_fine_it_cancels(kiosk: Kiosk) -> 
         assert f"CORRECTIONS n° {number} Membre 1, Amende" in printed(report, width)
 
 
-def test_a_correction_says_which_fine_or_aid_it_cancels(kiosk: Kiosk) -> None:
+def _fine_and_aid_taken_back(kiosk: Kiosk) -> Group:
+    """A meeting where a fine (cash in) and an aid (cash out) were recorded, then both corrected."""
     g = make_group(kiosk, 3)
     meeting = g.open(GRANTED)
     M.standard_contributions(kiosk, meeting, g.treasurer, exceptions={g.member(0): {"rouge": 5000}})
@@ -253,6 +254,11 @@ def test_a_correction_says_which_fine_or_aid_it_cancels(kiosk: Kiosk) -> None:
     aid = V.give_aid(kiosk, meeting, g.treasurer, g.member(2), "naissance", g.two())
     V.reverse(kiosk, meeting, g.treasurer, aid, "aide en double", g.two())
     g.close(meeting)
+    return g
+
+
+def test_a_correction_says_which_fine_or_aid_it_cancels(kiosk: Kiosk) -> None:
+    g = _fine_and_aid_taken_back(kiosk)
     report = queued(kiosk, "report")[-1]
     assert [c["detail"] for c in report["corrections"]] == [{"fine": "indiscipline"}, {"aid": "naissance"}]
     paper = printed(report, 48)
@@ -385,14 +391,7 @@ def test_the_relevé_of_a_member_who_left_says_so(kiosk: Kiosk) -> None:
 
 def test_the_procès_verbal_counts_corrections_each_way_apart(kiosk: Kiosk) -> None:
     """A fine taken back is cash out, an aid taken back cash in: "Annulation (rouge) x2 3 500" meant nothing."""
-    g = make_group(kiosk, 3)
-    meeting = g.open(GRANTED)
-    M.standard_contributions(kiosk, meeting, g.treasurer, exceptions={g.member(0): {"rouge": 5000}})
-    fine = V.fine(kiosk, meeting, g.treasurer, g.member(1), "indiscipline")
-    V.reverse(kiosk, meeting, g.treasurer, fine, "erreur de membre", g.two())
-    aid = V.give_aid(kiosk, meeting, g.treasurer, g.member(2), "naissance", g.two())
-    V.reverse(kiosk, meeting, g.treasurer, aid, "aide en double", g.two())
-    g.close(meeting)
+    _fine_and_aid_taken_back(kiosk)
     report = queued(kiosk, "report")[-1]
     rows = {(t["kind"], t["fund"]): (t["count"], t["amount"]) for t in report["totals"]}
     assert rows[("reversal_out", "rouge")] == (1, 500) and rows[("reversal_in", "rouge")] == (1, 3000)

@@ -36,6 +36,20 @@ PAPER = {
 }
 
 
+# From the member's side: "in" is money the member hands over, "out" money they receive.
+FLOW = {
+    "contribution": "in",
+    "entry_fee": "in",
+    "fine": "in",
+    "repayment": "in",
+    "loan": "out",
+    "aid": "out",
+    "withdrawal": "out",
+    "exit": "out",
+    "share_out": "out",
+}
+
+
 def share_parts(detail: Any) -> tuple[dict[str, int], dict[str, int]]:
     """A share-out transaction's (shares, payouts) by member, from its detail (JSON text or parsed)."""
     detail = json.loads(detail) if isinstance(detail, str) else detail or {}

@@ -18,25 +18,12 @@ from kiosk.domain.events import Event, verification_code
 from kiosk.domain.funds import Fund
 from kiosk.domain.loans import Standing, Terms, due_at, schedule, standing_of, terms_of
 from kiosk.domain.meetings import PAYING
-from kiosk.domain.receipts import member_share, paper_figures, share_parts
+from kiosk.domain.receipts import FLOW, member_share, paper_figures, share_parts
 from kiosk.store.database import Writer
 from kiosk.store.print_queue import enqueue
 from kiosk.sync import state
 
 from .context import Kiosk, new_id
-
-# From the member's side: "in" is money the member hands over, "out" money they receive.
-FLOW = {
-    "contribution": "in",
-    "entry_fee": "in",
-    "fine": "in",
-    "repayment": "in",
-    "loan": "out",
-    "aid": "out",
-    "withdrawal": "out",
-    "exit": "out",
-    "share_out": "out",
-}
 
 
 def kiosk_id(k: Kiosk) -> str:

@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, func, or_, select, union_all
 
-from kiosk.domain.receipts import member_share, share_savings
+from kiosk.domain.receipts import FLOW, member_share, share_savings
 
 from ..authz import Principal
 from ..db import journal
@@ -19,15 +19,15 @@ from .loans import standing
 from .queries import MT, A, L, M, P, T, the_group
 
 # What the group handed the member ("Vous avez reçu" on their receipt); everything else they paid in ("Vous
-# avez versé"). The kiosk's receipts say the same (kiosk.services.receipts.FLOW, which the server may not import).
-RECEIVED = frozenset({"loan", "aid", "withdrawal", "exit", "share_out"})
+# avez versé"): the kiosk's own words for it (kiosk.domain.receipts.FLOW).
+RECEIVED = frozenset(kind for kind, way in FLOW.items() if way == "out")
 
 
 def flow(kind: str, detail: Any) -> str:
     """'in' (paid by the member) or 'out' (received): a correction goes the way of the movement it cancels."""
     if kind == "reversal":
         kind = (json.loads(detail) if isinstance(detail, str) else detail or {}).get("kind", kind)
-    return "out" if kind in RECEIVED else "in"
+    return FLOW.get(kind, "in")
 
 
 def member(
